@@ -1,0 +1,49 @@
+"""One error vocabulary for the Lambda, the local Firehose model, the alarms and the docs."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Reject(StrEnum):
+    """Why the transform returned a record as ``ProcessingFailed``."""
+
+    BAD_BASE64 = "bad_base64"
+    INVALID_UTF8 = "invalid_utf8"
+    NOT_JSON = "not_json"
+    NOT_OBJECT = "not_object"
+    MISSING_FIELD = "missing_field"
+    WRONG_TYPE = "wrong_type"
+    BAD_EVENT_UUID = "bad_event_uuid"
+    BAD_EVENT_NAME = "bad_event_name"
+    UNSAFE_EVENT_TYPE = "unsafe_event_type"
+    TIMESTAMP_OUT_OF_RANGE = "timestamp_out_of_range"
+
+
+class ErrorOutputType(StrEnum):
+    """Values Firehose substitutes for ``!{firehose:error-output-type}``."""
+
+    PROCESSING_FAILED = "processing-failed"
+    FORMAT_CONVERSION_FAILED = "format-conversion-failed"
+    PARTITIONING_FAILED = "partitioning-failed"
+
+
+class ErrorCode(StrEnum):
+    """``errorCode`` / ``lastErrorCode`` values Firehose writes into error records."""
+
+    FUNCTION_ERROR = "Lambda.FunctionError"
+    PROCESSING_FAILED_STATUS = "Lambda.ProcessingFailedStatus"
+    MISSING_RECORD_ID = "Lambda.MissingRecordId"
+    DUPLICATED_RECORD_ID = "Lambda.DuplicatedRecordId"
+    JSON_PROCESSING = "Lambda.JsonProcessingException"
+    MALFORMED_DATA = "DataFormatConversion.MalformedData"
+    PARSE_ERROR = "DataFormatConversion.ParseError"
+    MISSING_PARTITION_KEY = "DynamicPartitioning.MissingPartitionKey"
+
+
+class Result(StrEnum):
+    """Per-record results of Firehose's data-transformation contract."""
+
+    OK = "Ok"
+    DROPPED = "Dropped"
+    PROCESSING_FAILED = "ProcessingFailed"

@@ -1,0 +1,98 @@
+"""The lake's schema, partition layout and S3 prefixes: the one definition everything else reads.
+
+The Pulumi program builds the Glue table and the Firehose prefixes from here, the Lambda builds its
+output records and partition keys from here, the local runner writes Parquet with these columns, and
+the tests check that all of them agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+DATABASE_NAME = "eventlake"
+TABLE_NAME = "events"
+
+# Fields every producer must send; everything else is the type-specific payload.
+INPUT_FIELDS = ("event_uuid", "event_name", "created_at")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One Glue column. ``type`` is the Glue/Hive type name, lower case as Glue stores it."""
+
+    name: str
+    type: str
+    comment: str
+
+
+# Data columns, in the order Glue declares them. The Lambda's output JSON has exactly these keys.
+COLUMNS: tuple[Column, ...] = (
+    Column("event_uuid", "string", "Producer-assigned id; duplicates share it"),
+    Column("event_name", "string", "Full name, parts joined by ':' (e.g. payment:order:completed)"),
+    Column("event_subtype", "string", "Second part of event_name, null when there is none"),
+    Column("created_at", "bigint", "Event time, Unix seconds, as sent (fraction dropped)"),
+    Column("created_datetime", "timestamp", "Event time in UTC (millisecond precision)"),
+    Column("is_duplicate", "boolean", "True when an earlier record already carried this event_uuid"),
+    Column("payload", "string", "JSON object of every field beyond event_uuid/event_name/created_at"),
+    Column("source_shard_id", "string", "Kinesis shard the record came from"),
+    Column("source_sequence_number", "string", "Kinesis sequence number, for replay and lineage"),
+    Column("source_arrival_datetime", "timestamp", "When Kinesis accepted the record (UTC)"),
+)
+
+# Partition columns: strings, as Glue declares them, emitted by the Lambda as partition keys.
+PARTITION_KEYS: tuple[Column, ...] = (
+    Column("event_type", "string", "First part of event_name"),
+    Column("event_date", "string", "Event date, yyyy-MM-dd (UTC)"),
+    Column("event_hour", "string", "Event hour, HH (UTC)"),
+)
+
+COLUMN_NAMES = tuple(c.name for c in COLUMNS)
+PARTITION_KEY_NAMES = tuple(c.name for c in PARTITION_KEYS)
+TIMESTAMP_COLUMNS = tuple(c.name for c in COLUMNS if c.type == "timestamp")
+
+# S3 layout. Data is Hive-style (key=value) so Athena and MSCK REPAIR understand it as is.
+DATA_ROOT = "events/"
+ERROR_ROOT = "errors/"
+BACKUP_ROOT = "raw/"
+
+DATA_PREFIX = DATA_ROOT + "".join(
+    f"{name}=!{{partitionKeyFromLambda:{name}}}/" for name in PARTITION_KEY_NAMES
+)
+# Errors are split by type and by arrival hour; an explicit timestamp keeps AWS from appending one.
+ERROR_PREFIX = ERROR_ROOT + "!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd/HH}/"
+BACKUP_PREFIX = BACKUP_ROOT + "!{timestamp:yyyy/MM/dd/HH}/"
+
+# Event-time window accepted by the transform; outside it a value is almost surely a unit mistake.
+MIN_CREATED_AT = int(datetime(2000, 1, 1, tzinfo=UTC).timestamp())
+MAX_CREATED_AT = int(datetime(2100, 1, 1, tzinfo=UTC).timestamp())
+
+# A partition value must be a safe, short path segment.
+EVENT_TYPE_PATTERN = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}"
+
+
+def iso_utc(epoch_seconds: float) -> str:
+    """ISO 8601 in UTC with a ``Z``: the form Firehose's OpenX deserializer parses as a timestamp."""
+    moment = datetime.fromtimestamp(epoch_seconds, tz=UTC)
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    millis = moment.microsecond // 1000
+    return f"{text}.{millis:03d}Z" if millis else f"{text}Z"
+
+
+def partition_values(event_type: str, epoch_seconds: float) -> dict[str, str]:
+    """Partition keys for one event: its type and its *event* hour (not the arrival hour)."""
+    moment = datetime.fromtimestamp(epoch_seconds, tz=UTC)
+    return {
+        "event_type": event_type,
+        "event_date": moment.strftime("%Y-%m-%d"),
+        "event_hour": moment.strftime("%H"),
+    }
+
+
+def glue_columns() -> list[dict[str, str]]:
+    """Data columns as plain dicts (name/type/comment), for the catalog and the docs."""
+    return [{"name": c.name, "type": c.type, "comment": c.comment} for c in COLUMNS]
+
+
+def glue_partition_keys() -> list[dict[str, str]]:
+    return [{"name": c.name, "type": c.type, "comment": c.comment} for c in PARTITION_KEYS]

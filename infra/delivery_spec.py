@@ -1,0 +1,66 @@
+"""The Firehose delivery configuration as plain data, derived from settings and the schema.
+
+The Pulumi program turns it into pulumi-aws Args; the local runner's Firehose model executes it.
+Both read the same object, so what runs locally is what is deployed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from glue import schema
+from infra import sizing
+from infra.settings import Settings
+
+
+@dataclass(frozen=True)
+class DeliverySpec:
+    delivery_stream_name: str
+    prefix: str
+    error_output_prefix: str
+    backup_prefix: str
+    buffering_size_mib: int
+    buffering_interval_seconds: int
+    processor_buffer_mb: float
+    processor_buffer_interval_seconds: int
+    processor_retries: int
+    retry_duration_seconds: int
+    parquet_compression: str
+    source_backup: bool
+    custom_time_zone: str = "UTC"
+    file_extension: str = ".parquet"
+    # OpenX: keys are already lower case; keep the default case-insensitive matching explicit.
+    deserializer_case_insensitive: bool = True
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DeliverySpec:
+        return cls(
+            delivery_stream_name=settings.resource_name("delivery"),
+            prefix=schema.DATA_PREFIX,
+            error_output_prefix=schema.ERROR_PREFIX,
+            backup_prefix=schema.BACKUP_PREFIX,
+            buffering_size_mib=settings.buffering_size_mib,
+            buffering_interval_seconds=settings.buffering_interval_seconds,
+            processor_buffer_mb=sizing.processor_buffer_mb(),
+            processor_buffer_interval_seconds=settings.processor_buffer_interval_seconds,
+            processor_retries=settings.processor_retries,
+            retry_duration_seconds=settings.delivery_retry_seconds,
+            parquet_compression=settings.parquet_compression,
+            source_backup=settings.source_backup,
+        )
+
+    def processor_parameters(self, lambda_arn: str) -> list[tuple[str, str]]:
+        """Only values that differ from AWS's defaults: AWS does not store defaults, and sending
+        them makes every ``pulumi up`` show a diff."""
+        params = [("LambdaArn", lambda_arn)]
+        if self.processor_buffer_mb != sizing.PROCESSOR_BUFFER_DEFAULT_MB:
+            params.append(("BufferSizeInMBs", _number(self.processor_buffer_mb)))
+        if self.processor_buffer_interval_seconds != sizing.PROCESSOR_BUFFER_INTERVAL_DEFAULT_S:
+            params.append(("BufferIntervalInSeconds", str(self.processor_buffer_interval_seconds)))
+        if self.processor_retries != sizing.PROCESSOR_RETRIES_DEFAULT:
+            params.append(("NumberOfRetries", str(self.processor_retries)))
+        return params
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"

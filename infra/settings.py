@@ -1,0 +1,160 @@
+"""Stack settings: one typed class, two loaders (Pulumi config in the program, the
+``Pulumi.<stack>.yaml`` file everywhere else), so the stack files are the one source of every
+size, name and switch."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+NAMESPACE = "eventlake"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(ValueError):
+    """A stack config value is missing its type or outside what AWS accepts."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of a stack. Defaults are safe for a small dev stack; each is documented in README."""
+
+    stack: str
+    name_prefix: str = ""
+    # Kinesis
+    stream_mode: str = "ON_DEMAND"
+    stream_shard_count: int = 1
+    stream_retention_hours: int = 24
+    # Firehose delivery (dynamic partitioning + Parquet need >= 64 MiB and >= 60 s)
+    buffering_size_mib: int = 128
+    buffering_interval_seconds: int = 300
+    processor_buffer_interval_seconds: int = 60
+    processor_retries: int = 3
+    delivery_retry_seconds: int = 300
+    parquet_compression: str = "SNAPPY"
+    source_backup: bool = True
+    # Lambda
+    lambda_runtime: str = "python3.13"
+    lambda_memory_mb: int = 512
+    lambda_timeout_seconds: int = 120
+    log_retention_days: int = 14
+    # Lake bucket
+    error_retention_days: int = 90
+    backup_retention_days: int = 30
+    noncurrent_version_days: int = 30
+    protect_data: bool = False
+    kms_deletion_window_days: int = 30
+
+    def __post_init__(self) -> None:
+        if not self.name_prefix:
+            object.__setattr__(self, "name_prefix", f"{NAMESPACE}-{self.stack}")
+        _check(self.stream_mode in {"ON_DEMAND", "PROVISIONED"}, "streamMode", "ON_DEMAND or PROVISIONED")
+        _range(self, "stream_shard_count", 1, 10_000)
+        _range(self, "stream_retention_hours", 24, 8760)
+        _range(self, "buffering_size_mib", 64, 128)
+        _range(self, "buffering_interval_seconds", 60, 900)
+        _range(self, "processor_buffer_interval_seconds", 0, 900)
+        _range(self, "processor_retries", 0, 300)
+        _range(self, "delivery_retry_seconds", 0, 7200)
+        _check(
+            self.parquet_compression in {"UNCOMPRESSED", "GZIP", "SNAPPY"},
+            "parquetCompression",
+            "UNCOMPRESSED, GZIP or SNAPPY",
+        )
+        _check(
+            self.lambda_runtime in {"python3.12", "python3.13", "python3.14"},
+            "lambdaRuntime",
+            "python3.12, python3.13 or python3.14",
+        )
+        _range(self, "lambda_memory_mb", 128, 10240)
+        # Firehose gives an invocation at most 5 minutes.
+        _range(self, "lambda_timeout_seconds", 1, 300)
+        _check(
+            self.log_retention_days in _LOG_RETENTION_DAYS,
+            "logRetentionDays",
+            f"one of CloudWatch's values {sorted(_LOG_RETENTION_DAYS)}",
+        )
+        _range(self, "error_retention_days", 1, 36500)
+        _range(self, "backup_retention_days", 1, 36500)
+        _range(self, "noncurrent_version_days", 1, 36500)
+        _range(self, "kms_deletion_window_days", 7, 30)
+
+    def resource_name(self, suffix: str) -> str:
+        return f"{self.name_prefix}-{suffix}"
+
+    @classmethod
+    def from_lookup(cls, stack: str, lookup: Callable[[str], Any]) -> Settings:
+        """Build from any ``key -> value or None`` source; keys are the camelCase config keys."""
+        values: dict[str, Any] = {}
+        for field in fields(cls):
+            if field.name == "stack":
+                continue
+            raw = lookup(config_key(field.name))
+            if raw is not None:
+                values[field.name] = _coerce(field, raw)
+        return cls(stack=stack, **values)
+
+    @classmethod
+    def from_stack_file(cls, stack: str, root: Path = PROJECT_ROOT) -> Settings:
+        """Read ``Pulumi.<stack>.yaml`` without a Pulumi engine (local runner, CLI, tests)."""
+        config = stack_config(stack, root)
+        prefix = f"{NAMESPACE}:"
+        unknown = {k for k in config if k.startswith(prefix)} - {
+            prefix + config_key(f.name) for f in fields(cls) if f.name != "stack"
+        }
+        if unknown:
+            raise SettingsError(f"unknown config keys in Pulumi.{stack}.yaml: {sorted(unknown)}")
+        return cls.from_lookup(stack, lambda key: config.get(prefix + key))
+
+
+def stack_config(stack: str, root: Path = PROJECT_ROOT) -> dict[str, Any]:
+    import yaml  # not in the Lambda; only the program, the runner and the tests read stack files
+
+    path = root / f"Pulumi.{stack}.yaml"
+    if not path.exists():
+        raise SettingsError(f"no stack file {path.name} in {root}")
+    document = yaml.safe_load(path.read_text()) or {}
+    return dict(document.get("config") or {})
+
+
+def config_key(field_name: str) -> str:
+    head, *rest = field_name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+_LOG_RETENTION_DAYS = {
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+}
+
+
+def _coerce(field: dataclasses.Field[Any], raw: Any) -> Any:
+    key = config_key(field.name)
+    kind = field.type if isinstance(field.type, str) else field.type.__name__
+    try:
+        if kind == "bool":
+            if isinstance(raw, bool):
+                return raw
+            if str(raw).lower() in {"true", "false"}:
+                return str(raw).lower() == "true"
+            raise ValueError(raw)
+        if kind == "int":
+            if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
+                raise ValueError(raw)
+            return int(str(raw)) if not isinstance(raw, float) else int(raw)
+        return str(raw)
+    except ValueError:
+        raise SettingsError(f"config {NAMESPACE}:{key} must be a {kind}, got {raw!r}") from None
+
+
+def _check(ok: bool, key: str, expected: str) -> None:
+    if not ok:
+        raise SettingsError(f"config {NAMESPACE}:{key} must be {expected}")
+
+
+def _range(settings: Settings, name: str, low: int, high: int) -> None:
+    value = getattr(settings, name)
+    _check(low <= value <= high, config_key(name), f"between {low} and {high} (got {value})")

@@ -1,0 +1,97 @@
+"""How big a batch the Firehose processor may hand the Lambda.
+
+Lambda caps a synchronous response at 6 MB, and enrichment makes the response larger than the raw
+data: base64 (4/3), the added columns, the partition keys and the record id weigh most on the
+smallest events, and JSON-in-JSON escaping of the payload (at most 2x, then base64) on large ones.
+The processor buffer must leave room for the worst of both, so it is computed here, not configured.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+from dataclasses import dataclass
+
+from transform_lambda.claims import NoClaims
+from transform_lambda.handler import process
+
+LAMBDA_PAYLOAD_LIMIT = 6_000_000  # bytes; AWS's own blueprint keeps responses under this
+MB = 1024 * 1024  # read Firehose's "MB" as MiB: the larger unit is the conservative one
+PROCESSOR_BUFFER_MIN_MB = 0.2
+PROCESSOR_BUFFER_MAX_MB = 3.0
+PROCESSOR_BUFFER_DEFAULT_MB = 1.0
+PROCESSOR_BUFFER_INTERVAL_DEFAULT_S = 60
+PROCESSOR_RETRIES_DEFAULT = 3
+SAFETY_MARGIN = 0.9  # headroom for envelope bytes and ids longer than the ones measured
+PAYLOAD_ESCAPE_RATIO = 2 * 4 / 3  # a quote or backslash doubles inside the payload string, then base64
+
+# Longest record metadata Firehose may attach (Kinesis sequence numbers have up to 128 digits).
+WORST_RECORD_ID = "9" * 128
+WORST_SHARD_ID = "shardId-" + "9" * 12
+WORST_SEQUENCE = "9" * 128
+
+# The smallest events the transform accepts: every required field at its shortest.
+SMALLEST_EVENTS = (
+    {"event_uuid": "00000000-0000-0000-0000-000000000000", "event_name": "a", "created_at": 946684800},
+    {"event_uuid": "00000000-0000-0000-0000-000000000000", "event_name": "a:b", "created_at": 9.5e8},
+    {"event_uuid": "00000000-0000-0000-0000-000000000000", "event_name": "a", "created_at": 946684800.001},
+)
+
+
+@dataclass(frozen=True)
+class Expansion:
+    raw_bytes: int
+    request_bytes: int
+    response_bytes: int
+
+    @property
+    def ratio(self) -> float:
+        return max(self.request_bytes, self.response_bytes) / self.raw_bytes
+
+
+def firehose_record(raw: bytes, index: int = 0) -> dict[str, object]:
+    """A Kinesis-source Firehose record with the longest metadata AWS documents."""
+    return {
+        "recordId": WORST_RECORD_ID[: -len(str(index))] + str(index) if index else WORST_RECORD_ID,
+        "approximateArrivalTimestamp": 4_102_444_799_999,
+        "data": base64.b64encode(raw).decode("ascii"),
+        "kinesisRecordMetadata": {
+            "shardId": WORST_SHARD_ID,
+            "partitionKey": "k" * 256,
+            "approximateArrivalTimestamp": 4_102_444_799_999,
+            "sequenceNumber": WORST_SEQUENCE,
+            "subsequenceNumber": 0,
+        },
+    }
+
+
+def measure(event: dict[str, object]) -> Expansion:
+    """Bytes one event adds to the Lambda request and response, measured with the real handler."""
+    raw = json.dumps(event, separators=(",", ":")).encode()
+    record = firehose_record(raw)
+    response = process({"records": [record]}, claims=NoClaims(), log=lambda _: None)
+    return Expansion(
+        raw_bytes=len(raw),
+        request_bytes=len(json.dumps(record)) + 2,
+        response_bytes=len(json.dumps(response["records"][0])) + 2,
+    )
+
+
+def worst_expansion_ratio() -> float:
+    """Largest (Lambda payload bytes) / (raw bytes) over any accepted event.
+
+    For an event of raw size ``L_min + p`` the response is at most ``F + PAYLOAD_ESCAPE_RATIO * p``,
+    so the ratio lies between its values at the smallest event (``F / L_min``) and at an unbounded
+    escape-heavy payload: the maximum is one of the two.
+    """
+    return max(max(measure(e).ratio for e in SMALLEST_EVENTS), PAYLOAD_ESCAPE_RATIO)
+
+
+def processor_buffer_mb() -> float:
+    """The largest processor buffer (in steps of 0.05 MB) whose worst response fits in 6 MB."""
+    fitting = LAMBDA_PAYLOAD_LIMIT * SAFETY_MARGIN / worst_expansion_ratio() / MB
+    stepped = math.floor(fitting * 20) / 20
+    if stepped < PROCESSOR_BUFFER_MIN_MB:
+        raise ValueError(f"enrichment too large: even {PROCESSOR_BUFFER_MIN_MB} MB would overflow")
+    return min(stepped, PROCESSOR_BUFFER_MAX_MB)

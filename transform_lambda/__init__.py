@@ -1,0 +1,1 @@
+"""Firehose data-transformation Lambda: validate, enrich, mark duplicates, emit partition keys."""

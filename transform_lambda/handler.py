@@ -1,0 +1,121 @@
+"""Firehose → Lambda entry point: a thin loop over records around the pure functions in ``events``.
+
+Contract (Kinesis source): every input ``recordId`` comes back exactly once, in order, as ``Ok`` (with
+enriched data and ``metadata.partitionKeys``) or ``ProcessingFailed`` (with the original ``data``
+untouched, so Firehose writes the producer's bytes under the error prefix).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from glue.errors import Result
+from transform_lambda.claims import Claim, ClaimStore, NoClaims
+from transform_lambda.events import (
+    Event,
+    RecordError,
+    decode,
+    encode_row,
+    enrich,
+    lineage_of,
+    parse_event,
+    partition_keys,
+)
+
+Log = Callable[[dict[str, Any]], None]
+
+
+def log_json(entry: dict[str, Any]) -> None:
+    """One JSON object per line on stdout: CloudWatch Logs keeps each line as one event."""
+    sys.stdout.write(json.dumps(entry, default=str) + "\n")
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return process(event, claims=NoClaims(), log=log_json)
+
+
+def process(event: dict[str, Any], *, claims: ClaimStore, log: Log = log_json) -> dict[str, Any]:
+    records = event.get("records") or []
+    parsed: list[Event | RecordError] = []
+    for record in records:
+        try:
+            parsed.append(parse_event(decode(record.get("data"))))
+        except RecordError as exc:
+            parsed.append(exc)
+
+    duplicates = _duplicates(records, parsed, claims)
+
+    out: list[dict[str, Any]] = []
+    reasons: Counter[str] = Counter()
+    for index, (record, item) in enumerate(zip(records, parsed, strict=True)):
+        record_id = record.get("recordId")
+        if isinstance(item, RecordError):
+            reasons[item.reason] += 1
+            lineage = lineage_of(record)
+            log(
+                {
+                    "level": "WARNING",
+                    "message": "record rejected",
+                    "reason": str(item.reason),
+                    "detail": item.detail,
+                    "recordId": record_id,
+                    "shardId": lineage.shard_id,
+                    "sequenceNumber": lineage.sequence_number,
+                    "invocationId": event.get("invocationId"),
+                }
+            )
+            out.append(
+                {
+                    "recordId": record_id,
+                    "result": Result.PROCESSING_FAILED.value,
+                    "data": record.get("data"),
+                }
+            )
+            continue
+        row = enrich(item, lineage_of(record), is_duplicate=index in duplicates)
+        out.append(
+            {
+                "recordId": record_id,
+                "result": Result.OK.value,
+                "data": encode_row(row),
+                "metadata": {"partitionKeys": partition_keys(item)},
+            }
+        )
+
+    log(
+        {
+            "level": "INFO",
+            "message": "batch processed",
+            "invocationId": event.get("invocationId"),
+            "records": len(records),
+            "ok": len(records) - sum(reasons.values()),
+            "duplicates": len(duplicates),
+            "rejected": dict(reasons),
+        }
+    )
+    return {"records": out}
+
+
+def _duplicates(
+    records: list[dict[str, Any]], parsed: list[Event | RecordError], claims: ClaimStore
+) -> set[int]:
+    """Indexes of records to mark: repeats within the batch (first arrival wins), then ids that
+    the claim store says an earlier batch already holds."""
+    first_index: dict[str, int] = {}
+    marked: set[int] = set()
+    for index, item in enumerate(parsed):
+        if isinstance(item, Event):
+            if item.dedupe_key in first_index:
+                marked.add(index)
+            else:
+                first_index[item.dedupe_key] = index
+    if first_index:
+        held = claims.claim(
+            [Claim(key, str(records[i].get("recordId"))) for key, i in first_index.items()]
+        )
+        marked.update(first_index[key] for key in held)
+    return marked
