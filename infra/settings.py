@@ -41,6 +41,9 @@ class Settings:
     lambda_memory_mb: int = 512
     lambda_timeout_seconds: int = 120
     log_retention_days: int = 14
+    # Cross-batch duplicates: a DynamoDB claims table (first writer of an event_uuid wins)
+    dedupe_enabled: bool = True
+    dedupe_ttl_days: int = 7
     # Lake bucket
     error_retention_days: int = 90
     backup_retention_days: int = 30
@@ -77,6 +80,7 @@ class Settings:
             "logRetentionDays",
             f"one of CloudWatch's values {sorted(_LOG_RETENTION_DAYS)}",
         )
+        _range(self, "dedupe_ttl_days", 1, 3650)
         _range(self, "error_retention_days", 1, 36500)
         _range(self, "backup_retention_days", 1, 36500)
         _range(self, "noncurrent_version_days", 1, 36500)
@@ -84,6 +88,10 @@ class Settings:
 
     def resource_name(self, suffix: str) -> str:
         return f"{self.name_prefix}-{suffix}"
+
+    @property
+    def claims_table_name(self) -> str:
+        return self.resource_name("claims")
 
     @classmethod
     def from_lookup(cls, stack: str, lookup: Callable[[str], Any]) -> Settings:

@@ -8,13 +8,14 @@ untouched, so Firehose writes the producer's bytes under the error prefix).
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 from glue.errors import Result
-from transform_lambda.claims import Claim, ClaimStore, NoClaims
+from transform_lambda.claims import Claim, ClaimStore, DynamoClaims, NoClaims
 from transform_lambda.events import (
     Event,
     RecordError,
@@ -34,8 +35,26 @@ def log_json(entry: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(entry, default=str) + "\n")
 
 
+_STORE: ClaimStore | None = None
+
+
+def claim_store() -> ClaimStore:
+    """Built once per container: the DynamoDB table named by ``CLAIMS_TABLE``, else none."""
+    global _STORE
+    if _STORE is None:
+        table = os.environ.get("CLAIMS_TABLE")
+        if table:
+            import boto3  # provided by the Lambda runtime
+
+            ttl = int(os.environ.get("CLAIMS_TTL_SECONDS", str(7 * 86400)))
+            _STORE = DynamoClaims(boto3.client("dynamodb"), table, ttl_seconds=ttl)
+        else:
+            _STORE = NoClaims()
+    return _STORE
+
+
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return process(event, claims=NoClaims(), log=log_json)
+    return process(event, claims=claim_store(), log=log_json)
 
 
 def process(event: dict[str, Any], *, claims: ClaimStore, log: Log = log_json) -> dict[str, Any]:
@@ -114,8 +133,14 @@ def _duplicates(
             else:
                 first_index[item.dedupe_key] = index
     if first_index:
-        held = claims.claim(
-            [Claim(key, str(records[i].get("recordId"))) for key, i in first_index.items()]
-        )
+        held = claims.claim([Claim(key, _holder(records[i])) for key, i in first_index.items()])
         marked.update(first_index[key] for key in held)
     return marked
+
+
+def _holder(record: dict[str, Any]) -> str:
+    """Stable identity of the source record across retries: shard + sequence number."""
+    lineage = lineage_of(record)
+    if lineage.shard_id and lineage.sequence_number:
+        return f"{lineage.shard_id}:{lineage.sequence_number}"
+    return f"record:{record.get('recordId')}"
