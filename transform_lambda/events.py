@@ -106,9 +106,7 @@ def parse_event(obj: dict[str, Any]) -> Event:
 
     if isinstance(created_at, bool) or not isinstance(created_at, int | float):
         raise RecordError(Reject.WRONG_TYPE, f"created_at must be a number, got {_kind(created_at)}")
-    if not math.isfinite(created_at) or not (
-        schema.MIN_CREATED_AT <= created_at < schema.MAX_CREATED_AT
-    ):
+    if not math.isfinite(created_at) or not (schema.MIN_CREATED_AT <= created_at < schema.MAX_CREATED_AT):
         raise RecordError(
             Reject.TIMESTAMP_OUT_OF_RANGE,
             f"created_at {created_at!r} is outside 2000-01-01..2100-01-01 in Unix seconds",

@@ -1,0 +1,63 @@
+"""Stack settings: both stack files load, and a bad value fails with the key that is wrong."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from infra.settings import Settings, SettingsError, config_key, stack_config
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_stack_files_load(stack: str) -> None:
+    settings = Settings.from_stack_file(stack)
+    assert settings.name_prefix == f"eventlake-{stack}"
+    assert stack_config(stack)["aws:region"]
+
+
+def test_stacks_differ_only_in_config_values() -> None:
+    dev, prod = Settings.from_stack_file("dev"), Settings.from_stack_file("prod")
+    assert prod.protect_data and not dev.protect_data
+    assert prod.stream_mode == "PROVISIONED" and dev.stream_mode == "ON_DEMAND"
+    assert prod.stream_retention_hours > dev.stream_retention_hours
+
+
+def test_defaults_are_safe_for_firehose() -> None:
+    settings = Settings(stack="x")
+    assert settings.buffering_size_mib >= 64 and settings.buffering_interval_seconds >= 60
+    assert settings.lambda_timeout_seconds <= 300
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("bufferingSizeMib", 5, "bufferingSizeMib must be between 64 and 128"),
+        ("bufferingIntervalSeconds", 30, "bufferingIntervalSeconds must be between 60 and 900"),
+        ("streamMode", "SOMETIMES", "streamMode must be ON_DEMAND or PROVISIONED"),
+        ("lambdaTimeoutSeconds", 900, "lambdaTimeoutSeconds must be between 1 and 300"),
+        ("lambdaRuntime", "python3.11", "lambdaRuntime must be python3.12"),
+        ("logRetentionDays", 10, "logRetentionDays must be one of"),
+        ("protectData", "maybe", "protectData must be a bool"),
+        ("streamShardCount", "two", "streamShardCount must be a int"),
+        ("parquetCompression", "ZSTD", "parquetCompression must be UNCOMPRESSED, GZIP or SNAPPY"),
+    ],
+)
+def test_bad_values_name_the_key(key: str, value: object, message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_lookup("dev", {key: value}.get)
+
+
+def test_string_values_from_pulumi_config_are_coerced() -> None:
+    settings = Settings.from_lookup("dev", {"protectData": "true", "streamShardCount": "4"}.get)
+    assert settings.protect_data is True and settings.stream_shard_count == 4
+
+
+def test_unknown_keys_in_a_stack_file_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.typo.yaml").write_text("config:\n  eventlake:bufferingSizeMB: 64\n")
+    with pytest.raises(SettingsError, match="bufferingSizeMB"):
+        Settings.from_stack_file("typo", tmp_path)
+
+
+def test_config_keys_are_camel_case() -> None:
+    assert config_key("buffering_interval_seconds") == "bufferingIntervalSeconds"
