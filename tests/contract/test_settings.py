@@ -61,3 +61,15 @@ def test_unknown_keys_in_a_stack_file_are_refused(tmp_path: Path) -> None:
 
 def test_config_keys_are_camel_case() -> None:
     assert config_key("buffering_interval_seconds") == "bufferingIntervalSeconds"
+
+
+def test_every_config_key_is_documented_in_the_readme() -> None:
+    from dataclasses import fields
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    missing = [
+        config_key(f.name)
+        for f in fields(Settings)
+        if f.name != "stack" and f"`{config_key(f.name)}`" not in readme
+    ]
+    assert not missing
