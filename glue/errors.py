@@ -18,6 +18,8 @@ class Reject(StrEnum):
     BAD_EVENT_NAME = "bad_event_name"
     UNSAFE_EVENT_TYPE = "unsafe_event_type"
     TIMESTAMP_OUT_OF_RANGE = "timestamp_out_of_range"
+    # An input nobody foresaw made the code raise: that record fails, the batch goes on.
+    UNPROCESSABLE = "unprocessable"
 
 
 class ErrorOutputType(StrEnum):

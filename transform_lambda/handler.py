@@ -12,9 +12,9 @@ import os
 import sys
 from collections import Counter
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
-from glue.errors import Result
+from glue.errors import Reject, Result
 from transform_lambda.claims import Claim, ClaimStore, DynamoClaims, NoClaims
 from transform_lambda.events import (
     Event,
@@ -28,6 +28,7 @@ from transform_lambda.events import (
 )
 
 Log = Callable[[dict[str, Any]], None]
+T = TypeVar("T")
 
 
 def log_json(entry: dict[str, Any]) -> None:
@@ -59,51 +60,26 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 def process(event: dict[str, Any], *, claims: ClaimStore, log: Log = log_json) -> dict[str, Any]:
     records = event.get("records") or []
-    parsed: list[Event | RecordError] = []
-    for record in records:
-        try:
-            parsed.append(parse_event(decode(record.get("data"))))
-        except RecordError as exc:
-            parsed.append(exc)
-
+    parsed = [_guard(lambda r=record: parse_event(decode(r.get("data")))) for record in records]
     duplicates = _duplicates(records, parsed, claims)
 
     out: list[dict[str, Any]] = []
     reasons: Counter[str] = Counter()
     for index, (record, item) in enumerate(zip(records, parsed, strict=True)):
-        record_id = record.get("recordId")
-        if isinstance(item, RecordError):
-            reasons[item.reason] += 1
-            lineage = lineage_of(record)
-            log(
-                {
-                    "level": "WARNING",
-                    "message": "record rejected",
-                    "reason": str(item.reason),
-                    "detail": item.detail,
-                    "recordId": record_id,
-                    "shardId": lineage.shard_id,
-                    "sequenceNumber": lineage.sequence_number,
-                    "invocationId": event.get("invocationId"),
-                }
-            )
-            out.append(
-                {
-                    "recordId": record_id,
-                    "result": Result.PROCESSING_FAILED.value,
-                    "data": record.get("data"),
-                }
-            )
-            continue
-        row = enrich(item, lineage_of(record), is_duplicate=index in duplicates)
-        out.append(
-            {
-                "recordId": record_id,
-                "result": Result.OK.value,
-                "data": encode_row(row),
-                "metadata": {"partitionKeys": partition_keys(item)},
-            }
+        result = (
+            item
+            if isinstance(item, RecordError)
+            else _guard(lambda e=item, r=record, dup=index in duplicates: _ok(r, e, dup))
         )
+        if isinstance(result, RecordError):
+            reasons[result.reason] += 1
+            log(_rejection(event, record, result))
+            result = {
+                "recordId": record.get("recordId"),
+                "result": Result.PROCESSING_FAILED.value,
+                "data": record.get("data"),
+            }
+        out.append(result)
 
     log(
         {
@@ -117,6 +93,41 @@ def process(event: dict[str, Any], *, claims: ClaimStore, log: Log = log_json) -
         }
     )
     return {"records": out}
+
+
+def _ok(record: dict[str, Any], item: Event, is_duplicate: bool) -> dict[str, Any]:
+    row = enrich(item, lineage_of(record), is_duplicate=is_duplicate)
+    return {
+        "recordId": record.get("recordId"),
+        "result": Result.OK.value,
+        "data": encode_row(row),
+        "metadata": {"partitionKeys": partition_keys(item)},
+    }
+
+
+def _rejection(event: dict[str, Any], record: dict[str, Any], error: RecordError) -> dict[str, Any]:
+    """What an operator needs to find the record; never the payload itself."""
+    lineage = lineage_of(record)
+    return {
+        "level": "WARNING",
+        "message": "record rejected",
+        "reason": str(error.reason),
+        "detail": error.detail,
+        "recordId": record.get("recordId"),
+        "shardId": lineage.shard_id,
+        "sequenceNumber": lineage.sequence_number,
+        "invocationId": event.get("invocationId"),
+    }
+
+
+def _guard(step: Callable[[], T]) -> T | RecordError:
+    """Run one record's step; any failure becomes that record's error, never the batch's."""
+    try:
+        return step()
+    except RecordError as exc:
+        return exc
+    except Exception as exc:  # a poison record must not fail its whole batch
+        return RecordError(Reject.UNPROCESSABLE, f"{type(exc).__name__}: {exc}")
 
 
 def _duplicates(

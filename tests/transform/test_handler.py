@@ -167,3 +167,25 @@ def test_any_batch_returns_every_id_once_in_order_and_failures_keep_their_bytes(
             assert set(got["metadata"]["partitionKeys"]) == set(schema.PARTITION_KEY_NAMES)
             assert set(json.loads(base64.b64decode(got["data"]))) == set(schema.COLUMN_NAMES)
     json.dumps(response)  # the response must serialise as Firehose reads it
+
+
+def test_an_unforeseen_failure_fails_that_record_alone(monkeypatch: Any) -> None:
+    real_enrich = handler_module.enrich
+
+    def flaky(event: Any, lineage: Any, *, is_duplicate: bool) -> dict[str, Any]:
+        if event.event_uuid == U2:
+            raise OverflowError("boom")
+        return real_enrich(event, lineage, is_duplicate=is_duplicate)
+
+    monkeypatch.setattr(handler_module, "enrich", flaky)
+    response, logs = run([raw_event(event_uuid=U1), raw_event(event_uuid=U2), raw_event(event_uuid=U1)])
+    assert [r["result"] for r in response["records"]] == ["Ok", "ProcessingFailed", "Ok"]
+    assert [e["reason"] for e in logs if e["level"] == "WARNING"] == ["unprocessable"]
+    assert "OverflowError" in logs[0]["detail"]
+
+
+def test_json_nested_beyond_the_parser_limit_is_rejected_not_crashing() -> None:
+    deep = b'{"event_uuid":"' + U1.encode() + b'","x":' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    response, logs = run([deep, raw_event(event_uuid=U2)])
+    assert [r["result"] for r in response["records"]] == ["ProcessingFailed", "Ok"]
+    assert logs[0]["reason"] == "not_json"
