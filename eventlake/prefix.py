@@ -1,0 +1,303 @@
+"""Firehose's S3 prefix templates and object names, evaluated the way AWS documents them.
+
+Sources: the Firehose guide's "Custom Prefixes for Amazon S3 Objects" (s3-prefixes.md) and "Dynamic
+Partitioning" pages, plus the project's ``/work/shared/aws-rules.md`` (the append rule follows AWS's example
+keys and a 2026 capture, not the guide's older wording).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, tzinfo
+from zoneinfo import ZoneInfo
+
+# "Neither Prefix nor ErrorOutputPrefix can be greater than 512 characters after they're evaluated."
+MAX_PREFIX_CHARS = 512
+MAX_KEY_BYTES = 1024  # S3's object key limit (UTF-8 bytes)
+RANDOM_STRING_LENGTH = 11
+
+_EXPRESSION = re.compile(r"!\{([^}]*)\}")
+# Firehose appends this to a prefix with no expression at all (no separator is inserted before it).
+_DEFAULT_TIME_PATTERN = "yyyy/MM/dd/HH/"
+
+
+class PrefixError(ValueError):
+    """A template Firehose would reject, or a record it cannot place (routed to ``partitioning-failed``)."""
+
+
+def random_string() -> str:
+    """11 random lower-case hex characters, like the guide's example ``rand=5abf82daaa5``."""
+    return secrets.token_hex(6)[:RANDOM_STRING_LENGTH]
+
+
+def evaluate(
+    template: str,
+    *,
+    arrival: datetime,
+    partition_keys: Mapping[str, str] | None = None,
+    error_output_type: str | None = None,
+    dynamic_partitioning: bool = True,
+    random_string: Callable[[], str] = random_string,
+    query_keys: Mapping[str, str] | None = None,
+    time_zone: str | tzinfo = "UTC",
+) -> str:
+    """Evaluate a ``Prefix``/``ErrorOutputPrefix`` template for one S3 object.
+
+    ``arrival`` is the approximate arrival time of the oldest record in the object; every
+    ``!{timestamp:...}`` uses that same instant, in ``time_zone`` (Firehose's ``custom_time_zone``, UTC by
+    default). ``partition_keys`` are the Lambda's ``metadata.partitionKeys``; ``query_keys`` the JQ results
+    for ``partitionKeyFromQuery`` (no JQ runs here, so they default to ``partition_keys``).
+    ``error_output_type`` is set only when evaluating an error prefix. A template without any expression gets
+    ``yyyy/MM/dd/HH/`` appended by plain concatenation unless dynamic partitioning is on.
+    """
+    moment = _in_zone(arrival, time_zone)
+    if "!{" not in template:
+        result = template if dynamic_partitioning else template + format_java(moment, _DEFAULT_TIME_PATTERN)
+        return _checked(result)
+
+    lambda_keys = partition_keys or {}
+    jq_keys = query_keys if query_keys is not None else lambda_keys
+    parts: list[str] = []
+    position = 0
+    for match in _EXPRESSION.finditer(template):
+        literal = template[position : match.start()]
+        if "!{" in literal:
+            raise PrefixError(f"'!{{' may appear only in !{{namespace:value}} expressions: {template!r}")
+        parts.append(literal)
+        parts.append(
+            _expression(
+                match.group(1),
+                moment,
+                lambda_keys,
+                jq_keys,
+                error_output_type,
+                dynamic_partitioning,
+                random_string,
+            )
+        )
+        position = match.end()
+    tail = template[position:]
+    if "!{" in tail:
+        raise PrefixError(f"unterminated '!{{' expression in {template!r}")
+    parts.append(tail)
+    return _checked("".join(parts))
+
+
+def _expression(
+    body: str,
+    moment: datetime,
+    lambda_keys: Mapping[str, str],
+    jq_keys: Mapping[str, str],
+    error_output_type: str | None,
+    dynamic_partitioning: bool,
+    make_random: Callable[[], str],
+) -> str:
+    namespace, sep, value = body.partition(":")
+    if not sep:
+        raise PrefixError(f"expression !{{{body}}} is not of the form !{{namespace:value}}")
+    if namespace == "timestamp":
+        return format_java(moment, value)
+    if namespace == "firehose":
+        if value == "random-string":
+            text = make_random()
+            if len(text) != RANDOM_STRING_LENGTH:
+                raise PrefixError(f"random-string must be {RANDOM_STRING_LENGTH} characters, got {text!r}")
+            return text
+        if value == "error-output-type":
+            if error_output_type is None:
+                raise PrefixError("!{firehose:error-output-type} is allowed only in the error output prefix")
+            return error_output_type
+        raise PrefixError(f"unknown firehose value {value!r} (random-string | error-output-type)")
+    if namespace in ("partitionKeyFromLambda", "partitionKeyFromQuery"):
+        if not dynamic_partitioning:
+            raise PrefixError(f"!{{{namespace}:...}} requires dynamic partitioning")
+        if error_output_type is not None:
+            raise PrefixError(f"the error output prefix must not contain !{{{namespace}:...}}")
+        keys = lambda_keys if namespace == "partitionKeyFromLambda" else jq_keys
+        found = keys.get(value)
+        if found is None:
+            raise PrefixError(f"partition key {value!r} missing for !{{{namespace}:{value}}}")
+        return str(found)
+    raise PrefixError(f"unknown namespace {namespace!r} in !{{{body}}}")
+
+
+def _checked(prefix: str) -> str:
+    if len(prefix) > MAX_PREFIX_CHARS:
+        raise PrefixError(f"evaluated prefix is {len(prefix)} characters, over the {MAX_PREFIX_CHARS} limit")
+    return prefix
+
+
+def _in_zone(moment: datetime, time_zone: str | tzinfo) -> datetime:
+    """Naive datetimes are taken as UTC, the way Firehose's clock is."""
+    zone = ZoneInfo(time_zone) if isinstance(time_zone, str) else time_zone
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(zone)
+
+
+def object_name(
+    *,
+    delivery_stream_name: str,
+    version: int,
+    delivery_time: datetime,
+    object_uuid: str | None = None,
+    extension: str = "",
+    time_zone: str | tzinfo = "UTC",
+) -> str:
+    """``<stream>-<version>-<yyyy>-<MM>-<dd>-<HH>-<mm>-<ss>-<uuid><ext>``: the suffix Firehose appends.
+
+    The time parts are the *delivery* time (not arrival); ``version`` starts at 1 and grows with each
+    configuration change; ``extension`` (e.g. ``.parquet``) is empty for error objects.
+    """
+    if version < 1:
+        raise ValueError(f"delivery stream version starts at 1, got {version}")
+    moment = _in_zone(delivery_time, time_zone)
+    stamp = moment.strftime("%Y-%m-%d-%H-%M-%S")
+    return f"{delivery_stream_name}-{version}-{stamp}-{object_uuid or uuid.uuid4()}{extension}"
+
+
+def object_key(prefix: str, name: str) -> str:
+    """Firehose joins prefix and name by plain concatenation: a prefix without a trailing '/' runs on."""
+    key = prefix + name
+    if len(key.encode("utf-8")) > MAX_KEY_BYTES:
+        raise PrefixError(f"object key is over S3's {MAX_KEY_BYTES}-byte limit")
+    return key
+
+
+# --- Java DateTimeFormatter (formatting side only) ---------------------------------------------------------
+
+JavaToken = tuple[str, int] | str  # (pattern letter, count) or literal text
+
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MAX_COUNT = {
+    "M": 4,
+    "L": 4,
+    "d": 2,
+    "H": 2,
+    "h": 2,
+    "k": 2,
+    "K": 2,
+    "m": 2,
+    "s": 2,
+    "D": 3,
+    "a": 1,
+    "E": 4,
+    "S": 9,
+    "y": 19,
+    "u": 19,
+}
+_RESERVED = set("#{}")
+
+
+def java_tokens(pattern: str) -> list[JavaToken]:
+    """Split a Java DateTimeFormatter pattern into letter runs and literal text.
+
+    Follows Java's rules: ``'text'`` is literal, ``''`` is one quote (inside or outside quotes), any
+    non-letter is literal, ``[`` and ``]`` (optional sections) always print when formatting, and
+    ``#``/``{``/``}`` are reserved. Letters outside the supported subset raise :class:`PrefixError`.
+    """
+    tokens: list[JavaToken] = []
+    literal: list[str] = []
+    i, n = 0, len(pattern)
+    while i < n:
+        ch = pattern[i]
+        if ch == "'":
+            if i + 1 < n and pattern[i + 1] == "'":
+                literal.append("'")
+                i += 2
+                continue
+            end = i + 1
+            text: list[str] = []
+            while True:
+                if end >= n:
+                    raise PrefixError(f"unterminated quote in date-time pattern {pattern!r}")
+                if pattern[end] == "'":
+                    if end + 1 < n and pattern[end + 1] == "'":
+                        text.append("'")
+                        end += 2
+                        continue
+                    break
+                text.append(pattern[end])
+                end += 1
+            literal.extend(text)
+            i = end + 1
+        elif ch.isascii() and ch.isalpha():
+            run = i
+            while run < n and pattern[run] == ch:
+                run += 1
+            count = run - i
+            if ch not in _MAX_COUNT:
+                raise PrefixError(f"pattern letter {ch!r} is not supported in {pattern!r}")
+            if count > _MAX_COUNT[ch]:
+                raise PrefixError(f"too many pattern letters {ch * count!r} in {pattern!r}")
+            if literal:
+                tokens.append("".join(literal))
+                literal = []
+            tokens.append((ch, count))
+            i = run
+        elif ch in _RESERVED:
+            raise PrefixError(f"reserved character {ch!r} in date-time pattern {pattern!r}")
+        else:
+            if ch not in "[]":
+                literal.append(ch)
+            i += 1
+    if literal:
+        tokens.append("".join(literal))
+    return tokens
+
+
+def format_java(moment: datetime, pattern: str) -> str:
+    """Format ``moment`` with a Java DateTimeFormatter pattern (the subset :func:`java_tokens` accepts)."""
+    return "".join(t if isinstance(t, str) else _field(moment, *t) for t in java_tokens(pattern))
+
+
+def _field(moment: datetime, letter: str, count: int) -> str:
+    if letter in ("y", "u"):
+        year = moment.year
+        if count == 2:
+            return f"{year % 100:02d}"
+        return f"{year:0{max(count, 1)}d}" if count >= 3 else str(year)
+    if letter in ("M", "L"):
+        if count >= 3:
+            name = _MONTHS[moment.month - 1]
+            return name[:3] if count == 3 else name
+        return _num(moment.month, count)
+    if letter == "E":
+        name = _DAYS[moment.weekday()]
+        return name if count == 4 else name[:3]
+    if letter == "a":
+        return "AM" if moment.hour < 12 else "PM"
+    if letter == "S":
+        return f"{moment.microsecond:06d}000"[:count]
+    value = {
+        "d": moment.day,
+        "H": moment.hour,
+        "h": (moment.hour % 12) or 12,
+        "k": moment.hour or 24,
+        "K": moment.hour % 12,
+        "m": moment.minute,
+        "s": moment.second,
+        "D": moment.timetuple().tm_yday,
+    }[letter]
+    return _num(value, count)
+
+
+def _num(value: int, count: int) -> str:
+    return f"{value:0{count}d}"
