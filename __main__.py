@@ -1,0 +1,17 @@
+"""Pulumi entry point: read the stack's settings, build the event lake, export what callers need."""
+
+import pulumi
+
+from infra.pipeline import EventLake
+from infra.settings import NAMESPACE, Settings
+
+settings = Settings.from_lookup(pulumi.get_stack(), pulumi.Config(NAMESPACE).get)
+lake = EventLake(settings.name_prefix, settings)
+
+pulumi.export("stream_name", lake.stream_name)
+pulumi.export("stream_arn", lake.stream_arn)
+pulumi.export("delivery_stream_name", lake.delivery_stream_name)
+pulumi.export("bucket_name", lake.bucket_name)
+pulumi.export("glue_database", lake.glue_database)
+pulumi.export("glue_table", lake.glue_table)
+pulumi.export("lambda_name", lake.lambda_name)

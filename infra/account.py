@@ -1,0 +1,33 @@
+"""Where the stack deploys: account, region and partition, looked up once and shared by every ARN."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi_aws as aws
+
+
+@dataclass(frozen=True)
+class Account:
+    account_id: str
+    region: str
+    partition: str
+    dns_suffix: str
+
+    @classmethod
+    def current(cls) -> Account:
+        partition = aws.get_partition()
+        return cls(
+            account_id=aws.get_caller_identity().account_id,
+            region=aws.get_region().region,
+            partition=partition.partition,
+            dns_suffix=partition.dns_suffix,
+        )
+
+    def service_host(self, service: str) -> str:
+        """``s3.eu-west-1.amazonaws.com``: the value ``kms:ViaService`` compares against."""
+        return f"{service}.{self.region}.{self.dns_suffix}"
+
+    @property
+    def glue_catalog_arn(self) -> str:
+        return f"arn:{self.partition}:glue:{self.region}:{self.account_id}:catalog"

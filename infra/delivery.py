@@ -1,0 +1,204 @@
+"""The Firehose delivery stream, rendered from ``DeliverySpec`` (the same plain data the local
+runner executes), plus its role and its CloudWatch log group."""
+
+from __future__ import annotations
+
+import json
+
+import pulumi
+import pulumi_aws as aws
+from pulumi_aws import kinesis
+
+from glue import schema
+from infra import iam
+from infra.account import Account
+from infra.catalog import Catalog
+from infra.delivery_spec import DeliverySpec
+from infra.settings import Settings
+
+# Short names for the nested Args classes (each carries its whole path in its name).
+ExtendedS3Args = kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationArgs
+LoggingArgs = kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationCloudwatchLoggingOptionsArgs
+ConversionArgs = kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationDataFormatConversionConfigurationArgs
+InputFormatArgs = kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationDataFormatConversionConfigurationInputFormatConfigurationArgs  # noqa: E501
+DeserializerArgs = kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationDataFormatConversionConfigurationInputFormatConfigurationDeserializerArgs  # noqa: E501
+OpenXJsonArgs = kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationDataFormatConversionConfigurationInputFormatConfigurationDeserializerOpenXJsonSerDeArgs  # noqa: E501
+OutputFormatArgs = kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationDataFormatConversionConfigurationOutputFormatConfigurationArgs  # noqa: E501
+SerializerArgs = kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationDataFormatConversionConfigurationOutputFormatConfigurationSerializerArgs  # noqa: E501
+ParquetArgs = kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationDataFormatConversionConfigurationOutputFormatConfigurationSerializerParquetSerDeArgs  # noqa: E501
+SchemaArgs = kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationDataFormatConversionConfigurationSchemaConfigurationArgs  # noqa: E501
+PartitioningArgs = kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationDynamicPartitioningConfigurationArgs
+ProcessingArgs = kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationProcessingConfigurationArgs
+ProcessorArgs = kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationProcessingConfigurationProcessorArgs
+ParameterArgs = (
+    kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationProcessingConfigurationProcessorParameterArgs
+)
+BackupArgs = kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationS3BackupConfigurationArgs
+BackupLoggingArgs = (
+    kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationS3BackupConfigurationCloudwatchLoggingOptionsArgs
+)
+KinesisSourceArgs = kinesis.FirehoseDeliveryStreamKinesisSourceConfigurationArgs
+
+# Failed backup writes land under errors/ too, so the errors lifecycle rule expires them.
+BACKUP_ERROR_PREFIX = schema.ERROR_ROOT + "backup/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd/HH}/"
+DESTINATION_LOG_STREAM = "DestinationDelivery"
+BACKUP_LOG_STREAM = "BackupDelivery"
+
+
+class Delivery(pulumi.ComponentResource):
+    def __init__(
+        self,
+        name: str,
+        settings: Settings,
+        account: Account,
+        *,
+        stream_arn: pulumi.Input[str],
+        bucket_arn: pulumi.Input[str],
+        key_arn: pulumi.Input[str],
+        function_arn: pulumi.Input[str],
+        catalog: Catalog,
+        depends_on: list[pulumi.Resource] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("eventlake:index:Delivery", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        spec = DeliverySpec.from_settings(settings)
+
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            aws.cloudwatch.LogGroupArgs(
+                name=f"/aws/kinesisfirehose/{spec.delivery_stream_name}",
+                retention_in_days=settings.log_retention_days,
+            ),
+            opts=child,
+        )
+        log_streams = [DESTINATION_LOG_STREAM] + ([BACKUP_LOG_STREAM] if spec.source_backup else [])
+        streams = {
+            s: aws.cloudwatch.LogStream(
+                f"{name}-{s}", aws.cloudwatch.LogStreamArgs(name=s, log_group_name=log_group.name), opts=child
+            )
+            for s in log_streams
+        }
+
+        self.role = aws.iam.Role(
+            f"{name}-role",
+            aws.iam.RoleArgs(
+                name=spec.delivery_stream_name,
+                assume_role_policy=json.dumps(
+                    iam.assume_role_policy("firehose.amazonaws.com", external_id=account.account_id)
+                ),
+            ),
+            opts=child,
+        )
+        self.policy = aws.iam.RolePolicy(
+            f"{name}-policy",
+            aws.iam.RolePolicyArgs(
+                role=self.role.id,
+                policy=pulumi.Output.all(
+                    bucket_arn=bucket_arn,
+                    stream_arn=stream_arn,
+                    function_arn=function_arn,
+                    log_stream_arns=pulumi.Output.all(*(s.arn for s in streams.values())),
+                    glue_database_arn=catalog.database.arn,
+                    glue_table_arn=catalog.table.arn,
+                    key_arn=key_arn,
+                ).apply(
+                    lambda a: json.dumps(
+                        iam.firehose_policy(
+                            **a,
+                            glue_catalog_arn=account.glue_catalog_arn,
+                            kms_via_services=[account.service_host("s3"), account.service_host("kinesis")],
+                        )
+                    )
+                ),
+            ),
+            opts=child,
+        )
+
+        def logging(stream: str) -> LoggingArgs:
+            return LoggingArgs(
+                enabled=True, log_group_name=log_group.name, log_stream_name=streams[stream].name
+            )
+
+        backup = None
+        if spec.source_backup:
+            backup = BackupArgs(
+                bucket_arn=bucket_arn,
+                role_arn=self.role.arn,
+                prefix=spec.backup_prefix,
+                error_output_prefix=BACKUP_ERROR_PREFIX,
+                buffering_size=spec.buffering_size_mib,
+                buffering_interval=spec.buffering_interval_seconds,
+                compression_format="GZIP",
+                cloudwatch_logging_options=BackupLoggingArgs(
+                    enabled=True,
+                    log_group_name=log_group.name,
+                    log_stream_name=streams[BACKUP_LOG_STREAM].name,
+                ),
+            )
+
+        # A qualified ARN pins what Firehose calls; the role grants both fn and fn:*.
+        parameters = pulumi.Output.from_input(function_arn).apply(
+            lambda arn: [
+                ParameterArgs(parameter_name=key, parameter_value=value)
+                for key, value in spec.processor_parameters(f"{arn}:$LATEST")
+            ]
+        )
+        self.stream = aws.kinesis.FirehoseDeliveryStream(
+            name,
+            aws.kinesis.FirehoseDeliveryStreamArgs(
+                name=spec.delivery_stream_name,
+                destination="extended_s3",
+                kinesis_source_configuration=KinesisSourceArgs(
+                    kinesis_stream_arn=stream_arn, role_arn=self.role.arn
+                ),
+                extended_s3_configuration=ExtendedS3Args(
+                    bucket_arn=bucket_arn,
+                    role_arn=self.role.arn,
+                    prefix=spec.prefix,
+                    error_output_prefix=spec.error_output_prefix,
+                    buffering_size=spec.buffering_size_mib,
+                    buffering_interval=spec.buffering_interval_seconds,
+                    # Parquet compresses inside the file; S3-level compression must stay off.
+                    compression_format="UNCOMPRESSED",
+                    custom_time_zone=spec.custom_time_zone,
+                    file_extension=spec.file_extension,
+                    processing_configuration=ProcessingArgs(
+                        enabled=True, processors=[ProcessorArgs(type="Lambda", parameters=parameters)]
+                    ),
+                    dynamic_partitioning_configuration=PartitioningArgs(
+                        enabled=True, retry_duration=spec.retry_duration_seconds
+                    ),
+                    data_format_conversion_configuration=ConversionArgs(
+                        enabled=True,
+                        input_format_configuration=InputFormatArgs(
+                            deserializer=DeserializerArgs(
+                                open_x_json_ser_de=OpenXJsonArgs(
+                                    case_insensitive=spec.deserializer_case_insensitive
+                                )
+                            )
+                        ),
+                        output_format_configuration=OutputFormatArgs(
+                            serializer=SerializerArgs(
+                                parquet_ser_de=ParquetArgs(compression=spec.parquet_compression)
+                            )
+                        ),
+                        schema_configuration=SchemaArgs(
+                            database_name=catalog.database_name,
+                            table_name=catalog.table_name,
+                            role_arn=self.role.arn,
+                            region=account.region,
+                            version_id="LATEST",
+                        ),
+                    ),
+                    s3_backup_mode="Enabled" if spec.source_backup else "Disabled",
+                    s3_backup_configuration=backup,
+                    cloudwatch_logging_options=logging(DESTINATION_LOG_STREAM),
+                ),
+            ),
+            # IAM is eventually consistent: create the stream only once its permissions exist.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.policy, *(depends_on or [])]),
+        )
+        self.name: pulumi.Output[str] = self.stream.name
+        self.arn: pulumi.Output[str] = self.stream.arn
+        self.register_outputs({"name": self.name, "arn": self.arn})

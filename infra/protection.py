@@ -1,0 +1,15 @@
+"""Resource options for what holds the lake's data (the bucket and the key that encrypts it)."""
+
+from __future__ import annotations
+
+import pulumi
+
+from infra.settings import Settings
+
+
+def data_options(settings: Settings, parent: pulumi.Resource) -> pulumi.ResourceOptions:
+    """With ``protectData`` neither ``pulumi destroy`` nor a replacement can delete the data:
+    ``protect`` refuses the delete, ``retain_on_delete`` keeps the cloud object if it is forced."""
+    return pulumi.ResourceOptions(
+        parent=parent, protect=settings.protect_data, retain_on_delete=settings.protect_data
+    )
