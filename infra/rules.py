@@ -1,0 +1,169 @@
+"""AWS's apply-time rules for what this program registers, checked before any ``pulumi up``.
+
+Each checker reads a resource's inputs as the Pulumi engine receives them (camelCase keys,
+numbers as floats, provider defaults absent) and returns the violations; empty means valid.
+Sources: /work/shared/aws-rules.md (Firehose developer guide, pulumi-aws notes).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from glue import schema
+
+# What pulumi-aws sends when a field is unset (not AWS's own defaults).
+DEFAULT_BUFFERING_SIZE_MIB = 5
+DEFAULT_BUFFERING_INTERVAL_S = 300
+DEFAULT_LAMBDA_TIMEOUT_S = 3
+
+MIN_PARTITIONED_BUFFER_MIB = 64
+MIN_PARTITIONED_INTERVAL_S = 60
+MIN_CONVERSION_BUFFER_MIB = 64
+SERIALIZER_COMPRESSIONS = {"UNCOMPRESSED", "GZIP", "SNAPPY"}
+PROCESSOR_BUFFER_MB = (0.2, 3.0)
+PROCESSOR_INTERVAL_S = (0, 900)
+PROCESSOR_DEFAULTS = {"BufferSizeInMBs": 1.0, "BufferIntervalInSeconds": 60.0, "NumberOfRetries": 3.0}
+RETRY_DURATION_S = (0, 7200)
+ERROR_TYPE = "!{firehose:error-output-type}"
+LAMBDA_KEY = re.compile(r"!\{partitionKeyFromLambda:([^}]*)\}")
+
+MAX_LAMBDA_TIMEOUT_S = 300  # Firehose gives an invocation at most 5 minutes
+LAMBDA_RUNTIMES = {"python3.12", "python3.13", "python3.14"}
+LAMBDA_ARCHITECTURES = ["arm64"]
+
+Inputs = Mapping[str, Any]
+
+
+def _block(inputs: Inputs, key: str) -> Inputs:
+    value = inputs.get(key)
+    return value if isinstance(value, Mapping) else {}
+
+
+def _enabled(block: Inputs) -> bool:
+    """A configured block with ``enabled`` unset is on (the provider's default)."""
+    return bool(block) and block.get("enabled", True) is not False
+
+
+def _lambda_processors(s3: Inputs) -> list[dict[str, str]]:
+    processing = _block(s3, "processingConfiguration")
+    if not _enabled(processing):
+        return []
+    return [
+        {p["parameterName"]: str(p["parameterValue"]) for p in proc.get("parameters") or []}
+        for proc in processing.get("processors") or []
+        if proc.get("type") == "Lambda"
+    ]
+
+
+def check_firehose(inputs: Inputs) -> list[str]:
+    """Violations of Firehose's rules for an ``extended_s3`` stream with partitioning and Parquet."""
+    s3 = _block(inputs, "extendedS3Configuration")
+    if not s3:
+        return ["extendedS3Configuration is missing"]
+    problems: list[str] = []
+    size = float(s3.get("bufferingSize", DEFAULT_BUFFERING_SIZE_MIB))
+    interval = float(s3.get("bufferingInterval", DEFAULT_BUFFERING_INTERVAL_S))
+    prefix = str(s3.get("prefix") or "")
+    error_prefix = s3.get("errorOutputPrefix")
+    partitioning = _block(s3, "dynamicPartitioningConfiguration")
+    conversion = _block(s3, "dataFormatConversionConfiguration")
+    processors = _lambda_processors(s3)
+
+    if _enabled(partitioning):
+        if size < MIN_PARTITIONED_BUFFER_MIB:
+            problems.append(f"dynamic partitioning needs buffering_size >= {MIN_PARTITIONED_BUFFER_MIB} MiB")
+        if interval < MIN_PARTITIONED_INTERVAL_S:
+            problems.append(
+                f"dynamic partitioning needs buffering_interval >= {MIN_PARTITIONED_INTERVAL_S} s"
+            )
+        if "!{partitionKeyFrom" not in prefix:
+            problems.append("dynamic partitioning needs a partitionKeyFrom* expression in prefix")
+        retry = float(partitioning.get("retryDuration", 300))
+        if not RETRY_DURATION_S[0] <= retry <= RETRY_DURATION_S[1]:
+            problems.append(f"retry_duration must be within {RETRY_DURATION_S[0]}-{RETRY_DURATION_S[1]} s")
+    elif "partitionKeyFrom" in prefix:
+        problems.append("partitionKeyFrom* in prefix needs dynamic partitioning")
+
+    if _enabled(conversion):
+        if size < MIN_CONVERSION_BUFFER_MIB:
+            problems.append(f"format conversion needs buffering_size >= {MIN_CONVERSION_BUFFER_MIB} MiB")
+        if s3.get("compressionFormat", "UNCOMPRESSED") != "UNCOMPRESSED":
+            problems.append("format conversion needs S3 compression_format UNCOMPRESSED")
+        serializer = _block(_block(conversion, "outputFormatConfiguration"), "serializer")
+        compression = _block(serializer, "parquetSerDe").get("compression", "SNAPPY")
+        if compression not in SERIALIZER_COMPRESSIONS:
+            problems.append(f"serializer compression {compression} not in {sorted(SERIALIZER_COMPRESSIONS)}")
+
+    if not error_prefix:
+        problems.append("error_output_prefix is required")
+    else:
+        if "!{" in error_prefix and ERROR_TYPE not in error_prefix:
+            problems.append(f"error_output_prefix with expressions must contain {ERROR_TYPE}")
+        if "partitionKeyFrom" in error_prefix:
+            problems.append("error_output_prefix must not contain partitionKeyFrom*")
+    if "error-output-type" in prefix:
+        problems.append("prefix must not contain error-output-type")
+
+    lambda_keys = LAMBDA_KEY.findall(prefix)
+    if lambda_keys and not processors:
+        problems.append("partitionKeyFromLambda needs a Lambda processor")
+    if lambda_keys and tuple(lambda_keys) != schema.PARTITION_KEY_NAMES:
+        problems.append(f"prefix partition keys {lambda_keys} != Lambda's {list(schema.PARTITION_KEY_NAMES)}")
+
+    for params in processors:
+        problems.extend(_processor_problems(params))
+    return problems
+
+
+def _processor_problems(params: Mapping[str, str]) -> list[str]:
+    problems = []
+    if "LambdaArn" not in params:
+        problems.append("Lambda processor has no LambdaArn")
+    for name, default in PROCESSOR_DEFAULTS.items():
+        if name in params and float(params[name]) == default:
+            problems.append(f"processor parameter {name} equals its default {default:g} (perpetual diff)")
+    if "BufferSizeInMBs" in params:
+        low, high = PROCESSOR_BUFFER_MB
+        if not low <= float(params["BufferSizeInMBs"]) <= high:
+            problems.append(f"processor BufferSizeInMBs must be within {low:g}-{high:g}")
+    if "BufferIntervalInSeconds" in params:
+        low, high = PROCESSOR_INTERVAL_S
+        if not low <= float(params["BufferIntervalInSeconds"]) <= high:
+            problems.append(f"processor BufferIntervalInSeconds must be within {low}-{high}")
+    return problems
+
+
+def check_catalog_table(inputs: Inputs) -> list[str]:
+    """The Glue table must declare exactly the schema the Lambda writes, in Glue's lower case."""
+    problems: list[str] = []
+    columns = [
+        (c.get("name"), c.get("type")) for c in _block(inputs, "storageDescriptor").get("columns") or []
+    ]
+    partitions = [(c.get("name"), c.get("type")) for c in inputs.get("partitionKeys") or []]
+    if columns != [(c.name, c.type) for c in schema.COLUMNS]:
+        problems.append("table columns differ from schema.COLUMNS")
+    if partitions != [(c.name, c.type) for c in schema.PARTITION_KEYS]:
+        problems.append("table partition keys differ from schema.PARTITION_KEYS")
+    repeated = {n for n, _ in columns} & {n for n, _ in partitions}
+    if repeated:
+        problems.append(f"columns repeated as partition keys: {sorted(repeated)}")
+    names = [inputs.get("name"), inputs.get("databaseName"), *(n for n, _ in columns + partitions)]
+    upper = [n for n in names if isinstance(n, str) and n != n.lower()]
+    if upper:
+        problems.append(f"names must be lower case (Glue lowercases them): {upper}")
+    return problems
+
+
+def check_lambda(inputs: Inputs) -> list[str]:
+    """The processor must fit Firehose's 5-minute invocation and run a supported Python on arm64."""
+    problems: list[str] = []
+    timeout = float(inputs.get("timeout", DEFAULT_LAMBDA_TIMEOUT_S))
+    if timeout > MAX_LAMBDA_TIMEOUT_S:
+        problems.append(f"Lambda timeout {timeout:g} s exceeds Firehose's {MAX_LAMBDA_TIMEOUT_S} s")
+    if inputs.get("runtime") not in LAMBDA_RUNTIMES:
+        problems.append(f"Lambda runtime {inputs.get('runtime')} not in {sorted(LAMBDA_RUNTIMES)}")
+    if list(inputs.get("architectures") or []) != LAMBDA_ARCHITECTURES:
+        problems.append(f"Lambda architectures must be {LAMBDA_ARCHITECTURES}")
+    return problems
