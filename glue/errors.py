@@ -28,6 +28,10 @@ class ErrorOutputType(StrEnum):
     PROCESSING_FAILED = "processing-failed"
     FORMAT_CONVERSION_FAILED = "format-conversion-failed"
     PARTITIONING_FAILED = "partitioning-failed"
+    # Records beyond the active-partition limit (500 by default). The guide names this error prefix in
+    # parentheses after "the specified S3 error bucket prefix"; [unverified] that it is substituted
+    # for !{firehose:error-output-type} exactly like the three above.
+    ACTIVE_PARTITION_EXCEEDED = "activePartitionExceeded"
 
 
 class ErrorCode(StrEnum):
@@ -41,6 +45,7 @@ class ErrorCode(StrEnum):
     MALFORMED_DATA = "DataFormatConversion.MalformedData"
     PARSE_ERROR = "DataFormatConversion.ParseError"
     MISSING_PARTITION_KEY = "DynamicPartitioning.MissingPartitionKey"
+    ACTIVE_PARTITION_LIMIT_EXCEEDED = "DynamicPartitioning.ActivePartitionLimitExceeded"  # [unverified]
 
 
 class Result(StrEnum):
