@@ -1,0 +1,282 @@
+"""The embedded AWS: moto in-process, with the stack's resources created from settings.
+
+Every name, prefix, size and column comes from ``Settings``, ``DeliverySpec`` and ``glue.schema``;
+this module only translates them into API calls, so the local run uses the deployed configuration.
+The boto3 clients are created here, once, and handed to the producer and the Firehose model.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+from moto import mock_aws
+
+from eventlake import backup
+from glue import schema
+from infra.account import Account
+from infra.delivery_spec import DeliverySpec
+from infra.lake import bucket_name
+from infra.settings import PROJECT_ROOT, Settings, stack_config
+from transform_lambda.claims import EXPIRES_ATTRIBUTE, KEY_ATTRIBUTE
+
+ACCOUNT_ID = "123456789012"  # moto's default account
+DEFAULT_REGION = "us-east-1"  # what the AWS provider uses when a stack sets no aws:region
+_FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+}
+
+# Names the settings do not (yet) carry; derived from the stack's name prefix as infra/ derives them.
+STREAM_SUFFIX = "events"
+LAMBDA_SUFFIX = "transform"
+FIREHOSE_ROLE_SUFFIX = "firehose"
+
+
+@dataclass(frozen=True)
+class Aws:
+    """The clients and resource names of one embedded AWS session."""
+
+    region: str
+    account_id: str
+    kinesis: Any
+    s3: Any
+    firehose: Any
+    glue: Any
+    dynamodb: Any
+    stream_name: str
+    stream_arn: str
+    bucket: str
+    delivery_stream_name: str
+    delivery_stream_arn: str
+    lambda_arn: str
+    database: str
+    table: str
+    claims_table: str | None
+
+    def catalog_table(self) -> dict[str, str]:
+        """The ``dataCatalogTable`` Firehose writes into format-conversion error records."""
+        return {
+            "catalogId": self.account_id,
+            "databaseName": self.database,
+            "tableName": self.table,
+            "region": self.region,
+            "versionId": "LATEST",
+            "catalogArn": f"arn:aws:glue:{self.region}:{self.account_id}:catalog",
+        }
+
+
+def stack_region(stack: str, root: Path = PROJECT_ROOT) -> str:
+    return str(stack_config(stack, root).get("aws:region") or DEFAULT_REGION)
+
+
+@contextmanager
+def embedded_aws(settings: Settings, spec: DeliverySpec, *, region: str) -> Iterator[Aws]:
+    """Start moto in-process and create the stack's resources; everything vanishes on exit.
+
+    Fake credentials are set only for the duration, so a real profile can never be used by mistake.
+    """
+    saved = {key: os.environ.get(key) for key in [*_FAKE_CREDENTIALS, "AWS_DEFAULT_REGION"]}
+    os.environ.update(_FAKE_CREDENTIALS)
+    os.environ["AWS_DEFAULT_REGION"] = region
+    try:
+        with mock_aws():
+            yield _create(settings, spec, region)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _create(settings: Settings, spec: DeliverySpec, region: str) -> Aws:
+    session = boto3.session.Session(region_name=region)
+    clients = {name: session.client(name) for name in ("kinesis", "s3", "firehose", "glue", "dynamodb")}
+    arn = _Arns(region)
+
+    stream_name = settings.resource_name(STREAM_SUFFIX)
+    _create_stream(clients["kinesis"], settings, stream_name)
+    stream_arn = clients["kinesis"].describe_stream_summary(StreamName=stream_name)[
+        "StreamDescriptionSummary"
+    ]["StreamARN"]
+
+    bucket = bucket_name(settings, Account(ACCOUNT_ID, region, "aws", "amazonaws.com"))
+    if region == "us-east-1":
+        clients["s3"].create_bucket(Bucket=bucket)
+    else:
+        clients["s3"].create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+
+    _create_catalog(clients["glue"], bucket)
+
+    claims_table = settings.claims_table_name if settings.dedupe_enabled else None
+    if claims_table:
+        _create_claims_table(clients["dynamodb"], claims_table)
+
+    lambda_arn = arn.of("lambda", f"function:{settings.resource_name(LAMBDA_SUFFIX)}")
+    role_arn = f"arn:aws:iam::{ACCOUNT_ID}:role/{settings.resource_name(FIREHOSE_ROLE_SUFFIX)}"
+    clients["firehose"].create_delivery_stream(
+        DeliveryStreamName=spec.delivery_stream_name,
+        DeliveryStreamType="KinesisStreamAsSource",
+        KinesisStreamSourceConfiguration={"KinesisStreamARN": stream_arn, "RoleARN": role_arn},
+        ExtendedS3DestinationConfiguration=destination_configuration(
+            spec, bucket=bucket, role_arn=role_arn, lambda_arn=lambda_arn, region=region
+        ),
+    )
+    delivery_arn = clients["firehose"].describe_delivery_stream(DeliveryStreamName=spec.delivery_stream_name)[
+        "DeliveryStreamDescription"
+    ]["DeliveryStreamARN"]
+
+    return Aws(
+        region=region,
+        account_id=ACCOUNT_ID,
+        kinesis=clients["kinesis"],
+        s3=clients["s3"],
+        firehose=clients["firehose"],
+        glue=clients["glue"],
+        dynamodb=clients["dynamodb"],
+        stream_name=stream_name,
+        stream_arn=stream_arn,
+        bucket=bucket,
+        delivery_stream_name=spec.delivery_stream_name,
+        delivery_stream_arn=delivery_arn,
+        lambda_arn=lambda_arn,
+        database=schema.DATABASE_NAME,
+        table=schema.TABLE_NAME,
+        claims_table=claims_table,
+    )
+
+
+@dataclass(frozen=True)
+class _Arns:
+    region: str
+
+    def of(self, service: str, resource: str) -> str:
+        return f"arn:aws:{service}:{self.region}:{ACCOUNT_ID}:{resource}"
+
+
+def _create_stream(kinesis: Any, settings: Settings, name: str) -> None:
+    """PROVISIONED gets the stack's shard count; ON_DEMAND opens with 4 shards, on AWS as in moto."""
+    if settings.stream_mode == "PROVISIONED":
+        kinesis.create_stream(
+            StreamName=name,
+            ShardCount=settings.stream_shard_count,
+            StreamModeDetails={"StreamMode": "PROVISIONED"},
+        )
+    else:
+        kinesis.create_stream(StreamName=name, StreamModeDetails={"StreamMode": "ON_DEMAND"})
+    if settings.stream_retention_hours > 24:
+        kinesis.increase_stream_retention_period(
+            StreamName=name, RetentionPeriodHours=settings.stream_retention_hours
+        )
+
+
+def _create_catalog(glue: Any, bucket: str) -> None:
+    glue.create_database(DatabaseInput={"Name": schema.DATABASE_NAME})
+    glue.create_table(
+        DatabaseName=schema.DATABASE_NAME,
+        TableInput={
+            "Name": schema.TABLE_NAME,
+            "TableType": "EXTERNAL_TABLE",
+            "Parameters": {"classification": "parquet", "EXTERNAL": "TRUE"},
+            "PartitionKeys": [_glue_column(c) for c in schema.glue_partition_keys()],
+            "StorageDescriptor": {
+                "Columns": [_glue_column(c) for c in schema.glue_columns()],
+                "Location": f"s3://{bucket}/{schema.DATA_ROOT}",
+                "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
+                "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
+                "SerdeInfo": {
+                    "SerializationLibrary": "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+                },
+            },
+        },
+    )
+
+
+def _glue_column(column: dict[str, str]) -> dict[str, str]:
+    return {"Name": column["name"], "Type": column["type"], "Comment": column["comment"]}
+
+
+def _create_claims_table(dynamodb: Any, name: str) -> None:
+    dynamodb.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": KEY_ATTRIBUTE, "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": KEY_ATTRIBUTE, "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    dynamodb.update_time_to_live(
+        TableName=name,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": EXPIRES_ATTRIBUTE},
+    )
+
+
+def destination_configuration(
+    spec: DeliverySpec, *, bucket: str, role_arn: str, lambda_arn: str, region: str
+) -> dict[str, Any]:
+    """``ExtendedS3DestinationConfiguration`` mirroring the spec, as the Pulumi program sends it."""
+    bucket_arn = f"arn:aws:s3:::{bucket}"
+    config: dict[str, Any] = {
+        "RoleARN": role_arn,
+        "BucketARN": bucket_arn,
+        "Prefix": spec.prefix,
+        "ErrorOutputPrefix": spec.error_output_prefix,
+        "BufferingHints": {
+            "SizeInMBs": spec.buffering_size_mib,
+            "IntervalInSeconds": spec.buffering_interval_seconds,
+        },
+        # Format conversion requires UNCOMPRESSED here; the Parquet serializer compresses.
+        "CompressionFormat": "UNCOMPRESSED",
+        "ProcessingConfiguration": {
+            "Enabled": True,
+            "Processors": [
+                {
+                    "Type": "Lambda",
+                    "Parameters": [
+                        {"ParameterName": name, "ParameterValue": value}
+                        for name, value in spec.processor_parameters(lambda_arn)
+                    ],
+                }
+            ],
+        },
+        "DynamicPartitioningConfiguration": {
+            "Enabled": True,
+            "RetryOptions": {"DurationInSeconds": spec.retry_duration_seconds},
+        },
+        "DataFormatConversionConfiguration": {
+            "Enabled": True,
+            "SchemaConfiguration": {
+                "RoleARN": role_arn,
+                "DatabaseName": schema.DATABASE_NAME,
+                "TableName": schema.TABLE_NAME,
+                "Region": region,
+                "VersionId": "LATEST",
+            },
+            "InputFormatConfiguration": {
+                "Deserializer": {"OpenXJsonSerDe": {"CaseInsensitive": spec.deserializer_case_insensitive}}
+            },
+            "OutputFormatConfiguration": {
+                "Serializer": {"ParquetSerDe": {"Compression": spec.parquet_compression}}
+            },
+        },
+        "CustomTimeZone": spec.custom_time_zone,
+        "FileExtension": spec.file_extension,
+        "S3BackupMode": "Enabled" if spec.source_backup else "Disabled",
+    }
+    if spec.source_backup:
+        config["S3BackupConfiguration"] = {
+            "RoleARN": role_arn,
+            "BucketARN": bucket_arn,
+            "Prefix": spec.backup_prefix,
+            "CompressionFormat": backup.COMPRESSION,
+            "BufferingHints": {
+                "SizeInMBs": backup.BUFFERING_SIZE_MIB,
+                "IntervalInSeconds": backup.BUFFERING_INTERVAL_SECONDS,
+            },
+        }
+    return config
