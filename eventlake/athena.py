@@ -1,0 +1,220 @@
+"""The project's Athena queries (``glue/sql/*.sql``), run locally on DuckDB over a lake of Parquet files.
+
+Athena SQL is Trino SQL; sqlglot translates it to DuckDB. Where the translation would be silently wrong or
+fails, this module rewrites the function itself: Trino's ``format_datetime`` (Joda pattern) and
+``to_iso8601`` have no sqlglot mapping, and ``json_extract_scalar`` must give NULL for an object or
+array, where DuckDB's ``->>`` returns its JSON text.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import sqlglot
+from sqlglot import exp
+
+from eventlake.prefix import PrefixError, java_tokens
+from glue import schema
+
+SQL_DIR = Path(__file__).resolve().parent.parent / "glue" / "sql"
+
+_DUCKDB_TYPES = {
+    "string": "VARCHAR",
+    "bigint": "BIGINT",
+    "int": "INTEGER",
+    "double": "DOUBLE",
+    "boolean": "BOOLEAN",
+    "timestamp": "TIMESTAMP",
+}
+_HEADER = re.compile(r"--\s*(name|description):\s*(.*)")
+
+
+class TranslationError(ValueError):
+    """Athena SQL that cannot be run faithfully on DuckDB."""
+
+
+# --- the queries ----------------------------------------------------------------------------------------
+
+
+def query_header(sql: str) -> dict[str, str]:
+    """The ``-- name:`` and ``-- description:`` comments at the top of a query file."""
+    header: dict[str, str] = {}
+    for line in sql.splitlines():
+        match = _HEADER.fullmatch(line.strip())
+        if not match:
+            break
+        header[match.group(1)] = match.group(2).strip()
+    return header
+
+
+def load_queries(sql_dir: Path = SQL_DIR) -> dict[str, str]:
+    """Query name -> Athena SQL (the whole file, header comments included), sorted by name."""
+    queries: dict[str, str] = {}
+    for path in sorted(sql_dir.glob("*.sql")):
+        text = path.read_text(encoding="utf-8")
+        name = query_header(text).get("name")
+        if not name:
+            raise ValueError(f"{path} does not start with a '-- name: ...' comment")
+        if name in queries:
+            raise ValueError(f"query name {name!r} is used twice")
+        queries[name] = text.strip() + "\n"
+    return dict(sorted(queries.items()))
+
+
+# --- Athena -> DuckDB -----------------------------------------------------------------------------------
+
+
+def to_duckdb(sql: str) -> str:
+    """Translate Athena SQL to DuckDB SQL, raising :class:`TranslationError` for what cannot be mapped."""
+    try:
+        statements = [s for s in sqlglot.parse(sql, read="athena") if s is not None]
+    except sqlglot.errors.ParseError as exc:
+        raise TranslationError(f"not valid Athena SQL: {exc}") from None
+    return ";\n".join(statement.transform(_rewrite).sql(dialect="duckdb") for statement in statements)
+
+
+def _rewrite(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.Anonymous):
+        name = str(node.this).lower()
+        if name == "format_datetime":
+            return _format_datetime(node)
+        if name == "to_iso8601":
+            return _to_iso8601(node)
+    if isinstance(node, exp.JSONExtractScalar) and not node.meta.get("scalar_only"):
+        # Trino gives NULL for invalid JSON, a missing path, an object or an array; DuckDB's ->> raises on
+        # invalid JSON and returns the JSON text of objects and arrays.
+        copy = node.copy()
+        copy.meta["scalar_only"] = True
+        valid = exp.Anonymous(this="json_valid", expressions=[node.this.copy()])
+        kind = exp.Anonymous(this="json_type", expressions=[node.this.copy(), node.expression.copy()])
+        containers = [exp.Literal.string("OBJECT"), exp.Literal.string("ARRAY")]
+        scalar = exp.and_(valid, exp.Not(this=exp.In(this=kind, expressions=containers)))
+        return exp.Case(ifs=[exp.If(this=scalar, true=copy)])
+    return node
+
+
+def _format_datetime(node: exp.Anonymous) -> exp.Expression:
+    args = node.expressions
+    if len(args) != 2 or not (isinstance(args[1], exp.Literal) and args[1].is_string):
+        raise TranslationError(
+            "format_datetime: only format_datetime(<timestamp>, '<literal pattern>') translates"
+        )
+    return exp.Anonymous(
+        this="strftime", expressions=[args[0].copy(), exp.Literal.string(joda_to_strftime(args[1].this))]
+    )
+
+
+def _to_iso8601(node: exp.Anonymous) -> exp.Expression:
+    """Trino's ``to_iso8601``: ``2026-11-25T13:00:00.000`` for a zoneless timestamp(3), ``2026-11-25`` for a
+    date. Only zoneless arguments translate: every timestamp in this lake is zoneless (Glue ``timestamp``)."""
+    if len(node.expressions) != 1:
+        raise TranslationError("to_iso8601: takes exactly one argument")
+    (arg,) = node.expressions
+    is_date = isinstance(arg, exp.Cast) and arg.to.is_type(exp.DataType.Type.DATE)
+    pattern = "%Y-%m-%d" if is_date else "%Y-%m-%dT%H:%M:%S.%g"
+    return exp.Anonymous(this="strftime", expressions=[arg.copy(), exp.Literal.string(pattern)])
+
+
+_STRFTIME = {
+    ("y", 4): "%Y",
+    ("y", 2): "%y",
+    ("y", 1): "%Y",
+    ("u", 4): "%Y",
+    ("M", 1): "%-m",
+    ("M", 2): "%m",
+    ("M", 3): "%b",
+    ("M", 4): "%B",
+    ("d", 1): "%-d",
+    ("d", 2): "%d",
+    ("H", 1): "%-H",
+    ("H", 2): "%H",
+    ("h", 1): "%-I",
+    ("h", 2): "%I",
+    ("m", 1): "%-M",
+    ("m", 2): "%M",
+    ("s", 1): "%-S",
+    ("s", 2): "%S",
+    ("S", 3): "%g",
+    ("S", 6): "%f",
+    ("S", 9): "%n",
+    ("a", 1): "%p",
+    ("E", 3): "%a",
+    ("E", 4): "%A",
+    ("D", 1): "%-j",
+    ("D", 3): "%j",
+}
+
+
+def joda_to_strftime(pattern: str) -> str:
+    """A ``format_datetime`` pattern as a DuckDB ``strftime`` format (the letters both can express)."""
+    try:
+        tokens = java_tokens(pattern)
+    except PrefixError as exc:
+        raise TranslationError(f"format_datetime: {exc}") from None
+    out: list[str] = []
+    for token in tokens:
+        if isinstance(token, str):
+            out.append(token.replace("%", "%%"))
+            continue
+        code = _STRFTIME.get(token)
+        if code is None:
+            letter, count = token
+            raise TranslationError(
+                f"format_datetime: pattern {letter * count!r} has no DuckDB strftime equivalent"
+            )
+        out.append(code)
+    return "".join(out)
+
+
+# --- the local lake ---------------------------------------------------------------------------------------
+
+
+def _columns() -> list[tuple[str, str]]:
+    """(name, DuckDB type) of the table as Glue declares it: data columns, then the partition keys."""
+    return [(c.name, _DUCKDB_TYPES[c.type]) for c in (*schema.COLUMNS, *schema.PARTITION_KEYS)]
+
+
+def create_view(conn: duckdb.DuckDBPyConnection, lake_root: Path) -> None:
+    """(Re)create ``eventlake.events`` over the lake's Parquet files.
+
+    DuckDB expands the glob on every query, but fails when nothing matches, so an empty lake gets an empty
+    view with the same columns; call this again once the first objects exist.
+    """
+    columns = _columns()
+    table = f"{schema.DATABASE_NAME}.{schema.TABLE_NAME}"
+    data_root = Path(lake_root) / schema.DATA_ROOT
+    if any(data_root.glob("**/*.parquet")):
+        pattern = (data_root / "**" / "*.parquet").as_posix().replace("'", "''")
+        hive_types = ", ".join(f"'{c.name}': 'VARCHAR'" for c in schema.PARTITION_KEYS)
+        select = ", ".join(f'CAST("{name}" AS {kind}) AS "{name}"' for name, kind in columns)
+        source = (
+            f"read_parquet('{pattern}', hive_partitioning = true, hive_types = {{{hive_types}}}, "
+            "hive_types_autocast = false, union_by_name = true)"
+        )
+        body = f"SELECT {select} FROM {source}"
+    else:
+        select = ", ".join(f'CAST(NULL AS {kind}) AS "{name}"' for name, kind in columns)
+        body = f"SELECT {select} WHERE false"
+    conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema.DATABASE_NAME}")
+    conn.execute(f"CREATE OR REPLACE VIEW {table} AS {body}")
+
+
+def connect(lake_root: Path) -> duckdb.DuckDBPyConnection:
+    """In-memory DuckDB with Athena's view of the lake: ``eventlake.events``, partition columns as strings.
+
+    The session time zone is UTC, as Athena's is.
+    """
+    conn = duckdb.connect(":memory:")
+    conn.execute("SET TimeZone = 'UTC'")
+    create_view(conn, lake_root)
+    return conn
+
+
+def run(conn: duckdb.DuckDBPyConnection, athena_sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Run Athena SQL on the local lake: (column names, rows)."""
+    result = conn.execute(to_duckdb(athena_sql))
+    names = [column[0] for column in result.description or []]
+    return names, result.fetchall()

@@ -1,0 +1,14 @@
+-- name: latest_events
+-- description: The 20 most recent events by event time, duplicates left out, with the amount from the payload (NULL for types without one). Reads every partition: add event_date/event_hour filters on a large lake.
+SELECT
+    event_uuid,
+    event_name,
+    to_iso8601(created_datetime) AS created,
+    json_extract_scalar(payload, '$.amount') AS amount,
+    event_type,
+    event_date,
+    event_hour
+FROM eventlake.events
+WHERE NOT is_duplicate
+ORDER BY created_datetime DESC, event_uuid
+LIMIT 20
