@@ -42,7 +42,7 @@ def evaluate(
     dynamic_partitioning: bool = True,
     random_string: Callable[[], str] = random_string,
     query_keys: Mapping[str, str] | None = None,
-    time_zone: str | tzinfo = "UTC",
+    time_zone: str | tzinfo | None = "UTC",
 ) -> str:
     """Evaluate a ``Prefix``/``ErrorOutputPrefix`` template for one S3 object.
 
@@ -130,9 +130,12 @@ def _checked(prefix: str) -> str:
     return prefix
 
 
-def _in_zone(moment: datetime, time_zone: str | tzinfo) -> datetime:
-    """Naive datetimes are taken as UTC, the way Firehose's clock is."""
-    zone = ZoneInfo(time_zone) if isinstance(time_zone, str) else time_zone
+def _in_zone(moment: datetime, time_zone: str | tzinfo | None) -> datetime:
+    """Naive datetimes are taken as UTC, the way Firehose's clock is; ``None`` means UTC, never local time."""
+    if time_zone is None or time_zone == "UTC":
+        zone: tzinfo = UTC
+    else:
+        zone = ZoneInfo(time_zone) if isinstance(time_zone, str) else time_zone
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(zone)
@@ -145,7 +148,7 @@ def object_name(
     delivery_time: datetime,
     object_uuid: str | None = None,
     extension: str = "",
-    time_zone: str | tzinfo = "UTC",
+    time_zone: str | tzinfo | None = "UTC",
 ) -> str:
     """``<stream>-<version>-<yyyy>-<MM>-<dd>-<HH>-<mm>-<ss>-<uuid><ext>``: the suffix Firehose appends.
 

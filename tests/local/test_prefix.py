@@ -159,6 +159,7 @@ def test_timestamps_are_utc_unless_a_time_zone_is_given() -> None:
     naive = datetime(2026, 11, 25, 1, 30)
     assert evaluate("!{timestamp:HH}", arrival=naive) == "01"
     assert evaluate("!{timestamp:HH}", arrival=naive, time_zone="Europe/Paris") == "02"
+    assert evaluate("!{timestamp:HH}", arrival=naive, time_zone=None) == "01"  # never the machine's zone
 
 
 @pytest.mark.parametrize(
