@@ -73,7 +73,19 @@ def to_duckdb(sql: str) -> str:
         statements = [s for s in sqlglot.parse(sql, read="athena") if s is not None]
     except sqlglot.errors.ParseError as exc:
         raise TranslationError(f"not valid Athena SQL: {exc}") from None
-    return ";\n".join(statement.transform(_rewrite).sql(dialect="duckdb") for statement in statements)
+    return ";\n".join(
+        _name_columns(statement).transform(_rewrite).sql(dialect="duckdb") for statement in statements
+    )
+
+
+def _name_columns(statement: exp.Expression) -> exp.Expression:
+    """Athena names an unaliased output expression ``_col<position>``; DuckDB would use its SQL text."""
+    if isinstance(statement, exp.Select):
+        statement = statement.copy()
+        for position, item in enumerate(statement.expressions):
+            if not isinstance(item, exp.Alias | exp.Column | exp.Star):
+                item.replace(exp.alias_(item.copy(), f"_col{position}"))
+    return statement
 
 
 def _rewrite(node: exp.Expression) -> exp.Expression:

@@ -273,3 +273,11 @@ def test_json_extract_scalar_keeps_trino_semantics() -> None:
     sql = f"SELECT json_extract_scalar(p, '$.amount') FROM (VALUES {values}) AS t(p)"
     got = athena.run(athena.connect(Path("/nonexistent-lake")), sql)[1]
     assert got == [("1.5",), (None,), (None,), (None,), (None,)]
+
+
+def test_unaliased_expressions_are_named_like_athena(tmp_path: Path) -> None:
+    sql = (
+        "SELECT event_type, count(*), max(event_hour) AS top, 1 + 1 FROM eventlake.events GROUP BY event_type"
+    )
+    names, rows = athena.run(athena.connect(tmp_path), sql)
+    assert names == ["event_type", "_col1", "top", "_col3"] and rows == []
