@@ -62,6 +62,8 @@ DATA_PREFIX = DATA_ROOT + "".join(
 # Errors are split by type and by arrival hour; an explicit timestamp keeps AWS from appending one.
 ERROR_PREFIX = ERROR_ROOT + "!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd/HH}/"
 BACKUP_PREFIX = BACKUP_ROOT + "!{timestamp:yyyy/MM/dd/HH}/"
+# Failed backup writes land under errors/ too, so the errors lifecycle rule expires them.
+BACKUP_ERROR_PREFIX = ERROR_ROOT + "backup/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd/HH}/"
 
 # Event-time window accepted by the transform; outside it a value is almost surely a unit mistake.
 MIN_CREATED_AT = int(datetime(2000, 1, 1, tzinfo=UTC).timestamp())

@@ -9,7 +9,6 @@ import pulumi
 import pulumi_aws as aws
 from pulumi_aws import kinesis
 
-from glue import schema
 from infra import iam
 from infra.account import Account
 from infra.catalog import Catalog
@@ -39,8 +38,6 @@ BackupLoggingArgs = (
 )
 KinesisSourceArgs = kinesis.FirehoseDeliveryStreamKinesisSourceConfigurationArgs
 
-# Failed backup writes land under errors/ too, so the errors lifecycle rule expires them.
-BACKUP_ERROR_PREFIX = schema.ERROR_ROOT + "backup/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd/HH}/"
 DESTINATION_LOG_STREAM = "DestinationDelivery"
 BACKUP_LOG_STREAM = "BackupDelivery"
 
@@ -126,7 +123,7 @@ class Delivery(pulumi.ComponentResource):
                 bucket_arn=bucket_arn,
                 role_arn=self.role.arn,
                 prefix=spec.backup_prefix,
-                error_output_prefix=BACKUP_ERROR_PREFIX,
+                error_output_prefix=spec.backup_error_output_prefix,
                 buffering_size=spec.buffering_size_mib,
                 buffering_interval=spec.buffering_interval_seconds,
                 compression_format="GZIP",

@@ -19,6 +19,7 @@ class DeliverySpec:
     prefix: str
     error_output_prefix: str
     backup_prefix: str
+    backup_error_output_prefix: str
     buffering_size_mib: int
     buffering_interval_seconds: int
     processor_buffer_mb: float
@@ -39,6 +40,7 @@ class DeliverySpec:
             prefix=schema.DATA_PREFIX,
             error_output_prefix=schema.ERROR_PREFIX,
             backup_prefix=schema.BACKUP_PREFIX,
+            backup_error_output_prefix=schema.BACKUP_ERROR_PREFIX,
             buffering_size_mib=settings.buffering_size_mib,
             buffering_interval_seconds=settings.buffering_interval_seconds,
             processor_buffer_mb=sizing.processor_buffer_mb(),
