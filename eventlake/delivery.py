@@ -1,0 +1,308 @@
+"""Firehose's S3 side: partitioning, format conversion, per-partition buffers, objects in S3.
+
+Order of operations, as Firehose documents it: the Lambda's partition keys pick a partition (a record
+without them goes to ``partitioning-failed``), the record is converted to the Glue table's columns (a
+failure goes to ``format-conversion-failed`` with the bytes the converter saw, i.e. the *transformed*
+record), and each partition's buffer becomes one Parquet object when it reaches the buffer size or
+its interval runs out. At most ``max_active_partitions`` buffers are open at once; records for a new
+partition beyond that go to the error prefix (``activePartitionExceeded``).
+
+Time is the model's simulated clock (epoch ms), not the wall clock: ``!{timestamp:...}`` is the arrival
+of the oldest record in the object, and the object name carries the delivery time.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pyarrow as pa
+
+from eventlake import backup, conversion, error_records, prefix
+from eventlake.kinesis_reader import SourceRecord
+from eventlake.processor import Failed, Transformed
+from glue.errors import ErrorCode, ErrorOutputType
+from infra.delivery_spec import DeliverySpec
+from infra.sizing import MB
+
+DEFAULT_ACTIVE_PARTITIONS = 500
+STREAM_VERSION = 1  # a stream just created; grows with each configuration change on AWS
+
+# A hook between the Lambda and the converter (fault injection): transformed bytes in, bytes out.
+BeforeConversion = Callable[[Transformed], bytes]
+
+DATA = "data"
+BACKUP = "backup"
+
+
+@dataclass(frozen=True)
+class WrittenObject:
+    key: str
+    kind: str  # DATA, BACKUP or an ErrorOutputType value
+    size: int
+    records: int
+    input_bytes: int  # bytes of the records that went in (transformed JSON for data objects)
+    partition: str  # the evaluated prefix
+
+
+@dataclass
+class _Buffer:
+    opened_ms: int
+    oldest_arrival_ms: int
+    items: list[Any] = field(default_factory=list)
+    size: int = 0
+    records: int = 0
+
+
+def _moment(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+class Delivery:
+    def __init__(
+        self,
+        s3: Any,
+        bucket: str,
+        spec: DeliverySpec,
+        *,
+        lambda_arn: str,
+        catalog: dict[str, str],
+        rng: random.Random,
+        max_active_partitions: int = DEFAULT_ACTIVE_PARTITIONS,
+        before_conversion: BeforeConversion | None = None,
+    ) -> None:
+        self._s3 = s3
+        self._bucket = bucket
+        self._spec = spec
+        self._lambda_arn = lambda_arn
+        self._catalog = catalog
+        self._rng = rng
+        self._max_partitions = max_active_partitions
+        self._before_conversion = before_conversion
+        self._size_limit = spec.buffering_size_mib * MB
+        self._interval_ms = spec.buffering_interval_seconds * 1000
+        self._data: dict[str, _Buffer] = {}
+        self._errors: dict[str, _Buffer] = {}
+        self._backup: _Buffer | None = None
+        self.objects: list[WrittenObject] = []
+        self.max_active_seen = 0
+
+    # --- input -------------------------------------------------------------------------------------------
+
+    def back_up(self, record: SourceRecord, now_ms: int) -> None:
+        """Every source record, untransformed, before the Lambda sees it."""
+        if not self._spec.source_backup:
+            return
+        limit = backup.BUFFERING_SIZE_MIB * MB
+        if self._backup and self._backup.size + len(record.data) > limit:
+            self._write_backup(self._backup, now_ms)
+            self._backup = None
+        if self._backup is None:
+            self._backup = _Buffer(opened_ms=now_ms, oldest_arrival_ms=record.arrival_ms)
+        self._add(self._backup, record.data, len(record.data), record.arrival_ms)
+
+    def processing_failed(self, failures: list[Failed], now_ms: int) -> None:
+        for f in failures:
+            line = error_records.processing_failed(
+                f.source.data,
+                error_code=f.error_code.value,
+                error_message=f.error_message,
+                attempts_made=f.attempts,
+                arrival_ms=f.source.arrival_ms,
+                attempt_ending_ms=f.attempt_ending_ms,
+                lambda_arn=self._lambda_arn,
+            )
+            self._error(ErrorOutputType.PROCESSING_FAILED, line, len(f.source.data), f.source, now_ms)
+
+    def deliver(self, items: list[Transformed], now_ms: int) -> None:
+        """Partition, convert and buffer the ``Ok`` records of one invocation."""
+        placed: list[tuple[Transformed, str, bytes]] = []
+        for item in items:
+            try:
+                if item.partition_keys is None:
+                    raise prefix.PrefixError("the Lambda returned no metadata.partitionKeys")
+                where = prefix.evaluate(
+                    self._spec.prefix,
+                    arrival=_moment(item.source.arrival_ms),
+                    partition_keys=item.partition_keys,
+                    time_zone=self._spec.custom_time_zone,
+                )
+            except prefix.PrefixError as exc:
+                self._transformed_error(
+                    ErrorOutputType.PARTITIONING_FAILED,
+                    ErrorCode.MISSING_PARTITION_KEY,
+                    str(exc),
+                    item,
+                    now_ms,
+                )
+                continue
+            data = self._before_conversion(item) if self._before_conversion else item.data
+            placed.append((item, where, data))
+        if not placed:
+            return
+
+        table, row_sources, failures = conversion.convert([data for _, _, data in placed])
+        for failure in failures:
+            item, _, data = placed[failure.index]
+            self._conversion_failed(item, data, failure, now_ms)
+
+        rows_by_partition: dict[str, list[int]] = defaultdict(list)
+        for row, index in enumerate(row_sources):
+            rows_by_partition[placed[index][1]].append(row)
+        for where, rows in rows_by_partition.items():
+            sources = sorted({row_sources[r] for r in rows})
+            if where not in self._data and len(self._data) >= self._max_partitions:
+                for index in sources:
+                    item, _, data = placed[index]
+                    self._transformed_error(
+                        ErrorOutputType.ACTIVE_PARTITION_EXCEEDED,
+                        ErrorCode.ACTIVE_PARTITION_LIMIT_EXCEEDED,
+                        f"The number of active partitions reached the limit of {self._max_partitions}.",
+                        item,
+                        now_ms,
+                        data=data,
+                    )
+                continue
+            size = sum(len(placed[i][2]) for i in sources)
+            oldest = min(placed[i][0].source.arrival_ms for i in sources)
+            buffer = self._data.get(where)
+            if buffer and buffer.size + size > self._size_limit:
+                self._write_data(where, self._data.pop(where), now_ms)
+                buffer = None
+            if buffer is None:
+                buffer = self._data[where] = _Buffer(opened_ms=now_ms, oldest_arrival_ms=oldest)
+            self._add(buffer, table.take(rows), size, oldest, records=len(sources))
+        self.max_active_seen = max(self.max_active_seen, len(self._data))
+
+    # --- time --------------------------------------------------------------------------------------------
+
+    def tick(self, now_ms: int) -> None:
+        """Deliver every buffer whose interval has run out by ``now_ms``."""
+        for where, buffer in list(self._data.items()):
+            if now_ms - buffer.opened_ms >= self._interval_ms:
+                self._write_data(where, self._data.pop(where), buffer.opened_ms + self._interval_ms)
+        for kind, buffer in list(self._errors.items()):
+            if now_ms - buffer.opened_ms >= self._interval_ms:
+                self._write_errors(kind, self._errors.pop(kind), buffer.opened_ms + self._interval_ms)
+        interval = backup.BUFFERING_INTERVAL_SECONDS * 1000
+        if self._backup and now_ms - self._backup.opened_ms >= interval:
+            self._write_backup(self._backup, self._backup.opened_ms + interval)
+            self._backup = None
+
+    def flush(self) -> None:
+        """End of the run: every buffer is delivered when its interval would have run out."""
+        for where, buffer in self._data.items():
+            self._write_data(where, buffer, buffer.opened_ms + self._interval_ms)
+        for kind, buffer in self._errors.items():
+            self._write_errors(kind, buffer, buffer.opened_ms + self._interval_ms)
+        if self._backup:
+            self._write_backup(
+                self._backup, self._backup.opened_ms + backup.BUFFERING_INTERVAL_SECONDS * 1000
+            )
+        self._data, self._errors, self._backup = {}, {}, None
+
+    # --- errors ------------------------------------------------------------------------------------------
+
+    def _conversion_failed(
+        self, item: Transformed, data: bytes, failure: conversion.ConversionFailure, now_ms: int
+    ) -> None:
+        line = error_records.format_conversion_failed(
+            data,
+            error_code=failure.code,
+            error_message=failure.message,
+            attempts_made=1,
+            arrival_ms=item.source.arrival_ms,
+            attempt_ending_ms=now_ms,
+            sequence_number=item.source.sequence_number,
+            subsequence_number=item.source.subsequence_number,
+            catalog=self._catalog,
+        )
+        self._error(ErrorOutputType.FORMAT_CONVERSION_FAILED, line, len(data), item.source, now_ms)
+
+    def _transformed_error(
+        self,
+        kind: ErrorOutputType,
+        code: ErrorCode,
+        message: str,
+        item: Transformed,
+        now_ms: int,
+        *,
+        data: bytes | None = None,
+    ) -> None:
+        raw = item.data if data is None else data
+        line = error_records.partitioning_failed(
+            raw,
+            error_code=code.value,
+            error_message=message,
+            attempts_made=1,
+            arrival_ms=item.source.arrival_ms,
+            attempt_ending_ms=now_ms,
+        )
+        self._error(kind, line, len(raw), item.source, now_ms)
+
+    def _error(
+        self, kind: ErrorOutputType, line: dict[str, Any], size: int, source: SourceRecord, now_ms: int
+    ) -> None:
+        buffer = self._errors.get(kind.value)
+        if buffer and buffer.size + size > self._size_limit:
+            self._write_errors(kind.value, self._errors.pop(kind.value), now_ms)
+            buffer = None
+        if buffer is None:
+            buffer = self._errors[kind.value] = _Buffer(opened_ms=now_ms, oldest_arrival_ms=source.arrival_ms)
+        self._add(buffer, line, size, source.arrival_ms)
+
+    # --- writing -----------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _add(buffer: _Buffer, item: Any, size: int, arrival_ms: int, records: int = 1) -> None:
+        buffer.items.append(item)
+        buffer.size += size
+        buffer.records += records
+        buffer.oldest_arrival_ms = min(buffer.oldest_arrival_ms, arrival_ms)
+
+    def _name(self, delivery_ms: int, extension: str) -> str:
+        return prefix.object_name(
+            delivery_stream_name=self._spec.delivery_stream_name,
+            version=STREAM_VERSION,
+            delivery_time=_moment(delivery_ms),
+            object_uuid=str(uuid.UUID(int=self._rng.getrandbits(128), version=4)),
+            extension=extension,
+            time_zone=self._spec.custom_time_zone,
+        )
+
+    def _write_data(self, where: str, buffer: _Buffer, delivery_ms: int) -> None:
+        table: pa.Table = pa.concat_tables(buffer.items)
+        body = conversion.to_parquet(table, compression=self._spec.parquet_compression)
+        key = prefix.object_key(where, self._name(delivery_ms, self._spec.file_extension))
+        self._put(key, body, WrittenObject(key, DATA, len(body), table.num_rows, buffer.size, where))
+
+    def _write_errors(self, kind: str, buffer: _Buffer, delivery_ms: int) -> None:
+        where = prefix.evaluate(
+            self._spec.error_output_prefix,
+            arrival=_moment(buffer.oldest_arrival_ms),
+            error_output_type=kind,
+            time_zone=self._spec.custom_time_zone,
+        )
+        body = error_records.to_lines(buffer.items)
+        key = prefix.object_key(where, self._name(delivery_ms, ""))
+        self._put(key, body, WrittenObject(key, kind, len(body), buffer.records, buffer.size, where))
+
+    def _write_backup(self, buffer: _Buffer, delivery_ms: int) -> None:
+        where = prefix.evaluate(
+            self._spec.backup_prefix,
+            arrival=_moment(buffer.oldest_arrival_ms),
+            dynamic_partitioning=False,
+            time_zone=self._spec.custom_time_zone,
+        )
+        body = backup.encode(buffer.items)
+        key = prefix.object_key(where, self._name(delivery_ms, backup.EXTENSION))
+        self._put(key, body, WrittenObject(key, BACKUP, len(body), buffer.records, buffer.size, where))
+
+    def _put(self, key: str, body: bytes, written: WrittenObject) -> None:
+        self._s3.put_object(Bucket=self._bucket, Key=key, Body=body)
+        self.objects.append(written)

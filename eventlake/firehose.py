@@ -1,0 +1,123 @@
+"""A model of the delivery stream: Kinesis source -> Lambda processor -> partitions -> Parquet on S3.
+
+moto stores a delivery stream's configuration but never reads Kinesis, invokes the Lambda, evaluates
+prefixes or writes Parquet; this model does all four against the embedded AWS, driven by the same
+``DeliverySpec`` the Pulumi program deploys.
+
+Time is simulated. The clock is the arrival time of the records as they are taken off the shards (in
+arrival order), so buffer intervals of minutes cost nothing: a processor batch or an S3 buffer whose
+interval ran out is delivered at ``opened + interval``, and whatever is still open at the end of the
+run is delivered then too, exactly as its interval would have done. Invocations run one at a time
+(AWS runs up to five per shard concurrently; the claim store is what keeps that safe).
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from eventlake.aws import Aws
+from eventlake.delivery import DEFAULT_ACTIVE_PARTITIONS, BeforeConversion, Delivery
+from eventlake.kinesis_reader import KinesisReader, SourceRecord
+from eventlake.processor import Batcher, Invoke, LambdaProcessor
+from infra.delivery_spec import DeliverySpec
+from transform_lambda.claims import ClaimStore
+from transform_lambda.handler import Log, process
+
+Progress = Callable[[int], None]
+
+
+def lambda_invoke(claims: ClaimStore, log: Log) -> Invoke:
+    """The deployed function's code path: ``handler.process`` with the given claim store."""
+    return lambda event: process(event, claims=claims, log=log)
+
+
+@dataclass
+class Stats:
+    records_read: int = 0
+    invocations: int = 0
+    attempts: int = 0
+    failed_attempts: int = 0
+    ok: int = 0
+    dropped: int = 0
+    processing_failed: int = 0
+    attempt_errors: list[str] = field(default_factory=list)
+
+
+class FirehoseModel:
+    """Construct it when the delivery stream is created: its reader registers at ``LATEST`` then."""
+
+    def __init__(
+        self,
+        aws: Aws,
+        spec: DeliverySpec,
+        *,
+        invoke: Invoke,
+        rng: random.Random,
+        before_conversion: BeforeConversion | None = None,
+        max_batch_records: int | None = None,
+        max_active_partitions: int = DEFAULT_ACTIVE_PARTITIONS,
+    ) -> None:
+        self.reader = KinesisReader(aws.kinesis, aws.stream_name)
+        self.processor = LambdaProcessor(
+            invoke,
+            retries=spec.processor_retries,
+            delivery_stream_arn=aws.delivery_stream_arn,
+            source_stream_arn=aws.stream_arn,
+            region=aws.region,
+            new_id=lambda: str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+        )
+        self.batcher = Batcher(
+            buffer_mb=spec.processor_buffer_mb,
+            interval_s=spec.processor_buffer_interval_seconds,
+            max_records=max_batch_records,
+        )
+        self.delivery = Delivery(
+            aws.s3,
+            aws.bucket,
+            spec,
+            lambda_arn=aws.lambda_arn,
+            catalog=aws.catalog_table(),
+            rng=rng,
+            max_active_partitions=max_active_partitions,
+            before_conversion=before_conversion,
+        )
+        self.stats = Stats()
+
+    def run(self, progress: Progress | None = None) -> Stats:
+        """Read the stream until caught up and deliver everything read."""
+        records = [r for chunk in self.reader.drain() for r in chunk]
+        records.sort(key=_arrival_order)
+        self.stats.records_read += len(records)
+        for record in records:
+            now = record.arrival_ms
+            self.delivery.back_up(record, now)
+            for batch, closed_ms in self.batcher.add(record, now):
+                self._invoke(batch, closed_ms)
+            self.delivery.tick(now)
+            if progress:
+                progress(1)
+        for batch, closed_ms in self.batcher.flush():
+            self._invoke(batch, closed_ms)
+        self.delivery.flush()
+        return self.stats
+
+    def _invoke(self, batch: list[SourceRecord], now_ms: int) -> None:
+        result = self.processor.process(batch, now_ms)
+        self.stats.invocations += 1
+        self.stats.attempts += result.attempts
+        self.stats.failed_attempts += len(result.errors)
+        self.stats.attempt_errors.extend(result.errors)
+        self.stats.ok += len(result.ok)
+        self.stats.dropped += len(result.dropped)
+        self.stats.processing_failed += len(result.failed)
+        self.delivery.processing_failed(result.failed, now_ms)
+        self.delivery.deliver(result.ok, now_ms)
+
+
+def _arrival_order(record: SourceRecord) -> tuple[Any, ...]:
+    seq = record.sequence_number
+    return (record.arrival_ms, record.shard_id, len(seq), seq)
