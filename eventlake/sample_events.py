@@ -20,9 +20,8 @@ from glue.errors import Reject
 
 Payload = dict[str, Any]
 
-# Event times start here and spread over ``hours`` (default 24: two calendar days). Fixed, so a
-# seed reproduces the same partitions on any day.
-EVENT_TIME_START = int(datetime(2026, 3, 1, 18, 0, tzinfo=UTC).timestamp())
+# Event times spread over the ``hours`` whole hours before the current one (24: two calendar days,
+# about 17 types x 24 hours = 400 partitions, under Firehose's 500 active partitions).
 DEFAULT_HOURS = 24
 
 _CITIES = ("Zürich", "München", "São Paulo", "Kraków", "東京", "Reykjavík", "Lisboa", "Montréal", "İstanbul")
@@ -199,18 +198,24 @@ def _encode(event: Payload, rng: random.Random) -> bytes:
     return json.dumps(event, ensure_ascii=ensure_ascii, separators=separators).encode("utf-8") + b"\n"
 
 
-def valid_event(rng: random.Random, hours: int) -> Payload:
+def window_start(now: datetime, hours: int) -> int:
+    """Epoch seconds ``hours`` whole hours before the start of ``now``'s hour."""
+    hour = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    return int(hour.timestamp()) - hours * 3600
+
+
+def valid_event(rng: random.Random, start: int, hours: int) -> Payload:
     name = rng.choice(list(CATALOGUE))
-    created: float = EVENT_TIME_START + rng.randrange(hours * 3600)
+    created: float = start + rng.randrange(hours * 3600)
     if rng.random() < 0.4:
         created += rng.randrange(1000) / 1000  # some producers send milliseconds as a fraction
     return {"event_uuid": _id(rng), "event_name": name, "created_at": created, **CATALOGUE[name](rng)}
 
 
-def _malformed(rng: random.Random, hours: int) -> tuple[bytes, Reject]:
+def _malformed(rng: random.Random, start: int, hours: int) -> tuple[bytes, Reject]:
     """One bad record, rotating through every reason the transform rejects (except bad base64,
     which cannot reach a Lambda fed by Kinesis: Kinesis carries bytes and Firehose encodes them)."""
-    base = valid_event(rng, hours)
+    base = valid_event(rng, start, hours)
     kind = rng.choice(_MALFORMED_KINDS)
     return kind(base, rng)
 
@@ -261,12 +266,14 @@ def generate(
     rng: random.Random,
     duplicate_share: float,
     malformed_share: float,
+    start: int,
     hours: int = DEFAULT_HOURS,
 ) -> list[Outgoing]:
     """``count`` records: valid events, exact re-sends of earlier ones, and malformed records.
 
-    A re-send repeats an already generated event's exact bytes later in the stream, with the same
-    partition key (its uuid), so it lands on the same shard after the original.
+    Event times fall in ``hours`` hours from ``start`` (epoch seconds). A re-send repeats an already
+    generated event's exact bytes later in the stream, with the same partition key (its uuid), so it
+    lands on the same shard after the original.
     """
     if not (0 <= duplicate_share < 1 and 0 <= malformed_share < 1 and duplicate_share + malformed_share < 1):
         raise ValueError("duplicate and malformed shares must be in [0, 1) and sum below 1")
@@ -275,7 +282,7 @@ def generate(
     for _ in range(count):
         roll = rng.random()
         if roll < malformed_share:
-            data, reason = _malformed(rng, hours)
+            data, reason = _malformed(rng, start, hours)
             out.append(Outgoing(data, _id(rng), Expect.MALFORMED, reason=reason))
         elif roll < malformed_share + duplicate_share and sent_valid:
             original = rng.choice(sent_valid[-2000:])
@@ -285,7 +292,7 @@ def generate(
                 )
             )
         else:
-            event = valid_event(rng, hours)
+            event = valid_event(rng, start, hours)
             record = Outgoing(
                 _encode(event, rng), event["event_uuid"], Expect.VALID, event_uuid=event["event_uuid"]
             )

@@ -1,0 +1,275 @@
+"""THE INVARIANT: every record the producer sent is in the lake exactly once, and correct.
+
+Exactly once means: one Parquet row (found by its Kinesis shard and sequence number, which the
+Lambda writes into every row), or one error record (``processing-failed`` records carry the producer's
+original bytes; the later stages carry the Lambda's output, which names the source record). Beyond
+that: each row's type-specific fields survive, each row sits in the partition of its own event type
+and event hour, each malformed record was rejected for the reason the producer built into it, the
+rows with ``is_duplicate = false`` are exactly the distinct valid event ids, and the raw backup holds
+every record as sent.
+
+Where AWS's documented behaviour makes a guarantee impossible (a batch whose every invocation
+attempt failed, a record the converter rejected, a partition over the active limit), the record is
+*affected*, not a violation: the result says what happened, how many, where they went and whether
+the original bytes can be recovered from the raw backup.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter, defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from eventlake.lake import ErrorLine, Lake, Row
+from eventlake.producer import Sent
+from eventlake.sample_events import Expect
+from glue import schema
+from glue.errors import ErrorCode, ErrorOutputType
+
+Lineage = tuple[str, str]
+MAX_LISTED = 20
+
+# The checks, in the order the report lists them.
+EXACTLY_ONCE = "every record exactly once, as a row or an error record"
+ROW_CONTENT = "rows keep uuid, name, time and the type-specific payload"
+PARTITION = "rows sit in their event type + event hour partition"
+REJECTION = "malformed records rejected for the reason they were built with"
+ORIGINALS = "one is_duplicate=false row per distinct valid event_uuid"
+BACKUP = "raw backup holds every record as sent"
+CHECKS = (EXACTLY_ONCE, ROW_CONTENT, PARTITION, REJECTION, ORIGINALS, BACKUP)
+
+
+@dataclass(frozen=True)
+class Affected:
+    what: str
+    where: str
+    count: int
+    recoverable: int  # how many have their original bytes in the raw backup
+    examples: tuple[str, ...]
+
+
+@dataclass
+class InvariantResult:
+    records: int = 0
+    rows: int = 0
+    error_records: int = 0
+    violations: list[str] = field(default_factory=list)  # the first MAX_LISTED, for the report
+    failed_checks: Counter[str] = field(default_factory=Counter)
+    affected: list[Affected] = field(default_factory=list)
+
+    @property
+    def violation_count(self) -> int:
+        return sum(self.failed_checks.values())
+
+    @property
+    def ok(self) -> bool:
+        return self.violation_count == 0
+
+    def violate(self, check: str, message: str) -> None:
+        self.failed_checks[check] += 1
+        if len(self.violations) < MAX_LISTED:
+            self.violations.append(message)
+
+
+@dataclass(frozen=True)
+class Faults:
+    """Which faults were injected: what they cause is reported, not counted as a violation."""
+
+    invocations: bool = False
+    dedupe: bool = False
+    conversion: frozenset[Lineage] = frozenset()  # records whose transformed bytes were corrupted
+
+
+@dataclass
+class _Place:
+    kind: str  # "row" or an error output type
+    row: Row | None = None
+    error: ErrorLine | None = None
+
+
+def check(
+    sent: list[Sent],
+    lake: Lake,
+    *,
+    rejections: Mapping[Lineage, str],
+    dedupe_enabled: bool,
+    backup_enabled: bool,
+    faults: Faults = Faults(),
+) -> InvariantResult:
+    result = InvariantResult(records=len(sent), rows=len(lake.rows), error_records=len(lake.errors))
+    by_lineage = {s.lineage: s for s in sent}
+    places: dict[Lineage, list[_Place]] = defaultdict(list)
+
+    for row in lake.rows:
+        lineage = (str(row.values.get("source_shard_id")), str(row.values.get("source_sequence_number")))
+        if lineage not in by_lineage:
+            result.violate(EXACTLY_ONCE, f"row in {row.key} matches no sent record")
+            continue
+        places[lineage].append(_Place("row", row=row))
+
+    unattributed: list[ErrorLine] = []
+    for line in lake.errors:
+        if line.output_type == ErrorOutputType.PROCESSING_FAILED:
+            unattributed.append(line)
+            continue
+        lineage = _transformed_lineage(line.record.raw)
+        if lineage is None or lineage not in by_lineage:
+            result.violate(EXACTLY_ONCE, f"{line.output_type} record in {line.key} names no sent record")
+            continue
+        places[lineage].append(_Place(line.output_type, error=line))
+
+    # processing-failed records carry the original bytes only: match them to unplaced sent records.
+    waiting: dict[bytes, list[Sent]] = defaultdict(list)
+    for s in sent:
+        if s.lineage not in places:
+            waiting[s.data].append(s)
+    for line in unattributed:
+        candidates = waiting.get(line.record.raw)
+        if not candidates:
+            result.violate(EXACTLY_ONCE, f"processing-failed {line.key} matches no undelivered record")
+            continue
+        places[candidates.pop(0).lineage].append(_Place(line.output_type, error=line))
+
+    affected: dict[tuple[str, str], list[Sent]] = defaultdict(list)
+    for s in sent:
+        found = places.get(s.lineage, [])
+        if len(found) != 1:
+            where = ", ".join(sorted(p.kind for p in found)) or "nowhere"
+            result.violate(EXACTLY_ONCE, f"record #{s.index} ({s.expect}) found {len(found)} times: {where}")
+            continue
+        _check_place(s, found[0], rejections, faults, result, affected)
+
+    _check_duplicates(sent, places, dedupe_enabled, result, affected)
+    if backup_enabled:
+        _check_backup(sent, lake, result)
+
+    for (what, where), records in affected.items():
+        result.affected.append(
+            Affected(
+                what=what,
+                where=where,
+                count=len(records),
+                recoverable=sum(1 for s in records if lake.backed_up[s.data] > 0),
+                examples=tuple(f"{s.shard_id}/{s.sequence_number}" for s in records[:3]),
+            )
+        )
+    return result
+
+
+def _transformed_lineage(raw: bytes) -> Lineage | None:
+    try:
+        row = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(row, dict):
+        return None
+    return str(row.get("source_shard_id")), str(row.get("source_sequence_number"))
+
+
+def _check_place(
+    s: Sent,
+    place: _Place,
+    rejections: Mapping[Lineage, str],
+    faults: Faults,
+    result: InvariantResult,
+    affected: dict[tuple[str, str], list[Sent]],
+) -> None:
+    label = f"record #{s.index} ({s.shard_id}/{s.sequence_number})"
+    if place.row is not None:
+        if s.expect is Expect.MALFORMED:
+            result.violate(REJECTION, f"{label}: malformed ({s.reason}) but delivered as a row")
+        else:
+            _check_row(s, place.row, result, label)
+        return
+    assert place.error is not None
+    record = place.error.record
+    kind = place.kind
+    if kind == ErrorOutputType.PROCESSING_FAILED:
+        if record.raw != s.data:
+            result.violate(EXACTLY_ONCE, f"{label}: processing-failed rawData differs from the bytes sent")
+        if record.error_code == ErrorCode.PROCESSING_FAILED_STATUS:
+            if s.expect is not Expect.MALFORMED:
+                result.violate(REJECTION, f"{label}: valid but rejected ({rejections.get(s.lineage)})")
+            elif s.lineage in rejections and rejections[s.lineage] != s.reason:
+                result.violate(REJECTION, f"{label}: rejected as {rejections[s.lineage]}, not {s.reason}")
+        elif record.error_code == ErrorCode.FUNCTION_ERROR and (faults.invocations or faults.dedupe):
+            what = "every invocation attempt of its batch failed (injected faults)"
+            affected[(what, f"{kind}, {ErrorCode.FUNCTION_ERROR}, original bytes")].append(s)
+        else:
+            result.violate(EXACTLY_ONCE, f"{label}: processing-failed with {record.error_code}")
+        return
+    if kind == ErrorOutputType.FORMAT_CONVERSION_FAILED and s.lineage in faults.conversion:
+        what = "Parquet conversion rejected its transformed bytes (injected +00:00 timestamp)"
+        affected[(what, f"{kind}, {record.error_code}, transformed bytes; original in raw backup")].append(s)
+    elif kind == ErrorOutputType.ACTIVE_PARTITION_EXCEEDED:
+        what = "more partitions open at once than the active-partition limit"
+        affected[(what, f"{kind}, transformed bytes; original in raw backup")].append(s)
+    else:
+        result.violate(EXACTLY_ONCE, f"{label}: {kind} with {record.error_code}: {record.error_message}")
+
+
+def _check_row(s: Sent, row: Row, result: InvariantResult, label: str) -> None:
+    sent_event = json.loads(s.data)
+    values = row.values
+    created = sent_event["created_at"]
+    event_type = sent_event["event_name"].split(":")[0]
+    expected_partition = schema.partition_values(event_type, created)
+    problems = []
+    if values.get("event_uuid") != sent_event["event_uuid"]:
+        problems.append("event_uuid differs")
+    if values.get("event_name") != sent_event["event_name"]:
+        problems.append("event_name differs")
+    if values.get("created_at") != math.floor(created):
+        problems.append(f"created_at {values.get('created_at')} != {math.floor(created)}")
+    remainder = {k: v for k, v in sent_event.items() if k not in schema.INPUT_FIELDS}
+    payload: Any = values.get("payload")
+    if not isinstance(payload, str) or json.loads(payload) != remainder:
+        problems.append("payload differs from the type-specific fields sent")
+    if row.partition != expected_partition:
+        result.violate(PARTITION, f"{label}: in partition {row.partition}, expected {expected_partition}")
+    if problems:
+        result.violate(ROW_CONTENT, f"{label}: " + "; ".join(problems))
+
+
+def _check_duplicates(
+    sent: list[Sent],
+    places: dict[Lineage, list[_Place]],
+    dedupe_enabled: bool,
+    result: InvariantResult,
+    affected: dict[tuple[str, str], list[Sent]],
+) -> None:
+    """Per valid event id: exactly one row not marked duplicate."""
+    by_uuid: dict[str, list[Sent]] = defaultdict(list)
+    for s in sent:
+        if s.expect is not Expect.MALFORMED and s.event_uuid:
+            by_uuid[s.event_uuid.lower()].append(s)
+    for event_id, copies in by_uuid.items():
+        rows = [p.row for s in copies for p in places.get(s.lineage, []) if p.row is not None]
+        originals = [r for r in rows if r.values.get("is_duplicate") is False]
+        failed = [s for s in copies if any(p.row is None for p in places.get(s.lineage, []))]
+        if len(originals) == 1:
+            continue
+        if not originals and failed:
+            if rows:
+                what = "marked duplicate of a copy that went to error output (its id was claimed first)"
+                where = "rows with is_duplicate = true; the claiming copy is under errors/"
+                affected[(what, where)].extend(s for s in copies if s not in failed)
+            continue
+        if len(originals) > 1 and not dedupe_enabled:
+            what = "re-sent in a later batch with dedupe disabled: not marked duplicate"
+            affected[(what, "rows with is_duplicate = false")].extend(copies[1:])
+            continue
+        result.violate(ORIGINALS, f"event {event_id}: {len(originals)} rows not marked duplicate")
+
+
+def _check_backup(sent: list[Sent], lake: Lake, result: InvariantResult) -> None:
+    expected = Counter(s.data for s in sent)
+    missing = expected - lake.backed_up
+    extra = lake.backed_up - expected
+    if missing:
+        result.violate(BACKUP, f"raw backup is missing {sum(missing.values())} records")
+    if extra:
+        result.violate(BACKUP, f"raw backup holds {sum(extra.values())} records nobody sent")

@@ -1,0 +1,94 @@
+"""The delivered lake as files: mirror the bucket to a directory, then read it back as records.
+
+The invariant and the DuckDB queries both read the mirror, so what they check is byte for byte what
+Firehose (the model) put in S3.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eventlake import backup, conversion, error_records
+from glue import schema
+
+
+@dataclass(frozen=True)
+class LakeObject:
+    key: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str
+    partition: dict[str, str]  # Hive key=value segments of the object's path
+    values: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ErrorLine:
+    key: str
+    output_type: str
+    record: error_records.ErrorRecord
+
+
+@dataclass
+class Lake:
+    root: Path
+    objects: list[LakeObject] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)
+    errors: list[ErrorLine] = field(default_factory=list)
+    backed_up: Counter[bytes] = field(default_factory=Counter)  # raw records found in the backup
+
+
+def mirror(s3: Any, bucket: str, root: Path) -> list[LakeObject]:
+    """Copy every object of the bucket under ``root`` (the lake's top-level folders are replaced)."""
+    root.mkdir(parents=True, exist_ok=True)
+    for top in (schema.DATA_ROOT, schema.ERROR_ROOT, schema.BACKUP_ROOT):
+        shutil.rmtree(root / top.rstrip("/"), ignore_errors=True)
+    objects: list[LakeObject] = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for item in page.get("Contents", []):
+            key = item["Key"]
+            target = root / key
+            if root.resolve() not in target.resolve().parents:
+                raise ValueError(f"object key {key!r} escapes the mirror directory")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+            objects.append(LakeObject(key, int(item["Size"])))
+    return objects
+
+
+def hive_partition(key: str) -> dict[str, str]:
+    return dict(part.split("=", 1) for part in key.split("/")[:-1] if "=" in part)
+
+
+def read(root: Path, objects: list[LakeObject]) -> Lake:
+    lake = Lake(root=root, objects=objects)
+    for obj in objects:
+        body = (root / obj.key).read_bytes()
+        if obj.key.startswith(schema.DATA_ROOT):
+            partition = hive_partition(obj.key)
+            for values in conversion.read_parquet(body).to_pylist():
+                lake.rows.append(Row(obj.key, partition, values))
+        elif obj.key.startswith(schema.ERROR_ROOT):
+            output_type = obj.key[len(schema.ERROR_ROOT) :].split("/", 1)[0]
+            for line in body.splitlines():
+                if line.strip():
+                    lake.errors.append(ErrorLine(obj.key, output_type, error_records.read_error_line(line)))
+        elif obj.key.startswith(schema.BACKUP_ROOT):
+            lake.backed_up.update(split_records(backup.decode(body)))
+    return lake
+
+
+def split_records(blob: bytes) -> list[bytes]:
+    """Newline-terminated records back from a concatenation (the producer's terminator, kept)."""
+    parts = blob.split(b"\n")
+    records = [part + b"\n" for part in parts[:-1]]
+    if parts[-1]:
+        records.append(parts[-1])
+    return records

@@ -1,0 +1,318 @@
+"""``make demo``: the real pipeline on an embedded AWS, end to end, checked against THE INVARIANT.
+
+Produce seeded events onto Kinesis, let the Firehose model run the deployed transform and write the
+lake to S3, mirror the bucket to a directory, query it the way Athena would, and prove that every
+record sent is in the lake exactly once (see ``eventlake.invariant``). ``run_demo`` returns a
+``Report`` and prints nothing unless asked, so tests call it directly.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from eventlake import athena, faults, lake, sample_events
+from eventlake.aws import Aws, embedded_aws, stack_region
+from eventlake.delivery import DATA, DEFAULT_ACTIVE_PARTITIONS, WrittenObject
+from eventlake.firehose import FirehoseModel, Stats, lambda_invoke
+from eventlake.invariant import Faults, InvariantResult, check
+from eventlake.producer import Ledger, send
+from infra.delivery_spec import DeliverySpec
+from infra.settings import PROJECT_ROOT, Settings
+from transform_lambda.claims import ClaimStore, DynamoClaims, NoClaims
+
+DEFAULT_EVENTS = 5_000
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    stack: str = "dev"
+    events: int = DEFAULT_EVENTS
+    duplicate_share: float = 0.05
+    malformed_share: float = 0.03
+    seed: int = 7
+    out: Path | None = None  # default: out/<stack>/lake
+    fail_invocations: float = 0.0
+    fail_dedupe: float = 0.0
+    fail_conversion: float = 0.0
+    resend_batches: float = 0.0
+    hours: int = sample_events.DEFAULT_HOURS
+    batch_records: int | None = None  # cap records per Lambda invocation (AWS batches by size/interval)
+    max_active_partitions: int = DEFAULT_ACTIVE_PARTITIONS
+    quiet: bool = True
+    root: Path = PROJECT_ROOT
+
+    @property
+    def out_dir(self) -> Path:
+        return self.out if self.out is not None else Path("out") / self.stack / "lake"
+
+
+@dataclass(frozen=True)
+class PartitionUsage:
+    partition: str
+    objects: int
+    bytes: int
+    rows: int
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    name: str
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+    error: str | None = None
+
+
+@dataclass
+class Report:
+    options: DemoOptions
+    settings: Settings
+    spec: DeliverySpec
+    region: str
+    stream_name: str
+    shards: int
+    bucket: str
+    ledger: Ledger
+    stats: Stats
+    injected: dict[str, int]
+    written: list[WrittenObject]
+    max_active_partitions: int
+    lake: lake.Lake
+    queries: list[QueryResult]
+    invariant: InvariantResult
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.invariant.ok
+
+    @property
+    def sent_by_expectation(self) -> Counter[str]:
+        return Counter(s.expect.value for s in self.ledger.records)
+
+    @property
+    def malformed_reasons(self) -> Counter[str]:
+        return Counter(str(s.reason) for s in self.ledger.records if s.reason is not None)
+
+    @property
+    def duplicates_marked(self) -> int:
+        return sum(1 for r in self.lake.rows if r.values.get("is_duplicate") is True)
+
+    @property
+    def errors_by_type(self) -> Counter[str]:
+        return Counter(e.output_type for e in self.lake.errors)
+
+    @property
+    def errors_by_code(self) -> Counter[str]:
+        return Counter(f"{e.output_type} / {e.record.error_code}" for e in self.lake.errors)
+
+    def objects_of(self, kind: str) -> list[WrittenObject]:
+        return [o for o in self.written if o.kind == kind]
+
+    def partitions(self) -> list[PartitionUsage]:
+        usage: dict[str, list[WrittenObject]] = {}
+        for obj in self.objects_of(DATA):
+            usage.setdefault(obj.partition, []).append(obj)
+        return sorted(
+            (
+                PartitionUsage(p, len(objs), sum(o.size for o in objs), sum(o.records for o in objs))
+                for p, objs in usage.items()
+            ),
+            key=lambda u: (-u.bytes, u.partition),
+        )
+
+    @property
+    def raw_bytes_delivered(self) -> int:
+        """Bytes the producer sent for the records that became rows."""
+        delivered = {
+            (str(r.values.get("source_shard_id")), str(r.values.get("source_sequence_number")))
+            for r in self.lake.rows
+        }
+        return sum(len(s.data) for s in self.ledger.records if s.lineage in delivered)
+
+
+Advance = Callable[[int], None]
+
+
+def run_demo(options: DemoOptions, *, console: Any = None) -> Report:
+    """Run everything once. With ``console`` (a rich Console) and ``quiet=False``, show progress."""
+    settings = Settings.from_stack_file(options.stack, options.root)
+    spec = DeliverySpec.from_settings(settings)
+    region = stack_region(options.stack, options.root)
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+
+    with embedded_aws(settings, spec, region=region) as aws:
+        timings["start embedded AWS"] = time.perf_counter() - started
+        rejections: dict[tuple[str, str], str] = {}
+        claims = _claims(settings, aws)
+        flaky_claims = (
+            faults.FlakyClaims(claims, options.fail_dedupe, _rng(options, "dedupe"))
+            if options.fail_dedupe
+            else None
+        )
+        invoke = lambda_invoke(flaky_claims or claims, _collect_rejections(rejections))
+        flaky_invoke = (
+            faults.FlakyInvoke(invoke, options.fail_invocations, _rng(options, "invoke"))
+            if options.fail_invocations
+            else None
+        )
+        corrupt = (
+            faults.CorruptTimestamps(options.fail_conversion, _rng(options, "conversion"))
+            if options.fail_conversion
+            else None
+        )
+        # Created with the delivery stream: the model's reader registers at LATEST now.
+        model = FirehoseModel(
+            aws,
+            spec,
+            invoke=flaky_invoke or invoke,
+            rng=_rng(options, "firehose"),
+            before_conversion=corrupt,
+            max_batch_records=options.batch_records,
+            max_active_partitions=options.max_active_partitions,
+        )
+
+        step = time.perf_counter()
+        outgoing = sample_events.generate(
+            options.events,
+            rng=_rng(options, "events"),
+            duplicate_share=options.duplicate_share,
+            malformed_share=options.malformed_share,
+            start=sample_events.window_start(datetime.now(UTC), options.hours),
+            hours=options.hours,
+        )
+        with _progress(options, console, "Producing to Kinesis", len(outgoing)) as advance:
+            ledger = send(
+                aws.kinesis,
+                aws.stream_name,
+                outgoing,
+                rng=_rng(options, "producer"),
+                resend_batch_rate=options.resend_batches,
+                progress=advance,
+            )
+        timings["produce"] = time.perf_counter() - step
+
+        step = time.perf_counter()
+        with _progress(options, console, "Delivering (Firehose model)", len(ledger.records)) as advance:
+            stats = model.run(progress=advance)
+        timings["deliver"] = time.perf_counter() - step
+
+        step = time.perf_counter()
+        out_dir = options.out_dir
+        objects = lake.mirror(aws.s3, aws.bucket, out_dir)
+        contents = lake.read(out_dir, objects)
+        timings["mirror and read lake"] = time.perf_counter() - step
+
+        injected = {
+            "invocation attempts failed before running": flaky_invoke.before if flaky_invoke else 0,
+            "invocation attempts failed after running": flaky_invoke.after if flaky_invoke else 0,
+            "claim store calls failed": flaky_claims.failures if flaky_claims else 0,
+            "transformed records corrupted": len(corrupt.corrupted) if corrupt else 0,
+            "PutRecords batches re-sent": ledger.resent_batches,
+        }
+        shards = len(model.reader.shard_ids)
+        written = list(model.delivery.objects)
+        max_active = model.delivery.max_active_seen
+        stream_name, bucket = aws.stream_name, aws.bucket
+
+    step = time.perf_counter()
+    queries = _run_queries(out_dir)
+    timings["queries"] = time.perf_counter() - step
+
+    step = time.perf_counter()
+    result = check(
+        ledger.records,
+        contents,
+        rejections=rejections,
+        dedupe_enabled=settings.dedupe_enabled,
+        backup_enabled=spec.source_backup,
+        faults=Faults(
+            invocations=bool(options.fail_invocations),
+            dedupe=bool(options.fail_dedupe),
+            conversion=frozenset(corrupt.corrupted) if corrupt else frozenset(),
+        ),
+    )
+    timings["invariant"] = time.perf_counter() - step
+    timings["total"] = time.perf_counter() - started
+
+    return Report(
+        options=options,
+        settings=settings,
+        spec=spec,
+        region=region,
+        stream_name=stream_name,
+        shards=shards,
+        bucket=bucket,
+        ledger=ledger,
+        stats=stats,
+        injected=injected,
+        written=written,
+        max_active_partitions=max_active,
+        lake=contents,
+        queries=queries,
+        invariant=result,
+        timings=timings,
+    )
+
+
+def _rng(options: DemoOptions, purpose: str) -> random.Random:
+    """One stream of randomness per purpose, so turning a fault on never changes the events."""
+    return random.Random(f"{options.seed}:{purpose}")
+
+
+def _claims(settings: Settings, aws: Aws) -> ClaimStore:
+    if settings.dedupe_enabled and aws.claims_table:
+        return DynamoClaims(aws.dynamodb, aws.claims_table, ttl_seconds=settings.dedupe_ttl_days * 86_400)
+    return NoClaims()
+
+
+def _collect_rejections(into: dict[tuple[str, str], str]) -> Callable[[dict[str, Any]], None]:
+    """The Lambda's log, kept like CloudWatch would: rejections by source record."""
+
+    def log(entry: dict[str, Any]) -> None:
+        if entry.get("message") == "record rejected":
+            into[(str(entry.get("shardId")), str(entry.get("sequenceNumber")))] = str(entry.get("reason"))
+
+    return log
+
+
+def _run_queries(lake_root: Path) -> list[QueryResult]:
+    results: list[QueryResult] = []
+    conn = athena.connect(lake_root)
+    try:
+        for name, sql in athena.load_queries().items():
+            try:
+                columns, rows = athena.run(conn, sql)
+                results.append(QueryResult(name, list(columns), list(rows)))
+            except Exception as exc:  # one broken query must not hide the others
+                results.append(QueryResult(name, [], [], error=f"{type(exc).__name__}: {exc}"))
+    finally:
+        conn.close()
+    return results
+
+
+@contextmanager
+def _progress(options: DemoOptions, console: Any, label: str, total: int) -> Iterator[Advance | None]:
+    if options.quiet or console is None:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as progress:
+        task = progress.add_task(label, total=total)
+        yield lambda n: progress.advance(task, n)
