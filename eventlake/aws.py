@@ -36,7 +36,6 @@ _FAKE_CREDENTIALS = {
 # Names the settings do not (yet) carry; derived from the stack's name prefix as infra/ derives them.
 STREAM_SUFFIX = "events"
 LAMBDA_SUFFIX = "transform"
-FIREHOSE_ROLE_SUFFIX = "firehose"
 
 
 @dataclass(frozen=True)
@@ -120,7 +119,7 @@ def _create(settings: Settings, spec: DeliverySpec, region: str) -> Aws:
         _create_claims_table(clients["dynamodb"], claims_table)
 
     lambda_arn = arn.of("lambda", f"function:{settings.resource_name(LAMBDA_SUFFIX)}")
-    role_arn = f"arn:aws:iam::{ACCOUNT_ID}:role/{settings.resource_name(FIREHOSE_ROLE_SUFFIX)}"
+    role_arn = f"arn:aws:iam::{ACCOUNT_ID}:role/{spec.delivery_stream_name}"  # as infra/delivery.py names it
     clients["firehose"].create_delivery_stream(
         DeliveryStreamName=spec.delivery_stream_name,
         DeliveryStreamType="KinesisStreamAsSource",
@@ -273,10 +272,11 @@ def destination_configuration(
             "RoleARN": role_arn,
             "BucketARN": bucket_arn,
             "Prefix": spec.backup_prefix,
+            "ErrorOutputPrefix": spec.backup_error_output_prefix,
             "CompressionFormat": backup.COMPRESSION,
             "BufferingHints": {
-                "SizeInMBs": backup.BUFFERING_SIZE_MIB,
-                "IntervalInSeconds": backup.BUFFERING_INTERVAL_SECONDS,
+                "SizeInMBs": spec.buffering_size_mib,
+                "IntervalInSeconds": spec.buffering_interval_seconds,
             },
         }
     return config

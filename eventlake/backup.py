@@ -13,9 +13,6 @@ import gzip
 from collections.abc import Iterable
 
 COMPRESSION = "GZIP"
-# pulumi-aws sends its defaults (5 MiB / 300 s) when the backup configuration sets no hints.
-BUFFERING_SIZE_MIB = 5
-BUFFERING_INTERVAL_SECONDS = 300
 # Firehose's default extension for GZIP-compressed objects (s3-object-name.html).
 EXTENSION = ".gz"
 

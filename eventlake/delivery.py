@@ -98,8 +98,7 @@ class Delivery:
         """Every source record, untransformed, before the Lambda sees it."""
         if not self._spec.source_backup:
             return
-        limit = backup.BUFFERING_SIZE_MIB * MB
-        if self._backup and self._backup.size + len(record.data) > limit:
+        if self._backup and self._backup.size + len(record.data) > self._size_limit:
             self._write_backup(self._backup, now_ms)
             self._backup = None
         if self._backup is None:
@@ -189,9 +188,8 @@ class Delivery:
         for kind, buffer in list(self._errors.items()):
             if now_ms - buffer.opened_ms >= self._interval_ms:
                 self._write_errors(kind, self._errors.pop(kind), buffer.opened_ms + self._interval_ms)
-        interval = backup.BUFFERING_INTERVAL_SECONDS * 1000
-        if self._backup and now_ms - self._backup.opened_ms >= interval:
-            self._write_backup(self._backup, self._backup.opened_ms + interval)
+        if self._backup and now_ms - self._backup.opened_ms >= self._interval_ms:
+            self._write_backup(self._backup, self._backup.opened_ms + self._interval_ms)
             self._backup = None
 
     def flush(self) -> None:
@@ -201,9 +199,7 @@ class Delivery:
         for kind, buffer in self._errors.items():
             self._write_errors(kind, buffer, buffer.opened_ms + self._interval_ms)
         if self._backup:
-            self._write_backup(
-                self._backup, self._backup.opened_ms + backup.BUFFERING_INTERVAL_SECONDS * 1000
-            )
+            self._write_backup(self._backup, self._backup.opened_ms + self._interval_ms)
         self._data, self._errors, self._backup = {}, {}, None
 
     # --- errors ------------------------------------------------------------------------------------------
