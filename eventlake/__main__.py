@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from eventlake.runner import DEFAULT_EVENTS, DemoOptions
+from eventlake.sample_events import DEFAULT_HOURS
 
 
 def _share(text: str) -> float:
@@ -31,7 +32,9 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--duplicate-share", type=_share, default=0.05, help="share of exact re-sends")
     demo.add_argument("--malformed-share", type=_share, default=0.03, help="share of malformed records")
     demo.add_argument("--seed", type=int, default=7)
-    demo.add_argument("--hours", type=int, default=24, help="hours the event times spread over")
+    demo.add_argument(
+        "--hours", type=int, default=DEFAULT_HOURS, help="hours the event times spread over (default 24)"
+    )
     demo.add_argument(
         "--out", type=Path, default=None, help="mirror the bucket here (default out/<stack>/lake)"
     )

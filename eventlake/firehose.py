@@ -106,6 +106,7 @@ class FirehoseModel:
         return self.stats
 
     def _invoke(self, batch: list[SourceRecord], now_ms: int) -> None:
+        self.delivery.tick(now_ms)  # buffers whose interval ran out before this batch closed
         result = self.processor.process(batch, now_ms)
         self.stats.invocations += 1
         self.stats.attempts += result.attempts

@@ -171,3 +171,18 @@ def test_the_cli_runs_green_and_writes_the_lake(tmp_path: Path, capsys: pytest.C
     assert "INVARIANT HOLDS" in printed
     assert any(out.glob("events/event_type=*/event_date=*/event_hour=*/*.parquet"))
     assert any(out.glob("errors/processing-failed/*/*/*/*/*"))
+
+
+def test_without_the_claims_table_cross_batch_resends_are_reported_not_hidden(tmp_path: Path) -> None:
+    stack_file = Path(__file__).resolve().parents[2] / "Pulumi.dev.yaml"
+    (tmp_path / "Pulumi.nodedupe.yaml").write_text(
+        stack_file.read_text() + "  eventlake:dedupeEnabled: false\n", encoding="utf-8"
+    )
+    options = DemoOptions(
+        stack="nodedupe", root=tmp_path, events=1_000, batch_records=100, out=tmp_path / "lake"
+    )
+    report = run_demo(options)
+    assert report.ok, report.invariant.violations
+    (group,) = [a for a in report.invariant.affected if "dedupe disabled" in a.what]
+    assert group.count > 0
+    assert report.duplicates_marked < report.sent_by_expectation[Expect.DUPLICATE]
