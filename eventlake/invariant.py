@@ -104,7 +104,7 @@ def check(
     places: dict[Lineage, list[_Place]] = defaultdict(list)
 
     for row in lake.rows:
-        lineage = (str(row.values.get("source_shard_id")), str(row.values.get("source_sequence_number")))
+        lineage = row.lineage
         if lineage not in by_lineage:
             result.violate(EXACTLY_ONCE, f"row in {row.key} matches no sent record")
             continue

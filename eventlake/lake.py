@@ -28,6 +28,11 @@ class Row:
     partition: dict[str, str]  # Hive key=value segments of the object's path
     values: dict[str, Any]
 
+    @property
+    def lineage(self) -> tuple[str, str]:
+        """The Kinesis record the row came from (shard, sequence number), as the Lambda wrote it."""
+        return str(self.values.get("source_shard_id")), str(self.values.get("source_sequence_number"))
+
 
 @dataclass(frozen=True)
 class ErrorLine:

@@ -109,10 +109,13 @@ def render(report: Report, console: Console) -> None:
     raw = report.raw_bytes_delivered
     transformed = sum(o.input_bytes for o in data)
     ratio = f"{parquet / raw:.0%}" if raw else "-"
+    rows_per_object = sum(o.records for o in data) / len(data) if data else 0
     console.print(
         f"Parquet ({spec.parquet_compression}) {_size(parquet)} for {_size(raw)} of raw JSON sent "
-        f"({_size(transformed)} after enrichment): {ratio} of the raw size, in {len(data)} objects "
-        f"(buffers of {spec.buffering_size_mib} MiB / {spec.buffering_interval_seconds} s per partition)."
+        f"({_size(transformed)} after enrichment): {ratio} of the raw size. {len(data)} objects of "
+        f"{rows_per_object:.0f} rows on average: with buffers of {spec.buffering_size_mib} MiB / "
+        f"{spec.buffering_interval_seconds} s per partition, each event type x event hour becomes its own "
+        "small object, and Parquet's per-file overhead dominates."
     )
 
     for query in report.queries:

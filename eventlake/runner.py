@@ -131,10 +131,7 @@ class Report:
     @property
     def raw_bytes_delivered(self) -> int:
         """Bytes the producer sent for the records that became rows."""
-        delivered = {
-            (str(r.values.get("source_shard_id")), str(r.values.get("source_sequence_number")))
-            for r in self.lake.rows
-        }
+        delivered = {r.lineage for r in self.lake.rows}
         return sum(len(s.data) for s in self.ledger.records if s.lineage in delivered)
 
 
