@@ -98,7 +98,6 @@ def embedded_aws(settings: Settings, spec: DeliverySpec, *, region: str) -> Iter
 def _create(settings: Settings, spec: DeliverySpec, region: str) -> Aws:
     session = boto3.session.Session(region_name=region)
     clients = {name: session.client(name) for name in ("kinesis", "s3", "firehose", "glue", "dynamodb")}
-    arn = _Arns(region)
 
     stream_name = settings.resource_name(STREAM_SUFFIX)
     _create_stream(clients["kinesis"], settings, stream_name)
@@ -118,7 +117,7 @@ def _create(settings: Settings, spec: DeliverySpec, region: str) -> Aws:
     if claims_table:
         _create_claims_table(clients["dynamodb"], claims_table)
 
-    lambda_arn = arn.of("lambda", f"function:{settings.resource_name(LAMBDA_SUFFIX)}")
+    lambda_arn = f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{settings.resource_name(LAMBDA_SUFFIX)}"
     role_arn = f"arn:aws:iam::{ACCOUNT_ID}:role/{spec.delivery_stream_name}"  # as infra/delivery.py names it
     clients["firehose"].create_delivery_stream(
         DeliveryStreamName=spec.delivery_stream_name,
@@ -150,14 +149,6 @@ def _create(settings: Settings, spec: DeliverySpec, region: str) -> Aws:
         table=schema.TABLE_NAME,
         claims_table=claims_table,
     )
-
-
-@dataclass(frozen=True)
-class _Arns:
-    region: str
-
-    def of(self, service: str, resource: str) -> str:
-        return f"arn:aws:{service}:{self.region}:{ACCOUNT_ID}:{resource}"
 
 
 def _create_stream(kinesis: Any, settings: Settings, name: str) -> None:

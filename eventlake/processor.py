@@ -166,7 +166,7 @@ class LambdaProcessor:
         if not isinstance(returned, list):
             result.failed = [_failed(r, ErrorCode.MISSING_RECORD_ID, attempts, ending_ms) for r in batch]
             return
-        entries = [e for e in returned if isinstance(e, dict)]
+        entries = [e for e in returned if isinstance(e, dict) and isinstance(e.get("recordId"), str)]
         counts = Counter(e.get("recordId") for e in entries)
         by_id = {e.get("recordId"): e for e in entries}
         for record in batch:

@@ -99,6 +99,7 @@ def test_a_duplicated_record_id_fails_that_record_alone() -> None:
     [
         ({"recordz": []}, ErrorCode.MISSING_RECORD_ID),
         ({"records": None}, ErrorCode.MISSING_RECORD_ID),
+        ({"records": [{"recordId": ["not", "a", "string"], "result": "Ok"}]}, ErrorCode.MISSING_RECORD_ID),
         ([], ErrorCode.MISSING_RECORD_ID),
         ("{not json", ErrorCode.JSON_PROCESSING),
     ],
