@@ -20,6 +20,8 @@ from eventlake.prefix import PrefixError, java_tokens
 from glue import schema
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "glue" / "sql"
+# Where ad-hoc connections put the view; the runner passes the stack's Glue database instead.
+LOCAL_DATABASE = "eventlake"
 
 _DUCKDB_TYPES = {
     "string": "VARCHAR",
@@ -189,14 +191,14 @@ def _columns() -> list[tuple[str, str]]:
     return [(c.name, _DUCKDB_TYPES[c.type]) for c in (*schema.COLUMNS, *schema.PARTITION_KEYS)]
 
 
-def create_view(conn: duckdb.DuckDBPyConnection, lake_root: Path) -> None:
-    """(Re)create ``eventlake.events`` over the lake's Parquet files.
+def create_view(conn: duckdb.DuckDBPyConnection, lake_root: Path, database: str = LOCAL_DATABASE) -> None:
+    """(Re)create ``<database>.events`` over the lake's Parquet files.
 
     DuckDB expands the glob on every query, but fails when nothing matches, so an empty lake gets an empty
     view with the same columns; call this again once the first objects exist.
     """
     columns = _columns()
-    table = f"{schema.DATABASE_NAME}.{schema.TABLE_NAME}"
+    table = f"{database}.{schema.TABLE_NAME}"
     data_root = Path(lake_root) / schema.DATA_ROOT
     if any(data_root.glob("**/*.parquet")):
         pattern = (data_root / "**" / "*.parquet").as_posix().replace("'", "''")
@@ -210,18 +212,20 @@ def create_view(conn: duckdb.DuckDBPyConnection, lake_root: Path) -> None:
     else:
         select = ", ".join(f'CAST(NULL AS {kind}) AS "{name}"' for name, kind in columns)
         body = f"SELECT {select} WHERE false"
-    conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema.DATABASE_NAME}")
+    conn.execute(f"CREATE SCHEMA IF NOT EXISTS {database}")
     conn.execute(f"CREATE OR REPLACE VIEW {table} AS {body}")
 
 
-def connect(lake_root: Path) -> duckdb.DuckDBPyConnection:
-    """In-memory DuckDB with Athena's view of the lake: ``eventlake.events``, partition columns as strings.
+def connect(lake_root: Path, database: str = LOCAL_DATABASE) -> duckdb.DuckDBPyConnection:
+    """In-memory DuckDB with Athena's view of the lake: ``<database>.events``, partition columns as strings.
 
-    The session time zone is UTC, as Athena's is.
+    The database is the session's default schema, as a query's database context is in Athena, so the
+    project's queries name the table unqualified. The session time zone is UTC, as Athena's is.
     """
     conn = duckdb.connect(":memory:")
     conn.execute("SET TimeZone = 'UTC'")
-    create_view(conn, lake_root)
+    create_view(conn, lake_root, database)
+    conn.execute(f"USE memory.{database}")
     return conn
 
 

@@ -111,7 +111,7 @@ def _create(settings: Settings, spec: DeliverySpec, region: str) -> Aws:
     else:
         clients["s3"].create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
 
-    _create_catalog(clients["glue"], bucket)
+    _create_catalog(clients["glue"], settings.glue_database, bucket)
 
     claims_table = settings.claims_table_name if settings.dedupe_enabled else None
     if claims_table:
@@ -145,7 +145,7 @@ def _create(settings: Settings, spec: DeliverySpec, region: str) -> Aws:
         delivery_stream_name=spec.delivery_stream_name,
         delivery_stream_arn=delivery_arn,
         lambda_arn=lambda_arn,
-        database=schema.DATABASE_NAME,
+        database=settings.glue_database,
         table=schema.TABLE_NAME,
         claims_table=claims_table,
     )
@@ -167,10 +167,10 @@ def _create_stream(kinesis: Any, settings: Settings, name: str) -> None:
         )
 
 
-def _create_catalog(glue: Any, bucket: str) -> None:
-    glue.create_database(DatabaseInput={"Name": schema.DATABASE_NAME})
+def _create_catalog(glue: Any, database: str, bucket: str) -> None:
+    glue.create_database(DatabaseInput={"Name": database})
     glue.create_table(
-        DatabaseName=schema.DATABASE_NAME,
+        DatabaseName=database,
         TableInput={
             "Name": schema.TABLE_NAME,
             "TableType": "EXTERNAL_TABLE",
@@ -242,8 +242,8 @@ def destination_configuration(
             "Enabled": True,
             "SchemaConfiguration": {
                 "RoleARN": role_arn,
-                "DatabaseName": schema.DATABASE_NAME,
-                "TableName": schema.TABLE_NAME,
+                "DatabaseName": spec.database_name,
+                "TableName": spec.table_name,
                 "Region": region,
                 "VersionId": "LATEST",
             },

@@ -221,7 +221,7 @@ def run_demo(options: DemoOptions, *, console: Any = None) -> Report:
         stream_name, bucket = aws.stream_name, aws.bucket
 
     step = time.perf_counter()
-    queries = _run_queries(out_dir)
+    queries = _run_queries(out_dir, settings.glue_database)
     timings["queries"] = time.perf_counter() - step
 
     step = time.perf_counter()
@@ -281,9 +281,9 @@ def _collect_rejections(into: dict[tuple[str, str], str]) -> Callable[[dict[str,
     return log
 
 
-def _run_queries(lake_root: Path) -> list[QueryResult]:
+def _run_queries(lake_root: Path, database: str) -> list[QueryResult]:
     results: list[QueryResult] = []
-    conn = athena.connect(lake_root)
+    conn = athena.connect(lake_root, database)
     try:
         for name, sql in athena.load_queries().items():
             try:

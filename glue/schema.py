@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-DATABASE_NAME = "eventlake"
+# The Glue database is per stack (Settings.glue_database), so dev and prod can share an account;
+# queries name the table unqualified and run with the stack's database as their context.
 TABLE_NAME = "events"
 
 # Fields every producer must send; everything else is the type-specific payload.

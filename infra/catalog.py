@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from glue import schema
+from infra.settings import Settings
 
 PARQUET_INPUT_FORMAT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
 PARQUET_OUTPUT_FORMAT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
@@ -19,6 +20,7 @@ class Catalog(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
+        settings: Settings,
         bucket_name: pulumi.Input[str],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
@@ -28,7 +30,7 @@ class Catalog(pulumi.ComponentResource):
         self.database = aws.glue.CatalogDatabase(
             f"{name}-database",
             aws.glue.CatalogDatabaseArgs(
-                name=schema.DATABASE_NAME.lower(), description="Event lake (Firehose-written Parquet)"
+                name=settings.glue_database, description="Event lake (Firehose-written Parquet)"
             ),
             opts=child,
         )

@@ -27,6 +27,8 @@ class DeliverySpec:
     processor_retries: int
     retry_duration_seconds: int
     parquet_compression: str
+    database_name: str
+    table_name: str
     source_backup: bool
     custom_time_zone: str = "UTC"
     file_extension: str = ".parquet"
@@ -48,6 +50,8 @@ class DeliverySpec:
             processor_retries=settings.processor_retries,
             retry_duration_seconds=settings.delivery_retry_seconds,
             parquet_compression=settings.parquet_compression,
+            database_name=settings.glue_database,
+            table_name=schema.TABLE_NAME,
             source_backup=settings.source_backup,
         )
 

@@ -25,7 +25,7 @@ class EventLake(pulumi.ComponentResource):
         key = LakeKey(f"{name}-key", settings, opts=child)
         stream = EventStream(f"{name}-stream", settings, key.arn, opts=child)
         lake = Lake(f"{name}-lake", settings, account, key.arn, opts=child)
-        catalog = Catalog(f"{name}-catalog", lake.name, opts=child)
+        catalog = Catalog(f"{name}-catalog", settings, lake.name, opts=child)
         claims = ClaimsTable(f"{name}-claims", settings, opts=child) if settings.dedupe_enabled else None
         processor = Processor(f"{name}-processor", settings, claims, opts=child)
         delivery = Delivery(

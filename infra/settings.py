@@ -5,6 +5,7 @@ size, name and switch."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -24,6 +25,7 @@ class Settings:
 
     stack: str
     name_prefix: str = ""
+    glue_database: str = ""
     # Kinesis
     stream_mode: str = "ON_DEMAND"
     stream_shard_count: int = 1
@@ -54,6 +56,14 @@ class Settings:
     def __post_init__(self) -> None:
         if not self.name_prefix:
             object.__setattr__(self, "name_prefix", f"{NAMESPACE}-{self.stack}")
+        if not self.glue_database:
+            default = re.sub(r"[^a-z0-9_]", "_", f"{NAMESPACE}_{self.stack}".lower())
+            object.__setattr__(self, "glue_database", default)
+        _check(
+            re.fullmatch(r"[a-z0-9_]{1,255}", self.glue_database) is not None,
+            "glueDatabase",
+            "lower-case letters, digits and underscores (Glue lowercases names; Athena dislikes '-')",
+        )
         _check(self.stream_mode in {"ON_DEMAND", "PROVISIONED"}, "streamMode", "ON_DEMAND or PROVISIONED")
         _range(self, "stream_shard_count", 1, 10_000)
         _range(self, "stream_retention_hours", 24, 8760)

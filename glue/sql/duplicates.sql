@@ -5,6 +5,6 @@ SELECT
     count(*) AS events,
     count_if(is_duplicate) AS duplicates,
     round(100.0 * count_if(is_duplicate) / count(*), 2) AS duplicate_percent
-FROM eventlake.events
+FROM events
 GROUP BY event_type
 ORDER BY duplicates DESC, event_type

@@ -5,6 +5,6 @@ SELECT
     event_date,
     event_hour,
     count(*) AS events
-FROM eventlake.events
+FROM events
 GROUP BY event_type, event_date, event_hour
 ORDER BY event_type, event_date, event_hour

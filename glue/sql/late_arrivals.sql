@@ -5,7 +5,7 @@ SELECT
     format_datetime(source_arrival_datetime, 'yyyy-MM-dd HH') AS arrival_hour,
     count(*) AS late_events,
     max(source_arrival_datetime - created_datetime) AS max_lag
-FROM eventlake.events
+FROM events
 WHERE source_arrival_datetime > created_datetime + INTERVAL '1' HOUR
 GROUP BY event_type, format_datetime(source_arrival_datetime, 'yyyy-MM-dd HH')
 ORDER BY arrival_hour, event_type

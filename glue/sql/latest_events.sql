@@ -9,7 +9,7 @@ SELECT
     event_type,
     event_date,
     event_hour
-FROM eventlake.events
+FROM events
 WHERE NOT is_duplicate
 ORDER BY created_datetime DESC, event_uuid
 LIMIT 20

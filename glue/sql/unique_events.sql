@@ -24,6 +24,6 @@ FROM (
                 length(source_sequence_number) ASC NULLS LAST,
                 source_sequence_number ASC NULLS LAST
         ) AS copy_number
-    FROM eventlake.events
+    FROM events
 ) AS numbered
 WHERE copy_number = 1

@@ -37,7 +37,7 @@ def test_data_prefix_uses_exactly_the_partition_keys_the_lambda_emits() -> None:
 
 def test_partition_columns_are_not_data_columns_and_names_are_lower_case() -> None:
     assert not set(schema.COLUMN_NAMES) & set(schema.PARTITION_KEY_NAMES)
-    for name in (*schema.COLUMN_NAMES, *schema.PARTITION_KEY_NAMES, schema.DATABASE_NAME, schema.TABLE_NAME):
+    for name in (*schema.COLUMN_NAMES, *schema.PARTITION_KEY_NAMES, schema.TABLE_NAME):
         assert name == name.lower()
 
 

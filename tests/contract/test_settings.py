@@ -41,6 +41,7 @@ def test_defaults_are_safe_for_firehose() -> None:
         ("protectData", "maybe", "protectData must be a bool"),
         ("streamShardCount", "two", "streamShardCount must be a int"),
         ("parquetCompression", "ZSTD", "parquetCompression must be UNCOMPRESSED, GZIP or SNAPPY"),
+        ("glueDatabase", "Event-Lake", "glueDatabase must be lower-case letters"),
     ],
 )
 def test_bad_values_name_the_key(key: str, value: object, message: str) -> None:
@@ -57,6 +58,11 @@ def test_unknown_keys_in_a_stack_file_are_refused(tmp_path: Path) -> None:
     (tmp_path / "Pulumi.typo.yaml").write_text("config:\n  eventlake:bufferingSizeMB: 64\n")
     with pytest.raises(SettingsError, match="bufferingSizeMB"):
         Settings.from_stack_file("typo", tmp_path)
+
+
+def test_glue_database_defaults_per_stack_in_glue_safe_form() -> None:
+    assert Settings(stack="prod").glue_database == "eventlake_prod"
+    assert Settings(stack="eu-Dev").glue_database == "eventlake_eu_dev"
 
 
 def test_config_keys_are_camel_case() -> None:

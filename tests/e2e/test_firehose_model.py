@@ -202,7 +202,7 @@ def delivery(s3: FakeS3, **kwargs: Any) -> Delivery:
         "bucket",
         SPEC,
         lambda_arn="arn:aws:lambda:eu-west-1:123456789012:function:f",
-        catalog={"databaseName": schema.DATABASE_NAME, "tableName": schema.TABLE_NAME},
+        catalog={"databaseName": SPEC.database_name, "tableName": SPEC.table_name},
         rng=random.Random(1),
         **kwargs,
     )
@@ -273,7 +273,7 @@ def test_the_embedded_aws_mirrors_the_spec_in_moto() -> None:
             "IntervalInSeconds": SPEC.buffering_interval_seconds,
         }
         assert stream["Source"]["KinesisStreamSourceDescription"]["KinesisStreamARN"] == aws.stream_arn
-        table = aws.glue.get_table(DatabaseName=schema.DATABASE_NAME, Name=schema.TABLE_NAME)["Table"]
+        table = aws.glue.get_table(DatabaseName=settings.glue_database, Name=schema.TABLE_NAME)["Table"]
         assert [c["Name"] for c in table["StorageDescriptor"]["Columns"]] == list(schema.COLUMN_NAMES)
         assert [c["Name"] for c in table["PartitionKeys"]] == list(schema.PARTITION_KEY_NAMES)
         assert aws.claims_table == settings.claims_table_name

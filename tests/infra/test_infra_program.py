@@ -144,8 +144,10 @@ def test_glue_table_matches_the_schema(deployment: Deployment) -> None:
     d = deployment
     table = d.one(TABLE).inputs
     assert check_catalog_table(table) == []
-    assert d.one("aws:glue/catalogDatabase:CatalogDatabase").inputs["name"] == schema.DATABASE_NAME
-    assert (table["name"], table["databaseName"]) == (schema.TABLE_NAME, schema.DATABASE_NAME)
+    database = d.settings.glue_database
+    assert database == f"eventlake_{d.settings.stack}"  # per stack: dev and prod can share an account
+    assert d.one("aws:glue/catalogDatabase:CatalogDatabase").inputs["name"] == database
+    assert (table["name"], table["databaseName"]) == (schema.TABLE_NAME, database)
     assert table["tableType"] == "EXTERNAL_TABLE"
     assert table["parameters"]["classification"] == "parquet"
     storage = table["storageDescriptor"]
@@ -252,7 +254,7 @@ def test_firehose_references_the_right_resources(deployment: Deployment) -> None
     assert params["LambdaArn"] == f"{arn(d, FUNCTION)}:$LATEST"
     schema_config = s3["dataFormatConversionConfiguration"]["schemaConfiguration"]
     assert schema_config == {
-        "databaseName": schema.DATABASE_NAME,
+        "databaseName": d.settings.glue_database,
         "tableName": schema.TABLE_NAME,
         "roleArn": role_arn,
         "region": "eu-west-1",
@@ -388,5 +390,8 @@ def test_outputs_are_exported(stack: str, request: pytest.FixtureRequest) -> Non
     assert d.outputs["stream_name"] == d.one(STREAM).inputs["name"]
     assert d.outputs["delivery_stream_name"] == d.one(FIREHOSE).inputs["name"]
     assert d.outputs["lambda_name"] == d.one(FUNCTION).inputs["name"]
-    assert (d.outputs["glue_database"], d.outputs["glue_table"]) == (schema.DATABASE_NAME, schema.TABLE_NAME)
+    assert (d.outputs["glue_database"], d.outputs["glue_table"]) == (
+        d.settings.glue_database,
+        schema.TABLE_NAME,
+    )
     assert d.outputs["bucket_name"].startswith(f"eventlake-{stack}-lake-{ACCOUNT_ID}")

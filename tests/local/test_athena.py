@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -103,13 +102,10 @@ def test_queries_are_loaded_sorted_with_headers_matching_their_files() -> None:
 
 
 def test_queries_read_the_schema_table_and_parse_as_athena_sql() -> None:
-    table = f"{schema.DATABASE_NAME}.{schema.TABLE_NAME}"
+    """Unqualified, so they run in whichever stack's database is the query's context."""
     for name, text in athena.load_queries().items():
-        tables = {
-            f"{t.db}.{t.name}" for t in sqlglot.parse_one(text, read="athena").find_all(sqlglot.exp.Table)
-        }
-        assert tables == {table}, name
-        assert re.search(r"\bFROM eventlake\.events\b", text), name
+        tables = {(t.db, t.name) for t in sqlglot.parse_one(text, read="athena").find_all(sqlglot.exp.Table)}
+        assert tables == {("", schema.TABLE_NAME)}, name
 
 
 def test_dedupe_window_partitions_by_every_partition_column() -> None:
@@ -124,18 +120,18 @@ def test_dedupe_window_partitions_by_every_partition_column() -> None:
 
 def test_view_has_glue_columns_and_string_partitions(lake: Path) -> None:
     conn = athena.connect(lake)
-    described = conn.execute("DESCRIBE eventlake.events").fetchall()
+    described = conn.execute("DESCRIBE events").fetchall()
     assert [row[0] for row in described] == [*schema.COLUMN_NAMES, *schema.PARTITION_KEY_NAMES]
     types = dict((row[0], row[1]) for row in described)
     assert types["created_at"] == "BIGINT" and types["created_datetime"] == "TIMESTAMP"
     assert all(types[name] == "VARCHAR" for name in schema.PARTITION_KEY_NAMES)
-    hours = athena.run(conn, "SELECT DISTINCT event_hour FROM eventlake.events ORDER BY 1")[1]
+    hours = athena.run(conn, "SELECT DISTINCT event_hour FROM events ORDER BY 1")[1]
     assert hours == [("07",), ("08",), ("23",)]
 
 
 def test_empty_lake_gives_an_empty_view_with_the_right_columns(tmp_path: Path) -> None:
     conn = athena.connect(tmp_path)
-    names, rows = athena.run(conn, "SELECT * FROM eventlake.events")
+    names, rows = athena.run(conn, "SELECT * FROM events")
     assert names == [*schema.COLUMN_NAMES, *schema.PARTITION_KEY_NAMES] and rows == []
     for name, text in athena.load_queries().items():
         names, rows = athena.run(conn, text)
@@ -143,7 +139,7 @@ def test_empty_lake_gives_an_empty_view_with_the_right_columns(tmp_path: Path) -
     # Once objects exist, recreating the view picks them up.
     deliver(tmp_path, [emitted(UUID_B, "a:b", T7, {}, arrival=T7, seq=1, dup=False)], when=datetime.now(UTC))
     athena.create_view(conn, tmp_path)
-    assert athena.run(conn, "SELECT count(*) FROM eventlake.events")[1] == [(1,)]
+    assert athena.run(conn, "SELECT count(*) FROM events")[1] == [(1,)]
 
 
 # --- every query, with real results ---------------------------------------------------------------------
@@ -276,8 +272,6 @@ def test_json_extract_scalar_keeps_trino_semantics() -> None:
 
 
 def test_unaliased_expressions_are_named_like_athena(tmp_path: Path) -> None:
-    sql = (
-        "SELECT event_type, count(*), max(event_hour) AS top, 1 + 1 FROM eventlake.events GROUP BY event_type"
-    )
+    sql = "SELECT event_type, count(*), max(event_hour) AS top, 1 + 1 FROM events GROUP BY event_type"
     names, rows = athena.run(athena.connect(tmp_path), sql)
     assert names == ["event_type", "_col1", "top", "_col3"] and rows == []
