@@ -17,7 +17,6 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
-from eventlake import backup
 from glue import schema
 from infra.account import Account
 from infra.delivery_spec import DeliverySpec
@@ -34,8 +33,6 @@ _FAKE_CREDENTIALS = {
 }
 
 # Names the settings do not (yet) carry; derived from the stack's name prefix as infra/ derives them.
-STREAM_SUFFIX = "events"
-LAMBDA_SUFFIX = "transform"
 
 
 @dataclass(frozen=True)
@@ -99,7 +96,7 @@ def _create(settings: Settings, spec: DeliverySpec, region: str) -> Aws:
     session = boto3.session.Session(region_name=region)
     clients = {name: session.client(name) for name in ("kinesis", "s3", "firehose", "glue", "dynamodb")}
 
-    stream_name = settings.resource_name(STREAM_SUFFIX)
+    stream_name = settings.stream_name
     _create_stream(clients["kinesis"], settings, stream_name)
     stream_arn = clients["kinesis"].describe_stream_summary(StreamName=stream_name)[
         "StreamDescriptionSummary"
@@ -117,7 +114,7 @@ def _create(settings: Settings, spec: DeliverySpec, region: str) -> Aws:
     if claims_table:
         _create_claims_table(clients["dynamodb"], claims_table)
 
-    lambda_arn = f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{settings.resource_name(LAMBDA_SUFFIX)}"
+    lambda_arn = f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{settings.function_name}"
     role_arn = f"arn:aws:iam::{ACCOUNT_ID}:role/{spec.delivery_stream_name}"  # as infra/delivery.py names it
     clients["firehose"].create_delivery_stream(
         DeliveryStreamName=spec.delivery_stream_name,
@@ -264,7 +261,7 @@ def destination_configuration(
             "BucketARN": bucket_arn,
             "Prefix": spec.backup_prefix,
             "ErrorOutputPrefix": spec.backup_error_output_prefix,
-            "CompressionFormat": backup.COMPRESSION,
+            "CompressionFormat": spec.backup_compression,
             "BufferingHints": {
                 "SizeInMBs": spec.buffering_size_mib,
                 "IntervalInSeconds": spec.buffering_interval_seconds,

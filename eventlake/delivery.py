@@ -295,8 +295,10 @@ class Delivery:
             dynamic_partitioning=False,
             time_zone=self._spec.custom_time_zone,
         )
-        body = backup.encode(buffer.items)
-        key = prefix.object_key(where, self._name(delivery_ms, backup.EXTENSION))
+        body = backup.encode(buffer.items, self._spec.backup_compression)
+        key = prefix.object_key(
+            where, self._name(delivery_ms, backup.EXTENSIONS[self._spec.backup_compression])
+        )
         self._put(key, body, WrittenObject(key, BACKUP, len(body), buffer.records, buffer.size, where))
 
     def _put(self, key: str, body: bytes, written: WrittenObject) -> None:

@@ -86,7 +86,7 @@ def read(root: Path, objects: list[LakeObject]) -> Lake:
                 if line.strip():
                     lake.errors.append(ErrorLine(obj.key, output_type, error_records.read_error_line(line)))
         elif obj.key.startswith(schema.BACKUP_ROOT):
-            lake.backed_up.update(split_records(backup.decode(body)))
+            lake.backed_up.update(split_records(backup.decode(body, obj.key)))
     return lake
 
 

@@ -126,7 +126,7 @@ class Delivery(pulumi.ComponentResource):
                 error_output_prefix=spec.backup_error_output_prefix,
                 buffering_size=spec.buffering_size_mib,
                 buffering_interval=spec.buffering_interval_seconds,
-                compression_format="GZIP",
+                compression_format=spec.backup_compression,
                 cloudwatch_logging_options=BackupLoggingArgs(
                     enabled=True,
                     log_group_name=log_group.name,

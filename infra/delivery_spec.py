@@ -30,6 +30,8 @@ class DeliverySpec:
     database_name: str
     table_name: str
     source_backup: bool
+    # Raw records are JSON text: GZIP shrinks them ~4x and S3 stores them as-is (.gz objects).
+    backup_compression: str = "GZIP"
     custom_time_zone: str = "UTC"
     file_extension: str = ".parquet"
     # OpenX: keys are already lower case; keep the default case-insensitive matching explicit.

@@ -69,7 +69,7 @@ class Processor(pulumi.ComponentResource):
     ) -> None:
         super().__init__("eventlake:index:Processor", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        function_name = settings.resource_name("transform")
+        function_name = settings.function_name
         self.log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
             aws.cloudwatch.LogGroupArgs(

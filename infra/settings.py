@@ -103,6 +103,14 @@ class Settings:
     def claims_table_name(self) -> str:
         return self.resource_name("claims")
 
+    @property
+    def stream_name(self) -> str:
+        return self.resource_name("events")
+
+    @property
+    def function_name(self) -> str:
+        return self.resource_name("transform")
+
     @classmethod
     def from_lookup(cls, stack: str, lookup: Callable[[str], Any]) -> Settings:
         """Build from any ``key -> value or None`` source; keys are the camelCase config keys."""

@@ -22,7 +22,7 @@ class EventStream(pulumi.ComponentResource):
         self.stream = aws.kinesis.Stream(
             name,
             aws.kinesis.StreamArgs(
-                name=settings.resource_name("events"),
+                name=settings.stream_name,
                 stream_mode_details=aws.kinesis.StreamStreamModeDetailsArgs(stream_mode=settings.stream_mode),
                 # On-demand streams reject a shard count.
                 shard_count=settings.stream_shard_count if provisioned else None,
