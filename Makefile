@@ -23,7 +23,7 @@ test: lint
 	$(PY) -m pytest -q
 
 bench: $(STAMP)
-	$(PY) -m eventlake.bench
+	$(PY) -m eventlake.bench --write
 
 lock:
 	$(PYTHON) -m venv /tmp/eventlake-lock

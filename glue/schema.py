@@ -76,19 +76,19 @@ EVENT_TYPE_PATTERN = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}"
 
 def iso_utc(epoch_seconds: float) -> str:
     """ISO 8601 in UTC with a ``Z``: the form Firehose's OpenX deserializer parses as a timestamp."""
-    moment = datetime.fromtimestamp(epoch_seconds, tz=UTC)
-    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
-    millis = moment.microsecond // 1000
+    m = datetime.fromtimestamp(epoch_seconds, tz=UTC)
+    text = f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}"
+    millis = m.microsecond // 1000
     return f"{text}.{millis:03d}Z" if millis else f"{text}Z"
 
 
 def partition_values(event_type: str, epoch_seconds: float) -> dict[str, str]:
     """Partition keys for one event: its type and its *event* hour (not the arrival hour)."""
-    moment = datetime.fromtimestamp(epoch_seconds, tz=UTC)
+    m = datetime.fromtimestamp(epoch_seconds, tz=UTC)
     return {
         "event_type": event_type,
-        "event_date": moment.strftime("%Y-%m-%d"),
-        "event_hour": moment.strftime("%H"),
+        "event_date": f"{m.year:04d}-{m.month:02d}-{m.day:02d}",
+        "event_hour": f"{m.hour:02d}",
     }
 
 

@@ -162,7 +162,9 @@ def encode_row(row: dict[str, Any]) -> str:
 
 def lineage_of(record: dict[str, Any]) -> Lineage:
     """Read lineage defensively: real events carry epoch-ms ints, the docs' sample shows strings."""
-    meta = record.get("kinesisRecordMetadata") or {}
+    meta = record.get("kinesisRecordMetadata")
+    if not isinstance(meta, dict):  # absent for Direct PUT sources
+        meta = {}
     shard = meta.get("shardId")
     seq = meta.get("sequenceNumber")
     arrival = _epoch_ms(meta.get("approximateArrivalTimestamp"))

@@ -18,6 +18,7 @@ from glue.errors import Reject, Result
 from transform_lambda.claims import Claim, ClaimStore, DynamoClaims, NoClaims
 from transform_lambda.events import (
     Event,
+    Lineage,
     RecordError,
     decode,
     encode_row,
@@ -61,19 +62,20 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def process(event: dict[str, Any], *, claims: ClaimStore, log: Log = log_json) -> dict[str, Any]:
     records = event.get("records") or []
     parsed = [_guard(lambda r=record: parse_event(decode(r.get("data")))) for record in records]
-    duplicates = _duplicates(records, parsed, claims)
+    lineages = [lineage_of(record) for record in records]
+    duplicates = _duplicates(records, lineages, parsed, claims)
 
     out: list[dict[str, Any]] = []
     reasons: Counter[str] = Counter()
-    for index, (record, item) in enumerate(zip(records, parsed, strict=True)):
+    for index, (record, lineage, item) in enumerate(zip(records, lineages, parsed, strict=True)):
         result = (
             item
             if isinstance(item, RecordError)
-            else _guard(lambda e=item, r=record, dup=index in duplicates: _ok(r, e, dup))
+            else _guard(lambda e=item, r=record, ln=lineage, dup=index in duplicates: _ok(r, ln, e, dup))
         )
         if isinstance(result, RecordError):
             reasons[result.reason] += 1
-            log(_rejection(event, record, result))
+            log(_rejection(event, record, lineage, result))
             result = {
                 "recordId": record.get("recordId"),
                 "result": Result.PROCESSING_FAILED.value,
@@ -95,8 +97,8 @@ def process(event: dict[str, Any], *, claims: ClaimStore, log: Log = log_json) -
     return {"records": out}
 
 
-def _ok(record: dict[str, Any], item: Event, is_duplicate: bool) -> dict[str, Any]:
-    row = enrich(item, lineage_of(record), is_duplicate=is_duplicate)
+def _ok(record: dict[str, Any], lineage: Lineage, item: Event, is_duplicate: bool) -> dict[str, Any]:
+    row = enrich(item, lineage, is_duplicate=is_duplicate)
     return {
         "recordId": record.get("recordId"),
         "result": Result.OK.value,
@@ -105,9 +107,10 @@ def _ok(record: dict[str, Any], item: Event, is_duplicate: bool) -> dict[str, An
     }
 
 
-def _rejection(event: dict[str, Any], record: dict[str, Any], error: RecordError) -> dict[str, Any]:
+def _rejection(
+    event: dict[str, Any], record: dict[str, Any], lineage: Lineage, error: RecordError
+) -> dict[str, Any]:
     """What an operator needs to find the record; never the payload itself."""
-    lineage = lineage_of(record)
     return {
         "level": "WARNING",
         "message": "record rejected",
@@ -131,7 +134,10 @@ def _guard(step: Callable[[], T]) -> T | RecordError:
 
 
 def _duplicates(
-    records: list[dict[str, Any]], parsed: list[Event | RecordError], claims: ClaimStore
+    records: list[dict[str, Any]],
+    lineages: list[Lineage],
+    parsed: list[Event | RecordError],
+    claims: ClaimStore,
 ) -> set[int]:
     """Indexes of records to mark: repeats within the batch (first arrival wins), then ids that
     the claim store says an earlier batch already holds."""
@@ -144,14 +150,13 @@ def _duplicates(
             else:
                 first_index[item.dedupe_key] = index
     if first_index:
-        held = claims.claim([Claim(key, _holder(records[i])) for key, i in first_index.items()])
+        held = claims.claim([Claim(key, _holder(records[i], lineages[i])) for key, i in first_index.items()])
         marked.update(first_index[key] for key in held)
     return marked
 
 
-def _holder(record: dict[str, Any]) -> str:
+def _holder(record: dict[str, Any], lineage: Lineage) -> str:
     """Stable identity of the source record across retries: shard + sequence number."""
-    lineage = lineage_of(record)
     if lineage.shard_id and lineage.sequence_number:
         return f"{lineage.shard_id}:{lineage.sequence_number}"
     return f"record:{record.get('recordId')}"

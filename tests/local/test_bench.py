@@ -1,0 +1,20 @@
+"""The benchmark runs end to end and reports ratios against its own baseline (smoke, not timed)."""
+
+from __future__ import annotations
+
+from eventlake import bench
+
+
+def test_bench_reports_every_step_against_the_same_run_baseline() -> None:
+    results = bench.run(count=300, repeats=1)
+    assert results[0].name.startswith("baseline")
+    assert [r.records for r in results] == [300] * len(results)
+    text = bench.table(results)
+    assert text.count("\n") == len(results) + 1 and "| 1.00x |" in text
+
+
+def test_bench_batches_respect_the_processor_buffer() -> None:
+    limit = bench.sizing.processor_buffer_mb() * bench.sizing.MB
+    for event in bench.batches(3000, seed=1):
+        raw = sum(len(bench.base64.b64decode(r["data"])) for r in event["records"])
+        assert raw <= limit
