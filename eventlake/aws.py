@@ -114,14 +114,14 @@ def _create(settings: Settings, spec: DeliverySpec, region: str) -> Aws:
     if claims_table:
         _create_claims_table(clients["dynamodb"], claims_table)
 
-    lambda_arn = f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{settings.function_name}"
+    function_arn = f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{settings.function_name}"
     role_arn = f"arn:aws:iam::{ACCOUNT_ID}:role/{spec.delivery_stream_name}"  # as infra/delivery.py names it
     clients["firehose"].create_delivery_stream(
         DeliveryStreamName=spec.delivery_stream_name,
         DeliveryStreamType="KinesisStreamAsSource",
         KinesisStreamSourceConfiguration={"KinesisStreamARN": stream_arn, "RoleARN": role_arn},
         ExtendedS3DestinationConfiguration=destination_configuration(
-            spec, bucket=bucket, role_arn=role_arn, lambda_arn=lambda_arn, region=region
+            spec, bucket=bucket, role_arn=role_arn, function_arn=function_arn, region=region
         ),
     )
     delivery_arn = clients["firehose"].describe_delivery_stream(DeliveryStreamName=spec.delivery_stream_name)[
@@ -141,7 +141,7 @@ def _create(settings: Settings, spec: DeliverySpec, region: str) -> Aws:
         bucket=bucket,
         delivery_stream_name=spec.delivery_stream_name,
         delivery_stream_arn=delivery_arn,
-        lambda_arn=lambda_arn,
+        lambda_arn=spec.processor_lambda_arn(function_arn),
         database=settings.glue_database,
         table=schema.TABLE_NAME,
         claims_table=claims_table,
@@ -204,7 +204,7 @@ def _create_claims_table(dynamodb: Any, name: str) -> None:
 
 
 def destination_configuration(
-    spec: DeliverySpec, *, bucket: str, role_arn: str, lambda_arn: str, region: str
+    spec: DeliverySpec, *, bucket: str, role_arn: str, function_arn: str, region: str
 ) -> dict[str, Any]:
     """``ExtendedS3DestinationConfiguration`` mirroring the spec, as the Pulumi program sends it."""
     bucket_arn = f"arn:aws:s3:::{bucket}"
@@ -226,7 +226,7 @@ def destination_configuration(
                     "Type": "Lambda",
                     "Parameters": [
                         {"ParameterName": name, "ParameterValue": value}
-                        for name, value in spec.processor_parameters(lambda_arn)
+                        for name, value in spec.processor_parameters(function_arn)
                     ],
                 }
             ],

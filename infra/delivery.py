@@ -138,7 +138,7 @@ class Delivery(pulumi.ComponentResource):
         parameters = pulumi.Output.from_input(function_arn).apply(
             lambda arn: [
                 ParameterArgs(parameter_name=key, parameter_value=value)
-                for key, value in spec.processor_parameters(f"{arn}:$LATEST")
+                for key, value in spec.processor_parameters(arn)
             ]
         )
         self.stream = aws.kinesis.FirehoseDeliveryStream(

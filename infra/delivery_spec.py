@@ -36,6 +36,8 @@ class DeliverySpec:
     file_extension: str = ".parquet"
     # OpenX: keys are already lower case; keep the default case-insensitive matching explicit.
     deserializer_case_insensitive: bool = True
+    # Firehose invokes a qualified ARN (AWS's own examples use $LATEST); IAM grants fn and fn:*.
+    lambda_qualifier: str = "$LATEST"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DeliverySpec:
@@ -57,10 +59,14 @@ class DeliverySpec:
             source_backup=settings.source_backup,
         )
 
-    def processor_parameters(self, lambda_arn: str) -> list[tuple[str, str]]:
+    def processor_lambda_arn(self, function_arn: str) -> str:
+        """The ARN Firehose calls, and writes as ``lambdaARN`` into processing-failed records."""
+        return f"{function_arn}:{self.lambda_qualifier}"
+
+    def processor_parameters(self, function_arn: str) -> list[tuple[str, str]]:
         """Only values that differ from AWS's defaults: AWS does not store defaults, and sending
         them makes every ``pulumi up`` show a diff."""
-        params = [("LambdaArn", lambda_arn)]
+        params = [("LambdaArn", self.processor_lambda_arn(function_arn))]
         if self.processor_buffer_mb != sizing.PROCESSOR_BUFFER_DEFAULT_MB:
             params.append(("BufferSizeInMBs", _number(self.processor_buffer_mb)))
         if self.processor_buffer_interval_seconds != sizing.PROCESSOR_BUFFER_INTERVAL_DEFAULT_S:
