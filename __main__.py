@@ -3,9 +3,9 @@
 import pulumi
 
 from infra.pipeline import EventLake
-from infra.settings import NAMESPACE, Settings
+from infra.settings import Settings
 
-settings = Settings.from_lookup(pulumi.get_stack(), pulumi.Config(NAMESPACE).get)
+settings = Settings.from_pulumi()
 lake = EventLake(settings.name_prefix, settings)
 
 pulumi.export("stream_name", lake.stream_name)

@@ -55,7 +55,8 @@ class Settings:
 
     def __post_init__(self) -> None:
         if not self.name_prefix:
-            object.__setattr__(self, "name_prefix", f"{NAMESPACE}-{self.stack}")
+            default = re.sub(r"[^a-z0-9-]", "-", f"{NAMESPACE}-{self.stack}".lower())
+            object.__setattr__(self, "name_prefix", default)
         if not self.glue_database:
             default = re.sub(r"[^a-z0-9_]", "_", f"{NAMESPACE}_{self.stack}".lower())
             object.__setattr__(self, "glue_database", default)
@@ -63,6 +64,11 @@ class Settings:
             re.fullmatch(r"[a-z0-9_]{1,255}", self.glue_database) is not None,
             "glueDatabase",
             "lower-case letters, digits and underscores (Glue lowercases names; Athena dislikes '-')",
+        )
+        _check(
+            re.fullmatch(r"[a-z0-9][a-z0-9-]{0,29}", self.name_prefix) is not None,
+            "namePrefix",
+            "1-30 lower-case letters, digits or '-' (it starts S3 bucket names, which allow 63 in all)",
         )
         _check(self.stream_mode in {"ON_DEMAND", "PROVISIONED"}, "streamMode", "ON_DEMAND or PROVISIONED")
         _range(self, "stream_shard_count", 1, 10_000)
@@ -124,16 +130,30 @@ class Settings:
         return cls(stack=stack, **values)
 
     @classmethod
+    def from_pulumi(cls) -> Settings:
+        """Read the running stack's config; a misspelled key fails the preview instead of silently
+        falling back to its default."""
+        import pulumi
+        from pulumi.runtime import config as runtime_config
+
+        keys = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
+        _refuse_unknown(keys, f"the config of stack {pulumi.get_stack()}")
+        return cls.from_lookup(pulumi.get_stack(), pulumi.Config(NAMESPACE).get)
+
+    @classmethod
     def from_stack_file(cls, stack: str, root: Path = PROJECT_ROOT) -> Settings:
         """Read ``Pulumi.<stack>.yaml`` without a Pulumi engine (local runner, CLI, tests)."""
         config = stack_config(stack, root)
-        prefix = f"{NAMESPACE}:"
-        unknown = {k for k in config if k.startswith(prefix)} - {
-            prefix + config_key(f.name) for f in fields(cls) if f.name != "stack"
-        }
-        if unknown:
-            raise SettingsError(f"unknown config keys in Pulumi.{stack}.yaml: {sorted(unknown)}")
-        return cls.from_lookup(stack, lambda key: config.get(prefix + key))
+        _refuse_unknown(set(config), f"Pulumi.{stack}.yaml")
+        return cls.from_lookup(stack, lambda key: config.get(f"{NAMESPACE}:{key}"))
+
+
+def _refuse_unknown(keys: set[str], where: str) -> None:
+    prefix = f"{NAMESPACE}:"
+    known = {prefix + config_key(f.name) for f in fields(Settings) if f.name != "stack"}
+    unknown = {k for k in keys if k.startswith(prefix)} - known
+    if unknown:
+        raise SettingsError(f"unknown config keys in {where}: {sorted(unknown)}")
 
 
 def stack_config(stack: str, root: Path = PROJECT_ROOT) -> dict[str, Any]:

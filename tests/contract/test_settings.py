@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -79,3 +80,30 @@ def test_every_config_key_is_documented_in_the_readme() -> None:
         if f.name != "stack" and f"`{config_key(f.name)}`" not in readme
     ]
     assert not missing
+
+
+@pytest.fixture
+def pulumi_config() -> Any:
+    from pulumi.runtime import config as runtime_config
+
+    saved = dict(runtime_config.CONFIG.get())
+    yield runtime_config.set_all_config
+    runtime_config.set_all_config(saved)
+
+
+def test_the_program_refuses_a_misspelled_key_instead_of_using_its_default(pulumi_config: Any) -> None:
+    pulumi_config({"eventlake:bufferingIntervalSecs": "900", "aws:region": "eu-west-1"})
+    with pytest.raises(SettingsError, match="bufferingIntervalSecs"):
+        Settings.from_pulumi()
+
+
+def test_the_program_reads_typed_values_from_pulumi_config(pulumi_config: Any) -> None:
+    pulumi_config({"eventlake:bufferingIntervalSeconds": "900", "eventlake:protectData": "true"})
+    settings = Settings.from_pulumi()
+    assert settings.buffering_interval_seconds == 900 and settings.protect_data is True
+
+
+@pytest.mark.parametrize("prefix", ["EventLake", "a" * 31, "-lead", "under_score"])
+def test_name_prefix_must_make_valid_bucket_names(prefix: str) -> None:
+    with pytest.raises(SettingsError, match="namePrefix"):
+        Settings(stack="dev", name_prefix=prefix)
