@@ -106,10 +106,12 @@ def parse_event(obj: dict[str, Any]) -> Event:
 
     if isinstance(created_at, bool) or not isinstance(created_at, int | float):
         raise RecordError(Reject.WRONG_TYPE, f"created_at must be a number, got {_kind(created_at)}")
-    if not math.isfinite(created_at) or not (schema.MIN_CREATED_AT <= created_at < schema.MAX_CREATED_AT):
+    # Plain comparisons: exact for ints of any size, False for inf (no isfinite, which overflows).
+    if not schema.MIN_CREATED_AT <= created_at < schema.MAX_CREATED_AT:
+        hint = " (it looks like milliseconds)" if 1e12 <= created_at < 1e15 else ""
         raise RecordError(
             Reject.TIMESTAMP_OUT_OF_RANGE,
-            f"created_at {created_at!r} is outside 2000-01-01..2100-01-01 in Unix seconds",
+            f"created_at is outside 2000-01-01..2100-01-01 in Unix seconds{hint}",
         )
 
     payload = {k: v for k, v in obj.items() if k not in schema.INPUT_FIELDS}

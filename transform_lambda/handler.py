@@ -130,7 +130,10 @@ def _guard(step: Callable[[], T]) -> T | RecordError:
     except RecordError as exc:
         return exc
     except Exception as exc:  # a poison record must not fail its whole batch
-        return RecordError(Reject.UNPROCESSABLE, f"{type(exc).__name__}: {exc}")
+        # The exception's text may quote the payload; its type and place are enough to find it.
+        where = exc.__traceback__.tb_next if exc.__traceback__ else None
+        line = f" at {where.tb_frame.f_code.co_name}:{where.tb_lineno}" if where else ""
+        return RecordError(Reject.UNPROCESSABLE, f"{type(exc).__name__}{line}")
 
 
 def _duplicates(

@@ -125,3 +125,16 @@ def test_partition_keys_use_event_time_not_arrival_time() -> None:
     event = parse_event(json.loads(raw_event(event_name="account:created", created_at=1_700_000_000)))
     assert partition_keys(event) == {"event_type": "account", "event_date": "2023-11-14", "event_hour": "22"}
     assert tuple(partition_keys(event)) == schema.PARTITION_KEY_NAMES
+
+
+@pytest.mark.parametrize("value", [10**400, -(10**400), 1e308, 1_764_072_000_123])
+def test_huge_or_millisecond_timestamps_are_out_of_range_and_not_logged(value: int | float) -> None:
+    with pytest.raises(RecordError) as info:
+        parse_event(json.loads(raw_event(created_at=value)))
+    assert info.value.reason is Reject.TIMESTAMP_OUT_OF_RANGE
+    assert str(value) not in str(info.value)  # the log line carries no payload values
+
+
+def test_millisecond_timestamps_get_a_hint() -> None:
+    with pytest.raises(RecordError, match="looks like milliseconds"):
+        parse_event(json.loads(raw_event(created_at=1_764_072_000_123)))

@@ -181,7 +181,8 @@ def test_an_unforeseen_failure_fails_that_record_alone(monkeypatch: Any) -> None
     response, logs = run([raw_event(event_uuid=U1), raw_event(event_uuid=U2), raw_event(event_uuid=U1)])
     assert [r["result"] for r in response["records"]] == ["Ok", "ProcessingFailed", "Ok"]
     assert [e["reason"] for e in logs if e["level"] == "WARNING"] == ["unprocessable"]
-    assert "OverflowError" in logs[0]["detail"]
+    assert "OverflowError at flaky" in logs[0]["detail"]
+    assert "boom" not in logs[0]["detail"]  # exception text may quote the payload: not logged
 
 
 def test_json_nested_beyond_the_parser_limit_is_rejected_not_crashing() -> None:
