@@ -131,7 +131,9 @@ def _guard(step: Callable[[], T]) -> T | RecordError:
         return exc
     except Exception as exc:  # a poison record must not fail its whole batch
         # The exception's text may quote the payload; its type and place are enough to find it.
-        where = exc.__traceback__.tb_next if exc.__traceback__ else None
+        where = exc.__traceback__
+        while where is not None and where.tb_next is not None:
+            where = where.tb_next  # the frame that raised
         line = f" at {where.tb_frame.f_code.co_name}:{where.tb_lineno}" if where else ""
         return RecordError(Reject.UNPROCESSABLE, f"{type(exc).__name__}{line}")
 
