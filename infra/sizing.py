@@ -24,19 +24,24 @@ PROCESSOR_BUFFER_DEFAULT_MB = 1.0
 PROCESSOR_BUFFER_INTERVAL_DEFAULT_S = 60
 PROCESSOR_RETRIES_DEFAULT = 3
 SAFETY_MARGIN = 0.9  # headroom for envelope bytes and ids longer than the ones measured
-PAYLOAD_ESCAPE_RATIO = 2 * 4 / 3  # a quote or backslash doubles inside the payload string, then base64
 
 # Longest record metadata Firehose may attach (Kinesis sequence numbers have up to 128 digits).
 WORST_RECORD_ID = "9" * 128
 WORST_SHARD_ID = "shardId-" + "9" * 12
 WORST_SEQUENCE = "9" * 128
 
-# The smallest events the transform accepts: every required field at its shortest.
-SMALLEST_EVENTS = (
-    {"event_uuid": "00000000-0000-0000-0000-000000000000", "event_name": "a", "created_at": 946684800},
-    {"event_uuid": "00000000-0000-0000-0000-000000000000", "event_name": "a:b", "created_at": 9.5e8},
-    {"event_uuid": "00000000-0000-0000-0000-000000000000", "event_name": "a", "created_at": 946684800.001},
+_UUID = b'"event_uuid":"00000000-0000-0000-0000-000000000000"'
+# The smallest events the transform accepts, byte for byte: every required field at its shortest
+# (``1e9`` is the shortest in-range created_at; it re-serialises as 1000000000).
+SMALLEST_EVENTS: tuple[bytes, ...] = (
+    b"{" + _UUID + b',"event_name":"a","created_at":1e9}',
+    b"{" + _UUID + b',"event_name":"a:b","created_at":1e9}',
+    b"{" + _UUID + b',"event_name":"a","created_at":1e9,"k":0}',
+    b"{" + _UUID + b',"event_name":"a","created_at":1000000000.001}',
 )
+# Payload fragments that grow the most when the payload is re-serialised into its JSON string
+# column: a quote (escaped again), a short float that Python prints in full, a control character.
+PAYLOAD_UNITS: tuple[bytes, ...] = (b'"\\""', b"1e15", b'"\\u0000"', b'"\\\\"', b"-1e-7")
 
 
 @dataclass(frozen=True)
@@ -66,9 +71,8 @@ def firehose_record(raw: bytes, index: int = 0) -> dict[str, object]:
     }
 
 
-def measure(event: dict[str, object]) -> Expansion:
+def measure(raw: bytes) -> Expansion:
     """Bytes one event adds to the Lambda request and response, measured with the real handler."""
-    raw = json.dumps(event, separators=(",", ":")).encode()
     record = firehose_record(raw)
     response = process({"records": [record]}, claims=NoClaims(), log=lambda _: None)
     return Expansion(
@@ -78,14 +82,28 @@ def measure(event: dict[str, object]) -> Expansion:
     )
 
 
+def payload_expansion() -> float:
+    """Largest growth rate of Lambda payload bytes per extra raw payload byte, over the worst
+    fragments, measured as the difference between a payload of n and 2n fragments."""
+
+    def event(unit: bytes, n: int) -> bytes:
+        return SMALLEST_EVENTS[0][:-1] + b',"p":[' + b",".join([unit] * n) + b"]}"
+
+    rates = []
+    for unit in PAYLOAD_UNITS:
+        small, large = measure(event(unit, 500)), measure(event(unit, 1000))
+        grown = max(large.request_bytes - small.request_bytes, large.response_bytes - small.response_bytes)
+        rates.append(grown / (large.raw_bytes - small.raw_bytes))
+    return max(rates)
+
+
 def worst_expansion_ratio() -> float:
     """Largest (Lambda payload bytes) / (raw bytes) over any accepted event.
 
-    For an event of raw size ``L_min + p`` the response is at most ``F + PAYLOAD_ESCAPE_RATIO * p``,
-    so the ratio lies between its values at the smallest event (``F / L_min``) and at an unbounded
-    escape-heavy payload: the maximum is one of the two.
+    An event of raw size ``L_min + p`` costs at most ``F + payload_expansion() * p``, so its ratio
+    lies between the smallest event's (``F / L_min``) and the payload rate: the maximum is one of them.
     """
-    return max(max(measure(e).ratio for e in SMALLEST_EVENTS), PAYLOAD_ESCAPE_RATIO)
+    return max(max(measure(e).ratio for e in SMALLEST_EVENTS), payload_expansion())
 
 
 def processor_buffer_mb() -> float:
