@@ -267,7 +267,7 @@ def _rng(options: DemoOptions, purpose: str) -> random.Random:
 
 def _claims(settings: Settings, aws: Aws) -> ClaimStore:
     if settings.dedupe_enabled and aws.claims_table:
-        return DynamoClaims(aws.dynamodb, aws.claims_table, ttl_seconds=settings.dedupe_ttl_days * 86_400)
+        return DynamoClaims(aws.dynamodb, aws.claims_table, ttl_seconds=settings.dedupe_ttl_seconds)
     return NoClaims()
 
 

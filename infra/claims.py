@@ -30,5 +30,4 @@ class ClaimsTable(pulumi.ComponentResource):
         )
         self.name: pulumi.Output[str] = self.table.name
         self.arn: pulumi.Output[str] = self.table.arn
-        self.ttl_seconds = settings.dedupe_ttl_days * 86400
         self.register_outputs({"name": self.name, "arn": self.arn})

@@ -16,6 +16,7 @@ import pulumi_aws as aws
 from infra import iam
 from infra.claims import ClaimsTable
 from infra.settings import PROJECT_ROOT, Settings
+from transform_lambda.claims import ENV_TABLE, ENV_TTL_SECONDS
 
 HANDLER = "transform_lambda.handler.handler"
 ARCHITECTURE = "arm64"
@@ -98,7 +99,7 @@ class Processor(pulumi.ComponentResource):
         )
         variables: dict[str, pulumi.Input[str]] = {}
         if claims is not None:
-            variables = {"CLAIMS_TABLE": claims.name, "CLAIMS_TTL_SECONDS": str(claims.ttl_seconds)}
+            variables = {ENV_TABLE: claims.name, ENV_TTL_SECONDS: str(settings.dedupe_ttl_seconds)}
         self.function = aws.lambda_.Function(
             name,
             aws.lambda_.FunctionArgs(

@@ -110,6 +110,10 @@ class Settings:
         return self.resource_name("claims")
 
     @property
+    def dedupe_ttl_seconds(self) -> int:
+        return self.dedupe_ttl_days * 86_400
+
+    @property
     def stream_name(self) -> str:
         return self.resource_name("events")
 

@@ -17,6 +17,9 @@ from typing import Any, Protocol
 KEY_ATTRIBUTE = "event_uuid"
 HOLDER_ATTRIBUTE = "holder"
 EXPIRES_ATTRIBUTE = "expires_at"  # the table's TTL attribute, epoch seconds
+# The Lambda's environment, set by the Pulumi program (infra/processor.py).
+ENV_TABLE = "CLAIMS_TABLE"
+ENV_TTL_SECONDS = "CLAIMS_TTL_SECONDS"
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,14 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from glue.errors import Reject, Result
-from transform_lambda.claims import Claim, ClaimStore, DynamoClaims, NoClaims
+from transform_lambda.claims import (
+    ENV_TABLE,
+    ENV_TTL_SECONDS,
+    Claim,
+    ClaimStore,
+    DynamoClaims,
+    NoClaims,
+)
 from transform_lambda.events import (
     Event,
     Lineage,
@@ -41,14 +48,16 @@ _STORE: ClaimStore | None = None
 
 
 def claim_store() -> ClaimStore:
-    """Built once per container: the DynamoDB table named by ``CLAIMS_TABLE``, else none."""
+    """Built once per container: the DynamoDB table named by ``CLAIMS_TABLE``, else none.
+
+    A table without its TTL is a deployment error: failing loudly beats guessing a retention."""
     global _STORE
     if _STORE is None:
-        table = os.environ.get("CLAIMS_TABLE")
+        table = os.environ.get(ENV_TABLE)
         if table:
             import boto3  # provided by the Lambda runtime
 
-            ttl = int(os.environ.get("CLAIMS_TTL_SECONDS", str(7 * 86400)))
+            ttl = int(os.environ[ENV_TTL_SECONDS])
             _STORE = DynamoClaims(boto3.client("dynamodb"), table, ttl_seconds=ttl)
         else:
             _STORE = NoClaims()

@@ -93,3 +93,27 @@ def test_store_errors_surface_as_claim_store_error(client: Any) -> None:
     broken = DynamoClaims(client, "no-such-table", ttl_seconds=60)
     with pytest.raises(ClaimStoreError, match="no-such-table"):
         broken.claim([Claim("a", "h")])
+
+
+def test_the_entry_point_uses_the_table_the_program_names(client: Any, monkeypatch: Any) -> None:
+    """With the environment infra/processor.py sets, duplicates are marked across invocations."""
+    import base64
+    import json
+
+    from firehose_records import firehose_event, raw_event
+
+    from transform_lambda import handler
+    from transform_lambda.claims import ENV_TABLE, ENV_TTL_SECONDS
+
+    monkeypatch.setenv(ENV_TABLE, TABLE)
+    monkeypatch.setenv(ENV_TTL_SECONDS, "3600")
+    monkeypatch.setattr(handler, "_STORE", None)
+    first = handler.handler(firehose_event([raw_event()]), None)
+    again = firehose_event([raw_event()])
+    for record in again["records"]:  # the same event re-sent: a new Kinesis record
+        record["kinesisRecordMetadata"]["sequenceNumber"] += "1"
+    second = handler.handler(again, None)
+    marks = [json.loads(base64.b64decode(r["records"][0]["data"]))["is_duplicate"] for r in (first, second)]
+    assert marks == [False, True]
+    assert isinstance(handler.claim_store(), DynamoClaims)
+    monkeypatch.setattr(handler, "_STORE", None)
