@@ -28,6 +28,12 @@ PROCESSOR_DEFAULTS = {"BufferSizeInMBs": 1.0, "BufferIntervalInSeconds": 60.0, "
 RETRY_DURATION_S = (0, 7200)
 ERROR_TYPE = "!{firehose:error-output-type}"
 LAMBDA_KEY = re.compile(r"!\{partitionKeyFromLambda:([^}]*)\}")
+EXPRESSION = re.compile(r"!\{([^:}]+):([^}]*)\}")
+MAX_EVALUATED_PREFIX = 512
+# Longest value each expression can take: partition values are capped by the Lambda's validation
+# (64 characters), error-output types by Firehose's longest name, random strings are 11 characters.
+LONGEST_VALUE = {"partitionKeyFromLambda": 64, "partitionKeyFromQuery": 64, "firehose": 24}
+REQUIRED_SCHEMA_FIELDS = ("databaseName", "tableName", "roleArn")
 
 MAX_LAMBDA_TIMEOUT_S = 300  # Firehose gives an invocation at most 5 minutes
 LAMBDA_RUNTIMES = {"python3.12", "python3.13", "python3.14"}
@@ -105,6 +111,18 @@ def check_firehose(inputs: Inputs) -> list[str]:
             problems.append("error_output_prefix must not contain partitionKeyFrom*")
     if "error-output-type" in prefix:
         problems.append("prefix must not contain error-output-type")
+    if error_prefix and "!{timestamp:" not in error_prefix:
+        problems.append("error_output_prefix needs an explicit !{timestamp:...} (else AWS appends its own)")
+    for name, template in (("prefix", prefix), ("error_output_prefix", error_prefix or "")):
+        if longest_evaluation(template) > MAX_EVALUATED_PREFIX:
+            problems.append(f"{name} can evaluate to more than {MAX_EVALUATED_PREFIX} characters")
+    problems.extend(_source_problems(_block(inputs, "kinesisSourceConfiguration")))
+    problems.extend(_backup_problems(s3))
+    if _enabled(conversion):
+        schema_config = _block(conversion, "schemaConfiguration")
+        missing = [f for f in REQUIRED_SCHEMA_FIELDS if not schema_config.get(f)]
+        if missing:
+            problems.append(f"format conversion schema_configuration lacks {missing}")
 
     lambda_keys = LAMBDA_KEY.findall(prefix)
     if lambda_keys and not processors:
@@ -115,6 +133,53 @@ def check_firehose(inputs: Inputs) -> list[str]:
     for params in processors:
         problems.extend(_processor_problems(params))
     return problems
+
+
+def longest_evaluation(template: str) -> int:
+    """An upper bound on the evaluated prefix's length: literals plus each expression's longest value
+    (a timestamp pattern evaluates to at most its own length, less quotes)."""
+    total = len(EXPRESSION.sub("", template))
+    for namespace, argument in EXPRESSION.findall(template):
+        if namespace == "timestamp":
+            total += len(argument.replace("'", ""))
+        else:
+            total += LONGEST_VALUE.get(namespace, len(argument))
+    return total
+
+
+def _source_problems(source: Inputs) -> list[str]:
+    """The stream reads Kinesis; it needs the stream and a role to read it with."""
+    return [
+        f"kinesis_source_configuration lacks {field}"
+        for field in ("kinesisStreamArn", "roleArn")
+        if not source.get(field)
+    ]
+
+
+def _backup_problems(s3: Inputs) -> list[str]:
+    """The raw-source backup is a plain S3 destination: timestamps only, errors split by type."""
+    if s3.get("s3BackupMode", "Disabled") != "Enabled":
+        return []
+    backup = _block(s3, "s3BackupConfiguration")
+    if not backup:
+        return ["s3_backup_mode Enabled needs s3_backup_configuration"]
+    problems = []
+    backup_prefix = str(backup.get("prefix") or "")
+    backup_errors = str(backup.get("errorOutputPrefix") or "")
+    if "partitionKeyFrom" in backup_prefix + backup_errors:
+        problems.append("backup prefixes must not contain partitionKeyFrom*")
+    if "!{" in backup_errors and ERROR_TYPE not in backup_errors:
+        problems.append(f"backup error_output_prefix with expressions must contain {ERROR_TYPE}")
+    data_root = _literal_root(str(s3.get("prefix") or ""))
+    if data_root and backup_prefix.startswith(data_root):
+        problems.append("backup prefix must not sit under the data prefix (Athena would read raw files)")
+    return problems
+
+
+def _literal_root(template: str) -> str:
+    """The fixed folder a template starts with: ``events/`` for ``events/event_type=!{...}/``."""
+    head = template.split("!{", 1)[0]
+    return head[: head.rfind("/") + 1]
 
 
 def _processor_problems(params: Mapping[str, str]) -> list[str]:

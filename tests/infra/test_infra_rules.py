@@ -137,6 +137,42 @@ FIREHOSE_CASES: list[tuple[str, Mutation, str]] = [
         "BufferIntervalInSeconds equals its default",
     ),
     ("default retries", set_param("NumberOfRetries", "3"), "NumberOfRetries equals its default"),
+    (
+        "error prefix without timestamp",
+        assign("errorOutputPrefix", "errors/!{firehose:error-output-type}/"),
+        "needs an explicit !{timestamp:...}",
+    ),
+    (
+        "prefix too long",
+        assign("prefix", "x" * 400 + "/!{partitionKeyFromLambda:event_type}/" * 3),
+        "prefix can evaluate to more than 512 characters",
+    ),
+    (
+        "no source stream",
+        lambda inputs: inputs["kinesisSourceConfiguration"].pop("kinesisStreamArn"),
+        "kinesis_source_configuration lacks kinesisStreamArn",
+    ),
+    (
+        "no schema table",
+        assign("dataFormatConversionConfiguration.schemaConfiguration.tableName", None),
+        "schema_configuration lacks ['tableName']",
+    ),
+    ("backup without configuration", assign("s3BackupConfiguration", None), "needs s3_backup_configuration"),
+    (
+        "backup prefix with partition key",
+        assign("s3BackupConfiguration.prefix", "raw/!{partitionKeyFromLambda:event_type}/"),
+        "backup prefixes must not contain partitionKeyFrom",
+    ),
+    (
+        "backup error prefix without type",
+        assign("s3BackupConfiguration.errorOutputPrefix", "errors/backup/!{timestamp:yyyy}/"),
+        "backup error_output_prefix with expressions must contain",
+    ),
+    (
+        "backup under the data prefix",
+        assign("s3BackupConfiguration.prefix", "events/raw/!{timestamp:yyyy/MM/dd/HH}/"),
+        "backup prefix must not sit under the data prefix",
+    ),
 ]
 
 
