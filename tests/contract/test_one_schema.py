@@ -28,7 +28,8 @@ def test_lambda_output_keys_are_the_glue_data_columns_and_partition_keys() -> No
 def test_data_prefix_uses_exactly_the_partition_keys_the_lambda_emits() -> None:
     spec = DeliverySpec.from_settings(Settings(stack="dev"))
     keys = tuple(re.findall(r"!\{partitionKeyFromLambda:([^}]+)\}", spec.prefix))
-    assert keys == schema.PARTITION_KEY_NAMES
+    (record,) = process(firehose_event([raw_event()]), claims=NoClaims(), log=lambda _: None)["records"]
+    assert keys == tuple(record["metadata"]["partitionKeys"])  # what the deployed prefix reads is emitted
     assert spec.prefix.startswith(schema.DATA_ROOT)
     assert spec.error_output_prefix.startswith(schema.ERROR_ROOT)
     assert "!{firehose:error-output-type}" in spec.error_output_prefix
