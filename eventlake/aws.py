@@ -170,16 +170,17 @@ def _create_catalog(glue: Any, database: str, bucket: str) -> None:
         DatabaseName=database,
         TableInput={
             "Name": schema.TABLE_NAME,
-            "TableType": "EXTERNAL_TABLE",
-            "Parameters": {"classification": "parquet", "EXTERNAL": "TRUE"},
+            "TableType": schema.TABLE_TYPE,
+            "Parameters": dict(schema.TABLE_PARAMETERS),
             "PartitionKeys": [_glue_column(c) for c in schema.glue_partition_keys()],
             "StorageDescriptor": {
                 "Columns": [_glue_column(c) for c in schema.glue_columns()],
                 "Location": f"s3://{bucket}/{schema.DATA_ROOT}",
-                "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
-                "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
+                "InputFormat": schema.PARQUET_INPUT_FORMAT,
+                "OutputFormat": schema.PARQUET_OUTPUT_FORMAT,
                 "SerdeInfo": {
-                    "SerializationLibrary": "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+                    "SerializationLibrary": schema.PARQUET_SERDE,
+                    "Parameters": dict(schema.SERDE_PARAMETERS),
                 },
             },
         },

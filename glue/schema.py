@@ -14,6 +14,17 @@ from datetime import UTC, datetime
 # queries name the table unqualified and run with the stack's database as their context.
 TABLE_NAME = "events"
 
+# The table's storage: Parquet, read and written through Hive's Parquet classes (what Athena and
+# Firehose's format conversion expect); the Pulumi catalog and the local Glue both declare it so.
+PARQUET_INPUT_FORMAT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
+PARQUET_OUTPUT_FORMAT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
+PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+SERDE_PARAMETERS: dict[str, str] = {"serialization.format": "1"}
+TABLE_TYPE = "EXTERNAL_TABLE"
+TABLE_PARAMETERS: dict[str, str] = {"classification": "parquet", "EXTERNAL": "TRUE"}
+# Firehose's schema configuration reads this table version: LATEST follows schema changes.
+SCHEMA_VERSION_ID = "LATEST"
+
 # Fields every producer must send; everything else is the type-specific payload.
 INPUT_FIELDS = ("event_uuid", "event_name", "created_at")
 

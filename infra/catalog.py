@@ -11,10 +11,6 @@ import pulumi_aws as aws
 from glue import schema
 from infra.settings import Settings
 
-PARQUET_INPUT_FORMAT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
-PARQUET_OUTPUT_FORMAT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
-PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
-
 
 class Catalog(pulumi.ComponentResource):
     def __init__(
@@ -40,18 +36,18 @@ class Catalog(pulumi.ComponentResource):
             aws.glue.CatalogTableArgs(
                 name=schema.TABLE_NAME.lower(),
                 database_name=self.database.name,
-                table_type="EXTERNAL_TABLE",
-                parameters={"classification": "parquet", "EXTERNAL": "TRUE"},
+                table_type=schema.TABLE_TYPE,
+                parameters=dict(schema.TABLE_PARAMETERS),
                 partition_keys=[
                     aws.glue.CatalogTablePartitionKeyArgs(name=c.name.lower(), type=c.type, comment=c.comment)
                     for c in schema.PARTITION_KEYS
                 ],
                 storage_descriptor=aws.glue.CatalogTableStorageDescriptorArgs(
                     location=location,
-                    input_format=PARQUET_INPUT_FORMAT,
-                    output_format=PARQUET_OUTPUT_FORMAT,
+                    input_format=schema.PARQUET_INPUT_FORMAT,
+                    output_format=schema.PARQUET_OUTPUT_FORMAT,
                     ser_de_info=aws.glue.CatalogTableStorageDescriptorSerDeInfoArgs(
-                        serialization_library=PARQUET_SERDE, parameters={"serialization.format": "1"}
+                        serialization_library=schema.PARQUET_SERDE, parameters=dict(schema.SERDE_PARAMETERS)
                     ),
                     columns=[
                         aws.glue.CatalogTableStorageDescriptorColumnArgs(
