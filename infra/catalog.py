@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from glue import schema
+from glue.schema import PARQUET_INPUT_FORMAT, PARQUET_OUTPUT_FORMAT, PARQUET_SERDE
 from infra.settings import Settings
 
 
@@ -44,10 +45,10 @@ class Catalog(pulumi.ComponentResource):
                 ],
                 storage_descriptor=aws.glue.CatalogTableStorageDescriptorArgs(
                     location=location,
-                    input_format=schema.PARQUET_INPUT_FORMAT,
-                    output_format=schema.PARQUET_OUTPUT_FORMAT,
+                    input_format=PARQUET_INPUT_FORMAT,
+                    output_format=PARQUET_OUTPUT_FORMAT,
                     ser_de_info=aws.glue.CatalogTableStorageDescriptorSerDeInfoArgs(
-                        serialization_library=schema.PARQUET_SERDE, parameters=dict(schema.SERDE_PARAMETERS)
+                        serialization_library=PARQUET_SERDE, parameters=dict(schema.SERDE_PARAMETERS)
                     ),
                     columns=[
                         aws.glue.CatalogTableStorageDescriptorColumnArgs(
