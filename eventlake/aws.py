@@ -18,21 +18,21 @@ import boto3
 from moto import mock_aws
 
 from glue import schema
-from infra.account import Account
+from infra.account import Account, glue_catalog_arn
 from infra.delivery_spec import DeliverySpec
 from infra.lake import bucket_name
 from infra.settings import PROJECT_ROOT, Settings, stack_config
 from transform_lambda.claims import EXPIRES_ATTRIBUTE, KEY_ATTRIBUTE
 
 ACCOUNT_ID = "123456789012"  # moto's default account
+PARTITION = "aws"
+DNS_SUFFIX = "amazonaws.com"
 DEFAULT_REGION = "us-east-1"  # what the AWS provider uses when a stack sets no aws:region
 _FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SESSION_TOKEN": "testing",
 }
-
-# Names the settings do not (yet) carry; derived from the stack's name prefix as infra/ derives them.
 
 
 @dataclass(frozen=True)
@@ -63,8 +63,8 @@ class Aws:
             "databaseName": self.database,
             "tableName": self.table,
             "region": self.region,
-            "versionId": "LATEST",
-            "catalogArn": f"arn:aws:glue:{self.region}:{self.account_id}:catalog",
+            "versionId": schema.SCHEMA_VERSION_ID,
+            "catalogArn": glue_catalog_arn(PARTITION, self.region, self.account_id),
         }
 
 
@@ -102,7 +102,8 @@ def _create(settings: Settings, spec: DeliverySpec, region: str) -> Aws:
         "StreamDescriptionSummary"
     ]["StreamARN"]
 
-    bucket = bucket_name(settings, Account(ACCOUNT_ID, region, "aws", "amazonaws.com"))
+    account = Account(ACCOUNT_ID, region, PARTITION, DNS_SUFFIX)
+    bucket = bucket_name(settings, account)
     if region == "us-east-1":
         clients["s3"].create_bucket(Bucket=bucket)
     else:
@@ -114,8 +115,10 @@ def _create(settings: Settings, spec: DeliverySpec, region: str) -> Aws:
     if claims_table:
         _create_claims_table(clients["dynamodb"], claims_table)
 
-    function_arn = f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{settings.function_name}"
-    role_arn = f"arn:aws:iam::{ACCOUNT_ID}:role/{spec.delivery_stream_name}"  # as infra/delivery.py names it
+    function_arn = account.lambda_function_arn(settings.function_name)
+    # infra/delivery.py names the Firehose role after the delivery stream (RoleArgs(name=
+    # spec.delivery_stream_name)): the same DeliverySpec field here, not a copy of the rule.
+    role_arn = account.role_arn(spec.delivery_stream_name)
     clients["firehose"].create_delivery_stream(
         DeliveryStreamName=spec.delivery_stream_name,
         DeliveryStreamType="KinesisStreamAsSource",
@@ -208,7 +211,7 @@ def destination_configuration(
     spec: DeliverySpec, *, bucket: str, role_arn: str, function_arn: str, region: str
 ) -> dict[str, Any]:
     """``ExtendedS3DestinationConfiguration`` mirroring the spec, as the Pulumi program sends it."""
-    bucket_arn = f"arn:aws:s3:::{bucket}"
+    bucket_arn = f"arn:{PARTITION}:s3:::{bucket}"
     config: dict[str, Any] = {
         "RoleARN": role_arn,
         "BucketARN": bucket_arn,
@@ -243,7 +246,7 @@ def destination_configuration(
                 "DatabaseName": spec.database_name,
                 "TableName": spec.table_name,
                 "Region": region,
-                "VersionId": "LATEST",
+                "VersionId": schema.SCHEMA_VERSION_ID,
             },
             "InputFormatConfiguration": {
                 "Deserializer": {"OpenXJsonSerDe": {"CaseInsensitive": spec.deserializer_case_insensitive}}
