@@ -6,6 +6,7 @@ Firehose (the model) put in S3.
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections import Counter
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from typing import Any
 
 from eventlake import backup, conversion, error_records
 from glue import schema
+from glue.errors import ErrorOutputType
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class Lake:
     rows: list[Row] = field(default_factory=list)
     errors: list[ErrorLine] = field(default_factory=list)
     backed_up: Counter[bytes] = field(default_factory=Counter)  # raw records found in the backup
+    backups: dict[str, list[bytes]] = field(default_factory=dict)  # each backup object's records, in order
 
 
 def mirror(s3: Any, bucket: str, root: Path) -> list[LakeObject]:
@@ -81,13 +84,52 @@ def read(root: Path, objects: list[LakeObject]) -> Lake:
             for values in conversion.read_parquet(body).to_pylist():
                 lake.rows.append(Row(obj.key, partition, values))
         elif obj.key.startswith(schema.ERROR_ROOT):
-            output_type = obj.key[len(schema.ERROR_ROOT) :].split("/", 1)[0]
+            output_type = error_output_type(obj.key)
             for line in body.splitlines():
                 if line.strip():
                     lake.errors.append(ErrorLine(obj.key, output_type, error_records.read_error_line(line)))
         elif obj.key.startswith(schema.BACKUP_ROOT):
-            lake.backed_up.update(split_records(backup.decode(body, obj.key)))
+            records = split_records(backup.decode(body, obj.key))
+            lake.backups[obj.key] = records
+            lake.backed_up.update(records)
     return lake
+
+
+def prefix_pattern(template: str) -> str:
+    """A regex for what a Firehose prefix template evaluates to (``error_type`` names the error type)."""
+    out, position = [], 0
+    for match in re.finditer(r"!\{([^}]*)\}", template):
+        out.append(re.escape(template[position : match.start()]))
+        out.append(_expression_pattern(match.group(1)))
+        position = match.end()
+    out.append(re.escape(template[position:]))
+    return "".join(out)
+
+
+def _expression_pattern(expression: str) -> str:
+    namespace, _, value = expression.partition(":")
+    if namespace == "firehose" and value == "error-output-type":
+        return "(?P<error_type>" + "|".join(re.escape(t.value) for t in ErrorOutputType) + ")"
+    if namespace == "firehose" and value == "random-string":
+        return "[A-Za-z0-9]{11}"
+    if namespace == "timestamp":
+        # Java DateTimeFormatter: each run of a pattern letter is that many digits, the rest literal.
+        return "".join(
+            rf"\d{{{len(m.group(0))}}}" if m.group(0)[0].isalpha() else re.escape(m.group(0))
+            for m in re.finditer(r"([A-Za-z])\1*|[^A-Za-z]", value)
+        )
+    raise ValueError(f"no pattern for the prefix expression !{{{expression}}}")
+
+
+_ERROR_OBJECT = re.compile(prefix_pattern(schema.ERROR_PREFIX) + r"[^/]+")
+
+
+def error_output_type(key: str) -> str:
+    """The error type of an object under the error prefix, read where ``schema.ERROR_PREFIX`` puts it."""
+    match = _ERROR_OBJECT.fullmatch(key)
+    if match is None:
+        raise ValueError(f"error object {key!r} does not follow the error prefix {schema.ERROR_PREFIX}")
+    return match["error_type"]
 
 
 def split_records(blob: bytes) -> list[bytes]:
