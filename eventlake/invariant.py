@@ -3,9 +3,11 @@
 Exactly once means: one Parquet row (found by its Kinesis shard and sequence number, which the
 Lambda writes into every row), or one error record (``processing-failed`` records carry the producer's
 original bytes; the later stages carry the Lambda's output, which names the source record). Beyond
-that: each row's type-specific fields survive, each row sits in the partition of its own event type
-and event hour, each malformed record was rejected for the reason the producer built into it, the
-rows with ``is_duplicate = false`` are exactly the distinct valid event ids, and the raw backup holds
+that: each row's fields are what the Lambda must derive from the record (uuid, name, subtype, both
+event times, lineage, arrival, the type-specific payload compared type-strictly), each row sits in the
+partition of its own event type and event hour, each malformed record was rejected, with exactly one
+log line, for the reason the producer built into it, the rows with ``is_duplicate = false`` are
+exactly the distinct valid event ids and each is the first copy that arrived, and the raw backup holds
 every record as sent.
 
 Where AWS's documented behaviour makes a guarantee impossible (a batch whose every invocation
@@ -19,8 +21,10 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from eventlake.lake import ErrorLine, Lake, Row
@@ -30,16 +34,21 @@ from glue import schema
 from glue.errors import ErrorCode, ErrorOutputType
 
 Lineage = tuple[str, str]
+# The Lambda's "record rejected" log lines by source record: one reason per line. A plain reason per
+# record is accepted too (a log collected into a dict, which cannot show a record logged twice).
+Rejections = Mapping[Lineage, str] | Mapping[Lineage, Sequence[str]]
 MAX_LISTED = 20
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # The checks, in the order the report lists them.
 EXACTLY_ONCE = "every record exactly once, as a row or an error record"
-ROW_CONTENT = "rows keep uuid, name, time and the type-specific payload"
+ROW_CONTENT = "rows keep uuid, name, subtype, times, lineage and the exact payload"
 PARTITION = "rows sit in their event type + event hour partition"
-REJECTION = "malformed records rejected for the reason they were built with"
+REJECTION = "malformed records rejected once, for the reason they were built with"
 ORIGINALS = "one is_duplicate=false row per distinct valid event_uuid"
+FIRST_COPY = "is_duplicate=false is the first copy to arrive"
 BACKUP = "raw backup holds every record as sent"
-CHECKS = (EXACTLY_ONCE, ROW_CONTENT, PARTITION, REJECTION, ORIGINALS, BACKUP)
+CHECKS = (EXACTLY_ONCE, ROW_CONTENT, PARTITION, REJECTION, ORIGINALS, FIRST_COPY, BACKUP)
 
 
 @dataclass(frozen=True)
@@ -94,13 +103,17 @@ def check(
     sent: list[Sent],
     lake: Lake,
     *,
-    rejections: Mapping[Lineage, str],
+    rejections: Rejections,
     dedupe_enabled: bool,
     backup_enabled: bool,
     faults: Faults = Faults(),
 ) -> InvariantResult:
     result = InvariantResult(records=len(sent), rows=len(lake.rows), error_records=len(lake.errors))
     by_lineage = {s.lineage: s for s in sent}
+    logged = _log_lines(rejections)
+    for lineage, reasons in logged.items():
+        if lineage not in by_lineage:
+            result.violate(REJECTION, f"{len(reasons)} rejection log line(s) name no sent record {lineage}")
     places: dict[Lineage, list[_Place]] = defaultdict(list)
 
     for row in lake.rows:
@@ -140,9 +153,9 @@ def check(
             where = ", ".join(sorted(p.kind for p in found)) or "nowhere"
             result.violate(EXACTLY_ONCE, f"record #{s.index} ({s.expect}) found {len(found)} times: {where}")
             continue
-        _check_place(s, found[0], rejections, faults, result, affected)
+        _check_place(s, found[0], logged.get(s.lineage, []), faults, result, affected)
 
-    _check_duplicates(sent, places, dedupe_enabled, result, affected)
+    _check_duplicates(sent, places, dedupe_enabled, faults, result, affected)
     if backup_enabled:
         _check_backup(sent, lake, result)
 
@@ -159,6 +172,13 @@ def check(
     return result
 
 
+def _log_lines(rejections: Rejections) -> dict[Lineage, list[str]]:
+    return {
+        lineage: [reasons] if isinstance(reasons, str) else [str(r) for r in reasons]
+        for lineage, reasons in rejections.items()
+    }
+
+
 def _transformed_lineage(raw: bytes) -> Lineage | None:
     try:
         row = json.loads(raw)
@@ -172,12 +192,16 @@ def _transformed_lineage(raw: bytes) -> Lineage | None:
 def _check_place(
     s: Sent,
     place: _Place,
-    rejections: Mapping[Lineage, str],
+    logged: list[str],
     faults: Faults,
     result: InvariantResult,
     affected: dict[tuple[str, str], list[Sent]],
 ) -> None:
     label = f"record #{s.index} ({s.shard_id}/{s.sequence_number})"
+    if s.expect is not Expect.MALFORMED and logged:
+        result.violate(REJECTION, f"{label}: valid but logged as rejected ({', '.join(logged)})")
+    if s.expect is Expect.MALFORMED and any(reason != str(s.reason) for reason in logged):
+        result.violate(REJECTION, f"{label}: logged as rejected for {', '.join(logged)}, not {s.reason}")
     if place.row is not None:
         if s.expect is Expect.MALFORMED:
             result.violate(REJECTION, f"{label}: malformed ({s.reason}) but delivered as a row")
@@ -192,9 +216,14 @@ def _check_place(
             result.violate(EXACTLY_ONCE, f"{label}: processing-failed rawData differs from the bytes sent")
         if record.error_code == ErrorCode.PROCESSING_FAILED_STATUS:
             if s.expect is not Expect.MALFORMED:
-                result.violate(REJECTION, f"{label}: valid but rejected ({rejections.get(s.lineage)})")
-            elif s.lineage in rejections and rejections[s.lineage] != s.reason:
-                result.violate(REJECTION, f"{label}: rejected as {rejections[s.lineage]}, not {s.reason}")
+                result.violate(
+                    REJECTION, f"{label}: valid but rejected ({', '.join(logged) or 'no log line'})"
+                )
+            elif not logged:
+                result.violate(REJECTION, f"{label}: rejected ({s.reason}) without a rejection log line")
+            elif len(logged) > 1 and not faults.invocations:
+                # A retried invocation runs the function again, and it logs again; nothing else does.
+                result.violate(REJECTION, f"{label}: {len(logged)} rejection log lines for one record")
         elif record.error_code == ErrorCode.FUNCTION_ERROR and (faults.invocations or faults.dedupe):
             what = "every invocation attempt of its batch failed (injected faults)"
             affected[(what, f"{kind}, {ErrorCode.FUNCTION_ERROR}, original bytes")].append(s)
@@ -215,18 +244,38 @@ def _check_row(s: Sent, row: Row, result: InvariantResult, label: str) -> None:
     sent_event = json.loads(s.data)
     values = row.values
     created = sent_event["created_at"]
-    event_type = sent_event["event_name"].split(":")[0]
-    expected_partition = schema.partition_values(event_type, created)
+    name_parts = sent_event["event_name"].split(":")
+    expected_partition = schema.partition_values(name_parts[0], created)
     problems = []
     if values.get("event_uuid") != sent_event["event_uuid"]:
         problems.append("event_uuid differs")
     if values.get("event_name") != sent_event["event_name"]:
         problems.append("event_name differs")
-    if values.get("created_at") != math.floor(created):
-        problems.append(f"created_at {values.get('created_at')} != {math.floor(created)}")
+    subtype = name_parts[1] if len(name_parts) > 1 else None
+    if values.get("event_subtype") != subtype:
+        problems.append(f"event_subtype {values.get('event_subtype')!r} != {subtype!r}")
+    created_at = values.get("created_at")
+    if type(created_at) is not int or created_at != math.floor(created):
+        problems.append(f"created_at {created_at!r} != {math.floor(created)}")
+    # The instant as sent, exactly (the JSON text, not a float), cut to the millisecond as the Lambda does.
+    sent_ms = math.floor(Decimal(json.loads(s.data, parse_float=Decimal)["created_at"]) * 1000)
+    stored_ms = _instant_ms(values.get("created_datetime"))
+    if stored_ms != sent_ms:
+        problems.append(
+            f"created_datetime {values.get('created_datetime')!r} is not created_at {created} (UTC, ms)"
+        )
+    if (
+        values.get("source_shard_id") != s.shard_id
+        or values.get("source_sequence_number") != s.sequence_number
+    ):
+        problems.append("source_shard_id/source_sequence_number differ from the record's lineage")
+    if _instant_ms(values.get("source_arrival_datetime")) is None:
+        problems.append(
+            f"source_arrival_datetime {values.get('source_arrival_datetime')!r} is not a timestamp"
+        )
     remainder = {k: v for k, v in sent_event.items() if k not in schema.INPUT_FIELDS}
     payload: Any = values.get("payload")
-    if not isinstance(payload, str) or json.loads(payload) != remainder:
+    if not isinstance(payload, str) or _canonical(_json_or_none(payload)) != _canonical(remainder):
         problems.append("payload differs from the type-specific fields sent")
     if row.partition != expected_partition:
         result.violate(PARTITION, f"{label}: in partition {row.partition}, expected {expected_partition}")
@@ -234,20 +283,66 @@ def _check_row(s: Sent, row: Row, result: InvariantResult, label: str) -> None:
         result.violate(ROW_CONTENT, f"{label}: " + "; ".join(problems))
 
 
+def _canonical(value: Any) -> str:
+    """Type-strict JSON: ``1``, ``1.0`` and ``true`` differ here (Python's ``==`` calls them equal)."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _json_or_none(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def _instant_ms(value: Any) -> int | None:
+    """A Parquet timestamp (zoneless, i.e. UTC) as epoch milliseconds; None if it is not one, or finer."""
+    if not isinstance(value, datetime) or value.microsecond % 1000:
+        return None
+    moment = value.replace(tzinfo=UTC) if value.tzinfo is None else value
+    return (moment - _EPOCH) // timedelta(milliseconds=1)
+
+
 def _check_duplicates(
     sent: list[Sent],
     places: dict[Lineage, list[_Place]],
     dedupe_enabled: bool,
+    faults: Faults,
     result: InvariantResult,
     affected: dict[tuple[str, str], list[Sent]],
 ) -> None:
-    """Per valid event id: exactly one row not marked duplicate."""
+    """Per valid event id: exactly one row not marked duplicate, and it is the first copy to arrive.
+
+    Every copy of an event has the same partition key, so the same shard, and the ledger's order is the
+    shard's order. A copy's claim can only be beaten by an earlier copy, so the unmarked row is always
+    the earliest row; without invocation or claim-store faults every claim succeeds, so it is the first
+    copy sent (``Expect.VALID``) and every later copy (``Expect.DUPLICATE``) is marked.
+    """
     by_uuid: dict[str, list[Sent]] = defaultdict(list)
     for s in sent:
         if s.expect is not Expect.MALFORMED and s.event_uuid:
             by_uuid[s.event_uuid.lower()].append(s)
+    exact = not (faults.invocations or faults.dedupe)
     for event_id, copies in by_uuid.items():
-        rows = [p.row for s in copies for p in places.get(s.lineage, []) if p.row is not None]
+        copies.sort(key=lambda c: c.index)
+        delivered = [(s, p.row) for s in copies for p in places.get(s.lineage, []) if p.row is not None]
+        for s, row in delivered:
+            flag = row.values.get("is_duplicate")
+            label = f"record #{s.index} ({s.expect}, event {event_id})"
+            if not isinstance(flag, bool):
+                result.violate(FIRST_COPY, f"{label}: is_duplicate is {flag!r}")
+            elif exact and s.expect is Expect.VALID and flag:
+                result.violate(FIRST_COPY, f"{label}: the first copy is marked duplicate")
+            elif exact and dedupe_enabled and s.expect is Expect.DUPLICATE and not flag:
+                result.violate(FIRST_COPY, f"{label}: a later copy is not marked duplicate")
+        if delivered and not exact and any(r.values.get("is_duplicate") is False for _, r in delivered):
+            first, first_row = delivered[0]
+            if first_row.values.get("is_duplicate") is not False:
+                result.violate(
+                    FIRST_COPY, f"event {event_id}: kept a later copy, not the first delivered #{first.index}"
+                )
+
+        rows = [row for _, row in delivered]
         originals = [r for r in rows if r.values.get("is_duplicate") is False]
         failed = [s for s in copies if any(p.row is None for p in places.get(s.lineage, []))]
         if len(originals) == 1:
