@@ -4,16 +4,30 @@ exact object key layout AWS would produce for the deployed configuration."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
-from collections import Counter
+from collections import Counter, defaultdict
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from eventlake import prefix
 from eventlake.__main__ import main
 from eventlake.delivery import BACKUP, DATA
-from eventlake.invariant import EXACTLY_ONCE, PARTITION, check
-from eventlake.lake import Lake
+from eventlake.invariant import (
+    CHECKS,
+    EXACTLY_ONCE,
+    FIRST_COPY,
+    PARTITION,
+    REJECTION,
+    ROW_CONTENT,
+    Faults,
+    InvariantResult,
+    check,
+)
+from eventlake.lake import Lake, Row
 from eventlake.runner import DemoOptions, Report, run_demo
 from eventlake.sample_events import Expect
 from glue.errors import ErrorCode, ErrorOutputType, Reject
@@ -33,13 +47,26 @@ SCENARIOS = {
 
 
 _REPORTS: dict[str, Report] = {}
+# Per scenario: object name -> the delivery time the model passed when it named the object.
+_DELIVERED: dict[str, dict[str, datetime]] = {}
 
 
 def report_for(name: str, tmp_path_factory: pytest.TempPathFactory) -> Report:
     """One run per scenario for the whole module: each is a fresh moto session."""
     if name not in _REPORTS:
         out = tmp_path_factory.mktemp(name) / "lake"
-        _REPORTS[name] = run_demo(DemoOptions(events=EVENTS, seed=11, out=out, **SCENARIOS[name]))
+        delivered: dict[str, datetime] = {}
+        object_name = prefix.object_name
+
+        def recording_object_name(**kwargs: Any) -> str:
+            named = object_name(**kwargs)
+            delivered[named] = kwargs["delivery_time"]
+            return named
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(prefix, "object_name", recording_object_name)
+            _REPORTS[name] = run_demo(DemoOptions(events=EVENTS, seed=11, out=out, **SCENARIOS[name]))
+        _DELIVERED[name] = delivered
     return _REPORTS[name]
 
 
@@ -48,8 +75,12 @@ def scenario(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     return request.param, report_for(request.param, tmp_path_factory)
 
 
+JAVA_TO_STRPTIME = {"yyyy": "%Y", "MM": "%m", "dd": "%d", "HH": "%H", "mm": "%M", "ss": "%S"}
+
+
 def template_regex(template: str) -> str:
-    """A Firehose prefix template as a regex: each expression becomes the pattern it evaluates to."""
+    """A Firehose prefix template as a regex: each expression becomes the pattern it evaluates to.
+    The first ``!{timestamp:...}`` is captured as ``arrival`` (read it back with ``arrival_format``)."""
     out, position = [], 0
     for match in re.finditer(r"!\{([^}]*)\}", template):
         out.append(re.escape(template[position : match.start()]))
@@ -57,7 +88,8 @@ def template_regex(template: str) -> str:
         if namespace == "partitionKeyFromLambda":
             out.append(f"(?P<{value}>[^/]+)")
         elif namespace == "timestamp":
-            out.append(re.sub("yyyy", r"\\d{4}", re.sub("MM|dd|HH", r"\\d{2}", value)))
+            digits = re.sub("yyyy", r"\\d{4}", re.sub("MM|dd|HH", r"\\d{2}", value))
+            out.append(digits if "(?P<arrival>" in "".join(out) else f"(?P<arrival>{digits})")
         elif value == "error-output-type":
             out.append("(?P<error_type>" + "|".join(re.escape(t.value) for t in ErrorOutputType) + ")")
         else:
@@ -67,9 +99,22 @@ def template_regex(template: str) -> str:
     return "".join(out)
 
 
+def arrival_format(template: str) -> str:
+    """The strptime format of the template's first ``!{timestamp:...}``."""
+    (java,) = re.findall(r"!\{timestamp:([^}]*)\}", template)[:1]
+    return re.sub("yyyy|MM|dd|HH|mm|ss", lambda m: JAVA_TO_STRPTIME[m.group(0)], java)
+
+
+DELIVERED_FORMAT = "%Y-%m-%d-%H-%M-%S"
+
+
 def key_patterns(report: Report) -> dict[str, re.Pattern[str]]:
     spec = report.spec
-    name = re.escape(spec.delivery_stream_name) + r"-1-\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}-" + UUID
+    name = (
+        re.escape(spec.delivery_stream_name)
+        + r"-1-(?P<delivered>\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2})-"
+        + UUID
+    )
     return {
         DATA: re.compile(template_regex(spec.prefix) + name + re.escape(spec.file_extension)),
         "error": re.compile(template_regex(spec.error_output_prefix) + name),
@@ -85,18 +130,74 @@ def test_the_invariant_holds(scenario: tuple[str, Report]) -> None:
     assert report.invariant.rows + report.invariant.error_records == report.invariant.records
 
 
+def _ms(moment: datetime) -> int:
+    return (moment.replace(tzinfo=UTC) - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
+
+
+def arrivals_by_object(report: Report) -> dict[str, list[int]]:
+    """Arrival times (epoch ms) of the records in each object, read from the lake itself.
+
+    Rows carry ``source_arrival_datetime``, error records ``arrivalTimestamp``. A backup object holds raw
+    bytes only: identical bytes (an event and its re-sends) are told apart by order, as the backup is
+    written in arrival order, so the k-th backed-up copy of some bytes is the k-th to arrive.
+    """
+    by_lineage = report.ledger.by_lineage()
+    out: dict[str, list[int]] = defaultdict(list)
+    by_bytes: dict[bytes, list[int]] = defaultdict(list)
+    for row in report.lake.rows:
+        arrival = _ms(row.values["source_arrival_datetime"])
+        out[row.key].append(arrival)
+        by_bytes[by_lineage[row.lineage].data].append(arrival)
+    for line in report.lake.errors:
+        assert line.record.arrival_ms is not None
+        out[line.key].append(line.record.arrival_ms)
+        if line.output_type == ErrorOutputType.PROCESSING_FAILED:
+            by_bytes[line.record.raw].append(line.record.arrival_ms)
+        else:
+            transformed = json.loads(line.record.raw)
+            source = by_lineage[(transformed["source_shard_id"], transformed["source_sequence_number"])]
+            by_bytes[source.data].append(line.record.arrival_ms)
+    for arrivals in by_bytes.values():
+        arrivals.sort()
+    seen: Counter[bytes] = Counter()
+    for written in report.objects_of(BACKUP):  # in the order the model wrote them
+        for record in report.lake.backups[written.key]:
+            out[written.key].append(by_bytes[record][seen[record]])
+            seen[record] += 1
+    return out
+
+
 def test_object_keys_are_exactly_what_aws_writes(scenario: tuple[str, Report]) -> None:
-    _, report = scenario
+    name, report = scenario
+    spec = report.spec
     patterns = key_patterns(report)
+    delivered = _DELIVERED[name]
+    arrivals = arrivals_by_object(report)
+    processor_s, buffer_s = spec.processor_buffer_interval_seconds, spec.buffering_interval_seconds
     assert report.lake.objects, "nothing was delivered"
     for obj in report.lake.objects:
         kind = DATA if obj.key.startswith("events/") else BACKUP if obj.key.startswith("raw/") else "error"
         match = patterns[kind].fullmatch(obj.key)
         assert match, f"{obj.key} does not match {patterns[kind].pattern}"
+        # The name carries the delivery time the model named the object with (UTC, to the second).
+        object_name = obj.key.rsplit("/", 1)[1]
+        named_at = datetime.strptime(match["delivered"], DELIVERED_FORMAT).replace(tzinfo=UTC)
+        assert named_at == delivered[object_name].astimezone(UTC).replace(microsecond=0), obj.key
+        oldest, newest = min(arrivals[obj.key]), max(arrivals[obj.key])
         if kind == DATA:
             assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", match["event_date"])
             assert re.fullmatch(r"\d{2}", match["event_hour"])
+            # A buffer opens when a processor batch holding one of its rows closes (within the processor
+            # interval of that row's arrival) and is delivered one buffer interval later.
+            assert oldest // 1000 <= named_at.timestamp() <= newest / 1000 + processor_s + buffer_s, obj.key
+        else:
+            # !{timestamp:...} is the arrival of the oldest record in the object, to the template's unit.
+            template = spec.error_output_prefix if kind == "error" else spec.backup_prefix
+            fmt = arrival_format(template)
+            oldest_arrival = datetime.fromtimestamp(oldest / 1000, tz=UTC)
+            assert match["arrival"] == oldest_arrival.strftime(fmt), obj.key
     assert {o.key for o in report.lake.objects} == {o.key for o in report.written}
+    assert {o.key for o in report.lake.objects} == set(arrivals)  # every object has records
     assert report.lake.objects and any(o.key.startswith("raw/") for o in report.lake.objects)
 
 
@@ -135,33 +236,140 @@ def test_what_each_scenario_shows(scenario: tuple[str, Report]) -> None:
         valid_resent = sum(
             1 for s in report.ledger.records if s.resent_batch and s.expect is Expect.DUPLICATE
         )
-        assert resent > 0
-        assert report.duplicates_marked >= valid_resent
+        assert resent > 0 and valid_resent > 0
+        # Exact: a re-sent batch repeats every record with the same partition key, so each copy lands on
+        # the shard of its first copy, after it; with no invocation or claim-store faults every first
+        # copy's claim succeeds, so every later copy (a generated re-send or a resent-batch copy, all
+        # Expect.DUPLICATE) is a row marked duplicate, and nothing else is.
+        assert set(report.errors_by_type) == {ErrorOutputType.PROCESSING_FAILED}
+        assert report.duplicates_marked == report.sent_by_expectation[Expect.DUPLICATE]
+        generated = sum(
+            1 for s in report.ledger.records if not s.resent_batch and s.expect is Expect.DUPLICATE
+        )
+        assert report.duplicates_marked == generated + valid_resent
+
+
+def logged_rejections(report: Report) -> dict[tuple[str, str], list[str]]:
+    """The rejection log a clean run must have: one line per malformed record, with its built reason.
+    (The runner keeps the real log to itself; test_the_invariant_holds checks it against the lake.)"""
+    return {s.lineage: [str(s.reason)] for s in report.ledger.records if s.expect is Expect.MALFORMED}
+
+
+def recheck(report: Report, lake: Lake, **kwargs: Any) -> InvariantResult:
+    kwargs.setdefault("rejections", logged_rejections(report))
+    return check(
+        report.ledger.records,
+        lake,
+        dedupe_enabled=report.settings.dedupe_enabled,
+        backup_enabled=True,
+        **kwargs,
+    )
+
+
+def with_rows(lake: Lake, rows: list[Row]) -> Lake:
+    return dataclasses.replace(lake, rows=rows)
+
+
+def failures(result: InvariantResult) -> dict[str, int]:
+    return {name: result.failed_checks[name] for name in CHECKS if result.failed_checks[name]}
 
 
 def test_the_checker_catches_a_lost_a_doubled_and_a_misplaced_row(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     report = report_for("clean", tmp_path_factory)
+    assert recheck(report, report.lake).ok  # the log this test supplies is the one the run had
     rows = report.lake.rows
     misplaced = dataclasses.replace(rows[2], partition={**rows[2].partition, "event_hour": "99"})
-    tampered = Lake(
-        root=report.lake.root,
-        objects=report.lake.objects,
-        rows=[rows[1], rows[1], misplaced, *rows[3:]],  # rows[0] lost, rows[1] twice
-        errors=report.lake.errors,
-        backed_up=report.lake.backed_up,
-    )
-    result = check(
-        report.ledger.records,
-        tampered,
-        rejections={},
-        dedupe_enabled=report.settings.dedupe_enabled,
-        backup_enabled=True,
-    )
+    # rows[0] lost, rows[1] twice
+    result = recheck(report, with_rows(report.lake, [rows[1], rows[1], misplaced, *rows[3:]]))
     assert not result.ok
     assert result.failed_checks[EXACTLY_ONCE] == 2
     assert result.failed_checks[PARTITION] == 1
+
+
+def _payload(row: Row) -> dict[str, Any]:
+    payload: dict[str, Any] = json.loads(row.values["payload"])
+    return payload
+
+
+def _has(kind: type) -> Any:
+    return lambda row: any(type(v) is kind for v in _payload(row).values())
+
+
+def _retyped(row: Row, old: type, new: Any) -> Row:
+    """The row with its first top-level payload field of type ``old`` converted by ``new``."""
+    payload = _payload(row)
+    key = next(k for k, v in payload.items() if type(v) is old)
+    payload[key] = new(payload[key])
+    return _changed(row, payload=json.dumps(payload))
+
+
+def _changed(row: Row, **values: Any) -> Row:
+    return dataclasses.replace(row, values={**row.values, **values})
+
+
+def _swapped_flags(report: Report) -> dict[int, Row]:
+    """Row index -> row with its is_duplicate flipped, for the two copies of one re-sent event."""
+    index = {row.lineage: i for i, row in enumerate(report.lake.rows)}
+    duplicate = next(s for s in report.ledger.records if s.expect is Expect.DUPLICATE)
+    first = next(s for s in report.ledger.records if s.event_uuid == duplicate.event_uuid)
+    assert first.expect is Expect.VALID
+    return {
+        index[s.lineage]: _changed(report.lake.rows[index[s.lineage]], is_duplicate=s is first)
+        for s in (first, duplicate)
+    }
+
+
+def test_the_checker_catches_retyped_payloads_wrong_derived_fields_logs_and_flags(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    report = report_for("clean", tmp_path_factory)
+    rows = list(report.lake.rows)
+    used: set[int] = set()
+
+    def pick(wanted: Any = lambda row: True) -> int:
+        i = next(i for i, row in enumerate(rows) if i not in used and wanted(row))
+        used.add(i)
+        return i
+
+    swapped = _swapped_flags(report)
+    used.update(swapped)
+    tampering = {
+        # Python's == calls each of the first two equal to what was sent.
+        pick(_has(int)): lambda r: _retyped(r, int, float),  # 3 -> 3.0
+        pick(_has(bool)): lambda r: _retyped(r, bool, int),  # true -> 1
+        pick(): lambda r: _changed(
+            r, created_datetime=r.values["created_datetime"] + timedelta(milliseconds=1)
+        ),
+        pick(): lambda r: _changed(r, created_datetime=r.values["created_datetime"] + timedelta(hours=1)),
+        pick(lambda r: r.values["event_subtype"] is not None): lambda r: _changed(r, event_subtype=None),
+        pick(lambda r: r.values["event_subtype"] is None): lambda r: _changed(r, event_subtype="x"),
+        pick(): lambda r: _changed(r, source_arrival_datetime=None),
+    }
+    for i, tamper in tampering.items():
+        rows[i] = tamper(rows[i])
+    for i, row in swapped.items():
+        rows[i] = row
+
+    logs = logged_rejections(report)
+    missing, doubled, wrong = [s.lineage for s in report.ledger.records if s.expect is Expect.MALFORMED][:3]
+    del logs[missing]
+    logs[doubled] = logs[doubled] * 2
+    logs[wrong] = [str(Reject.UNPROCESSABLE)]
+
+    result = recheck(report, with_rows(report.lake, rows), rejections=logs)
+    assert failures(result) == {ROW_CONTENT: len(tampering), REJECTION: 3, FIRST_COPY: 2}, result.violations
+
+    # Under invocation faults a retry logs again (two lines are fine) and which claim won is not known,
+    # but the unmarked copy must still be the first one delivered.
+    faulty = recheck(
+        report,
+        with_rows(report.lake, [swapped.get(i, row) for i, row in enumerate(report.lake.rows)]),
+        rejections={**logged_rejections(report), doubled: [logs[doubled][0]] * 2},
+        faults=Faults(invocations=True),
+    )
+    assert failures(faulty) == {FIRST_COPY: 1}, faulty.violations
 
 
 def test_the_cli_runs_green_and_writes_the_lake(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
