@@ -1,0 +1,40 @@
+"""Reading the mirrored lake back: an error object's type comes from where schema.ERROR_PREFIX puts it."""
+
+from __future__ import annotations
+
+import pytest
+
+from eventlake import lake
+from glue import schema
+from glue.errors import ErrorOutputType
+
+NAME = "eventlake-dev-delivery-1-2026-03-01-18-05-00-0b8f8f9e-4a0e-4a8e-9d1c-2f6f1c1e7a11"
+
+
+@pytest.mark.parametrize("kind", list(ErrorOutputType))
+def test_the_error_type_is_read_from_its_place_in_the_prefix(kind: ErrorOutputType) -> None:
+    key = schema.ERROR_PREFIX.replace("!{firehose:error-output-type}", kind.value).replace(
+        "!{timestamp:yyyy/MM/dd/HH}", "2026/03/01/18"
+    )
+    assert lake.error_output_type(key + NAME) == kind.value
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        f"errors/2026/03/01/18/processing-failed/{NAME}",  # type moved after the time
+        f"errors/backup/processing-failed/2026/03/01/18/{NAME}",  # the backup's error prefix
+        f"errors/processing_failed/2026/03/01/18/{NAME}",  # not an error output type
+        f"errors/processing-failed/2026/3/01/18/{NAME}",  # not the timestamp's pattern
+        "errors/processing-failed/2026/03/01/18/",  # no object name
+    ],
+)
+def test_a_key_off_the_error_layout_is_refused_not_misread(key: str) -> None:
+    with pytest.raises(ValueError, match="does not follow the error prefix"):
+        lake.error_output_type(key)
+
+
+def test_prefix_patterns_follow_the_template() -> None:
+    assert lake.prefix_pattern(schema.BACKUP_PREFIX) == r"raw/\d{4}/\d{2}/\d{2}/\d{2}/"
+    with pytest.raises(ValueError, match="no pattern"):
+        lake.prefix_pattern("x/!{partitionKeyFromLambda:k}/")
