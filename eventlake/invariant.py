@@ -36,7 +36,7 @@ from glue.errors import ErrorCode, ErrorOutputType
 Lineage = tuple[str, str]
 # The Lambda's "record rejected" log lines by source record: one reason per line. A plain reason per
 # record is accepted too (a log collected into a dict, which cannot show a record logged twice).
-Rejections = Mapping[Lineage, str] | Mapping[Lineage, Sequence[str]]
+Rejections = Mapping[Lineage, Sequence[str]]  # every rejection log line, by source record
 MAX_LISTED = 20
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -173,10 +173,7 @@ def check(
 
 
 def _log_lines(rejections: Rejections) -> dict[Lineage, list[str]]:
-    return {
-        lineage: [reasons] if isinstance(reasons, str) else [str(r) for r in reasons]
-        for lineage, reasons in rejections.items()
-    }
+    return {lineage: [str(r) for r in reasons] for lineage, reasons in rejections.items()}
 
 
 def _transformed_lineage(raw: bytes) -> Lineage | None:

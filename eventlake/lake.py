@@ -121,12 +121,17 @@ def _expression_pattern(expression: str) -> str:
     raise ValueError(f"no pattern for the prefix expression !{{{expression}}}")
 
 
-_ERROR_OBJECT = re.compile(prefix_pattern(schema.ERROR_PREFIX) + r"[^/]+")
+# The delivery's error prefix and the raw backup's (both under errors/, both split by type).
+_ERROR_OBJECTS = tuple(
+    re.compile(prefix_pattern(template) + r"[^/]+")
+    for template in (schema.ERROR_PREFIX, schema.BACKUP_ERROR_PREFIX)
+)
 
 
 def error_output_type(key: str) -> str:
-    """The error type of an object under the error prefix, read where ``schema.ERROR_PREFIX`` puts it."""
-    match = _ERROR_OBJECT.fullmatch(key)
+    """The error type of an object under an error prefix, read where ``schema.ERROR_PREFIX`` (or the
+    backup's ``schema.BACKUP_ERROR_PREFIX``) puts it."""
+    match = next((m for p in _ERROR_OBJECTS if (m := p.fullmatch(key))), None)
     if match is None:
         raise ValueError(f"error object {key!r} does not follow the error prefix {schema.ERROR_PREFIX}")
     return match["error_type"]

@@ -87,6 +87,7 @@ class Report:
     lake: lake.Lake
     queries: list[QueryResult]
     invariant: InvariantResult
+    rejections: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # the Lambda's log
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -148,7 +149,7 @@ def run_demo(options: DemoOptions, *, console: Any = None) -> Report:
 
     with embedded_aws(settings, spec, region=region) as aws:
         timings["start embedded AWS"] = time.perf_counter() - started
-        rejections: dict[tuple[str, str], str] = {}
+        rejections: dict[tuple[str, str], list[str]] = {}
         claims = _claims(settings, aws)
         flaky_claims = (
             faults.FlakyClaims(claims, options.fail_dedupe, _rng(options, "dedupe"))
@@ -256,6 +257,7 @@ def run_demo(options: DemoOptions, *, console: Any = None) -> Report:
         lake=contents,
         queries=queries,
         invariant=result,
+        rejections=rejections,
         timings=timings,
     )
 
@@ -271,12 +273,13 @@ def _claims(settings: Settings, aws: Aws) -> ClaimStore:
     return NoClaims()
 
 
-def _collect_rejections(into: dict[tuple[str, str], str]) -> Callable[[dict[str, Any]], None]:
-    """The Lambda's log, kept like CloudWatch would: rejections by source record."""
+def _collect_rejections(into: dict[tuple[str, str], list[str]]) -> Callable[[dict[str, Any]], None]:
+    """The Lambda's log, kept like CloudWatch would: every rejection line, by source record."""
 
     def log(entry: dict[str, Any]) -> None:
         if entry.get("message") == "record rejected":
-            into[(str(entry.get("shardId")), str(entry.get("sequenceNumber")))] = str(entry.get("reason"))
+            lineage = (str(entry.get("shardId")), str(entry.get("sequenceNumber")))
+            into.setdefault(lineage, []).append(str(entry.get("reason")))
 
     return log
 

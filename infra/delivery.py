@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 from pulumi_aws import kinesis
 
+from glue import schema
 from infra import iam
 from infra.account import Account
 from infra.catalog import Catalog
@@ -185,7 +186,7 @@ class Delivery(pulumi.ComponentResource):
                             table_name=catalog.table_name,
                             role_arn=self.role.arn,
                             region=account.region,
-                            version_id="LATEST",
+                            version_id=schema.SCHEMA_VERSION_ID,
                         ),
                     ),
                     s3_backup_mode="Enabled" if spec.source_backup else "Disabled",

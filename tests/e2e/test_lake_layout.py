@@ -19,11 +19,18 @@ def test_the_error_type_is_read_from_its_place_in_the_prefix(kind: ErrorOutputTy
     assert lake.error_output_type(key + NAME) == kind.value
 
 
+def test_the_backup_destinations_error_objects_are_read_too() -> None:
+    key = schema.BACKUP_ERROR_PREFIX.replace("!{firehose:error-output-type}", "processing-failed")
+    key = key.replace("!{timestamp:yyyy/MM/dd/HH}", "2026/03/01/18")
+    assert key.startswith(schema.ERROR_ROOT + "backup/")
+    assert lake.error_output_type(key + NAME) == "processing-failed"
+
+
 @pytest.mark.parametrize(
     "key",
     [
         f"errors/2026/03/01/18/processing-failed/{NAME}",  # type moved after the time
-        f"errors/backup/processing-failed/2026/03/01/18/{NAME}",  # the backup's error prefix
+        f"errors/backup/2026/03/01/18/processing-failed/{NAME}",  # the backup's, type moved
         f"errors/processing_failed/2026/03/01/18/{NAME}",  # not an error output type
         f"errors/processing-failed/2026/3/01/18/{NAME}",  # not the timestamp's pattern
         "errors/processing-failed/2026/03/01/18/",  # no object name
