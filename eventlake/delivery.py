@@ -48,6 +48,8 @@ class WrittenObject:
     records: int
     input_bytes: int  # bytes of the records that went in (transformed JSON for data objects)
     partition: str  # the evaluated prefix
+    delivered_ms: int  # the delivery time its name carries
+    oldest_arrival_ms: int  # what !{timestamp:...} evaluates to
 
 
 @dataclass
@@ -275,7 +277,20 @@ class Delivery:
         table: pa.Table = pa.concat_tables(buffer.items)
         body = conversion.to_parquet(table, compression=self._spec.parquet_compression)
         key = prefix.object_key(where, self._name(delivery_ms, self._spec.file_extension))
-        self._put(key, body, WrittenObject(key, DATA, len(body), table.num_rows, buffer.size, where))
+        self._put(
+            key,
+            body,
+            WrittenObject(
+                key,
+                DATA,
+                len(body),
+                table.num_rows,
+                buffer.size,
+                where,
+                delivery_ms,
+                buffer.oldest_arrival_ms,
+            ),
+        )
 
     def _write_errors(self, kind: str, buffer: _Buffer, delivery_ms: int) -> None:
         where = prefix.evaluate(
@@ -286,7 +301,20 @@ class Delivery:
         )
         body = error_records.to_lines(buffer.items)
         key = prefix.object_key(where, self._name(delivery_ms, ""))
-        self._put(key, body, WrittenObject(key, kind, len(body), buffer.records, buffer.size, where))
+        self._put(
+            key,
+            body,
+            WrittenObject(
+                key,
+                kind,
+                len(body),
+                buffer.records,
+                buffer.size,
+                where,
+                delivery_ms,
+                buffer.oldest_arrival_ms,
+            ),
+        )
 
     def _write_backup(self, buffer: _Buffer, delivery_ms: int) -> None:
         where = prefix.evaluate(
@@ -299,7 +327,20 @@ class Delivery:
         key = prefix.object_key(
             where, self._name(delivery_ms, backup.EXTENSIONS[self._spec.backup_compression])
         )
-        self._put(key, body, WrittenObject(key, BACKUP, len(body), buffer.records, buffer.size, where))
+        self._put(
+            key,
+            body,
+            WrittenObject(
+                key,
+                BACKUP,
+                len(body),
+                buffer.records,
+                buffer.size,
+                where,
+                delivery_ms,
+                buffer.oldest_arrival_ms,
+            ),
+        )
 
     def _put(self, key: str, body: bytes, written: WrittenObject) -> None:
         self._s3.put_object(Bucket=self._bucket, Key=key, Body=body)

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from eventlake import prefix
 from eventlake.__main__ import main
 from eventlake.delivery import BACKUP, DATA
 from eventlake.invariant import (
@@ -48,25 +47,13 @@ SCENARIOS = {
 
 _REPORTS: dict[str, Report] = {}
 # Per scenario: object name -> the delivery time the model passed when it named the object.
-_DELIVERED: dict[str, dict[str, datetime]] = {}
 
 
 def report_for(name: str, tmp_path_factory: pytest.TempPathFactory) -> Report:
     """One run per scenario for the whole module: each is a fresh moto session."""
     if name not in _REPORTS:
         out = tmp_path_factory.mktemp(name) / "lake"
-        delivered: dict[str, datetime] = {}
-        object_name = prefix.object_name
-
-        def recording_object_name(**kwargs: Any) -> str:
-            named = object_name(**kwargs)
-            delivered[named] = kwargs["delivery_time"]
-            return named
-
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(prefix, "object_name", recording_object_name)
-            _REPORTS[name] = run_demo(DemoOptions(events=EVENTS, seed=11, out=out, **SCENARIOS[name]))
-        _DELIVERED[name] = delivered
+        _REPORTS[name] = run_demo(DemoOptions(events=EVENTS, seed=11, out=out, **SCENARIOS[name]))
     return _REPORTS[name]
 
 
@@ -168,10 +155,10 @@ def arrivals_by_object(report: Report) -> dict[str, list[int]]:
 
 
 def test_object_keys_are_exactly_what_aws_writes(scenario: tuple[str, Report]) -> None:
-    name, report = scenario
+    _, report = scenario
     spec = report.spec
     patterns = key_patterns(report)
-    delivered = _DELIVERED[name]
+    written = {o.key: o for o in report.written}
     arrivals = arrivals_by_object(report)
     processor_s, buffer_s = spec.processor_buffer_interval_seconds, spec.buffering_interval_seconds
     assert report.lake.objects, "nothing was delivered"
@@ -179,10 +166,10 @@ def test_object_keys_are_exactly_what_aws_writes(scenario: tuple[str, Report]) -
         kind = DATA if obj.key.startswith("events/") else BACKUP if obj.key.startswith("raw/") else "error"
         match = patterns[kind].fullmatch(obj.key)
         assert match, f"{obj.key} does not match {patterns[kind].pattern}"
-        # The name carries the delivery time the model named the object with (UTC, to the second).
-        object_name = obj.key.rsplit("/", 1)[1]
+        # The name carries the time the model delivered the object (UTC, to the second).
         named_at = datetime.strptime(match["delivered"], DELIVERED_FORMAT).replace(tzinfo=UTC)
-        assert named_at == delivered[object_name].astimezone(UTC).replace(microsecond=0), obj.key
+        assert named_at.timestamp() == written[obj.key].delivered_ms // 1000, obj.key
+        assert min(arrivals[obj.key]) == written[obj.key].oldest_arrival_ms, obj.key
         oldest, newest = min(arrivals[obj.key]), max(arrivals[obj.key])
         if kind == DATA:
             assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", match["event_date"])
