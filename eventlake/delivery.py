@@ -277,20 +277,7 @@ class Delivery:
         table: pa.Table = pa.concat_tables(buffer.items)
         body = conversion.to_parquet(table, compression=self._spec.parquet_compression)
         key = prefix.object_key(where, self._name(delivery_ms, self._spec.file_extension))
-        self._put(
-            key,
-            body,
-            WrittenObject(
-                key,
-                DATA,
-                len(body),
-                table.num_rows,
-                buffer.size,
-                where,
-                delivery_ms,
-                buffer.oldest_arrival_ms,
-            ),
-        )
+        self._put(key, body, DATA, table.num_rows, buffer, where, delivery_ms)
 
     def _write_errors(self, kind: str, buffer: _Buffer, delivery_ms: int) -> None:
         where = prefix.evaluate(
@@ -301,20 +288,7 @@ class Delivery:
         )
         body = error_records.to_lines(buffer.items)
         key = prefix.object_key(where, self._name(delivery_ms, ""))
-        self._put(
-            key,
-            body,
-            WrittenObject(
-                key,
-                kind,
-                len(body),
-                buffer.records,
-                buffer.size,
-                where,
-                delivery_ms,
-                buffer.oldest_arrival_ms,
-            ),
-        )
+        self._put(key, body, kind, buffer.records, buffer, where, delivery_ms)
 
     def _write_backup(self, buffer: _Buffer, delivery_ms: int) -> None:
         where = prefix.evaluate(
@@ -327,21 +301,14 @@ class Delivery:
         key = prefix.object_key(
             where, self._name(delivery_ms, backup.EXTENSIONS[self._spec.backup_compression])
         )
-        self._put(
-            key,
-            body,
-            WrittenObject(
-                key,
-                BACKUP,
-                len(body),
-                buffer.records,
-                buffer.size,
-                where,
-                delivery_ms,
-                buffer.oldest_arrival_ms,
-            ),
-        )
+        self._put(key, body, BACKUP, buffer.records, buffer, where, delivery_ms)
 
-    def _put(self, key: str, body: bytes, written: WrittenObject) -> None:
+    def _put(
+        self, key: str, body: bytes, kind: str, records: int, buffer: _Buffer, where: str, delivery_ms: int
+    ) -> None:
         self._s3.put_object(Bucket=self._bucket, Key=key, Body=body)
-        self.objects.append(written)
+        self.objects.append(
+            WrittenObject(
+                key, kind, len(body), records, buffer.size, where, delivery_ms, buffer.oldest_arrival_ms
+            )
+        )
