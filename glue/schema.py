@@ -71,11 +71,13 @@ BACKUP_ROOT = "raw/"
 DATA_PREFIX = DATA_ROOT + "".join(
     f"{name}=!{{partitionKeyFromLambda:{name}}}/" for name in PARTITION_KEY_NAMES
 )
-# Errors are split by type and by arrival hour; an explicit timestamp keeps AWS from appending one.
-ERROR_PREFIX = ERROR_ROOT + "!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd/HH}/"
-BACKUP_PREFIX = BACKUP_ROOT + "!{timestamp:yyyy/MM/dd/HH}/"
+# Errors and raw backups go by *arrival* hour; an explicit timestamp keeps AWS from appending one.
+_ARRIVAL_HOUR = "!{timestamp:yyyy/MM/dd/HH}/"
+_BY_ERROR_TYPE = "!{firehose:error-output-type}/" + _ARRIVAL_HOUR
+ERROR_PREFIX = ERROR_ROOT + _BY_ERROR_TYPE
+BACKUP_PREFIX = BACKUP_ROOT + _ARRIVAL_HOUR
 # Failed backup writes land under errors/ too, so the errors lifecycle rule expires them.
-BACKUP_ERROR_PREFIX = ERROR_ROOT + "backup/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd/HH}/"
+BACKUP_ERROR_PREFIX = ERROR_ROOT + "backup/" + _BY_ERROR_TYPE
 
 # Event-time window accepted by the transform; outside it a value is almost surely a unit mistake.
 MIN_CREATED_AT = int(datetime(2000, 1, 1, tzinfo=UTC).timestamp())
