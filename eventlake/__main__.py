@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from eventlake.runner import DEFAULT_EVENTS, DemoOptions
+from eventlake.runner import DemoOptions
 from eventlake.sample_events import DEFAULT_HOURS
 
 
@@ -27,11 +27,18 @@ def parser() -> argparse.ArgumentParser:
         description="Run Kinesis -> Firehose (Lambda, Parquet, dynamic partitioning) -> S3 locally, query it "
         "like Athena and check that every record sent is in the lake exactly once.",
     )
-    demo.add_argument("--stack", default="dev", help="stack whose Pulumi.<stack>.yaml to use (default dev)")
-    demo.add_argument("--events", type=int, default=DEFAULT_EVENTS, help="records to produce")
-    demo.add_argument("--duplicate-share", type=_share, default=0.05, help="share of exact re-sends")
-    demo.add_argument("--malformed-share", type=_share, default=0.03, help="share of malformed records")
-    demo.add_argument("--seed", type=int, default=7)
+    defaults = DemoOptions()
+    demo.add_argument(
+        "--stack", default=defaults.stack, help="stack whose Pulumi.<stack>.yaml to use (default %(default)s)"
+    )
+    demo.add_argument("--events", type=int, default=defaults.events, help="records to produce (%(default)s)")
+    demo.add_argument(
+        "--duplicate-share", type=_share, default=defaults.duplicate_share, help="share of exact re-sends"
+    )
+    demo.add_argument(
+        "--malformed-share", type=_share, default=defaults.malformed_share, help="share of malformed records"
+    )
+    demo.add_argument("--seed", type=int, default=defaults.seed)
     demo.add_argument(
         "--hours", type=int, default=DEFAULT_HOURS, help="hours the event times spread over (default 24)"
     )

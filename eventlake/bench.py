@@ -22,12 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from eventlake import conversion
-from eventlake.sample_events import generate, window_start
+from eventlake.runner import DemoOptions
+from eventlake.sample_events import DEFAULT_HOURS, generate, window_start
 from infra import sizing
 from transform_lambda.claims import Claim, NoClaims
 from transform_lambda.handler import process
 
 RESULTS = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
+DEMO = DemoOptions()  # the demo's mix of re-sends and malformed records
 
 
 @dataclass(frozen=True)
@@ -60,9 +62,9 @@ def batches(count: int, seed: int) -> list[dict[str, Any]]:
     records = generate(
         count,
         rng=random.Random(seed),
-        duplicate_share=0.05,
-        malformed_share=0.03,
-        start=window_start(datetime.now(UTC), 24),
+        duplicate_share=DEMO.duplicate_share,
+        malformed_share=DEMO.malformed_share,
+        start=window_start(datetime.now(UTC), DEFAULT_HOURS),
     )
     limit = int(sizing.processor_buffer_mb() * sizing.MB)
     events: list[dict[str, Any]] = []
@@ -160,7 +162,8 @@ def main(argv: list[str] | None = None) -> None:
             "Written by `make bench` (`python -m eventlake.bench --write`). Ratios compare each step\n"
             "with a baseline measured in the same run: base64-decode, parse, re-serialise and\n"
             "base64-encode each record, the least any Firehose transform does. Records are the demo's\n"
-            "sample events (5 % re-sends, 3 % malformed), in batches filled to the processor buffer.\n\n"
+            f"sample events ({DEMO.duplicate_share:.0%} re-sends, {DEMO.malformed_share:.0%} malformed), "
+            "in batches filled to the processor buffer.\n\n"
             f"{text}\n\n"
             f"Measured {datetime.now(UTC):%Y-%m-%d} on {platform.machine()} with Python "
             f"{platform.python_version()}, {args.events:,} records, median of {args.repeats} runs.\n"

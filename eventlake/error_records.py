@@ -33,15 +33,16 @@ def processing_failed(
     lambda_arn: str,
 ) -> dict[str, Any]:
     """A ``processing-failed`` record, keys in the order of a 2026 capture (``lambdaARN`` spelling)."""
-    return {
-        "rawData": _b64(raw),
-        "errorCode": error_code,
-        "errorMessage": error_message,
-        "attemptsMade": attempts_made,
-        "arrivalTimestamp": arrival_ms,
-        "attemptEndingTimestamp": attempt_ending_ms,
-        "lambdaARN": lambda_arn,
-    }
+    record = partitioning_failed(
+        raw,
+        error_code=error_code,
+        error_message=error_message,
+        attempts_made=attempts_made,
+        arrival_ms=arrival_ms,
+        attempt_ending_ms=attempt_ending_ms,
+    )
+    record["lambdaARN"] = lambda_arn
+    return record
 
 
 def format_conversion_failed(

@@ -16,6 +16,7 @@ from typing import Any
 
 from eventlake.processor import Invoke, Transformed
 from transform_lambda.claims import Claim, ClaimStore, ClaimStoreError
+from transform_lambda.events import dumps
 
 
 class InjectedFunctionError(RuntimeError):
@@ -80,4 +81,4 @@ class CorruptTimestamps:
             return item.data
         row["created_datetime"] = row["created_datetime"].replace("Z", "+00:00")
         self.corrupted.add(item.source.lineage)
-        return json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+        return (dumps(row) + "\n").encode("utf-8")  # the Lambda's own encoding, one field changed

@@ -34,9 +34,8 @@ from glue import schema
 from glue.errors import ErrorCode, ErrorOutputType
 
 Lineage = tuple[str, str]
-# The Lambda's "record rejected" log lines by source record: one reason per line. A plain reason per
-# record is accepted too (a log collected into a dict, which cannot show a record logged twice).
-Rejections = Mapping[Lineage, Sequence[str]]  # every rejection log line, by source record
+# The Lambda's "record rejected" log lines by source record: one reason per line.
+Rejections = Mapping[Lineage, Sequence[str]]
 MAX_LISTED = 20
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -110,7 +109,7 @@ def check(
 ) -> InvariantResult:
     result = InvariantResult(records=len(sent), rows=len(lake.rows), error_records=len(lake.errors))
     by_lineage = {s.lineage: s for s in sent}
-    logged = _log_lines(rejections)
+    logged = rejections
     for lineage, reasons in logged.items():
         if lineage not in by_lineage:
             result.violate(REJECTION, f"{len(reasons)} rejection log line(s) name no sent record {lineage}")
@@ -170,10 +169,6 @@ def check(
             )
         )
     return result
-
-
-def _log_lines(rejections: Rejections) -> dict[Lineage, list[str]]:
-    return {lineage: [str(r) for r in reasons] for lineage, reasons in rejections.items()}
 
 
 def _transformed_lineage(raw: bytes) -> Lineage | None:

@@ -24,6 +24,7 @@ from typing import Any
 
 from eventlake.kinesis_reader import SourceRecord
 from glue.errors import ErrorCode, Result
+from infra import sizing
 from infra.sizing import LAMBDA_PAYLOAD_LIMIT, MB
 
 Invoke = Callable[[dict[str, Any]], Any]
@@ -86,23 +87,19 @@ def record_id(record: SourceRecord) -> str:
 
 
 def request_record(record: SourceRecord) -> dict[str, Any]:
-    return {
-        "recordId": record_id(record),
-        "approximateArrivalTimestamp": record.arrival_ms,
-        "data": base64.b64encode(record.data).decode("ascii"),
-        "kinesisRecordMetadata": {
-            "shardId": record.shard_id,
-            "partitionKey": record.partition_key,
-            "approximateArrivalTimestamp": record.arrival_ms,
-            "sequenceNumber": record.sequence_number,
-            "subsequenceNumber": record.subsequence_number,
-        },
-    }
+    return sizing.request_record(
+        record_id=record_id(record),
+        data=record.data,
+        arrival_ms=record.arrival_ms,
+        shard_id=record.shard_id,
+        partition_key=record.partition_key,
+        sequence_number=record.sequence_number,
+        subsequence_number=record.subsequence_number,
+    )
 
 
 def request_weight(record: SourceRecord) -> int:
-    """Bytes one record adds to the invocation request (its JSON plus a separator)."""
-    return len(json.dumps(request_record(record))) + 2
+    return sizing.request_weight(request_record(record))
 
 
 class LambdaProcessor:

@@ -268,7 +268,7 @@ def _rng(options: DemoOptions, purpose: str) -> random.Random:
 
 
 def _claims(settings: Settings, aws: Aws) -> ClaimStore:
-    if settings.dedupe_enabled and aws.claims_table:
+    if aws.claims_table:  # created only when settings.dedupe_enabled
         return DynamoClaims(aws.dynamodb, aws.claims_table, ttl_seconds=settings.dedupe_ttl_seconds)
     return NoClaims()
 

@@ -1,12 +1,11 @@
 """The transform Lambda Firehose calls on every batch, shipped from the repository's own sources.
 
-The zip holds ``transform_lambda/*.py`` and the ``glue`` modules they import, found by reading their
-imports, so the code the tests exercise is exactly the code that ships.
+The zip holds ``transform_lambda/*.py`` and ``glue/*.py`` from the working tree, so the code the tests
+exercise is exactly the code that ships.
 """
 
 from __future__ import annotations
 
-import ast
 import json
 from pathlib import Path
 
@@ -25,35 +24,13 @@ SHARED_PACKAGE = "glue"
 
 
 def lambda_files(root: Path = PROJECT_ROOT) -> list[str]:
-    """Relative paths of every file the Lambda zip needs, in a stable order."""
-    files = sorted(p.relative_to(root).as_posix() for p in (root / LAMBDA_PACKAGE).glob("*.py"))
-    shared = {f"{SHARED_PACKAGE}/__init__.py"}
-    pending = list(files)
-    while pending:
-        for module in _shared_imports(root / pending.pop(), root):
-            if module not in shared:
-                shared.add(module)
-                pending.append(module)
-    return files + sorted(shared)
-
-
-def _shared_imports(path: Path, root: Path) -> set[str]:
-    """Files of ``glue`` modules imported by ``path`` (``from glue import schema``, ``glue.errors``)."""
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
-        if isinstance(node, ast.Import):
-            names.update(a.name for a in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
-            names.update(f"{node.module}.{a.name}" for a in node.names)
-    files = set()
-    for name in names:
-        head, _, rest = name.partition(".")
-        if head == SHARED_PACKAGE and rest:
-            candidate = f"{SHARED_PACKAGE}/{rest.replace('.', '/')}.py"
-            if (root / candidate).is_file():
-                files.add(candidate)
-    return files
+    """Relative paths of every file the Lambda zip needs, in a stable order: the transform package
+    and the lake contract it reads (``glue/*.py``, stdlib only by design; ``glue/sql`` stays out)."""
+    return sorted(
+        p.relative_to(root).as_posix()
+        for package in (LAMBDA_PACKAGE, SHARED_PACKAGE)
+        for p in (root / package).glob("*.py")
+    )
 
 
 def lambda_archive(root: Path = PROJECT_ROOT) -> pulumi.AssetArchive:

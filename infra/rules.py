@@ -101,6 +101,10 @@ def check_firehose(inputs: Inputs) -> list[str]:
         compression = _block(serializer, "parquetSerDe").get("compression", "SNAPPY")
         if compression not in SERIALIZER_COMPRESSIONS:
             problems.append(f"serializer compression {compression} not in {sorted(SERIALIZER_COMPRESSIONS)}")
+        schema_config = _block(conversion, "schemaConfiguration")
+        missing = [f for f in REQUIRED_SCHEMA_FIELDS if not schema_config.get(f)]
+        if missing:
+            problems.append(f"format conversion schema_configuration lacks {missing}")
 
     if not error_prefix:
         problems.append("error_output_prefix is required")
@@ -109,20 +113,17 @@ def check_firehose(inputs: Inputs) -> list[str]:
             problems.append(f"error_output_prefix with expressions must contain {ERROR_TYPE}")
         if "partitionKeyFrom" in error_prefix:
             problems.append("error_output_prefix must not contain partitionKeyFrom*")
+        if "!{timestamp:" not in error_prefix:
+            problems.append(
+                "error_output_prefix needs an explicit !{timestamp:...} (else AWS appends its own)"
+            )
     if "error-output-type" in prefix:
         problems.append("prefix must not contain error-output-type")
-    if error_prefix and "!{timestamp:" not in error_prefix:
-        problems.append("error_output_prefix needs an explicit !{timestamp:...} (else AWS appends its own)")
     for name, template in (("prefix", prefix), ("error_output_prefix", error_prefix or "")):
         if longest_evaluation(template) > MAX_EVALUATED_PREFIX:
             problems.append(f"{name} can evaluate to more than {MAX_EVALUATED_PREFIX} characters")
     problems.extend(_source_problems(_block(inputs, "kinesisSourceConfiguration")))
     problems.extend(_backup_problems(s3))
-    if _enabled(conversion):
-        schema_config = _block(conversion, "schemaConfiguration")
-        missing = [f for f in REQUIRED_SCHEMA_FIELDS if not schema_config.get(f)]
-        if missing:
-            problems.append(f"format conversion schema_configuration lacks {missing}")
 
     lambda_keys = LAMBDA_KEY.findall(prefix)
     if lambda_keys and not processors:

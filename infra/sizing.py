@@ -55,20 +55,48 @@ class Expansion:
         return max(self.request_bytes, self.response_bytes) / self.raw_bytes
 
 
-def firehose_record(raw: bytes, index: int = 0) -> dict[str, object]:
-    """A Kinesis-source Firehose record with the longest metadata AWS documents."""
+def request_record(
+    *,
+    record_id: str,
+    data: bytes,
+    arrival_ms: int,
+    shard_id: str,
+    partition_key: str,
+    sequence_number: str,
+    subsequence_number: int,
+) -> dict[str, object]:
+    """One record of Firehose's request to the Lambda, Kinesis source: the shape sized here is the
+    shape the local model sends."""
     return {
-        "recordId": WORST_RECORD_ID[: -len(str(index))] + str(index) if index else WORST_RECORD_ID,
-        "approximateArrivalTimestamp": 4_102_444_799_999,
-        "data": base64.b64encode(raw).decode("ascii"),
+        "recordId": record_id,
+        "approximateArrivalTimestamp": arrival_ms,
+        "data": base64.b64encode(data).decode("ascii"),
         "kinesisRecordMetadata": {
-            "shardId": WORST_SHARD_ID,
-            "partitionKey": "k" * 256,
-            "approximateArrivalTimestamp": 4_102_444_799_999,
-            "sequenceNumber": WORST_SEQUENCE,
-            "subsequenceNumber": 0,
+            "shardId": shard_id,
+            "partitionKey": partition_key,
+            "approximateArrivalTimestamp": arrival_ms,
+            "sequenceNumber": sequence_number,
+            "subsequenceNumber": subsequence_number,
         },
     }
+
+
+def request_weight(record: dict[str, object]) -> int:
+    """Bytes one record adds to the invocation request (its JSON plus a separator)."""
+    return len(json.dumps(record)) + 2
+
+
+def firehose_record(raw: bytes, index: int = 0) -> dict[str, object]:
+    """A Kinesis-source Firehose record with the longest metadata AWS documents."""
+    return request_record(
+        record_id=WORST_RECORD_ID[: -len(str(index))] + str(index) if index else WORST_RECORD_ID,
+        data=raw,
+        arrival_ms=4_102_444_799_999,
+        shard_id=WORST_SHARD_ID,
+        partition_key="k" * 256,
+        sequence_number=WORST_SEQUENCE,
+        subsequence_number=0,
+    )
 
 
 def measure(raw: bytes) -> Expansion:
@@ -77,7 +105,7 @@ def measure(raw: bytes) -> Expansion:
     response = process({"records": [record]}, claims=NoClaims(), log=lambda _: None)
     return Expansion(
         raw_bytes=len(raw),
-        request_bytes=len(json.dumps(record)) + 2,
+        request_bytes=request_weight(record),
         response_bytes=len(json.dumps(response["records"][0])) + 2,
     )
 

@@ -98,10 +98,11 @@ def parse_event(obj: dict[str, Any]) -> Event:
     parts = event_name.split(":")
     if any(part == "" for part in parts):
         raise RecordError(Reject.BAD_EVENT_NAME, "event_name has an empty part")
-    if not _EVENT_TYPE.fullmatch(parts[0]) or parts[0] in {".", ".."}:
+    if not _EVENT_TYPE.fullmatch(parts[0]):
         raise RecordError(
             Reject.UNSAFE_EVENT_TYPE,
-            "event type must be 1-64 characters of A-Z a-z 0-9 _ . - (it becomes an S3 path segment)",
+            "event type must be 1-64 characters of A-Z a-z 0-9 _ . -, starting with a letter, digit or _ "
+            "(it becomes an S3 path segment)",
         )
 
     if isinstance(created_at, bool) or not isinstance(created_at, int | float):
@@ -182,7 +183,9 @@ def lineage_of(record: dict[str, Any]) -> Lineage:
 def _epoch_ms(value: Any) -> int | None:
     if isinstance(value, bool) or value is None:
         return None
-    if isinstance(value, int | float) and math.isfinite(value):
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and math.isfinite(value):
         return int(value)
     if isinstance(value, str) and value:
         if value.isdigit():
