@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eventlake import backup, conversion, error_records
+from eventlake import backup, conversion, error_records, prefix
 from glue import schema
-from glue.errors import ErrorOutputType
 
 
 @dataclass(frozen=True)
@@ -95,35 +94,9 @@ def read(root: Path, objects: list[LakeObject]) -> Lake:
     return lake
 
 
-def prefix_pattern(template: str) -> str:
-    """A regex for what a Firehose prefix template evaluates to (``error_type`` names the error type)."""
-    out, position = [], 0
-    for match in re.finditer(r"!\{([^}]*)\}", template):
-        out.append(re.escape(template[position : match.start()]))
-        out.append(_expression_pattern(match.group(1)))
-        position = match.end()
-    out.append(re.escape(template[position:]))
-    return "".join(out)
-
-
-def _expression_pattern(expression: str) -> str:
-    namespace, _, value = expression.partition(":")
-    if namespace == "firehose" and value == "error-output-type":
-        return "(?P<error_type>" + "|".join(re.escape(t.value) for t in ErrorOutputType) + ")"
-    if namespace == "firehose" and value == "random-string":
-        return "[A-Za-z0-9]{11}"
-    if namespace == "timestamp":
-        # Java DateTimeFormatter: each run of a pattern letter is that many digits, the rest literal.
-        return "".join(
-            rf"\d{{{len(m.group(0))}}}" if m.group(0)[0].isalpha() else re.escape(m.group(0))
-            for m in re.finditer(r"([A-Za-z])\1*|[^A-Za-z]", value)
-        )
-    raise ValueError(f"no pattern for the prefix expression !{{{expression}}}")
-
-
 # The delivery's error prefix and the raw backup's (both under errors/, both split by type).
 _ERROR_OBJECTS = tuple(
-    re.compile(prefix_pattern(template) + r"[^/]+")
+    re.compile(prefix.pattern(template) + r"[^/]+")
     for template in (schema.ERROR_PREFIX, schema.BACKUP_ERROR_PREFIX)
 )
 

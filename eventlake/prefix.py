@@ -10,9 +10,11 @@ from __future__ import annotations
 import re
 import secrets
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo
+
+from glue.errors import ErrorOutputType
 
 # "Neither Prefix nor ErrorOutputPrefix can be greater than 512 characters after they're evaluated."
 MAX_PREFIX_CHARS = 512
@@ -61,29 +63,33 @@ def evaluate(
     lambda_keys = partition_keys or {}
     jq_keys = query_keys if query_keys is not None else lambda_keys
     parts: list[str] = []
+    for literal, body in _pieces(template):
+        parts.append(literal)
+        if body is not None:
+            parts.append(
+                _expression(
+                    body, moment, lambda_keys, jq_keys, error_output_type, dynamic_partitioning, random_string
+                )
+            )
+    return _checked("".join(parts))
+
+
+def _pieces(template: str) -> Iterator[tuple[str, str | None]]:
+    """The template as (literal text, expression body) pairs, in order; the last has no expression.
+
+    Lazy, so a bad literal is reported only once the expressions before it have been evaluated.
+    """
     position = 0
     for match in _EXPRESSION.finditer(template):
         literal = template[position : match.start()]
         if "!{" in literal:
             raise PrefixError(f"'!{{' may appear only in !{{namespace:value}} expressions: {template!r}")
-        parts.append(literal)
-        parts.append(
-            _expression(
-                match.group(1),
-                moment,
-                lambda_keys,
-                jq_keys,
-                error_output_type,
-                dynamic_partitioning,
-                random_string,
-            )
-        )
+        yield literal, match.group(1)
         position = match.end()
     tail = template[position:]
     if "!{" in tail:
         raise PrefixError(f"unterminated '!{{' expression in {template!r}")
-    parts.append(tail)
-    return _checked("".join(parts))
+    yield tail, None
 
 
 def _expression(
@@ -122,6 +128,42 @@ def _expression(
             raise PrefixError(f"partition key {value!r} missing for !{{{namespace}:{value}}}")
         return str(found)
     raise PrefixError(f"unknown namespace {namespace!r} in !{{{body}}}")
+
+
+def pattern(template: str, *, dynamic_partitioning: bool = True) -> str:
+    """A regex that fully matches every prefix :func:`evaluate` makes from ``template``.
+
+    Each ``!{timestamp:...}`` becomes what :func:`format_java` prints (digit runs of the widths its letters
+    print, names for ``MMM``/``EEE``/``a``, quoted text as itself), ``!{firehose:random-string}`` any
+    ``RANDOM_STRING_LENGTH`` characters of one path segment, and ``!{firehose:error-output-type}`` one of
+    :class:`ErrorOutputType`'s values, captured as the group ``error_type`` (a repeat is the same value).
+    Partition keys have no pattern: their values are whatever the producer sent.
+    """
+    if "!{" not in template:
+        appended = "" if dynamic_partitioning else java_pattern(_DEFAULT_TIME_PATTERN)
+        return re.escape(template) + appended
+    parts: list[str] = []
+    has_error_type = False
+    for literal, body in _pieces(template):
+        parts.append(re.escape(literal))
+        if body == "firehose:error-output-type":
+            parts.append("(?P=error_type)" if has_error_type else _ERROR_TYPE_GROUP)
+            has_error_type = True
+        elif body is not None:
+            parts.append(_expression_pattern(body))
+    return "".join(parts)
+
+
+_ERROR_TYPE_GROUP = "(?P<error_type>" + "|".join(re.escape(t.value) for t in ErrorOutputType) + ")"
+
+
+def _expression_pattern(body: str) -> str:
+    namespace, _, value = body.partition(":")
+    if namespace == "timestamp":
+        return java_pattern(value)
+    if body == "firehose:random-string":
+        return f"[^/]{{{RANDOM_STRING_LENGTH}}}"
+    raise PrefixError(f"no pattern for the prefix expression !{{{body}}}")
 
 
 def _checked(prefix: str) -> str:
@@ -269,6 +311,35 @@ def java_tokens(pattern: str) -> list[JavaToken]:
 def format_java(moment: datetime, pattern: str) -> str:
     """Format ``moment`` with a Java DateTimeFormatter pattern (the subset :func:`java_tokens` accepts)."""
     return "".join(t if isinstance(t, str) else _field(moment, *t) for t in java_tokens(pattern))
+
+
+def java_pattern(pattern: str) -> str:
+    """A regex for every text :func:`format_java` makes from ``pattern`` (years 1 to 9999)."""
+    return "".join(re.escape(t) if isinstance(t, str) else _field_pattern(*t) for t in java_tokens(pattern))
+
+
+def _field_pattern(letter: str, count: int) -> str:
+    if letter in ("y", "u"):
+        return _digits(2, 2) if count == 2 else _digits(count, max(count, 4))
+    if letter in ("M", "L"):
+        if count >= 3:
+            return _one_of(name[:3] if count == 3 else name for name in _MONTHS)
+        return _digits(count, 2)
+    if letter == "E":
+        return _one_of(name if count == 4 else name[:3] for name in _DAYS)
+    if letter == "a":
+        return _one_of(("AM", "PM"))
+    if letter == "S":
+        return _digits(count, count)
+    return _digits(count, 3 if letter == "D" else 2)
+
+
+def _digits(least: int, most: int) -> str:
+    return rf"\d{{{least}}}" if least == most else rf"\d{{{least},{most}}}"
+
+
+def _one_of(texts: Iterable[str]) -> str:
+    return "(?:" + "|".join(texts) + ")"
 
 
 def _field(moment: datetime, letter: str, count: int) -> str:

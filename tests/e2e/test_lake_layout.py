@@ -40,8 +40,3 @@ def test_a_key_off_the_error_layout_is_refused_not_misread(key: str) -> None:
     with pytest.raises(ValueError, match="does not follow the error prefix"):
         lake.error_output_type(key)
 
-
-def test_prefix_patterns_follow_the_template() -> None:
-    assert lake.prefix_pattern(schema.BACKUP_PREFIX) == r"raw/\d{4}/\d{2}/\d{2}/\d{2}/"
-    with pytest.raises(ValueError, match="no pattern"):
-        lake.prefix_pattern("x/!{partitionKeyFromLambda:k}/")

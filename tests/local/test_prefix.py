@@ -16,6 +16,7 @@ from eventlake.prefix import (
     format_java,
     object_key,
     object_name,
+    pattern,
     random_string,
 )
 from glue import schema
@@ -300,3 +301,86 @@ def test_partition_values_round_trip_into_the_path(event_type: str, event_date: 
     assert prefix.startswith(schema.DATA_ROOT) and prefix.endswith("/")
     segments = prefix[len(schema.DATA_ROOT) :].rstrip("/").split("/")
     assert dict(segment.split("=", 1) for segment in segments) == keys
+
+
+# --- patterns: a regex for what a template evaluates to ---------------------------------------------------
+
+
+def test_prefix_patterns_follow_the_template() -> None:
+    assert pattern(schema.BACKUP_PREFIX) == r"raw/\d{4}/\d{2}/\d{2}/\d{2}/"
+    with pytest.raises(PrefixError, match="no pattern"):
+        pattern("x/!{partitionKeyFromLambda:k}/")
+
+
+def test_pattern_reads_quoted_text_and_captures_the_error_type() -> None:
+    template = "errors/!{firehose:error-output-type}/!{timestamp:yyyy'-w'MM}/"
+    got = evaluate(template, arrival=datetime(2026, 1, 5, tzinfo=UTC), error_output_type=PROCESSING)
+    assert got == "errors/processing-failed/2026-w01/"
+    match = re.fullmatch(pattern(template), got)
+    assert match is not None and match["error_type"] == PROCESSING
+    assert re.fullmatch(pattern(template), "errors/processing-failed/2026-w1/") is None
+    assert re.fullmatch(pattern(template), "errors/processing_failed/2026-w01/") is None
+
+
+def test_pattern_of_a_repeated_error_type_requires_the_same_value() -> None:
+    template = "!{firehose:error-output-type}/x/!{firehose:error-output-type}/"
+    assert re.fullmatch(pattern(template), f"{PROCESSING}/x/{PROCESSING}/")
+    assert not re.fullmatch(pattern(template), f"{PROCESSING}/x/partitioning-failed/")
+
+
+def test_pattern_matches_the_guides_random_strings_and_the_appended_time() -> None:
+    for example in ("5abf82daaa5", "046b6c7f-0b"):
+        assert re.fullmatch(pattern("rand=!{firehose:random-string}/"), f"rand={example}/")
+    assert not re.fullmatch(pattern("rand=!{firehose:random-string}/"), "rand=5abf82daaa/")
+    assert pattern("logs/") == "logs/"
+    assert re.fullmatch(pattern("logs/", dynamic_partitioning=False), "logs/2018/08/27/10/")
+
+
+@pytest.mark.parametrize(
+    "template", ["x/!{noColon}/", "x/!{firehose:nope}/", "x/!{timestamp:yyyy", "x/!{timestamp:Q}"]
+)
+def test_pattern_refuses_what_evaluate_refuses(template: str) -> None:
+    with pytest.raises(PrefixError):
+        pattern(template)
+
+
+# A small grammar of templates: literal text, timestamps (letter runs, punctuation and quoted text, quotes
+# included), the error output type and random strings.
+LETTER_RUNS = st.sampled_from(
+    [
+        letter * count
+        for letter, most in {
+            "y": 6, "u": 4, "M": 4, "L": 4, "d": 2, "H": 2, "h": 2, "k": 2, "K": 2,
+            "m": 2, "s": 2, "D": 3, "a": 1, "E": 4, "S": 9,
+        }.items()
+        for count in range(1, most + 1)
+    ]
+)  # fmt: skip
+QUOTED = st.text(alphabet="abcXYZ09 -/_=.'", max_size=6).map(lambda text: "'" + text.replace("'", "''") + "'")
+SEPARATORS = st.one_of(st.sampled_from(["/", "-", "_", ".", " ", ":", "''", "[", "]"]), QUOTED)
+JAVA_PATTERNS = st.lists(st.tuples(LETTER_RUNS, SEPARATORS).map("".join), min_size=1, max_size=5).map("".join)
+TEMPLATE_PIECES = st.one_of(
+    st.text(alphabet="abcXYZ0189/-_=.", min_size=1, max_size=8),
+    JAVA_PATTERNS.map(lambda java: f"!{{timestamp:{java}}}"),
+    st.just("!{firehose:error-output-type}"),
+    st.just("!{firehose:random-string}"),
+)
+
+
+@given(
+    pieces=st.lists(TEMPLATE_PIECES, max_size=6),
+    arrival=st.datetimes(),
+    kind=st.sampled_from(list(ErrorOutputType)),
+    dynamic_partitioning=st.booleans(),
+)
+def test_every_evaluated_prefix_matches_its_pattern(
+    pieces: list[str], arrival: datetime, kind: ErrorOutputType, dynamic_partitioning: bool
+) -> None:
+    template = "".join(pieces)
+    got = evaluate(
+        template, arrival=arrival, error_output_type=kind.value, dynamic_partitioning=dynamic_partitioning
+    )
+    match = re.fullmatch(pattern(template, dynamic_partitioning=dynamic_partitioning), got)
+    assert match is not None, (template, got)
+    if "!{firehose:error-output-type}" in template:
+        assert match["error_type"] == kind.value
