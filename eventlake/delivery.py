@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import pyarrow as pa
@@ -38,6 +39,9 @@ BeforeConversion = Callable[[Transformed], bytes]
 
 DATA = "data"
 BACKUP = "backup"
+_ERRORS = "errors"
+# tick and flush write data, then errors, then the backup: object names draw their UUIDs in this order.
+_WRITE_ORDER = (DATA, _ERRORS, BACKUP)
 
 
 @dataclass(frozen=True)
@@ -52,10 +56,15 @@ class WrittenObject:
     oldest_arrival_ms: int  # what !{timestamp:...} evaluates to
 
 
+# Puts a buffer in S3 as one object, delivered at the given time (epoch ms).
+_Writer = Callable[["_Buffer", int], None]
+
+
 @dataclass
 class _Buffer:
     opened_ms: int
     oldest_arrival_ms: int
+    write: _Writer
     items: list[Any] = field(default_factory=list)
     size: int = 0
     records: int = 0
@@ -88,9 +97,8 @@ class Delivery:
         self._before_conversion = before_conversion
         self._size_limit = spec.buffering_size_mib * MB
         self._interval_ms = spec.buffering_interval_seconds * 1000
-        self._data: dict[str, _Buffer] = {}
-        self._errors: dict[str, _Buffer] = {}
-        self._backup: _Buffer | None = None
+        # Open buffers by (DATA, evaluated prefix), (_ERRORS, error output type) and (BACKUP, "").
+        self._open: dict[tuple[str, str], _Buffer] = {}
         self.objects: list[WrittenObject] = []
         self.max_active_seen = 0
 
@@ -100,12 +108,9 @@ class Delivery:
         """Every source record, untransformed, before the Lambda sees it."""
         if not self._spec.source_backup:
             return
-        if self._backup and self._backup.size + len(record.data) > self._size_limit:
-            self._write_backup(self._backup, now_ms)
-            self._backup = None
-        if self._backup is None:
-            self._backup = _Buffer(opened_ms=now_ms, oldest_arrival_ms=record.arrival_ms)
-        self._add(self._backup, record.data, len(record.data), record.arrival_ms)
+        size = len(record.data)
+        buffer = self._room((BACKUP, ""), size, now_ms, record.arrival_ms, self._write_backup)
+        self._add(buffer, record.data, size, record.arrival_ms)
 
     def processing_failed(self, failures: list[Failed], now_ms: int) -> None:
         for f in failures:
@@ -157,7 +162,7 @@ class Delivery:
             rows_by_partition[placed[index][1]].append(row)
         for where, rows in rows_by_partition.items():
             sources = sorted({row_sources[r] for r in rows})
-            if where not in self._data and len(self._data) >= self._max_partitions:
+            if (DATA, where) not in self._open and self._active_partitions() >= self._max_partitions:
                 for index in sources:
                     item, _, data = placed[index]
                     self._transformed_error(
@@ -171,38 +176,31 @@ class Delivery:
                 continue
             size = sum(len(placed[i][2]) for i in sources)
             oldest = min(placed[i][0].source.arrival_ms for i in sources)
-            buffer = self._data.get(where)
-            if buffer and buffer.size + size > self._size_limit:
-                self._write_data(where, self._data.pop(where), now_ms)
-                buffer = None
-            if buffer is None:
-                buffer = self._data[where] = _Buffer(opened_ms=now_ms, oldest_arrival_ms=oldest)
+            buffer = self._room((DATA, where), size, now_ms, oldest, partial(self._write_data, where))
             self._add(buffer, table.take(rows), size, oldest, records=len(sources))
-        self.max_active_seen = max(self.max_active_seen, len(self._data))
+        self.max_active_seen = max(self.max_active_seen, self._active_partitions())
+
+    def _active_partitions(self) -> int:
+        return sum(kind == DATA for kind, _ in self._open)
 
     # --- time --------------------------------------------------------------------------------------------
 
     def tick(self, now_ms: int) -> None:
         """Deliver every buffer whose interval has run out by ``now_ms``."""
-        for where, buffer in list(self._data.items()):
+        for key, buffer in self._in_write_order():
             if now_ms - buffer.opened_ms >= self._interval_ms:
-                self._write_data(where, self._data.pop(where), buffer.opened_ms + self._interval_ms)
-        for kind, buffer in list(self._errors.items()):
-            if now_ms - buffer.opened_ms >= self._interval_ms:
-                self._write_errors(kind, self._errors.pop(kind), buffer.opened_ms + self._interval_ms)
-        if self._backup and now_ms - self._backup.opened_ms >= self._interval_ms:
-            self._write_backup(self._backup, self._backup.opened_ms + self._interval_ms)
-            self._backup = None
+                del self._open[key]
+                buffer.write(buffer, buffer.opened_ms + self._interval_ms)
 
     def flush(self) -> None:
         """End of the run: every buffer is delivered when its interval would have run out."""
-        for where, buffer in self._data.items():
-            self._write_data(where, buffer, buffer.opened_ms + self._interval_ms)
-        for kind, buffer in self._errors.items():
-            self._write_errors(kind, buffer, buffer.opened_ms + self._interval_ms)
-        if self._backup:
-            self._write_backup(self._backup, self._backup.opened_ms + self._interval_ms)
-        self._data, self._errors, self._backup = {}, {}, None
+        for _, buffer in self._in_write_order():
+            buffer.write(buffer, buffer.opened_ms + self._interval_ms)
+        self._open = {}
+
+    def _in_write_order(self) -> list[tuple[tuple[str, str], _Buffer]]:
+        """The open buffers, data then errors then the backup, each kind in the order its buffers opened."""
+        return sorted(self._open.items(), key=lambda entry: _WRITE_ORDER.index(entry[0][0]))
 
     # --- errors ------------------------------------------------------------------------------------------
 
@@ -246,15 +244,23 @@ class Delivery:
     def _error(
         self, kind: ErrorOutputType, line: dict[str, Any], size: int, source: SourceRecord, now_ms: int
     ) -> None:
-        buffer = self._errors.get(kind.value)
-        if buffer and buffer.size + size > self._size_limit:
-            self._write_errors(kind.value, self._errors.pop(kind.value), now_ms)
-            buffer = None
-        if buffer is None:
-            buffer = self._errors[kind.value] = _Buffer(opened_ms=now_ms, oldest_arrival_ms=source.arrival_ms)
+        write = partial(self._write_errors, kind.value)
+        buffer = self._room((_ERRORS, kind.value), size, now_ms, source.arrival_ms, write)
         self._add(buffer, line, size, source.arrival_ms)
 
-    # --- writing -----------------------------------------------------------------------------------------
+    # --- buffering and writing ---------------------------------------------------------------------------
+
+    def _room(self, key: tuple[str, str], size: int, now_ms: int, arrival_ms: int, write: _Writer) -> _Buffer:
+        """The open buffer for ``key`` if ``size`` more bytes fit in it; else the full one is written now and
+        a new one opens (``arrival_ms`` being its oldest record's arrival, ``write`` how it is put in S3)."""
+        buffer = self._open.get(key)
+        if buffer and buffer.size + size > self._size_limit:
+            del self._open[key]
+            buffer.write(buffer, now_ms)
+            buffer = None
+        if buffer is None:
+            buffer = self._open[key] = _Buffer(opened_ms=now_ms, oldest_arrival_ms=arrival_ms, write=write)
+        return buffer
 
     @staticmethod
     def _add(buffer: _Buffer, item: Any, size: int, arrival_ms: int, records: int = 1) -> None:
