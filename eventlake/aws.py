@@ -18,7 +18,7 @@ import boto3
 from moto import mock_aws
 
 from glue import schema
-from infra.account import Account, glue_catalog_arn
+from infra.account import Account
 from infra.delivery_spec import DeliverySpec
 from infra.lake import bucket_name
 from infra.settings import PROJECT_ROOT, Settings, stack_config
@@ -39,8 +39,8 @@ _FAKE_CREDENTIALS = {
 class Aws:
     """The clients and resource names of one embedded AWS session."""
 
-    region: str
-    account_id: str
+    account: Account
+    spec: DeliverySpec
     kinesis: Any
     s3: Any
     firehose: Any
@@ -49,22 +49,23 @@ class Aws:
     stream_name: str
     stream_arn: str
     bucket: str
-    delivery_stream_name: str
     delivery_stream_arn: str
     lambda_arn: str
-    database: str
-    table: str
     claims_table: str | None
+
+    @property
+    def region(self) -> str:  # what the Firehose model's Lambda requests carry
+        return self.account.region
 
     def catalog_table(self) -> dict[str, str]:
         """The ``dataCatalogTable`` Firehose writes into format-conversion error records."""
         return {
-            "catalogId": self.account_id,
-            "databaseName": self.database,
-            "tableName": self.table,
-            "region": self.region,
+            "catalogId": self.account.account_id,
+            "databaseName": self.spec.database_name,
+            "tableName": self.spec.table_name,
+            "region": self.account.region,
             "versionId": schema.SCHEMA_VERSION_ID,
-            "catalogArn": glue_catalog_arn(PARTITION, self.region, self.account_id),
+            "catalogArn": self.account.glue_catalog_arn,
         }
 
 
@@ -109,7 +110,7 @@ def _create(settings: Settings, spec: DeliverySpec, region: str) -> Aws:
     else:
         clients["s3"].create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
 
-    _create_catalog(clients["glue"], settings.glue_database, bucket)
+    _create_catalog(clients["glue"], spec, bucket)
 
     claims_table = settings.claims_table_name if settings.dedupe_enabled else None
     if claims_table:
@@ -124,7 +125,7 @@ def _create(settings: Settings, spec: DeliverySpec, region: str) -> Aws:
         DeliveryStreamType="KinesisStreamAsSource",
         KinesisStreamSourceConfiguration={"KinesisStreamARN": stream_arn, "RoleARN": role_arn},
         ExtendedS3DestinationConfiguration=destination_configuration(
-            spec, bucket=bucket, role_arn=role_arn, function_arn=function_arn, region=region
+            spec, bucket=bucket, role_arn=role_arn, function_arn=function_arn, account=account
         ),
     )
     delivery_arn = clients["firehose"].describe_delivery_stream(DeliveryStreamName=spec.delivery_stream_name)[
@@ -132,8 +133,8 @@ def _create(settings: Settings, spec: DeliverySpec, region: str) -> Aws:
     ]["DeliveryStreamARN"]
 
     return Aws(
-        region=region,
-        account_id=ACCOUNT_ID,
+        account=account,
+        spec=spec,
         kinesis=clients["kinesis"],
         s3=clients["s3"],
         firehose=clients["firehose"],
@@ -142,11 +143,8 @@ def _create(settings: Settings, spec: DeliverySpec, region: str) -> Aws:
         stream_name=stream_name,
         stream_arn=stream_arn,
         bucket=bucket,
-        delivery_stream_name=spec.delivery_stream_name,
         delivery_stream_arn=delivery_arn,
         lambda_arn=spec.processor_lambda_arn(function_arn),
-        database=settings.glue_database,
-        table=schema.TABLE_NAME,
         claims_table=claims_table,
     )
 
@@ -167,17 +165,18 @@ def _create_stream(kinesis: Any, settings: Settings, name: str) -> None:
         )
 
 
-def _create_catalog(glue: Any, database: str, bucket: str) -> None:
-    glue.create_database(DatabaseInput={"Name": database})
+def _create_catalog(glue: Any, spec: DeliverySpec, bucket: str) -> None:
+    """The database and table the spec's format conversion reads."""
+    glue.create_database(DatabaseInput={"Name": spec.database_name})
     glue.create_table(
-        DatabaseName=database,
+        DatabaseName=spec.database_name,
         TableInput={
-            "Name": schema.TABLE_NAME,
+            "Name": spec.table_name,
             "TableType": schema.TABLE_TYPE,
             "Parameters": dict(schema.TABLE_PARAMETERS),
-            "PartitionKeys": [_glue_column(c) for c in schema.glue_partition_keys()],
+            "PartitionKeys": [_glue_column(c) for c in schema.PARTITION_KEYS],
             "StorageDescriptor": {
-                "Columns": [_glue_column(c) for c in schema.glue_columns()],
+                "Columns": [_glue_column(c) for c in schema.COLUMNS],
                 "Location": f"s3://{bucket}/{schema.DATA_ROOT}",
                 "InputFormat": schema.PARQUET_INPUT_FORMAT,
                 "OutputFormat": schema.PARQUET_OUTPUT_FORMAT,
@@ -190,8 +189,8 @@ def _create_catalog(glue: Any, database: str, bucket: str) -> None:
     )
 
 
-def _glue_column(column: dict[str, str]) -> dict[str, str]:
-    return {"Name": column["name"], "Type": column["type"], "Comment": column["comment"]}
+def _glue_column(column: schema.Column) -> dict[str, str]:
+    return {"Name": column.name, "Type": column.type, "Comment": column.comment}
 
 
 def _create_claims_table(dynamodb: Any, name: str) -> None:
@@ -208,10 +207,10 @@ def _create_claims_table(dynamodb: Any, name: str) -> None:
 
 
 def destination_configuration(
-    spec: DeliverySpec, *, bucket: str, role_arn: str, function_arn: str, region: str
+    spec: DeliverySpec, *, bucket: str, role_arn: str, function_arn: str, account: Account
 ) -> dict[str, Any]:
     """``ExtendedS3DestinationConfiguration`` mirroring the spec, as the Pulumi program sends it."""
-    bucket_arn = f"arn:{PARTITION}:s3:::{bucket}"
+    bucket_arn = account.bucket_arn(bucket)
     config: dict[str, Any] = {
         "RoleARN": role_arn,
         "BucketARN": bucket_arn,
@@ -245,7 +244,7 @@ def destination_configuration(
                 "RoleARN": role_arn,
                 "DatabaseName": spec.database_name,
                 "TableName": spec.table_name,
-                "Region": region,
+                "Region": account.region,
                 "VersionId": schema.SCHEMA_VERSION_ID,
             },
             "InputFormatConfiguration": {

@@ -103,12 +103,3 @@ def partition_values(event_type: str, epoch_seconds: float) -> dict[str, str]:
         "event_date": f"{m.year:04d}-{m.month:02d}-{m.day:02d}",
         "event_hour": f"{m.hour:02d}",
     }
-
-
-def glue_columns() -> list[dict[str, str]]:
-    """Data columns as plain dicts (name/type/comment), for the catalog and the docs."""
-    return [{"name": c.name, "type": c.type, "comment": c.comment} for c in COLUMNS]
-
-
-def glue_partition_keys() -> list[dict[str, str]]:
-    return [{"name": c.name, "type": c.type, "comment": c.comment} for c in PARTITION_KEYS]

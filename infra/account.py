@@ -30,21 +30,15 @@ class Account:
 
     @property
     def glue_catalog_arn(self) -> str:
-        return glue_catalog_arn(self.partition, self.region, self.account_id)
+        return f"arn:{self.partition}:glue:{self.region}:{self.account_id}:catalog"
 
     def role_arn(self, role_name: str) -> str:
-        return role_arn(self.partition, self.account_id, role_name)
+        """IAM is global: no region in the ARN."""
+        return f"arn:{self.partition}:iam::{self.account_id}:role/{role_name}"
+
+    def bucket_arn(self, bucket: str) -> str:
+        """S3 bucket names are global: neither region nor account in the ARN."""
+        return f"arn:{self.partition}:s3:::{bucket}"
 
     def lambda_function_arn(self, function_name: str) -> str:
         return f"arn:{self.partition}:lambda:{self.region}:{self.account_id}:function:{function_name}"
-
-
-# ARN shapes shared by the Pulumi program (through ``Account``) and the local runner, which knows its
-# partition, region and account without looking them up.
-def glue_catalog_arn(partition: str, region: str, account_id: str) -> str:
-    return f"arn:{partition}:glue:{region}:{account_id}:catalog"
-
-
-def role_arn(partition: str, account_id: str, role_name: str) -> str:
-    """IAM is global: no region in the ARN."""
-    return f"arn:{partition}:iam::{account_id}:role/{role_name}"

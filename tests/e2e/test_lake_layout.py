@@ -39,4 +39,3 @@ def test_the_backup_destinations_error_objects_are_read_too() -> None:
 def test_a_key_off_the_error_layout_is_refused_not_misread(key: str) -> None:
     with pytest.raises(ValueError, match="does not follow the error prefix"):
         lake.error_output_type(key)
-

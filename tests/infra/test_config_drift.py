@@ -18,13 +18,15 @@ from typing import Any
 import pytest
 from conftest import ACCOUNT_ID, PARTITION, REGION, Deployment
 
-from eventlake.aws import destination_configuration
-from infra.account import role_arn
+from eventlake.aws import DNS_SUFFIX, destination_configuration
+from infra.account import Account
 from infra.delivery_spec import DeliverySpec
 
 FIREHOSE = "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"
 FUNCTION = "aws:lambda/function:Function"
 BUCKET = "aws:s3/bucket:Bucket"
+
+ACCOUNT = Account(ACCOUNT_ID, REGION, PARTITION, DNS_SUFFIX)  # the mocks' account
 
 # Deployed only: the local model writes no CloudWatch logs (the program's own tests check these).
 PULUMI_ONLY = frozenset({"cloudwatchLoggingOptions"})
@@ -192,7 +194,7 @@ def renderings(d: Deployment) -> tuple[dict[str, Any], dict[str, Any]]:
         bucket=d.one(BUCKET).state["bucket"],
         role_arn=s3["roleArn"],
         function_arn=d.one(FUNCTION).state["arn"],  # one function ARN for both renderings
-        region=REGION,
+        account=ACCOUNT,
     )
     return pulumi_as_api(s3), local
 
@@ -214,7 +216,7 @@ def test_the_role_is_the_one_the_local_runner_names(stack: str, request: pytest.
     d: Deployment = request.getfixturevalue(stack)
     spec = DeliverySpec.from_settings(d.settings)
     firehose = d.one(FIREHOSE).inputs
-    expected = role_arn(PARTITION, ACCOUNT_ID, spec.delivery_stream_name)
+    expected = ACCOUNT.role_arn(spec.delivery_stream_name)
     assert firehose["name"] == spec.delivery_stream_name
     assert firehose["kinesisSourceConfiguration"]["roleArn"] == expected
     assert firehose["extendedS3Configuration"]["roleArn"] == expected
