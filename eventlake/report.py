@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from eventlake.delivery import BACKUP, DATA
+from eventlake.delivery import BACKUP, DATA, WrittenObject
 from eventlake.invariant import CHECKS
 from eventlake.runner import Report
 
@@ -34,6 +35,12 @@ def _size(n: float) -> str:
 def _cell(value: Any) -> str:
     text = str(value)
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _total_row(table: Table, label: str, objects: Sequence[WrittenObject]) -> None:
+    """Objects, records and bytes of one kind of object."""
+    records, size = sum(o.records for o in objects), sum(o.size for o in objects)
+    table.add_row(label, f"{len(objects):,}", f"{records:,}", _size(size))
 
 
 def render(report: Report, console: Console) -> None:
@@ -87,23 +94,9 @@ def render(report: Report, console: Console) -> None:
         storage.add_row(usage.partition, str(usage.objects), f"{usage.rows:,}", _size(usage.bytes))
     data = report.objects_of(DATA)
     parquet = sum(o.size for o in data)
-    storage.add_row(
-        "[bold]all data[/]", f"{len(data):,}", f"{sum(o.records for o in data):,}", _size(parquet)
-    )
-    errors = [o for o in report.written if o.kind not in (DATA, BACKUP)]
-    storage.add_row(
-        "errors/",
-        f"{len(errors):,}",
-        f"{sum(o.records for o in errors):,}",
-        _size(sum(o.size for o in errors)),
-    )
-    backups = report.objects_of(BACKUP)
-    storage.add_row(
-        "raw/ (gzip)",
-        f"{len(backups):,}",
-        f"{sum(o.records for o in backups):,}",
-        _size(sum(o.size for o in backups)),
-    )
+    _total_row(storage, "[bold]all data[/]", data)
+    _total_row(storage, "errors/", [o for o in report.written if o.kind not in (DATA, BACKUP)])
+    _total_row(storage, f"raw/ ({spec.backup_compression.lower()})", report.objects_of(BACKUP))
     console.print(storage)
 
     raw = report.raw_bytes_delivered
