@@ -35,8 +35,8 @@ DEFAULT_EVENTS = 5_000
 class DemoOptions:
     stack: str = "dev"
     events: int = DEFAULT_EVENTS
-    duplicate_share: float = 0.05
-    malformed_share: float = 0.03
+    duplicate_share: float = sample_events.DEFAULT_DUPLICATE_SHARE
+    malformed_share: float = sample_events.DEFAULT_MALFORMED_SHARE
     seed: int = 7
     out: Path | None = None  # default: out/<stack>/lake
     fail_invocations: float = 0.0

@@ -23,6 +23,9 @@ Payload = dict[str, Any]
 # Event times spread over the ``hours`` whole hours before the current one (24: two calendar days,
 # about 17 types x 24 hours = 400 partitions, under Firehose's 500 active partitions).
 DEFAULT_HOURS = 24
+# The demo's default mix: exact re-sends (duplicates) and malformed records, as shares of all records.
+DEFAULT_DUPLICATE_SHARE = 0.05
+DEFAULT_MALFORMED_SHARE = 0.03
 
 _CITIES = ("Zürich", "München", "São Paulo", "Kraków", "東京", "Reykjavík", "Lisboa", "Montréal", "İstanbul")
 _NAMES = ("Ana", "Björn", "Chloé", "Dmitrij", "Eun-ji", "François", "Grzegorz", "Hana", "Íñigo", "Jürgen")
