@@ -23,8 +23,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from eventlake import conversion
-from eventlake.sample_events import (
+from eventlake.firehose import conversion
+from eventlake.traffic.sample_events import (
     DEFAULT_DUPLICATE_SHARE,
     DEFAULT_HOURS,
     DEFAULT_MALFORMED_SHARE,

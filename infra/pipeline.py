@@ -7,13 +7,13 @@ import pulumi
 
 from infra.account import Account
 from infra.catalog import Catalog
-from infra.claims import ClaimsTable
-from infra.delivery import Delivery
+from infra.claims_table import ClaimsTable
+from infra.delivery_stream import DeliveryStream
 from infra.keys import LakeKey
-from infra.lake import Lake
-from infra.processor import Processor
+from infra.lake_bucket import LakeBucket
 from infra.settings import Settings
 from infra.stream import EventStream
+from infra.transform_function import TransformFunction
 
 
 class EventLake(pulumi.ComponentResource):
@@ -24,11 +24,11 @@ class EventLake(pulumi.ComponentResource):
 
         key = LakeKey(f"{name}-key", settings, opts=child)
         stream = EventStream(f"{name}-stream", settings, key.arn, opts=child)
-        lake = Lake(f"{name}-lake", settings, account, key.arn, opts=child)
+        lake = LakeBucket(f"{name}-lake", settings, account, key.arn, opts=child)
         catalog = Catalog(f"{name}-catalog", settings, lake.name, opts=child)
         claims = ClaimsTable(f"{name}-claims", settings, opts=child) if settings.dedupe_enabled else None
-        processor = Processor(f"{name}-processor", settings, claims, opts=child)
-        delivery = Delivery(
+        processor = TransformFunction(f"{name}-processor", settings, claims, opts=child)
+        delivery = DeliveryStream(
             f"{name}-delivery",
             settings,
             account,

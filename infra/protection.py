@@ -13,3 +13,9 @@ def data_options(settings: Settings, parent: pulumi.Resource) -> pulumi.Resource
     return pulumi.ResourceOptions(
         parent=parent, protect=settings.protect_data, retain_on_delete=settings.protect_data
     )
+
+
+def renamed_from(old_type: str, opts: pulumi.ResourceOptions | None) -> pulumi.ResourceOptions:
+    """Options for a component whose type token was renamed: the alias keeps its URN (and its children's)
+    so an existing stack updates in place instead of replacing the resources under it."""
+    return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(aliases=[pulumi.Alias(type_=old_type)]))

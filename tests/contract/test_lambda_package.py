@@ -11,8 +11,8 @@ from pathlib import Path
 
 from firehose_records import firehose_event, raw_event
 
-from infra.processor import HANDLER, lambda_files
 from infra.settings import PROJECT_ROOT
+from infra.transform_function import HANDLER, lambda_files
 
 
 def test_the_shipped_files_run_the_handler_on_the_standard_library_alone(tmp_path: Path) -> None:

@@ -13,9 +13,7 @@ from typing import Any
 
 import pytest
 
-from eventlake.__main__ import main
-from eventlake.delivery import BACKUP, DATA
-from eventlake.invariant import (
+from eventlake.checks.invariant import (
     CHECKS,
     EXACTLY_ONCE,
     FIRST_COPY,
@@ -26,9 +24,11 @@ from eventlake.invariant import (
     InvariantResult,
     check,
 )
-from eventlake.lake import Lake, Row
-from eventlake.runner import DemoOptions, Report, run_demo
-from eventlake.sample_events import Expect
+from eventlake.checks.lake_contents import LakeContents, Row
+from eventlake.cli.main import main
+from eventlake.demo import DemoOptions, Report, run_demo
+from eventlake.firehose.s3_destination import BACKUP, DATA
+from eventlake.traffic.sample_events import Expect
 from glue.errors import ErrorCode, ErrorOutputType, Reject
 
 pytestmark = pytest.mark.e2e
@@ -244,7 +244,7 @@ def logged_rejections(report: Report) -> dict[tuple[str, str], list[str]]:
     return {lineage: list(reasons) for lineage, reasons in report.rejections.items()}
 
 
-def recheck(report: Report, lake: Lake, **kwargs: Any) -> InvariantResult:
+def recheck(report: Report, lake: LakeContents, **kwargs: Any) -> InvariantResult:
     kwargs.setdefault("rejections", logged_rejections(report))
     return check(
         report.ledger.records,
@@ -255,7 +255,7 @@ def recheck(report: Report, lake: Lake, **kwargs: Any) -> InvariantResult:
     )
 
 
-def with_rows(lake: Lake, rows: list[Row]) -> Lake:
+def with_rows(lake: LakeContents, rows: list[Row]) -> LakeContents:
     return dataclasses.replace(lake, rows=rows)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from eventlake import lake
+from eventlake.checks import lake_contents as lake
 from glue import schema
 from glue.errors import ErrorOutputType
 

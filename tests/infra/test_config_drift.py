@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from conftest import ACCOUNT_ID, PARTITION, REGION, Deployment
 
-from eventlake.aws import DNS_SUFFIX, destination_configuration
+from eventlake.embedded.aws import DNS_SUFFIX, destination_configuration
 from infra.account import Account
 from infra.delivery_spec import DeliverySpec
 

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from eventlake import error_records
-from eventlake.aws import embedded_aws
-from eventlake.delivery import Delivery
-from eventlake.kinesis_reader import SourceRecord
-from eventlake.processor import Batcher, LambdaProcessor, Transformed, record_id
+from eventlake.embedded.aws import embedded_aws
+from eventlake.firehose import error_records
+from eventlake.firehose.kinesis_source import SourceRecord
+from eventlake.firehose.s3_destination import S3Destination
+from eventlake.firehose.transformation import Batcher, LambdaProcessor, Transformed, record_id
 from glue import schema
 from glue.errors import ErrorCode, ErrorOutputType
 from infra.delivery_spec import DeliverySpec
@@ -196,8 +196,8 @@ class FakeS3:
         self.objects[Key] = Body
 
 
-def delivery(s3: FakeS3, **kwargs: Any) -> Delivery:
-    return Delivery(
+def delivery(s3: FakeS3, **kwargs: Any) -> S3Destination:
+    return S3Destination(
         s3,
         "bucket",
         SPEC,

@@ -11,7 +11,7 @@ import pulumi_aws as aws
 from glue import schema
 from infra import iam
 from infra.account import Account
-from infra.protection import data_options
+from infra.protection import data_options, renamed_from
 from infra.settings import Settings
 
 ABORT_MULTIPART_DAYS = 7
@@ -22,7 +22,7 @@ def bucket_name(settings: Settings, account: Account) -> str:
     return f"{settings.resource_name('lake')}-{account.account_id}-{account.region}"
 
 
-class Lake(pulumi.ComponentResource):
+class LakeBucket(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
@@ -31,7 +31,7 @@ class Lake(pulumi.ComponentResource):
         key_arn: pulumi.Input[str],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__("eventlake:index:Lake", name, None, opts)
+        super().__init__("eventlake:index:LakeBucket", name, None, renamed_from("eventlake:index:Lake", opts))
         child = pulumi.ResourceOptions(parent=self)
         self.bucket = aws.s3.Bucket(
             name,

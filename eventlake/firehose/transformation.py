@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from eventlake.kinesis_reader import SourceRecord
+from eventlake.firehose.kinesis_source import SourceRecord
 from glue.errors import ErrorCode, Result
 from infra import sizing
 from infra.sizing import LAMBDA_PAYLOAD_LIMIT, MB

@@ -20,7 +20,7 @@ from moto import mock_aws
 from glue import schema
 from infra.account import Account
 from infra.delivery_spec import DeliverySpec
-from infra.lake import bucket_name
+from infra.lake_bucket import bucket_name
 from infra.settings import PROJECT_ROOT, Settings, stack_config
 from transform_lambda.claims import EXPIRES_ATTRIBUTE, KEY_ATTRIBUTE
 
@@ -36,7 +36,7 @@ _FAKE_CREDENTIALS = {
 
 
 @dataclass(frozen=True)
-class Aws:
+class EmbeddedAws:
     """The clients and resource names of one embedded AWS session."""
 
     account: Account
@@ -74,7 +74,7 @@ def stack_region(stack: str, root: Path = PROJECT_ROOT) -> str:
 
 
 @contextmanager
-def embedded_aws(settings: Settings, spec: DeliverySpec, *, region: str) -> Iterator[Aws]:
+def embedded_aws(settings: Settings, spec: DeliverySpec, *, region: str) -> Iterator[EmbeddedAws]:
     """Start moto in-process and create the stack's resources; everything vanishes on exit.
 
     Fake credentials are set only for the duration, so a real profile can never be used by mistake.
@@ -93,7 +93,7 @@ def embedded_aws(settings: Settings, spec: DeliverySpec, *, region: str) -> Iter
                 os.environ[key] = value
 
 
-def _create(settings: Settings, spec: DeliverySpec, region: str) -> Aws:
+def _create(settings: Settings, spec: DeliverySpec, region: str) -> EmbeddedAws:
     session = boto3.session.Session(region_name=region)
     clients = {name: session.client(name) for name in ("kinesis", "s3", "firehose", "glue", "dynamodb")}
 
@@ -132,7 +132,7 @@ def _create(settings: Settings, spec: DeliverySpec, region: str) -> Aws:
         "DeliveryStreamDescription"
     ]["DeliveryStreamARN"]
 
-    return Aws(
+    return EmbeddedAws(
         account=account,
         spec=spec,
         kinesis=clients["kinesis"],

@@ -18,12 +18,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from eventlake import athena, faults, lake, sample_events
-from eventlake.aws import Aws, embedded_aws, stack_region
-from eventlake.delivery import DATA, DEFAULT_ACTIVE_PARTITIONS, WrittenObject
-from eventlake.firehose import FirehoseModel, Stats, lambda_invoke
-from eventlake.invariant import Faults, InvariantResult, check
-from eventlake.producer import Ledger, send
+from eventlake.athena import engine as athena
+from eventlake.checks import lake_contents as lake
+from eventlake.checks.invariant import Faults, InvariantResult, check
+from eventlake.embedded.aws import EmbeddedAws, embedded_aws, stack_region
+from eventlake.firehose.model import FirehoseModel, Stats, lambda_invoke
+from eventlake.firehose.s3_destination import DATA, DEFAULT_ACTIVE_PARTITIONS, WrittenObject
+from eventlake.traffic import faults, sample_events
+from eventlake.traffic.producer import Ledger, send
 from infra.delivery_spec import DeliverySpec
 from infra.settings import PROJECT_ROOT, Settings
 from transform_lambda.claims import ClaimStore, DynamoClaims, NoClaims
@@ -84,7 +86,7 @@ class Report:
     injected: dict[str, int]
     written: list[WrittenObject]
     max_active_partitions: int
-    lake: lake.Lake
+    lake: lake.LakeContents
     queries: list[QueryResult]
     invariant: InvariantResult
     rejections: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # the Lambda's log
@@ -217,8 +219,8 @@ def run_demo(options: DemoOptions, *, console: Any = None) -> Report:
             "PutRecords batches re-sent": ledger.resent_batches,
         }
         shards = len(model.reader.shard_ids)
-        written = list(model.delivery.objects)
-        max_active = model.delivery.max_active_seen
+        written = list(model.destination.objects)
+        max_active = model.destination.max_active_seen
         stream_name, bucket = aws.stream_name, aws.bucket
 
     step = time.perf_counter()
@@ -267,7 +269,7 @@ def _rng(options: DemoOptions, purpose: str) -> random.Random:
     return random.Random(f"{options.seed}:{purpose}")
 
 
-def _claims(settings: Settings, aws: Aws) -> ClaimStore:
+def _claims(settings: Settings, aws: EmbeddedAws) -> ClaimStore:
     if aws.claims_table:  # created only when settings.dedupe_enabled
         return DynamoClaims(aws.dynamodb, aws.claims_table, ttl_seconds=settings.dedupe_ttl_seconds)
     return NoClaims()

@@ -14,6 +14,7 @@ from infra import iam
 from infra.account import Account
 from infra.catalog import Catalog
 from infra.delivery_spec import DeliverySpec
+from infra.protection import renamed_from
 from infra.settings import Settings
 
 # Short names for the nested Args classes (each carries its whole path in its name).
@@ -43,7 +44,7 @@ DESTINATION_LOG_STREAM = "DestinationDelivery"
 BACKUP_LOG_STREAM = "BackupDelivery"
 
 
-class Delivery(pulumi.ComponentResource):
+class DeliveryStream(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
@@ -58,7 +59,9 @@ class Delivery(pulumi.ComponentResource):
         depends_on: list[pulumi.Resource] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__("eventlake:index:Delivery", name, None, opts)
+        super().__init__(
+            "eventlake:index:DeliveryStream", name, None, renamed_from("eventlake:index:Delivery", opts)
+        )
         child = pulumi.ResourceOptions(parent=self)
         spec = DeliverySpec.from_settings(settings)
 

@@ -19,10 +19,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from eventlake.aws import Aws
-from eventlake.delivery import DEFAULT_ACTIVE_PARTITIONS, BeforeConversion, Delivery
-from eventlake.kinesis_reader import KinesisReader, SourceRecord
-from eventlake.processor import Batcher, Invoke, LambdaProcessor
+from eventlake.embedded.aws import EmbeddedAws
+from eventlake.firehose.kinesis_source import KinesisReader, SourceRecord
+from eventlake.firehose.s3_destination import DEFAULT_ACTIVE_PARTITIONS, BeforeConversion, S3Destination
+from eventlake.firehose.transformation import Batcher, Invoke, LambdaProcessor
 from infra.delivery_spec import DeliverySpec
 from transform_lambda.claims import ClaimStore
 from transform_lambda.handler import Log, process
@@ -52,7 +52,7 @@ class FirehoseModel:
 
     def __init__(
         self,
-        aws: Aws,
+        aws: EmbeddedAws,
         spec: DeliverySpec,
         *,
         invoke: Invoke,
@@ -75,7 +75,7 @@ class FirehoseModel:
             interval_s=spec.processor_buffer_interval_seconds,
             max_records=max_batch_records,
         )
-        self.delivery = Delivery(
+        self.destination = S3Destination(
             aws.s3,
             aws.bucket,
             spec,
@@ -94,19 +94,19 @@ class FirehoseModel:
         self.stats.records_read += len(records)
         for record in records:
             now = record.arrival_ms
-            self.delivery.back_up(record, now)
+            self.destination.back_up(record, now)
             for batch, closed_ms in self.batcher.add(record, now):
                 self._invoke(batch, closed_ms)
-            self.delivery.tick(now)
+            self.destination.tick(now)
             if progress:
                 progress(1)
         for batch, closed_ms in self.batcher.flush():
             self._invoke(batch, closed_ms)
-        self.delivery.flush()
+        self.destination.flush()
         return self.stats
 
     def _invoke(self, batch: list[SourceRecord], now_ms: int) -> None:
-        self.delivery.tick(now_ms)  # buffers whose interval ran out before this batch closed
+        self.destination.tick(now_ms)  # buffers whose interval ran out before this batch closed
         result = self.processor.process(batch, now_ms)
         self.stats.invocations += 1
         self.stats.attempts += result.attempts
@@ -115,8 +115,8 @@ class FirehoseModel:
         self.stats.ok += len(result.ok)
         self.stats.dropped += len(result.dropped)
         self.stats.processing_failed += len(result.failed)
-        self.delivery.processing_failed(result.failed, now_ms)
-        self.delivery.deliver(result.ok, now_ms)
+        self.destination.processing_failed(result.failed, now_ms)
+        self.destination.deliver(result.ok, now_ms)
 
 
 def _arrival_order(record: SourceRecord) -> tuple[Any, ...]:

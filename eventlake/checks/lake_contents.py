@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eventlake import backup, conversion, error_records, prefix
+from eventlake.firehose import backup, conversion, error_records, prefixes
 from glue import schema
 
 
@@ -43,7 +43,7 @@ class ErrorLine:
 
 
 @dataclass
-class Lake:
+class LakeContents:
     root: Path
     objects: list[LakeObject] = field(default_factory=list)
     rows: list[Row] = field(default_factory=list)
@@ -74,8 +74,8 @@ def hive_partition(key: str) -> dict[str, str]:
     return dict(part.split("=", 1) for part in key.split("/")[:-1] if "=" in part)
 
 
-def read(root: Path, objects: list[LakeObject]) -> Lake:
-    lake = Lake(root=root, objects=objects)
+def read(root: Path, objects: list[LakeObject]) -> LakeContents:
+    lake = LakeContents(root=root, objects=objects)
     for obj in objects:
         body = (root / obj.key).read_bytes()
         if obj.key.startswith(schema.DATA_ROOT):
@@ -96,7 +96,7 @@ def read(root: Path, objects: list[LakeObject]) -> Lake:
 
 # The delivery's error prefix and the raw backup's (both under errors/, both split by type).
 _ERROR_OBJECTS = tuple(
-    re.compile(prefix.pattern(template) + r"[^/]+")
+    re.compile(prefixes.pattern(template) + r"[^/]+")
     for template in (schema.ERROR_PREFIX, schema.BACKUP_ERROR_PREFIX)
 )
 

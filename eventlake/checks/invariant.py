@@ -27,9 +27,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from eventlake.lake import ErrorLine, Lake, Row
-from eventlake.producer import Sent
-from eventlake.sample_events import Expect
+from eventlake.checks.lake_contents import ErrorLine, LakeContents, Row
+from eventlake.traffic.producer import Sent
+from eventlake.traffic.sample_events import Expect
 from glue import schema
 from glue.errors import ErrorCode, ErrorOutputType
 
@@ -100,7 +100,7 @@ class _Place:
 
 def check(
     sent: list[Sent],
-    lake: Lake,
+    lake: LakeContents,
     *,
     rejections: Rejections,
     dedupe_enabled: bool,
@@ -352,7 +352,7 @@ def _check_duplicates(
         result.violate(ORIGINALS, f"event {event_id}: {len(originals)} rows not marked duplicate")
 
 
-def _check_backup(sent: list[Sent], lake: Lake, result: InvariantResult) -> None:
+def _check_backup(sent: list[Sent], lake: LakeContents, result: InvariantResult) -> None:
     expected = Counter(s.data for s in sent)
     missing = expected - lake.backed_up
     extra = lake.backed_up - expected

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from eventlake.conversion import (
+from eventlake.firehose.conversion import (
     ConversionFailure,
     arrow_schema,
     convert,

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from eventlake.processor import Invoke, Transformed
+from eventlake.firehose.transformation import Invoke, Transformed
 from transform_lambda.claims import Claim, ClaimStore, ClaimStoreError
 from transform_lambda.events import dumps
 

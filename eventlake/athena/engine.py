@@ -16,10 +16,11 @@ import duckdb
 import sqlglot
 from sqlglot import exp
 
-from eventlake.prefix import PrefixError, java_tokens
+from eventlake.firehose.java_time import DatePatternError, java_tokens
 from glue import schema
+from infra.settings import PROJECT_ROOT
 
-SQL_DIR = Path(__file__).resolve().parent.parent / "glue" / "sql"
+SQL_DIR = PROJECT_ROOT / "glue" / "sql"
 # Where ad-hoc connections put the view; the runner passes the stack's Glue database instead.
 LOCAL_DATABASE = "eventlake"
 
@@ -166,7 +167,7 @@ def joda_to_strftime(pattern: str) -> str:
     """A ``format_datetime`` pattern as a DuckDB ``strftime`` format (the letters both can express)."""
     try:
         tokens = java_tokens(pattern)
-    except PrefixError as exc:
+    except DatePatternError as exc:
         raise TranslationError(f"format_datetime: {exc}") from None
     out: list[str] = []
     for token in tokens:

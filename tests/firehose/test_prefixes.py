@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from eventlake.prefix import (
+from eventlake.firehose.java_time import format_java
+from eventlake.firehose.prefixes import (
     PrefixError,
     evaluate,
-    format_java,
     object_key,
     object_name,
     pattern,

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import sqlglot
 
-from eventlake import athena
-from eventlake.conversion import convert, to_parquet
-from eventlake.prefix import evaluate, object_key, object_name
+from eventlake.athena import engine as athena
+from eventlake.firehose.conversion import convert, to_parquet
+from eventlake.firehose.prefixes import evaluate, object_key, object_name
 from glue import schema
 from transform_lambda.events import Event, Lineage, dumps, enrich, partition_keys
 

@@ -13,7 +13,8 @@ import pulumi
 import pulumi_aws as aws
 
 from infra import iam
-from infra.claims import ClaimsTable
+from infra.claims_table import ClaimsTable
+from infra.protection import renamed_from
 from infra.settings import PROJECT_ROOT, Settings
 from transform_lambda.claims import ENV_TABLE, ENV_TTL_SECONDS
 
@@ -37,7 +38,7 @@ def lambda_archive(root: Path = PROJECT_ROOT) -> pulumi.AssetArchive:
     return pulumi.AssetArchive({rel: pulumi.FileAsset(str(root / rel)) for rel in lambda_files(root)})
 
 
-class Processor(pulumi.ComponentResource):
+class TransformFunction(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
@@ -45,7 +46,9 @@ class Processor(pulumi.ComponentResource):
         claims: ClaimsTable | None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__("eventlake:index:Processor", name, None, opts)
+        super().__init__(
+            "eventlake:index:TransformFunction", name, None, renamed_from("eventlake:index:Processor", opts)
+        )
         child = pulumi.ResourceOptions(parent=self)
         function_name = settings.function_name
         self.log_group = aws.cloudwatch.LogGroup(

@@ -24,9 +24,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from eventlake import backup, conversion, error_records, prefix
-from eventlake.kinesis_reader import SourceRecord
-from eventlake.processor import Failed, Transformed
+from eventlake.firehose import backup, conversion, error_records, prefixes
+from eventlake.firehose.kinesis_source import SourceRecord
+from eventlake.firehose.transformation import Failed, Transformed
 from glue.errors import ErrorCode, ErrorOutputType
 from infra.delivery_spec import DeliverySpec
 from infra.sizing import MB
@@ -74,7 +74,7 @@ def _moment(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
-class Delivery:
+class S3Destination:
     def __init__(
         self,
         s3: Any,
@@ -131,14 +131,14 @@ class Delivery:
         for item in items:
             try:
                 if item.partition_keys is None:
-                    raise prefix.PrefixError("the Lambda returned no metadata.partitionKeys")
-                where = prefix.evaluate(
+                    raise prefixes.PrefixError("the Lambda returned no metadata.partitionKeys")
+                where = prefixes.evaluate(
                     self._spec.prefix,
                     arrival=_moment(item.source.arrival_ms),
                     partition_keys=item.partition_keys,
                     time_zone=self._spec.custom_time_zone,
                 )
-            except prefix.PrefixError as exc:
+            except prefixes.PrefixError as exc:
                 self._transformed_error(
                     ErrorOutputType.PARTITIONING_FAILED,
                     ErrorCode.MISSING_PARTITION_KEY,
@@ -270,7 +270,7 @@ class Delivery:
         buffer.oldest_arrival_ms = min(buffer.oldest_arrival_ms, arrival_ms)
 
     def _name(self, delivery_ms: int, extension: str) -> str:
-        return prefix.object_name(
+        return prefixes.object_name(
             delivery_stream_name=self._spec.delivery_stream_name,
             version=STREAM_VERSION,
             delivery_time=_moment(delivery_ms),
@@ -282,29 +282,29 @@ class Delivery:
     def _write_data(self, where: str, buffer: _Buffer, delivery_ms: int) -> None:
         table: pa.Table = pa.concat_tables(buffer.items)
         body = conversion.to_parquet(table, compression=self._spec.parquet_compression)
-        key = prefix.object_key(where, self._name(delivery_ms, self._spec.file_extension))
+        key = prefixes.object_key(where, self._name(delivery_ms, self._spec.file_extension))
         self._put(key, body, DATA, table.num_rows, buffer, where, delivery_ms)
 
     def _write_errors(self, kind: str, buffer: _Buffer, delivery_ms: int) -> None:
-        where = prefix.evaluate(
+        where = prefixes.evaluate(
             self._spec.error_output_prefix,
             arrival=_moment(buffer.oldest_arrival_ms),
             error_output_type=kind,
             time_zone=self._spec.custom_time_zone,
         )
         body = error_records.to_lines(buffer.items)
-        key = prefix.object_key(where, self._name(delivery_ms, ""))
+        key = prefixes.object_key(where, self._name(delivery_ms, ""))
         self._put(key, body, kind, buffer.records, buffer, where, delivery_ms)
 
     def _write_backup(self, buffer: _Buffer, delivery_ms: int) -> None:
-        where = prefix.evaluate(
+        where = prefixes.evaluate(
             self._spec.backup_prefix,
             arrival=_moment(buffer.oldest_arrival_ms),
             dynamic_partitioning=False,
             time_zone=self._spec.custom_time_zone,
         )
         body = backup.encode(buffer.items, self._spec.backup_compression)
-        key = prefix.object_key(
+        key = prefixes.object_key(
             where, self._name(delivery_ms, backup.EXTENSIONS[self._spec.backup_compression])
         )
         self._put(key, body, BACKUP, buffer.records, buffer, where, delivery_ms)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from eventlake.sample_events import Expect, Outgoing
+from eventlake.traffic.sample_events import Expect, Outgoing
 from glue.errors import Reject
 
 MAX_RECORDS_PER_CALL = 500

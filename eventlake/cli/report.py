@@ -8,9 +8,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from eventlake.delivery import BACKUP, DATA, WrittenObject
-from eventlake.invariant import CHECKS
-from eventlake.runner import Report
+from eventlake.checks.invariant import CHECKS
+from eventlake.demo import Report
+from eventlake.firehose.s3_destination import BACKUP, DATA, WrittenObject
 
 TOP_PARTITIONS = 8
 QUERY_ROWS = 8

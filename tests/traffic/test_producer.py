@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from eventlake.producer import MAX_BYTES_PER_CALL, MAX_RECORDS_PER_CALL, batches, send
-from eventlake.sample_events import Expect, Outgoing, event_types, generate, window_start
+from eventlake.traffic.producer import MAX_BYTES_PER_CALL, MAX_RECORDS_PER_CALL, batches, send
+from eventlake.traffic.sample_events import Expect, Outgoing, event_types, generate, window_start
 from glue.errors import Reject
 from transform_lambda.claims import NoClaims
 from transform_lambda.handler import process

@@ -1,0 +1,1 @@
+"""The operator CLI (``python -m eventlake``) and the report it prints."""

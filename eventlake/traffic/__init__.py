@@ -1,0 +1,1 @@
+"""What producers send: seeded sample events, the Kinesis producer, and the faults the demo injects."""
