@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from aws_contract import limits
 from eventlake.firehose import conversion
 from eventlake.traffic.sample_events import (
     DEFAULT_DUPLICATE_SHARE,
@@ -72,7 +73,7 @@ def batches(count: int, seed: int) -> list[dict[str, Any]]:
         malformed_share=DEFAULT_MALFORMED_SHARE,
         start=window_start(datetime.now(UTC), DEFAULT_HOURS),
     )
-    limit = int(sizing.processor_buffer_mb() * sizing.MB)
+    limit = int(sizing.processor_buffer_mb() * limits.MIB)
     events: list[dict[str, Any]] = []
     current: list[dict[str, Any]] = []
     size = 0

@@ -18,14 +18,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from aws_contract import limits
 from eventlake.athena import engine as athena
 from eventlake.checks import lake_contents as lake
 from eventlake.checks.invariant import Faults, InvariantResult, check
 from eventlake.embedded.aws import EmbeddedAws, embedded_aws, stack_region
 from eventlake.firehose.model import FirehoseModel, Stats, lambda_invoke
-from eventlake.firehose.s3_destination import DATA, DEFAULT_ACTIVE_PARTITIONS, WrittenObject
+from eventlake.firehose.s3_destination import DATA, WrittenObject
 from eventlake.traffic import faults, sample_events
 from eventlake.traffic.producer import Ledger, send
+from glue.errors import LogMessage
 from infra.delivery_spec import DeliverySpec
 from infra.settings import PROJECT_ROOT, Settings
 from transform_lambda.claims import ClaimStore, DynamoClaims, NoClaims
@@ -47,7 +49,7 @@ class DemoOptions:
     resend_batches: float = 0.0
     hours: int = sample_events.DEFAULT_HOURS
     batch_records: int | None = None  # cap records per Lambda invocation (AWS batches by size/interval)
-    max_active_partitions: int = DEFAULT_ACTIVE_PARTITIONS
+    max_active_partitions: int = limits.ACTIVE_PARTITIONS_DEFAULT
     quiet: bool = True
     root: Path = PROJECT_ROOT
 
@@ -279,7 +281,7 @@ def _collect_rejections(into: dict[tuple[str, str], list[str]]) -> Callable[[dic
     """The Lambda's log, kept like CloudWatch would: every rejection line, by source record."""
 
     def log(entry: dict[str, Any]) -> None:
-        if entry.get("message") == "record rejected":
+        if entry.get("message") == LogMessage.RECORD_REJECTED:
             lineage = (str(entry.get("shardId")), str(entry.get("sequenceNumber")))
             into.setdefault(lineage, []).append(str(entry.get("reason")))
 

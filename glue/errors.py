@@ -54,3 +54,11 @@ class Result(StrEnum):
     OK = "Ok"
     DROPPED = "Dropped"
     PROCESSING_FAILED = "ProcessingFailed"
+
+
+class LogMessage(StrEnum):
+    """The ``message`` of the Lambda's structured log lines: what the local runner and tests read back, and
+    what a CloudWatch Logs Insights query or metric filter matches."""
+
+    RECORD_REJECTED = "record rejected"
+    BATCH_PROCESSED = "batch processed"

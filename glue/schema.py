@@ -84,7 +84,8 @@ MIN_CREATED_AT = int(datetime(2000, 1, 1, tzinfo=UTC).timestamp())
 MAX_CREATED_AT = int(datetime(2100, 1, 1, tzinfo=UTC).timestamp())
 
 # A partition value must be a safe, short path segment.
-EVENT_TYPE_PATTERN = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}"
+PARTITION_VALUE_MAX_CHARS = 64
+EVENT_TYPE_PATTERN = rf"[A-Za-z0-9_][A-Za-z0-9_.-]{{0,{PARTITION_VALUE_MAX_CHARS - 1}}}"
 
 
 def iso_utc(epoch_seconds: float) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from aws_contract import limits
 from glue import schema
 from infra import sizing
 from infra.settings import Settings
@@ -67,11 +68,11 @@ class DeliverySpec:
         """Only values that differ from AWS's defaults: AWS does not store defaults, and sending
         them makes every ``pulumi up`` show a diff."""
         params = [("LambdaArn", self.processor_lambda_arn(function_arn))]
-        if self.processor_buffer_mb != sizing.PROCESSOR_BUFFER_DEFAULT_MB:
+        if self.processor_buffer_mb != limits.PROCESSOR_BUFFER_DEFAULT_MB:
             params.append(("BufferSizeInMBs", _number(self.processor_buffer_mb)))
-        if self.processor_buffer_interval_seconds != sizing.PROCESSOR_BUFFER_INTERVAL_DEFAULT_S:
+        if self.processor_buffer_interval_seconds != limits.PROCESSOR_INTERVAL_DEFAULT_S:
             params.append(("BufferIntervalInSeconds", str(self.processor_buffer_interval_seconds)))
-        if self.processor_retries != sizing.PROCESSOR_RETRIES_DEFAULT:
+        if self.processor_retries != limits.PROCESSOR_RETRIES_DEFAULT:
             params.append(("NumberOfRetries", str(self.processor_retries)))
         return params
 

@@ -2,7 +2,7 @@
 
 Each checker reads a resource's inputs as the Pulumi engine receives them (camelCase keys,
 numbers as floats, provider defaults absent) and returns the violations; empty means valid.
-Sources: /work/shared/aws-rules.md (Firehose developer guide, pulumi-aws notes).
+The limits come from ``aws_contract.limits``, each with the AWS page that documents it.
 """
 
 from __future__ import annotations
@@ -11,33 +11,36 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from aws_contract import limits
 from glue import schema
+from glue.errors import ErrorOutputType
+from infra.settings import LAMBDA_ARCHITECTURE
 
-# What pulumi-aws sends when a field is unset (not AWS's own defaults).
-DEFAULT_BUFFERING_SIZE_MIB = 5
-DEFAULT_BUFFERING_INTERVAL_S = 300
-DEFAULT_LAMBDA_TIMEOUT_S = 3
+# pulumi-aws sends the API's defaults when the buffering hints are unset (BufferingHints: 5 MiB, 300 s), and
+# Lambda's own default timeout applies when none is set.
+DEFAULT_BUFFERING_SIZE_MIB = limits.BUFFERING_SIZE_DEFAULT_MIB
+DEFAULT_BUFFERING_INTERVAL_S = limits.BUFFERING_INTERVAL_DEFAULT_S
+DEFAULT_LAMBDA_TIMEOUT_S = limits.LAMBDA_DEFAULT_TIMEOUT_S
 
-MIN_PARTITIONED_BUFFER_MIB = 64
-MIN_PARTITIONED_INTERVAL_S = 60
-MIN_CONVERSION_BUFFER_MIB = 64
-SERIALIZER_COMPRESSIONS = {"UNCOMPRESSED", "GZIP", "SNAPPY"}
-PROCESSOR_BUFFER_MB = (0.2, 3.0)
-PROCESSOR_INTERVAL_S = (0, 900)
-PROCESSOR_DEFAULTS = {"BufferSizeInMBs": 1.0, "BufferIntervalInSeconds": 60.0, "NumberOfRetries": 3.0}
-RETRY_DURATION_S = (0, 7200)
+PROCESSOR_DEFAULTS = {
+    "BufferSizeInMBs": limits.PROCESSOR_BUFFER_DEFAULT_MB,
+    "BufferIntervalInSeconds": float(limits.PROCESSOR_INTERVAL_DEFAULT_S),
+    "NumberOfRetries": float(limits.PROCESSOR_RETRIES_DEFAULT),
+}
 ERROR_TYPE = "!{firehose:error-output-type}"
 LAMBDA_KEY = re.compile(r"!\{partitionKeyFromLambda:([^}]*)\}")
 EXPRESSION = re.compile(r"!\{([^:}]+):([^}]*)\}")
-MAX_EVALUATED_PREFIX = 512
-# Longest value each expression can take: partition values are capped by the Lambda's validation
-# (64 characters), error-output types by Firehose's longest name, random strings are 11 characters.
-LONGEST_VALUE = {"partitionKeyFromLambda": 64, "partitionKeyFromQuery": 64, "firehose": 24}
+# Longest value each expression can take: partition values are capped by the Lambda's validation of the
+# event type (``schema.PARTITION_VALUE_MAX_CHARS``), ``firehose:`` values by the longest error-output type
+# or the random string.
+LONGEST_VALUE = {
+    "partitionKeyFromLambda": schema.PARTITION_VALUE_MAX_CHARS,
+    "partitionKeyFromQuery": schema.PARTITION_VALUE_MAX_CHARS,
+    "firehose": max(limits.RANDOM_STRING_CHARS, *(len(t.value) for t in ErrorOutputType)),
+}
 REQUIRED_SCHEMA_FIELDS = ("databaseName", "tableName", "roleArn")
 
-MAX_LAMBDA_TIMEOUT_S = 300  # Firehose gives an invocation at most 5 minutes
-LAMBDA_RUNTIMES = {"python3.12", "python3.13", "python3.14"}
-LAMBDA_ARCHITECTURES = ["arm64"]
+LAMBDA_ARCHITECTURES = [LAMBDA_ARCHITECTURE]
 
 Inputs = Mapping[str, Any]
 
@@ -78,29 +81,36 @@ def check_firehose(inputs: Inputs) -> list[str]:
     processors = _lambda_processors(s3)
 
     if _enabled(partitioning):
-        if size < MIN_PARTITIONED_BUFFER_MIB:
-            problems.append(f"dynamic partitioning needs buffering_size >= {MIN_PARTITIONED_BUFFER_MIB} MiB")
-        if interval < MIN_PARTITIONED_INTERVAL_S:
+        if size < limits.PARTITIONED_MIN_BUFFER_MIB:
             problems.append(
-                f"dynamic partitioning needs buffering_interval >= {MIN_PARTITIONED_INTERVAL_S} s"
+                f"dynamic partitioning needs buffering_size >= {limits.PARTITIONED_MIN_BUFFER_MIB} MiB"
+            )
+        if interval < limits.PARTITIONED_MIN_INTERVAL_S:
+            problems.append(
+                f"dynamic partitioning needs buffering_interval >= {limits.PARTITIONED_MIN_INTERVAL_S} s"
             )
         if "!{partitionKeyFrom" not in prefix:
             problems.append("dynamic partitioning needs a partitionKeyFrom* expression in prefix")
-        retry = float(partitioning.get("retryDuration", 300))
-        if not RETRY_DURATION_S[0] <= retry <= RETRY_DURATION_S[1]:
-            problems.append(f"retry_duration must be within {RETRY_DURATION_S[0]}-{RETRY_DURATION_S[1]} s")
+        retry = float(partitioning.get("retryDuration", limits.PARTITIONING_RETRY_DEFAULT_S))
+        low, high = limits.PARTITIONING_RETRY_S_RANGE
+        if not low <= retry <= high:
+            problems.append(f"retry_duration must be within {low}-{high} s")
     elif "partitionKeyFrom" in prefix:
         problems.append("partitionKeyFrom* in prefix needs dynamic partitioning")
 
     if _enabled(conversion):
-        if size < MIN_CONVERSION_BUFFER_MIB:
-            problems.append(f"format conversion needs buffering_size >= {MIN_CONVERSION_BUFFER_MIB} MiB")
+        if size < limits.CONVERSION_MIN_BUFFER_MIB:
+            problems.append(
+                f"format conversion needs buffering_size >= {limits.CONVERSION_MIN_BUFFER_MIB} MiB"
+            )
         if s3.get("compressionFormat", "UNCOMPRESSED") != "UNCOMPRESSED":
             problems.append("format conversion needs S3 compression_format UNCOMPRESSED")
         serializer = _block(_block(conversion, "outputFormatConfiguration"), "serializer")
         compression = _block(serializer, "parquetSerDe").get("compression", "SNAPPY")
-        if compression not in SERIALIZER_COMPRESSIONS:
-            problems.append(f"serializer compression {compression} not in {sorted(SERIALIZER_COMPRESSIONS)}")
+        if compression not in limits.PARQUET_COMPRESSIONS:
+            problems.append(
+                f"serializer compression {compression} not in {sorted(limits.PARQUET_COMPRESSIONS)}"
+            )
         schema_config = _block(conversion, "schemaConfiguration")
         missing = [f for f in REQUIRED_SCHEMA_FIELDS if not schema_config.get(f)]
         if missing:
@@ -120,8 +130,10 @@ def check_firehose(inputs: Inputs) -> list[str]:
     if "error-output-type" in prefix:
         problems.append("prefix must not contain error-output-type")
     for name, template in (("prefix", prefix), ("error_output_prefix", error_prefix or "")):
-        if longest_evaluation(template) > MAX_EVALUATED_PREFIX:
-            problems.append(f"{name} can evaluate to more than {MAX_EVALUATED_PREFIX} characters")
+        if longest_evaluation(template) > limits.EVALUATED_PREFIX_MAX_CHARS:
+            problems.append(
+                f"{name} can evaluate to more than {limits.EVALUATED_PREFIX_MAX_CHARS} characters"
+            )
     problems.extend(_source_problems(_block(inputs, "kinesisSourceConfiguration")))
     problems.extend(_backup_problems(s3))
 
@@ -191,11 +203,11 @@ def _processor_problems(params: Mapping[str, str]) -> list[str]:
         if name in params and float(params[name]) == default:
             problems.append(f"processor parameter {name} equals its default {default:g} (perpetual diff)")
     if "BufferSizeInMBs" in params:
-        low, high = PROCESSOR_BUFFER_MB
+        low, high = limits.PROCESSOR_BUFFER_MB_RANGE
         if not low <= float(params["BufferSizeInMBs"]) <= high:
             problems.append(f"processor BufferSizeInMBs must be within {low:g}-{high:g}")
     if "BufferIntervalInSeconds" in params:
-        low, high = PROCESSOR_INTERVAL_S
+        low, high = limits.PROCESSOR_INTERVAL_S_RANGE
         if not low <= float(params["BufferIntervalInSeconds"]) <= high:
             problems.append(f"processor BufferIntervalInSeconds must be within {low}-{high}")
     return problems
@@ -226,10 +238,14 @@ def check_lambda(inputs: Inputs) -> list[str]:
     """The processor must fit Firehose's 5-minute invocation and run a supported Python on arm64."""
     problems: list[str] = []
     timeout = float(inputs.get("timeout", DEFAULT_LAMBDA_TIMEOUT_S))
-    if timeout > MAX_LAMBDA_TIMEOUT_S:
-        problems.append(f"Lambda timeout {timeout:g} s exceeds Firehose's {MAX_LAMBDA_TIMEOUT_S} s")
-    if inputs.get("runtime") not in LAMBDA_RUNTIMES:
-        problems.append(f"Lambda runtime {inputs.get('runtime')} not in {sorted(LAMBDA_RUNTIMES)}")
+    if timeout > limits.FIREHOSE_MAX_INVOCATION_S:
+        problems.append(
+            f"Lambda timeout {timeout:g} s exceeds Firehose's {limits.FIREHOSE_MAX_INVOCATION_S} s"
+        )
+    if inputs.get("runtime") not in limits.LAMBDA_PYTHON_RUNTIMES:
+        problems.append(
+            f"Lambda runtime {inputs.get('runtime')} not in {list(limits.LAMBDA_PYTHON_RUNTIMES)}"
+        )
     if list(inputs.get("architectures") or []) != LAMBDA_ARCHITECTURES:
         problems.append(f"Lambda architectures must be {LAMBDA_ARCHITECTURES}")
     return problems

@@ -11,8 +11,14 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from aws_contract import limits
+
 NAMESPACE = "eventlake"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# AWS documents no maximum for the processor's NumberOfRetries; more than this is a mistake, not a plan.
+MAX_PROCESSOR_RETRIES = 300
+# Graviton: Lambda bills arm64 about 20 % less per GB-second than x86_64 for the same work.
+LAMBDA_ARCHITECTURE = "arm64"
 
 
 class SettingsError(ValueError):
@@ -61,7 +67,7 @@ class Settings:
             default = re.sub(r"[^a-z0-9_]", "_", f"{NAMESPACE}_{self.stack}".lower())
             object.__setattr__(self, "glue_database", default)
         _check(
-            re.fullmatch(r"[a-z0-9_]{1,255}", self.glue_database) is not None,
+            re.fullmatch(rf"[a-z0-9_]{{1,{limits.GLUE_NAME_MAX_CHARS}}}", self.glue_database) is not None,
             "glueDatabase",
             "lower-case letters, digits and underscores (Glue lowercases names; Athena dislikes '-')",
         )
@@ -71,36 +77,46 @@ class Settings:
             "1-30 lower-case letters, digits or '-' (it starts S3 bucket names, which allow 63 in all)",
         )
         _check(self.stream_mode in {"ON_DEMAND", "PROVISIONED"}, "streamMode", "ON_DEMAND or PROVISIONED")
-        _range(self, "stream_shard_count", 1, 10_000)
-        _range(self, "stream_retention_hours", 24, 8760)
-        _range(self, "buffering_size_mib", 64, 128)
-        _range(self, "buffering_interval_seconds", 60, 900)
-        _range(self, "processor_buffer_interval_seconds", 0, 900)
-        _range(self, "processor_retries", 0, 300)
-        _range(self, "delivery_retry_seconds", 0, 7200)
+        _range(self, "stream_shard_count", *limits.STREAM_SHARD_COUNT_RANGE)
+        _range(self, "stream_retention_hours", *limits.STREAM_RETENTION_HOURS_RANGE)
+        _range(
+            self,
+            "buffering_size_mib",
+            max(limits.PARTITIONED_MIN_BUFFER_MIB, limits.CONVERSION_MIN_BUFFER_MIB),
+            limits.BUFFERING_SIZE_MIB_RANGE[1],
+        )
+        _range(
+            self,
+            "buffering_interval_seconds",
+            limits.PARTITIONED_MIN_INTERVAL_S,
+            limits.BUFFERING_INTERVAL_S_RANGE[1],
+        )
+        _range(self, "processor_buffer_interval_seconds", *limits.PROCESSOR_INTERVAL_S_RANGE)
+        _range(self, "processor_retries", 0, MAX_PROCESSOR_RETRIES)
+        _range(self, "delivery_retry_seconds", *limits.PARTITIONING_RETRY_S_RANGE)
         _check(
-            self.parquet_compression in {"UNCOMPRESSED", "GZIP", "SNAPPY"},
+            self.parquet_compression in limits.PARQUET_COMPRESSIONS,
             "parquetCompression",
-            "UNCOMPRESSED, GZIP or SNAPPY",
+            _one_of(limits.PARQUET_COMPRESSIONS),
         )
         _check(
-            self.lambda_runtime in {"python3.12", "python3.13", "python3.14"},
+            self.lambda_runtime in limits.LAMBDA_PYTHON_RUNTIMES,
             "lambdaRuntime",
-            "python3.12, python3.13 or python3.14",
+            _one_of(limits.LAMBDA_PYTHON_RUNTIMES),
         )
-        _range(self, "lambda_memory_mb", 128, 10240)
-        # Firehose gives an invocation at most 5 minutes.
-        _range(self, "lambda_timeout_seconds", 1, 300)
+        _range(self, "lambda_memory_mb", *limits.LAMBDA_MEMORY_MB_RANGE)
+        # Firehose gives an invocation at most 5 minutes, less than Lambda's own maximum.
+        _range(self, "lambda_timeout_seconds", 1, limits.FIREHOSE_MAX_INVOCATION_S)
         _check(
-            self.log_retention_days in _LOG_RETENTION_DAYS,
+            self.log_retention_days in limits.LOG_RETENTION_DAYS,
             "logRetentionDays",
-            f"one of CloudWatch's values {sorted(_LOG_RETENTION_DAYS)}",
+            f"one of CloudWatch's values {list(limits.LOG_RETENTION_DAYS)}",
         )
         _range(self, "dedupe_ttl_days", 1, 3650)
         _range(self, "error_retention_days", 1, 36500)
         _range(self, "backup_retention_days", 1, 36500)
         _range(self, "noncurrent_version_days", 1, 36500)
-        _range(self, "kms_deletion_window_days", 7, 30)
+        _range(self, "kms_deletion_window_days", *limits.KMS_DELETION_WINDOW_DAYS_RANGE)
 
     def resource_name(self, suffix: str) -> str:
         return f"{self.name_prefix}-{suffix}"
@@ -175,32 +191,6 @@ def config_key(field_name: str) -> str:
     return head + "".join(part.capitalize() for part in rest)
 
 
-_LOG_RETENTION_DAYS = {
-    1,
-    3,
-    5,
-    7,
-    14,
-    30,
-    60,
-    90,
-    120,
-    150,
-    180,
-    365,
-    400,
-    545,
-    731,
-    1096,
-    1827,
-    2192,
-    2557,
-    2922,
-    3288,
-    3653,
-}
-
-
 def _coerce(field: dataclasses.Field[Any], raw: Any) -> Any:
     key = config_key(field.name)
     kind = field.type if isinstance(field.type, str) else field.type.__name__
@@ -223,6 +213,10 @@ def _coerce(field: dataclasses.Field[Any], raw: Any) -> Any:
 def _check(ok: bool, key: str, expected: str) -> None:
     if not ok:
         raise SettingsError(f"config {NAMESPACE}:{key} must be {expected}")
+
+
+def _one_of(values: tuple[str, ...]) -> str:
+    return ", ".join(values[:-1]) + " or " + values[-1]
 
 
 def _range(settings: Settings, name: str, low: int, high: int) -> None:

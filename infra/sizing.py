@@ -8,27 +8,21 @@ The processor buffer must leave room for the worst of both, so it is computed he
 
 from __future__ import annotations
 
-import base64
 import json
 import math
 from dataclasses import dataclass
 
+from aws_contract import firehose_records, limits
+from aws_contract.firehose_records import TransformationRecord
 from transform_lambda.claims import NoClaims
 from transform_lambda.handler import process
 
-LAMBDA_PAYLOAD_LIMIT = 6_000_000  # bytes; AWS's own blueprint keeps responses under this
-MB = 1024 * 1024  # read Firehose's "MB" as MiB: the larger unit is the conservative one
-PROCESSOR_BUFFER_MIN_MB = 0.2
-PROCESSOR_BUFFER_MAX_MB = 3.0
-PROCESSOR_BUFFER_DEFAULT_MB = 1.0
-PROCESSOR_BUFFER_INTERVAL_DEFAULT_S = 60
-PROCESSOR_RETRIES_DEFAULT = 3
 SAFETY_MARGIN = 0.9  # headroom for envelope bytes and ids longer than the ones measured
 
-# Longest record metadata Firehose may attach (Kinesis sequence numbers have up to 128 digits).
-WORST_RECORD_ID = "9" * 128
+# Longest record metadata Firehose may attach.
+WORST_RECORD_ID = "9" * limits.SEQUENCE_NUMBER_MAX_DIGITS
 WORST_SHARD_ID = "shardId-" + "9" * 12
-WORST_SEQUENCE = "9" * 128
+WORST_SEQUENCE = "9" * limits.SEQUENCE_NUMBER_MAX_DIGITS
 
 _UUID = b'"event_uuid":"00000000-0000-0000-0000-000000000000"'
 # The smallest events the transform accepts, byte for byte: every required field at its shortest
@@ -55,42 +49,11 @@ class Expansion:
         return max(self.request_bytes, self.response_bytes) / self.raw_bytes
 
 
-def request_record(
-    *,
-    record_id: str,
-    data: bytes,
-    arrival_ms: int,
-    shard_id: str,
-    partition_key: str,
-    sequence_number: str,
-    subsequence_number: int,
-) -> dict[str, object]:
-    """One record of Firehose's request to the Lambda, Kinesis source: the shape sized here is the
-    shape the local model sends."""
-    return {
-        "recordId": record_id,
-        "approximateArrivalTimestamp": arrival_ms,
-        "data": base64.b64encode(data).decode("ascii"),
-        "kinesisRecordMetadata": {
-            "shardId": shard_id,
-            "partitionKey": partition_key,
-            "approximateArrivalTimestamp": arrival_ms,
-            "sequenceNumber": sequence_number,
-            "subsequenceNumber": subsequence_number,
-        },
-    }
-
-
-def request_weight(record: dict[str, object]) -> int:
-    """Bytes one record adds to the invocation request (its JSON plus a separator)."""
-    return len(json.dumps(record)) + 2
-
-
-def firehose_record(raw: bytes, index: int = 0) -> dict[str, object]:
+def firehose_record(raw: bytes, index: int = 0) -> TransformationRecord:
     """A Kinesis-source Firehose record with the longest metadata AWS documents."""
-    return request_record(
+    return firehose_records.request_record(
         record_id=WORST_RECORD_ID[: -len(str(index))] + str(index) if index else WORST_RECORD_ID,
-        data=raw,
+        data=firehose_records.encode(raw),
         arrival_ms=4_102_444_799_999,
         shard_id=WORST_SHARD_ID,
         partition_key="k" * 256,
@@ -105,7 +68,7 @@ def measure(raw: bytes) -> Expansion:
     response = process({"records": [record]}, claims=NoClaims(), log=lambda _: None)
     return Expansion(
         raw_bytes=len(raw),
-        request_bytes=request_weight(record),
+        request_bytes=firehose_records.request_weight(record),
         response_bytes=len(json.dumps(response["records"][0])) + 2,
     )
 
@@ -136,8 +99,9 @@ def worst_expansion_ratio() -> float:
 
 def processor_buffer_mb() -> float:
     """The largest processor buffer (in steps of 0.05 MB) whose worst response fits in 6 MB."""
-    fitting = LAMBDA_PAYLOAD_LIMIT * SAFETY_MARGIN / worst_expansion_ratio() / MB
+    low, high = limits.PROCESSOR_BUFFER_MB_RANGE
+    fitting = limits.LAMBDA_PAYLOAD_LIMIT_BYTES * SAFETY_MARGIN / worst_expansion_ratio() / limits.MIB
     stepped = math.floor(fitting * 20) / 20
-    if stepped < PROCESSOR_BUFFER_MIN_MB:
-        raise ValueError(f"enrichment too large: even {PROCESSOR_BUFFER_MIN_MB} MB would overflow")
-    return min(stepped, PROCESSOR_BUFFER_MAX_MB)
+    if stepped < low:
+        raise ValueError(f"enrichment too large: even {low} MB would overflow")
+    return min(stepped, high)

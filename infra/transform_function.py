@@ -1,7 +1,7 @@
 """The transform Lambda Firehose calls on every batch, shipped from the repository's own sources.
 
-The zip holds ``transform_lambda/*.py`` and ``glue/*.py`` from the working tree, so the code the tests
-exercise is exactly the code that ships.
+The zip holds ``transform_lambda/*.py``, ``glue/*.py`` and ``aws_contract/*.py`` from the working tree, so
+the code the tests exercise is exactly the code that ships.
 """
 
 from __future__ import annotations
@@ -15,21 +15,21 @@ import pulumi_aws as aws
 from infra import iam
 from infra.claims_table import ClaimsTable
 from infra.protection import renamed_from
-from infra.settings import PROJECT_ROOT, Settings
+from infra.settings import LAMBDA_ARCHITECTURE, PROJECT_ROOT, Settings
 from transform_lambda.claims import ENV_TABLE, ENV_TTL_SECONDS
 
 HANDLER = "transform_lambda.handler.handler"
-ARCHITECTURE = "arm64"
 LAMBDA_PACKAGE = "transform_lambda"
-SHARED_PACKAGE = "glue"
+# The lake contract and AWS's documented limits and record shapes the transform reads (stdlib only).
+SHARED_PACKAGES = ("glue", "aws_contract")
 
 
 def lambda_files(root: Path = PROJECT_ROOT) -> list[str]:
-    """Relative paths of every file the Lambda zip needs, in a stable order: the transform package
-    and the lake contract it reads (``glue/*.py``, stdlib only by design; ``glue/sql`` stays out)."""
+    """Relative paths of every file the Lambda zip needs, in a stable order: the transform package and
+    the shared packages it reads (``*.py`` only, stdlib only by design; ``glue/sql`` stays out)."""
     return sorted(
         p.relative_to(root).as_posix()
-        for package in (LAMBDA_PACKAGE, SHARED_PACKAGE)
+        for package in (LAMBDA_PACKAGE, *SHARED_PACKAGES)
         for p in (root / package).glob("*.py")
     )
 
@@ -86,7 +86,7 @@ class TransformFunction(pulumi.ComponentResource):
                 name=function_name,
                 role=self.role.arn,
                 runtime=settings.lambda_runtime,
-                architectures=[ARCHITECTURE],
+                architectures=[LAMBDA_ARCHITECTURE],
                 handler=HANDLER,
                 memory_size=settings.lambda_memory_mb,
                 # Lambda's default is 3 s; Firehose allows an invocation up to 5 minutes.

@@ -1,10 +1,12 @@
-"""Shared test helpers: building Firehose-shaped records the way AWS sends them."""
+"""Shared test helpers: Firehose-shaped records, built with ``aws_contract.firehose_records``."""
 
 from __future__ import annotations
 
-import base64
 import json
 from typing import Any
+
+from aws_contract import firehose_records
+from aws_contract.firehose_records import TransformationEvent, TransformationRecord
 
 DROP = object()  # pass as a field value to leave the field out
 
@@ -19,27 +21,26 @@ def raw_event(**fields: Any) -> bytes:
     return json.dumps({k: v for k, v in base.items() if v is not DROP}).encode()
 
 
-def firehose_record(data: bytes | str, index: int = 0, shard: str = "shardId-000000000000") -> dict[str, Any]:
-    encoded = data if isinstance(data, str) else base64.b64encode(data).decode("ascii")
-    return {
-        "recordId": f"4954698668313554428650745793632162567570019247115678{index:06d}",
-        "approximateArrivalTimestamp": 1_764_072_001_000 + index,
-        "data": encoded,
-        "kinesisRecordMetadata": {
-            "shardId": shard,
-            "partitionKey": f"pk-{index}",
-            "approximateArrivalTimestamp": 1_764_072_001_000 + index,
-            "sequenceNumber": f"4954698668313554428650745793632162567570019247{index:010d}",
-            "subsequenceNumber": 0,
-        },
-    }
+def firehose_record(
+    data: bytes | str, index: int = 0, shard: str = "shardId-000000000000"
+) -> TransformationRecord:
+    """``data`` as bytes is encoded; a str is sent as is (so a test can send bad base64)."""
+    return firehose_records.request_record(
+        record_id=f"4954698668313554428650745793632162567570019247115678{index:06d}",
+        data=data if isinstance(data, str) else firehose_records.encode(data),
+        arrival_ms=1_764_072_001_000 + index,
+        shard_id=shard,
+        partition_key=f"pk-{index}",
+        sequence_number=f"4954698668313554428650745793632162567570019247{index:010d}",
+        subsequence_number=0,
+    )
 
 
-def firehose_event(payloads: list[bytes | str]) -> dict[str, Any]:
-    return {
-        "invocationId": "inv-1",
-        "deliveryStreamArn": "arn:aws:firehose:eu-west-1:123456789012:deliverystream/eventlake-dev-delivery",
-        "sourceKinesisStreamArn": "arn:aws:kinesis:eu-west-1:123456789012:stream/eventlake-dev-events",
-        "region": "eu-west-1",
-        "records": [firehose_record(p, i) for i, p in enumerate(payloads)],
-    }
+def firehose_event(payloads: list[bytes | str]) -> TransformationEvent:
+    return firehose_records.transformation_event(
+        invocation_id="inv-1",
+        delivery_stream_arn="arn:aws:firehose:eu-west-1:123456789012:deliverystream/eventlake-dev-delivery",
+        source_stream_arn="arn:aws:kinesis:eu-west-1:123456789012:stream/eventlake-dev-events",
+        region="eu-west-1",
+        records=[firehose_record(p, i) for i, p in enumerate(payloads)],
+    )

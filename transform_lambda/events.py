@@ -101,7 +101,8 @@ def parse_event(obj: dict[str, Any]) -> Event:
     if not _EVENT_TYPE.fullmatch(parts[0]):
         raise RecordError(
             Reject.UNSAFE_EVENT_TYPE,
-            "event type must be 1-64 characters of A-Z a-z 0-9 _ . -, starting with a letter, digit or _ "
+            f"event type must be 1-{schema.PARTITION_VALUE_MAX_CHARS} characters of A-Z a-z 0-9 _ . -, "
+            "starting with a letter, digit or _ "
             "(it becomes an S3 path segment)",
         )
 

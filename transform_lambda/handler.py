@@ -11,10 +11,12 @@ import json
 import os
 import sys
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from glue.errors import Reject, Result
+from aws_contract import firehose_records
+from aws_contract.firehose_records import TransformationResponse, TransformationResult
+from glue.errors import LogMessage, Reject
 from transform_lambda.claims import (
     ENV_TABLE,
     ENV_TTL_SECONDS,
@@ -64,17 +66,19 @@ def claim_store() -> ClaimStore:
     return _STORE
 
 
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def handler(event: Mapping[str, Any], context: Any) -> TransformationResponse:
     return process(event, claims=claim_store(), log=log_json)
 
 
-def process(event: dict[str, Any], *, claims: ClaimStore, log: Log = log_json) -> dict[str, Any]:
+def process(event: Mapping[str, Any], *, claims: ClaimStore, log: Log = log_json) -> TransformationResponse:
+    """``event`` is Firehose's request (``firehose_records.TransformationEvent``), read defensively: a
+    malformed record fails alone."""
     records = event.get("records") or []
     parsed = [_guard(lambda r=record: parse_event(decode(r.get("data")))) for record in records]
     lineages = [lineage_of(record) for record in records]
     duplicates = _duplicates(records, lineages, parsed, claims)
 
-    out: list[dict[str, Any]] = []
+    out: list[TransformationResult] = []
     reasons: Counter[str] = Counter()
     for index, (record, lineage, item) in enumerate(zip(records, lineages, parsed, strict=True)):
         result = (
@@ -85,17 +89,13 @@ def process(event: dict[str, Any], *, claims: ClaimStore, log: Log = log_json) -
         if isinstance(result, RecordError):
             reasons[result.reason] += 1
             log(_rejection(event, record, lineage, result))
-            result = {
-                "recordId": record.get("recordId"),
-                "result": Result.PROCESSING_FAILED.value,
-                "data": record.get("data"),
-            }
+            result = firehose_records.processing_failed(record.get("recordId"), record.get("data"))
         out.append(result)
 
     log(
         {
             "level": "INFO",
-            "message": "batch processed",
+            "message": LogMessage.BATCH_PROCESSED.value,
             "invocationId": event.get("invocationId"),
             "records": len(records),
             "ok": len(records) - sum(reasons.values()),
@@ -106,23 +106,18 @@ def process(event: dict[str, Any], *, claims: ClaimStore, log: Log = log_json) -
     return {"records": out}
 
 
-def _ok(record: dict[str, Any], lineage: Lineage, item: Event, is_duplicate: bool) -> dict[str, Any]:
+def _ok(record: dict[str, Any], lineage: Lineage, item: Event, is_duplicate: bool) -> TransformationResult:
     row = enrich(item, lineage, is_duplicate=is_duplicate)
-    return {
-        "recordId": record.get("recordId"),
-        "result": Result.OK.value,
-        "data": encode_row(row),
-        "metadata": {"partitionKeys": partition_keys(item)},
-    }
+    return firehose_records.ok(record.get("recordId"), encode_row(row), partition_keys(item))
 
 
 def _rejection(
-    event: dict[str, Any], record: dict[str, Any], lineage: Lineage, error: RecordError
+    event: Mapping[str, Any], record: dict[str, Any], lineage: Lineage, error: RecordError
 ) -> dict[str, Any]:
     """What an operator needs to find the record; never the payload itself."""
     return {
         "level": "WARNING",
-        "message": "record rejected",
+        "message": LogMessage.RECORD_REJECTED.value,
         "reason": str(error.reason),
         "detail": error.detail,
         "recordId": record.get("recordId"),

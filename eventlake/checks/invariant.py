@@ -34,7 +34,7 @@ from glue import schema
 from glue.errors import ErrorCode, ErrorOutputType
 
 Lineage = tuple[str, str]
-# The Lambda's "record rejected" log lines by source record: one reason per line.
+# The Lambda's LogMessage.RECORD_REJECTED log lines by source record: one reason per line.
 Rejections = Mapping[Lineage, Sequence[str]]
 MAX_LISTED = 20
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

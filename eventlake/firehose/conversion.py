@@ -1,7 +1,8 @@
 """Firehose's record format conversion: OpenX JSON SerDe in, Parquet SerDe out, schema from the Glue table.
 
 Firehose deserializes each (transformed) record with the OpenX JSON SerDe against the Glue table's data
-columns, then writes Parquet. What is modelled, and why:
+columns, then writes Parquet (https://docs.aws.amazon.com/firehose/latest/dev/record-format-conversion.html).
+What is modelled, and why:
 
 - Keys are matched case-insensitively (``case_insensitive`` defaults to true: keys are lower-cased).
 - Fields not in the schema are silently dropped; missing or ``null`` fields become NULL.
@@ -40,6 +41,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from aws_contract import limits
 from glue import schema
 from glue.errors import ErrorCode
 
@@ -352,7 +354,7 @@ def to_parquet(
     *,
     compression: str,
     writer_version: str = "V1",
-    page_size_bytes: int = 1024 * 1024,
+    page_size_bytes: int = limits.PARQUET_DEFAULT_PAGE_SIZE_BYTES,
     int96_timestamps: bool = True,
 ) -> bytes:
     """One Parquet object, as Firehose's Parquet serializer writes it.

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-GET_RECORDS_LIMIT = 10_000  # Kinesis' maximum per GetRecords call
+from aws_contract import limits
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class KinesisReader:
         for shard, iterator in self._iterators.items():
             if iterator is None:
                 continue
-            response = self._kinesis.get_records(ShardIterator=iterator, Limit=GET_RECORDS_LIMIT)
+            response = self._kinesis.get_records(ShardIterator=iterator, Limit=limits.GET_RECORDS_MAX_RECORDS)
             self._iterators[shard] = response.get("NextShardIterator")
             out.extend(
                 SourceRecord(

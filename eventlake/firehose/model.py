@@ -19,9 +19,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from aws_contract import limits
 from eventlake.embedded.aws import EmbeddedAws
 from eventlake.firehose.kinesis_source import KinesisReader, SourceRecord
-from eventlake.firehose.s3_destination import DEFAULT_ACTIVE_PARTITIONS, BeforeConversion, S3Destination
+from eventlake.firehose.s3_destination import BeforeConversion, S3Destination
 from eventlake.firehose.transformation import Batcher, Invoke, LambdaProcessor
 from infra.delivery_spec import DeliverySpec
 from transform_lambda.claims import ClaimStore
@@ -59,7 +60,7 @@ class FirehoseModel:
         rng: random.Random,
         before_conversion: BeforeConversion | None = None,
         max_batch_records: int | None = None,
-        max_active_partitions: int = DEFAULT_ACTIVE_PARTITIONS,
+        max_active_partitions: int = limits.ACTIVE_PARTITIONS_DEFAULT,
     ) -> None:
         self.reader = KinesisReader(aws.kinesis, aws.stream_name)
         self.processor = LambdaProcessor(

@@ -1,8 +1,9 @@
 """Firehose's S3 prefix templates and object names, evaluated the way AWS documents them.
 
-Sources: the Firehose guide's "Custom Prefixes for Amazon S3 Objects" (s3-prefixes.md) and "Dynamic
-Partitioning" pages, plus the project's ``/work/shared/aws-rules.md`` (the append rule follows AWS's example
-keys and a 2026 capture, not the guide's older wording).
+Sources: the Firehose guide's "Custom Prefixes for Amazon S3 Objects"
+(https://docs.aws.amazon.com/firehose/latest/dev/s3-prefixes.html) and "Dynamic Partitioning"
+(https://docs.aws.amazon.com/firehose/latest/dev/dynamic-partitioning.html) pages. The append rule follows
+AWS's example keys and a 2026 capture, not the guide's older wording.
 """
 
 from __future__ import annotations
@@ -14,13 +15,9 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo
 
+from aws_contract import limits
 from eventlake.firehose.java_time import DatePatternError, format_java, java_pattern
 from glue.errors import ErrorOutputType
-
-# "Neither Prefix nor ErrorOutputPrefix can be greater than 512 characters after they're evaluated."
-MAX_PREFIX_CHARS = 512
-MAX_KEY_BYTES = 1024  # S3's object key limit (UTF-8 bytes)
-RANDOM_STRING_LENGTH = 11
 
 _EXPRESSION = re.compile(r"!\{([^}]*)\}")
 # Firehose appends this to a prefix with no expression at all (no separator is inserted before it).
@@ -33,7 +30,7 @@ class PrefixError(ValueError):
 
 def random_string() -> str:
     """11 random lower-case hex characters, like the guide's example ``rand=5abf82daaa5``."""
-    return secrets.token_hex(6)[:RANDOM_STRING_LENGTH]
+    return secrets.token_hex(6)[: limits.RANDOM_STRING_CHARS]
 
 
 def evaluate(
@@ -113,8 +110,10 @@ def _expression(
     if namespace == "firehose":
         if value == "random-string":
             text = make_random()
-            if len(text) != RANDOM_STRING_LENGTH:
-                raise PrefixError(f"random-string must be {RANDOM_STRING_LENGTH} characters, got {text!r}")
+            if len(text) != limits.RANDOM_STRING_CHARS:
+                raise PrefixError(
+                    f"random-string must be {limits.RANDOM_STRING_CHARS} characters, got {text!r}"
+                )
             return text
         if value == "error-output-type":
             if error_output_type is None:
@@ -139,9 +138,9 @@ def pattern(template: str, *, dynamic_partitioning: bool = True) -> str:
 
     Each ``!{timestamp:...}`` becomes what :func:`format_java` prints (digit runs of the widths its letters
     print, names for ``MMM``/``EEE``/``a``, quoted text as itself), ``!{firehose:random-string}`` any
-    ``RANDOM_STRING_LENGTH`` characters of one path segment, and ``!{firehose:error-output-type}`` one of
-    :class:`ErrorOutputType`'s values, captured as the group ``error_type`` (a repeat is the same value).
-    Partition keys have no pattern: their values are whatever the producer sent.
+    ``limits.RANDOM_STRING_CHARS`` characters of one path segment, and ``!{firehose:error-output-type}``
+    one of :class:`ErrorOutputType`'s values, captured as the group ``error_type`` (a repeat is the same
+    value). Partition keys have no pattern: their values are whatever the producer sent.
     """
     if "!{" not in template:
         appended = "" if dynamic_partitioning else java_pattern(_DEFAULT_TIME_PATTERN)
@@ -169,13 +168,14 @@ def _expression_pattern(body: str) -> str:
         except DatePatternError as exc:
             raise PrefixError(str(exc)) from None
     if body == "firehose:random-string":
-        return f"[^/]{{{RANDOM_STRING_LENGTH}}}"
+        return f"[^/]{{{limits.RANDOM_STRING_CHARS}}}"
     raise PrefixError(f"no pattern for the prefix expression !{{{body}}}")
 
 
 def _checked(prefix: str) -> str:
-    if len(prefix) > MAX_PREFIX_CHARS:
-        raise PrefixError(f"evaluated prefix is {len(prefix)} characters, over the {MAX_PREFIX_CHARS} limit")
+    if len(prefix) > limits.EVALUATED_PREFIX_MAX_CHARS:
+        most = limits.EVALUATED_PREFIX_MAX_CHARS
+        raise PrefixError(f"evaluated prefix is {len(prefix)} characters, over the {most} limit")
     return prefix
 
 
@@ -214,6 +214,6 @@ def object_name(
 def object_key(prefix: str, name: str) -> str:
     """Firehose joins prefix and name by plain concatenation: a prefix without a trailing '/' runs on."""
     key = prefix + name
-    if len(key.encode("utf-8")) > MAX_KEY_BYTES:
-        raise PrefixError(f"object key is over S3's {MAX_KEY_BYTES}-byte limit")
+    if len(key.encode("utf-8")) > limits.S3_OBJECT_KEY_MAX_BYTES:
+        raise PrefixError(f"object key is over S3's {limits.S3_OBJECT_KEY_MAX_BYTES}-byte limit")
     return key

@@ -24,14 +24,13 @@ from typing import Any
 
 import pyarrow as pa
 
+from aws_contract import limits
 from eventlake.firehose import backup, conversion, error_records, prefixes
 from eventlake.firehose.kinesis_source import SourceRecord
 from eventlake.firehose.transformation import Failed, Transformed
 from glue.errors import ErrorCode, ErrorOutputType
 from infra.delivery_spec import DeliverySpec
-from infra.sizing import MB
 
-DEFAULT_ACTIVE_PARTITIONS = 500
 STREAM_VERSION = 1  # a stream just created; grows with each configuration change on AWS
 
 # A hook between the Lambda and the converter (fault injection): transformed bytes in, bytes out.
@@ -84,7 +83,7 @@ class S3Destination:
         lambda_arn: str,
         catalog: dict[str, str],
         rng: random.Random,
-        max_active_partitions: int = DEFAULT_ACTIVE_PARTITIONS,
+        max_active_partitions: int = limits.ACTIVE_PARTITIONS_DEFAULT,
         before_conversion: BeforeConversion | None = None,
     ) -> None:
         self._s3 = s3
@@ -95,7 +94,7 @@ class S3Destination:
         self._rng = rng
         self._max_partitions = max_active_partitions
         self._before_conversion = before_conversion
-        self._size_limit = spec.buffering_size_mib * MB
+        self._size_limit = spec.buffering_size_mib * limits.MIB
         self._interval_ms = spec.buffering_interval_seconds * 1000
         # Open buffers by (DATA, evaluated prefix), (_ERRORS, error output type) and (BACKUP, "").
         self._open: dict[tuple[str, str], _Buffer] = {}

@@ -1,7 +1,10 @@
 """Firehose's side of the Lambda data-transformation contract: batching, invoking, checking.
 
-What is enforced, from the Firehose guide and captures on real AWS (``/work/shared/aws-rules.md``):
-request and response are each at most 6,000,000 bytes; every ``recordId`` must come back exactly once
+What is enforced, from the Firehose guide's "Transform source data"
+(https://docs.aws.amazon.com/firehose/latest/dev/data-transformation.html) and "Handle data transformation
+failure" (https://docs.aws.amazon.com/firehose/latest/dev/data-transformation-failure-handling.html) pages,
+and from captures on real AWS where the guide is silent: request and response are each at most 6,000,000
+bytes; every ``recordId`` must come back exactly once
 (a missing id fails that record with ``Lambda.MissingRecordId``, a repeated one with
 ``Lambda.DuplicatedRecordId``, the rest of the batch goes on); a response without a ``records`` array
 fails every record as missing and an unparseable one every record with
@@ -22,12 +25,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from aws_contract import firehose_records, limits
+from aws_contract.firehose_records import TransformationEvent, TransformationRecord
 from eventlake.firehose.kinesis_source import SourceRecord
 from glue.errors import ErrorCode, Result
-from infra import sizing
-from infra.sizing import LAMBDA_PAYLOAD_LIMIT, MB
 
-Invoke = Callable[[dict[str, Any]], Any]
+Invoke = Callable[[TransformationEvent], Any]
 # Simulated duration of one invocation attempt, and Firehose's pause before retrying a failed one.
 ATTEMPT_MS = 200
 RETRY_BACKOFF_MS = 1000
@@ -86,10 +89,10 @@ def record_id(record: SourceRecord) -> str:
     return f"{seq}{record.subsequence_number:06d}"
 
 
-def request_record(record: SourceRecord) -> dict[str, Any]:
-    return sizing.request_record(
+def request_record(record: SourceRecord) -> TransformationRecord:
+    return firehose_records.request_record(
         record_id=record_id(record),
-        data=record.data,
+        data=firehose_records.encode(record.data),
         arrival_ms=record.arrival_ms,
         shard_id=record.shard_id,
         partition_key=record.partition_key,
@@ -99,7 +102,7 @@ def request_record(record: SourceRecord) -> dict[str, Any]:
 
 
 def request_weight(record: SourceRecord) -> int:
-    return sizing.request_weight(request_record(record))
+    return firehose_records.request_weight(request_record(record))
 
 
 class LambdaProcessor:
@@ -122,20 +125,22 @@ class LambdaProcessor:
         self._region = region
         self._new_id = new_id
 
-    def event(self, batch: list[SourceRecord]) -> dict[str, Any]:
-        return {
-            "invocationId": self._new_id(),
-            "deliveryStreamArn": self._delivery_arn,
-            "sourceKinesisStreamArn": self._source_arn,
-            "region": self._region,
-            "records": [request_record(r) for r in batch],
-        }
+    def event(self, batch: list[SourceRecord]) -> TransformationEvent:
+        return firehose_records.transformation_event(
+            invocation_id=self._new_id(),
+            delivery_stream_arn=self._delivery_arn,
+            source_stream_arn=self._source_arn,
+            region=self._region,
+            records=[request_record(r) for r in batch],
+        )
 
     def process(self, batch: list[SourceRecord], now_ms: int) -> Invocation:
         event = self.event(batch)
         size = len(json.dumps(event).encode("utf-8"))
-        if size > LAMBDA_PAYLOAD_LIMIT:
-            raise ModelError(f"invocation request of {size} bytes exceeds {LAMBDA_PAYLOAD_LIMIT}")
+        if size > limits.LAMBDA_PAYLOAD_LIMIT_BYTES:
+            raise ModelError(
+                f"invocation request of {size} bytes exceeds {limits.LAMBDA_PAYLOAD_LIMIT_BYTES}"
+            )
         result = Invocation()
         payload: bytes | None = None
         for attempt in range(1, self._retries + 2):
@@ -210,8 +215,10 @@ def _response_payload(returned: Any) -> bytes:
         payload = returned.encode("utf-8")
     else:
         payload = json.dumps(returned, ensure_ascii=False).encode("utf-8")
-    if len(payload) > LAMBDA_PAYLOAD_LIMIT:
-        raise ResponseTooLarge(f"response of {len(payload)} bytes exceeds {LAMBDA_PAYLOAD_LIMIT}")
+    if len(payload) > limits.LAMBDA_PAYLOAD_LIMIT_BYTES:
+        raise ResponseTooLarge(
+            f"response of {len(payload)} bytes exceeds {limits.LAMBDA_PAYLOAD_LIMIT_BYTES}"
+        )
     return payload
 
 
@@ -237,7 +244,7 @@ class Batcher:
     size limit, at ``max_records`` (a local knob, None on AWS) or after ``BufferIntervalInSeconds``."""
 
     def __init__(self, *, buffer_mb: float, interval_s: int, max_records: int | None = None) -> None:
-        self._max_bytes = int(buffer_mb * MB)
+        self._max_bytes = int(buffer_mb * limits.MIB)
         self._interval_ms = interval_s * 1000
         self._max_records = max_records
         self._open: dict[str, _Batch] = {}
@@ -249,7 +256,7 @@ class Batcher:
         weight = request_weight(record)
         if batch and (
             batch.raw + len(record.data) > self._max_bytes
-            or batch.request + weight > LAMBDA_PAYLOAD_LIMIT - 1024
+            or batch.request + weight > limits.LAMBDA_PAYLOAD_LIMIT_BYTES - 1024
             or (self._max_records is not None and len(batch.records) >= self._max_records)
         ):
             closed.append((self._open.pop(record.shard_id).records, now_ms))

@@ -15,11 +15,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from aws_contract import limits
 from eventlake.traffic.sample_events import Expect, Outgoing
 from glue.errors import Reject
 
-MAX_RECORDS_PER_CALL = 500
-MAX_BYTES_PER_CALL = 5 * 1024 * 1024  # data + partition keys
 MAX_ATTEMPTS = 8
 BASE_BACKOFF_S = 0.05
 
@@ -67,7 +66,9 @@ def batches(records: Sequence[Outgoing]) -> list[list[Outgoing]]:
     size = 0
     for record in records:
         weight = len(record.data) + len(record.partition_key.encode("utf-8"))
-        if current and (len(current) == MAX_RECORDS_PER_CALL or size + weight > MAX_BYTES_PER_CALL):
+        if current and (
+            len(current) == limits.PUT_RECORDS_MAX_RECORDS or size + weight > limits.PUT_RECORDS_MAX_BYTES
+        ):
             out.append(current)
             current, size = [], 0
         current.append(record)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from aws_contract import limits
 from eventlake import bench
 
 
@@ -14,7 +15,7 @@ def test_bench_reports_every_step_against_the_same_run_baseline() -> None:
 
 
 def test_bench_batches_respect_the_processor_buffer() -> None:
-    limit = bench.sizing.processor_buffer_mb() * bench.sizing.MB
+    limit = bench.sizing.processor_buffer_mb() * limits.MIB
     for event in bench.batches(3000, seed=1):
         raw = sum(len(bench.base64.b64decode(r["data"])) for r in event["records"])
         assert raw <= limit

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from aws_contract import limits
 from eventlake.embedded.aws import embedded_aws
 from eventlake.firehose import error_records
 from eventlake.firehose.kinesis_source import SourceRecord
@@ -19,7 +20,6 @@ from glue import schema
 from glue.errors import ErrorCode, ErrorOutputType
 from infra.delivery_spec import DeliverySpec
 from infra.settings import Settings
-from infra.sizing import LAMBDA_PAYLOAD_LIMIT
 from transform_lambda.claims import EXPIRES_ATTRIBUTE, NoClaims
 from transform_lambda.handler import process
 
@@ -112,7 +112,7 @@ def test_a_response_without_records_fails_every_record_without_retry(response: A
 
 
 def test_an_oversized_response_is_a_failed_invocation_retried_then_function_error() -> None:
-    big = {"records": [], "padding": "x" * LAMBDA_PAYLOAD_LIMIT}
+    big = {"records": [], "padding": "x" * limits.LAMBDA_PAYLOAD_LIMIT_BYTES}
     result = processor(lambda e: big, retries=2).process([source(1)], ARRIVAL)
     assert [f.error_code for f in result.failed] == [ErrorCode.FUNCTION_ERROR]
     assert result.attempts == 3 and len(result.errors) == 3

@@ -177,7 +177,7 @@ def test_lambda_configuration(deployment: Deployment) -> None:
     }
 
 
-def test_lambda_archive_ships_the_transform_and_its_glue_modules_only(dev: Deployment) -> None:
+def test_lambda_archive_ships_the_transform_and_its_shared_modules_only(dev: Deployment) -> None:
     files = set(dev.one(FUNCTION).inputs["code"].assets)
     assert {
         "transform_lambda/__init__.py",
@@ -187,8 +187,12 @@ def test_lambda_archive_ships_the_transform_and_its_glue_modules_only(dev: Deplo
         "glue/__init__.py",
         "glue/schema.py",
         "glue/errors.py",
+        "aws_contract/__init__.py",
+        "aws_contract/limits.py",
+        "aws_contract/firehose_records.py",
     } <= files
-    assert all(f.endswith(".py") and f.split("/")[0] in {"transform_lambda", "glue"} for f in files)
+    shipped = {"transform_lambda", "glue", "aws_contract"}
+    assert all(f.endswith(".py") and f.split("/")[0] in shipped for f in files)
     assert not any("sql" in f or "test" in f or "__pycache__" in f for f in files)
 
 

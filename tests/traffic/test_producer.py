@@ -10,9 +10,11 @@ from typing import Any
 
 import pytest
 
-from eventlake.traffic.producer import MAX_BYTES_PER_CALL, MAX_RECORDS_PER_CALL, batches, send
+from aws_contract.limits import PUT_RECORDS_MAX_BYTES as MAX_BYTES_PER_CALL
+from aws_contract.limits import PUT_RECORDS_MAX_RECORDS as MAX_RECORDS_PER_CALL
+from eventlake.traffic.producer import batches, send
 from eventlake.traffic.sample_events import Expect, Outgoing, event_types, generate, window_start
-from glue.errors import Reject
+from glue.errors import LogMessage, Reject
 from transform_lambda.claims import NoClaims
 from transform_lambda.handler import process
 
@@ -98,7 +100,7 @@ def test_every_malformed_record_is_rejected_for_the_reason_it_was_built_with() -
     reasons: dict[str, str] = {}
 
     def log(entry: dict[str, Any]) -> None:
-        if entry.get("message") == "record rejected":
+        if entry.get("message") == LogMessage.RECORD_REJECTED:
             reasons[str(entry["recordId"])] = str(entry["reason"])
 
     event = {

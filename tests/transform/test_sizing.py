@@ -7,12 +7,13 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from aws_contract import limits
 from glue import schema
 from infra import sizing
 from transform_lambda.claims import NoClaims
 from transform_lambda.handler import process
 
-BUFFER_BYTES = int(sizing.processor_buffer_mb() * sizing.MB)
+BUFFER_BYTES = int(sizing.processor_buffer_mb() * limits.MIB)
 WORST = sizing.worst_expansion_ratio()
 
 
@@ -28,28 +29,28 @@ def payload_bytes(batch: dict) -> tuple[int, int]:
 
 def test_buffer_is_within_firehose_range_and_below_the_default() -> None:
     mb = sizing.processor_buffer_mb()
-    assert sizing.PROCESSOR_BUFFER_MIN_MB <= mb < sizing.PROCESSOR_BUFFER_DEFAULT_MB
+    assert limits.PROCESSOR_BUFFER_MB_RANGE[0] <= mb < limits.PROCESSOR_BUFFER_DEFAULT_MB
     assert round(mb * 20) == mb * 20  # 0.05 MB steps
 
 
 def test_smallest_events_fill_the_buffer_without_overflowing_lambda() -> None:
     for raw in sizing.SMALLEST_EVENTS:
         request, response = payload_bytes(full_batch(raw))
-        assert request < sizing.LAMBDA_PAYLOAD_LIMIT
-        assert response < sizing.LAMBDA_PAYLOAD_LIMIT
+        assert request < limits.LAMBDA_PAYLOAD_LIMIT_BYTES
+        assert response < limits.LAMBDA_PAYLOAD_LIMIT_BYTES
 
 
 def test_expansion_heavy_payloads_also_fit() -> None:
     for unit in sizing.PAYLOAD_UNITS:
         raw = sizing.SMALLEST_EVENTS[0][:-1] + b',"p":[' + b",".join([unit] * 2000) + b"]}"
         request, response = payload_bytes(full_batch(raw))
-        assert max(request, response) < sizing.LAMBDA_PAYLOAD_LIMIT, unit
+        assert max(request, response) < limits.LAMBDA_PAYLOAD_LIMIT_BYTES, unit
 
 
 def test_the_default_1_mb_buffer_would_overflow() -> None:
     """Why the buffer is computed: Firehose's default would break on small events."""
-    _, response = payload_bytes(full_batch(sizing.SMALLEST_EVENTS[0], sizing.MB))
-    assert response > sizing.LAMBDA_PAYLOAD_LIMIT
+    _, response = payload_bytes(full_batch(sizing.SMALLEST_EVENTS[0], limits.MIB))
+    assert response > limits.LAMBDA_PAYLOAD_LIMIT_BYTES
 
 
 json_values = st.recursive(

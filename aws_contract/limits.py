@@ -1,0 +1,111 @@
+"""AWS's documented limits and defaults, each written once, with the public page it comes from.
+
+Settings validation, sizing, the rules checker, the Lambda and the local model of Firehose import these
+names; none of them keeps a copy. Units are in the name: ``_BYTES``, ``_MIB`` (2**20 bytes), ``_S``,
+``_MS``, ``_HOURS``, ``_DAYS``. Firehose's processor parameter ``BufferSizeInMBs`` is read as MiB (the
+larger unit is the conservative one), so its range keeps Firehose's own number with an ``_MB`` name.
+Stdlib only: the Lambda package ships this module.
+"""
+
+from __future__ import annotations
+
+MIB = 1024 * 1024
+
+# --- AWS Lambda --------------------------------------------------------------------------------------------
+# https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+# "Invocation payload (request and response): 6 MB each for synchronous". Firehose invokes synchronously;
+# AWS's own Firehose blueprint keeps responses under 6,000,000 bytes, the stricter reading.
+LAMBDA_PAYLOAD_LIMIT_BYTES = 6_000_000
+LAMBDA_MEMORY_MB_RANGE = (128, 10_240)
+LAMBDA_MAX_TIMEOUT_S = 900
+# https://docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html ("The default timeout value is 3
+# seconds"); pulumi-aws sends nothing when unset, so AWS's default applies.
+LAMBDA_DEFAULT_TIMEOUT_S = 3
+# https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html (supported, not deprecated, 2026-11)
+LAMBDA_PYTHON_RUNTIMES = ("python3.12", "python3.13", "python3.14")
+
+# --- Amazon Data Firehose: the Lambda processor -----------------------------------------------------------
+# https://docs.aws.amazon.com/firehose/latest/dev/data-transformation.html
+# "The buffering size hint ranges between 0.2 MB and 3MB. The default Lambda buffering size hint is 1 MB";
+# "The Lambda buffering interval hint ranges between 0 and 900 seconds. The default ... is sixty seconds";
+# "Amazon Data Firehose supports a Lambda invocation time of up to 5 minutes."
+PROCESSOR_BUFFER_MB_RANGE = (0.2, 3.0)
+PROCESSOR_BUFFER_DEFAULT_MB = 1.0
+PROCESSOR_INTERVAL_S_RANGE = (0, 900)
+PROCESSOR_INTERVAL_DEFAULT_S = 60
+FIREHOSE_MAX_INVOCATION_S = 300
+# https://docs.aws.amazon.com/firehose/latest/APIReference/API_ProcessorParameter.html ("3 for
+# NumberOfRetries"; no maximum is documented).
+PROCESSOR_RETRIES_DEFAULT = 3
+# Kinesis sequence numbers are up to 128 digits:
+# https://docs.aws.amazon.com/kinesis/latest/APIReference/API_Record.html ("Pattern: 0|([1-9]\d{0,128})").
+SEQUENCE_NUMBER_MAX_DIGITS = 128
+
+# --- Amazon Data Firehose: S3 destination, dynamic partitioning, format conversion --------------------------
+# https://docs.aws.amazon.com/firehose/latest/APIReference/API_BufferingHints.html
+# SizeInMBs 1-128 (default 5), IntervalInSeconds 0-900 (default 300).
+BUFFERING_SIZE_MIB_RANGE = (1, 128)
+BUFFERING_INTERVAL_S_RANGE = (0, 900)
+BUFFERING_SIZE_DEFAULT_MIB = 5
+BUFFERING_INTERVAL_DEFAULT_S = 300
+# https://docs.aws.amazon.com/firehose/latest/dev/dynamic-partitioning.html: with dynamic partitioning the
+# buffer is at least 64 MiB and the interval at least 60 s.
+PARTITIONED_MIN_BUFFER_MIB = 64
+PARTITIONED_MIN_INTERVAL_S = 60
+# https://docs.aws.amazon.com/firehose/latest/dev/record-format-conversion.html: format conversion needs a
+# buffer of at least 64 MiB.
+CONVERSION_MIN_BUFFER_MIB = 64
+# https://docs.aws.amazon.com/firehose/latest/APIReference/API_ParquetSerDe.html
+PARQUET_COMPRESSIONS = ("UNCOMPRESSED", "GZIP", "SNAPPY")
+PARQUET_MIN_BLOCK_SIZE_BYTES = 64 * MIB
+PARQUET_MIN_PAGE_SIZE_BYTES = 64 * 1024
+PARQUET_DEFAULT_PAGE_SIZE_BYTES = MIB
+# https://docs.aws.amazon.com/firehose/latest/APIReference/API_RetryOptions.html: 0-7200 s, default 300.
+PARTITIONING_RETRY_S_RANGE = (0, 7200)
+PARTITIONING_RETRY_DEFAULT_S = 300
+# https://docs.aws.amazon.com/firehose/latest/dev/buffering.html: "500 active partitions per Firehose
+# stream", raisable "to up to 5,000"; records beyond go to the error prefix (activePartitionExceeded).
+ACTIVE_PARTITIONS_DEFAULT = 500
+ACTIVE_PARTITIONS_MAX = 5_000
+# https://docs.aws.amazon.com/firehose/latest/dev/s3-prefixes.html: "Neither Prefix nor ErrorOutputPrefix
+# can be greater than 512 characters after they're evaluated"; random-string is 11 characters.
+EVALUATED_PREFIX_MAX_CHARS = 512
+RANDOM_STRING_CHARS = 11
+
+# --- Amazon S3 ---------------------------------------------------------------------------------------------
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html: "up to 1,024 bytes" of UTF-8.
+S3_OBJECT_KEY_MAX_BYTES = 1024
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html: 3-63 characters.
+S3_BUCKET_NAME_MAX_CHARS = 63
+
+# --- Amazon Kinesis Data Streams ---------------------------------------------------------------------------
+# https://docs.aws.amazon.com/kinesis/latest/APIReference/API_PutRecords.html: "Each PutRecords request can
+# support up to 500 records ... up to a limit of 5 MiB for the entire request, including partition keys."
+PUT_RECORDS_MAX_RECORDS = 500
+PUT_RECORDS_MAX_BYTES = 5 * MIB
+# https://docs.aws.amazon.com/kinesis/latest/APIReference/API_GetRecords.html: Limit, 1-10,000.
+GET_RECORDS_MAX_RECORDS = 10_000
+# https://docs.aws.amazon.com/streams/latest/dev/kinesis-extended-retention.html: 24 hours to 365 days.
+STREAM_RETENTION_HOURS_RANGE = (24, 8_760)
+# https://docs.aws.amazon.com/streams/latest/dev/service-sizes-and-limits.html (shards per stream are an
+# account quota; 10,000 is what this project lets a stack ask for without a quota request).
+STREAM_SHARD_COUNT_RANGE = (1, 10_000)
+# An on-demand stream opens with 4 shards:
+# https://docs.aws.amazon.com/streams/latest/dev/how-do-i-size-a-stream.html#ondemandmode
+ON_DEMAND_INITIAL_SHARDS = 4
+
+# --- AWS Glue and Amazon Athena ----------------------------------------------------------------------------
+# https://docs.aws.amazon.com/athena/latest/ug/tables-databases-columns-names.html: names up to 255
+# characters; Glue stores them lower case.
+GLUE_NAME_MAX_CHARS = 255
+
+# --- AWS KMS -----------------------------------------------------------------------------------------------
+# https://docs.aws.amazon.com/kms/latest/APIReference/API_ScheduleKeyDeletion.html: PendingWindowInDays 7-30.
+KMS_DELETION_WINDOW_DAYS_RANGE = (7, 30)
+
+# --- Amazon CloudWatch Logs --------------------------------------------------------------------------------
+# https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
+    1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)  # fmt: skip
