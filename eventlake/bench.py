@@ -40,7 +40,7 @@ RESULTS = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
 
 
 @dataclass(frozen=True)
-class Result:
+class Measurement:
     name: str
     seconds: float  # median over repeats
     records: int
@@ -99,17 +99,17 @@ def baseline(event: dict[str, Any]) -> None:
 
 def measure(
     name: str, events: list[dict[str, Any]], step: Callable[[dict[str, Any]], Any], repeats: int
-) -> Result:
+) -> Measurement:
     times = []
     for _ in range(repeats):
         started = time.perf_counter()
         for event in events:
             step(event)
         times.append(time.perf_counter() - started)
-    return Result(name, statistics.median(times), sum(len(e["records"]) for e in events))
+    return Measurement(name, statistics.median(times), sum(len(e["records"]) for e in events))
 
 
-def run(count: int = 20_000, repeats: int = 5, seed: int = 7) -> list[Result]:
+def run(count: int = 20_000, repeats: int = 5, seed: int = 7) -> list[Measurement]:
     events = batches(count, seed)
     quiet = lambda _: None  # noqa: E731 - logging to stdout would be what we measure
     transformed = [
@@ -144,7 +144,7 @@ def run(count: int = 20_000, repeats: int = 5, seed: int = 7) -> list[Result]:
     return results
 
 
-def table(results: list[Result]) -> str:
+def table(results: list[Measurement]) -> str:
     base = results[0]
     lines = [
         "| step | records/s | time vs baseline |",

@@ -204,7 +204,7 @@ def run_demo(options: DemoOptions, *, console: Any = None) -> Report:
 
         step = time.perf_counter()
         with _progress(options, console, "Delivering (Firehose model)", len(ledger.records)) as advance:
-            stats = model.run(progress=advance)
+            run = model.run(progress=advance)
         timings["deliver"] = time.perf_counter() - step
 
         step = time.perf_counter()
@@ -220,9 +220,6 @@ def run_demo(options: DemoOptions, *, console: Any = None) -> Report:
             "transformed records corrupted": len(corrupt.corrupted) if corrupt else 0,
             "PutRecords batches re-sent": ledger.resent_batches,
         }
-        shards = len(model.reader.shard_ids)
-        written = list(model.destination.objects)
-        max_active = model.destination.max_active_seen
         stream_name, bucket = aws.stream_name, aws.bucket
 
     step = time.perf_counter()
@@ -251,13 +248,13 @@ def run_demo(options: DemoOptions, *, console: Any = None) -> Report:
         spec=spec,
         region=region,
         stream_name=stream_name,
-        shards=shards,
+        shards=run.shard_count,
         bucket=bucket,
         ledger=ledger,
-        stats=stats,
+        stats=run.stats,
         injected=injected,
-        written=written,
-        max_active_partitions=max_active,
+        written=list(run.written),
+        max_active_partitions=run.peak_active_partitions,
         lake=contents,
         queries=queries,
         invariant=result,

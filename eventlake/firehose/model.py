@@ -16,14 +16,14 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from aws_contract import limits
 from eventlake.embedded.aws import EmbeddedAws
 from eventlake.firehose.kinesis_source import KinesisReader, SourceRecord
-from eventlake.firehose.s3_destination import BeforeConversion, S3Destination
-from eventlake.firehose.transformation import Batcher, Invoke, LambdaProcessor
+from eventlake.firehose.s3_destination import BeforeConversion, S3Destination, WrittenObject
+from eventlake.firehose.transformation import Batcher, Invocation, Invoke, LambdaProcessor
 from infra.delivery_spec import DeliverySpec
 from transform_lambda.claims import ClaimStore
 from transform_lambda.handler import Log, process
@@ -36,8 +36,10 @@ def lambda_invoke(claims: ClaimStore, log: Log) -> Invoke:
     return lambda event: process(event, claims=claims, log=log)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Stats:
+    """What the delivery stream did in one run, summed over its invocations."""
+
     records_read: int = 0
     invocations: int = 0
     attempts: int = 0
@@ -45,7 +47,31 @@ class Stats:
     ok: int = 0
     dropped: int = 0
     processing_failed: int = 0
-    attempt_errors: list[str] = field(default_factory=list)
+    attempt_errors: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, records_read: int, invocations: list[Invocation]) -> Stats:
+        return cls(
+            records_read=records_read,
+            invocations=len(invocations),
+            attempts=sum(i.attempts for i in invocations),
+            failed_attempts=sum(len(i.errors) for i in invocations),
+            ok=sum(len(i.ok) for i in invocations),
+            dropped=sum(len(i.dropped) for i in invocations),
+            processing_failed=sum(len(i.failed) for i in invocations),
+            attempt_errors=tuple(e for i in invocations for e in i.errors),
+        )
+
+
+@dataclass(frozen=True)
+class FirehoseRun:
+    """Everything a caller learns from one run: the counts, the objects written (in order), the shards read
+    and the most partitions that were open at once."""
+
+    stats: Stats
+    written: tuple[WrittenObject, ...]
+    shard_count: int
+    peak_active_partitions: int
 
 
 class FirehoseModel:
@@ -62,8 +88,8 @@ class FirehoseModel:
         max_batch_records: int | None = None,
         max_active_partitions: int = limits.ACTIVE_PARTITIONS_DEFAULT,
     ) -> None:
-        self.reader = KinesisReader(aws.kinesis, aws.stream_name)
-        self.processor = LambdaProcessor(
+        self._reader = KinesisReader(aws.kinesis, aws.stream_name)
+        self._processor = LambdaProcessor(
             invoke,
             retries=spec.processor_retries,
             delivery_stream_arn=aws.delivery_stream_arn,
@@ -71,12 +97,12 @@ class FirehoseModel:
             region=aws.region,
             new_id=lambda: str(uuid.UUID(int=rng.getrandbits(128), version=4)),
         )
-        self.batcher = Batcher(
+        self._batcher = Batcher(
             buffer_mb=spec.processor_buffer_mb,
             interval_s=spec.processor_buffer_interval_seconds,
             max_records=max_batch_records,
         )
-        self.destination = S3Destination(
+        self._destination = S3Destination(
             aws.s3,
             aws.bucket,
             spec,
@@ -86,38 +112,44 @@ class FirehoseModel:
             max_active_partitions=max_active_partitions,
             before_conversion=before_conversion,
         )
-        self.stats = Stats()
 
-    def run(self, progress: Progress | None = None) -> Stats:
+    def run(self, progress: Progress | None = None) -> FirehoseRun:
         """Read the stream until caught up and deliver everything read."""
-        records = [r for chunk in self.reader.drain() for r in chunk]
+        records = [r for chunk in self._reader.drain() for r in chunk]
         records.sort(key=_arrival_order)
-        self.stats.records_read += len(records)
+        destination = self._destination
+        written: list[WrittenObject] = []
+        invocations: list[Invocation] = []
+        peak = 0
         for record in records:
             now = record.arrival_ms
-            self.destination.back_up(record, now)
-            for batch, closed_ms in self.batcher.add(record, now):
-                self._invoke(batch, closed_ms)
-            self.destination.tick(now)
+            written += destination.back_up(record, now)
+            for batch, closed_ms in self._batcher.add(record, now):
+                written += self._invoke(batch, closed_ms, invocations)
+                peak = max(peak, destination.active_partitions)
+            written += destination.tick(now)
             if progress:
                 progress(1)
-        for batch, closed_ms in self.batcher.flush():
-            self._invoke(batch, closed_ms)
-        self.destination.flush()
-        return self.stats
+        for batch, closed_ms in self._batcher.flush():
+            written += self._invoke(batch, closed_ms, invocations)
+            peak = max(peak, destination.active_partitions)
+        written += destination.flush()
+        return FirehoseRun(
+            stats=Stats.of(len(records), invocations),
+            written=tuple(written),
+            shard_count=len(self._reader.shard_ids),
+            peak_active_partitions=peak,
+        )
 
-    def _invoke(self, batch: list[SourceRecord], now_ms: int) -> None:
-        self.destination.tick(now_ms)  # buffers whose interval ran out before this batch closed
-        result = self.processor.process(batch, now_ms)
-        self.stats.invocations += 1
-        self.stats.attempts += result.attempts
-        self.stats.failed_attempts += len(result.errors)
-        self.stats.attempt_errors.extend(result.errors)
-        self.stats.ok += len(result.ok)
-        self.stats.dropped += len(result.dropped)
-        self.stats.processing_failed += len(result.failed)
-        self.destination.processing_failed(result.failed, now_ms)
-        self.destination.deliver(result.ok, now_ms)
+    def _invoke(
+        self, batch: list[SourceRecord], now_ms: int, invocations: list[Invocation]
+    ) -> list[WrittenObject]:
+        written = self._destination.tick(now_ms)  # buffers whose interval ran out before this batch closed
+        result = self._processor.process(batch, now_ms)
+        invocations.append(result)
+        written += self._destination.processing_failed(result.failed, now_ms)
+        written += self._destination.deliver(result.ok, now_ms)
+        return written
 
 
 def _arrival_order(record: SourceRecord) -> tuple[Any, ...]:

@@ -98,20 +98,23 @@ class S3Destination:
         self._interval_ms = spec.buffering_interval_seconds * 1000
         # Open buffers by (DATA, evaluated prefix), (_ERRORS, error output type) and (BACKUP, "").
         self._open: dict[tuple[str, str], _Buffer] = {}
-        self.objects: list[WrittenObject] = []
-        self.max_active_seen = 0
+        # Objects written since the last public call returned them (each public method returns its own).
+        self._written: list[WrittenObject] = []
 
     # --- input -------------------------------------------------------------------------------------------
 
-    def back_up(self, record: SourceRecord, now_ms: int) -> None:
-        """Every source record, untransformed, before the Lambda sees it."""
-        if not self._spec.source_backup:
-            return
-        size = len(record.data)
-        buffer = self._room((BACKUP, ""), size, now_ms, record.arrival_ms, self._write_backup)
-        self._add(buffer, record.data, size, record.arrival_ms)
+    # Each public method returns the objects it wrote to S3 (a buffer that fills up, or whose interval ran
+    # out, is written by the call that made it so).
 
-    def processing_failed(self, failures: list[Failed], now_ms: int) -> None:
+    def back_up(self, record: SourceRecord, now_ms: int) -> list[WrittenObject]:
+        """Every source record, untransformed, before the Lambda sees it."""
+        if self._spec.source_backup:
+            size = len(record.data)
+            buffer = self._room((BACKUP, ""), size, now_ms, record.arrival_ms, self._write_backup)
+            self._add(buffer, record.data, size, record.arrival_ms)
+        return self._take_written()
+
+    def processing_failed(self, failures: list[Failed], now_ms: int) -> list[WrittenObject]:
         for f in failures:
             line = error_records.processing_failed(
                 f.source.data,
@@ -123,8 +126,9 @@ class S3Destination:
                 lambda_arn=self._lambda_arn,
             )
             self._error(ErrorOutputType.PROCESSING_FAILED, line, len(f.source.data), f.source, now_ms)
+        return self._take_written()
 
-    def deliver(self, items: list[Transformed], now_ms: int) -> None:
+    def deliver(self, items: list[Transformed], now_ms: int) -> list[WrittenObject]:
         """Partition, convert and buffer the ``Ok`` records of one invocation."""
         placed: list[tuple[Transformed, str, bytes]] = []
         for item in items:
@@ -148,9 +152,11 @@ class S3Destination:
                 continue
             data = self._before_conversion(item) if self._before_conversion else item.data
             placed.append((item, where, data))
-        if not placed:
-            return
+        if placed:
+            self._convert_and_buffer(placed, now_ms)
+        return self._take_written()
 
+    def _convert_and_buffer(self, placed: list[tuple[Transformed, str, bytes]], now_ms: int) -> None:
         table, row_sources, failures = conversion.convert([data for _, _, data in placed])
         for failure in failures:
             item, _, data = placed[failure.index]
@@ -161,7 +167,7 @@ class S3Destination:
             rows_by_partition[placed[index][1]].append(row)
         for where, rows in rows_by_partition.items():
             sources = sorted({row_sources[r] for r in rows})
-            if (DATA, where) not in self._open and self._active_partitions() >= self._max_partitions:
+            if (DATA, where) not in self._open and self.active_partitions >= self._max_partitions:
                 for index in sources:
                     item, _, data = placed[index]
                     self._transformed_error(
@@ -177,25 +183,32 @@ class S3Destination:
             oldest = min(placed[i][0].source.arrival_ms for i in sources)
             buffer = self._room((DATA, where), size, now_ms, oldest, partial(self._write_data, where))
             self._add(buffer, table.take(rows), size, oldest, records=len(sources))
-        self.max_active_seen = max(self.max_active_seen, self._active_partitions())
 
-    def _active_partitions(self) -> int:
+    @property
+    def active_partitions(self) -> int:
+        """Partitions with an open buffer: what Firehose's active-partition limit counts."""
         return sum(kind == DATA for kind, _ in self._open)
+
+    def _take_written(self) -> list[WrittenObject]:
+        written, self._written = self._written, []
+        return written
 
     # --- time --------------------------------------------------------------------------------------------
 
-    def tick(self, now_ms: int) -> None:
+    def tick(self, now_ms: int) -> list[WrittenObject]:
         """Deliver every buffer whose interval has run out by ``now_ms``."""
         for key, buffer in self._in_write_order():
             if now_ms - buffer.opened_ms >= self._interval_ms:
                 del self._open[key]
                 buffer.write(buffer, buffer.opened_ms + self._interval_ms)
+        return self._take_written()
 
-    def flush(self) -> None:
+    def flush(self) -> list[WrittenObject]:
         """End of the run: every buffer is delivered when its interval would have run out."""
         for _, buffer in self._in_write_order():
             buffer.write(buffer, buffer.opened_ms + self._interval_ms)
         self._open = {}
+        return self._take_written()
 
     def _in_write_order(self) -> list[tuple[tuple[str, str], _Buffer]]:
         """The open buffers, data then errors then the backup, each kind in the order its buffers opened."""
@@ -312,7 +325,7 @@ class S3Destination:
         self, key: str, body: bytes, kind: str, records: int, buffer: _Buffer, where: str, delivery_ms: int
     ) -> None:
         self._s3.put_object(Bucket=self._bucket, Key=key, Body=body)
-        self.objects.append(
+        self._written.append(
             WrittenObject(
                 key, kind, len(body), records, buffer.size, where, delivery_ms, buffer.oldest_arrival_ms
             )

@@ -72,7 +72,7 @@ class Failed:
     attempt_ending_ms: int
 
 
-@dataclass
+@dataclass(frozen=True)
 class Invocation:
     """What became of one batch."""
 
@@ -137,74 +137,79 @@ class LambdaProcessor:
     def process(self, batch: list[SourceRecord], now_ms: int) -> Invocation:
         event = self.event(batch)
         size = len(json.dumps(event).encode("utf-8"))
-        if size > limits.LAMBDA_PAYLOAD_LIMIT_BYTES:
-            raise ModelError(
-                f"invocation request of {size} bytes exceeds {limits.LAMBDA_PAYLOAD_LIMIT_BYTES}"
-            )
-        result = Invocation()
+        if size > (most := limits.LAMBDA_PAYLOAD_LIMIT_BYTES):
+            raise ModelError(f"invocation request of {size} bytes exceeds {most}")
+        errors: list[str] = []
         payload: bytes | None = None
-        for attempt in range(1, self._retries + 2):
-            result.attempts = attempt
+        for _ in range(self._retries + 1):
             try:
                 payload = _response_payload(self._invoke(event))
                 break
             except Exception as exc:  # the function raised, timed out, or its response was refused
-                result.errors.append(f"{type(exc).__name__}: {exc}")
-        ending_ms = now_ms + result.attempts * ATTEMPT_MS + (result.attempts - 1) * RETRY_BACKOFF_MS
+                errors.append(f"{type(exc).__name__}: {exc}")
+        attempts = len(errors) + (payload is not None)
+        ending_ms = now_ms + attempts * ATTEMPT_MS + (attempts - 1) * RETRY_BACKOFF_MS
         if payload is None:
-            result.failed = [_failed(r, ErrorCode.FUNCTION_ERROR, result.attempts, ending_ms) for r in batch]
-            return result
-        self._check(batch, payload, result, ending_ms)
-        return result
+            failed = [_failed(r, ErrorCode.FUNCTION_ERROR, attempts, ending_ms) for r in batch]
+            return Invocation(failed=failed, attempts=attempts, errors=errors)
+        outcomes = _check(batch, payload, attempts, ending_ms)
+        return Invocation(
+            ok=[o for o in outcomes if isinstance(o, Transformed)],
+            dropped=[o for o in outcomes if isinstance(o, SourceRecord)],
+            failed=[o for o in outcomes if isinstance(o, Failed)],
+            attempts=attempts,
+            errors=errors,
+        )
 
-    def _check(self, batch: list[SourceRecord], payload: bytes, result: Invocation, ending_ms: int) -> None:
-        attempts = result.attempts
-        try:
-            response = json.loads(payload)
-        except ValueError:
-            result.failed = [_failed(r, ErrorCode.JSON_PROCESSING, attempts, ending_ms) for r in batch]
-            return
-        returned = response.get("records") if isinstance(response, dict) else None
-        if not isinstance(returned, list):
-            result.failed = [_failed(r, ErrorCode.MISSING_RECORD_ID, attempts, ending_ms) for r in batch]
-            return
-        entries = [e for e in returned if isinstance(e, dict) and isinstance(e.get("recordId"), str)]
-        counts = Counter(e.get("recordId") for e in entries)
-        by_id = {e.get("recordId"): e for e in entries}
-        for record in batch:
-            rid = record_id(record)
-            if counts[rid] == 0:
-                result.failed.append(_failed(record, ErrorCode.MISSING_RECORD_ID, attempts, ending_ms))
-            elif counts[rid] > 1:
-                result.failed.append(_failed(record, ErrorCode.DUPLICATED_RECORD_ID, attempts, ending_ms))
-            else:
-                self._one(record, by_id[rid], result, ending_ms)
 
-    def _one(self, record: SourceRecord, entry: dict[str, Any], result: Invocation, ending_ms: int) -> None:
-        attempts = result.attempts
-        status = entry.get("result")
-        if status == Result.DROPPED:
-            result.dropped.append(record)
-        elif status == Result.PROCESSING_FAILED:
-            result.failed.append(_failed(record, ErrorCode.PROCESSING_FAILED_STATUS, attempts, ending_ms))
-        elif status == Result.OK and (data := _b64(entry.get("data"))) is not None:
-            metadata = entry.get("metadata")
-            keys = metadata.get("partitionKeys") if isinstance(metadata, dict) else None
-            partition_keys = (
-                {str(k): str(v) for k, v in keys.items() if v is not None} if isinstance(keys, dict) else None
-            )
-            result.ok.append(Transformed(record, data, partition_keys, attempts))
+Outcome = Transformed | SourceRecord | Failed  # a SourceRecord alone: Dropped
+
+
+def _check(batch: list[SourceRecord], payload: bytes, attempts: int, ending_ms: int) -> list[Outcome]:
+    """Each record's outcome from the response, in batch order."""
+    try:
+        response = json.loads(payload)
+    except ValueError:
+        return [_failed(r, ErrorCode.JSON_PROCESSING, attempts, ending_ms) for r in batch]
+    returned = response.get("records") if isinstance(response, dict) else None
+    if not isinstance(returned, list):
+        return [_failed(r, ErrorCode.MISSING_RECORD_ID, attempts, ending_ms) for r in batch]
+    entries = [e for e in returned if isinstance(e, dict) and isinstance(e.get("recordId"), str)]
+    counts = Counter(e.get("recordId") for e in entries)
+    by_id = {e.get("recordId"): e for e in entries}
+    outcomes: list[Outcome] = []
+    for record in batch:
+        rid = record_id(record)
+        if counts[rid] == 0:
+            outcomes.append(_failed(record, ErrorCode.MISSING_RECORD_ID, attempts, ending_ms))
+        elif counts[rid] > 1:
+            outcomes.append(_failed(record, ErrorCode.DUPLICATED_RECORD_ID, attempts, ending_ms))
         else:
-            # An unknown result, or Ok without decodable data: Firehose cannot read the entry.
-            result.failed.append(
-                Failed(
-                    record,
-                    ErrorCode.JSON_PROCESSING,
-                    f"Invalid record in the Lambda response (result={status!r}; Ok needs base64 data).",
-                    attempts,
-                    ending_ms,
-                )
-            )
+            outcomes.append(_one(record, by_id[rid], attempts, ending_ms))
+    return outcomes
+
+
+def _one(record: SourceRecord, entry: dict[str, Any], attempts: int, ending_ms: int) -> Outcome:
+    status = entry.get("result")
+    if status == Result.DROPPED:
+        return record
+    if status == Result.PROCESSING_FAILED:
+        return _failed(record, ErrorCode.PROCESSING_FAILED_STATUS, attempts, ending_ms)
+    if status == Result.OK and (data := _b64(entry.get("data"))) is not None:
+        metadata = entry.get("metadata")
+        keys = metadata.get("partitionKeys") if isinstance(metadata, dict) else None
+        partition_keys = (
+            {str(k): str(v) for k, v in keys.items() if v is not None} if isinstance(keys, dict) else None
+        )
+        return Transformed(record, data, partition_keys, attempts)
+    # An unknown result, or Ok without decodable data: Firehose cannot read the entry.
+    return Failed(
+        record,
+        ErrorCode.JSON_PROCESSING,
+        f"Invalid record in the Lambda response (result={status!r}; Ok needs base64 data).",
+        attempts,
+        ending_ms,
+    )
 
 
 def _response_payload(returned: Any) -> bytes:

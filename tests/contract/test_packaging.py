@@ -1,0 +1,37 @@
+"""The project installs as a package: its console script and its packages are what pyproject declares."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+from infra.settings import PROJECT_ROOT
+
+PYPROJECT = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())
+
+
+def test_the_console_script_names_the_cli_entry_point() -> None:
+    module, function = PYPROJECT["project"]["scripts"]["eventlake"].split(":")
+    assert callable(getattr(importlib.import_module(module), function))
+
+
+def test_every_top_level_package_is_declared() -> None:
+    """A new top-level package left out of ``packages.find`` would be missing from an installed copy."""
+    declared = {p.rstrip("*") for p in PYPROJECT["tool"]["setuptools"]["packages"]["find"]["include"]}
+    found = {p.parent.name for p in PROJECT_ROOT.glob("*/__init__.py")}
+    assert found == declared
+
+
+def test_python_m_eventlake_runs_from_another_directory(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "eventlake", "demo", "--help"],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(PROJECT_ROOT), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "--events" in done.stdout
