@@ -1,6 +1,7 @@
 """The Glue database and table: Firehose reads it to write Parquet, Athena to query it.
 
-Columns and partition keys come from ``glue.schema``, the same definition the Lambda writes by.
+Everything comes from ``CatalogSpec`` (columns and partition keys from ``glue.schema``, the same
+definition the Lambda writes by), the plain data the embedded AWS creates its catalog from too.
 """
 
 from __future__ import annotations
@@ -10,52 +11,45 @@ import pulumi_aws as aws
 
 from glue import schema
 from glue.schema import PARQUET_INPUT_FORMAT, PARQUET_OUTPUT_FORMAT, PARQUET_SERDE
-from infra.settings import Settings
+from infra.catalog_spec import CatalogSpec
+
+__all__ = ["PARQUET_INPUT_FORMAT", "PARQUET_OUTPUT_FORMAT", "PARQUET_SERDE", "Catalog", "CatalogSpec"]
 
 
 class Catalog(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        settings: Settings,
+        spec: CatalogSpec,
         bucket_name: pulumi.Input[str],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("eventlake:index:Catalog", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        # Glue lowercases names; anything else shows a permanent diff.
         self.database = aws.glue.CatalogDatabase(
             f"{name}-database",
-            aws.glue.CatalogDatabaseArgs(
-                name=settings.glue_database, description="Event lake (Firehose-written Parquet)"
-            ),
+            aws.glue.CatalogDatabaseArgs(name=spec.database_name, description=spec.database_description),
             opts=child,
         )
-        location = pulumi.Output.concat("s3://", bucket_name, "/", schema.DATA_ROOT)
         self.table = aws.glue.CatalogTable(
             f"{name}-table",
             aws.glue.CatalogTableArgs(
-                name=schema.TABLE_NAME.lower(),
+                name=spec.table_name,
                 database_name=self.database.name,
-                table_type=schema.TABLE_TYPE,
-                parameters=dict(schema.TABLE_PARAMETERS),
+                table_type=spec.table_type,
+                parameters=dict(spec.table_parameters),
                 partition_keys=[
-                    aws.glue.CatalogTablePartitionKeyArgs(name=c.name.lower(), type=c.type, comment=c.comment)
-                    for c in schema.PARTITION_KEYS
+                    aws.glue.CatalogTablePartitionKeyArgs(name=c.name, type=c.type, comment=c.comment)
+                    for c in spec.partition_keys
                 ],
                 storage_descriptor=aws.glue.CatalogTableStorageDescriptorArgs(
-                    location=location,
-                    input_format=PARQUET_INPUT_FORMAT,
-                    output_format=PARQUET_OUTPUT_FORMAT,
+                    location=pulumi.Output.from_input(bucket_name).apply(spec.location),
+                    input_format=spec.input_format,
+                    output_format=spec.output_format,
                     ser_de_info=aws.glue.CatalogTableStorageDescriptorSerDeInfoArgs(
-                        serialization_library=PARQUET_SERDE, parameters=dict(schema.SERDE_PARAMETERS)
+                        serialization_library=spec.serde_library, parameters=dict(spec.serde_parameters)
                     ),
-                    columns=[
-                        aws.glue.CatalogTableStorageDescriptorColumnArgs(
-                            name=c.name.lower(), type=c.type, comment=c.comment
-                        )
-                        for c in schema.COLUMNS
-                    ],
+                    columns=[_column(c) for c in spec.columns],
                 ),
             ),
             opts=child,
@@ -63,3 +57,9 @@ class Catalog(pulumi.ComponentResource):
         self.database_name: pulumi.Output[str] = self.database.name
         self.table_name: pulumi.Output[str] = self.table.name
         self.register_outputs({"database": self.database_name, "table": self.table_name})
+
+
+def _column(column: schema.Column) -> aws.glue.CatalogTableStorageDescriptorColumnArgs:
+    return aws.glue.CatalogTableStorageDescriptorColumnArgs(
+        name=column.name, type=column.type, comment=column.comment
+    )

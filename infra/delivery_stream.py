@@ -4,6 +4,7 @@ runner executes), plus its role and its CloudWatch log group."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
@@ -44,11 +45,21 @@ DESTINATION_LOG_STREAM = "DestinationDelivery"
 BACKUP_LOG_STREAM = "BackupDelivery"
 
 
+@dataclass(frozen=True)
+class DeliveryStreamArgs:
+    spec: DeliverySpec
+    log_retention_days: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DeliveryStreamArgs:
+        return cls(spec=DeliverySpec.from_settings(settings), log_retention_days=settings.log_retention_days)
+
+
 class DeliveryStream(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        settings: Settings,
+        args: DeliveryStreamArgs,
         account: Account,
         *,
         stream_arn: pulumi.Input[str],
@@ -63,13 +74,13 @@ class DeliveryStream(pulumi.ComponentResource):
             "eventlake:index:DeliveryStream", name, None, renamed_from("eventlake:index:Delivery", opts)
         )
         child = pulumi.ResourceOptions(parent=self)
-        spec = DeliverySpec.from_settings(settings)
+        spec = args.spec
 
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
             aws.cloudwatch.LogGroupArgs(
                 name=f"/aws/kinesisfirehose/{spec.delivery_stream_name}",
-                retention_in_days=settings.log_retention_days,
+                retention_in_days=args.log_retention_days,
             ),
             opts=child,
         )

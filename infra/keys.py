@@ -3,6 +3,8 @@ the data at rest is granted, audited and revoked in one place."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pulumi
 import pulumi_aws as aws
 
@@ -10,22 +12,39 @@ from infra.protection import data_options
 from infra.settings import Settings
 
 
+@dataclass(frozen=True)
+class LakeKeyArgs:
+    name_prefix: str
+    alias_name: str  # without the ``alias/`` prefix
+    deletion_window_days: int
+    protect_data: bool
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LakeKeyArgs:
+        return cls(
+            name_prefix=settings.name_prefix,
+            alias_name=settings.resource_name("lake"),
+            deletion_window_days=settings.kms_deletion_window_days,
+            protect_data=settings.protect_data,
+        )
+
+
 class LakeKey(pulumi.ComponentResource):
-    def __init__(self, name: str, settings: Settings, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, args: LakeKeyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("eventlake:index:LakeKey", name, None, opts)
         self.key = aws.kms.Key(
             name,
             aws.kms.KeyArgs(
-                description=f"{settings.name_prefix} event lake: S3 objects and Kinesis records",
+                description=f"{args.name_prefix} event lake: S3 objects and Kinesis records",
                 enable_key_rotation=True,
-                deletion_window_in_days=settings.kms_deletion_window_days,
+                deletion_window_in_days=args.deletion_window_days,
             ),
             # Losing the key loses every object it encrypted: protect it like the bucket.
-            opts=data_options(settings, self),
+            opts=data_options(args.protect_data, self),
         )
         self.alias = aws.kms.Alias(
             f"{name}-alias",
-            aws.kms.AliasArgs(name=f"alias/{settings.resource_name('lake')}", target_key_id=self.key.key_id),
+            aws.kms.AliasArgs(name=f"alias/{args.alias_name}", target_key_id=self.key.key_id),
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.arn: pulumi.Output[str] = self.key.arn

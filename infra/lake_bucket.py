@@ -4,6 +4,7 @@ only kept for diagnosis (error records, raw backups, old versions)."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
@@ -17,16 +18,39 @@ from infra.settings import Settings
 ABORT_MULTIPART_DAYS = 7
 
 
+@dataclass(frozen=True)
+class LakeBucketArgs:
+    name_base: str  # the bucket's name before the account and region
+    protect_data: bool
+    error_retention_days: int
+    backup_retention_days: int
+    noncurrent_version_days: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LakeBucketArgs:
+        return cls(
+            name_base=settings.resource_name("lake"),
+            protect_data=settings.protect_data,
+            error_retention_days=settings.error_retention_days,
+            backup_retention_days=settings.backup_retention_days,
+            noncurrent_version_days=settings.noncurrent_version_days,
+        )
+
+    def bucket_name(self, account: Account) -> str:
+        """Bucket names are global: the account and region make the stack's name unique."""
+        return f"{self.name_base}-{account.account_id}-{account.region}"
+
+
 def bucket_name(settings: Settings, account: Account) -> str:
-    """Bucket names are global: the account and region make the stack's name unique."""
-    return f"{settings.resource_name('lake')}-{account.account_id}-{account.region}"
+    """The stack's bucket name in ``account`` (what the embedded AWS creates, too)."""
+    return LakeBucketArgs.from_settings(settings).bucket_name(account)
 
 
 class LakeBucket(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        settings: Settings,
+        args: LakeBucketArgs,
         account: Account,
         key_arn: pulumi.Input[str],
         opts: pulumi.ResourceOptions | None = None,
@@ -35,8 +59,8 @@ class LakeBucket(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self.bucket = aws.s3.Bucket(
             name,
-            aws.s3.BucketArgs(bucket=bucket_name(settings, account), force_destroy=not settings.protect_data),
-            opts=data_options(settings, self),
+            aws.s3.BucketArgs(bucket=args.bucket_name(account), force_destroy=not args.protect_data),
+            opts=data_options(args.protect_data, self),
         )
         bucket_id = self.bucket.id
         public_access = aws.s3.BucketPublicAccessBlock(
@@ -93,7 +117,7 @@ class LakeBucket(pulumi.ComponentResource):
         )
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-lifecycle",
-            aws.s3.BucketLifecycleConfigurationArgs(bucket=bucket_id, rules=lifecycle_rules(settings)),
+            aws.s3.BucketLifecycleConfigurationArgs(bucket=bucket_id, rules=lifecycle_rules(args)),
             # Noncurrent-version rules only mean something once versioning is on.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
         )
@@ -104,7 +128,7 @@ class LakeBucket(pulumi.ComponentResource):
         self.register_outputs({"name": self.name, "arn": self.arn})
 
 
-def lifecycle_rules(settings: Settings) -> list[aws.s3.BucketLifecycleConfigurationRuleArgs]:
+def lifecycle_rules(args: LakeBucketArgs) -> list[aws.s3.BucketLifecycleConfigurationRuleArgs]:
     rule = aws.s3.BucketLifecycleConfigurationRuleArgs
     prefix = aws.s3.BucketLifecycleConfigurationRuleFilterArgs
     expire = aws.s3.BucketLifecycleConfigurationRuleExpirationArgs
@@ -113,20 +137,20 @@ def lifecycle_rules(settings: Settings) -> list[aws.s3.BucketLifecycleConfigurat
             id="expire-errors",
             status="Enabled",
             filter=prefix(prefix=schema.ERROR_ROOT),
-            expiration=expire(days=settings.error_retention_days),
+            expiration=expire(days=args.error_retention_days),
         ),
         rule(
             id="expire-raw-backup",
             status="Enabled",
             filter=prefix(prefix=schema.BACKUP_ROOT),
-            expiration=expire(days=settings.backup_retention_days),
+            expiration=expire(days=args.backup_retention_days),
         ),
         rule(
             id="expire-noncurrent-versions",
             status="Enabled",
             filter=prefix(),
             noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                noncurrent_days=settings.noncurrent_version_days
+                noncurrent_days=args.noncurrent_version_days
             ),
         ),
         rule(

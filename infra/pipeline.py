@@ -1,36 +1,70 @@
 """The whole event lake as one component: Kinesis → Firehose (Lambda, dynamic partitioning,
-Parquet) → S3, with the Glue table Athena queries."""
+Parquet) → S3, with the Glue table Athena queries.
+
+Only this module reads ``Settings``: it splits them into each component's narrow args
+(``EventLakeArgs``), so a component's signature shows exactly which settings it depends on.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import pulumi
 
 from infra.account import Account
 from infra.catalog import Catalog
+from infra.catalog_spec import CatalogSpec
+from infra.claims_spec import ClaimsTableSpec
 from infra.claims_table import ClaimsTable
-from infra.delivery_stream import DeliveryStream
-from infra.keys import LakeKey
-from infra.lake_bucket import LakeBucket
+from infra.delivery_stream import DeliveryStream, DeliveryStreamArgs
+from infra.keys import LakeKey, LakeKeyArgs
+from infra.lake_bucket import LakeBucket, LakeBucketArgs
 from infra.settings import Settings
-from infra.stream import EventStream
-from infra.transform_function import TransformFunction
+from infra.stream import EventStream, EventStreamArgs
+from infra.transform_function import TransformFunction, TransformFunctionArgs
+
+
+@dataclass(frozen=True)
+class EventLakeArgs:
+    """Every component's args, built from the stack's settings in one place."""
+
+    key: LakeKeyArgs
+    stream: EventStreamArgs
+    lake: LakeBucketArgs
+    catalog: CatalogSpec
+    claims: ClaimsTableSpec | None  # None: no cross-batch de-duplication (dedupeEnabled false)
+    function: TransformFunctionArgs
+    delivery: DeliveryStreamArgs
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> EventLakeArgs:
+        return cls(
+            key=LakeKeyArgs.from_settings(settings),
+            stream=EventStreamArgs.from_settings(settings),
+            lake=LakeBucketArgs.from_settings(settings),
+            catalog=CatalogSpec.from_settings(settings),
+            claims=ClaimsTableSpec.from_settings(settings) if settings.dedupe_enabled else None,
+            function=TransformFunctionArgs.from_settings(settings),
+            delivery=DeliveryStreamArgs.from_settings(settings),
+        )
 
 
 class EventLake(pulumi.ComponentResource):
     def __init__(self, name: str, settings: Settings, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("eventlake:index:EventLake", name, None, opts)
+        args = EventLakeArgs.from_settings(settings)
         account = Account.current()
         child = pulumi.ResourceOptions(parent=self)
 
-        key = LakeKey(f"{name}-key", settings, opts=child)
-        stream = EventStream(f"{name}-stream", settings, key.arn, opts=child)
-        lake = LakeBucket(f"{name}-lake", settings, account, key.arn, opts=child)
-        catalog = Catalog(f"{name}-catalog", settings, lake.name, opts=child)
-        claims = ClaimsTable(f"{name}-claims", settings, opts=child) if settings.dedupe_enabled else None
-        processor = TransformFunction(f"{name}-processor", settings, claims, opts=child)
+        key = LakeKey(f"{name}-key", args.key, opts=child)
+        stream = EventStream(f"{name}-stream", args.stream, key.arn, opts=child)
+        lake = LakeBucket(f"{name}-lake", args.lake, account, key.arn, opts=child)
+        catalog = Catalog(f"{name}-catalog", args.catalog, lake.name, opts=child)
+        claims = ClaimsTable(f"{name}-claims", args.claims, opts=child) if args.claims is not None else None
+        processor = TransformFunction(f"{name}-processor", args.function, claims, opts=child)
         delivery = DeliveryStream(
             f"{name}-delivery",
-            settings,
+            args.delivery,
             account,
             stream_arn=stream.arn,
             bucket_arn=lake.arn,

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import pulumi
 
-from infra.settings import Settings
 
-
-def data_options(settings: Settings, parent: pulumi.Resource) -> pulumi.ResourceOptions:
-    """With ``protectData`` neither ``pulumi destroy`` nor a replacement can delete the data:
-    ``protect`` refuses the delete, ``retain_on_delete`` keeps the cloud object if it is forced."""
-    return pulumi.ResourceOptions(
-        parent=parent, protect=settings.protect_data, retain_on_delete=settings.protect_data
-    )
+def data_options(protect: bool, parent: pulumi.Resource) -> pulumi.ResourceOptions:
+    """With ``protect`` (the stack's ``protectData``) neither ``pulumi destroy`` nor a replacement can
+    delete the data: ``protect`` refuses the delete, ``retain_on_delete`` keeps the cloud object if it
+    is forced."""
+    return pulumi.ResourceOptions(parent=parent, protect=protect, retain_on_delete=protect)
 
 
 def renamed_from(old_type: str, opts: pulumi.ResourceOptions | None) -> pulumi.ResourceOptions:

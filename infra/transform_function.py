@@ -7,6 +7,7 @@ the code the tests exercise is exactly the code that ships.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import pulumi
@@ -38,11 +39,32 @@ def lambda_archive(root: Path = PROJECT_ROOT) -> pulumi.AssetArchive:
     return pulumi.AssetArchive({rel: pulumi.FileAsset(str(root / rel)) for rel in lambda_files(root)})
 
 
+@dataclass(frozen=True)
+class TransformFunctionArgs:
+    function_name: str
+    runtime: str
+    memory_mb: int
+    timeout_seconds: int
+    log_retention_days: int
+    claims_ttl_seconds: int  # handed to the Lambda only when it has a claims table
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TransformFunctionArgs:
+        return cls(
+            function_name=settings.function_name,
+            runtime=settings.lambda_runtime,
+            memory_mb=settings.lambda_memory_mb,
+            timeout_seconds=settings.lambda_timeout_seconds,
+            log_retention_days=settings.log_retention_days,
+            claims_ttl_seconds=settings.dedupe_ttl_seconds,
+        )
+
+
 class TransformFunction(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        settings: Settings,
+        args: TransformFunctionArgs,
         claims: ClaimsTable | None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
@@ -50,11 +72,11 @@ class TransformFunction(pulumi.ComponentResource):
             "eventlake:index:TransformFunction", name, None, renamed_from("eventlake:index:Processor", opts)
         )
         child = pulumi.ResourceOptions(parent=self)
-        function_name = settings.function_name
+        function_name = args.function_name
         self.log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
             aws.cloudwatch.LogGroupArgs(
-                name=f"/aws/lambda/{function_name}", retention_in_days=settings.log_retention_days
+                name=f"/aws/lambda/{function_name}", retention_in_days=args.log_retention_days
             ),
             opts=child,
         )
@@ -79,18 +101,18 @@ class TransformFunction(pulumi.ComponentResource):
         )
         variables: dict[str, pulumi.Input[str]] = {}
         if claims is not None:
-            variables = {ENV_TABLE: claims.name, ENV_TTL_SECONDS: str(settings.dedupe_ttl_seconds)}
+            variables = {ENV_TABLE: claims.name, ENV_TTL_SECONDS: str(args.claims_ttl_seconds)}
         self.function = aws.lambda_.Function(
             name,
             aws.lambda_.FunctionArgs(
                 name=function_name,
                 role=self.role.arn,
-                runtime=settings.lambda_runtime,
+                runtime=args.runtime,
                 architectures=[LAMBDA_ARCHITECTURE],
                 handler=HANDLER,
-                memory_size=settings.lambda_memory_mb,
+                memory_size=args.memory_mb,
                 # Lambda's default is 3 s; Firehose allows an invocation up to 5 minutes.
-                timeout=settings.lambda_timeout_seconds,
+                timeout=args.timeout_seconds,
                 code=lambda_archive(),
                 environment=aws.lambda_.FunctionEnvironmentArgs(variables=variables) if variables else None,
                 logging_config=aws.lambda_.FunctionLoggingConfigArgs(

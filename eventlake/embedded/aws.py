@@ -1,7 +1,8 @@
 """The embedded AWS: moto in-process, with the stack's resources created from settings.
 
-Every name, prefix, size and column comes from ``Settings``, ``DeliverySpec`` and ``glue.schema``;
-this module only translates them into API calls, so the local run uses the deployed configuration.
+Every name, prefix, size and column comes from ``Settings`` and the specs the Pulumi program renders too
+(``DeliverySpec``, ``CatalogSpec``, ``ClaimsTableSpec``); this module only translates them into API
+calls, so the local run uses the deployed configuration.
 The boto3 clients are created here, once, and handed to the producer and the Firehose model.
 """
 
@@ -19,10 +20,11 @@ from moto import mock_aws
 
 from glue import schema
 from infra.account import Account
+from infra.catalog_spec import CatalogSpec
+from infra.claims_spec import ClaimsTableSpec
 from infra.delivery_spec import DeliverySpec
 from infra.lake_bucket import bucket_name
 from infra.settings import PROJECT_ROOT, Settings, stack_config
-from transform_lambda.claims import EXPIRES_ATTRIBUTE, KEY_ATTRIBUTE
 
 ACCOUNT_ID = "123456789012"  # moto's default account
 PARTITION = "aws"
@@ -110,11 +112,12 @@ def _create(settings: Settings, spec: DeliverySpec, region: str) -> EmbeddedAws:
     else:
         clients["s3"].create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
 
-    _create_catalog(clients["glue"], spec, bucket)
+    _create_catalog(clients["glue"], CatalogSpec.from_settings(settings), bucket)
 
-    claims_table = settings.claims_table_name if settings.dedupe_enabled else None
-    if claims_table:
-        _create_claims_table(clients["dynamodb"], claims_table)
+    claims_spec = ClaimsTableSpec.from_settings(settings) if settings.dedupe_enabled else None
+    claims_table = claims_spec.table_name if claims_spec else None
+    if claims_spec:
+        _create_claims_table(clients["dynamodb"], claims_spec)
 
     function_arn = account.lambda_function_arn(settings.function_name)
     # infra/delivery.py names the Firehose role after the delivery stream (RoleArgs(name=
@@ -165,45 +168,65 @@ def _create_stream(kinesis: Any, settings: Settings, name: str) -> None:
         )
 
 
-def _create_catalog(glue: Any, spec: DeliverySpec, bucket: str) -> None:
-    """The database and table the spec's format conversion reads."""
-    glue.create_database(DatabaseInput={"Name": spec.database_name})
-    glue.create_table(
-        DatabaseName=spec.database_name,
-        TableInput={
+def _create_catalog(glue: Any, spec: CatalogSpec, bucket: str) -> None:
+    """The database and table the delivery spec's format conversion reads."""
+    glue.create_database(DatabaseInput=catalog_database_input(spec))
+    glue.create_table(**catalog_table_request(spec, bucket))
+
+
+def catalog_database_input(spec: CatalogSpec) -> dict[str, Any]:
+    """``DatabaseInput`` mirroring the spec, as the Pulumi program sends it."""
+    return {"Name": spec.database_name, "Description": spec.database_description}
+
+
+def catalog_table_request(spec: CatalogSpec, bucket: str) -> dict[str, Any]:
+    """``create_table``'s arguments (database and ``TableInput``) mirroring the spec, as Pulumi sends them."""
+    return {
+        "DatabaseName": spec.database_name,
+        "TableInput": {
             "Name": spec.table_name,
-            "TableType": schema.TABLE_TYPE,
-            "Parameters": dict(schema.TABLE_PARAMETERS),
-            "PartitionKeys": [_glue_column(c) for c in schema.PARTITION_KEYS],
+            "TableType": spec.table_type,
+            "Parameters": dict(spec.table_parameters),
+            "PartitionKeys": [_glue_column(c) for c in spec.partition_keys],
             "StorageDescriptor": {
-                "Columns": [_glue_column(c) for c in schema.COLUMNS],
-                "Location": f"s3://{bucket}/{schema.DATA_ROOT}",
-                "InputFormat": schema.PARQUET_INPUT_FORMAT,
-                "OutputFormat": schema.PARQUET_OUTPUT_FORMAT,
+                "Columns": [_glue_column(c) for c in spec.columns],
+                "Location": spec.location(bucket),
+                "InputFormat": spec.input_format,
+                "OutputFormat": spec.output_format,
                 "SerdeInfo": {
-                    "SerializationLibrary": schema.PARQUET_SERDE,
-                    "Parameters": dict(schema.SERDE_PARAMETERS),
+                    "SerializationLibrary": spec.serde_library,
+                    "Parameters": dict(spec.serde_parameters),
                 },
             },
         },
-    )
+    }
 
 
 def _glue_column(column: schema.Column) -> dict[str, str]:
     return {"Name": column.name, "Type": column.type, "Comment": column.comment}
 
 
-def _create_claims_table(dynamodb: Any, name: str) -> None:
-    dynamodb.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": KEY_ATTRIBUTE, "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": KEY_ATTRIBUTE, "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    dynamodb.update_time_to_live(
-        TableName=name,
-        TimeToLiveSpecification={"Enabled": True, "AttributeName": EXPIRES_ATTRIBUTE},
-    )
+def _create_claims_table(dynamodb: Any, spec: ClaimsTableSpec) -> None:
+    dynamodb.create_table(**claims_table_request(spec))
+    dynamodb.update_time_to_live(**claims_ttl_request(spec))
+
+
+def claims_table_request(spec: ClaimsTableSpec) -> dict[str, Any]:
+    """``create_table``'s arguments mirroring the spec, as the Pulumi program sends them."""
+    return {
+        "TableName": spec.table_name,
+        "KeySchema": [{"AttributeName": spec.hash_key, "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": spec.hash_key, "AttributeType": spec.hash_key_type}],
+        "BillingMode": spec.billing_mode,
+    }
+
+
+def claims_ttl_request(spec: ClaimsTableSpec) -> dict[str, Any]:
+    """``update_time_to_live``'s arguments: DynamoDB sets TTL apart from ``create_table``."""
+    return {
+        "TableName": spec.table_name,
+        "TimeToLiveSpecification": {"Enabled": True, "AttributeName": spec.ttl_attribute},
+    }
 
 
 def destination_configuration(

@@ -1,0 +1,61 @@
+"""The Glue database and table as plain data, derived from settings and ``glue.schema``.
+
+``infra/catalog.py`` renders it as pulumi-aws Args; the embedded AWS (``eventlake/embedded/aws.py``)
+renders it as the boto3 ``create_database``/``create_table`` inputs. Both read the same object, so
+the local catalog is the deployed one. No Pulumi here: the local runner imports this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from glue import schema
+from infra.settings import Settings
+
+DATABASE_DESCRIPTION = "Event lake (Firehose-written Parquet)"
+
+
+@dataclass(frozen=True)
+class CatalogSpec:
+    """Names are lower case: Glue lowercases them, and anything else shows a permanent diff."""
+
+    database_name: str
+    database_description: str
+    table_name: str
+    table_type: str
+    table_parameters: Mapping[str, str]
+    columns: tuple[schema.Column, ...]
+    partition_keys: tuple[schema.Column, ...]
+    # The table's data lives under s3://<bucket>/<data_root>; the bucket is only known at deploy time.
+    data_root: str
+    input_format: str
+    output_format: str
+    serde_library: str
+    serde_parameters: Mapping[str, str]
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> CatalogSpec:
+        return cls(
+            database_name=settings.glue_database,
+            database_description=DATABASE_DESCRIPTION,
+            table_name=schema.TABLE_NAME.lower(),
+            table_type=schema.TABLE_TYPE,
+            table_parameters=MappingProxyType(dict(schema.TABLE_PARAMETERS)),
+            columns=_lower_case(schema.COLUMNS),
+            partition_keys=_lower_case(schema.PARTITION_KEYS),
+            data_root=schema.DATA_ROOT,
+            input_format=schema.PARQUET_INPUT_FORMAT,
+            output_format=schema.PARQUET_OUTPUT_FORMAT,
+            serde_library=schema.PARQUET_SERDE,
+            serde_parameters=MappingProxyType(dict(schema.SERDE_PARAMETERS)),
+        )
+
+    def location(self, bucket: str) -> str:
+        """The table's ``StorageDescriptor.Location`` in ``bucket``."""
+        return f"s3://{bucket}/{self.data_root}"
+
+
+def _lower_case(columns: tuple[schema.Column, ...]) -> tuple[schema.Column, ...]:
+    return tuple(schema.Column(c.name.lower(), c.type, c.comment) for c in columns)

@@ -1,0 +1,203 @@
+"""The Glue catalog and the claims table are rendered twice, each from one spec: as pulumi-aws Args by
+``infra/catalog.py`` and ``infra/claims_table.py`` (seen here as the camelCase inputs the mocks record)
+and as boto3 requests by ``eventlake.embedded.aws`` (``catalog_database_input``,
+``catalog_table_request``, ``claims_table_request``, ``claims_ttl_request``), which the local runner
+creates its catalog and claims table with. They must agree field by field.
+
+As in ``test_config_drift.py``: the ``pulumi_*_as_api`` translations take each Pulumi input once and
+fail on one they do not know, and the whole request dicts are compared, so a field added to, dropped
+from or changed in either rendering alone fails here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from conftest import Deployment
+from drift_compare import Fields, canonical, changed, leaves
+
+from eventlake.embedded.aws import (
+    catalog_database_input,
+    catalog_table_request,
+    claims_table_request,
+    claims_ttl_request,
+)
+from infra.catalog_spec import CatalogSpec
+from infra.claims_spec import ClaimsTableSpec
+
+DATABASE = "aws:glue/catalogDatabase:CatalogDatabase"
+TABLE = "aws:glue/catalogTable:CatalogTable"
+CLAIMS = "aws:dynamodb/table:Table"
+BUCKET = "aws:s3/bucket:Bucket"
+
+
+# --- Glue -------------------------------------------------------------------------------------
+
+
+def glue_columns(where: str, inputs: list[dict[str, Any]]) -> list[dict[str, str]]:
+    out = []
+    for i, column_inputs in enumerate(inputs):
+        column = Fields(f"{where}[{i}]", column_inputs)
+        out.append(
+            {"Name": column.take("name"), "Type": column.take("type"), "Comment": column.take("comment")}
+        )
+        column.done()
+    return out
+
+
+def pulumi_catalog_as_api(database_inputs: dict[str, Any], table_inputs: dict[str, Any]) -> dict[str, Any]:
+    """``CatalogDatabase`` and ``CatalogTable`` inputs as ``create_database``/``create_table`` arguments."""
+    database = Fields("CatalogDatabase", database_inputs)
+    database_input = {"Name": database.take("name"), "Description": database.take("description")}
+    database.done()
+
+    table = Fields("CatalogTable", table_inputs)
+    storage = Fields("storageDescriptor", table.take("storageDescriptor"))
+    serde = Fields("serDeInfo", storage.take("serDeInfo"))
+    table_request = {
+        "DatabaseName": table.take("databaseName"),
+        "TableInput": {
+            "Name": table.take("name"),
+            "TableType": table.take("tableType"),
+            "Parameters": table.take("parameters"),
+            "PartitionKeys": glue_columns("partitionKeys", table.take("partitionKeys")),
+            "StorageDescriptor": {
+                "Columns": glue_columns("columns", storage.take("columns")),
+                "Location": storage.take("location"),
+                "InputFormat": storage.take("inputFormat"),
+                "OutputFormat": storage.take("outputFormat"),
+                "SerdeInfo": {
+                    "SerializationLibrary": serde.take("serializationLibrary"),
+                    "Parameters": serde.take("parameters"),
+                },
+            },
+        },
+    }
+    for part in (serde, storage, table):
+        part.done()
+    return {"create_database": {"DatabaseInput": database_input}, "create_table": table_request}
+
+
+def embedded_catalog(spec: CatalogSpec, bucket: str) -> dict[str, Any]:
+    return {
+        "create_database": {"DatabaseInput": catalog_database_input(spec)},
+        "create_table": catalog_table_request(spec, bucket),
+    }
+
+
+def catalog_renderings(d: Deployment) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(Pulumi inputs as the API requests, the embedded AWS's requests), for the same stack."""
+    deployed = pulumi_catalog_as_api(d.one(DATABASE).inputs, d.one(TABLE).inputs)
+    local = embedded_catalog(CatalogSpec.from_settings(d.settings), d.one(BUCKET).state["bucket"])
+    return deployed, local
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_pulumi_and_the_embedded_aws_create_the_same_glue_catalog(
+    stack: str, request: pytest.FixtureRequest
+) -> None:
+    d: Deployment = request.getfixturevalue(stack)
+    deployed, local = catalog_renderings(d)
+    assert canonical(deployed) == canonical(local)
+    # Everything that matters is present, so the equality above covers it (a sample of the leaves).
+    table = local["create_table"]
+    assert table["DatabaseName"] == d.settings.glue_database
+    assert table["TableInput"]["StorageDescriptor"]["Location"].startswith(
+        f"s3://{d.outputs['bucket_name']}/"
+    )
+    assert len(table["TableInput"]["StorageDescriptor"]["Columns"]) >= 10
+    assert local["create_database"]["DatabaseInput"]["Description"]
+
+
+def test_a_change_to_either_glue_rendering_alone_is_caught(dev: Deployment) -> None:
+    database_inputs, table_inputs = dev.one(DATABASE).inputs, dev.one(TABLE).inputs
+    deployed, local = catalog_renderings(dev)
+    local_paths = list(leaves(local))
+    assert len(local_paths) >= 50
+    for path in local_paths:
+        assert canonical(deployed) != canonical(changed(local, path)), path
+    for path in leaves(database_inputs):
+        assert canonical(pulumi_catalog_as_api(changed(database_inputs, path), table_inputs)) != canonical(
+            local
+        ), path
+    for path in leaves(table_inputs):
+        assert canonical(pulumi_catalog_as_api(database_inputs, changed(table_inputs, path))) != canonical(
+            local
+        ), path
+    # A field only one side sets fails too.
+    with pytest.raises(AssertionError, match="unknown to this comparison"):
+        pulumi_catalog_as_api(database_inputs, {**table_inputs, "newSetting": 1})
+    with pytest.raises(AssertionError, match="unknown to this comparison"):
+        pulumi_catalog_as_api({**database_inputs, "newSetting": 1}, table_inputs)
+    table_input = local["create_table"]["TableInput"]
+    assert canonical(deployed) != canonical(
+        {**local, "create_table": {**local["create_table"], "TableInput": {**table_input, "NewSetting": 1}}}
+    )
+
+
+# --- claims table -----------------------------------------------------------------------------
+
+
+def pulumi_claims_as_api(inputs: dict[str, Any]) -> dict[str, Any]:
+    """The ``dynamodb.Table`` inputs as ``create_table`` and ``update_time_to_live`` arguments."""
+    table = Fields("Table", inputs)
+    name = table.take("name")
+    attributes = []
+    for i, attribute_inputs in enumerate(table.take("attributes")):
+        attribute = Fields(f"attributes[{i}]", attribute_inputs)
+        attributes.append({"AttributeName": attribute.take("name"), "AttributeType": attribute.take("type")})
+        attribute.done()
+    ttl = Fields("ttl", table.take("ttl"))
+    out = {
+        "create_table": {
+            "TableName": name,
+            "KeySchema": [{"AttributeName": table.take("hashKey"), "KeyType": "HASH"}],
+            "AttributeDefinitions": attributes,
+            "BillingMode": table.take("billingMode"),
+        },
+        "update_time_to_live": {
+            "TableName": name,
+            "TimeToLiveSpecification": {
+                "Enabled": ttl.take("enabled"),
+                "AttributeName": ttl.take("attributeName"),
+            },
+        },
+    }
+    ttl.done()
+    table.done()
+    return out
+
+
+def embedded_claims(spec: ClaimsTableSpec) -> dict[str, Any]:
+    return {"create_table": claims_table_request(spec), "update_time_to_live": claims_ttl_request(spec)}
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_pulumi_and_the_embedded_aws_create_the_same_claims_table(
+    stack: str, request: pytest.FixtureRequest
+) -> None:
+    d: Deployment = request.getfixturevalue(stack)
+    deployed = pulumi_claims_as_api(d.one(CLAIMS).inputs)
+    local = embedded_claims(ClaimsTableSpec.from_settings(d.settings))
+    assert canonical(deployed) == canonical(local)
+    assert local["create_table"]["TableName"] == d.settings.claims_table_name
+    assert local["update_time_to_live"]["TimeToLiveSpecification"]["Enabled"] is True
+
+
+def test_a_change_to_either_claims_rendering_alone_is_caught(dev: Deployment) -> None:
+    inputs = dev.one(CLAIMS).inputs
+    deployed = pulumi_claims_as_api(inputs)
+    local = embedded_claims(ClaimsTableSpec.from_settings(dev.settings))
+    local_paths = list(leaves(local))
+    assert len(local_paths) >= 8
+    for path in local_paths:
+        assert canonical(deployed) != canonical(changed(local, path)), path
+    for path in leaves(inputs):
+        assert canonical(pulumi_claims_as_api(changed(inputs, path))) != canonical(local), path
+    # A field only one side sets fails too.
+    with pytest.raises(AssertionError, match="unknown to this comparison"):
+        pulumi_claims_as_api({**inputs, "newSetting": 1})
+    assert canonical(deployed) != canonical(
+        {**local, "create_table": {**local["create_table"], "NewSetting": 1}}
+    )
