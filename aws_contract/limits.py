@@ -94,6 +94,16 @@ STREAM_SHARD_COUNT_RANGE = (1, 10_000)
 # https://docs.aws.amazon.com/streams/latest/dev/how-do-i-size-a-stream.html#ondemandmode
 ON_DEMAND_INITIAL_SHARDS = 4
 
+# --- Amazon DynamoDB --------------------------------------------------------------------------------------
+# https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchExecuteStatement.html: "up to 25
+# PartiQL statements"; https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchGetItem.html:
+# "as many as 100 items".
+BATCH_EXECUTE_STATEMENT_MAX_STATEMENTS = 25
+BATCH_GET_ITEM_MAX_KEYS = 100
+# https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html: on-demand tables start
+# with at most 40,000 write request units per second (a default account quota, raisable).
+ON_DEMAND_TABLE_MAX_WRITES_PER_S = 40_000
+
 # --- AWS Glue and Amazon Athena ----------------------------------------------------------------------------
 # https://docs.aws.amazon.com/athena/latest/ug/tables-databases-columns-names.html: names up to 255
 # characters; Glue stores them lower case.

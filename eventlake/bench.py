@@ -54,14 +54,10 @@ class MemoryClaims:
     """A claim store with no I/O, so its cost in the handler shows without a network's."""
 
     def __init__(self) -> None:
-        self.holders: dict[str, str] = {}
+        self.owners: dict[str, Claim] = {}
 
-    def claim(self, claims: Sequence[Claim]) -> set[str]:
-        held = set()
-        for c in claims:
-            if self.holders.setdefault(c.key, c.holder) != c.holder:
-                held.add(c.key)
-        return held
+    def claim(self, claims: Sequence[Claim]) -> dict[str, Claim]:
+        return {c.key: self.owners.setdefault(c.key, c) for c in claims}
 
 
 def batches(count: int, seed: int) -> list[dict[str, Any]]:

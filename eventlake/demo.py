@@ -33,6 +33,7 @@ from infra.settings import PROJECT_ROOT, Settings
 from transform_lambda.claims import ClaimStore, DynamoClaims, NoClaims
 
 DEFAULT_EVENTS = 5_000
+UNIQUE_EVENTS_QUERY = "unique_events"  # glue/sql/unique_events.sql: the exact answer the invariant checks
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,8 @@ class DemoOptions:
     fail_dedupe: float = 0.0
     fail_conversion: float = 0.0
     resend_batches: float = 0.0
+    concurrent_invocations: int = 1  # up to 5 per shard at once, as AWS allows: claims race for real
+    redeliver_batches: float = 0.0  # share of delivered batches Firehose processes and delivers again
     hours: int = sample_events.DEFAULT_HOURS
     batch_records: int | None = None  # cap records per Lambda invocation (AWS batches by size/interval)
     max_active_partitions: int = limits.ACTIVE_PARTITIONS_DEFAULT
@@ -180,6 +183,8 @@ def run_demo(options: DemoOptions, *, console: Any = None) -> Report:
             before_conversion=corrupt,
             max_batch_records=options.batch_records,
             max_active_partitions=options.max_active_partitions,
+            concurrency=options.concurrent_invocations,
+            redeliver=options.redeliver_batches,
         )
 
         step = time.perf_counter()
@@ -237,7 +242,10 @@ def run_demo(options: DemoOptions, *, console: Any = None) -> Report:
             invocations=bool(options.fail_invocations),
             dedupe=bool(options.fail_dedupe),
             conversion=frozenset(corrupt.corrupted) if corrupt else frozenset(),
+            concurrent=options.concurrent_invocations > 1,
+            redelivered=run.redelivered,
         ),
+        unique=_unique_rows(queries),
     )
     timings["invariant"] = time.perf_counter() - step
     timings["total"] = time.perf_counter() - started
@@ -270,7 +278,9 @@ def _rng(options: DemoOptions, purpose: str) -> random.Random:
 
 def _claims(settings: Settings, aws: EmbeddedAws) -> ClaimStore:
     if aws.claims_table:  # created only when settings.dedupe_enabled
-        return DynamoClaims(aws.dynamodb, aws.claims_table, ttl_seconds=settings.dedupe_ttl_seconds)
+        return DynamoClaims(
+            aws.dynamodb, aws.claims_table, ttl_seconds=settings.dedupe_ttl_seconds, sleep=lambda _: None
+        )
     return NoClaims()
 
 
@@ -283,6 +293,18 @@ def _collect_rejections(into: dict[tuple[str, str], list[str]]) -> Callable[[dic
             into.setdefault(lineage, []).append(str(entry.get("reason")))
 
     return log
+
+
+def _unique_rows(queries: list[QueryResult]) -> list[tuple[str, tuple[str, str]]]:
+    """What the unique-events view returned, as (lower-cased event_uuid, source lineage)."""
+    view = next((q for q in queries if q.name == UNIQUE_EVENTS_QUERY), None)
+    if view is None or view.error:
+        return []
+    at = {name: i for i, name in enumerate(view.columns)}
+    return [
+        (str(row[at["event_uuid"]]).lower(), (row[at["source_shard_id"]], row[at["source_sequence_number"]]))
+        for row in view.rows
+    ]
 
 
 def _run_queries(lake_root: Path, database: str) -> list[QueryResult]:

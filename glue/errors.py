@@ -15,6 +15,9 @@ class Reject(StrEnum):
     MISSING_FIELD = "missing_field"
     WRONG_TYPE = "wrong_type"
     BAD_EVENT_UUID = "bad_event_uuid"
+    # 00000000-0000-0000-0000-000000000000: a producer that never fills the id would have every event after
+    # its first marked a duplicate.
+    NIL_EVENT_UUID = "nil_event_uuid"
     BAD_EVENT_NAME = "bad_event_name"
     UNSAFE_EVENT_TYPE = "unsafe_event_type"
     TIMESTAMP_OUT_OF_RANGE = "timestamp_out_of_range"
@@ -62,3 +65,4 @@ class LogMessage(StrEnum):
 
     RECORD_REJECTED = "record rejected"
     BATCH_PROCESSED = "batch processed"
+    DEDUPE_UNCHECKED = "dedupe store unavailable"

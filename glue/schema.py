@@ -45,7 +45,17 @@ COLUMNS: tuple[Column, ...] = (
     Column("event_subtype", "string", "Second part of event_name, null when there is none"),
     Column("created_at", "bigint", "Event time, Unix seconds, as sent (fraction dropped)"),
     Column("created_datetime", "timestamp", "Event time in UTC (millisecond precision)"),
-    Column("is_duplicate", "boolean", "True when an earlier record already carried this event_uuid"),
+    Column(
+        "is_duplicate",
+        "boolean",
+        "True: an earlier record carried this event_uuid with the same fingerprint (a repeat); "
+        "null: not checked (the dedupe store was unavailable). Exact answer: the unique-events view",
+    ),
+    Column(
+        "uuid_reused",
+        "boolean",
+        "True: an earlier, different event (other fingerprint) carried this event_uuid; null: not checked",
+    ),
     Column("payload", "string", "JSON object of every field beyond event_uuid/event_name/created_at"),
     Column("source_shard_id", "string", "Kinesis shard the record came from"),
     Column("source_sequence_number", "string", "Kinesis sequence number, for replay and lineage"),

@@ -24,7 +24,7 @@ WORST_RECORD_ID = "9" * limits.SEQUENCE_NUMBER_MAX_DIGITS
 WORST_SHARD_ID = "shardId-" + "9" * 12
 WORST_SEQUENCE = "9" * limits.SEQUENCE_NUMBER_MAX_DIGITS
 
-_UUID = b'"event_uuid":"00000000-0000-0000-0000-000000000000"'
+_UUID = b'"event_uuid":"00000000-0000-0000-0000-000000000001"'  # the nil UUID is rejected
 # The smallest events the transform accepts, byte for byte: every required field at its shortest
 # (``1e9`` is the shortest in-range created_at; it re-serialises as 1000000000).
 SMALLEST_EVENTS: tuple[bytes, ...] = (

@@ -1,56 +1,111 @@
-"""Where duplicates are decided. The handler marks in-batch repeats itself; a ``ClaimStore``
-extends that across batches and invocations without touching the handler.
+"""Where duplicates are decided across batches: a table of claims, ``event_uuid -> (holder, fingerprint)``.
 
-A claim is ``event_uuid -> holder``, where the holder is the Kinesis record (shard + sequence
-number) that first carried the id. The holder is stable across Firehose's retries of the same
-record, so a retried batch re-claims its own ids instead of marking its own events as duplicates.
+The handler settles repeats inside one batch in memory and asks a ``ClaimStore`` once per distinct id: "claim
+this id for this record, and tell me who holds it now". The holder is the Kinesis record that first carried
+the id (shard, sequence number, subsequence number), stable across Firehose's retries of that record, so a
+retried batch finds its own claims and marks nothing. The fingerprint (by default a hash of ``event_name``
+and ``created_at``, which a re-send keeps) tells a repeat of the same event from a different event that
+reuses its id.
+
+``DynamoClaims`` claims 25 ids per PartiQL ``BatchExecuteStatement`` of ``INSERT`` statements, from a
+bounded pool of threads: an ``INSERT`` on an existing key fails that statement alone with ``DuplicateItem``
+(https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ql-reference.insert.html), so the winner
+needs one write unit and the losers are read back (from the error's ``Item`` when DynamoDB returns it,
+else one consistent ``BatchGetItem`` per 100 losers). A claim past its ``expires_at`` is free even before
+DynamoDB's lazy TTL deletes it: it is taken over with a conditional ``PutItem``. Throttled statements are
+retried with capped exponential backoff and full jitter; whatever the store still cannot answer is left
+out of the result ("not checked"), and the handler decides what that means.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from aws_contract import limits
+
 KEY_ATTRIBUTE = "event_uuid"
 HOLDER_ATTRIBUTE = "holder"
+FINGERPRINT_ATTRIBUTE = "fingerprint"
 EXPIRES_ATTRIBUTE = "expires_at"  # the table's TTL attribute, epoch seconds
-# The Lambda's environment, set by the Pulumi program (infra/processor.py).
+# The Lambda's environment, set by the Pulumi program (infra/transform_function.py).
 ENV_TABLE = "CLAIMS_TABLE"
 ENV_TTL_SECONDS = "CLAIMS_TTL_SECONDS"
+ENV_FINGERPRINT_FIELDS = "CLAIMS_FINGERPRINT_FIELDS"
+ENV_ON_STORE_FAILURE = "CLAIMS_ON_STORE_FAILURE"
+DEFAULT_FINGERPRINT_FIELDS = ("event_name", "created_at")
+# Statement errors worth retrying (BatchStatementError codes,
+# https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchStatementError.html).
+RETRYABLE_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceeded",
+        "ThrottlingError",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "TransactionConflict",
+    }
+)
 
 
 @dataclass(frozen=True)
 class Claim:
+    """One record's claim on an id (``key`` is the lower-cased ``event_uuid``)."""
+
     key: str
     holder: str
+    fingerprint: str
 
 
 class ClaimStore(Protocol):
-    def claim(self, claims: Sequence[Claim]) -> set[str]:
-        """Claim every key at once; return the keys some *other* holder already has."""
+    def claim(self, claims: Sequence[Claim]) -> dict[str, Claim]:
+        """Claim every key (one claim per key); return, by key, the claim that holds it now: the given one
+        if it won (or already held it), another if an earlier record did. A key left out of the result could
+        not be checked."""
         ...
 
 
 class NoClaims:
     """Within-invocation de-duplication only: nothing is remembered between batches."""
 
-    def claim(self, claims: Sequence[Claim]) -> set[str]:
-        return set()
+    def claim(self, claims: Sequence[Claim]) -> dict[str, Claim]:
+        return {c.key: c for c in claims}
 
 
 class ClaimStoreError(RuntimeError):
-    """The store could not answer; the invocation must fail so Firehose retries the batch."""
+    """The store could not answer and the stack chose to fail the invocation (Firehose retries it)."""
+
+
+def fingerprint(values: Iterable[Any]) -> str:
+    """A short, stable digest of the fields that identify an event beyond its id."""
+    text = json.dumps(list(values), ensure_ascii=False, separators=(",", ":"), sort_keys=True, default=str)
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Capped exponential backoff with full jitter (AWS Architecture Blog, "Exponential Backoff And
+    Jitter"); ``attempts`` counts the first try."""
+
+    attempts: int = 5
+    base_s: float = 0.025
+    cap_s: float = 1.0
+
+    def delay(self, retry: int, rng: random.Random) -> float:
+        return rng.uniform(0, min(self.cap_s, self.base_s * 2**retry))
 
 
 class DynamoClaims:
-    """First writer wins, with a conditional ``PutItem`` per id.
+    """First writer wins, 25 ids per PartiQL batch of ``INSERT`` statements, from ``concurrency`` threads.
 
-    Up to five Lambda invocations per shard run at once, so the check and the write must be one
-    atomic step: ``attribute_not_exists`` (or our own earlier claim, on a retry). Expired claims
-    may linger until DynamoDB's lazy TTL deletes them, so the expiry is checked here too.
+    The client's connection pool must hold ``concurrency`` connections (``claims_client`` builds one that
+    does); up to five Lambda invocations per shard run at once, and ``INSERT`` is atomic per key, so exactly
+    one of them wins each id.
     """
 
     def __init__(
@@ -60,42 +115,210 @@ class DynamoClaims:
         *,
         ttl_seconds: int,
         clock: Callable[[], float] = time.time,
-        concurrency: int = 16,
+        concurrency: int = 8,
+        backoff: Backoff = Backoff(),
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
     ) -> None:
         self._client = client
         self._table = table_name
         self._ttl = ttl_seconds
         self._clock = clock
         self._concurrency = concurrency
+        self._backoff = backoff
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._insert = (
+            f'INSERT INTO "{table_name}" VALUE '
+            f"{{'{KEY_ATTRIBUTE}': ?, '{HOLDER_ATTRIBUTE}': ?, '{FINGERPRINT_ATTRIBUTE}': ?, "
+            f"'{EXPIRES_ATTRIBUTE}': ?}}"
+        )
 
-    def claim(self, claims: Sequence[Claim]) -> set[str]:
+    def claim(self, claims: Sequence[Claim]) -> dict[str, Claim]:
         if not claims:
-            return set()
+            return {}
         now = int(self._clock())
-        with ThreadPoolExecutor(max_workers=min(self._concurrency, len(claims))) as pool:
-            results = list(pool.map(lambda c: self._claim_one(c, now), claims))
-        return {c.key for c, held_elsewhere in zip(claims, results, strict=True) if held_elsewhere}
+        size = limits.BATCH_EXECUTE_STATEMENT_MAX_STATEMENTS
+        chunks = [claims[i : i + size] for i in range(0, len(claims), size)]
+        if len(chunks) == 1:
+            results = [self._claim_chunk(chunks[0], now)]
+        else:
+            with ThreadPoolExecutor(max_workers=min(self._concurrency, len(chunks))) as pool:
+                results = list(pool.map(lambda chunk: self._claim_chunk(chunk, now), chunks))
+        owners: dict[str, Claim] = {}
+        for result in results:
+            owners.update(result)
+        return owners
 
-    def _claim_one(self, claim: Claim, now: int) -> bool:
-        errors = self._client.exceptions
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item={
-                    KEY_ATTRIBUTE: {"S": claim.key},
-                    HOLDER_ATTRIBUTE: {"S": claim.holder},
-                    EXPIRES_ATTRIBUTE: {"N": str(now + self._ttl)},
-                },
-                ConditionExpression="attribute_not_exists(#k) OR #h = :me OR #e < :now",
-                ExpressionAttributeNames={
-                    "#k": KEY_ATTRIBUTE,
-                    "#h": HOLDER_ATTRIBUTE,
-                    "#e": EXPIRES_ATTRIBUTE,
-                },
-                ExpressionAttributeValues={":me": {"S": claim.holder}, ":now": {"N": str(now)}},
-            )
-        except errors.ConditionalCheckFailedException:
-            return True
-        except Exception as exc:  # throttling, network, permissions: fail the invocation loudly
-            raise ClaimStoreError(f"claims table {self._table} failed: {exc}") from exc
-        return False
+    # --- one chunk of at most 25 ids ----------------------------------------------------------------------
+
+    def _claim_chunk(self, chunk: Sequence[Claim], now: int) -> dict[str, Claim]:
+        owners: dict[str, Claim] = {}
+        pending = list(chunk)
+        for _round in range(2):  # a second round only for ids whose claim vanished (TTL) under us
+            won, lost, found = self._insert_all(pending, now)
+            owners.update({c.key: c for c in won})
+            owners.update(found)
+            unread = [c for c in lost if c.key not in found]
+            stored = self._read(unread) if unread else {}
+            pending = []
+            for mine in unread:
+                if mine.key not in stored:
+                    continue  # the read failed: unchecked
+                held = stored[mine.key]
+                if held is None:
+                    pending.append(mine)  # deleted (TTL) since the INSERT failed: try again
+                    continue
+                owner, expires = held
+                if owner.holder == mine.holder:
+                    owners[mine.key] = mine  # our own earlier claim (a retried record)
+                elif expires < now:
+                    taken = self._take_over(mine, now)
+                    if taken is not None:
+                        owners[mine.key] = taken
+                else:
+                    owners[mine.key] = owner
+            if not pending:
+                break
+        return owners
+
+    def _insert_all(self, claims: list[Claim], now: int) -> tuple[list[Claim], list[Claim], dict[str, Claim]]:
+        """INSERT each claim; return (won, lost to an existing item, owners the errors named)."""
+        won: list[Claim] = []
+        lost: list[Claim] = []
+        found: dict[str, Claim] = {}
+        todo = claims
+        for retry in range(self._backoff.attempts):
+            if not todo:
+                break
+            if retry:
+                self._sleep(self._backoff.delay(retry, self._rng))
+            try:
+                responses = self._batch_insert(todo, now)
+            except Exception:  # throttled past botocore's retries, network, permissions: try again
+                continue
+            again = []
+            for mine, response in zip(todo, responses, strict=True):
+                error = response.get("Error")
+                if not error:
+                    won.append(mine)
+                elif error.get("Code") == "DuplicateItem" or error.get("Code") == "ConditionalCheckFailed":
+                    owner = _from_item(error.get("Item") or {})
+                    if owner is None or owner[1] < now:
+                        lost.append(mine)  # read it back (an expired claim is taken over there)
+                    elif owner[0].holder == mine.holder:
+                        won.append(mine)  # our own earlier claim: a retried record
+                    else:
+                        found[mine.key] = owner[0]
+                elif error.get("Code") in RETRYABLE_CODES:
+                    again.append(mine)
+                # ValidationError, AccessDenied, ResourceNotFound: not retried, left unchecked.
+            todo = again
+        return won, lost, found
+
+    def _batch_insert(self, claims: list[Claim], now: int) -> list[dict[str, Any]]:
+        expires = str(now + self._ttl)
+        response = self._client.batch_execute_statement(
+            Statements=[
+                {
+                    "Statement": self._insert,
+                    "Parameters": [{"S": c.key}, {"S": c.holder}, {"S": c.fingerprint}, {"N": expires}],
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                }
+                for c in claims
+            ]
+        )
+        responses = list(response.get("Responses") or [])
+        if len(responses) != len(claims):
+            raise RuntimeError(f"BatchExecuteStatement answered {len(responses)} of {len(claims)} statements")
+        return responses
+
+    def _read(self, claims: list[Claim]) -> dict[str, tuple[Claim, int] | None]:
+        """The stored claims by key (None: no item). Keys the store could not read are absent."""
+        out: dict[str, tuple[Claim, int] | None] = {}
+        size = limits.BATCH_GET_ITEM_MAX_KEYS
+        for start in range(0, len(claims), size):
+            keys = [{KEY_ATTRIBUTE: {"S": c.key}} for c in claims[start : start + size]]
+            for retry in range(self._backoff.attempts):
+                if not keys:
+                    break
+                if retry:
+                    self._sleep(self._backoff.delay(retry, self._rng))
+                try:
+                    response = self._client.batch_get_item(
+                        RequestItems={self._table: {"Keys": keys, "ConsistentRead": True}}
+                    )
+                except Exception:
+                    continue
+                for item in response.get("Responses", {}).get(self._table, []):
+                    parsed = _from_item(item)
+                    if parsed is not None:
+                        out[parsed[0].key] = parsed
+                read = {k[KEY_ATTRIBUTE]["S"] for k in keys}
+                unprocessed = response.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
+                pending = {k[KEY_ATTRIBUTE]["S"] for k in unprocessed}
+                for key in read - pending:
+                    out.setdefault(key, None)
+                keys = unprocessed
+        return out
+
+    def _take_over(self, mine: Claim, now: int) -> Claim | None:
+        """Replace an expired claim; return whoever holds the id afterwards (None: unchecked)."""
+        for retry in range(self._backoff.attempts):
+            if retry:
+                self._sleep(self._backoff.delay(retry, self._rng))
+            try:
+                self._client.put_item(
+                    TableName=self._table,
+                    Item=_to_item(mine, now + self._ttl),
+                    ConditionExpression="attribute_not_exists(#k) OR #e < :now OR #h = :me",
+                    ExpressionAttributeNames={
+                        "#k": KEY_ATTRIBUTE,
+                        "#e": EXPIRES_ATTRIBUTE,
+                        "#h": HOLDER_ATTRIBUTE,
+                    },
+                    ExpressionAttributeValues={":now": {"N": str(now)}, ":me": {"S": mine.holder}},
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+                return mine
+            except Exception as exc:
+                response = getattr(exc, "response", {}) or {}
+                if response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                    parsed = _from_item(response.get("Item") or {})
+                    return parsed[0] if parsed else None  # another invocation took it over first
+        return None
+
+
+def _to_item(claim: Claim, expires_at: int) -> dict[str, Any]:
+    return {
+        KEY_ATTRIBUTE: {"S": claim.key},
+        HOLDER_ATTRIBUTE: {"S": claim.holder},
+        FINGERPRINT_ATTRIBUTE: {"S": claim.fingerprint},
+        EXPIRES_ATTRIBUTE: {"N": str(expires_at)},
+    }
+
+
+def _from_item(item: Mapping[str, Any]) -> tuple[Claim, int] | None:
+    try:
+        return (
+            Claim(
+                key=item[KEY_ATTRIBUTE]["S"],
+                holder=item[HOLDER_ATTRIBUTE]["S"],
+                fingerprint=item.get(FINGERPRINT_ATTRIBUTE, {}).get("S", ""),
+            ),
+            int(item[EXPIRES_ATTRIBUTE]["N"]),
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def claims_client(concurrency: int) -> Any:
+    """A DynamoDB client whose connection pool fits ``concurrency`` threads (botocore keeps 10 by default),
+    with botocore's standard retry mode for whole-request throttling."""
+    import boto3  # provided by the Lambda runtime
+    from botocore.config import Config
+
+    return boto3.client(
+        "dynamodb",
+        config=Config(max_pool_connections=concurrency, retries={"mode": "standard", "max_attempts": 3}),
+    )

@@ -15,6 +15,7 @@ from glue import schema
 from glue.errors import Reject
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+NIL_UUID = "00000000-0000-0000-0000-000000000000"
 _EVENT_TYPE = re.compile(schema.EVENT_TYPE_PATTERN)
 MAX_EVENT_NAME = 256
 
@@ -35,6 +36,7 @@ class Lineage:
     shard_id: str | None
     sequence_number: str | None
     arrival_ms: int | None
+    subsequence_number: int | None = None  # non-zero for the user records of one KPL aggregate
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,8 @@ def parse_event(obj: dict[str, Any]) -> Event:
         raise RecordError(Reject.WRONG_TYPE, f"event_uuid must be a string, got {_kind(event_uuid)}")
     if not _UUID.fullmatch(event_uuid):
         raise RecordError(Reject.BAD_EVENT_UUID, "event_uuid is not a canonical UUID (8-4-4-4-12 hex)")
+    if event_uuid == NIL_UUID:
+        raise RecordError(Reject.NIL_EVENT_UUID, "event_uuid is the nil UUID; every event needs its own id")
 
     if not isinstance(event_name, str):
         raise RecordError(Reject.WRONG_TYPE, f"event_name must be a string, got {_kind(event_name)}")
@@ -131,8 +135,9 @@ def _kind(value: Any) -> str:
     return "null" if value is None else type(value).__name__
 
 
-def enrich(event: Event, lineage: Lineage, *, is_duplicate: bool) -> dict[str, Any]:
-    """The stored row: exactly the Glue data columns, in their declared order."""
+def enrich(event: Event, lineage: Lineage, *, is_duplicate: bool | None = None) -> dict[str, Any]:
+    """The stored row: exactly the Glue data columns, in their declared order. The dedupe marks are filled in
+    after the claim (see ``mark``), so a row is built, and proven encodable, before its id is claimed."""
     row = {
         "event_uuid": event.event_uuid,
         "event_name": event.event_name,
@@ -140,6 +145,7 @@ def enrich(event: Event, lineage: Lineage, *, is_duplicate: bool) -> dict[str, A
         "created_at": math.floor(event.created_at),
         "created_datetime": schema.iso_utc(event.created_at),
         "is_duplicate": is_duplicate,
+        "uuid_reused": None,
         "payload": dumps(event.payload),
         "source_shard_id": lineage.shard_id,
         "source_sequence_number": lineage.sequence_number,
@@ -161,7 +167,27 @@ def dumps(value: Any) -> str:
 
 def encode_row(row: dict[str, Any]) -> str:
     """Newline-terminated JSON, base64-encoded, as Firehose expects ``data``."""
-    return base64.b64encode((dumps(row) + "\n").encode("utf-8")).decode("ascii")
+    return base64.b64encode(row_bytes(row)).decode("ascii")
+
+
+def row_bytes(row: dict[str, Any]) -> bytes:
+    """The row as Firehose's JSON line; raises on what UTF-8 cannot carry (a lone surrogate)."""
+    return (dumps(row) + "\n").encode("utf-8")
+
+
+# The unmarked row holds this text exactly once, and first: JSON escapes every '"' inside a string value, so
+# no value can contain it, and the mark columns precede the payload.
+_UNMARKED = b'"is_duplicate":null,"uuid_reused":null'
+
+
+def mark(line: bytes, *, is_duplicate: bool | None, uuid_reused: bool | None) -> str:
+    """Set the dedupe marks of an encoded, unmarked row and base64 it for Firehose."""
+    marks = b'"is_duplicate":%s,"uuid_reused":%s' % (_json_bool(is_duplicate), _json_bool(uuid_reused))
+    return base64.b64encode(line.replace(_UNMARKED, marks, 1)).decode("ascii")
+
+
+def _json_bool(value: bool | None) -> bytes:
+    return b"null" if value is None else b"true" if value else b"false"
 
 
 def lineage_of(record: dict[str, Any]) -> Lineage:
@@ -171,6 +197,7 @@ def lineage_of(record: dict[str, Any]) -> Lineage:
         meta = {}
     shard = meta.get("shardId")
     seq = meta.get("sequenceNumber")
+    subsequence = meta.get("subsequenceNumber")
     arrival = _epoch_ms(meta.get("approximateArrivalTimestamp"))
     if arrival is None:
         arrival = _epoch_ms(record.get("approximateArrivalTimestamp"))
@@ -178,7 +205,19 @@ def lineage_of(record: dict[str, Any]) -> Lineage:
         shard_id=str(shard) if shard not in (None, "") else None,
         sequence_number=str(seq) if seq not in (None, "") else None,
         arrival_ms=arrival,
+        subsequence_number=_whole(subsequence),
     )
+
+
+def _whole(value: Any) -> int | None:
+    """An integer from an int or a digit string (the docs' sample shows ``""``), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
 
 
 def _epoch_ms(value: Any) -> int | None:

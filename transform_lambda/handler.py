@@ -3,6 +3,23 @@
 Contract (Kinesis source): every input ``recordId`` comes back exactly once, in order, as ``Ok`` (with
 enriched data and ``metadata.partitionKeys``) or ``ProcessingFailed`` (with the original ``data``
 untouched, so Firehose writes the producer's bytes under the error prefix).
+
+Order of work, so a record that will not be stored never holds a claim: every record is parsed, enriched
+and encoded first; only the ids of records that made it are claimed (one claim per distinct id, the batch's
+first arrival); the marks are then written into the encoded rows.
+
+What the marks mean (``is_duplicate`` / ``uuid_reused``), given Firehose's at-least-once delivery:
+- ``false / false``: this record holds the id's claim: it was the first to carry it within the claim's TTL,
+  or it is that same Kinesis record again (Firehose retried the invocation, or redelivered a batch whose
+  output already reached S3: the Lambda cannot tell these apart, so such a record can be stored twice,
+  both copies ``false``; the unique-events view keeps one).
+- ``true / false``: an earlier record holds the id and carried the same fingerprint: a repeat.
+- ``false / true``: an earlier record holds the id with another fingerprint: a different event reusing the
+  id (kept by the unique-events view).
+- ``null / null``: the dedupe store could not answer within its retry budget (a count and a log line say
+  so); repeats within the same batch are still marked exactly.
+Up to five invocations per shard run at once; the claim is one atomic write per id, so exactly one record
+wins each id. After the TTL a claim is free again: a repeat arriving later than that reads as a first arrival.
 """
 
 from __future__ import annotations
@@ -11,39 +28,68 @@ import json
 import os
 import sys
 from collections import Counter
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
 
 from aws_contract import firehose_records
 from aws_contract.firehose_records import TransformationResponse, TransformationResult
 from glue.errors import LogMessage, Reject
 from transform_lambda.claims import (
+    DEFAULT_FINGERPRINT_FIELDS,
+    ENV_FINGERPRINT_FIELDS,
+    ENV_ON_STORE_FAILURE,
     ENV_TABLE,
     ENV_TTL_SECONDS,
     Claim,
     ClaimStore,
+    ClaimStoreError,
     DynamoClaims,
     NoClaims,
+    claims_client,
+    fingerprint,
 )
 from transform_lambda.events import (
     Event,
     Lineage,
     RecordError,
     decode,
-    encode_row,
     enrich,
     lineage_of,
+    mark,
     parse_event,
     partition_keys,
+    row_bytes,
 )
 
 Log = Callable[[dict[str, Any]], None]
+OnStoreFailure = Literal["deliver", "fail"]
 T = TypeVar("T")
+CLAIM_CONCURRENCY = 8
 
 
 def log_json(entry: dict[str, Any]) -> None:
     """One JSON object per line on stdout: CloudWatch Logs keeps each line as one event."""
     sys.stdout.write(json.dumps(entry, default=str) + "\n")
+
+
+@dataclass(frozen=True)
+class DedupeConfig:
+    """How duplicates are told apart and what a store outage does, from the Lambda's environment."""
+
+    fingerprint_fields: tuple[str, ...] = DEFAULT_FINGERPRINT_FIELDS
+    on_store_failure: OnStoreFailure = "deliver"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> DedupeConfig:
+        fields = (
+            tuple(f for f in env.get(ENV_FINGERPRINT_FIELDS, "").split(",") if f)
+            or DEFAULT_FINGERPRINT_FIELDS
+        )
+        failure = env.get(ENV_ON_STORE_FAILURE, "deliver")
+        if failure not in ("deliver", "fail"):
+            raise ValueError(f"{ENV_ON_STORE_FAILURE} must be deliver or fail, got {failure!r}")
+        return cls(fingerprint_fields=fields, on_store_failure=failure)  # type: ignore[arg-type]
 
 
 _STORE: ClaimStore | None = None
@@ -57,34 +103,60 @@ def claim_store() -> ClaimStore:
     if _STORE is None:
         table = os.environ.get(ENV_TABLE)
         if table:
-            import boto3  # provided by the Lambda runtime
-
             ttl = int(os.environ[ENV_TTL_SECONDS])
-            _STORE = DynamoClaims(boto3.client("dynamodb"), table, ttl_seconds=ttl)
+            client = claims_client(CLAIM_CONCURRENCY)
+            _STORE = DynamoClaims(client, table, ttl_seconds=ttl, concurrency=CLAIM_CONCURRENCY)
         else:
             _STORE = NoClaims()
     return _STORE
 
 
 def handler(event: Mapping[str, Any], context: Any) -> TransformationResponse:
-    return process(event, claims=claim_store(), log=log_json)
+    return process(event, claims=claim_store(), log=log_json, dedupe=DedupeConfig.from_env(os.environ))
 
 
-def process(event: Mapping[str, Any], *, claims: ClaimStore, log: Log = log_json) -> TransformationResponse:
+@dataclass(frozen=True)
+class Prepared:
+    """A record that will be stored: its row encoded with the marks unset, and what its claim needs."""
+
+    event: Event
+    line: bytes
+    holder: str
+    fingerprint: str
+
+
+Marks = tuple[bool | None, bool | None]  # (is_duplicate, uuid_reused)
+
+
+def process(
+    event: Mapping[str, Any],
+    *,
+    claims: ClaimStore,
+    log: Log = log_json,
+    dedupe: DedupeConfig = DedupeConfig(),
+) -> TransformationResponse:
     """``event`` is Firehose's request (``firehose_records.TransformationEvent``), read defensively: a
     malformed record fails alone."""
     records = event.get("records") or []
-    parsed = [_guard(lambda r=record: parse_event(decode(r.get("data")))) for record in records]
     lineages = [lineage_of(record) for record in records]
-    duplicates = _duplicates(records, lineages, parsed, claims)
+    prepared = [
+        _guard(lambda r=record, ln=lineage: _prepare(r, ln, dedupe.fingerprint_fields))
+        for record, lineage in zip(records, lineages, strict=True)
+    ]
+    marks, unchecked, store_error = _marks(prepared, claims, log, event.get("invocationId"))
+    if unchecked and dedupe.on_store_failure == "fail":
+        raise ClaimStoreError(
+            f"the dedupe store could not check {unchecked} ids ({store_error or 'no answer'}); "
+            "failing the invocation for a retry"
+        )
 
     out: list[TransformationResult] = []
     reasons: Counter[str] = Counter()
-    for index, (record, lineage, item) in enumerate(zip(records, lineages, parsed, strict=True)):
+    for index, (record, lineage, item) in enumerate(zip(records, lineages, prepared, strict=True)):
         result = (
             item
             if isinstance(item, RecordError)
-            else _guard(lambda e=item, r=record, ln=lineage, dup=index in duplicates: _ok(r, ln, e, dup))
+            else _guard(lambda r=record, p=item, m=marks[index]: _ok(r, p, m))
         )
         if isinstance(result, RecordError):
             reasons[result.reason] += 1
@@ -92,6 +164,7 @@ def process(event: Mapping[str, Any], *, claims: ClaimStore, log: Log = log_json
             result = firehose_records.processing_failed(record.get("recordId"), record.get("data"))
         out.append(result)
 
+    counted = Counter(marks.values())
     log(
         {
             "level": "INFO",
@@ -99,20 +172,98 @@ def process(event: Mapping[str, Any], *, claims: ClaimStore, log: Log = log_json
             "invocationId": event.get("invocationId"),
             "records": len(records),
             "ok": len(records) - sum(reasons.values()),
-            "duplicates": len(duplicates),
+            "duplicates": counted[(True, False)],
+            "reused_ids": counted[(False, True)],
+            "not_checked": counted[(None, None)],
             "rejected": dict(reasons),
         }
     )
     return {"records": out}
 
 
-def _ok(record: dict[str, Any], lineage: Lineage, item: Event, is_duplicate: bool) -> TransformationResult:
-    row = enrich(item, lineage, is_duplicate=is_duplicate)
-    return firehose_records.ok(record.get("recordId"), encode_row(row), partition_keys(item))
+def _prepare(record: Mapping[str, Any], lineage: Lineage, fields: Sequence[str]) -> Prepared:
+    item = parse_event(decode(record.get("data")))
+    line = row_bytes(
+        enrich(item, lineage, is_duplicate=None)
+    )  # raises here, before any claim, if the row cannot be encoded
+    return Prepared(item, line, _holder(record, lineage), fingerprint(_field(item, f) for f in fields))
+
+
+def _field(item: Event, name: str) -> Any:
+    if name in ("event_uuid", "event_name", "created_at"):
+        return getattr(item, name)
+    return item.payload.get(name)
+
+
+def _ok(record: Mapping[str, Any], item: Prepared, marks: Marks) -> TransformationResult:
+    is_duplicate, uuid_reused = marks
+    data = mark(item.line, is_duplicate=is_duplicate, uuid_reused=uuid_reused)
+    return firehose_records.ok(record.get("recordId"), data, partition_keys(item.event))
+
+
+def _marks(
+    prepared: list[Prepared | RecordError], claims: ClaimStore, log: Log, invocation_id: Any
+) -> tuple[dict[int, Marks], int, str | None]:
+    """Each stored record's marks by index, how many ids the store could not check, and its error.
+
+    Within the batch the first arrival of an id claims it for all; the others are judged against whoever
+    holds the claim: the same fingerprint is a repeat, another is a reused id."""
+    groups: dict[str, list[int]] = {}
+    for index, item in enumerate(prepared):
+        if isinstance(item, Prepared):
+            groups.setdefault(item.event.dedupe_key, []).append(index)
+    if not groups:
+        return {}, 0, None
+    wanted = [
+        Claim(key, _of(prepared, i[0]).holder, _of(prepared, i[0]).fingerprint) for key, i in groups.items()
+    ]
+    try:
+        owners = claims.claim(wanted)
+    except Exception as exc:  # a store that raises instead of answering: nothing was checked
+        owners = {}
+        error = f"{type(exc).__name__}: {exc}"
+    else:
+        error = None
+    marks: dict[int, Marks] = {}
+    unchecked = 0
+    for key, indexes in groups.items():
+        first = _of(prepared, indexes[0])
+        owner = owners.get(key)
+        if owner is None:
+            unchecked += 1
+            marks[indexes[0]] = (None, None)
+            owner = Claim(key, first.holder, first.fingerprint)  # later copies are judged against the first
+        elif owner.holder == first.holder:
+            marks[indexes[0]] = (False, False)
+        else:
+            marks[indexes[0]] = _against(owner, first)
+        for index in indexes[1:]:
+            marks[index] = _against(owner, _of(prepared, index))
+    if unchecked:
+        log(
+            {
+                "level": "ERROR",
+                "message": LogMessage.DEDUPE_UNCHECKED.value,
+                "invocationId": invocation_id,
+                "not_checked": unchecked,
+                "error": error,
+            }
+        )
+    return marks, unchecked, error
+
+
+def _against(owner: Claim, item: Prepared) -> Marks:
+    return (True, False) if owner.fingerprint == item.fingerprint else (False, True)
+
+
+def _of(prepared: list[Prepared | RecordError], index: int) -> Prepared:
+    item = prepared[index]
+    assert isinstance(item, Prepared)
+    return item
 
 
 def _rejection(
-    event: Mapping[str, Any], record: dict[str, Any], lineage: Lineage, error: RecordError
+    event: Mapping[str, Any], record: Mapping[str, Any], lineage: Lineage, error: RecordError
 ) -> dict[str, Any]:
     """What an operator needs to find the record; never the payload itself."""
     return {
@@ -142,30 +293,9 @@ def _guard(step: Callable[[], T]) -> T | RecordError:
         return RecordError(Reject.UNPROCESSABLE, f"{type(exc).__name__}{line}")
 
 
-def _duplicates(
-    records: list[dict[str, Any]],
-    lineages: list[Lineage],
-    parsed: list[Event | RecordError],
-    claims: ClaimStore,
-) -> set[int]:
-    """Indexes of records to mark: repeats within the batch (first arrival wins), then ids that
-    the claim store says an earlier batch already holds."""
-    first_index: dict[str, int] = {}
-    marked: set[int] = set()
-    for index, item in enumerate(parsed):
-        if isinstance(item, Event):
-            if item.dedupe_key in first_index:
-                marked.add(index)
-            else:
-                first_index[item.dedupe_key] = index
-    if first_index:
-        held = claims.claim([Claim(key, _holder(records[i], lineages[i])) for key, i in first_index.items()])
-        marked.update(first_index[key] for key in held)
-    return marked
-
-
-def _holder(record: dict[str, Any], lineage: Lineage) -> str:
-    """Stable identity of the source record across retries: shard + sequence number."""
+def _holder(record: Mapping[str, Any], lineage: Lineage) -> str:
+    """Identity of the source record, stable across Firehose's retries: shard + sequence number +
+    subsequence number (the user records of one KPL aggregate share a sequence number)."""
     if lineage.shard_id and lineage.sequence_number:
-        return f"{lineage.shard_id}:{lineage.sequence_number}"
+        return f"{lineage.shard_id}:{lineage.sequence_number}:{lineage.subsequence_number or 0}"
     return f"record:{record.get('recordId')}"

@@ -6,8 +6,10 @@ original bytes; the later stages carry the Lambda's output, which names the sour
 that: each row's fields are what the Lambda must derive from the record (uuid, name, subtype, both
 event times, lineage, arrival, the type-specific payload compared type-strictly), each row sits in the
 partition of its own event type and event hour, each malformed record was rejected, with exactly one
-log line, for the reason the producer built into it, the rows with ``is_duplicate = false`` are
-exactly the distinct valid event ids and each is the first copy that arrived, and the raw backup holds
+log line, for the reason the producer built into it, the unique-events view holds exactly one row per
+delivered valid event (its earliest-arriving copy), the dedupe marks say what the design promises (exact
+by expectation without faults: the first copy ``false``, every later copy ``true``; never ``uuid_reused``
+for ids the producer never reused; ``null`` only when the store was failing), and the raw backup holds
 every record as sent.
 
 Where AWS's documented behaviour makes a guarantee impossible (a batch whose every invocation
@@ -44,10 +46,13 @@ EXACTLY_ONCE = "every record exactly once, as a row or an error record"
 ROW_CONTENT = "rows keep uuid, name, subtype, times, lineage and the exact payload"
 PARTITION = "rows sit in their event type + event hour partition"
 REJECTION = "malformed records rejected once, for the reason they were built with"
+UNIQUE_VIEW = "unique-events view: one row per delivered event, its first arrival"
 ORIGINALS = "one is_duplicate=false row per distinct valid event_uuid"
 FIRST_COPY = "is_duplicate=false is the first copy to arrive"
 BACKUP = "raw backup holds every record as sent"
-CHECKS = (EXACTLY_ONCE, ROW_CONTENT, PARTITION, REJECTION, ORIGINALS, FIRST_COPY, BACKUP)
+CHECKS = (EXACTLY_ONCE, ROW_CONTENT, PARTITION, REJECTION, UNIQUE_VIEW, ORIGINALS, FIRST_COPY, BACKUP)
+# What the unique-events view returned: (lower-cased event_uuid, (source shard, source sequence number)).
+UniqueRows = Sequence[tuple[str, Lineage]]
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,8 @@ class Faults:
     invocations: bool = False
     dedupe: bool = False
     conversion: frozenset[Lineage] = frozenset()  # records whose transformed bytes were corrupted
+    concurrent: bool = False  # up to five invocations per shard at once: any copy may win the claim
+    redelivered: frozenset[Lineage] = frozenset()  # records Firehose processed and delivered twice
 
 
 @dataclass
@@ -106,6 +113,7 @@ def check(
     dedupe_enabled: bool,
     backup_enabled: bool,
     faults: Faults = Faults(),
+    unique: UniqueRows | None = None,
 ) -> InvariantResult:
     result = InvariantResult(records=len(sent), rows=len(lake.rows), error_records=len(lake.errors))
     by_lineage = {s.lineage: s for s in sent}
@@ -138,16 +146,26 @@ def check(
     for s in sent:
         if s.lineage not in places:
             waiting[s.data].append(s)
+    again: dict[bytes, list[Sent]] = defaultdict(list)  # redelivered records: their second error record
+    for s in sent:
+        if s.lineage in faults.redelivered:
+            again[s.data].append(s)
     for line in unattributed:
         candidates = waiting.get(line.record.raw)
-        if not candidates:
+        if candidates:
+            places[candidates.pop(0).lineage].append(_Place(line.output_type, error=line))
+        elif again.get(line.record.raw):
+            places[again[line.record.raw].pop(0).lineage].append(_Place(line.output_type, error=line))
+        else:
             result.violate(EXACTLY_ONCE, f"processing-failed {line.key} matches no undelivered record")
-            continue
-        places[candidates.pop(0).lineage].append(_Place(line.output_type, error=line))
 
     affected: dict[tuple[str, str], list[Sent]] = defaultdict(list)
     for s in sent:
         found = places.get(s.lineage, [])
+        if len(found) == 2 and s.lineage in faults.redelivered and found[0].kind == found[1].kind:
+            what = "processed twice: Firehose redelivered its batch (at least once); the view keeps one row"
+            affected[(what, f"two {found[0].kind} records, same source record")].append(s)
+            found = found[:1]
         if len(found) != 1:
             where = ", ".join(sorted(p.kind for p in found)) or "nowhere"
             result.violate(EXACTLY_ONCE, f"record #{s.index} ({s.expect}) found {len(found)} times: {where}")
@@ -155,6 +173,8 @@ def check(
         _check_place(s, found[0], logged.get(s.lineage, []), faults, result, affected)
 
     _check_duplicates(sent, places, dedupe_enabled, faults, result, affected)
+    if unique is not None:
+        _check_unique_view(sent, places, unique, result)
     if backup_enabled:
         _check_backup(sent, lake, result)
 
@@ -213,10 +233,11 @@ def _check_place(
                 )
             elif not logged:
                 result.violate(REJECTION, f"{label}: rejected ({s.reason}) without a rejection log line")
-            elif len(logged) > 1 and not faults.invocations:
+            elif len(logged) > 1 and not faults.invocations and s.lineage not in faults.redelivered:
                 # A retried invocation runs the function again, and it logs again; nothing else does.
                 result.violate(REJECTION, f"{label}: {len(logged)} rejection log lines for one record")
-        elif record.error_code == ErrorCode.FUNCTION_ERROR and (faults.invocations or faults.dedupe):
+        elif record.error_code == ErrorCode.FUNCTION_ERROR and faults.invocations:
+            # Never because of the dedupe store: an outage delivers rows marked "not checked".
             what = "every invocation attempt of its batch failed (injected faults)"
             affected[(what, f"{kind}, {ErrorCode.FUNCTION_ERROR}, original bytes")].append(s)
         else:
@@ -303,33 +324,41 @@ def _check_duplicates(
     result: InvariantResult,
     affected: dict[tuple[str, str], list[Sent]],
 ) -> None:
-    """Per valid event id: exactly one row not marked duplicate, and it is the first copy to arrive.
+    """Per valid event id, the marks the handler promises.
 
     Every copy of an event has the same partition key, so the same shard, and the ledger's order is the
-    shard's order. A copy's claim can only be beaten by an earlier copy, so the unmarked row is always
-    the earliest row; without invocation or claim-store faults every claim succeeds, so it is the first
-    copy sent (``Expect.VALID``) and every later copy (``Expect.DUPLICATE``) is marked.
+    shard's order. Without invocation, store or concurrency faults every claim is decided in that order, so
+    the first copy sent (``Expect.VALID``) is ``false`` and every later copy (``Expect.DUPLICATE``) is
+    ``true``. With concurrent invocations any copy may win, but exactly one row is ``false``. With a failing
+    store, rows may be ``null`` (not checked) and nothing is lost. The producer never reuses an id, so
+    ``uuid_reused`` is never true.
     """
     by_uuid: dict[str, list[Sent]] = defaultdict(list)
     for s in sent:
         if s.expect is not Expect.MALFORMED and s.event_uuid:
             by_uuid[s.event_uuid.lower()].append(s)
-    exact = not (faults.invocations or faults.dedupe)
+    ordered = not (faults.invocations or faults.dedupe or faults.concurrent)
     for event_id, copies in by_uuid.items():
         copies.sort(key=lambda c: c.index)
-        delivered = [(s, p.row) for s in copies for p in places.get(s.lineage, []) if p.row is not None]
+        delivered = [(s, p.row) for s in copies for p in places.get(s.lineage, [])[:1] if p.row is not None]
         for s, row in delivered:
-            flag = row.values.get("is_duplicate")
+            flag, reused = row.values.get("is_duplicate"), row.values.get("uuid_reused")
             label = f"record #{s.index} ({s.expect}, event {event_id})"
-            if not isinstance(flag, bool):
+            if flag is None and not faults.dedupe:
+                result.violate(FIRST_COPY, f"{label}: is_duplicate is null without a dedupe-store fault")
+            elif flag is not None and not isinstance(flag, bool):
                 result.violate(FIRST_COPY, f"{label}: is_duplicate is {flag!r}")
-            elif exact and s.expect is Expect.VALID and flag:
+            elif reused is True or (reused is None) != (flag is None):
+                result.violate(FIRST_COPY, f"{label}: uuid_reused is {reused!r} beside is_duplicate {flag!r}")
+            elif ordered and s.expect is Expect.VALID and flag:
                 result.violate(FIRST_COPY, f"{label}: the first copy is marked duplicate")
-            elif exact and dedupe_enabled and s.expect is Expect.DUPLICATE and not flag:
+            elif ordered and dedupe_enabled and s.expect is Expect.DUPLICATE and not flag:
                 result.violate(FIRST_COPY, f"{label}: a later copy is not marked duplicate")
-        if delivered and not exact and any(r.values.get("is_duplicate") is False for _, r in delivered):
+        if delivered and not ordered and any(r.values.get("is_duplicate") is False for _, r in delivered):
             first, first_row = delivered[0]
-            if first_row.values.get("is_duplicate") is not False:
+            # A first copy the store could not check (null) leaves the id to a later copy; one marked true
+            # while a later copy holds the claim is a bug (unless copies raced in concurrent invocations).
+            if not faults.concurrent and first_row.values.get("is_duplicate") is True:
                 result.violate(
                     FIRST_COPY, f"event {event_id}: kept a later copy, not the first delivered #{first.index}"
                 )
@@ -345,11 +374,47 @@ def _check_duplicates(
                 where = "rows with is_duplicate = true; the claiming copy is under errors/"
                 affected[(what, where)].extend(s for s in copies if s not in failed)
             continue
+        if not originals and faults.dedupe and any(r.values.get("is_duplicate") is None for r in rows):
+            what = "not checked: the dedupe store failed, so no copy could claim the id"
+            affected[(what, "rows with is_duplicate = null; the unique-events view keeps one")].extend(copies)
+            continue
         if len(originals) > 1 and not dedupe_enabled:
             what = "re-sent in a later batch with dedupe disabled: not marked duplicate"
             affected[(what, "rows with is_duplicate = false")].extend(copies[1:])
             continue
         result.violate(ORIGINALS, f"event {event_id}: {len(originals)} rows not marked duplicate")
+
+
+def _check_unique_view(
+    sent: list[Sent], places: dict[Lineage, list[_Place]], unique: UniqueRows, result: InvariantResult
+) -> None:
+    """The view is the exact answer whatever the marks say: one row per valid event that has a row, and
+    that row is the copy that reached Kinesis first."""
+    earliest: dict[str, tuple[Any, ...]] = {}
+    for s in sent:
+        if s.expect is Expect.MALFORMED or not s.event_uuid:
+            continue
+        for place in places.get(s.lineage, []):
+            if place.row is not None:
+                arrival = _instant_ms(place.row.values.get("source_arrival_datetime"))
+                order = (arrival, len(s.sequence_number), s.sequence_number, s.lineage)
+                event_id = s.event_uuid.lower()
+                earliest[event_id] = min(earliest.get(event_id, order), order)
+    seen: Counter[str] = Counter(event_id for event_id, _ in unique)
+    for event_id, count in seen.items():
+        if count != 1:
+            result.violate(UNIQUE_VIEW, f"event {event_id}: {count} rows in the unique-events view")
+    for event_id in earliest:
+        if seen[event_id] == 0:
+            result.violate(
+                UNIQUE_VIEW, f"event {event_id}: delivered but missing from the unique-events view"
+            )
+    for event_id, lineage in unique:
+        first = earliest.get(event_id)
+        if first is None:
+            result.violate(UNIQUE_VIEW, f"event {event_id}: in the unique-events view but never delivered")
+        elif first[-1] != lineage:
+            result.violate(UNIQUE_VIEW, f"event {event_id}: the view keeps {lineage}, not the first arrival")
 
 
 def _check_backup(sent: list[Sent], lake: LakeContents, result: InvariantResult) -> None:

@@ -62,6 +62,21 @@ def parser() -> argparse.ArgumentParser:
         help="PutRecords batches the producer re-sends",
     )
     demo.add_argument(
+        "--concurrent-invocations",
+        type=int,
+        choices=range(1, 6),
+        default=1,
+        metavar="N",
+        help="Lambda invocations per shard at once, 1-5 as AWS allows (default %(default)s)",
+    )
+    demo.add_argument(
+        "--redeliver-batches",
+        type=_share,
+        default=0.0,
+        metavar="R",
+        help="delivered batches Firehose processes and delivers again (at-least-once)",
+    )
+    demo.add_argument(
         "--batch-records", type=int, default=None, help="cap records per Lambda invocation (AWS: size only)"
     )
     return root
@@ -86,6 +101,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         fail_dedupe=args.fail_dedupe,
         fail_conversion=args.fail_conversion,
         resend_batches=args.resend_batches,
+        concurrent_invocations=args.concurrent_invocations,
+        redeliver_batches=args.redeliver_batches,
         batch_records=args.batch_records,
         quiet=False,
     )

@@ -18,6 +18,7 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
+from eventlake.embedded import dynamodb_partiql
 from glue import schema
 from infra.account import Account
 from infra.catalog_spec import CatalogSpec
@@ -85,7 +86,8 @@ def embedded_aws(settings: Settings, spec: DeliverySpec, *, region: str) -> Iter
     os.environ.update(_FAKE_CREDENTIALS)
     os.environ["AWS_DEFAULT_REGION"] = region
     try:
-        with mock_aws():
+        # moto's PartiQL INSERT overwrites instead of failing with DuplicateItem: the claim store needs AWS's.
+        with mock_aws(), dynamodb_partiql.installed():
             yield _create(settings, spec, region)
     finally:
         for key, value in saved.items():

@@ -7,8 +7,13 @@ prefixes or writes Parquet; this model does all four against the embedded AWS, d
 Time is simulated. The clock is the arrival time of the records as they are taken off the shards (in
 arrival order), so buffer intervals of minutes cost nothing: a processor batch or an S3 buffer whose
 interval ran out is delivered at ``opened + interval``, and whatever is still open at the end of the
-run is delivered then too, exactly as its interval would have done. Invocations run one at a time
-(AWS runs up to five per shard concurrently; the claim store is what keeps that safe).
+run is delivered then too, exactly as its interval would have done.
+
+Invocations run one at a time by default. Two faults model what AWS allows beyond that: ``concurrency``
+runs up to that many closed batches at once on threads (AWS runs up to five invocations per shard, so
+claims race for real against the embedded DynamoDB), delivered when the last of them ends; and
+``redeliver`` processes a share of already-delivered batches again (Firehose delivers at least once), so
+the same source records reach S3 twice.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +35,8 @@ from transform_lambda.claims import ClaimStore
 from transform_lambda.handler import Log, process
 
 Progress = Callable[[int], None]
+# With a Kinesis source, Firehose keeps up to five Lambda invocations per shard outstanding at once.
+MAX_CONCURRENT_INVOCATIONS_PER_SHARD = 5
 
 
 def lambda_invoke(claims: ClaimStore, log: Log) -> Invoke:
@@ -72,6 +80,7 @@ class FirehoseRun:
     written: tuple[WrittenObject, ...]
     shard_count: int
     peak_active_partitions: int
+    redelivered: frozenset[tuple[str, str]] = frozenset()  # (shard, sequence number) processed twice
 
 
 class FirehoseModel:
@@ -87,7 +96,16 @@ class FirehoseModel:
         before_conversion: BeforeConversion | None = None,
         max_batch_records: int | None = None,
         max_active_partitions: int = limits.ACTIVE_PARTITIONS_DEFAULT,
+        concurrency: int = 1,
+        redeliver: float = 0.0,
     ) -> None:
+        if not 1 <= concurrency <= MAX_CONCURRENT_INVOCATIONS_PER_SHARD:
+            raise ValueError(
+                f"concurrency must be 1-{MAX_CONCURRENT_INVOCATIONS_PER_SHARD}, got {concurrency}"
+            )
+        self._concurrency = concurrency
+        self._redeliver = redeliver
+        self._rng = rng
         self._reader = KinesisReader(aws.kinesis, aws.stream_name)
         self._processor = LambdaProcessor(
             invoke,
@@ -120,35 +138,64 @@ class FirehoseModel:
         destination = self._destination
         written: list[WrittenObject] = []
         invocations: list[Invocation] = []
+        redelivered: set[tuple[str, str]] = set()
+        wave: list[tuple[list[SourceRecord], int]] = []
         peak = 0
         for record in records:
             now = record.arrival_ms
             written += destination.back_up(record, now)
-            for batch, closed_ms in self._batcher.add(record, now):
-                written += self._invoke(batch, closed_ms, invocations)
+            wave += self._batcher.add(record, now)
+            if len(wave) >= self._concurrency:
+                written += self._invoke(wave, now, invocations, redelivered)
                 peak = max(peak, destination.active_partitions)
-            written += destination.tick(now)
+                wave = []
+            if not wave:  # a pending wave is delivered at its own time, not overtaken by later ticks
+                written += destination.tick(now)
             if progress:
                 progress(1)
-        for batch, closed_ms in self._batcher.flush():
-            written += self._invoke(batch, closed_ms, invocations)
+        wave += self._batcher.flush()
+        while wave:
+            now = max(closed for _, closed in wave[: self._concurrency])
+            written += self._invoke(wave[: self._concurrency], now, invocations, redelivered)
             peak = max(peak, destination.active_partitions)
+            wave = wave[self._concurrency :]
         written += destination.flush()
         return FirehoseRun(
             stats=Stats.of(len(records), invocations),
             written=tuple(written),
             shard_count=len(self._reader.shard_ids),
             peak_active_partitions=peak,
+            redelivered=frozenset(redelivered),
         )
 
     def _invoke(
-        self, batch: list[SourceRecord], now_ms: int, invocations: list[Invocation]
+        self,
+        wave: list[tuple[list[SourceRecord], int]],
+        now_ms: int,
+        invocations: list[Invocation],
+        redelivered: set[tuple[str, str]],
     ) -> list[WrittenObject]:
-        written = self._destination.tick(now_ms)  # buffers whose interval ran out before this batch closed
-        result = self._processor.process(batch, now_ms)
-        invocations.append(result)
-        written += self._destination.processing_failed(result.failed, now_ms)
-        written += self._destination.deliver(result.ok, now_ms)
+        """Invoke the wave's batches (at once if there are several), then deliver their results in order at
+        ``now_ms``, when the last of them has ended; redeliver a share of them."""
+        done_ms = max([now_ms, *(closed for _, closed in wave)])
+        written = self._destination.tick(min(closed for _, closed in wave))  # intervals that ran out first
+        if len(wave) == 1:
+            results = [self._processor.process(wave[0][0], wave[0][1])]
+        else:
+            with ThreadPoolExecutor(max_workers=len(wave)) as pool:
+                results = list(pool.map(lambda item: self._processor.process(*item), wave))
+        for (batch, closed_ms), result in zip(wave, results, strict=True):
+            invocations.append(result)
+            at = done_ms if len(wave) > 1 else closed_ms
+            written += self._destination.tick(at)
+            written += self._destination.processing_failed(result.failed, at)
+            written += self._destination.deliver(result.ok, at)
+            if self._redeliver and self._rng.random() < self._redeliver:
+                again = self._processor.process(batch, at)  # the same records, processed and delivered again
+                invocations.append(again)
+                written += self._destination.processing_failed(again.failed, at)
+                written += self._destination.deliver(again.ok, at)
+                redelivered.update(r.lineage for r in batch)
         return written
 
 

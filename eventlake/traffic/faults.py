@@ -55,7 +55,7 @@ class FlakyClaims:
     rng: random.Random
     failures: int = 0
 
-    def claim(self, claims: Sequence[Claim]) -> set[str]:
+    def claim(self, claims: Sequence[Claim]) -> dict[str, Claim]:
         if self.rng.random() >= self.rate:
             return self.inner.claim(claims)
         self.failures += 1

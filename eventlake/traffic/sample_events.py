@@ -251,6 +251,7 @@ _MALFORMED_KINDS: tuple[Callable[[Payload, random.Random], tuple[bytes, Reject]]
     lambda e, r: (_replace(e, created_at=True), Reject.WRONG_TYPE),
     lambda e, r: (_replace(e, event_uuid="not-a-uuid"), Reject.BAD_EVENT_UUID),
     lambda e, r: (_replace(e, event_uuid=e["event_uuid"].replace("-", "")), Reject.BAD_EVENT_UUID),
+    lambda e, r: (_replace(e, event_uuid="00000000-0000-0000-0000-000000000000"), Reject.NIL_EVENT_UUID),
     lambda e, r: (_replace(e, event_name="payment::completed"), Reject.BAD_EVENT_NAME),
     lambda e, r: (_replace(e, event_name=":created"), Reject.BAD_EVENT_NAME),
     lambda e, r: (_replace(e, event_name="a:" + "x" * 300), Reject.BAD_EVENT_NAME),

@@ -1,5 +1,5 @@
 -- name: latest_events
--- description: The 20 most recent events by event time, duplicates left out, with the order total from the payload (NULL for types without one). Reads every partition: add event_date/event_hour filters on a large lake.
+-- description: The 20 most recent events by event time, known duplicates left out (rows the dedupe store could not check, is_duplicate NULL, stay in), with the order total from the payload (NULL for types without one). Reads every partition: add event_date/event_hour filters on a large lake.
 SELECT
     event_uuid,
     event_name,
@@ -10,6 +10,6 @@ SELECT
     event_date,
     event_hour
 FROM events
-WHERE NOT is_duplicate
+WHERE coalesce(is_duplicate, false) = false
 ORDER BY created_datetime DESC, event_uuid
 LIMIT 20

@@ -7,6 +7,7 @@ SELECT
     created_at,
     created_datetime,
     is_duplicate,
+    uuid_reused,
     payload,
     source_shard_id,
     source_sequence_number,

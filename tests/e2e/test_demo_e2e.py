@@ -42,6 +42,9 @@ SCENARIOS = {
     "fail_dedupe": {"fail_dedupe": 0.6, "batch_records": 100},
     "fail_conversion": {"fail_conversion": 0.05},
     "resend_batches": {"resend_batches": 0.5, "batch_records": 100},
+    # Resent batches put copies of an event in nearby batches of one shard; five invocations race them.
+    "concurrent_invocations": {"concurrent_invocations": 5, "resend_batches": 0.5, "batch_records": 50},
+    "redeliver_batches": {"redeliver_batches": 0.3, "batch_records": 100},
 }
 
 
@@ -114,7 +117,10 @@ def test_the_invariant_holds(scenario: tuple[str, Report]) -> None:
     assert report.invariant.violations == [], name
     assert report.ok
     assert report.invariant.records == len(report.ledger.records) >= EVENTS
-    assert report.invariant.rows + report.invariant.error_records == report.invariant.records
+    # Firehose's redelivery (at least once) is the only way a source record is in the lake twice.
+    twice = sum(a.count for a in report.invariant.affected if "processed twice" in a.what)
+    assert (twice > 0) == (name == "redeliver_batches")
+    assert report.invariant.rows + report.invariant.error_records == report.invariant.records + twice
 
 
 def _ms(moment: datetime) -> int:
@@ -199,7 +205,16 @@ def test_what_each_scenario_shows(scenario: tuple[str, Report]) -> None:
         assert report.duplicates_marked == report.sent_by_expectation[Expect.DUPLICATE]
         built = {str(r) for r in Reject} - {Reject.BAD_BASE64, Reject.UNPROCESSABLE}
         assert set(report.malformed_reasons) == built
-    elif name in ("fail_invocations", "fail_dedupe"):
+    elif name == "fail_dedupe":
+        # A failing store never costs a valid event: nothing beyond the malformed goes to errors, and the
+        # ids the store could not check are rows marked null (the unique-events view still keeps one each).
+        assert report.injected["claim store calls failed"] > 0
+        assert set(report.errors_by_type) == {ErrorOutputType.PROCESSING_FAILED}
+        assert by_code[ErrorCode.PROCESSING_FAILED_STATUS] == report.sent_by_expectation[Expect.MALFORMED]
+        assert report.stats.failed_attempts == 0
+        unchecked = [r for r in report.lake.rows if r.values["is_duplicate"] is None]
+        assert unchecked and all(r.values["uuid_reused"] is None for r in unchecked)
+    elif name == "fail_invocations":
         assert report.stats.failed_attempts > 0
         assert report.stats.attempts > report.stats.invocations  # retries happened
         assert by_code[ErrorCode.FUNCTION_ERROR] > 0  # some batches failed every attempt
@@ -217,6 +232,15 @@ def test_what_each_scenario_shows(scenario: tuple[str, Report]) -> None:
         group = next(a for a in affected.values() if "conversion" in a.what)
         assert group.count == group.recoverable == corrupted
         assert by_code[ErrorCode.MALFORMED_DATA] == corrupted
+    elif name == "concurrent_invocations":
+        assert report.options.concurrent_invocations == 5
+        flags = Counter(r.values["is_duplicate"] for r in report.lake.rows)
+        assert flags[True] == report.sent_by_expectation[Expect.DUPLICATE]  # exactly one winner per id
+        assert flags[None] == 0
+    elif name == "redeliver_batches":
+        group = next(a for a in affected.values() if "redelivered" in a.what)
+        assert group.count > 0
+        assert report.invariant.rows > report.invariant.records - report.sent_by_expectation[Expect.MALFORMED]
     elif name == "resend_batches":
         assert report.ledger.resent_batches > 0
         resent = sum(1 for s in report.ledger.records if s.resent_batch)

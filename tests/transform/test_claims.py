@@ -1,25 +1,30 @@
-"""The DynamoDB claim store, against moto's DynamoDB (conditional PutItem is modelled there)."""
+"""The DynamoDB claim store: against moto with the project's BatchExecuteStatement INSERT, and against
+botocore Stubber responses shaped like AWS's (DuplicateItem with and without the item, throttling)."""
 
 from __future__ import annotations
 
 import os
+import random
 import threading
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
+from botocore.stub import ANY, Stubber
 from moto import mock_aws
 
+from eventlake.embedded import dynamodb_partiql
 from transform_lambda.claims import (
     EXPIRES_ATTRIBUTE,
     KEY_ATTRIBUTE,
+    Backoff,
     Claim,
-    ClaimStoreError,
     DynamoClaims,
 )
 
 TABLE = "eventlake-test-claims"
+NOW = 1_764_072_000
 
 
 @pytest.fixture
@@ -32,7 +37,7 @@ def client() -> Iterator[Any]:
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
-        with mock_aws():
+        with mock_aws(), dynamodb_partiql.installed():
             ddb = boto3.client("dynamodb", region_name="eu-west-1")
             ddb.create_table(
                 TableName=TABLE,
@@ -49,71 +54,231 @@ def client() -> Iterator[Any]:
                 os.environ[k] = v
 
 
-def store(client: Any, now: float = 1_764_072_000) -> DynamoClaims:
-    return DynamoClaims(client, TABLE, ttl_seconds=3600, clock=lambda: now)
+def store(client: Any, now: float = NOW, **kwargs: Any) -> DynamoClaims:
+    return DynamoClaims(client, TABLE, ttl_seconds=3600, clock=lambda: now, sleep=lambda _: None, **kwargs)
 
 
-def test_first_writer_wins_and_later_holders_see_a_duplicate(client: Any) -> None:
-    assert store(client).claim([Claim("a", "shard-0:1"), Claim("b", "shard-0:2")]) == set()
-    assert store(client).claim([Claim("a", "shard-1:9"), Claim("c", "shard-1:10")]) == {"a"}
+def c(key: str, holder: str, fp: str = "f1") -> Claim:
+    return Claim(key, holder, fp)
+
+
+def test_first_writer_wins_and_later_holders_see_the_owner(client: Any) -> None:
+    assert store(client).claim([c("a", "s0:1:0"), c("b", "s0:2:0")]) == {
+        "a": c("a", "s0:1:0"),
+        "b": c("b", "s0:2:0"),
+    }
+    assert store(client).claim([c("a", "s1:9:0", "f2"), c("c", "s1:10:0")]) == {
+        "a": c("a", "s0:1:0"),
+        "c": c("c", "s1:10:0"),
+    }
     item = client.get_item(TableName=TABLE, Key={KEY_ATTRIBUTE: {"S": "a"}})["Item"]
-    assert item["holder"]["S"] == "shard-0:1"
-    assert int(item[EXPIRES_ATTRIBUTE]["N"]) == 1_764_072_000 + 3600
+    assert item["holder"]["S"] == "s0:1:0" and item["fingerprint"]["S"] == "f1"
+    assert int(item[EXPIRES_ATTRIBUTE]["N"]) == NOW + 3600
 
 
 def test_a_retried_record_reclaims_its_own_id(client: Any) -> None:
-    assert store(client).claim([Claim("a", "shard-0:1")]) == set()
-    assert store(client).claim([Claim("a", "shard-0:1")]) == set()
+    assert store(client).claim([c("a", "s0:1:0")]) == {"a": c("a", "s0:1:0")}
+    assert store(client).claim([c("a", "s0:1:0")]) == {"a": c("a", "s0:1:0")}
 
 
 def test_an_expired_claim_is_free_even_before_ttl_deletes_it(client: Any) -> None:
-    assert store(client, now=1000).claim([Claim("a", "shard-0:1")]) == set()
-    assert store(client, now=1000 + 3599).claim([Claim("a", "shard-0:2")]) == {"a"}
-    assert store(client, now=1000 + 3601).claim([Claim("a", "shard-0:2")]) == set()
+    assert store(client, now=1000).claim([c("a", "s0:1:0")])["a"].holder == "s0:1:0"
+    assert store(client, now=1000 + 3599).claim([c("a", "s0:2:0")])["a"].holder == "s0:1:0"
+    assert store(client, now=1000 + 3601).claim([c("a", "s0:2:0")])["a"].holder == "s0:2:0"
 
 
-def test_concurrent_invocations_let_exactly_one_holder_win(client: Any) -> None:
-    outcomes: list[set[str]] = []
+def test_many_ids_go_out_25_per_call_and_each_is_decided(client: Any) -> None:
+    calls: list[int] = []
+    client.meta.events.register(
+        "before-parameter-build.dynamodb.BatchExecuteStatement",
+        lambda params, **_: calls.append(len(params["Statements"])),
+    )
+    claims = [c(f"id-{i}", f"s0:{i}:0") for i in range(130)]
+    assert store(client).claim(claims) == {x.key: x for x in claims}
+    assert sorted(calls) == [5, 25, 25, 25, 25, 25]
+    again = [c(f"id-{i}", f"s1:{i}:0") for i in range(130)]
+    owners = store(client).claim(again)
+    assert all(owners[x.key].holder == f"s0:{x.key[3:]}:0" for x in again)
+
+
+def test_concurrent_invocations_let_exactly_one_holder_win_each_id(client: Any) -> None:
+    outcomes: list[dict[str, Claim]] = []
     lock = threading.Lock()
+    keys = [f"k{i}" for i in range(60)]
 
-    def invoke(holder: str) -> None:
-        held = store(client).claim([Claim("contested", holder)])
+    def invoke(shard: int) -> None:
+        rng = random.Random(shard)
+        mine = [c(k, f"shard-{shard}:{k}:0") for k in rng.sample(keys, 40)]
+        owners = store(client).claim(mine)
         with lock:
-            outcomes.append(held)
+            outcomes.append(owners)
 
-    threads = [threading.Thread(target=invoke, args=(f"shard-{i}:1",)) for i in range(5)]
+    threads = [threading.Thread(target=invoke, args=(i,)) for i in range(5)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert sorted(len(o) for o in outcomes) == [0, 1, 1, 1, 1]
+    for key in keys:
+        answers = {o[key].holder for o in outcomes if key in o}
+        assert len(answers) <= 1, (key, answers)  # every invocation sees the same single owner
 
 
-def test_store_errors_surface_as_claim_store_error(client: Any) -> None:
-    broken = DynamoClaims(client, "no-such-table", ttl_seconds=60)
-    with pytest.raises(ClaimStoreError, match="no-such-table"):
-        broken.claim([Claim("a", "h")])
+def test_a_missing_table_leaves_ids_unchecked_instead_of_raising(client: Any) -> None:
+    broken = DynamoClaims(client, "no-such-table", ttl_seconds=60, sleep=lambda _: None)
+    assert broken.claim([c("a", "h")]) == {}
 
 
-def test_the_entry_point_uses_the_table_the_program_names(client: Any, monkeypatch: Any) -> None:
-    """With the environment infra/processor.py sets, duplicates are marked across invocations."""
-    import base64
-    import json
+def test_the_extension_refuses_more_than_25_statements(client: Any) -> None:
+    statement = f"INSERT INTO \"{TABLE}\" VALUE {{'{KEY_ATTRIBUTE}': ?}}"
+    with pytest.raises(client.exceptions.ClientError, match="25"):
+        client.batch_execute_statement(
+            Statements=[{"Statement": statement, "Parameters": [{"S": str(i)}]} for i in range(26)]
+        )
 
-    from firehose_records import firehose_event, raw_event
 
-    from transform_lambda import handler
-    from transform_lambda.claims import ENV_TABLE, ENV_TTL_SECONDS
+# --- AWS-shaped responses through botocore's Stubber -----------------------------------------------------
 
-    monkeypatch.setenv(ENV_TABLE, TABLE)
-    monkeypatch.setenv(ENV_TTL_SECONDS, "3600")
-    monkeypatch.setattr(handler, "_STORE", None)
-    first = handler.handler(firehose_event([raw_event()]), None)
-    again = firehose_event([raw_event()])
-    for record in again["records"]:  # the same event re-sent: a new Kinesis record
-        record["kinesisRecordMetadata"]["sequenceNumber"] += "1"
-    second = handler.handler(again, None)
-    marks = [json.loads(base64.b64decode(r["records"][0]["data"]))["is_duplicate"] for r in (first, second)]
-    assert marks == [False, True]
-    assert isinstance(handler.claim_store(), DynamoClaims)
-    monkeypatch.setattr(handler, "_STORE", None)
+
+@pytest.fixture
+def stubbed() -> Iterator[tuple[Any, Stubber]]:
+    ddb = boto3.client("dynamodb", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
+    with Stubber(ddb) as stubber:
+        yield ddb, stubber
+        stubber.assert_no_pending_responses()
+
+
+def owner_item(key: str, holder: str, fp: str = "f1", expires: int = NOW + 10) -> dict[str, Any]:
+    return {
+        KEY_ATTRIBUTE: {"S": key},
+        "holder": {"S": holder},
+        "fingerprint": {"S": fp},
+        EXPIRES_ATTRIBUTE: {"N": str(expires)},
+    }
+
+
+def test_a_duplicate_item_with_the_old_item_needs_no_read(stubbed: tuple[Any, Stubber]) -> None:
+    ddb, stubber = stubbed
+    stubber.add_response(
+        "batch_execute_statement",
+        {
+            "Responses": [
+                {"TableName": TABLE},
+                {
+                    "Error": {
+                        "Code": "DuplicateItem",
+                        "Message": "Duplicate primary key exists in table",
+                        "Item": owner_item("b", "s9:1:0", "f2"),
+                    }
+                },
+            ]
+        },
+        {"Statements": ANY},
+    )
+    owners = store(ddb).claim([c("a", "s0:1:0"), c("b", "s0:2:0")])
+    assert owners == {"a": c("a", "s0:1:0"), "b": c("b", "s9:1:0", "f2")}
+
+
+def test_a_duplicate_item_without_the_item_is_read_back_consistently(stubbed: tuple[Any, Stubber]) -> None:
+    ddb, stubber = stubbed
+    stubber.add_response(
+        "batch_execute_statement",
+        {
+            "Responses": [
+                {"Error": {"Code": "DuplicateItem", "Message": "Duplicate primary key exists in table"}}
+            ]
+        },
+        {"Statements": ANY},
+    )
+    stubber.add_response(
+        "batch_get_item",
+        {"Responses": {TABLE: [owner_item("a", "s9:1:0")]}, "UnprocessedKeys": {}},
+        {"RequestItems": {TABLE: {"Keys": [{KEY_ATTRIBUTE: {"S": "a"}}], "ConsistentRead": True}}},
+    )
+    assert store(ddb).claim([c("a", "s0:1:0")]) == {"a": c("a", "s9:1:0")}
+
+
+def test_throttled_statements_are_retried_with_backoff_and_jitter(stubbed: tuple[Any, Stubber]) -> None:
+    ddb, stubber = stubbed
+    throttled = {"Error": {"Code": "ThrottlingError", "Message": "Throughput exceeds the current capacity"}}
+    stubber.add_response(
+        "batch_execute_statement", {"Responses": [{"TableName": TABLE}, throttled]}, {"Statements": ANY}
+    )
+    stubber.add_response("batch_execute_statement", {"Responses": [throttled]}, {"Statements": ANY})
+    stubber.add_response(
+        "batch_execute_statement", {"Responses": [{"TableName": TABLE}]}, {"Statements": ANY}
+    )
+    slept: list[float] = []
+    claims = DynamoClaims(
+        ddb,
+        TABLE,
+        ttl_seconds=60,
+        clock=lambda: NOW,
+        sleep=slept.append,
+        rng=random.Random(3),
+        backoff=Backoff(),
+    )
+    assert claims.claim([c("a", "s0:1:0"), c("b", "s0:2:0")]) == {
+        "a": c("a", "s0:1:0"),
+        "b": c("b", "s0:2:0"),
+    }
+    assert len(slept) == 2 and all(0 <= s <= Backoff().cap_s for s in slept)
+
+
+def test_throttling_past_the_budget_leaves_those_ids_unchecked(stubbed: tuple[Any, Stubber]) -> None:
+    ddb, stubber = stubbed
+    backoff = Backoff(attempts=3)
+    stubber.add_response(
+        "batch_execute_statement",
+        {
+            "Responses": [
+                {"TableName": TABLE},
+                {"Error": {"Code": "ProvisionedThroughputExceeded", "Message": "slow down"}},
+            ]
+        },
+        {"Statements": ANY},
+    )
+    for _ in range(backoff.attempts - 1):
+        stubber.add_client_error(
+            "batch_execute_statement", service_error_code="ThrottlingException", http_status_code=400
+        )
+    claims = DynamoClaims(
+        ddb, TABLE, ttl_seconds=60, clock=lambda: NOW, sleep=lambda _: None, backoff=backoff
+    )
+    assert claims.claim([c("a", "s0:1:0"), c("b", "s0:2:0")]) == {"a": c("a", "s0:1:0")}
+
+
+def test_an_expired_owner_is_taken_over_with_a_conditional_put(stubbed: tuple[Any, Stubber]) -> None:
+    ddb, stubber = stubbed
+    stubber.add_response(
+        "batch_execute_statement",
+        {
+            "Responses": [
+                {
+                    "Error": {
+                        "Code": "DuplicateItem",
+                        "Message": "x",
+                        "Item": owner_item("a", "s9:1:0", expires=NOW - 1),
+                    }
+                }
+            ]
+        },
+        {"Statements": ANY},
+    )
+    stubber.add_response(
+        "batch_get_item",
+        {"Responses": {TABLE: [owner_item("a", "s9:1:0", expires=NOW - 1)]}, "UnprocessedKeys": {}},
+        {"RequestItems": ANY},
+    )
+    stubber.add_response(
+        "put_item",
+        {},
+        {
+            "TableName": TABLE,
+            "Item": ANY,
+            "ConditionExpression": "attribute_not_exists(#k) OR #e < :now OR #h = :me",
+            "ExpressionAttributeNames": ANY,
+            "ExpressionAttributeValues": {":now": {"N": str(NOW)}, ":me": {"S": "s0:1:0"}},
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        },
+    )
+    assert store(ddb).claim([c("a", "s0:1:0")]) == {"a": c("a", "s0:1:0")}

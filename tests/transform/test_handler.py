@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from glue import schema
 from transform_lambda import handler as handler_module
-from transform_lambda.claims import Claim, NoClaims
-from transform_lambda.handler import process
+from transform_lambda.claims import Claim, ClaimStoreError, NoClaims
+from transform_lambda.handler import DedupeConfig, process
 
 U1 = "11111111-1111-4111-8111-111111111111"
 U2 = "22222222-2222-4222-8222-222222222222"
@@ -93,9 +93,12 @@ class HeldStore:
         self.held = held
         self.calls: list[list[Claim]] = []
 
-    def claim(self, claims: Sequence[Claim]) -> set[str]:
+    def claim(self, claims: Sequence[Claim]) -> dict[str, Claim]:
         self.calls.append(list(claims))
-        return {c.key for c in claims if c.key in self.held}
+        return {
+            c.key: Claim(c.key, "shardId-000000000009:1:0", c.fingerprint) if c.key in self.held else c
+            for c in claims
+        }
 
 
 def test_claim_store_marks_ids_held_by_earlier_batches_once_per_distinct_id() -> None:
@@ -108,14 +111,20 @@ def test_claim_store_marks_ids_held_by_earlier_batches_once_per_distinct_id() ->
     assert call[0].holder.startswith("shardId-000000000000:4954")
 
 
-def test_claim_store_failure_fails_the_invocation_so_firehose_retries() -> None:
-    class Broken:
-        def claim(self, claims: Sequence[Claim]) -> set[str]:
-            raise RuntimeError("throttled")
+class Broken:
+    def claim(self, claims: Sequence[Claim]) -> dict[str, Claim]:
+        raise RuntimeError("throttled")
 
+
+def test_claim_store_failure_fails_the_invocation_so_firehose_retries_when_the_stack_says_so() -> None:
     try:
-        run([raw_event(event_uuid=U1)], Broken())
-    except RuntimeError as exc:
+        process(
+            firehose_event([raw_event(event_uuid=U1)]),
+            claims=Broken(),
+            log=lambda _: None,
+            dedupe=DedupeConfig(on_store_failure="fail"),
+        )
+    except ClaimStoreError as exc:
         assert "throttled" in str(exc)
     else:  # pragma: no cover - the assertion is the point
         raise AssertionError("a failing claim store must fail the invocation")
