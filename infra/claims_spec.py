@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from infra.settings import Settings
 from transform_lambda.claims import EXPIRES_ATTRIBUTE, KEY_ATTRIBUTE
 
+SSE_TYPE = "KMS"  # encrypted with the lake's own key, not DynamoDB's AWS-owned one
+
 
 @dataclass(frozen=True)
 class ClaimsTableSpec:
@@ -21,6 +23,10 @@ class ClaimsTableSpec:
     billing_mode: str
     # TTL deletion is lazy; the Lambda checks the expiry itself, TTL only bounds the size.
     ttl_attribute: str
+    point_in_time_recovery: bool
+    # Like the bucket and the key: with protectData neither a destroy nor a replacement deletes it.
+    deletion_protection: bool
+    sse_type: str = SSE_TYPE
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ClaimsTableSpec:
@@ -31,4 +37,6 @@ class ClaimsTableSpec:
             # pulumi-aws defaults to PROVISIONED; claims follow the stream's bursts.
             billing_mode="PAY_PER_REQUEST",
             ttl_attribute=EXPIRES_ATTRIBUTE,
+            point_in_time_recovery=settings.dedupe_point_in_time_recovery,
+            deletion_protection=settings.protect_data,
         )

@@ -10,10 +10,17 @@ import pulumi
 import pulumi_aws as aws
 
 from infra.claims_spec import ClaimsTableSpec
+from infra.protection import data_options
 
 
 class ClaimsTable(pulumi.ComponentResource):
-    def __init__(self, name: str, spec: ClaimsTableSpec, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        spec: ClaimsTableSpec,
+        key_arn: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
         super().__init__("eventlake:index:ClaimsTable", name, None, opts)
         self.table = aws.dynamodb.Table(
             name,
@@ -23,8 +30,15 @@ class ClaimsTable(pulumi.ComponentResource):
                 hash_key=spec.hash_key,
                 attributes=[aws.dynamodb.TableAttributeArgs(name=spec.hash_key, type=spec.hash_key_type)],
                 ttl=aws.dynamodb.TableTtlArgs(attribute_name=spec.ttl_attribute, enabled=True),
+                server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(
+                    enabled=True, kms_key_arn=key_arn
+                ),
+                point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(
+                    enabled=spec.point_in_time_recovery
+                ),
+                deletion_protection_enabled=spec.deletion_protection,
             ),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=data_options(spec.deletion_protection, self),
         )
         self.name: pulumi.Output[str] = self.table.name
         self.arn: pulumi.Output[str] = self.table.arn

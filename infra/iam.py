@@ -30,6 +30,10 @@ FIREHOSE_KINESIS_ACTIONS = [
 FIREHOSE_LAMBDA_ACTIONS = ["lambda:InvokeFunction", "lambda:GetFunctionConfiguration"]
 FIREHOSE_GLUE_ACTIONS = ["glue:GetTable", "glue:GetTableVersion", "glue:GetTableVersions"]
 KMS_DATA_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"]
+# What DynamoClaims calls: PartiQL INSERTs (BatchExecuteStatement), BatchGetItem to read the losers back, and
+# a conditional PutItem to take over an expired claim (https://docs.aws.amazon.com/amazondynamodb/latest/
+# developerguide/ql-iam.html names dynamodb:PartiQLInsert for INSERT statements).
+CLAIMS_ACTIONS = ["dynamodb:PartiQLInsert", "dynamodb:BatchGetItem", "dynamodb:PutItem"]
 
 
 def _statement(sid: str, actions: Sequence[str], resources: Sequence[str], **extra: Any) -> Policy:
@@ -48,13 +52,24 @@ def assume_role_policy(service: str, external_id: str | None = None) -> Policy:
     return {"Version": VERSION, "Statement": [statement]}
 
 
-def processor_policy(log_group_arn: str, claims_table_arn: str | None) -> Policy:
-    """The transform Lambda writes its own log group and, with dedupe on, conditional claims."""
+def processor_policy(
+    log_group_arn: str, claims_table_arn: str | None, *, key_arn: str, dynamodb_host: str
+) -> Policy:
+    """The transform Lambda writes its own log group and, with dedupe on, claims in its table, whose items
+    the lake key encrypts (KMS use only through DynamoDB, ``kms:ViaService``)."""
     statements = [
         _statement("Logs", ["logs:CreateLogStream", "logs:PutLogEvents"], [f"{log_group_arn}:*"]),
     ]
     if claims_table_arn is not None:
-        statements.append(_statement("Claims", ["dynamodb:PutItem"], [claims_table_arn]))
+        statements.append(_statement("Claims", CLAIMS_ACTIONS, [claims_table_arn]))
+        statements.append(
+            _statement(
+                "ClaimsKey",
+                KMS_DATA_ACTIONS,
+                [key_arn],
+                Condition={"StringEquals": {"kms:ViaService": [dynamodb_host]}},
+            )
+        )
     return {"Version": VERSION, "Statement": statements}
 
 

@@ -60,8 +60,14 @@ class EventLake(pulumi.ComponentResource):
         stream = EventStream(f"{name}-stream", args.stream, key.arn, opts=child)
         lake = LakeBucket(f"{name}-lake", args.lake, account, key.arn, opts=child)
         catalog = Catalog(f"{name}-catalog", args.catalog, lake.name, opts=child)
-        claims = ClaimsTable(f"{name}-claims", args.claims, opts=child) if args.claims is not None else None
-        processor = TransformFunction(f"{name}-processor", args.function, claims, opts=child)
+        claims = (
+            ClaimsTable(f"{name}-claims", args.claims, key.arn, opts=child)
+            if args.claims is not None
+            else None
+        )
+        processor = TransformFunction(
+            f"{name}-processor", args.function, claims, key.arn, account, opts=child
+        )
         delivery = DeliveryStream(
             f"{name}-delivery",
             args.delivery,

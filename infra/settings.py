@@ -52,6 +52,11 @@ class Settings:
     # Cross-batch duplicates: a DynamoDB claims table (first writer of an event_uuid wins)
     dedupe_enabled: bool = True
     dedupe_ttl_days: int = 7
+    # What tells a repeat (same fields) from a different event reusing its id: top-level field names.
+    dedupe_fingerprint_fields: str = "event_name,created_at"
+    # deliver: rows the store could not check get is_duplicate = null; fail: the invocation fails (retried).
+    dedupe_on_store_failure: str = "deliver"
+    dedupe_point_in_time_recovery: bool = False
     # Lake bucket
     error_retention_days: int = 90
     backup_retention_days: int = 30
@@ -113,6 +118,14 @@ class Settings:
             f"one of CloudWatch's values {list(limits.LOG_RETENTION_DAYS)}",
         )
         _range(self, "dedupe_ttl_days", 1, 3650)
+        _check(
+            all(
+                re.fullmatch(r"[A-Za-z0-9_.$-]{1,128}", f) for f in self.dedupe_fingerprint_fields.split(",")
+            ),
+            "dedupeFingerprintFields",
+            "a comma-separated list of top-level event field names (no spaces), e.g. event_name,created_at",
+        )
+        _check(self.dedupe_on_store_failure in {"deliver", "fail"}, "dedupeOnStoreFailure", "deliver or fail")
         _range(self, "error_retention_days", 1, 36500)
         _range(self, "backup_retention_days", 1, 36500)
         _range(self, "noncurrent_version_days", 1, 36500)

@@ -14,10 +14,11 @@ import pulumi
 import pulumi_aws as aws
 
 from infra import iam
+from infra.account import Account
 from infra.claims_table import ClaimsTable
 from infra.protection import renamed_from
 from infra.settings import LAMBDA_ARCHITECTURE, PROJECT_ROOT, Settings
-from transform_lambda.claims import ENV_TABLE, ENV_TTL_SECONDS
+from transform_lambda.claims import ENV_FINGERPRINT_FIELDS, ENV_ON_STORE_FAILURE, ENV_TABLE, ENV_TTL_SECONDS
 
 HANDLER = "transform_lambda.handler.handler"
 LAMBDA_PACKAGE = "transform_lambda"
@@ -46,7 +47,10 @@ class TransformFunctionArgs:
     memory_mb: int
     timeout_seconds: int
     log_retention_days: int
-    claims_ttl_seconds: int  # handed to the Lambda only when it has a claims table
+    # Handed to the Lambda only when it has a claims table:
+    claims_ttl_seconds: int
+    fingerprint_fields: str
+    on_store_failure: str
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TransformFunctionArgs:
@@ -57,6 +61,8 @@ class TransformFunctionArgs:
             timeout_seconds=settings.lambda_timeout_seconds,
             log_retention_days=settings.log_retention_days,
             claims_ttl_seconds=settings.dedupe_ttl_seconds,
+            fingerprint_fields=settings.dedupe_fingerprint_fields,
+            on_store_failure=settings.dedupe_on_store_failure,
         )
 
 
@@ -66,6 +72,8 @@ class TransformFunction(pulumi.ComponentResource):
         name: str,
         args: TransformFunctionArgs,
         claims: ClaimsTable | None,
+        key_arn: pulumi.Input[str],
+        account: Account,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(
@@ -93,15 +101,24 @@ class TransformFunction(pulumi.ComponentResource):
             f"{name}-policy",
             aws.iam.RolePolicyArgs(
                 role=self.role.id,
-                policy=pulumi.Output.all(self.log_group.arn, claims_arn).apply(
-                    lambda a: json.dumps(iam.processor_policy(a[0], a[1]))
+                policy=pulumi.Output.all(self.log_group.arn, claims_arn, key_arn).apply(
+                    lambda a: json.dumps(
+                        iam.processor_policy(
+                            a[0], a[1], key_arn=a[2], dynamodb_host=account.service_host("dynamodb")
+                        )
+                    )
                 ),
             ),
             opts=child,
         )
         variables: dict[str, pulumi.Input[str]] = {}
         if claims is not None:
-            variables = {ENV_TABLE: claims.name, ENV_TTL_SECONDS: str(args.claims_ttl_seconds)}
+            variables = {
+                ENV_TABLE: claims.name,
+                ENV_TTL_SECONDS: str(args.claims_ttl_seconds),
+                ENV_FINGERPRINT_FIELDS: args.fingerprint_fields,
+                ENV_ON_STORE_FAILURE: args.on_store_failure,
+            }
         self.function = aws.lambda_.Function(
             name,
             aws.lambda_.FunctionArgs(

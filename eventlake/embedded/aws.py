@@ -99,7 +99,13 @@ def embedded_aws(settings: Settings, spec: DeliverySpec, *, region: str) -> Iter
 
 def _create(settings: Settings, spec: DeliverySpec, region: str) -> EmbeddedAws:
     session = boto3.session.Session(region_name=region)
-    clients = {name: session.client(name) for name in ("kinesis", "s3", "firehose", "glue", "dynamodb")}
+    clients = {
+        name: session.client(name) for name in ("kinesis", "s3", "firehose", "glue", "dynamodb", "kms")
+    }
+    # The lake's key (infra/keys.py): the claims table is encrypted with it, as deployed.
+    key_arn = clients["kms"].create_key(Description=f"{settings.name_prefix} event lake")["KeyMetadata"][
+        "Arn"
+    ]
 
     stream_name = settings.stream_name
     _create_stream(clients["kinesis"], settings, stream_name)
@@ -119,7 +125,7 @@ def _create(settings: Settings, spec: DeliverySpec, region: str) -> EmbeddedAws:
     claims_spec = ClaimsTableSpec.from_settings(settings) if settings.dedupe_enabled else None
     claims_table = claims_spec.table_name if claims_spec else None
     if claims_spec:
-        _create_claims_table(clients["dynamodb"], claims_spec)
+        _create_claims_table(clients["dynamodb"], claims_spec, key_arn)
 
     function_arn = account.lambda_function_arn(settings.function_name)
     # infra/delivery.py names the Firehose role after the delivery stream (RoleArgs(name=
@@ -208,18 +214,29 @@ def _glue_column(column: schema.Column) -> dict[str, str]:
     return {"Name": column.name, "Type": column.type, "Comment": column.comment}
 
 
-def _create_claims_table(dynamodb: Any, spec: ClaimsTableSpec) -> None:
-    dynamodb.create_table(**claims_table_request(spec))
+def _create_claims_table(dynamodb: Any, spec: ClaimsTableSpec, key_arn: str) -> None:
+    dynamodb.create_table(**claims_table_request(spec, key_arn))
     dynamodb.update_time_to_live(**claims_ttl_request(spec))
+    dynamodb.update_continuous_backups(**claims_backups_request(spec))
 
 
-def claims_table_request(spec: ClaimsTableSpec) -> dict[str, Any]:
+def claims_table_request(spec: ClaimsTableSpec, key_arn: str) -> dict[str, Any]:
     """``create_table``'s arguments mirroring the spec, as the Pulumi program sends them."""
     return {
         "TableName": spec.table_name,
         "KeySchema": [{"AttributeName": spec.hash_key, "KeyType": "HASH"}],
         "AttributeDefinitions": [{"AttributeName": spec.hash_key, "AttributeType": spec.hash_key_type}],
         "BillingMode": spec.billing_mode,
+        "SSESpecification": {"Enabled": True, "SSEType": spec.sse_type, "KMSMasterKeyId": key_arn},
+        "DeletionProtectionEnabled": spec.deletion_protection,
+    }
+
+
+def claims_backups_request(spec: ClaimsTableSpec) -> dict[str, Any]:
+    """``update_continuous_backups``'s arguments: point-in-time recovery is set apart from create_table."""
+    return {
+        "TableName": spec.table_name,
+        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": spec.point_in_time_recovery},
     }
 
 

@@ -174,6 +174,8 @@ def test_lambda_configuration(deployment: Deployment) -> None:
     assert fn["environment"]["variables"] == {
         "CLAIMS_TABLE": s.claims_table_name,
         "CLAIMS_TTL_SECONDS": str(s.dedupe_ttl_days * 86400),
+        "CLAIMS_FINGERPRINT_FIELDS": s.dedupe_fingerprint_fields,
+        "CLAIMS_ON_STORE_FAILURE": s.dedupe_on_store_failure,
     }
 
 
@@ -212,6 +214,19 @@ def test_claims_table_is_on_demand_with_ttl(deployment: Deployment) -> None:
     assert table["billingMode"] == "PAY_PER_REQUEST"
     assert table["hashKey"] == "event_uuid"
     assert table["ttl"] == {"attributeName": "expires_at", "enabled": True}
+
+
+def test_claims_table_is_encrypted_with_the_lake_key_and_protected_like_the_data(
+    deployment: Deployment,
+) -> None:
+    d, s = deployment, deployment.settings
+    claims = d.one(CLAIMS)
+    assert claims.inputs["serverSideEncryption"] == {"enabled": True, "kmsKeyArn": arn(d, KEY)}
+    assert claims.inputs["pointInTimeRecovery"] == {"enabled": s.dedupe_point_in_time_recovery}
+    assert claims.inputs["deletionProtectionEnabled"] is s.protect_data
+    assert claims.protect is s.protect_data and claims.retain_on_delete is s.protect_data
+    if d.stack == "prod":
+        assert s.dedupe_point_in_time_recovery and s.protect_data
 
 
 # --- Firehose -------------------------------------------------------------------------------
@@ -368,9 +383,17 @@ def test_lambda_policy_only_writes_its_logs_and_claims(deployment: Deployment) -
     assert grants["Claims"] == {
         "Sid": "Claims",
         "Effect": "Allow",
-        "Action": ["dynamodb:PutItem"],
+        "Action": ["dynamodb:PartiQLInsert", "dynamodb:BatchGetItem", "dynamodb:PutItem"],
         "Resource": [arn(d, CLAIMS)],
     }
+    assert grants["ClaimsKey"] == {
+        "Sid": "ClaimsKey",
+        "Effect": "Allow",
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+        "Resource": [arn(d, KEY)],
+        "Condition": {"StringEquals": {"kms:ViaService": ["dynamodb.eu-west-1.amazonaws.com"]}},
+    }
+    assert set(grants) == {"Logs", "Claims", "ClaimsKey"}
     trust = json.loads(d.one(ROLE, "processor").inputs["assumeRolePolicy"])
     assert trust["Statement"][0]["Principal"] == {"Service": "lambda.amazonaws.com"}
 

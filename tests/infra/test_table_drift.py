@@ -20,6 +20,7 @@ from drift_compare import Fields, canonical, changed, leaves
 from eventlake.embedded.aws import (
     catalog_database_input,
     catalog_table_request,
+    claims_backups_request,
     claims_table_request,
     claims_ttl_request,
 )
@@ -149,12 +150,25 @@ def pulumi_claims_as_api(inputs: dict[str, Any]) -> dict[str, Any]:
         attributes.append({"AttributeName": attribute.take("name"), "AttributeType": attribute.take("type")})
         attribute.done()
     ttl = Fields("ttl", table.take("ttl"))
+    sse = Fields("serverSideEncryption", table.take("serverSideEncryption"))
+    recovery = Fields("pointInTimeRecovery", table.take("pointInTimeRecovery"))
     out = {
         "create_table": {
             "TableName": name,
             "KeySchema": [{"AttributeName": table.take("hashKey"), "KeyType": "HASH"}],
             "AttributeDefinitions": attributes,
             "BillingMode": table.take("billingMode"),
+            # pulumi-aws's server_side_encryption with a key is DynamoDB's SSEType KMS.
+            "SSESpecification": {
+                "Enabled": sse.take("enabled"),
+                "SSEType": "KMS",
+                "KMSMasterKeyId": sse.take("kmsKeyArn"),
+            },
+            "DeletionProtectionEnabled": table.take("deletionProtectionEnabled"),
+        },
+        "update_continuous_backups": {
+            "TableName": name,
+            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": recovery.take("enabled")},
         },
         "update_time_to_live": {
             "TableName": name,
@@ -165,12 +179,22 @@ def pulumi_claims_as_api(inputs: dict[str, Any]) -> dict[str, Any]:
         },
     }
     ttl.done()
+    sse.done()
+    recovery.done()
     table.done()
     return out
 
 
-def embedded_claims(spec: ClaimsTableSpec) -> dict[str, Any]:
-    return {"create_table": claims_table_request(spec), "update_time_to_live": claims_ttl_request(spec)}
+def embedded_claims(spec: ClaimsTableSpec, key_arn: str) -> dict[str, Any]:
+    return {
+        "create_table": claims_table_request(spec, key_arn),
+        "update_continuous_backups": claims_backups_request(spec),
+        "update_time_to_live": claims_ttl_request(spec),
+    }
+
+
+def lake_key(d: Deployment) -> str:
+    return d.one("aws:kms/key:Key").state["arn"]
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
@@ -179,7 +203,7 @@ def test_pulumi_and_the_embedded_aws_create_the_same_claims_table(
 ) -> None:
     d: Deployment = request.getfixturevalue(stack)
     deployed = pulumi_claims_as_api(d.one(CLAIMS).inputs)
-    local = embedded_claims(ClaimsTableSpec.from_settings(d.settings))
+    local = embedded_claims(ClaimsTableSpec.from_settings(d.settings), lake_key(d))
     assert canonical(deployed) == canonical(local)
     assert local["create_table"]["TableName"] == d.settings.claims_table_name
     assert local["update_time_to_live"]["TimeToLiveSpecification"]["Enabled"] is True
@@ -188,7 +212,7 @@ def test_pulumi_and_the_embedded_aws_create_the_same_claims_table(
 def test_a_change_to_either_claims_rendering_alone_is_caught(dev: Deployment) -> None:
     inputs = dev.one(CLAIMS).inputs
     deployed = pulumi_claims_as_api(inputs)
-    local = embedded_claims(ClaimsTableSpec.from_settings(dev.settings))
+    local = embedded_claims(ClaimsTableSpec.from_settings(dev.settings), lake_key(dev))
     local_paths = list(leaves(local))
     assert len(local_paths) >= 8
     for path in local_paths:
