@@ -105,9 +105,38 @@ BATCH_GET_ITEM_MAX_KEYS = 100
 ON_DEMAND_TABLE_MAX_WRITES_PER_S = 40_000
 
 # --- AWS Glue and Amazon Athena ----------------------------------------------------------------------------
+# https://docs.aws.amazon.com/glue/latest/webapi/API_BatchCreatePartition.html: at most 100 partitions a call.
+GLUE_BATCH_CREATE_PARTITION_MAX = 100
+# https://docs.aws.amazon.com/glue/latest/dg/partition-indexes.html: up to 3 partition indexes per table.
+GLUE_PARTITION_INDEXES_MAX = 3
+# https://docs.aws.amazon.com/athena/latest/APIReference/API_WorkGroupConfiguration.html:
+# BytesScannedCutoffPerQuery, minimum 10,000,000 bytes.
+ATHENA_MIN_BYTES_SCANNED_CUTOFF = 10_000_000
 # https://docs.aws.amazon.com/athena/latest/ug/tables-databases-columns-names.html: names up to 255
 # characters; Glue stores them lower case.
 GLUE_NAME_MAX_CHARS = 255
+# https://docs.aws.amazon.com/athena/latest/APIReference/API_CreateNamedQuery.html: Name 1-128 characters,
+# Description 1-1024, QueryString 1-262144.
+ATHENA_NAMED_QUERY_NAME_MAX_CHARS = 128
+ATHENA_NAMED_QUERY_DESCRIPTION_MAX_CHARS = 1024
+ATHENA_NAMED_QUERY_MAX_CHARS = 262_144
+
+# --- Amazon EventBridge ------------------------------------------------------------------------------------
+# https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_RetryPolicy.html: MaximumRetryAttempts
+# 0-185, MaximumEventAgeInSeconds 60-86400 (24 hours); the defaults are these maxima.
+EVENTBRIDGE_MAX_RETRY_ATTEMPTS = 185
+EVENTBRIDGE_MAX_EVENT_AGE_HOURS = 24
+
+# --- AWS Lambda: asynchronous invocation (how EventBridge invokes a function) -------------------------------
+# https://docs.aws.amazon.com/lambda/latest/api/API_PutFunctionEventInvokeConfig.html: MaximumRetryAttempts
+# 0-2, MaximumEventAgeInSeconds 60-21600 (6 hours).
+LAMBDA_ASYNC_MAX_RETRY_ATTEMPTS = 2
+LAMBDA_ASYNC_MAX_EVENT_AGE_HOURS = 6
+
+# --- Amazon SQS --------------------------------------------------------------------------------------------
+# https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html:
+# MessageRetentionPeriod 60-1,209,600 seconds (14 days).
+SQS_MAX_MESSAGE_RETENTION_DAYS = 14
 
 # --- AWS KMS -----------------------------------------------------------------------------------------------
 # https://docs.aws.amazon.com/kms/latest/APIReference/API_ScheduleKeyDeletion.html: PendingWindowInDays 7-30.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,6 +22,7 @@ from aws_contract import limits
 from eventlake.athena import engine as athena
 from eventlake.checks import lake_contents as lake
 from eventlake.checks.invariant import Faults, InvariantResult, check
+from eventlake.embedded import eventbridge
 from eventlake.embedded.aws import EmbeddedAws, embedded_aws, stack_region
 from eventlake.firehose.model import FirehoseModel, Stats, lambda_invoke
 from eventlake.firehose.s3_destination import DATA, WrittenObject
@@ -30,6 +31,7 @@ from eventlake.traffic.producer import Ledger, send
 from glue.errors import LogMessage
 from infra.delivery_spec import DeliverySpec
 from infra.settings import PROJECT_ROOT, Settings
+from partition_registrar.handler import Registrar, created_objects
 from transform_lambda.claims import ClaimStore, DynamoClaims, NoClaims
 
 DEFAULT_EVENTS = 5_000
@@ -93,6 +95,7 @@ class Report:
     max_active_partitions: int
     lake: lake.LakeContents
     queries: list[QueryResult]
+    catalog_partitions: list[athena.CatalogPartition]  # what the Glue catalog knows: what the queries read
     invariant: InvariantResult
     rejections: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # the Lambda's log
     timings: dict[str, float] = field(default_factory=dict)
@@ -212,6 +215,12 @@ def run_demo(options: DemoOptions, *, console: Any = None) -> Report:
             run = model.run(progress=advance)
         timings["deliver"] = time.perf_counter() - step
 
+        # S3 -> EventBridge -> the partition registrar, as deployed: the catalog learns each data object's
+        # partition, and the local Athena reads exactly the partitions the catalog knows.
+        step = time.perf_counter()
+        partitions = _register_partitions(aws, run.written)
+        timings["register partitions"] = time.perf_counter() - step
+
         step = time.perf_counter()
         out_dir = options.out_dir
         objects = lake.mirror(aws.s3, aws.bucket, out_dir)
@@ -228,7 +237,7 @@ def run_demo(options: DemoOptions, *, console: Any = None) -> Report:
         stream_name, bucket = aws.stream_name, aws.bucket
 
     step = time.perf_counter()
-    queries = _run_queries(out_dir, settings.glue_database)
+    queries = _run_queries(out_dir, settings.glue_database, partitions)
     timings["queries"] = time.perf_counter() - step
 
     step = time.perf_counter()
@@ -265,6 +274,7 @@ def run_demo(options: DemoOptions, *, console: Any = None) -> Report:
         max_active_partitions=run.peak_active_partitions,
         lake=contents,
         queries=queries,
+        catalog_partitions=partitions,
         invariant=result,
         rejections=rejections,
         timings=timings,
@@ -307,9 +317,37 @@ def _unique_rows(queries: list[QueryResult]) -> list[tuple[str, tuple[str, str]]
     ]
 
 
-def _run_queries(lake_root: Path, database: str) -> list[QueryResult]:
+def _register_partitions(aws: EmbeddedAws, written: Sequence[WrittenObject]) -> list[athena.CatalogPartition]:
+    """Deliver each data object's ``Object Created`` event to the registrar; return the catalog's partitions
+    (what Athena would read)."""
+    spec = aws.spec
+    registrar = Registrar(aws.glue, spec.database_name, spec.table_name)
+    for sequencer, obj in enumerate(o for o in written if o.kind == DATA):
+        event = eventbridge.object_created(
+            bucket=aws.bucket,
+            key=obj.key,
+            size=obj.size,
+            when_ms=obj.delivered_ms,
+            account=aws.account.account_id,
+            region=aws.region,
+            sequencer=sequencer,
+        )
+        registrar.register(created_objects(event))
+    pages = aws.glue.get_paginator("get_partitions").paginate(
+        DatabaseName=spec.database_name, TableName=spec.table_name
+    )
+    return [
+        athena.CatalogPartition(tuple(p["Values"]), p["StorageDescriptor"]["Location"])
+        for page in pages
+        for p in page["Partitions"]
+    ]
+
+
+def _run_queries(
+    lake_root: Path, database: str, partitions: Sequence[athena.CatalogPartition] | None = None
+) -> list[QueryResult]:
     results: list[QueryResult] = []
-    conn = athena.connect(lake_root, database)
+    conn = athena.connect(lake_root, database, partitions)
     try:
         for name, sql in athena.load_queries().items():
             try:

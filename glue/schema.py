@@ -7,6 +7,7 @@ the tests check that all of them agree.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -114,3 +115,20 @@ def partition_values(event_type: str, epoch_seconds: float) -> dict[str, str]:
         "event_date": f"{m.year:04d}-{m.month:02d}-{m.day:02d}",
         "event_hour": f"{m.hour:02d}",
     }
+
+
+# A data object's key: the partition's folder (DATA_PREFIX evaluated), then the object's name.
+_PARTITION_FOLDER = re.compile(
+    re.escape(DATA_ROOT) + "".join(f"{name}=(?P<{name}>[^/]+)/" for name in PARTITION_KEY_NAMES) + r"[^/]+"
+)
+
+
+def partition_of_key(key: str) -> dict[str, str] | None:
+    """The partition values of a data object's key (``events/event_type=a/.../file``), else None."""
+    match = _PARTITION_FOLDER.fullmatch(key)
+    return match.groupdict() if match else None
+
+
+def partition_folder(values: dict[str, str]) -> str:
+    """``events/event_type=a/event_date=2026-11-25/event_hour=07/``: where a partition's objects live."""
+    return DATA_ROOT + "".join(f"{name}={values[name]}/" for name in PARTITION_KEY_NAMES)

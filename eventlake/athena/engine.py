@@ -9,6 +9,8 @@ array, where DuckDB's ``->>`` returns its JSON text.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -192,21 +194,55 @@ def _columns() -> list[tuple[str, str]]:
     return [(c.name, _DUCKDB_TYPES[c.type]) for c in (*schema.COLUMNS, *schema.PARTITION_KEYS)]
 
 
-def create_view(conn: duckdb.DuckDBPyConnection, lake_root: Path, database: str = LOCAL_DATABASE) -> None:
+@dataclass(frozen=True)
+class CatalogPartition:
+    """A partition as the Glue catalog knows it: its values (in partition-key order) and its location."""
+
+    values: tuple[str, ...]
+    location: str  # s3://<bucket>/events/event_type=.../
+
+
+def partition_files(lake_root: Path, partitions: Sequence[CatalogPartition]) -> list[Path]:
+    """The Parquet files Athena would read: those directly under each known partition's location, in the
+    local mirror of the bucket (``lake_root`` holds the bucket's keys)."""
+    files: list[Path] = []
+    for partition in partitions:
+        _, _, key = partition.location.removeprefix("s3://").partition("/")
+        files.extend(sorted((Path(lake_root) / key).glob("*.parquet")))
+    return files
+
+
+def create_view(
+    conn: duckdb.DuckDBPyConnection,
+    lake_root: Path,
+    database: str = LOCAL_DATABASE,
+    partitions: Sequence[CatalogPartition] | None = None,
+) -> None:
     """(Re)create ``<database>.events`` over the lake's Parquet files.
 
-    DuckDB expands the glob on every query, but fails when nothing matches, so an empty lake gets an empty
-    view with the same columns; call this again once the first objects exist.
+    With ``partitions`` (the Glue catalog's), only the files of those partitions are read, as Athena reads a
+    Hive table: an object in a partition nobody registered is invisible. Without, every Parquet file under the
+    data root is read (what ``MSCK REPAIR TABLE`` would register). An empty lake gets an empty view with the
+    same columns; call this again once the first objects exist.
     """
     columns = _columns()
     table = f"{database}.{schema.TABLE_NAME}"
     data_root = Path(lake_root) / schema.DATA_ROOT
-    if any(data_root.glob("**/*.parquet")):
-        pattern = (data_root / "**" / "*.parquet").as_posix().replace("'", "''")
+    if partitions is not None:
+        files = [f.as_posix().replace("'", "''") for f in partition_files(lake_root, partitions)]
+        paths = "[" + ", ".join(f"'{f}'" for f in files) + "]" if files else None
+    else:
+        any_file = any(data_root.glob("**/*.parquet"))
+        paths = (
+            f"'{(data_root / '**' / '*.parquet').as_posix().replace(chr(39), chr(39) * 2)}'"
+            if any_file
+            else None
+        )
+    if paths:
         hive_types = ", ".join(f"'{c.name}': 'VARCHAR'" for c in schema.PARTITION_KEYS)
         select = ", ".join(f'CAST("{name}" AS {kind}) AS "{name}"' for name, kind in columns)
         source = (
-            f"read_parquet('{pattern}', hive_partitioning = true, hive_types = {{{hive_types}}}, "
+            f"read_parquet({paths}, hive_partitioning = true, hive_types = {{{hive_types}}}, "
             "hive_types_autocast = false, union_by_name = true)"
         )
         body = f"SELECT {select} FROM {source}"
@@ -217,7 +253,9 @@ def create_view(conn: duckdb.DuckDBPyConnection, lake_root: Path, database: str 
     conn.execute(f"CREATE OR REPLACE VIEW {table} AS {body}")
 
 
-def connect(lake_root: Path, database: str = LOCAL_DATABASE) -> duckdb.DuckDBPyConnection:
+def connect(
+    lake_root: Path, database: str = LOCAL_DATABASE, partitions: Sequence[CatalogPartition] | None = None
+) -> duckdb.DuckDBPyConnection:
     """In-memory DuckDB with Athena's view of the lake: ``<database>.events``, partition columns as strings.
 
     The database is the session's default schema, as a query's database context is in Athena, so the
@@ -225,7 +263,7 @@ def connect(lake_root: Path, database: str = LOCAL_DATABASE) -> duckdb.DuckDBPyC
     """
     conn = duckdb.connect(":memory:")
     conn.execute("SET TimeZone = 'UTC'")
-    create_view(conn, lake_root, database)
+    create_view(conn, lake_root, database, partitions)
     conn.execute(f"USE memory.{database}")
     return conn
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from eventlake.athena import engine as athena
 from eventlake.checks.invariant import (
     CHECKS,
     EXACTLY_ONCE,
@@ -20,6 +21,7 @@ from eventlake.checks.invariant import (
     PARTITION,
     REJECTION,
     ROW_CONTENT,
+    UNIQUE_VIEW,
     Faults,
     InvariantResult,
     check,
@@ -407,3 +409,29 @@ def test_without_the_claims_table_cross_batch_resends_are_reported_not_hidden(tm
     (group,) = [a for a in report.invariant.affected if "dedupe disabled" in a.what]
     assert group.count > 0
     assert report.duplicates_marked < report.sent_by_expectation[Expect.DUPLICATE]
+
+
+def unique_view(
+    report: Report, partitions: list[athena.CatalogPartition]
+) -> list[tuple[str, tuple[str, str]]]:
+    """What the unique-events view returns when the catalog knows ``partitions``."""
+    conn = athena.connect(report.options.out_dir, report.settings.glue_database, partitions)
+    names, rows = athena.run(conn, athena.load_queries()["unique_events"])
+    at = {name: i for i, name in enumerate(names)}
+    return [
+        (r[at["event_uuid"]].lower(), (r[at["source_shard_id"]], r[at["source_sequence_number"]]))
+        for r in rows
+    ]
+
+
+def test_a_partition_the_registrar_missed_shows_up_as_missing_rows(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    report = report_for("clean", tmp_path_factory)
+    data_partitions = {o.partition for o in report.objects_of(DATA)}
+    assert len(report.catalog_partitions) == len(data_partitions)  # one registration per partition written
+    assert recheck(report, report.lake, unique=unique_view(report, report.catalog_partitions)).ok
+    missed = report.catalog_partitions[1:]
+    result = recheck(report, report.lake, unique=unique_view(report, missed))
+    assert result.failed_checks[UNIQUE_VIEW] > 0
+    assert any("missing from the unique-events view" in v for v in result.violations)

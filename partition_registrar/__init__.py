@@ -1,0 +1,1 @@
+"""The partition registrar: S3 ``Object Created`` events in, Glue partitions out (see ``handler``)."""
