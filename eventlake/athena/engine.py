@@ -186,6 +186,63 @@ def joda_to_strftime(pattern: str) -> str:
     return "".join(out)
 
 
+# --- Athena (Trino) semantics that DuckDB would hide ------------------------------------------------------
+
+_DOUBLE_TYPES = {exp.DataType.Type.DOUBLE, exp.DataType.Type.FLOAT}
+_COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
+
+
+def athena_divergences(sql: str) -> list[str]:
+    """Patterns whose answer differs between Athena (Trino) and DuckDB, so a query right locally would be
+    wrong on AWS. Each must be written the way both engines agree on.
+
+    - A decimal literal (``100.0``, ``1e2``) is a DECIMAL in Trino: ``100.0 * x / count(*)`` keeps one decimal
+      and a later ``round(..., 2)`` rounds an already-truncated value; DuckDB computes a double.
+    - ``a / b`` of integers truncates in Trino and not in DuckDB: cast one side to DOUBLE.
+    - ``json_extract`` returns JSON in Trino (strings quoted, objects as JSON values), text in DuckDB.
+    - Partition columns are strings: Trino refuses ``event_hour = 7`` (varchar = integer), DuckDB casts.
+    """
+    problems: list[str] = []
+    for node in sqlglot.parse_one(sql, read="athena").walk():
+        if isinstance(node, exp.Literal) and node.is_number and not _inside_double_cast(node):
+            if any(c in node.this for c in ".eE"):
+                problems.append(
+                    f"decimal literal {node.this} is a DECIMAL in Athena: write CAST(... AS DOUBLE)"
+                )
+        elif isinstance(node, exp.Div) and not any(_is_double(side) for side in (node.left, node.right)):
+            problems.append(
+                f"division {node.sql('athena')} truncates integers in Athena: CAST a side AS DOUBLE"
+            )
+        elif isinstance(node, exp.JSONExtract):
+            problems.append("json_extract returns JSON in Athena, text in DuckDB: use json_extract_scalar")
+        elif isinstance(node, (*_COMPARISONS, exp.In)):
+            columns = [c.name for c in node.find_all(exp.Column)]
+            numbers = [lit for lit in node.find_all(exp.Literal) if lit.is_number]
+            if numbers and any(name in schema.PARTITION_KEY_NAMES for name in columns):
+                problems.append(
+                    f"{node.sql('athena')}: partition columns are strings in Athena: quote the values"
+                )
+    return problems
+
+
+def _is_double_cast(node: exp.Expression) -> bool:
+    return isinstance(node, exp.Cast) and node.to.this in _DOUBLE_TYPES
+
+
+def _is_double(node: exp.Expression) -> bool:
+    """A DOUBLE by construction: a cast to DOUBLE, or arithmetic with one (Trino widens the result)."""
+    if isinstance(node, exp.Paren):
+        return _is_double(node.this)
+    if isinstance(node, (exp.Mul, exp.Add, exp.Sub, exp.Div)):
+        return _is_double(node.left) or _is_double(node.right)
+    return _is_double_cast(node)
+
+
+def _inside_double_cast(node: exp.Expression) -> bool:
+    parent = node.parent
+    return parent is not None and _is_double_cast(parent)
+
+
 # --- the local lake ---------------------------------------------------------------------------------------
 
 

@@ -275,3 +275,85 @@ def test_unaliased_expressions_are_named_like_athena(tmp_path: Path) -> None:
     sql = "SELECT event_type, count(*), max(event_hour) AS top, 1 + 1 FROM events GROUP BY event_type"
     names, rows = athena.run(athena.connect(tmp_path), sql)
     assert names == ["event_type", "_col1", "top", "_col3"] and rows == []
+
+
+# --- Athena's semantics, not DuckDB's -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sql", "pattern"),
+    [
+        ("SELECT round(100.0 * count_if(is_duplicate) / count(*), 2) FROM events", "decimal literal 100.0"),
+        ("SELECT 1e2 * count(*) FROM events", "decimal literal 1e2"),
+        ("SELECT count_if(is_duplicate) / count(*) FROM events", "truncates integers"),
+        ("SELECT json_extract(payload, '$.total') FROM events", "json_extract returns JSON"),
+        ("SELECT count(*) FROM events WHERE event_hour = 7", "partition columns are strings"),
+        ("SELECT count(*) FROM events WHERE event_hour IN (7, 8)", "partition columns are strings"),
+    ],
+)
+def test_patterns_where_athena_and_duckdb_disagree_are_refused(sql: str, pattern: str) -> None:
+    assert any(pattern in problem for problem in athena.athena_divergences(sql))
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT round(CAST(count_if(is_duplicate) AS DOUBLE) * 100 / count(*), 2) FROM events",
+        "SELECT CAST(1.5 AS DOUBLE) FROM events WHERE event_hour = '07'",
+        "SELECT json_extract_scalar(payload, '$.total.amount') FROM events",
+    ],
+)
+def test_the_portable_spellings_pass(sql: str) -> None:
+    assert athena.athena_divergences(sql) == []
+
+
+def test_every_deployed_query_is_free_of_divergent_patterns() -> None:
+    assert {name: athena.athena_divergences(sql) for name, sql in athena.load_queries().items()} == {
+        name: [] for name in athena.load_queries()
+    }
+
+
+def test_exact_answers_on_a_generated_lake_with_known_counts(tmp_path: Path) -> None:
+    """Counts chosen so a DECIMAL-truncated percentage would differ (1 of 21 is 4.76 %, Trino's
+    ``100.0 * 1 / 21`` would give 4.8 before rounding); every answer computed independently here."""
+    plan = {"alpha": (21, 1), "beta": (30, 2), "gamma": (7, 0)}  # type -> (rows, of which duplicates)
+    records = []
+    seq = 0
+    for event_type, (rows, duplicates) in plan.items():
+        for i in range(rows):
+            seq += 1
+            hour = i % 3  # hours 07, 08, 09
+            created = T7 + hour * 3600
+            uuid = (
+                f"3f2b8c1e-9a4d-4e6f-8b7a-{seq:012d}"
+                if i >= duplicates
+                else f"3f2b8c1e-9a4d-4e6f-8b7a-{i:012x}ff"
+            )
+            late = 7200 if event_type == "gamma" and i < 2 else 0
+            records.append(
+                emitted(
+                    uuid,
+                    f"{event_type}:x",
+                    created,
+                    {"n": i},
+                    arrival=created + 1 + late,
+                    seq=seq,
+                    dup=i < duplicates,
+                )
+            )
+    deliver(tmp_path, records, when=datetime(2026, 11, 25, 12, tzinfo=UTC))
+
+    _, duplicates = run(tmp_path, "duplicates")
+    assert duplicates == [("beta", 30, 2, 6.67), ("alpha", 21, 1, 4.76), ("gamma", 7, 0, 0.0)]
+    assert all(type(row[3]) is float for row in duplicates)  # a DOUBLE, as the CAST makes it in Athena too
+    _, per_hour = run(tmp_path, "events_per_type_and_hour")
+    expected = sorted(
+        (t, "2026-11-25", f"{7 + h:02d}", sum(1 for i in range(rows) if i % 3 == h))
+        for t, (rows, _) in plan.items()
+        for h in range(3)
+    )
+    assert per_hour == expected
+    _, late = run(tmp_path, "late_arrivals")
+    assert [(row[0], row[2]) for row in late] == [("gamma", 1), ("gamma", 1)]  # two arrival hours, one each
+    _, unique = run(tmp_path, "unique_events")
+    assert len(unique) == sum(rows for rows, _ in plan.values())  # every id distinct here
