@@ -337,7 +337,11 @@ def _register_partitions(aws: EmbeddedAws, written: Sequence[WrittenObject]) -> 
         DatabaseName=spec.database_name, TableName=spec.table_name
     )
     return [
-        athena.CatalogPartition(tuple(p["Values"]), p["StorageDescriptor"]["Location"])
+        athena.CatalogPartition(
+            tuple(p["Values"]),
+            p["StorageDescriptor"]["Location"],
+            tuple(c["Name"] for c in p["StorageDescriptor"].get("Columns", [])),
+        )
         for page in pages
         for p in page["Partitions"]
     ]

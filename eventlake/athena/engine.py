@@ -257,6 +257,8 @@ class CatalogPartition:
 
     values: tuple[str, ...]
     location: str  # s3://<bucket>/events/event_type=.../
+    # The partition's own column list (Glue keeps one per partition); empty when unknown.
+    columns: tuple[str, ...] = ()
 
 
 def partition_files(lake_root: Path, partitions: Sequence[CatalogPartition]) -> list[Path]:
@@ -285,6 +287,10 @@ def create_view(
     columns = _columns()
     table = f"{database}.{schema.TABLE_NAME}"
     data_root = Path(lake_root) / schema.DATA_ROOT
+    # Objects written before a column was added lack it: Athena reads it as NULL, DuckDB needs union_by_name,
+    # which opens every file when the view is bound. When the catalog says every partition has the table's
+    # columns, no file can lack one, and only the files a query's partitions select are opened.
+    uniform = partitions is not None and all(p.columns == schema.COLUMN_NAMES for p in partitions)
     if partitions is not None:
         files = [f.as_posix().replace("'", "''") for f in partition_files(lake_root, partitions)]
         paths = "[" + ", ".join(f"'{f}'" for f in files) + "]" if files else None
@@ -300,7 +306,7 @@ def create_view(
         select = ", ".join(f'CAST("{name}" AS {kind}) AS "{name}"' for name, kind in columns)
         source = (
             f"read_parquet({paths}, hive_partitioning = true, hive_types = {{{hive_types}}}, "
-            "hive_types_autocast = false, union_by_name = true)"
+            f"hive_types_autocast = false, union_by_name = {str(not uniform).lower()})"
         )
         body = f"SELECT {select} FROM {source}"
     else:
