@@ -18,13 +18,14 @@ from pathlib import Path
 
 import duckdb
 
+from aws_contract import limits
 from eventlake.athena import engine as athena
 from glue import schema
 
 FIRST_DAY = date(2026, 11, 1)
 _FILES_READ = re.compile(r"Total Files Read:\s*([\d,]+)")
 _DATA_READ = re.compile(r"Data Read:\s*([\d.]+)\s*(B|kB|KB|MB|GB|KiB|MiB|GiB)")
-_UNITS = {"B": 1, "kB": 1e3, "KB": 1e3, "MB": 1e6, "GB": 1e9, "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3}
+_UNITS = {"B": 1, "kB": 1e3, "KB": 1e3, "MB": 1e6, "GB": 1e9, "KiB": 2**10, "MiB": limits.MIB, "GiB": 2**30}
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,11 @@ class Account:
     def glue_catalog_arn(self) -> str:
         return f"arn:{self.partition}:glue:{self.region}:{self.account_id}:catalog"
 
+    @property
+    def root_arn(self) -> str:
+        """The account as a principal: in a key policy, "this account's IAM policies decide"."""
+        return f"arn:{self.partition}:iam::{self.account_id}:root"
+
     def role_arn(self, role_name: str) -> str:
         """IAM is global: no region in the ARN."""
         return f"arn:{self.partition}:iam::{self.account_id}:role/{role_name}"

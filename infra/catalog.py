@@ -2,6 +2,12 @@
 
 Everything comes from ``CatalogSpec`` (columns and partition keys from ``glue.schema``, the same
 definition the Lambda writes by), the plain data the embedded AWS creates its catalog from too.
+
+The table's partition indexes are separate ``glue.PartitionIndex`` resources rather than the table's
+``partition_indexes`` argument: that argument replaces the table when it changes (the provider marks it
+ForceNew), and replacing the table would drop every registered partition and pull the schema from under
+Firehose. An index added to an existing table is built from its partitions in place
+(https://docs.aws.amazon.com/glue/latest/dg/partition-indexes.html).
 """
 
 from __future__ import annotations
@@ -54,6 +60,20 @@ class Catalog(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        self.partition_indexes = [
+            aws.glue.PartitionIndex(
+                f"{name}-index-{index.name}",
+                aws.glue.PartitionIndexArgs(
+                    database_name=self.database.name,
+                    table_name=self.table.name,
+                    partition_index=aws.glue.PartitionIndexPartitionIndexArgs(
+                        index_name=index.name, keys=list(index.keys)
+                    ),
+                ),
+                opts=child,
+            )
+            for index in spec.partition_indexes
+        ]
         self.database_name: pulumi.Output[str] = self.database.name
         self.table_name: pulumi.Output[str] = self.table.name
         self.register_outputs({"database": self.database_name, "table": self.table_name})

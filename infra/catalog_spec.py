@@ -11,10 +11,27 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from aws_contract import limits
 from glue import schema
 from infra.settings import Settings
 
 DATABASE_DESCRIPTION = "Event lake (Firehose-written Parquet)"
+# Athena uses a table's partition indexes only when the table enables partition filtering
+# (https://docs.aws.amazon.com/glue/latest/dg/partition-indexes.html#partition-index-integration-engines).
+PARTITION_FILTERING_PARAMETERS: dict[str, str] = {"partition_filtering.enabled": "true"}
+
+
+@dataclass(frozen=True)
+class GluePartitionIndex:
+    """A Glue partition index: queries filtering on its leading keys fetch only matching partitions
+    instead of listing the table's every partition."""
+
+    name: str
+    keys: tuple[str, ...]
+
+
+# Every query filters on the event type and/or the event hour; the keys in the partition layout's order.
+PARTITION_INDEXES = (GluePartitionIndex("by_type_date_hour", schema.PARTITION_KEY_NAMES),)
 
 
 @dataclass(frozen=True)
@@ -34,6 +51,17 @@ class CatalogSpec:
     output_format: str
     serde_library: str
     serde_parameters: Mapping[str, str]
+    partition_indexes: tuple[GluePartitionIndex, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.partition_indexes) > limits.GLUE_PARTITION_INDEXES_MAX:
+            raise ValueError(f"Glue allows at most {limits.GLUE_PARTITION_INDEXES_MAX} partition indexes")
+        keys = {c.name for c in self.partition_keys}
+        for index in self.partition_indexes:
+            if not index.keys or not set(index.keys) <= keys:
+                raise ValueError(
+                    f"partition index {index.name} must use partition keys only, got {index.keys}"
+                )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> CatalogSpec:
@@ -42,7 +70,7 @@ class CatalogSpec:
             database_description=DATABASE_DESCRIPTION,
             table_name=schema.TABLE_NAME.lower(),
             table_type=schema.TABLE_TYPE,
-            table_parameters=MappingProxyType(dict(schema.TABLE_PARAMETERS)),
+            table_parameters=MappingProxyType({**schema.TABLE_PARAMETERS, **PARTITION_FILTERING_PARAMETERS}),
             columns=_lower_case(schema.COLUMNS),
             partition_keys=_lower_case(schema.PARTITION_KEYS),
             data_root=schema.DATA_ROOT,
@@ -50,6 +78,7 @@ class CatalogSpec:
             output_format=schema.PARQUET_OUTPUT_FORMAT,
             serde_library=schema.PARQUET_SERDE,
             serde_parameters=MappingProxyType(dict(schema.SERDE_PARAMETERS)),
+            partition_indexes=PARTITION_INDEXES,
         )
 
     def location(self, bucket: str) -> str:

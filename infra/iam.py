@@ -1,7 +1,8 @@
 """IAM documents as plain dicts, built from exact ARNs so each grant names what it touches.
 
 Pure functions: the program renders them with ``json.dumps`` and the tests read them back.
-No statement grants a ``*`` action or a ``*`` resource.
+No identity policy grants a ``*`` action or a ``*`` resource. Two resource policies must use ``*``: the
+bucket's TLS-only Deny, and the key policy, where ``Resource: "*"`` means the key itself.
 """
 
 from __future__ import annotations
@@ -34,6 +35,42 @@ KMS_DATA_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"]
 # a conditional PutItem to take over an expired claim (https://docs.aws.amazon.com/amazondynamodb/latest/
 # developerguide/ql-iam.html names dynamodb:PartiQLInsert for INSERT statements).
 CLAIMS_ACTIONS = ["dynamodb:PartiQLInsert", "dynamodb:BatchGetItem", "dynamodb:PutItem"]
+# What partition_registrar calls: the table's storage descriptor once, then the new partitions.
+REGISTRAR_GLUE_ACTIONS = ["glue:GetTable", "glue:BatchCreatePartition"]
+SQS_SEND_ACTIONS = ["sqs:SendMessage"]
+# A sender to a queue encrypted with a customer managed key needs a data key from it and to verify it
+# (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html).
+SQS_SENDER_KEY_ACTIONS = ["kms:GenerateDataKey", "kms:Decrypt"]
+EVENTS_SERVICE = "events.amazonaws.com"
+# Running queries in the workgroup and reading its saved queries
+# (https://docs.aws.amazon.com/athena/latest/ug/workgroups-iam-policy.html).
+ATHENA_QUERY_ACTIONS = [
+    "athena:StartQueryExecution",
+    "athena:StopQueryExecution",
+    "athena:GetQueryExecution",
+    "athena:GetQueryResults",
+    "athena:GetQueryRuntimeStatistics",
+    "athena:ListQueryExecutions",
+    "athena:GetWorkGroup",
+    "athena:GetNamedQuery",
+    "athena:BatchGetNamedQuery",
+    "athena:ListNamedQueries",
+]
+# What Athena reads from Glue for a query: the database, the table or view, and the matching partitions.
+ATHENA_GLUE_ACTIONS = [
+    "glue:GetDatabase",
+    "glue:GetTable",
+    "glue:GetPartition",
+    "glue:GetPartitions",
+    "glue:BatchGetPartition",
+]
+ATHENA_BUCKET_ACTIONS = ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"]
+ATHENA_RESULTS_ACTIONS = [
+    "s3:GetObject",
+    "s3:PutObject",
+    "s3:AbortMultipartUpload",
+    "s3:ListMultipartUploadParts",
+]
 
 
 def _statement(sid: str, actions: Sequence[str], resources: Sequence[str], **extra: Any) -> Policy:
@@ -105,6 +142,117 @@ def firehose_policy(
                 KMS_DATA_ACTIONS,
                 [key_arn],
                 Condition={"StringEquals": {"kms:ViaService": list(kms_via_services)}},
+            ),
+        ],
+    }
+
+
+def registrar_policy(
+    *,
+    log_group_arn: str,
+    glue_catalog_arn: str,
+    glue_database_arn: str,
+    glue_table_arn: str,
+    failure_queue_arn: str,
+    key_arn: str,
+    sqs_host: str,
+) -> Policy:
+    """The partition registrar writes its log group, reads the table and adds its partitions (Glue checks
+    the catalog, the database and the table for each call), and, when an invocation fails past Lambda's
+    retries, sends the event to the failure queue, which the lake key encrypts (only through SQS)."""
+    return {
+        "Version": VERSION,
+        "Statement": [
+            _statement("Logs", ["logs:CreateLogStream", "logs:PutLogEvents"], [f"{log_group_arn}:*"]),
+            _statement(
+                "Partitions", REGISTRAR_GLUE_ACTIONS, [glue_catalog_arn, glue_database_arn, glue_table_arn]
+            ),
+            _statement("FailedEvents", SQS_SEND_ACTIONS, [failure_queue_arn]),
+            _statement(
+                "FailedEventsKey",
+                SQS_SENDER_KEY_ACTIONS,
+                [key_arn],
+                Condition={"StringEquals": {"kms:ViaService": [sqs_host]}},
+            ),
+        ],
+    }
+
+
+def dead_letter_queue_policy(queue_arn: str, rule_arn: str) -> Policy:
+    """Only EventBridge, and only for this rule, may send to the rule's dead-letter queue
+    (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html)."""
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "RuleDeadLetters",
+                "Effect": "Allow",
+                "Principal": {"Service": EVENTS_SERVICE},
+                "Action": SQS_SEND_ACTIONS,
+                "Resource": [queue_arn],
+                "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}},
+            }
+        ],
+    }
+
+
+def lake_key_policy(account_root_arn: str) -> Policy:
+    """The lake key's policy: AWS's default statement (the account's IAM policies decide who uses the key,
+    as every role here is granted by its own policy), plus EventBridge, which as a service principal can
+    only be allowed here, to encrypt what it puts in the dead-letter queue the key encrypts
+    (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html,
+    "Configure KMS permissions for AWS services")."""
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "AccountIamPolicies",
+                "Effect": "Allow",
+                "Principal": {"AWS": account_root_arn},
+                "Action": "kms:*",
+                "Resource": "*",
+            },
+            {
+                "Sid": "EventBridgeDeadLetters",
+                "Effect": "Allow",
+                "Principal": {"Service": EVENTS_SERVICE},
+                "Action": SQS_SENDER_KEY_ACTIONS,
+                "Resource": "*",
+            },
+        ],
+    }
+
+
+def analyst_policy(
+    *,
+    workgroup_arn: str,
+    glue_catalog_arn: str,
+    glue_database_arn: str,
+    glue_table_arns: Sequence[str],
+    bucket_arn: str,
+    data_root: str,
+    results_root: str,
+    key_arn: str,
+    s3_host: str,
+) -> Policy:
+    """What a person or tool needs to query the lake through the stack's workgroup, and no more: run and
+    read queries in that workgroup, read the table's (and view's) metadata, read the data prefix, and
+    write and read its own results (encrypted with the lake key, through S3 only)."""
+    return {
+        "Version": VERSION,
+        "Statement": [
+            _statement("Workgroup", ATHENA_QUERY_ACTIONS, [workgroup_arn]),
+            _statement(
+                "Catalog", ATHENA_GLUE_ACTIONS, [glue_catalog_arn, glue_database_arn, *glue_table_arns]
+            ),
+            _statement("LakeBucket", ATHENA_BUCKET_ACTIONS, [bucket_arn]),
+            _statement("ReadData", ["s3:GetObject"], [f"{bucket_arn}/{data_root}*"]),
+            _statement("Results", ATHENA_RESULTS_ACTIONS, [f"{bucket_arn}/{results_root}*"]),
+            _statement(
+                "LakeKey",
+                KMS_DATA_ACTIONS,
+                [key_arn],
+                Condition={"StringEquals": {"kms:ViaService": [s3_host]}},
             ),
         ],
     }

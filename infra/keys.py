@@ -3,11 +3,14 @@ the data at rest is granted, audited and revoked in one place."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
+from infra import iam
+from infra.account import Account
 from infra.protection import data_options
 from infra.settings import Settings
 
@@ -30,7 +33,9 @@ class LakeKeyArgs:
 
 
 class LakeKey(pulumi.ComponentResource):
-    def __init__(self, name: str, args: LakeKeyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: LakeKeyArgs, account: Account, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("eventlake:index:LakeKey", name, None, opts)
         self.key = aws.kms.Key(
             name,
@@ -38,6 +43,8 @@ class LakeKey(pulumi.ComponentResource):
                 description=f"{args.name_prefix} event lake: S3 objects and Kinesis records",
                 enable_key_rotation=True,
                 deletion_window_in_days=args.deletion_window_days,
+                # AWS's default policy plus EventBridge for the partition registrar's dead-letter queue.
+                policy=json.dumps(iam.lake_key_policy(account.root_arn)),
             ),
             # Losing the key loses every object it encrypted: protect it like the bucket.
             opts=data_options(args.protect_data, self),

@@ -1,5 +1,6 @@
-"""The lake bucket: private, TLS-only, SSE-KMS with a bucket key, versioned, and expiring what is
-only kept for diagnosis (error records, raw backups, old versions)."""
+"""The lake bucket: private, TLS-only, SSE-KMS with a bucket key, versioned, expiring what is only kept
+for diagnosis or a while (error records, raw backups, Athena results, old versions), and telling
+EventBridge of every object it stores (what registers new partitions)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pulumi_aws as aws
 from glue import schema
 from infra import iam
 from infra.account import Account
+from infra.athena_spec import RESULTS_ROOT
 from infra.protection import data_options, renamed_from
 from infra.settings import Settings
 
@@ -25,6 +27,7 @@ class LakeBucketArgs:
     error_retention_days: int
     backup_retention_days: int
     noncurrent_version_days: int
+    results_retention_days: int
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LakeBucketArgs:
@@ -34,6 +37,7 @@ class LakeBucketArgs:
             error_retention_days=settings.error_retention_days,
             backup_retention_days=settings.backup_retention_days,
             noncurrent_version_days=settings.noncurrent_version_days,
+            results_retention_days=settings.athena_results_retention_days,
         )
 
     def bucket_name(self, account: Account) -> str:
@@ -121,6 +125,13 @@ class LakeBucket(pulumi.ComponentResource):
             # Noncurrent-version rules only mean something once versioning is on.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
         )
+        # Every object event goes to EventBridge, where rules pick what they need (partition registration).
+        # This is the bucket's one notification configuration: S3 keeps a single one per bucket.
+        self.notifications = aws.s3.BucketNotification(
+            f"{name}-eventbridge",
+            aws.s3.BucketNotificationArgs(bucket=bucket_id, eventbridge=True),
+            opts=child,
+        )
         # Firehose must not write before objects are encrypted and the bucket locked down.
         self.ready: list[pulumi.Resource] = [public_access, ownership, encryption, versioning, policy]
         self.name: pulumi.Output[str] = self.bucket.bucket
@@ -144,6 +155,12 @@ def lifecycle_rules(args: LakeBucketArgs) -> list[aws.s3.BucketLifecycleConfigur
             status="Enabled",
             filter=prefix(prefix=schema.BACKUP_ROOT),
             expiration=expire(days=args.backup_retention_days),
+        ),
+        rule(
+            id="expire-athena-results",
+            status="Enabled",
+            filter=prefix(prefix=RESULTS_ROOT),
+            expiration=expire(days=args.results_retention_days),
         ),
         rule(
             id="expire-noncurrent-versions",

@@ -1,5 +1,6 @@
 """The whole event lake as one component: Kinesis → Firehose (Lambda, dynamic partitioning,
-Parquet) → S3, with the Glue table Athena queries.
+Parquet) → S3, with the Glue table Athena queries, its partitions registered as objects land, and the
+stack's Athena workgroup, saved queries and unique-events view.
 
 Only this module reads ``Settings``: it splits them into each component's narrow args
 (``EventLakeArgs``), so a component's signature shows exactly which settings it depends on.
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 import pulumi
 
 from infra.account import Account
+from infra.analytics import AthenaAnalytics, AthenaAnalyticsArgs
 from infra.catalog import Catalog
 from infra.catalog_spec import CatalogSpec
 from infra.claims_spec import ClaimsTableSpec
@@ -19,6 +21,8 @@ from infra.claims_table import ClaimsTable
 from infra.delivery_stream import DeliveryStream, DeliveryStreamArgs
 from infra.keys import LakeKey, LakeKeyArgs
 from infra.lake_bucket import LakeBucket, LakeBucketArgs
+from infra.partition_registration import PartitionRegistration
+from infra.registration_spec import RegistrationSpec
 from infra.settings import Settings
 from infra.stream import EventStream, EventStreamArgs
 from infra.transform_function import TransformFunction, TransformFunctionArgs
@@ -35,6 +39,8 @@ class EventLakeArgs:
     claims: ClaimsTableSpec | None  # None: no cross-batch de-duplication (dedupeEnabled false)
     function: TransformFunctionArgs
     delivery: DeliveryStreamArgs
+    registration: RegistrationSpec
+    analytics: AthenaAnalyticsArgs
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EventLakeArgs:
@@ -46,6 +52,8 @@ class EventLakeArgs:
             claims=ClaimsTableSpec.from_settings(settings) if settings.dedupe_enabled else None,
             function=TransformFunctionArgs.from_settings(settings),
             delivery=DeliveryStreamArgs.from_settings(settings),
+            registration=RegistrationSpec.from_settings(settings),
+            analytics=AthenaAnalyticsArgs.from_settings(settings),
         )
 
 
@@ -56,7 +64,7 @@ class EventLake(pulumi.ComponentResource):
         account = Account.current()
         child = pulumi.ResourceOptions(parent=self)
 
-        key = LakeKey(f"{name}-key", args.key, opts=child)
+        key = LakeKey(f"{name}-key", args.key, account, opts=child)
         stream = EventStream(f"{name}-stream", args.stream, key.arn, opts=child)
         lake = LakeBucket(f"{name}-lake", args.lake, account, key.arn, opts=child)
         catalog = Catalog(f"{name}-catalog", args.catalog, lake.name, opts=child)
@@ -80,6 +88,25 @@ class EventLake(pulumi.ComponentResource):
             depends_on=lake.ready,
             opts=child,
         )
+        registration = PartitionRegistration(
+            f"{name}-registrar",
+            args.registration,
+            account,
+            bucket_name=lake.name,
+            key_arn=key.arn,
+            catalog=catalog,
+            opts=child,
+        )
+        analytics = AthenaAnalytics(
+            f"{name}-athena",
+            args.analytics,
+            account,
+            bucket_name=lake.name,
+            bucket_arn=lake.arn,
+            key_arn=key.arn,
+            catalog=catalog,
+            opts=child,
+        )
 
         self.stream_name = stream.name
         self.stream_arn = stream.arn
@@ -88,6 +115,9 @@ class EventLake(pulumi.ComponentResource):
         self.glue_database = catalog.database_name
         self.glue_table = catalog.table_name
         self.lambda_name = processor.name
+        self.registrar_function = registration.name
+        self.athena_workgroup = analytics.workgroup_name
+        self.athena_analyst_policy_arn = analytics.analyst_policy_arn
         self.register_outputs(
             {
                 "stream_name": self.stream_name,
@@ -97,5 +127,8 @@ class EventLake(pulumi.ComponentResource):
                 "glue_database": self.glue_database,
                 "glue_table": self.glue_table,
                 "lambda_name": self.lambda_name,
+                "registrar_function": self.registrar_function,
+                "athena_workgroup": self.athena_workgroup,
+                "athena_analyst_policy_arn": self.athena_analyst_policy_arn,
             }
         )

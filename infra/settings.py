@@ -19,6 +19,8 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MAX_PROCESSOR_RETRIES = 300
 # Graviton: Lambda bills arm64 about 20 % less per GB-second than x86_64 for the same work.
 LAMBDA_ARCHITECTURE = "arm64"
+# Athena bills and caps the bytes a query scans in decimal units (10 MB minimum, $ per TB).
+BYTES_PER_GB = 1_000_000_000
 
 
 class SettingsError(ValueError):
@@ -63,6 +65,9 @@ class Settings:
     noncurrent_version_days: int = 30
     protect_data: bool = False
     kms_deletion_window_days: int = 30
+    # Athena: the stack's workgroup cancels a query past this many GB scanned; its results expire
+    athena_scan_limit_gb: int = 100
+    athena_results_retention_days: int = 30
 
     def __post_init__(self) -> None:
         if not self.name_prefix:
@@ -130,6 +135,13 @@ class Settings:
         _range(self, "backup_retention_days", 1, 36500)
         _range(self, "noncurrent_version_days", 1, 36500)
         _range(self, "kms_deletion_window_days", *limits.KMS_DELETION_WINDOW_DAYS_RANGE)
+        _check(
+            self.athena_scan_limit_bytes >= limits.ATHENA_MIN_BYTES_SCANNED_CUTOFF,
+            "athenaScanLimitGb",
+            f"a whole number of GB of at least Athena's minimum cutoff of "
+            f"{limits.ATHENA_MIN_BYTES_SCANNED_CUTOFF} bytes (got {self.athena_scan_limit_gb})",
+        )
+        _range(self, "athena_results_retention_days", 1, 36500)
 
     def resource_name(self, suffix: str) -> str:
         return f"{self.name_prefix}-{suffix}"
@@ -141,6 +153,10 @@ class Settings:
     @property
     def dedupe_ttl_seconds(self) -> int:
         return self.dedupe_ttl_days * 86_400
+
+    @property
+    def athena_scan_limit_bytes(self) -> int:
+        return self.athena_scan_limit_gb * BYTES_PER_GB
 
     @property
     def stream_name(self) -> str:

@@ -26,18 +26,21 @@ LAMBDA_PACKAGE = "transform_lambda"
 SHARED_PACKAGES = ("glue", "aws_contract")
 
 
-def lambda_files(root: Path = PROJECT_ROOT) -> list[str]:
-    """Relative paths of every file the Lambda zip needs, in a stable order: the transform package and
-    the shared packages it reads (``*.py`` only, stdlib only by design; ``glue/sql`` stays out)."""
+def lambda_files(root: Path = PROJECT_ROOT, package: str = LAMBDA_PACKAGE) -> list[str]:
+    """Relative paths of every file a Lambda zip needs, in a stable order: the function's package (the
+    transform by default) and the shared packages it reads (``*.py`` only, stdlib only by design;
+    ``glue/sql`` stays out)."""
     return sorted(
         p.relative_to(root).as_posix()
-        for package in (LAMBDA_PACKAGE, *SHARED_PACKAGES)
-        for p in (root / package).glob("*.py")
+        for directory in (package, *SHARED_PACKAGES)
+        for p in (root / directory).glob("*.py")
     )
 
 
-def lambda_archive(root: Path = PROJECT_ROOT) -> pulumi.AssetArchive:
-    return pulumi.AssetArchive({rel: pulumi.FileAsset(str(root / rel)) for rel in lambda_files(root)})
+def lambda_archive(root: Path = PROJECT_ROOT, package: str = LAMBDA_PACKAGE) -> pulumi.AssetArchive:
+    return pulumi.AssetArchive(
+        {rel: pulumi.FileAsset(str(root / rel)) for rel in lambda_files(root, package)}
+    )
 
 
 @dataclass(frozen=True)

@@ -188,9 +188,11 @@ def catalog_database_input(spec: CatalogSpec) -> dict[str, Any]:
 
 
 def catalog_table_request(spec: CatalogSpec, bucket: str) -> dict[str, Any]:
-    """``create_table``'s arguments (database and ``TableInput``) mirroring the spec, as Pulumi sends them."""
+    """``create_table``'s arguments (database, ``TableInput`` and the partition indexes) mirroring the spec,
+    as Pulumi sends them (Pulumi adds the indexes to the created table; moto accepts and ignores them)."""
     return {
         "DatabaseName": spec.database_name,
+        "PartitionIndexes": [{"IndexName": i.name, "Keys": list(i.keys)} for i in spec.partition_indexes],
         "TableInput": {
             "Name": spec.table_name,
             "TableType": spec.table_type,

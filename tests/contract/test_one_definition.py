@@ -46,10 +46,18 @@ def _limit_values() -> dict[float, list[str]]:
             continue
         for item in value if isinstance(value, tuple) else (value,):
             if (isinstance(item, float) and not item.is_integer()) or (
-                isinstance(item, int) and item > 1024 and (item % 1000 or item > 10_000)
+                isinstance(item, int)
+                and item > 1024
+                and (item % 1000 or item > 10_000)
+                and not _power_of_ten(item)
             ):
                 values[item].append(name)
     return values
+
+
+def _power_of_ten(value: int) -> bool:
+    """10_000_000 is a limit (Athena's least scan cutoff) but also just 1e7: too common to claim."""
+    return str(value).lstrip("1") == "0" * (len(str(value)) - 1)
 
 
 def _numbers(tree: ast.Module) -> Iterator[tuple[int, float]]:

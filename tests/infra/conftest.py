@@ -88,7 +88,15 @@ def arn_for(typ: str, name: str, inputs: dict[str, Any]) -> str | None:
         "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream": (
             f"{prefix}:firehose:{account}:deliverystream/{name}"
         ),
+        "aws:sqs/queue:Queue": f"{prefix}:sqs:{account}:{name}",
+        "aws:cloudwatch/eventRule:EventRule": f"{prefix}:events:{account}:rule/{name}",
+        "aws:athena/workgroup:Workgroup": f"{prefix}:athena:{account}:workgroup/{name}",
+        "aws:iam/policy:Policy": f"{prefix}:iam::{ACCOUNT_ID}:policy/{name}",
     }.get(typ)
+
+
+def queue_url(name: str) -> str:
+    return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT_ID}/{name}"
 
 
 class RecordingMocks(pulumi.runtime.Mocks):
@@ -105,6 +113,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
             state["arn"] = arn
         if args.typ == "aws:kms/key:Key":
             state["keyId"] = f"{physical}-key-id"
+        if args.typ == "aws:sqs/queue:Queue":
+            state["url"] = queue_url(physical)
         self.resources.append(Registered(args.typ, args.name, inputs, state))
         return f"{physical}", state
 

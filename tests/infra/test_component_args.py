@@ -52,6 +52,7 @@ def test_a_setting_no_component_reads_is_caught(monkeypatch: pytest.MonkeyPatch)
             error_retention_days=settings.error_retention_days,
             backup_retention_days=settings.backup_retention_days,
             noncurrent_version_days=30,
+            results_retention_days=settings.athena_results_retention_days,
         )
 
     monkeypatch.setattr(LakeBucketArgs, "from_settings", ignores_noncurrent_days)

@@ -137,7 +137,7 @@ def renderings(d: Deployment) -> tuple[dict[str, Any], dict[str, Any]]:
         spec,
         bucket=d.one(BUCKET).state["bucket"],
         role_arn=s3["roleArn"],
-        function_arn=d.one(FUNCTION).state["arn"],  # one function ARN for both renderings
+        function_arn=d.one(FUNCTION, "processor").state["arn"],  # one function ARN for both renderings
         account=ACCOUNT,
     )
     return pulumi_as_api(s3), local

@@ -32,6 +32,9 @@ EXPORTS = {
     "glue_database",
     "glue_table",
     "lambda_name",
+    "registrar_function",
+    "athena_workgroup",
+    "athena_analyst_policy_arn",
 }
 
 
@@ -142,7 +145,7 @@ def test_dev_bucket_is_disposable(dev: Deployment) -> None:
 
 def test_glue_table_matches_the_schema(deployment: Deployment) -> None:
     d = deployment
-    table = d.one(TABLE).inputs
+    table = d.one(TABLE, "catalog-table").inputs
     assert check_catalog_table(table) == []
     database = d.settings.glue_database
     assert database == f"eventlake_{d.settings.stack}"  # per stack: dev and prod can share an account
@@ -163,7 +166,7 @@ def test_glue_table_matches_the_schema(deployment: Deployment) -> None:
 
 def test_lambda_configuration(deployment: Deployment) -> None:
     d, s = deployment, deployment.settings
-    fn = d.one(FUNCTION).inputs
+    fn = d.one(FUNCTION, "processor").inputs
     assert check_lambda(fn) == []
     assert fn["runtime"] == s.lambda_runtime
     assert fn["architectures"] == ["arm64"]
@@ -180,7 +183,7 @@ def test_lambda_configuration(deployment: Deployment) -> None:
 
 
 def test_lambda_archive_ships_the_transform_and_its_shared_modules_only(dev: Deployment) -> None:
-    files = set(dev.one(FUNCTION).inputs["code"].assets)
+    files = set(dev.one(FUNCTION, "processor").inputs["code"].assets)
     assert {
         "transform_lambda/__init__.py",
         "transform_lambda/handler.py",
@@ -200,7 +203,7 @@ def test_lambda_archive_ships_the_transform_and_its_shared_modules_only(dev: Dep
 
 def test_lambda_logs_to_its_own_group_and_waits_for_it(deployment: Deployment) -> None:
     d, s = deployment, deployment.settings
-    fn = d.one(FUNCTION)
+    fn = d.one(FUNCTION, "processor")
     group = d.one(LOG_GROUP, "processor")
     assert group.inputs["name"] == f"/aws/lambda/{fn.inputs['name']}"
     assert group.inputs["retentionInDays"] == s.log_retention_days
@@ -270,7 +273,7 @@ def test_firehose_references_the_right_resources(deployment: Deployment) -> None
     assert s3["roleArn"] == role_arn
     (processor,) = s3["processingConfiguration"]["processors"]
     params = {p["parameterName"]: p["parameterValue"] for p in processor["parameters"]}
-    assert params["LambdaArn"] == f"{arn(d, FUNCTION)}:$LATEST"
+    assert params["LambdaArn"] == f"{arn(d, FUNCTION, 'processor')}:$LATEST"
     schema_config = s3["dataFormatConversionConfiguration"]["schemaConfiguration"]
     assert schema_config == {
         "databaseName": d.settings.glue_database,
@@ -311,6 +314,9 @@ def all_policy_documents(d: Deployment) -> list[dict[str, Any]]:
     documents = [json.loads(r.inputs["policy"]) for r in d.all(ROLE_POLICY)]
     documents += [json.loads(r.inputs["policy"]) for r in d.all("aws:s3/bucketPolicy:BucketPolicy")]
     documents += [json.loads(r.inputs["assumeRolePolicy"]) for r in d.all(ROLE)]
+    documents += [json.loads(r.inputs["policy"]) for r in d.all("aws:sqs/queuePolicy:QueuePolicy")]
+    documents += [json.loads(r.inputs["policy"]) for r in d.all("aws:iam/policy:Policy")]
+    assert len(documents) >= 9
     return documents
 
 
@@ -349,7 +355,7 @@ def test_firehose_role_trust_is_bound_to_the_account(deployment: Deployment) -> 
 
 def test_firehose_policy_grants_each_service_on_its_exact_arn(deployment: Deployment) -> None:
     d = deployment
-    bucket, fn = arn(d, BUCKET), arn(d, FUNCTION)
+    bucket, fn = arn(d, BUCKET), arn(d, FUNCTION, "processor")
     grants = statements(d, "delivery")
     expected = {
         "LakeBucket": (iam.FIREHOSE_S3_ACTIONS, [bucket, f"{bucket}/*"]),
@@ -361,7 +367,7 @@ def test_firehose_policy_grants_each_service_on_its_exact_arn(deployment: Deploy
             [
                 f"arn:aws:glue:eu-west-1:{ACCOUNT_ID}:catalog",
                 arn(d, "aws:glue/catalogDatabase:CatalogDatabase"),
-                arn(d, TABLE),
+                arn(d, TABLE, "catalog-table"),
             ],
         ),
         "LakeKey": (["kms:Decrypt", "kms:GenerateDataKey"], [arn(d, KEY)]),
@@ -416,7 +422,10 @@ def test_outputs_are_exported(stack: str, request: pytest.FixtureRequest) -> Non
     assert set(d.outputs) == EXPORTS
     assert d.outputs["stream_name"] == d.one(STREAM).inputs["name"]
     assert d.outputs["delivery_stream_name"] == d.one(FIREHOSE).inputs["name"]
-    assert d.outputs["lambda_name"] == d.one(FUNCTION).inputs["name"]
+    assert d.outputs["lambda_name"] == d.one(FUNCTION, "processor").inputs["name"]
+    assert d.outputs["registrar_function"] == d.one(FUNCTION, "registrar").inputs["name"]
+    assert d.outputs["athena_workgroup"] == d.one("aws:athena/workgroup:Workgroup").inputs["name"]
+    assert d.outputs["athena_analyst_policy_arn"] == arn(d, "aws:iam/policy:Policy", "analyst")
     assert (d.outputs["glue_database"], d.outputs["glue_table"]) == (
         d.settings.glue_database,
         schema.TABLE_NAME,

@@ -24,12 +24,12 @@ def firehose(dev: Deployment) -> Inputs:
 
 @pytest.fixture
 def table(dev: Deployment) -> Inputs:
-    return copy.deepcopy(dev.one("aws:glue/catalogTable:CatalogTable").inputs)
+    return copy.deepcopy(dev.one("aws:glue/catalogTable:CatalogTable", "catalog-table").inputs)
 
 
 @pytest.fixture
 def function(dev: Deployment) -> Inputs:
-    inputs = dev.one("aws:lambda/function:Function").inputs
+    inputs = dev.one("aws:lambda/function:Function", "processor").inputs
     return copy.deepcopy({k: v for k, v in inputs.items() if k != "code"})
 
 

@@ -7,6 +7,10 @@ creates its catalog and claims table with. They must agree field by field.
 As in ``test_config_drift.py``: the ``pulumi_*_as_api`` translations take each Pulumi input once and
 fail on one they do not know, and the whole request dicts are compared, so a field added to, dropped
 from or changed in either rendering alone fails here.
+
+The table's partition indexes are separate ``glue.PartitionIndex`` resources in the program and
+``create_table``'s ``PartitionIndexes`` locally (the same indexes on the same table); each index's own
+database and table names are compared too (``index_targets``).
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ from infra.claims_spec import ClaimsTableSpec
 
 DATABASE = "aws:glue/catalogDatabase:CatalogDatabase"
 TABLE = "aws:glue/catalogTable:CatalogTable"
+TABLE_NAME_PART = "catalog-table"  # the events table (the Athena view is a catalog table too)
+INDEX = "aws:glue/partitionIndex:PartitionIndex"
 CLAIMS = "aws:dynamodb/table:Table"
 BUCKET = "aws:s3/bucket:Bucket"
 
@@ -47,8 +53,22 @@ def glue_columns(where: str, inputs: list[dict[str, Any]]) -> list[dict[str, str
     return out
 
 
-def pulumi_catalog_as_api(database_inputs: dict[str, Any], table_inputs: dict[str, Any]) -> dict[str, Any]:
-    """``CatalogDatabase`` and ``CatalogTable`` inputs as ``create_database``/``create_table`` arguments."""
+def pulumi_catalog_as_api(
+    database_inputs: dict[str, Any], table_inputs: dict[str, Any], index_inputs: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """``CatalogDatabase``, ``CatalogTable`` and ``PartitionIndex`` inputs as ``create_database``/
+    ``create_table`` arguments (and the table each index names)."""
+    partition_indexes, index_targets = [], []
+    for i, inputs in enumerate(index_inputs):
+        index = Fields(f"PartitionIndex[{i}]", inputs)
+        spec = Fields(f"PartitionIndex[{i}].partitionIndex", index.take("partitionIndex"))
+        partition_indexes.append({"IndexName": spec.take("indexName"), "Keys": spec.take("keys")})
+        index_targets.append(
+            {"DatabaseName": index.take("databaseName"), "TableName": index.take("tableName")}
+        )
+        spec.done()
+        index.done()
+
     database = Fields("CatalogDatabase", database_inputs)
     database_input = {"Name": database.take("name"), "Description": database.take("description")}
     database.done()
@@ -58,6 +78,7 @@ def pulumi_catalog_as_api(database_inputs: dict[str, Any], table_inputs: dict[st
     serde = Fields("serDeInfo", storage.take("serDeInfo"))
     table_request = {
         "DatabaseName": table.take("databaseName"),
+        "PartitionIndexes": partition_indexes,
         "TableInput": {
             "Name": table.take("name"),
             "TableType": table.take("tableType"),
@@ -77,19 +98,32 @@ def pulumi_catalog_as_api(database_inputs: dict[str, Any], table_inputs: dict[st
     }
     for part in (serde, storage, table):
         part.done()
-    return {"create_database": {"DatabaseInput": database_input}, "create_table": table_request}
+    return {
+        "create_database": {"DatabaseInput": database_input},
+        "create_table": table_request,
+        "index_targets": index_targets,
+    }
 
 
 def embedded_catalog(spec: CatalogSpec, bucket: str) -> dict[str, Any]:
+    request = catalog_table_request(spec, bucket)
+    target = {"DatabaseName": request["DatabaseName"], "TableName": request["TableInput"]["Name"]}
     return {
         "create_database": {"DatabaseInput": catalog_database_input(spec)},
-        "create_table": catalog_table_request(spec, bucket),
+        "create_table": request,
+        "index_targets": [target for _ in request["PartitionIndexes"]],
     }
+
+
+def index_inputs(d: Deployment) -> list[dict[str, Any]]:
+    return [r.inputs for r in d.all(INDEX)]
 
 
 def catalog_renderings(d: Deployment) -> tuple[dict[str, Any], dict[str, Any]]:
     """(Pulumi inputs as the API requests, the embedded AWS's requests), for the same stack."""
-    deployed = pulumi_catalog_as_api(d.one(DATABASE).inputs, d.one(TABLE).inputs)
+    deployed = pulumi_catalog_as_api(
+        d.one(DATABASE).inputs, d.one(TABLE, TABLE_NAME_PART).inputs, index_inputs(d)
+    )
     local = embedded_catalog(CatalogSpec.from_settings(d.settings), d.one(BUCKET).state["bucket"])
     return deployed, local
 
@@ -109,28 +143,42 @@ def test_pulumi_and_the_embedded_aws_create_the_same_glue_catalog(
     )
     assert len(table["TableInput"]["StorageDescriptor"]["Columns"]) >= 10
     assert local["create_database"]["DatabaseInput"]["Description"]
+    assert table["PartitionIndexes"] == [
+        {"IndexName": "by_type_date_hour", "Keys": ["event_type", "event_date", "event_hour"]}
+    ]
+    assert table["TableInput"]["Parameters"]["partition_filtering.enabled"] == "true"
 
 
 def test_a_change_to_either_glue_rendering_alone_is_caught(dev: Deployment) -> None:
-    database_inputs, table_inputs = dev.one(DATABASE).inputs, dev.one(TABLE).inputs
+    database_inputs, table_inputs = dev.one(DATABASE).inputs, dev.one(TABLE, TABLE_NAME_PART).inputs
+    indexes = index_inputs(dev)
+    assert len(indexes) == 1
     deployed, local = catalog_renderings(dev)
     local_paths = list(leaves(local))
     assert len(local_paths) >= 50
     for path in local_paths:
         assert canonical(deployed) != canonical(changed(local, path)), path
     for path in leaves(database_inputs):
-        assert canonical(pulumi_catalog_as_api(changed(database_inputs, path), table_inputs)) != canonical(
-            local
-        ), path
+        assert canonical(
+            pulumi_catalog_as_api(changed(database_inputs, path), table_inputs, indexes)
+        ) != canonical(local), path
     for path in leaves(table_inputs):
-        assert canonical(pulumi_catalog_as_api(database_inputs, changed(table_inputs, path))) != canonical(
-            local
-        ), path
-    # A field only one side sets fails too.
+        assert canonical(
+            pulumi_catalog_as_api(database_inputs, changed(table_inputs, path), indexes)
+        ) != canonical(local), path
+    for path in leaves(indexes):
+        assert canonical(
+            pulumi_catalog_as_api(database_inputs, table_inputs, changed(indexes, path))
+        ) != canonical(local), path
+    # A field only one side sets fails too, and so does an index only one side creates.
     with pytest.raises(AssertionError, match="unknown to this comparison"):
-        pulumi_catalog_as_api(database_inputs, {**table_inputs, "newSetting": 1})
+        pulumi_catalog_as_api(database_inputs, {**table_inputs, "newSetting": 1}, indexes)
     with pytest.raises(AssertionError, match="unknown to this comparison"):
-        pulumi_catalog_as_api({**database_inputs, "newSetting": 1}, table_inputs)
+        pulumi_catalog_as_api({**database_inputs, "newSetting": 1}, table_inputs, indexes)
+    with pytest.raises(AssertionError, match="unknown to this comparison"):
+        pulumi_catalog_as_api(database_inputs, table_inputs, [{**indexes[0], "newSetting": 1}])
+    assert canonical(pulumi_catalog_as_api(database_inputs, table_inputs, [])) != canonical(local)
+    assert canonical(pulumi_catalog_as_api(database_inputs, table_inputs, indexes * 2)) != canonical(local)
     table_input = local["create_table"]["TableInput"]
     assert canonical(deployed) != canonical(
         {**local, "create_table": {**local["create_table"], "TableInput": {**table_input, "NewSetting": 1}}}
