@@ -35,7 +35,6 @@ from partition_registrar.handler import Registrar, created_objects
 from transform_lambda.claims import ClaimStore, DynamoClaims, NoClaims
 
 DEFAULT_EVENTS = 5_000
-UNIQUE_EVENTS_QUERY = "unique_events"  # glue/sql/unique_events.sql: the exact answer the invariant checks
 
 
 @dataclass(frozen=True)
@@ -307,7 +306,7 @@ def _collect_rejections(into: dict[tuple[str, str], list[str]]) -> Callable[[dic
 
 def _unique_rows(queries: list[QueryResult]) -> list[tuple[str, tuple[str, str]]]:
     """What the unique-events view returned, as (lower-cased event_uuid, source lineage)."""
-    view = next((q for q in queries if q.name == UNIQUE_EVENTS_QUERY), None)
+    view = next((q for q in queries if q.name == athena.UNIQUE_EVENTS_VIEW), None)
     if view is None or view.error:
         return []
     at = {name: i for i, name in enumerate(view.columns)}

@@ -25,6 +25,8 @@ from infra.settings import PROJECT_ROOT
 SQL_DIR = PROJECT_ROOT / "glue" / "sql"
 # Where ad-hoc connections put the view; the runner passes the stack's Glue database instead.
 LOCAL_DATABASE = "eventlake"
+# glue/sql/unique_events.sql, deployed as a view of the same name (infra/athena_spec.py): one row per event.
+UNIQUE_EVENTS_VIEW = "unique_events"
 
 _DUCKDB_TYPES = {
     "string": "VARCHAR",
@@ -314,6 +316,10 @@ def create_view(
         body = f"SELECT {select} WHERE false"
     conn.execute(f"CREATE SCHEMA IF NOT EXISTS {database}")
     conn.execute(f"CREATE OR REPLACE VIEW {table} AS {body}")
+    # The view the program deploys (a Glue VIRTUAL_VIEW of the same SELECT), so queries can name it here too.
+    view_sql = load_queries().get(UNIQUE_EVENTS_VIEW)
+    if view_sql is not None:
+        conn.execute(f"CREATE OR REPLACE VIEW {database}.{UNIQUE_EVENTS_VIEW} AS {to_duckdb(view_sql)}")
 
 
 def connect(

@@ -357,3 +357,10 @@ def test_exact_answers_on_a_generated_lake_with_known_counts(tmp_path: Path) -> 
     assert [(row[0], row[2]) for row in late] == [("gamma", 1), ("gamma", 1)]  # two arrival hours, one each
     _, unique = run(tmp_path, "unique_events")
     assert len(unique) == sum(rows for rows, _ in plan.values())  # every id distinct here
+
+
+def test_the_unique_events_view_exists_locally_as_deployed(lake: Path) -> None:
+    conn = athena.connect(lake)
+    via_view = athena.run(conn, "SELECT event_uuid FROM unique_events ORDER BY event_uuid")[1]
+    via_query = sorted((row[0],) for row in run(lake, "unique_events")[1])
+    assert via_view == via_query and len(via_view) == 4
