@@ -24,8 +24,10 @@ lint: $(STAMP)
 test: lint
 	$(PY) -m pytest -q
 
+# Two processes: the dedupe bench's boto3 and Powertools stay out of the transform bench's heap.
 bench: $(STAMP)
 	$(PY) -m eventlake.bench --write
+	$(PY) -m eventlake.bench --dedupe --write
 
 lock:
 	$(PYTHON) -m venv /tmp/eventlake-lock

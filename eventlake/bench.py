@@ -6,6 +6,8 @@ and duplicate marking cost on top, independent of the machine. ``make bench`` pr
 writes it to ``BENCHMARKS.md``; run it on a quiet machine. It imports only what the Lambda and the
 model step need: a process holding moto, boto3 and pyarrow's heap makes Python's garbage collector,
 and so every allocation-heavy step, measurably slower (15 % here), which a Lambda never pays.
+``--dedupe`` runs the dedupe bench instead (``eventlake.bench_dedupe``, which does import boto3), in its
+own process; each writes only its own section of ``BENCHMARKS.md``.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import os
 import platform
 import random
+import re
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -24,11 +28,13 @@ from pathlib import Path
 from typing import Any
 
 from aws_contract import limits
+from aws_contract.firehose_records import TransformationRecord
 from eventlake.firehose import conversion
 from eventlake.traffic.sample_events import (
     DEFAULT_DUPLICATE_SHARE,
     DEFAULT_HOURS,
     DEFAULT_MALFORMED_SHARE,
+    Outgoing,
     generate,
     window_start,
 )
@@ -37,6 +43,7 @@ from transform_lambda.claims import Claim, NoClaims
 from transform_lambda.handler import process
 
 RESULTS = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
+TRANSFORM_SECTION = "Transform"
 
 
 @dataclass(frozen=True)
@@ -69,16 +76,25 @@ def batches(count: int, seed: int) -> list[dict[str, Any]]:
         malformed_share=DEFAULT_MALFORMED_SHARE,
         start=window_start(datetime.now(UTC), DEFAULT_HOURS),
     )
+    return fill(records)
+
+
+def fill(
+    records: Sequence[Outgoing],
+    record: Callable[[Outgoing, int], TransformationRecord] = lambda r, i: sizing.firehose_record(r.data, i),
+) -> list[dict[str, Any]]:
+    """Firehose events of ``record(outgoing, index)`` (by default with the longest metadata Firehose sends),
+    each filled to the computed processor buffer."""
     limit = int(sizing.processor_buffer_mb() * limits.MIB)
     events: list[dict[str, Any]] = []
     current: list[dict[str, Any]] = []
     size = 0
-    for i, record in enumerate(records):
-        if current and size + len(record.data) > limit:
+    for i, outgoing in enumerate(records):
+        if current and size + len(outgoing.data) > limit:
             events.append({"records": current})
             current, size = [], 0
-        current.append(sizing.firehose_record(record.data, i))
-        size += len(record.data)
+        current.append(record(outgoing, i))
+        size += len(outgoing.data)
     if current:
         events.append({"records": current})
     return events
@@ -150,26 +166,57 @@ def table(results: list[Measurement]) -> str:
     return "\n".join(lines)
 
 
+def machine_line(records: int, detail: str) -> str:
+    return (
+        f"Measured {datetime.now(UTC):%Y-%m-%d} on {platform.machine()} ({os.cpu_count()} cores) with Python "
+        f"{platform.python_version()}, {records:,} records, {detail}."
+    )
+
+
+def write_section(heading: str, body: str, path: Path = RESULTS) -> None:
+    """Replace (or append) the ``## heading`` section of ``path``, keeping the other sections."""
+    sections = re.split(r"(?m)^(?=## )", path.read_text() if path.exists() else "")
+    preamble = sections[0] if sections[0].startswith("# ") else "# Benchmarks\n"
+    rest = sections[1:]
+    mine = f"## {heading}\n\n{body.strip()}\n"
+    titles = [s.splitlines()[0] for s in rest]
+    if f"## {heading}" in titles:
+        rest[titles.index(f"## {heading}")] = mine
+    else:
+        rest.append(mine)
+    path.write_text(preamble.rstrip("\n") + "\n\n" + "\n".join(s.rstrip("\n") + "\n" for s in rest))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m eventlake.bench", description=__doc__)
-    parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--events", type=int, help="records (default 20,000; 10,000 with --dedupe)")
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--write", action="store_true", help=f"write the table to {RESULTS.name}")
+    parser.add_argument(
+        "--dedupe",
+        action="store_true",
+        help="the dedupe bench instead: three claim stores against an in-process DynamoDB",
+    )
+    parser.add_argument("--write", action="store_true", help=f"write the results to {RESULTS.name}")
     args = parser.parse_args(argv)
-    results = run(args.events, args.repeats)
+    if args.dedupe:
+        from eventlake import bench_dedupe  # boto3 and Powertools: only in this process
+
+        bench_dedupe.main(args.events or bench_dedupe.RECORDS, repeats=args.repeats, write=args.write)
+        return
+    count = args.events or 20_000
+    results = run(count, args.repeats)
     text = table(results)
-    print(text)
+    machine = machine_line(count, f"median of {args.repeats} runs")
+    print(text + "\n\n" + machine)
     if args.write:
-        RESULTS.write_text(
-            "# Benchmarks\n\n"
+        write_section(
+            TRANSFORM_SECTION,
             "Written by `make bench` (`python -m eventlake.bench --write`). Ratios compare each step\n"
             "with a baseline measured in the same run: base64-decode, parse, re-serialise and\n"
             "base64-encode each record, the least any Firehose transform does. Records are the demo's\n"
             f"sample events ({DEFAULT_DUPLICATE_SHARE:.0%} re-sends, "
             f"{DEFAULT_MALFORMED_SHARE:.0%} malformed), in batches filled to the processor buffer.\n\n"
-            f"{text}\n\n"
-            f"Measured {datetime.now(UTC):%Y-%m-%d} on {platform.machine()} with Python "
-            f"{platform.python_version()}, {args.events:,} records, median of {args.repeats} runs.\n"
+            f"{text}\n\n{machine}\n",
         )
 
 

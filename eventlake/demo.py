@@ -20,6 +20,7 @@ from typing import Any
 
 from aws_contract import limits
 from eventlake.athena import engine as athena
+from eventlake.checks import emf_lines
 from eventlake.checks import lake_contents as lake
 from eventlake.checks.invariant import Faults, InvariantResult, check
 from eventlake.embedded import eventbridge
@@ -97,6 +98,8 @@ class Report:
     catalog_partitions: list[athena.CatalogPartition]  # what the Glue catalog knows: what the queries read
     invariant: InvariantResult
     rejections: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # the Lambda's log
+    # What CloudWatch would extract from the Lambda's embedded-metric-format lines, summed over the run.
+    metrics: Counter[emf_lines.MetricKey] = field(default_factory=Counter)
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -165,7 +168,10 @@ def run_demo(options: DemoOptions, *, console: Any = None) -> Report:
             if options.fail_dedupe
             else None
         )
-        invoke = lambda_invoke(flaky_claims or claims, _collect_rejections(rejections))
+        log_lines: list[dict[str, Any]] = []
+        invoke = lambda_invoke(
+            flaky_claims or claims, _collect_log(rejections, log_lines), function_name=settings.function_name
+        )
         flaky_invoke = (
             faults.FlakyInvoke(invoke, options.fail_invocations, _rng(options, "invoke"))
             if options.fail_invocations
@@ -276,6 +282,7 @@ def run_demo(options: DemoOptions, *, console: Any = None) -> Report:
         catalog_partitions=partitions,
         invariant=result,
         rejections=rejections,
+        metrics=emf_lines.totals(log_lines),
         timings=timings,
     )
 
@@ -293,13 +300,18 @@ def _claims(settings: Settings, aws: EmbeddedAws) -> ClaimStore:
     return NoClaims()
 
 
-def _collect_rejections(into: dict[tuple[str, str], list[str]]) -> Callable[[dict[str, Any]], None]:
-    """The Lambda's log, kept like CloudWatch would: every rejection line, by source record."""
+def _collect_log(
+    into: dict[tuple[str, str], list[str]], metric_lines: list[dict[str, Any]]
+) -> Callable[[dict[str, Any]], None]:
+    """The Lambda's log, kept like CloudWatch would: every rejection line, by source record, and every line
+    that carries metrics (embedded metric format), which CloudWatch Logs would turn into metrics."""
 
     def log(entry: dict[str, Any]) -> None:
         if entry.get("message") == LogMessage.RECORD_REJECTED:
             lineage = (str(entry.get("shardId")), str(entry.get("sequenceNumber")))
             into.setdefault(lineage, []).append(str(entry.get("reason")))
+        if "_aws" in entry:
+            metric_lines.append(entry)
 
     return log
 

@@ -66,3 +66,24 @@ class LogMessage(StrEnum):
     RECORD_REJECTED = "record rejected"
     BATCH_PROCESSED = "batch processed"
     DEDUPE_UNCHECKED = "dedupe store unavailable"
+    REJECTED_BY_REASON = "records rejected by reason"
+
+
+# The Lambda's own metrics, published with CloudWatch's embedded metric format in its log lines
+# (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html):
+# the alarms and the dashboard read these names, the local runner reads them back from the log.
+METRIC_NAMESPACE = "EventLake"
+DIMENSION_FUNCTION = "FunctionName"
+DIMENSION_REASON = "Reason"
+
+
+class Metric(StrEnum):
+    """Counts per batch, dimension ``FunctionName``; ``RecordsRejectedByReason`` also has ``Reason``."""
+
+    RECORDS = "Records"
+    RECORDS_OK = "RecordsOk"
+    RECORDS_REJECTED = "RecordsRejected"
+    RECORDS_REJECTED_BY_REASON = "RecordsRejectedByReason"
+    DUPLICATES = "Duplicates"
+    REUSED_IDS = "ReusedIds"
+    NOT_CHECKED = "NotChecked"

@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ from typing import Any, Literal, TypeVar
 
 from aws_contract import firehose_records
 from aws_contract.firehose_records import TransformationResponse, TransformationResult
-from glue.errors import LogMessage, Reject
+from glue.errors import DIMENSION_FUNCTION, DIMENSION_REASON, LogMessage, Metric, Reject
 from transform_lambda.claims import (
     DEFAULT_FINGERPRINT_FIELDS,
     ENV_FINGERPRINT_FIELDS,
@@ -61,11 +62,16 @@ from transform_lambda.events import (
     partition_keys,
     row_bytes,
 )
+from transform_lambda.metrics import emf
 
 Log = Callable[[dict[str, Any]], None]
 OnStoreFailure = Literal["deliver", "fail"]
 T = TypeVar("T")
 CLAIM_CONCURRENCY = 8
+# Set by the Lambda runtime:
+# https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
+ENV_FUNCTION_NAME = "AWS_LAMBDA_FUNCTION_NAME"
+LOCAL_FUNCTION_NAME = "local"
 
 
 def log_json(entry: dict[str, Any]) -> None:
@@ -112,7 +118,13 @@ def claim_store() -> ClaimStore:
 
 
 def handler(event: Mapping[str, Any], context: Any) -> TransformationResponse:
-    return process(event, claims=claim_store(), log=log_json, dedupe=DedupeConfig.from_env(os.environ))
+    return process(
+        event,
+        claims=claim_store(),
+        log=log_json,
+        dedupe=DedupeConfig.from_env(os.environ),
+        function_name=os.environ.get(ENV_FUNCTION_NAME, LOCAL_FUNCTION_NAME),
+    )
 
 
 @dataclass(frozen=True)
@@ -134,6 +146,8 @@ def process(
     claims: ClaimStore,
     log: Log = log_json,
     dedupe: DedupeConfig = DedupeConfig(),
+    function_name: str = LOCAL_FUNCTION_NAME,
+    clock: Callable[[], float] = time.time,
 ) -> TransformationResponse:
     """``event`` is Firehose's request (``firehose_records.TransformationEvent``), read defensively: a
     malformed record fails alone."""
@@ -152,6 +166,7 @@ def process(
 
     out: list[TransformationResult] = []
     reasons: Counter[str] = Counter()
+    stored: Counter[Marks] = Counter()
     for index, (record, lineage, item) in enumerate(zip(records, lineages, prepared, strict=True)):
         result = (
             item
@@ -162,23 +177,62 @@ def process(
             reasons[result.reason] += 1
             log(_rejection(event, record, lineage, result))
             result = firehose_records.processing_failed(record.get("recordId"), record.get("data"))
+        else:
+            stored[marks[index]] += 1
         out.append(result)
 
-    counted = Counter(marks.values())
-    log(
-        {
-            "level": "INFO",
-            "message": LogMessage.BATCH_PROCESSED.value,
-            "invocationId": event.get("invocationId"),
-            "records": len(records),
-            "ok": len(records) - sum(reasons.values()),
-            "duplicates": counted[(True, False)],
-            "reused_ids": counted[(False, True)],
-            "not_checked": counted[(None, None)],
-            "rejected": dict(reasons),
-        }
-    )
+    _log_batch(log, event, len(records), reasons, stored, function_name, clock)
     return {"records": out}
+
+
+def _log_batch(
+    log: Log,
+    event: Mapping[str, Any],
+    records: int,
+    reasons: Counter[str],
+    stored: Counter[Marks],
+    function_name: str,
+    clock: Callable[[], float],
+) -> None:
+    """One summary line per batch, carrying the batch's metrics (embedded metric format), and one line per
+    rejection reason with that reason's count as a metric dimensioned by it."""
+    now_ms = int(clock() * 1000)
+    function = {DIMENSION_FUNCTION: function_name}
+    rejected = sum(reasons.values())
+    summary = {
+        "level": "INFO",
+        "message": LogMessage.BATCH_PROCESSED.value,
+        "invocationId": event.get("invocationId"),
+        "records": records,
+        "ok": records - rejected,
+        "duplicates": stored[(True, False)],
+        "reused_ids": stored[(False, True)],
+        "not_checked": stored[(None, None)],
+        "rejected": dict(reasons),
+    }
+    counts = {
+        Metric.RECORDS.value: records,
+        Metric.RECORDS_OK.value: records - rejected,
+        Metric.RECORDS_REJECTED.value: rejected,
+        Metric.DUPLICATES.value: stored[(True, False)],
+        Metric.REUSED_IDS.value: stored[(False, True)],
+        Metric.NOT_CHECKED.value: stored[(None, None)],
+    }
+    log(emf(summary, dimensions=function, metrics=counts, timestamp_ms=now_ms))
+    for reason, count in sorted(reasons.items()):
+        line = {
+            "level": "INFO",
+            "message": LogMessage.REJECTED_BY_REASON.value,
+            "invocationId": event.get("invocationId"),
+        }
+        log(
+            emf(
+                line,
+                dimensions={**function, DIMENSION_REASON: str(reason)},
+                metrics={Metric.RECORDS_REJECTED_BY_REASON.value: count},
+                timestamp_ms=now_ms,
+            )
+        )
 
 
 def _prepare(record: Mapping[str, Any], lineage: Lineage, fields: Sequence[str]) -> Prepared:

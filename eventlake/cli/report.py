@@ -11,6 +11,7 @@ from rich.table import Table
 from eventlake.checks.invariant import CHECKS
 from eventlake.demo import Report
 from eventlake.firehose.s3_destination import BACKUP, DATA, WrittenObject
+from glue.errors import DIMENSION_FUNCTION
 
 TOP_PARTITIONS = 8
 QUERY_ROWS = 8
@@ -62,6 +63,12 @@ def render(report: Report, console: Console) -> None:
         "PutRecords calls / entries retried", f"{report.ledger.calls} / {report.ledger.retried_entries}"
     )
     console.print(sent)
+
+    published = _table("Lambda metrics (embedded metric format, summed)", "metric", "value")
+    for (namespace, name, dims), value in sorted(report.metrics.items()):
+        labels = ", ".join(f"{k}={v}" for k, v in dims if k != DIMENSION_FUNCTION)
+        published.add_row(f"{namespace}/{name}" + (f" [{labels}]" if labels else ""), f"{value:,.0f}")
+    console.print(published)
 
     stats = report.stats
     flow = _table("Firehose model", "", "")

@@ -19,3 +19,14 @@ def test_bench_batches_respect_the_processor_buffer() -> None:
     for event in bench.batches(3000, seed=1):
         raw = sum(len(bench.base64.b64decode(r["data"])) for r in event["records"])
         assert raw <= limit
+
+
+def test_each_bench_rewrites_only_its_own_section(tmp_path) -> None:
+    path = tmp_path / "BENCHMARKS.md"
+    bench.write_section("Transform", "old transform", path)
+    bench.write_section("Dedupe", "dedupe v1", path)
+    bench.write_section("Transform", "new transform\n\n| a |", path)
+    assert (
+        path.read_text()
+        == "# Benchmarks\n\n## Transform\n\nnew transform\n\n| a |\n\n## Dedupe\n\ndedupe v1\n"
+    )

@@ -31,7 +31,15 @@ from eventlake.cli.main import main
 from eventlake.demo import DemoOptions, Report, run_demo
 from eventlake.firehose.s3_destination import BACKUP, DATA
 from eventlake.traffic.sample_events import Expect
-from glue.errors import ErrorCode, ErrorOutputType, Reject
+from glue.errors import (
+    DIMENSION_FUNCTION,
+    DIMENSION_REASON,
+    METRIC_NAMESPACE,
+    ErrorCode,
+    ErrorOutputType,
+    Metric,
+    Reject,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -435,3 +443,22 @@ def test_a_partition_the_registrar_missed_shows_up_as_missing_rows(
     result = recheck(report, report.lake, unique=unique_view(report, missed))
     assert result.failed_checks[UNIQUE_VIEW] > 0
     assert any("missing from the unique-events view" in v for v in result.violations)
+
+
+def test_the_lambdas_published_metrics_agree_with_the_lake(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The metric names and values, read back from the Lambda's embedded-metric-format lines as CloudWatch
+    would extract them, against what the lake holds."""
+    report = report_for("clean", tmp_path_factory)
+    fn = ((DIMENSION_FUNCTION, report.settings.function_name),)
+    published = {(name, dims): v for (ns, name, dims), v in report.metrics.items() if ns == METRIC_NAMESPACE}
+    assert published[(Metric.RECORDS, fn)] == len(report.ledger.records)
+    assert published[(Metric.RECORDS_OK, fn)] == len(report.lake.rows)
+    assert published[(Metric.RECORDS_REJECTED, fn)] == report.sent_by_expectation[Expect.MALFORMED]
+    assert published[(Metric.DUPLICATES, fn)] == report.duplicates_marked
+    assert published[(Metric.REUSED_IDS, fn)] == published[(Metric.NOT_CHECKED, fn)] == 0
+    by_reason = {
+        dict(dims)[DIMENSION_REASON]: value
+        for (name, dims), value in published.items()
+        if name == Metric.RECORDS_REJECTED_BY_REASON
+    }
+    assert by_reason == dict(report.malformed_reasons)

@@ -62,7 +62,7 @@ def test_failed_records_return_the_original_data_and_one_log_line_each() -> None
     assert [w["reason"] for w in warnings] == ["invalid_utf8", "not_object", "bad_base64", "bad_event_uuid"]
     assert all(w["recordId"] and w["sequenceNumber"] for w in warnings)
     assert "s3cr3t-value" not in json.dumps(logs)  # no payload contents in logs
-    (summary,) = [entry for entry in logs if entry["level"] == "INFO"]
+    (summary,) = [entry for entry in logs if entry["message"] == "batch processed"]
     assert summary["records"] == 5 and summary["ok"] == 1
 
 
