@@ -28,6 +28,7 @@ test: lint
 bench: $(STAMP)
 	$(PY) -m eventlake.bench --write
 	$(PY) -m eventlake.bench --dedupe --write
+	$(PY) -m eventlake.bench_pruning --write
 
 lock:
 	$(PYTHON) -m venv /tmp/eventlake-lock

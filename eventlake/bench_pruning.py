@@ -157,12 +157,24 @@ def main() -> None:
     parser.add_argument("--types", type=int, default=50)
     parser.add_argument("--days", type=int, default=7)
     parser.add_argument("--dir", type=Path, default=Path("out/pruning"))
+    parser.add_argument("--write", action="store_true", help="write the results to BENCHMARKS.md")
     args = parser.parse_args()
     import shutil
 
     shutil.rmtree(args.dir, ignore_errors=True)
     results = measure(args.dir, types=args.types, days=args.days)
-    print(table(results, types=args.types, days=args.days))
+    text = table(results, types=args.types, days=args.days)
+    print(text)
+    if args.write:
+        from eventlake.bench import write_section
+
+        intro = (
+            "Written by `python -m eventlake.bench_pruning --write` (part of `make bench`). A generated "
+            "lake in Firehose's Hive layout, every partition registered in the catalog as the registrar "
+            "does; each query runs through the local Athena and DuckDB's `EXPLAIN ANALYZE` reports the "
+            "objects its scan opened."
+        )
+        write_section("Partition pruning", f"{intro}\n\n{text}")
 
 
 if __name__ == "__main__":
