@@ -67,6 +67,9 @@ PARTITIONING_RETRY_DEFAULT_S = 300
 # stream", raisable "to up to 5,000"; records beyond go to the error prefix (activePartitionExceeded).
 ACTIVE_PARTITIONS_DEFAULT = 500
 ACTIVE_PARTITIONS_MAX = 5_000
+# Same page: with dynamic partitioning "end-to-end delay of a batch of records might be 1.5 times of the
+# configured buffering hint time", so a data-freshness alarm below that would fire on healthy delivery.
+PARTITIONED_DELIVERY_DELAY_FACTOR = 1.5
 # https://docs.aws.amazon.com/firehose/latest/dev/s3-prefixes.html: "Neither Prefix nor ErrorOutputPrefix
 # can be greater than 512 characters after they're evaluated"; random-string is 11 characters.
 EVALUATED_PREFIX_MAX_CHARS = 512

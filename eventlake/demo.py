@@ -153,6 +153,7 @@ Advance = Callable[[int], None]
 
 def run_demo(options: DemoOptions, *, console: Any = None) -> Report:
     """Run everything once. With ``console`` (a rich Console) and ``quiet=False``, show progress."""
+    lake.check_mirror_target(options.out_dir)  # before any work: never write into someone else's files
     settings = Settings.from_stack_file(options.stack, options.root)
     spec = DeliverySpec.from_settings(settings)
     region = stack_region(options.stack, options.root)

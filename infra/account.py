@@ -47,3 +47,20 @@ class Account:
 
     def lambda_function_arn(self, function_name: str) -> str:
         return f"arn:{self.partition}:lambda:{self.region}:{self.account_id}:function:{function_name}"
+
+    def _regional(self, service: str, resource: str) -> str:
+        return f"arn:{self.partition}:{service}:{self.region}:{self.account_id}:{resource}"
+
+    def kinesis_stream_arn(self, stream_name: str) -> str:
+        return self._regional("kinesis", f"stream/{stream_name}")
+
+    def firehose_stream_arn(self, delivery_stream_name: str) -> str:
+        """Known before the delivery stream exists: what its role's trust policy names (no cycle)."""
+        return self._regional("firehose", f"deliverystream/{delivery_stream_name}")
+
+    def log_group_arn(self, log_group_name: str) -> str:
+        """Without the ``:*`` suffix: the value of ``kms:EncryptionContext:aws:logs:arn``."""
+        return self._regional("logs", f"log-group:{log_group_name}")
+
+    def alarm_arn(self, alarm_name: str) -> str:
+        return self._regional("cloudwatch", f"alarm:{alarm_name}")

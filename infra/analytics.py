@@ -1,7 +1,7 @@
 """Athena for the stack: one workgroup whose settings override the client's (engine v3, results in the lake
 bucket encrypted with the lake key, a per-query scan cutoff, CloudWatch metrics), every ``glue/sql`` query
-saved in it, the unique-events view in the stack's Glue database, and a managed policy granting exactly what
-querying through the workgroup needs. Rendered from ``infra.athena_spec``.
+saved in it, the unique-events view in the stack's Glue database, and the reader policy: a managed policy
+granting exactly what querying through the workgroup needs. Rendered from ``infra.athena_spec``.
 """
 
 from __future__ import annotations
@@ -153,6 +153,9 @@ class AthenaAnalytics(pulumi.ComponentResource):
             opts=child,
         )
         self.workgroup_name: pulumi.Output[str] = self.workgroup.name
+        # The stack's one reader policy (exported as reader_policy_arn): what a person or tool attaches to
+        # read the lake. Its name and description stay: IAM replaces a policy whose description changes, and
+        # a replaced policy would be detached from every role and user it is attached to.
         self.analyst_policy_arn: pulumi.Output[str] = self.analyst_policy.arn
         self.register_outputs(
             {

@@ -15,6 +15,7 @@ from infra import iam
 from infra.account import Account
 from infra.catalog import Catalog
 from infra.delivery_spec import DeliverySpec
+from infra.log_groups import firehose_log_group
 from infra.protection import renamed_from
 from infra.settings import Settings
 
@@ -41,6 +42,7 @@ BackupLoggingArgs = (
 )
 KinesisSourceArgs = kinesis.FirehoseDeliveryStreamKinesisSourceConfigurationArgs
 
+FIREHOSE_SERVICE = "firehose.amazonaws.com"
 DESTINATION_LOG_STREAM = "DestinationDelivery"
 BACKUP_LOG_STREAM = "BackupDelivery"
 
@@ -79,8 +81,10 @@ class DeliveryStream(pulumi.ComponentResource):
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
             aws.cloudwatch.LogGroupArgs(
-                name=f"/aws/kinesisfirehose/{spec.delivery_stream_name}",
+                name=firehose_log_group(spec.delivery_stream_name),
                 retention_in_days=args.log_retention_days,
+                # Delivery errors quote records: encrypted with the lake key like the records themselves.
+                kms_key_id=key_arn,
             ),
             opts=child,
         )
@@ -97,7 +101,12 @@ class DeliveryStream(pulumi.ComponentResource):
             aws.iam.RoleArgs(
                 name=spec.delivery_stream_name,
                 assume_role_policy=json.dumps(
-                    iam.assume_role_policy("firehose.amazonaws.com", external_id=account.account_id)
+                    iam.assume_role_policy(
+                        FIREHOSE_SERVICE,
+                        source_account=account.account_id,
+                        source_arns=[account.firehose_stream_arn(spec.delivery_stream_name)],
+                        external_id=account.account_id,
+                    )
                 ),
             ),
             opts=child,

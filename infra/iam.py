@@ -1,13 +1,16 @@
 """IAM documents as plain dicts, built from exact ARNs so each grant names what it touches.
 
 Pure functions: the program renders them with ``json.dumps`` and the tests read them back.
-No identity policy grants a ``*`` action or a ``*`` resource. Two resource policies must use ``*``: the
-bucket's TLS-only Deny, and the key policy, where ``Resource: "*"`` means the key itself.
+No identity policy grants a ``*`` action or a ``*`` resource. Resource policies use ``*`` only where AWS
+requires it: the bucket policy's Deny statements (``Principal: "*"`` is what makes a Deny cover every
+caller) and the key policy, where ``Resource: "*"`` means the key itself
+(https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-overview.html).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 Policy = dict[str, Any]
@@ -71,22 +74,115 @@ ATHENA_RESULTS_ACTIONS = [
     "s3:AbortMultipartUpload",
     "s3:ListMultipartUploadParts",
 ]
+# What a producer calls (https://docs.aws.amazon.com/streams/latest/dev/permissions-user-key-KMS.html: a
+# producer to a stream encrypted with a customer managed key needs kms:GenerateDataKey on it).
+PRODUCER_STREAM_ACTIONS = ["kinesis:PutRecord", "kinesis:PutRecords"]
+PRODUCER_KEY_ACTIONS = ["kms:GenerateDataKey"]
+# The bucket policy: requests over TLS older than 1.2 are refused; objects are written with the lake key only.
+MIN_TLS_VERSION = 1.2
+SSE_KMS = "aws:kms"
+
+# --- the lake key's policy -----------------------------------------------------------------------------
+# Key administration, delegated to the account's IAM (whoever its IAM policies make a key administrator, the
+# deployer included): every management action and none that encrypts, decrypts or grants
+# (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html#key-policy-default-allow-administrators).
+KEY_ADMIN_ACTIONS = [
+    "kms:CancelKeyDeletion",
+    "kms:CreateAlias",
+    "kms:DeleteAlias",
+    "kms:DescribeKey",
+    "kms:DisableKey",
+    "kms:DisableKeyRotation",
+    "kms:EnableKey",
+    "kms:EnableKeyRotation",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:ListGrants",
+    "kms:ListKeyPolicies",
+    "kms:ListKeyRotations",
+    "kms:ListResourceTags",
+    "kms:PutKeyPolicy",
+    "kms:RetireGrant",
+    "kms:RevokeGrant",
+    "kms:RotateKeyOnDemand",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateAlias",
+    "kms:UpdateKeyDescription",
+]
+# A DynamoDB table encrypted with a customer managed key: what principals of the account use through DynamoDB
+# (https://docs.aws.amazon.com/kms/latest/developerguide/services-dynamodb.html, with its wildcards spelled
+# out); the grant DynamoDB creates for the table is allowed apart, only for an AWS resource.
+DYNAMODB_KEY_ACTIONS = [
+    "kms:Decrypt",
+    "kms:DescribeKey",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+]
+DYNAMODB_GRANT_ACTIONS = ["kms:CreateGrant"]
+# CloudWatch Logs encrypting a log group with the key: the documented ``kms:Encrypt*``, ``kms:Decrypt*``,
+# ``kms:ReEncrypt*``, ``kms:GenerateDataKey*`` and ``kms:Describe*`` spelled out
+# (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html).
+LOGS_KEY_ACTIONS = [
+    "kms:Decrypt",
+    "kms:DescribeKey",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+]
+LOGS_ENCRYPTION_CONTEXT = "kms:EncryptionContext:aws:logs:arn"
+# CloudWatch publishing an alarm to a topic encrypted with the key
+# (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services).
+ALARMS_SERVICE = "cloudwatch.amazonaws.com"
+ALARMS_KEY_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"]
+ALARMS_TOPIC_ACTIONS = ["sns:Publish"]
+# Kinesis passes the stream's ARN as encryption context in every KMS call
+# (https://docs.aws.amazon.com/streams/latest/dev/permissions-user-key-KMS.html).
+KINESIS_ENCRYPTION_CONTEXT = "kms:EncryptionContext:aws:kinesis:arn"
 
 
 def _statement(sid: str, actions: Sequence[str], resources: Sequence[str], **extra: Any) -> Policy:
     return {"Sid": sid, "Effect": "Allow", "Action": list(actions), "Resource": list(resources), **extra}
 
 
-def assume_role_policy(service: str, external_id: str | None = None) -> Policy:
-    """Trust one AWS service; with ``external_id`` only on behalf of this account (confused deputy)."""
-    statement: Policy = {
-        "Effect": "Allow",
-        "Principal": {"Service": service},
-        "Action": "sts:AssumeRole",
-    }
+def assume_role_policy(
+    service: str, *, source_account: str, source_arns: Sequence[str], external_id: str | None = None
+) -> Policy:
+    """Trust one AWS service, and only on behalf of this account's one resource (confused deputy:
+    ``aws:SourceAccount`` and ``aws:SourceArn``, https://docs.aws.amazon.com/IAM/latest/UserGuide/
+    confused-deputy.html); with ``external_id`` also, and required, the ``sts:ExternalId`` the service sends
+    (Firehose sends the account ID; the stack's Firehose role has required it from the start).
+
+    The source keys use the ``...IfExists`` operators: they bind whenever the service puts them in its
+    ``AssumeRole`` request, and AWS does not document that Lambda or Firehose do for a function's or delivery
+    stream's role; a strict condition on a key the service leaves out would stop Lambda from assuming the role
+    (no invocation) and Firehose from delivering. Once a stack shows them in CloudTrail's ``AssumeRole``
+    events, ``StringEquals``/``ArnLike`` make them required.
+
+    The source ARNs are built from the resource's known name, not read from the resource, which would be a
+    cycle (the resource needs the role first)."""
+    condition: dict[str, dict[str, Any]] = {}
     if external_id is not None:
-        statement["Condition"] = {"StringEquals": {"sts:ExternalId": external_id}}
-    return {"Version": VERSION, "Statement": [statement]}
+        condition["StringEquals"] = {"sts:ExternalId": external_id}
+    condition["StringEqualsIfExists"] = {"aws:SourceAccount": source_account}
+    condition["ArnLikeIfExists"] = {"aws:SourceArn": list(source_arns)}
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": service},
+                "Action": "sts:AssumeRole",
+                "Condition": condition,
+            }
+        ],
+    }
 
 
 def processor_policy(
@@ -196,29 +292,164 @@ def dead_letter_queue_policy(queue_arn: str, rule_arn: str) -> Policy:
     }
 
 
-def lake_key_policy(account_root_arn: str) -> Policy:
-    """The lake key's policy: AWS's default statement (the account's IAM policies decide who uses the key,
-    as every role here is granted by its own policy), plus EventBridge, which as a service principal can
-    only be allowed here, to encrypt what it puts in the dead-letter queue the key encrypts
-    (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html,
-    "Configure KMS permissions for AWS services")."""
+@dataclass(frozen=True)
+class KeyServiceHosts:
+    """The values ``kms:ViaService`` compares against, and CloudWatch Logs' regional service principal."""
+
+    s3: str
+    kinesis: str
+    sqs: str
+    dynamodb: str
+    logs: str
+
+
+def lake_key_policy(
+    *,
+    account_id: str,
+    account_root_arn: str,
+    firehose_role_arn: str,
+    registrar_role_arn: str,
+    stream_arn: str,
+    log_group_arns: Sequence[str],
+    alarm_arns: Sequence[str],
+    claims_table: bool,
+    hosts: KeyServiceHosts,
+) -> Policy:
+    """The lake key's own policy: exactly who may do what with it, instead of AWS's default "the account's
+    IAM decides everything" (``kms:*`` for the account).
+
+    A statement whose principal is the account (``:root``) lets IAM policies of the account grant what it
+    names, and only under its conditions (https://docs.aws.amazon.com/kms/latest/developerguide/
+    key-policy-default.html#key-policy-default-allow-root-enable-iam): that is how the two managed policies
+    users attach (producers, readers), the deployer and the key administrators are let in, since a key policy
+    cannot name a managed policy. The stack's own roles are named by ``aws:PrincipalArn`` (a condition,
+    built from their known names: no cycle with the roles, whose policies name the key).
+
+    - administration: the account's key administrators, no cryptographic use;
+    - Firehose's role: decrypt the stream's and write the lake's records, through Kinesis and S3 only;
+    - the partition registrar's role: send failed events to its queue (SQS) only;
+    - EventBridge: encrypt what it puts in the registrar's dead-letter queue (as a service principal it can
+      only be allowed here; AWS documents no source condition for EventBridge's KMS requests, so none);
+    - CloudWatch Logs: the stack's log groups, named in the encryption context;
+    - CloudWatch alarms: publish to the encrypted alarm topic, for the stack's alarms only;
+    - with dedupe, the claims table: through DynamoDB only (the transform's role, and whoever creates the
+      table, which makes DynamoDB create a grant for it);
+    - producers (the producer policy): data keys for the stream, through Kinesis only;
+    - readers (the reader policy): decrypt the lake's objects and encrypt query results, through S3 only.
+    """
+    root = {"AWS": account_root_arn}
+    own_account = {"kms:CallerAccount": account_id}
+
+    def allow(sid: str, principal: dict[str, str], actions: Sequence[str], **condition: Any) -> Policy:
+        statement: Policy = {
+            "Sid": sid,
+            "Effect": "Allow",
+            "Principal": principal,
+            "Action": list(actions),
+            # In a key policy "*" is the key the policy is attached to.
+            "Resource": "*",
+        }
+        if condition:
+            statement["Condition"] = condition
+        return statement
+
+    statements = [
+        allow("KeyAdministration", root, KEY_ADMIN_ACTIONS),
+        allow(
+            "FirehoseDelivery",
+            root,
+            KMS_DATA_ACTIONS,
+            ArnEquals={"aws:PrincipalArn": firehose_role_arn},
+            StringEquals={"kms:ViaService": [hosts.s3, hosts.kinesis]},
+        ),
+        allow(
+            "RegistrarFailedEvents",
+            root,
+            SQS_SENDER_KEY_ACTIONS,
+            ArnEquals={"aws:PrincipalArn": registrar_role_arn},
+            StringEquals={"kms:ViaService": [hosts.sqs]},
+        ),
+        allow("EventBridgeDeadLetters", {"Service": EVENTS_SERVICE}, SQS_SENDER_KEY_ACTIONS),
+        allow(
+            "CloudWatchLogs",
+            {"Service": hosts.logs},
+            LOGS_KEY_ACTIONS,
+            ArnEquals={LOGS_ENCRYPTION_CONTEXT: list(log_group_arns)},
+        ),
+        allow(
+            "CloudWatchAlarms",
+            {"Service": ALARMS_SERVICE},
+            ALARMS_KEY_ACTIONS,
+            StringEquals={"aws:SourceAccount": account_id},
+            ArnLike={"aws:SourceArn": list(alarm_arns)},
+        ),
+    ]
+    if claims_table:
+        statements += [
+            allow(
+                "ClaimsTable",
+                root,
+                DYNAMODB_KEY_ACTIONS,
+                StringEquals={**own_account, "kms:ViaService": [hosts.dynamodb]},
+            ),
+            allow(
+                "ClaimsTableGrant",
+                root,
+                DYNAMODB_GRANT_ACTIONS,
+                StringEquals={**own_account, "kms:ViaService": [hosts.dynamodb]},
+                Bool={"kms:GrantIsForAWSResource": "true"},
+            ),
+        ]
+    statements += [
+        allow(
+            "Producers",
+            root,
+            PRODUCER_KEY_ACTIONS,
+            StringEquals={
+                **own_account,
+                "kms:ViaService": [hosts.kinesis],
+                KINESIS_ENCRYPTION_CONTEXT: stream_arn,
+            },
+        ),
+        allow("Readers", root, KMS_DATA_ACTIONS, StringEquals={**own_account, "kms:ViaService": [hosts.s3]}),
+    ]
+    return {"Version": VERSION, "Statement": statements}
+
+
+def producer_policy(*, stream_arn: str, key_arn: str, kinesis_host: str) -> Policy:
+    """What a producer needs to write to the stream: put records, and data keys from the lake key, which
+    Kinesis asks for on the producer's behalf (through Kinesis only)."""
+    return {
+        "Version": VERSION,
+        "Statement": [
+            _statement("PutRecords", PRODUCER_STREAM_ACTIONS, [stream_arn]),
+            _statement(
+                "StreamKey",
+                PRODUCER_KEY_ACTIONS,
+                [key_arn],
+                Condition={"StringEquals": {"kms:ViaService": [kinesis_host]}},
+            ),
+        ],
+    }
+
+
+def alarm_topic_policy(*, topic_arn: str, account_id: str, alarm_arns: Sequence[str]) -> Policy:
+    """Only CloudWatch, and only for the stack's alarms, may publish to the alarm topic; principals of the
+    account keep what their IAM policies grant."""
     return {
         "Version": VERSION,
         "Statement": [
             {
-                "Sid": "AccountIamPolicies",
+                "Sid": "StackAlarms",
                 "Effect": "Allow",
-                "Principal": {"AWS": account_root_arn},
-                "Action": "kms:*",
-                "Resource": "*",
-            },
-            {
-                "Sid": "EventBridgeDeadLetters",
-                "Effect": "Allow",
-                "Principal": {"Service": EVENTS_SERVICE},
-                "Action": SQS_SENDER_KEY_ACTIONS,
-                "Resource": "*",
-            },
+                "Principal": {"Service": ALARMS_SERVICE},
+                "Action": ALARMS_TOPIC_ACTIONS,
+                "Resource": [topic_arn],
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": account_id},
+                    "ArnLike": {"aws:SourceArn": list(alarm_arns)},
+                },
+            }
         ],
     }
 
@@ -235,9 +466,10 @@ def analyst_policy(
     key_arn: str,
     s3_host: str,
 ) -> Policy:
-    """What a person or tool needs to query the lake through the stack's workgroup, and no more: run and
-    read queries in that workgroup, read the table's (and view's) metadata, read the data prefix, and
-    write and read its own results (encrypted with the lake key, through S3 only)."""
+    """The reader policy: what a person or tool needs to query the lake through the stack's workgroup, and no
+    more: run and read queries in that workgroup, read the table's (and view's) metadata, read the data
+    prefix, and write and read its own results (``kms:Decrypt`` to read, and ``kms:GenerateDataKey`` because
+    the workgroup encrypts results with the lake key; through S3 only)."""
     return {
         "Version": VERSION,
         "Statement": [
@@ -258,11 +490,16 @@ def analyst_policy(
     }
 
 
-def tls_only_bucket_policy(bucket_arn: str) -> Policy:
-    """Refuse every request to the lake that does not arrive over TLS.
+def lake_bucket_policy(bucket_arn: str, key_arn: str) -> Policy:
+    """Refuse, for every caller, requests to the lake that do not arrive over TLS 1.2 or later, and object
+    writes that ask for any encryption but the lake key (a put without encryption headers gets the bucket's
+    default, the lake key). https://docs.aws.amazon.com/AmazonS3/latest/userguide/example-bucket-policies.html
 
-    A Deny: ``s3:*`` and the ``*`` principal are what make it cover everything.
+    Deny statements: ``s3:*`` and the ``*`` principal are what make them cover everything; ``...IfExists``
+    lets a put that names no encryption through to the bucket default.
     """
+    resources = [bucket_arn, f"{bucket_arn}/*"]
+    objects = [f"{bucket_arn}/*"]
     return {
         "Version": VERSION,
         "Statement": [
@@ -271,8 +508,34 @@ def tls_only_bucket_policy(bucket_arn: str) -> Policy:
                 "Effect": "Deny",
                 "Principal": "*",
                 "Action": "s3:*",
-                "Resource": [bucket_arn, f"{bucket_arn}/*"],
+                "Resource": resources,
                 "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            }
+            },
+            {
+                "Sid": "DenyTlsBelow12",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": resources,
+                "Condition": {"NumericLessThan": {"s3:TlsVersion": MIN_TLS_VERSION}},
+            },
+            {
+                "Sid": "DenyOtherEncryption",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:PutObject",
+                "Resource": objects,
+                "Condition": {"StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": SSE_KMS}},
+            },
+            {
+                "Sid": "DenyOtherKeys",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:PutObject",
+                "Resource": objects,
+                "Condition": {
+                    "StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn}
+                },
+            },
         ],
     }

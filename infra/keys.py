@@ -1,5 +1,11 @@
-"""The lake's customer-managed KMS key: one key for S3 objects and Kinesis records, so access to
-the data at rest is granted, audited and revoked in one place."""
+"""The lake's customer-managed KMS key: one key for S3 objects, Kinesis records, the claims table, the
+registrar's failure queue, the log groups and the alarm topic, so access to the data at rest is granted,
+audited and revoked in one place.
+
+Its policy (``iam.lake_key_policy``) names exactly who may use it. Everything it names is known from the
+stack's settings before anything exists (role, log group, stream and alarm ARNs are built from their names),
+so the key, created first, already admits what is created after it.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,11 @@ import pulumi_aws as aws
 
 from infra import iam
 from infra.account import Account
+from infra.alarm_spec import MonitoringSpec
+from infra.delivery_spec import DeliverySpec
+from infra.log_groups import firehose_log_group, lambda_log_group
 from infra.protection import data_options
+from infra.registration_spec import RegistrationSpec
 from infra.settings import Settings
 
 
@@ -21,14 +31,52 @@ class LakeKeyArgs:
     alias_name: str  # without the ``alias/`` prefix
     deletion_window_days: int
     protect_data: bool
+    stream_name: str
+    # Roles are named after what assumes them: the delivery stream and the registrar function.
+    firehose_role_name: str
+    registrar_role_name: str
+    log_group_names: tuple[str, ...]
+    alarm_names: tuple[str, ...]
+    claims_table: bool
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LakeKeyArgs:
+        delivery = DeliverySpec.from_settings(settings).delivery_stream_name
+        registrar = RegistrationSpec.from_settings(settings).function_name
         return cls(
             name_prefix=settings.name_prefix,
             alias_name=settings.resource_name("lake"),
             deletion_window_days=settings.kms_deletion_window_days,
             protect_data=settings.protect_data,
+            stream_name=settings.stream_name,
+            firehose_role_name=delivery,
+            registrar_role_name=registrar,
+            log_group_names=(
+                firehose_log_group(delivery),
+                lambda_log_group(settings.function_name),
+                lambda_log_group(registrar),
+            ),
+            alarm_names=MonitoringSpec.from_settings(settings).alarm_names,
+            claims_table=settings.dedupe_enabled,
+        )
+
+    def policy(self, account: Account) -> iam.Policy:
+        return iam.lake_key_policy(
+            account_id=account.account_id,
+            account_root_arn=account.root_arn,
+            firehose_role_arn=account.role_arn(self.firehose_role_name),
+            registrar_role_arn=account.role_arn(self.registrar_role_name),
+            stream_arn=account.kinesis_stream_arn(self.stream_name),
+            log_group_arns=[account.log_group_arn(name) for name in self.log_group_names],
+            alarm_arns=[account.alarm_arn(name) for name in self.alarm_names],
+            claims_table=self.claims_table,
+            hosts=iam.KeyServiceHosts(
+                s3=account.service_host("s3"),
+                kinesis=account.service_host("kinesis"),
+                sqs=account.service_host("sqs"),
+                dynamodb=account.service_host("dynamodb"),
+                logs=account.service_host("logs"),
+            ),
         )
 
 
@@ -43,8 +91,7 @@ class LakeKey(pulumi.ComponentResource):
                 description=f"{args.name_prefix} event lake: S3 objects and Kinesis records",
                 enable_key_rotation=True,
                 deletion_window_in_days=args.deletion_window_days,
-                # AWS's default policy plus EventBridge for the partition registrar's dead-letter queue.
-                policy=json.dumps(iam.lake_key_policy(account.root_arn)),
+                policy=json.dumps(args.policy(account)),
             ),
             # Losing the key loses every object it encrypted: protect it like the bucket.
             opts=data_options(args.protect_data, self),

@@ -1,6 +1,6 @@
-"""The lake bucket: private, TLS-only, SSE-KMS with a bucket key, versioned, expiring what is only kept
-for diagnosis or a while (error records, raw backups, Athena results, old versions), and telling
-EventBridge of every object it stores (what registers new partitions)."""
+"""The lake bucket: private, TLS 1.2 or later only, SSE-KMS with the lake key only (and a bucket key),
+versioned, expiring what is only kept for diagnosis or a while (error records, raw backups, Athena results,
+old versions), and telling EventBridge of every object it stores (what registers new partitions)."""
 
 from __future__ import annotations
 
@@ -114,7 +114,9 @@ class LakeBucket(pulumi.ComponentResource):
             f"{name}-tls-only",
             aws.s3.BucketPolicyArgs(
                 bucket=bucket_id,
-                policy=self.bucket.arn.apply(lambda arn: json.dumps(iam.tls_only_bucket_policy(arn))),
+                policy=pulumi.Output.all(self.bucket.arn, key_arn).apply(
+                    lambda a: json.dumps(iam.lake_bucket_policy(a[0], a[1]))
+                ),
             ),
             # A policy put before the public access block exists can race with it.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access]),

@@ -16,9 +16,10 @@ import pulumi_aws as aws
 from infra import iam
 from infra.account import Account
 from infra.catalog import Catalog
+from infra.log_groups import lambda_log_group
 from infra.registration_spec import ENV_DATABASE, ENV_TABLE, HANDLER, LAMBDA_PACKAGE, RegistrationSpec
 from infra.settings import LAMBDA_ARCHITECTURE
-from infra.transform_function import lambda_archive
+from infra.transform_function import lambda_archive, lambda_trust_policy
 
 TARGET_ID = "partition-registrar"
 
@@ -50,7 +51,9 @@ class PartitionRegistration(pulumi.ComponentResource):
         self.log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
             aws.cloudwatch.LogGroupArgs(
-                name=f"/aws/lambda/{spec.function_name}", retention_in_days=spec.log_retention_days
+                name=lambda_log_group(spec.function_name),
+                retention_in_days=spec.log_retention_days,
+                kms_key_id=key_arn,
             ),
             opts=child,
         )
@@ -58,7 +61,7 @@ class PartitionRegistration(pulumi.ComponentResource):
             f"{name}-role",
             aws.iam.RoleArgs(
                 name=spec.function_name,
-                assume_role_policy=json.dumps(iam.assume_role_policy("lambda.amazonaws.com")),
+                assume_role_policy=json.dumps(lambda_trust_policy(account, spec.function_name)),
             ),
             opts=child,
         )

@@ -1,6 +1,7 @@
 """The whole event lake as one component: Kinesis → Firehose (Lambda, dynamic partitioning,
 Parquet) → S3, with the Glue table Athena queries, its partitions registered as objects land, and the
-stack's Athena workgroup, saved queries and unique-events view.
+stack's Athena workgroup, saved queries and unique-events view; the managed policies producers and readers
+attach, and the alarms and dashboard that watch the flow.
 
 Only this module reads ``Settings``: it splits them into each component's narrow args
 (``EventLakeArgs``), so a component's signature shows exactly which settings it depends on.
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 import pulumi
 
 from infra.account import Account
+from infra.alarm_spec import MonitoringSpec
 from infra.analytics import AthenaAnalytics, AthenaAnalyticsArgs
 from infra.catalog import Catalog
 from infra.catalog_spec import CatalogSpec
@@ -21,6 +23,7 @@ from infra.claims_table import ClaimsTable
 from infra.delivery_stream import DeliveryStream, DeliveryStreamArgs
 from infra.keys import LakeKey, LakeKeyArgs
 from infra.lake_bucket import LakeBucket, LakeBucketArgs
+from infra.monitoring import Monitoring
 from infra.partition_registration import PartitionRegistration
 from infra.registration_spec import RegistrationSpec
 from infra.settings import Settings
@@ -41,6 +44,7 @@ class EventLakeArgs:
     delivery: DeliveryStreamArgs
     registration: RegistrationSpec
     analytics: AthenaAnalyticsArgs
+    monitoring: MonitoringSpec
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EventLakeArgs:
@@ -54,6 +58,7 @@ class EventLakeArgs:
             delivery=DeliveryStreamArgs.from_settings(settings),
             registration=RegistrationSpec.from_settings(settings),
             analytics=AthenaAnalyticsArgs.from_settings(settings),
+            monitoring=MonitoringSpec.from_settings(settings),
         )
 
 
@@ -65,7 +70,7 @@ class EventLake(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
 
         key = LakeKey(f"{name}-key", args.key, account, opts=child)
-        stream = EventStream(f"{name}-stream", args.stream, key.arn, opts=child)
+        stream = EventStream(f"{name}-stream", args.stream, account, key.arn, opts=child)
         lake = LakeBucket(f"{name}-lake", args.lake, account, key.arn, opts=child)
         catalog = Catalog(f"{name}-catalog", args.catalog, lake.name, opts=child)
         claims = (
@@ -107,6 +112,7 @@ class EventLake(pulumi.ComponentResource):
             catalog=catalog,
             opts=child,
         )
+        monitoring = Monitoring(f"{name}-monitoring", args.monitoring, account, key_arn=key.arn, opts=child)
 
         self.stream_name = stream.name
         self.stream_arn = stream.arn
@@ -118,6 +124,12 @@ class EventLake(pulumi.ComponentResource):
         self.registrar_function = registration.name
         self.athena_workgroup = analytics.workgroup_name
         self.athena_analyst_policy_arn = analytics.analyst_policy_arn
+        # The two policies users attach to their own roles or users, and the key both need.
+        self.producer_policy_arn = stream.producer_policy_arn
+        self.reader_policy_arn = analytics.analyst_policy_arn
+        self.lake_key_arn = key.arn
+        self.alarm_topic_arn = monitoring.topic_arn
+        self.dashboard_name = monitoring.dashboard_name
         self.register_outputs(
             {
                 "stream_name": self.stream_name,
@@ -130,5 +142,10 @@ class EventLake(pulumi.ComponentResource):
                 "registrar_function": self.registrar_function,
                 "athena_workgroup": self.athena_workgroup,
                 "athena_analyst_policy_arn": self.athena_analyst_policy_arn,
+                "producer_policy_arn": self.producer_policy_arn,
+                "reader_policy_arn": self.reader_policy_arn,
+                "lake_key_arn": self.lake_key_arn,
+                "alarm_topic_arn": self.alarm_topic_arn,
+                "dashboard_name": self.dashboard_name,
             }
         )

@@ -5,6 +5,7 @@ size, name and switch."""
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, fields
@@ -21,6 +22,9 @@ MAX_PROCESSOR_RETRIES = 300
 LAMBDA_ARCHITECTURE = "arm64"
 # Athena bills and caps the bytes a query scans in decimal units (10 MB minimum, $ per TB).
 BYTES_PER_GB = 1_000_000_000
+SECONDS_PER_HOUR = 3600
+# The automatic data-freshness alarm threshold: this many times the freshness healthy delivery can reach.
+FRESHNESS_MARGIN = 2
 
 
 class SettingsError(ValueError):
@@ -68,6 +72,18 @@ class Settings:
     # Athena: the stack's workgroup cancels a query past this many GB scanned; its results expire
     athena_scan_limit_gb: int = 100
     athena_results_retention_days: int = 30
+    # Alarms: every alarm notifies one SNS topic; an e-mail address (optional) is subscribed to it.
+    alarm_email: str = ""
+    # Oldest record Firehose has not yet delivered to S3; 0: twice what healthy delivery can reach.
+    alarm_freshness_seconds: int = 0
+    # How far Firehose's reads lag behind the newest record in the stream.
+    alarm_iterator_age_seconds: int = 600
+    # Share of a period's records the transform rejects (to the processing-failed prefix).
+    alarm_rejected_percent: int = 1
+    # The transform's longest invocation, as a share of its timeout.
+    alarm_duration_percent: int = 80
+    # Active partitions as a share of the stream's active-partition limit (before records go to errors).
+    alarm_partition_percent: int = 80
 
     def __post_init__(self) -> None:
         if not self.name_prefix:
@@ -142,6 +158,23 @@ class Settings:
             f"{limits.ATHENA_MIN_BYTES_SCANNED_CUTOFF} bytes (got {self.athena_scan_limit_gb})",
         )
         _range(self, "athena_results_retention_days", 1, 36500)
+        _check(
+            self.alarm_email == "" or re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", self.alarm_email) is not None,
+            "alarmEmail",
+            "an e-mail address, or empty for no subscription",
+        )
+        freshness = self.alarm_freshness_seconds
+        _check(
+            freshness == 0 or freshness > self.min_alarm_freshness_seconds,
+            "alarmFreshnessSeconds",
+            f"0 (automatic) or more than {self.min_alarm_freshness_seconds:g} s (with dynamic partitioning "
+            f"Firehose may take {limits.PARTITIONED_DELIVERY_DELAY_FACTOR}x bufferingIntervalSeconds, after "
+            f"the processor's processorBufferIntervalSeconds; got {freshness})",
+        )
+        _range(self, "alarm_iterator_age_seconds", 1, self.stream_retention_hours * SECONDS_PER_HOUR - 1)
+        _range(self, "alarm_rejected_percent", 0, 100)
+        _range(self, "alarm_duration_percent", 1, 100)
+        _range(self, "alarm_partition_percent", 1, 100)
 
     def resource_name(self, suffix: str) -> str:
         return f"{self.name_prefix}-{suffix}"
@@ -157,6 +190,22 @@ class Settings:
     @property
     def athena_scan_limit_bytes(self) -> int:
         return self.athena_scan_limit_gb * BYTES_PER_GB
+
+    @property
+    def min_alarm_freshness_seconds(self) -> float:
+        """The freshness a healthy stream can reach: records wait for the processor's buffer, then up to
+        1.5x the S3 buffering interval with dynamic partitioning."""
+        return (
+            limits.PARTITIONED_DELIVERY_DELAY_FACTOR * self.buffering_interval_seconds
+            + self.processor_buffer_interval_seconds
+        )
+
+    @property
+    def freshness_alarm_seconds(self) -> int:
+        """``alarmFreshnessSeconds``, or with 0 twice the freshness healthy delivery can reach."""
+        if self.alarm_freshness_seconds:
+            return self.alarm_freshness_seconds
+        return math.ceil(FRESHNESS_MARGIN * self.min_alarm_freshness_seconds)
 
     @property
     def stream_name(self) -> str:

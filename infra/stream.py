@@ -1,13 +1,18 @@
 """The Kinesis stream producers write to; Firehose reads it at ``LATEST`` and keeps nothing the
-stream has expired, so its retention is the pipeline's replay window."""
+stream has expired, so its retention is the pipeline's replay window. With it, the managed policy a
+producer's own role or user attaches to write to it."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
+from infra import iam
+from infra.account import Account
+from infra.protection import data_options
 from infra.settings import Settings
 
 
@@ -17,6 +22,9 @@ class EventStreamArgs:
     mode: str  # ON_DEMAND or PROVISIONED
     shard_count: int  # PROVISIONED only
     retention_hours: int
+    # Records not yet read are data: protected and retained like the bucket.
+    protect_data: bool
+    producer_policy_name: str
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EventStreamArgs:
@@ -25,6 +33,8 @@ class EventStreamArgs:
             mode=settings.stream_mode,
             shard_count=settings.stream_shard_count,
             retention_hours=settings.stream_retention_hours,
+            protect_data=settings.protect_data,
+            producer_policy_name=settings.resource_name("producers"),
         )
 
     @property
@@ -37,6 +47,7 @@ class EventStream(pulumi.ComponentResource):
         self,
         name: str,
         args: EventStreamArgs,
+        account: Account,
         key_arn: pulumi.Input[str],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
@@ -52,8 +63,26 @@ class EventStream(pulumi.ComponentResource):
                 encryption_type="KMS",
                 kms_key_id=key_arn,
             ),
+            opts=data_options(args.protect_data, self),
+        )
+        self.producer_policy = aws.iam.Policy(
+            f"{name}-producer-policy",
+            aws.iam.PolicyArgs(
+                name=args.producer_policy_name,
+                description=f"Put records to the {args.name} Kinesis stream (encrypted with the lake key)",
+                policy=pulumi.Output.all(self.stream.arn, key_arn).apply(
+                    lambda a: json.dumps(
+                        iam.producer_policy(
+                            stream_arn=a[0], key_arn=a[1], kinesis_host=account.service_host("kinesis")
+                        )
+                    )
+                ),
+            ),
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.name: pulumi.Output[str] = self.stream.name
         self.arn: pulumi.Output[str] = self.stream.arn
-        self.register_outputs({"name": self.name, "arn": self.arn})
+        self.producer_policy_arn: pulumi.Output[str] = self.producer_policy.arn
+        self.register_outputs(
+            {"name": self.name, "arn": self.arn, "producer_policy": self.producer_policy_arn}
+        )

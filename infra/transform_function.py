@@ -16,11 +16,13 @@ import pulumi_aws as aws
 from infra import iam
 from infra.account import Account
 from infra.claims_table import ClaimsTable
+from infra.log_groups import lambda_log_group
 from infra.protection import renamed_from
 from infra.settings import LAMBDA_ARCHITECTURE, PROJECT_ROOT, Settings
 from transform_lambda.claims import ENV_FINGERPRINT_FIELDS, ENV_ON_STORE_FAILURE, ENV_TABLE, ENV_TTL_SECONDS
 
 HANDLER = "transform_lambda.handler.handler"
+LAMBDA_SERVICE = "lambda.amazonaws.com"
 LAMBDA_PACKAGE = "transform_lambda"
 # The lake contract and AWS's documented limits and record shapes the transform reads (stdlib only).
 SHARED_PACKAGES = ("glue", "aws_contract")
@@ -40,6 +42,15 @@ def lambda_files(root: Path = PROJECT_ROOT, package: str = LAMBDA_PACKAGE) -> li
 def lambda_archive(root: Path = PROJECT_ROOT, package: str = LAMBDA_PACKAGE) -> pulumi.AssetArchive:
     return pulumi.AssetArchive(
         {rel: pulumi.FileAsset(str(root / rel)) for rel in lambda_files(root, package)}
+    )
+
+
+def lambda_trust_policy(account: Account, function_name: str) -> iam.Policy:
+    """Lambda may assume a function's role only for that function (its ARN, built from its name, and any
+    qualified ARN of it), in this account."""
+    function_arn = account.lambda_function_arn(function_name)
+    return iam.assume_role_policy(
+        LAMBDA_SERVICE, source_account=account.account_id, source_arns=[function_arn, f"{function_arn}:*"]
     )
 
 
@@ -87,7 +98,10 @@ class TransformFunction(pulumi.ComponentResource):
         self.log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
             aws.cloudwatch.LogGroupArgs(
-                name=f"/aws/lambda/{function_name}", retention_in_days=args.log_retention_days
+                name=lambda_log_group(function_name),
+                retention_in_days=args.log_retention_days,
+                # Rejected records are logged with their reason: encrypted with the lake key.
+                kms_key_id=key_arn,
             ),
             opts=child,
         )
@@ -95,7 +109,7 @@ class TransformFunction(pulumi.ComponentResource):
             f"{name}-role",
             aws.iam.RoleArgs(
                 name=function_name,
-                assume_role_policy=json.dumps(iam.assume_role_policy("lambda.amazonaws.com")),
+                assume_role_policy=json.dumps(lambda_trust_policy(account, function_name)),
             ),
             opts=child,
         )

@@ -6,6 +6,7 @@ Firehose (the model) put in S3.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from collections import Counter
@@ -52,11 +53,35 @@ class LakeContents:
     backups: dict[str, list[bytes]] = field(default_factory=dict)  # each backup object's records, in order
 
 
+# Written into a mirror directory: it names the folders a mirror wrote, the only ones a later mirror removes.
+MIRROR_MARKER = ".eventlake-mirror.json"
+
+
+class MirrorRefused(ValueError):
+    """The target directory holds files no mirror wrote: nothing is deleted or overwritten there."""
+
+
+def check_mirror_target(root: Path) -> None:
+    """A mirror may write to a new or empty directory, or to one an earlier mirror wrote (its marker)."""
+    if root.exists() and not root.is_dir():
+        raise MirrorRefused(f"--out {root} is a file, not a directory")
+    if root.exists() and any(root.iterdir()) and not (root / MIRROR_MARKER).exists():
+        raise MirrorRefused(
+            f"--out {root} already holds files eventlake did not write: choose a new or empty directory"
+        )
+
+
 def mirror(s3: Any, bucket: str, root: Path) -> list[LakeObject]:
-    """Copy every object of the bucket under ``root`` (the lake's top-level folders are replaced)."""
+    """Copy every object of the bucket under ``root``. Only what an earlier mirror wrote there (the folders
+    its marker names) is removed first; a directory holding anything else is refused."""
+    check_mirror_target(root)
     root.mkdir(parents=True, exist_ok=True)
-    for top in (schema.DATA_ROOT, schema.ERROR_ROOT, schema.BACKUP_ROOT):
-        shutil.rmtree(root / top.rstrip("/"), ignore_errors=True)
+    marker = root / MIRROR_MARKER
+    if marker.exists():
+        for top in json.loads(marker.read_text()).get("folders", []):
+            if "/" not in top and top not in ("", ".", ".."):
+                shutil.rmtree(root / top, ignore_errors=True)
+    marker.write_text(json.dumps({"bucket": bucket, "folders": []}))
     objects: list[LakeObject] = []
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
         for item in page.get("Contents", []):
@@ -67,6 +92,8 @@ def mirror(s3: Any, bucket: str, root: Path) -> list[LakeObject]:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
             objects.append(LakeObject(key, int(item["Size"])))
+    folders = sorted({o.key.split("/", 1)[0] for o in objects if "/" in o.key})
+    marker.write_text(json.dumps({"bucket": bucket, "folders": folders}))
     return objects
 
 

@@ -92,6 +92,9 @@ def arn_for(typ: str, name: str, inputs: dict[str, Any]) -> str | None:
         "aws:cloudwatch/eventRule:EventRule": f"{prefix}:events:{account}:rule/{name}",
         "aws:athena/workgroup:Workgroup": f"{prefix}:athena:{account}:workgroup/{name}",
         "aws:iam/policy:Policy": f"{prefix}:iam::{ACCOUNT_ID}:policy/{name}",
+        "aws:sns/topic:Topic": f"{prefix}:sns:{account}:{name}",
+        "aws:cloudwatch/metricAlarm:MetricAlarm": f"{prefix}:cloudwatch:{account}:alarm:{name}",
+        "aws:cloudwatch/dashboard:Dashboard": f"{prefix}:cloudwatch::{ACCOUNT_ID}:dashboard/{name}",
     }.get(typ)
 
 
@@ -106,7 +109,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         inputs = dict(args.inputs)
-        physical = inputs.get("bucket") or inputs.get("name") or args.name
+        physical = inputs.get("bucket") or inputs.get("name") or inputs.get("dashboardName") or args.name
         state = {**inputs, "name": physical}
         arn = arn_for(args.typ, physical, inputs)
         if arn:

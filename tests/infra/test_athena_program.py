@@ -1,6 +1,7 @@
 """Athena as the real ``__main__.py`` registers it for dev and prod: the workgroup, one saved query per
 ``glue/sql`` file, the unique-events view (a Glue ``VIRTUAL_VIEW`` holding a Presto view definition), the
-events table's partition index, the results lifecycle rule, the lake key's policy and the analysts' policy.
+events table's partition index, the results lifecycle rule, the lake key's policy and the readers'
+(analysts') policy.
 
 Expected values are derived here independently where they can be: the query headers by the local Athena's
 own parser (``eventlake.athena.engine``), the view's JSON by decoding its text, its output columns by
@@ -36,6 +37,9 @@ INDEX = "aws:glue/partitionIndex:PartitionIndex"
 WORKGROUP = "aws:athena/workgroup:Workgroup"
 NAMED_QUERY = "aws:athena/namedQuery:NamedQuery"
 POLICY = "aws:iam/policy:Policy"
+ROLE = "aws:iam/role:Role"
+STREAM = "aws:kinesis/stream:Stream"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
 
 RESULTS_PREFIX = "athena-results/"
@@ -273,19 +277,91 @@ def test_query_results_expire(deployment: Deployment) -> None:
 # --- IAM ------------------------------------------------------------------------------------------
 
 
-def test_the_key_policy_delegates_to_iam_and_lets_eventbridge_use_the_dead_letter_queue(
-    deployment: Deployment,
-) -> None:
-    document = json.loads(deployment.one(KEY).inputs["policy"])
+ALARM_SLUGS = (
+    "delivery-freshness",
+    "delivery-success",
+    "processing-success",
+    "format-conversion-failed",
+    "partition-count-exceeded",
+    "partition-headroom",
+    "stream-iterator-age",
+    "stream-write-throttled",
+    "transform-errors",
+    "transform-throttles",
+    "transform-duration",
+    "registrar-errors",
+    "transform-rejected",
+    "dedupe-not-checked",
+    "claims-write-throttled",
+    "claims-read-throttled",
+)
+
+
+def test_the_key_policy_names_exactly_who_may_use_the_key(deployment: Deployment) -> None:
+    """AWS's default statement (the account's IAM decides, ``kms:*``) is gone: administration for the account,
+    each use through its service, for the stack's roles, log groups and alarms, producers and readers."""
+    d = deployment
+    prefix = f"eventlake-{d.stack}"
+    region = f"eu-west-1:{ACCOUNT_ID}"
+    root = {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:root"}
+    document = json.loads(d.one(KEY).inputs["policy"])
     assert document == {
         "Version": "2012-10-17",
         "Statement": [
             {
-                "Sid": "AccountIamPolicies",
+                "Sid": "KeyAdministration",
                 "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:root"},
-                "Action": "kms:*",
+                "Principal": root,
+                "Action": [
+                    "kms:CancelKeyDeletion",
+                    "kms:CreateAlias",
+                    "kms:DeleteAlias",
+                    "kms:DescribeKey",
+                    "kms:DisableKey",
+                    "kms:DisableKeyRotation",
+                    "kms:EnableKey",
+                    "kms:EnableKeyRotation",
+                    "kms:GetKeyPolicy",
+                    "kms:GetKeyRotationStatus",
+                    "kms:ListGrants",
+                    "kms:ListKeyPolicies",
+                    "kms:ListKeyRotations",
+                    "kms:ListResourceTags",
+                    "kms:PutKeyPolicy",
+                    "kms:RetireGrant",
+                    "kms:RevokeGrant",
+                    "kms:RotateKeyOnDemand",
+                    "kms:ScheduleKeyDeletion",
+                    "kms:TagResource",
+                    "kms:UntagResource",
+                    "kms:UpdateAlias",
+                    "kms:UpdateKeyDescription",
+                ],
                 "Resource": "*",
+            },
+            {
+                "Sid": "FirehoseDelivery",
+                "Effect": "Allow",
+                "Principal": root,
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": "*",
+                "Condition": {
+                    "ArnEquals": {"aws:PrincipalArn": arn(d, ROLE, "delivery")},
+                    "StringEquals": {
+                        "kms:ViaService": ["s3.eu-west-1.amazonaws.com", "kinesis.eu-west-1.amazonaws.com"]
+                    },
+                },
+            },
+            {
+                "Sid": "RegistrarFailedEvents",
+                "Effect": "Allow",
+                "Principal": root,
+                "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+                "Resource": "*",
+                "Condition": {
+                    "ArnEquals": {"aws:PrincipalArn": arn(d, ROLE, "registrar")},
+                    "StringEquals": {"kms:ViaService": ["sqs.eu-west-1.amazonaws.com"]},
+                },
             },
             {
                 "Sid": "EventBridgeDeadLetters",
@@ -294,8 +370,112 @@ def test_the_key_policy_delegates_to_iam_and_lets_eventbridge_use_the_dead_lette
                 "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
                 "Resource": "*",
             },
+            {
+                "Sid": "CloudWatchLogs",
+                "Effect": "Allow",
+                "Principal": {"Service": "logs.eu-west-1.amazonaws.com"},
+                "Action": [
+                    "kms:Decrypt",
+                    "kms:DescribeKey",
+                    "kms:Encrypt",
+                    "kms:GenerateDataKey",
+                    "kms:GenerateDataKeyWithoutPlaintext",
+                    "kms:ReEncryptFrom",
+                    "kms:ReEncryptTo",
+                ],
+                "Resource": "*",
+                "Condition": {
+                    "ArnEquals": {
+                        "kms:EncryptionContext:aws:logs:arn": [
+                            arn(d, LOG_GROUP, "delivery"),
+                            arn(d, LOG_GROUP, "processor"),
+                            arn(d, LOG_GROUP, "registrar"),
+                        ]
+                    }
+                },
+            },
+            {
+                "Sid": "CloudWatchAlarms",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": ACCOUNT_ID},
+                    "ArnLike": {
+                        "aws:SourceArn": [
+                            f"arn:aws:cloudwatch:{region}:alarm:{prefix}-{slug}" for slug in ALARM_SLUGS
+                        ]
+                    },
+                },
+            },
+            {
+                "Sid": "ClaimsTable",
+                "Effect": "Allow",
+                "Principal": root,
+                "Action": [
+                    "kms:Decrypt",
+                    "kms:DescribeKey",
+                    "kms:Encrypt",
+                    "kms:GenerateDataKey",
+                    "kms:GenerateDataKeyWithoutPlaintext",
+                    "kms:ReEncryptFrom",
+                    "kms:ReEncryptTo",
+                ],
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {
+                        "kms:CallerAccount": ACCOUNT_ID,
+                        "kms:ViaService": ["dynamodb.eu-west-1.amazonaws.com"],
+                    }
+                },
+            },
+            {
+                "Sid": "ClaimsTableGrant",
+                "Effect": "Allow",
+                "Principal": root,
+                "Action": ["kms:CreateGrant"],
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {
+                        "kms:CallerAccount": ACCOUNT_ID,
+                        "kms:ViaService": ["dynamodb.eu-west-1.amazonaws.com"],
+                    },
+                    "Bool": {"kms:GrantIsForAWSResource": "true"},
+                },
+            },
+            {
+                "Sid": "Producers",
+                "Effect": "Allow",
+                "Principal": root,
+                "Action": ["kms:GenerateDataKey"],
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {
+                        "kms:CallerAccount": ACCOUNT_ID,
+                        "kms:ViaService": ["kinesis.eu-west-1.amazonaws.com"],
+                        "kms:EncryptionContext:aws:kinesis:arn": arn(d, STREAM),
+                    }
+                },
+            },
+            {
+                "Sid": "Readers",
+                "Effect": "Allow",
+                "Principal": root,
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {
+                        "kms:CallerAccount": ACCOUNT_ID,
+                        "kms:ViaService": ["s3.eu-west-1.amazonaws.com"],
+                    }
+                },
+            },
         ],
     }
+    # Every alarm the key admits exists, and every alarm is admitted (an encrypted topic drops the rest).
+    alarms = sorted(a.state["arn"] for a in d.all("aws:cloudwatch/metricAlarm:MetricAlarm"))
+    assert sorted(document["Statement"][5]["Condition"]["ArnLike"]["aws:SourceArn"]) == alarms
 
 
 def test_the_analyst_policy_grants_querying_through_the_workgroup_only(deployment: Deployment) -> None:

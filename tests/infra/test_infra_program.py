@@ -35,6 +35,11 @@ EXPORTS = {
     "registrar_function",
     "athena_workgroup",
     "athena_analyst_policy_arn",
+    "producer_policy_arn",
+    "reader_policy_arn",
+    "lake_key_arn",
+    "alarm_topic_arn",
+    "dashboard_name",
 }
 
 
@@ -102,13 +107,26 @@ def test_bucket_is_private_encrypted_versioned_and_owner_enforced(deployment: De
 
 
 def test_bucket_policy_denies_insecure_transport(deployment: Deployment) -> None:
-    bucket_arn = arn(deployment, BUCKET)
+    bucket_arn, key_arn = arn(deployment, BUCKET), arn(deployment, KEY)
     document = json.loads(deployment.one("aws:s3/bucketPolicy:BucketPolicy").inputs["policy"])
-    assert document == iam.tls_only_bucket_policy(bucket_arn)
-    (statement,) = document["Statement"]
-    assert statement["Effect"] == "Deny"
-    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-    assert statement["Resource"] == [bucket_arn, f"{bucket_arn}/*"]
+    assert document == iam.lake_bucket_policy(bucket_arn, key_arn)
+    transport, tls, encryption, key = document["Statement"]
+    for statement in (transport, tls):
+        assert (statement["Effect"], statement["Principal"], statement["Action"]) == ("Deny", "*", "s3:*")
+        assert statement["Resource"] == [bucket_arn, f"{bucket_arn}/*"]
+    assert transport["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert tls["Condition"] == {"NumericLessThan": {"s3:TlsVersion": 1.2}}
+    for statement in (encryption, key):
+        denied = (statement["Effect"], statement["Principal"], statement["Action"])
+        assert denied == ("Deny", "*", "s3:PutObject")
+        assert statement["Resource"] == [f"{bucket_arn}/*"]
+    # A put may name no encryption (the bucket's default, the lake key applies) but no other.
+    assert encryption["Condition"] == {
+        "StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption": "aws:kms"}
+    }
+    assert key["Condition"] == {
+        "StringNotEqualsIfExists": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn}
+    }
 
 
 def test_lifecycle_expires_errors_backups_and_old_versions(deployment: Deployment) -> None:
@@ -350,7 +368,12 @@ def test_firehose_role_trust_is_bound_to_the_account(deployment: Deployment) -> 
     (statement,) = trust["Statement"]
     assert statement["Principal"] == {"Service": "firehose.amazonaws.com"}
     assert statement["Action"] == "sts:AssumeRole"
-    assert statement["Condition"] == {"StringEquals": {"sts:ExternalId": ACCOUNT_ID}}
+    # The delivery stream's ARN as the deployed stream has it (built from its name before it exists).
+    assert statement["Condition"] == {
+        "StringEquals": {"sts:ExternalId": ACCOUNT_ID},
+        "StringEqualsIfExists": {"aws:SourceAccount": ACCOUNT_ID},
+        "ArnLikeIfExists": {"aws:SourceArn": [arn(deployment, FIREHOSE)]},
+    }
 
 
 def test_firehose_policy_grants_each_service_on_its_exact_arn(deployment: Deployment) -> None:

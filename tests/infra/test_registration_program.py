@@ -158,7 +158,11 @@ def test_the_registrar_lambda_configuration(deployment: Deployment) -> None:
     }
     assert 0 < inputs["timeout"] <= 300 and inputs["memorySize"] >= 128
     group = d.one(LOG_GROUP, "registrar").inputs
-    assert group == {"name": f"/aws/lambda/{inputs['name']}", "retentionInDays": s.log_retention_days}
+    assert group == {
+        "name": f"/aws/lambda/{inputs['name']}",
+        "retentionInDays": s.log_retention_days,
+        "kmsKeyId": arn(d, KEY),
+    }
     assert inputs["loggingConfig"] == {"logFormat": "Text", "logGroup": group["name"]}
     assert {d.one(LOG_GROUP, "registrar").urn, d.one(ROLE_POLICY, "registrar").urn} <= set(fn.dependencies)
     assert d.outputs["registrar_function"] == inputs["name"]
@@ -257,8 +261,17 @@ def test_the_registrar_policy_grants_exactly_logs_glue_and_the_failure_queue(dep
     }
     assert d.one(ROLE_POLICY, "registrar").inputs["role"] == d.one(ROLE, "registrar").inputs["name"]
     trust = json.loads(d.one(ROLE, "registrar").inputs["assumeRolePolicy"])
+    function_arn = arn(d, FUNCTION, "registrar")
     assert trust["Statement"] == [
-        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {
+                "StringEqualsIfExists": {"aws:SourceAccount": ACCOUNT_ID},
+                "ArnLikeIfExists": {"aws:SourceArn": [function_arn, f"{function_arn}:*"]},
+            },
+        }
     ]
 
 

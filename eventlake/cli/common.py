@@ -1,0 +1,162 @@
+"""What every ``eventlake`` command shares: the global flags, AWS clients, output and errors.
+
+Conventions users know from the AWS and Pulumi CLIs: ``--stack``, ``--region``, ``--profile``,
+``--endpoint-url`` (real AWS by default; the embedded AWS in tests), ``--output table|json``; one-line errors
+that name the flag or key and suggest the closest valid one; exit codes 0 (ok), 1 (a check failed),
+2 (usage or configuration error).
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+from infra.settings import PROJECT_ROOT, Settings, SettingsError, stack_config
+
+OK, CHECK_FAILED, USAGE = 0, 1, 2
+OUTPUTS = ("table", "json")
+DEFAULT_REGION = "us-east-1"  # what the AWS provider uses when a stack sets no aws:region
+
+Run = Callable[[argparse.Namespace], int]
+
+
+class CliError(Exception):
+    """A problem the user can fix, reported as one line per problem; ``code`` is the exit status."""
+
+    def __init__(self, message: str, code: int = USAGE) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def suggest(word: str, choices: Iterable[str]) -> str:
+    """`` (did you mean X?)`` for the closest valid spelling, else nothing."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors that suggest the closest flag or command, and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        hint = ""
+        if "invalid choice: " in message:
+            word = message.split("invalid choice: ", 1)[1].split(" (choose", 1)[0].strip("'")
+            hint = suggest(word, self._choices())
+        elif message.startswith("unrecognized arguments: "):
+            flag = message.split(": ", 1)[1].split()[0]
+            hint = suggest(flag.split("=")[0], self._option_strings())
+        self.exit(USAGE, f"{self.prog}: error: {message}{hint}\n")
+
+    def _choices(self) -> list[str]:
+        out: list[str] = []
+        for action in self._actions:
+            if action.choices:
+                out.extend(str(c) for c in action.choices)
+        return out
+
+    def _option_strings(self) -> list[str]:
+        """This parser's flags and its commands' (the root reports a command's unknown flag)."""
+        out = [s for action in self._actions for s in action.option_strings]
+        for action in self._actions:
+            for sub in (action.choices or {}).values() if isinstance(action.choices, dict) else ():
+                out.extend(s for a in sub._actions for s in a.option_strings)
+        return out
+
+
+class DefaultsHelp(argparse.ArgumentDefaultsHelpFormatter):
+    """``--help`` shows each default, except where there is none to show."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or action.default is argparse.SUPPRESS:
+            return action.help
+        return super()._get_help_string(action)
+
+
+def global_options() -> argparse.ArgumentParser:
+    """The flags every command takes (a parent parser, so each command's --help lists them)."""
+    common = argparse.ArgumentParser(add_help=False)
+    group = common.add_argument_group("global options")
+    group.add_argument(
+        "--stack", default="dev", help="stack whose Pulumi.<stack>.yaml to read (default %(default)s)"
+    )
+    group.add_argument("--region", help="AWS region (default: the stack's aws:region)")
+    group.add_argument("--profile", help="AWS named profile (default: the environment's credentials)")
+    group.add_argument("--endpoint-url", help="send AWS calls here instead of AWS (e.g. an embedded AWS)")
+    group.add_argument(
+        "--output", choices=OUTPUTS, default="table", help="table or json (default %(default)s)"
+    )
+    group.add_argument("--root", type=Path, default=PROJECT_ROOT, help=argparse.SUPPRESS)
+    return common
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number in [0, 1), got {text!r}") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
+    return value
+
+
+@dataclass(frozen=True)
+class Context:
+    """The stack a command works on, and how it reaches AWS."""
+
+    settings: Settings
+    region: str
+    profile: str | None
+    endpoint_url: str | None
+    output: str
+    root: Path
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> Context:
+        try:
+            settings = Settings.from_stack_file(args.stack, args.root)
+            region = args.region or str(
+                stack_config(args.stack, args.root).get("aws:region") or DEFAULT_REGION
+            )
+        except SettingsError as exc:
+            raise CliError(str(exc)) from None
+        return cls(settings, region, args.profile, args.endpoint_url, args.output, args.root)
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for this stack's region, profile and endpoint."""
+        import boto3
+
+        session = boto3.session.Session(profile_name=self.profile, region_name=self.region)
+        return session.client(service, endpoint_url=self.endpoint_url)
+
+
+def emit(context_output: str, title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Rows as a rich table, or as one JSON document ``{"title", "columns", "rows"}`` on stdout."""
+    if context_output == "json":
+        records = [dict(zip(columns, row, strict=True)) for row in rows]
+        sys.stdout.write(json.dumps({"title": title, "rows": records}, default=str) + "\n")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(str(column))
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    Console().print(table)
