@@ -20,7 +20,7 @@ from typing import Any
 
 from aws_contract import limits
 from eventlake.athena import engine as athena
-from eventlake.checks import emf_lines
+from eventlake.checks import emf_lines, run_record
 from eventlake.checks import lake_contents as lake
 from eventlake.checks.invariant import Faults, InvariantResult, check
 from eventlake.embedded import eventbridge
@@ -247,20 +247,31 @@ def run_demo(options: DemoOptions, *, console: Any = None) -> Report:
     timings["queries"] = time.perf_counter() - step
 
     step = time.perf_counter()
+    faults_injected = Faults(
+        invocations=bool(options.fail_invocations),
+        dedupe=bool(options.fail_dedupe),
+        conversion=frozenset(corrupt.corrupted) if corrupt else frozenset(),
+        concurrent=options.concurrent_invocations > 1,
+        redelivered=run.redelivered,
+    )
     result = check(
         ledger.records,
         contents,
         rejections=rejections,
         dedupe_enabled=settings.dedupe_enabled,
         backup_enabled=spec.source_backup,
-        faults=Faults(
-            invocations=bool(options.fail_invocations),
-            dedupe=bool(options.fail_dedupe),
-            conversion=frozenset(corrupt.corrupted) if corrupt else frozenset(),
-            concurrent=options.concurrent_invocations > 1,
-            redelivered=run.redelivered,
-        ),
+        faults=faults_injected,
         unique=_unique_rows(queries),
+    )
+    # Beside the mirror: what `eventlake check` needs to re-check this lake later.
+    run_record.write(
+        out_dir,
+        stack=options.stack,
+        sent=ledger.records,
+        rejections=rejections,
+        faults=faults_injected,
+        dedupe_enabled=settings.dedupe_enabled,
+        backup_enabled=spec.source_backup,
     )
     timings["invariant"] = time.perf_counter() - step
     timings["total"] = time.perf_counter() - started

@@ -101,24 +101,50 @@ def hive_partition(key: str) -> dict[str, str]:
     return dict(part.split("=", 1) for part in key.split("/")[:-1] if "=" in part)
 
 
-def read(root: Path, objects: list[LakeObject]) -> LakeContents:
+def local_objects(root: Path) -> list[LakeObject]:
+    """The objects of a local mirror, by key (the mirror's own dot files are not lake objects)."""
+    return [
+        LakeObject(path.relative_to(root).as_posix(), path.stat().st_size)
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and not path.name.startswith(".")
+    ]
+
+
+def read(root: Path, objects: list[LakeObject], problems: list[str] | None = None) -> LakeContents:
+    """Every object's rows, error records and backed-up records. With ``problems``, an object that cannot be
+    read (truncated, corrupt, off the layout, a stray) is reported there and skipped instead of raising."""
     lake = LakeContents(root=root, objects=objects)
     for obj in objects:
-        body = (root / obj.key).read_bytes()
-        if obj.key.startswith(schema.DATA_ROOT):
-            partition = hive_partition(obj.key)
-            for values in conversion.read_parquet(body).to_pylist():
-                lake.rows.append(Row(obj.key, partition, values))
-        elif obj.key.startswith(schema.ERROR_ROOT):
-            output_type = error_output_type(obj.key)
-            for line in body.splitlines():
-                if line.strip():
-                    lake.errors.append(ErrorLine(obj.key, output_type, error_records.read_error_line(line)))
-        elif obj.key.startswith(schema.BACKUP_ROOT):
-            records = split_records(backup.decode(body, obj.key))
-            lake.backups[obj.key] = records
-            lake.backed_up.update(records)
+        if problems is None:
+            _read_one(lake, root, obj)
+            continue
+        try:
+            _read_one(lake, root, obj)
+        except Exception as exc:  # whatever an unreadable object raises, it is that object's problem
+            problems.append(f"{obj.key}: {type(exc).__name__}: {str(exc)[:200]}")
     return lake
+
+
+def _read_one(lake: LakeContents, root: Path, obj: LakeObject) -> None:
+    """Read one object whole, then add what it holds: an object that fails adds nothing."""
+    body = (root / obj.key).read_bytes()
+    if obj.key.startswith(schema.DATA_ROOT):
+        if schema.partition_of_key(obj.key) is None:
+            raise ValueError(f"data object off the partition layout {schema.DATA_PREFIX}")
+        partition = hive_partition(obj.key)
+        lake.rows.extend(
+            Row(obj.key, partition, values) for values in conversion.read_parquet(body).to_pylist()
+        )
+    elif obj.key.startswith(schema.ERROR_ROOT):
+        output_type = error_output_type(obj.key)
+        lines = [error_records.read_error_line(line) for line in body.splitlines() if line.strip()]
+        lake.errors.extend(ErrorLine(obj.key, output_type, line) for line in lines)
+    elif obj.key.startswith(schema.BACKUP_ROOT):
+        records = split_records(backup.decode(body, obj.key))
+        lake.backups[obj.key] = records
+        lake.backed_up.update(records)
+    else:
+        raise ValueError("stray object outside events/, errors/ and raw/")
 
 
 # The delivery's error prefix and the raw backup's (both under errors/, both split by type).

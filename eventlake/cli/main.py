@@ -6,16 +6,16 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from eventlake.cli import demo_command
+from eventlake.cli import check_command, demo_command, query_command
 from eventlake.cli.common import CliError, Parser, global_options
 
-COMMANDS = (demo_command,)
+COMMANDS = (demo_command, check_command, query_command)
 
 
 def parser() -> Parser:
     root = Parser(
         prog="eventlake",
-        description="Operate an eventlake stack: run it locally, send events, check and query a lake.",
+        description="Operate an eventlake stack: run it locally, check and query a lake.",
     )
     commands = root.add_subparsers(dest="command", required=True, metavar="command", parser_class=Parser)
     parents = [global_options()]

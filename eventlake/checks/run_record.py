@@ -1,0 +1,114 @@
+"""What a run sent, kept beside its lake mirror, so ``eventlake check`` can re-check the lake later without
+re-running anything: the producer's ledger, the Lambda's rejection log and the faults that were injected."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from eventlake.checks.invariant import Faults, Rejections
+from eventlake.traffic.producer import Sent
+from eventlake.traffic.sample_events import Expect
+from glue.errors import Reject
+
+RUN_RECORD = ".eventlake-run.jsonl"  # a dot file: the mirror's listing of lake objects skips it
+VERSION = 1
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    stack: str
+    sent: list[Sent]
+    rejections: dict[tuple[str, str], list[str]]
+    faults: Faults
+    dedupe_enabled: bool
+    backup_enabled: bool
+
+
+def write(
+    root: Path,
+    *,
+    stack: str,
+    sent: Sequence[Sent],
+    rejections: Rejections,
+    faults: Faults,
+    dedupe_enabled: bool,
+    backup_enabled: bool,
+) -> Path:
+    """One header line, then one line per record sent (its bytes base64-encoded)."""
+    header = {
+        "version": VERSION,
+        "stack": stack,
+        "dedupe_enabled": dedupe_enabled,
+        "backup_enabled": backup_enabled,
+        "rejections": [[shard, seq, list(reasons)] for (shard, seq), reasons in rejections.items()],
+        "faults": {
+            "invocations": faults.invocations,
+            "dedupe": faults.dedupe,
+            "concurrent": faults.concurrent,
+            "conversion": sorted(list(x) for x in faults.conversion),
+            "redelivered": sorted(list(x) for x in faults.redelivered),
+        },
+    }
+    lines = [json.dumps(header)]
+    for s in sent:
+        lines.append(
+            json.dumps(
+                {
+                    "index": s.index,
+                    "data": base64.b64encode(s.data).decode("ascii"),
+                    "partition_key": s.partition_key,
+                    "expect": s.expect.value,
+                    "reason": s.reason.value if s.reason else None,
+                    "event_uuid": s.event_uuid,
+                    "shard_id": s.shard_id,
+                    "sequence_number": s.sequence_number,
+                    "resent_batch": s.resent_batch,
+                }
+            )
+        )
+    path = root / RUN_RECORD
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def read(root: Path) -> RunRecord | None:
+    path = root / RUN_RECORD
+    if not path.exists():
+        return None
+    first, *rest = path.read_text().splitlines()
+    header = json.loads(first)
+    if header.get("version") != VERSION:
+        raise ValueError(f"{path} is version {header.get('version')}, this eventlake reads {VERSION}")
+    faults: Mapping = header["faults"]
+    return RunRecord(
+        stack=header["stack"],
+        sent=[_sent(json.loads(line)) for line in rest if line],
+        rejections={(shard, seq): list(reasons) for shard, seq, reasons in header["rejections"]},
+        faults=Faults(
+            invocations=faults["invocations"],
+            dedupe=faults["dedupe"],
+            concurrent=faults["concurrent"],
+            conversion=frozenset(tuple(x) for x in faults["conversion"]),
+            redelivered=frozenset(tuple(x) for x in faults["redelivered"]),
+        ),
+        dedupe_enabled=header["dedupe_enabled"],
+        backup_enabled=header["backup_enabled"],
+    )
+
+
+def _sent(item: Mapping) -> Sent:
+    return Sent(
+        index=item["index"],
+        data=base64.b64decode(item["data"]),
+        partition_key=item["partition_key"],
+        expect=Expect(item["expect"]),
+        reason=Reject(item["reason"]) if item["reason"] else None,
+        event_uuid=item["event_uuid"],
+        shard_id=item["shard_id"],
+        sequence_number=item["sequence_number"],
+        resent_batch=item["resent_batch"],
+    )
