@@ -5,9 +5,11 @@ size, name and switch."""
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -216,16 +218,28 @@ class Settings:
         return self.resource_name("transform")
 
     @classmethod
-    def from_lookup(cls, stack: str, lookup: Callable[[str], Any]) -> Settings:
-        """Build from any ``key -> value or None`` source; keys are the camelCase config keys."""
+    def from_lookup(cls, stack: str, lookup: Callable[[str], Any], problems: Sequence[str] = ()) -> Settings:
+        """Build from any ``key -> value or None`` source; keys are the camelCase config keys. Every problem
+        (``problems`` found before, a value of the wrong type, a value out of range) is reported at once."""
+        found = list(problems)
         values: dict[str, Any] = {}
         for field in fields(cls):
             if field.name == "stack":
                 continue
             raw = lookup(config_key(field.name))
             if raw is not None:
-                values[field.name] = _coerce(field, raw)
-        return cls(stack=stack, **values)
+                try:
+                    values[field.name] = _coerce(field, raw)
+                except SettingsError as exc:
+                    found.append(str(exc))
+        token = _PROBLEMS.set(found)
+        try:
+            settings = cls(stack=stack, **values)
+        finally:
+            _PROBLEMS.reset(token)
+        if found:
+            raise SettingsError("\n".join(found))
+        return settings
 
     @classmethod
     def from_pulumi(cls) -> Settings:
@@ -235,23 +249,53 @@ class Settings:
         from pulumi.runtime import config as runtime_config
 
         keys = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
-        _refuse_unknown(keys, f"the config of stack {pulumi.get_stack()}")
-        return cls.from_lookup(pulumi.get_stack(), pulumi.Config(NAMESPACE).get)
+        unknown = unknown_keys(keys, f"the config of stack {pulumi.get_stack()}")
+        return cls.from_lookup(pulumi.get_stack(), pulumi.Config(NAMESPACE).get, unknown)
 
     @classmethod
     def from_stack_file(cls, stack: str, root: Path = PROJECT_ROOT) -> Settings:
         """Read ``Pulumi.<stack>.yaml`` without a Pulumi engine (local runner, CLI, tests)."""
         config = stack_config(stack, root)
-        _refuse_unknown(set(config), f"Pulumi.{stack}.yaml")
-        return cls.from_lookup(stack, lambda key: config.get(f"{NAMESPACE}:{key}"))
+        unknown = unknown_keys(set(config), f"Pulumi.{stack}.yaml")
+        return cls.from_lookup(stack, lambda key: config.get(f"{NAMESPACE}:{key}"), unknown)
 
 
-def _refuse_unknown(keys: set[str], where: str) -> None:
-    prefix = f"{NAMESPACE}:"
-    known = {prefix + config_key(f.name) for f in fields(Settings) if f.name != "stack"}
-    unknown = {k for k in keys if k.startswith(prefix)} - known
-    if unknown:
-        raise SettingsError(f"unknown config keys in {where}: {sorted(unknown)}")
+# The AWS provider's own config keys (https://www.pulumi.com/registry/packages/aws/installation-configuration/):
+# a typo among them (aws:regoin) would otherwise be ignored and the stack deployed to the default region.
+AWS_PROVIDER_KEYS = frozenset(
+    {
+        "region", "profile", "accessKey", "secretKey", "token", "assumeRole", "assumeRoles",
+        "assumeRoleWithWebIdentity", "allowedAccountIds", "forbiddenAccountIds", "defaultTags", "ignoreTags",
+        "endpoints", "maxRetries", "retryMode", "sharedConfigFiles", "sharedCredentialsFiles",
+        "skipCredentialsValidation", "skipMetadataApiCheck", "skipRegionValidation",
+        "skipRequestingAccountId",
+        "insecure", "httpProxy", "httpsProxy", "noProxy", "customCaBundle", "ec2MetadataServiceEndpoint",
+        "ec2MetadataServiceEndpointMode", "s3UsePathStyle", "s3UsEast1RegionalEndpoint", "stsRegion",
+        "useDualstackEndpoint", "useFipsEndpoint", "skipGetEc2Platforms", "tokenBucketRateLimiterCapacity",
+    }
+)  # fmt: skip
+
+
+def unknown_keys(keys: set[str], where: str) -> list[str]:
+    """One line per key that is not a setting of this project or of the AWS provider, with the closest
+    valid key; a namespace spelled like ``eventlake`` (``eventLake:``) is a typo, not another project's."""
+    known = [f"{NAMESPACE}:{config_key(f.name)}" for f in fields(Settings) if f.name != "stack"]
+    aws_known = [f"aws:{k}" for k in sorted(AWS_PROVIDER_KEYS)]
+    problems = []
+    for key in sorted(keys):
+        namespace, _, name = key.partition(":")
+        if namespace == NAMESPACE and key not in known:
+            candidates = known
+        elif namespace == "aws" and name not in AWS_PROVIDER_KEYS:
+            candidates = aws_known
+        elif namespace != NAMESPACE and difflib.get_close_matches(namespace.lower(), [NAMESPACE], cutoff=0.8):
+            candidates = known
+        else:
+            continue
+        close = difflib.get_close_matches(key, candidates, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        problems.append(f"unknown config key {key} in {where}{hint}")
+    return problems
 
 
 def stack_config(stack: str, root: Path = PROJECT_ROOT) -> dict[str, Any]:
@@ -288,9 +332,17 @@ def _coerce(field: dataclasses.Field[Any], raw: Any) -> Any:
         raise SettingsError(f"config {NAMESPACE}:{key} must be a {kind}, got {raw!r}") from None
 
 
+# While ``from_lookup`` builds a Settings, checks add their problems here instead of raising one at a time.
+_PROBLEMS: ContextVar[list[str] | None] = ContextVar("settings_problems", default=None)
+
+
 def _check(ok: bool, key: str, expected: str) -> None:
     if not ok:
-        raise SettingsError(f"config {NAMESPACE}:{key} must be {expected}")
+        message = f"config {NAMESPACE}:{key} must be {expected}"
+        collected = _PROBLEMS.get()
+        if collected is None:
+            raise SettingsError(message)
+        collected.append(message)
 
 
 def _one_of(values: tuple[str, ...]) -> str:

@@ -107,3 +107,25 @@ def test_the_program_reads_typed_values_from_pulumi_config(pulumi_config: Any) -
 def test_name_prefix_must_make_valid_bucket_names(prefix: str) -> None:
     with pytest.raises(SettingsError, match="namePrefix"):
         Settings(stack="dev", name_prefix=prefix)
+
+
+def test_every_config_problem_is_reported_at_once_with_the_closest_key(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.typos.yaml").write_text(
+        "config:\n"
+        "  aws:regoin: eu-west-1\n"  # a typo in the AWS provider's namespace
+        "  eventLake:bufferingSizeMib: 64\n"  # the project's namespace, miscapitalised
+        "  eventlake:bufferingSizeMb: 64\n"  # a key of the right namespace, misspelled
+        "  eventlake:lambdaMemoryMb: 64\n"  # out of range
+        "  eventlake:sourceBackup: maybe\n"  # the wrong type
+        "  aws:region: eu-west-1\n"
+        "  pulumi:template: aws-python\n"  # another namespace: not ours to judge
+    )
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_stack_file("typos", tmp_path)
+    lines = str(raised.value).splitlines()
+    assert len(lines) == 5, lines
+    text = str(raised.value)
+    assert "aws:regoin" in text and "did you mean aws:region?" in text
+    assert "eventLake:bufferingSizeMib" in text and "did you mean eventlake:bufferingSizeMib?" in text
+    assert "eventlake:bufferingSizeMb" in text and "did you mean eventlake:bufferingSizeMib?" in text
+    assert "lambdaMemoryMb must be between" in text and "sourceBackup must be a bool" in text
