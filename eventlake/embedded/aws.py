@@ -8,6 +8,7 @@ The boto3 clients are created here, once, and handed to the producer and the Fir
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -97,10 +98,42 @@ def embedded_aws(settings: Settings, spec: DeliverySpec, *, region: str) -> Iter
                 os.environ[key] = value
 
 
-def _create(settings: Settings, spec: DeliverySpec, region: str) -> EmbeddedAws:
+@contextmanager
+def embedded_aws_server(
+    settings: Settings, spec: DeliverySpec, *, region: str
+) -> Iterator[tuple[EmbeddedAws, str]]:
+    """The embedded AWS behind an HTTP endpoint (moto's threaded server, in this process), with the stack's
+    resources created: for commands driven as users drive them, with ``--endpoint-url``. Yields the
+    clients (bound to the endpoint) and the endpoint URL."""
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per request otherwise
+    saved = {key: os.environ.get(key) for key in [*_FAKE_CREDENTIALS, "AWS_DEFAULT_REGION"]}
+    os.environ.update(_FAKE_CREDENTIALS)
+    os.environ["AWS_DEFAULT_REGION"] = region
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
+        with dynamodb_partiql.installed():
+            yield _create(settings, spec, region, endpoint_url=endpoint), endpoint
+    finally:
+        server.stop()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _create(
+    settings: Settings, spec: DeliverySpec, region: str, endpoint_url: str | None = None
+) -> EmbeddedAws:
     session = boto3.session.Session(region_name=region)
     clients = {
-        name: session.client(name) for name in ("kinesis", "s3", "firehose", "glue", "dynamodb", "kms")
+        name: session.client(name, endpoint_url=endpoint_url)
+        for name in ("kinesis", "s3", "firehose", "glue", "dynamodb", "kms")
     }
     # The lake's key (infra/keys.py): the claims table is encrypted with it, as deployed.
     key_arn = clients["kms"].create_key(Description=f"{settings.name_prefix} event lake")["KeyMetadata"][
