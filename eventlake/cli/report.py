@@ -152,4 +152,14 @@ def render(report: Report, console: Console) -> None:
         )
     timings = ", ".join(f"{k} {v:.1f}s" for k, v in report.timings.items())
     console.print(f"Lake mirrored to {opts.out_dir}/ . Timings: {timings}")
-    console.print("[bold green]INVARIANT HOLDS[/]" if report.ok else "[bold red]INVARIANT BROKEN[/]")
+    verdict_text = "[bold green]INVARIANT HOLDS[/]" if report.ok else "[bold red]INVARIANT BROKEN[/]"
+    console.print(f"{verdict_text}: {where_records_went(report)}")
+
+
+def where_records_went(report: Report) -> str:
+    """The share of the records sent that became rows, and that went to each error prefix."""
+    sent = len(report.ledger.records) or 1
+    parts = [f"{len(report.lake.rows) / sent:.1%} of {sent:,} records are rows of the table"]
+    for output_type, count in sorted(report.errors_by_type.items()):
+        parts.append(f"{count / sent:.1%} under errors/{output_type}/")
+    return ", ".join(parts)

@@ -462,3 +462,17 @@ def test_the_lambdas_published_metrics_agree_with_the_lake(tmp_path_factory: pyt
         if name == Metric.RECORDS_REJECTED_BY_REASON
     }
     assert by_reason == dict(report.malformed_reasons)
+
+
+def test_the_summary_states_the_share_of_records_in_the_table_and_each_error_prefix(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    from eventlake.cli.report import where_records_went
+
+    report = report_for("fail_conversion", tmp_path_factory)
+    sent = len(report.ledger.records)
+    text = where_records_went(report)
+    assert f"{len(report.lake.rows) / sent:.1%} of {sent:,} records are rows of the table" in text
+    for output_type, count in report.errors_by_type.items():
+        assert f"{count / sent:.1%} under errors/{output_type}/" in text
+    assert len(report.errors_by_type) == 2  # processing-failed and format-conversion-failed
