@@ -6,10 +6,10 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from eventlake.cli import check_command, demo_command, query_command
+from eventlake.cli import check_command, demo_command, query_command, smoke_command
 from eventlake.cli.common import CliError, Parser, global_options
 
-COMMANDS = (demo_command, check_command, query_command)
+COMMANDS = (demo_command, check_command, query_command, smoke_command)
 
 
 def parser() -> Parser:

@@ -116,8 +116,10 @@ def embedded_aws_server(
     try:
         host, port = server.get_host_and_port()
         endpoint = f"http://{host}:{port}"
+        _reset(endpoint)  # moto's server keeps its backends in this process: start from nothing
         with dynamodb_partiql.installed():
             yield _create(settings, spec, region, endpoint_url=endpoint), endpoint
+        _reset(endpoint)
     finally:
         server.stop()
         for key, value in saved.items():
@@ -125,6 +127,14 @@ def embedded_aws_server(
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+def _reset(endpoint: str) -> None:
+    """moto's documented reset call: every service's state is dropped."""
+    from urllib.request import Request, urlopen
+
+    with urlopen(Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=10):
+        pass
 
 
 def _create(

@@ -1,0 +1,72 @@
+"""``eventlake smoke`` against the embedded AWS behind an endpoint, with the Firehose model delivering what
+it sends, as the deployed delivery stream would."""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from eventlake.cli.main import main
+from eventlake.embedded.aws import EmbeddedAws, embedded_aws_server
+from eventlake.firehose.model import FirehoseModel, lambda_invoke
+from infra.delivery_spec import DeliverySpec
+from infra.settings import Settings
+from transform_lambda.claims import DynamoClaims
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def stack() -> Iterator[tuple[EmbeddedAws, str]]:
+    settings = Settings.from_stack_file("dev")
+    with embedded_aws_server(settings, DeliverySpec.from_settings(settings), region="eu-west-1") as served:
+        yield served
+
+
+def deliver_while(aws: EmbeddedAws, running: threading.Event, *, break_it: bool = False) -> None:
+    """The delivery stream: read the stream and deliver, again and again, while the smoke test waits."""
+    settings = Settings.from_stack_file("dev")
+    claims = DynamoClaims(aws.dynamodb, aws.claims_table or "", ttl_seconds=3600, sleep=lambda _: None)
+    invoke = lambda_invoke(claims, lambda _: None, function_name=settings.function_name)
+    if break_it:  # a Lambda that marks nothing a duplicate: the smoke test must notice
+        real = invoke
+
+        def invoke(event: Any) -> Any:
+            response = real(event)
+            return response if not event["records"] else {"records": response["records"][:-1]}
+
+    model = FirehoseModel(aws, aws.spec, invoke=invoke, rng=random.Random(1))
+    while running.is_set():
+        model.run()
+        running.wait(0.2)
+
+
+def smoke(capsys: pytest.CaptureFixture[str], aws: EmbeddedAws, endpoint: str, **kw: Any) -> tuple[int, dict]:
+    running = threading.Event()
+    running.set()
+    worker = threading.Thread(target=deliver_while, args=(aws, running), kwargs=kw)
+    worker.start()
+    try:
+        argv = ["smoke", "--endpoint-url", endpoint, "--region", "eu-west-1", "--bucket", aws.bucket]
+        code = main([*argv, "--timeout", "20", "--poll", "0.3", "--output", "json"])
+    finally:
+        running.clear()
+        worker.join()
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_smoke_passes_on_a_working_pipeline(capsys: pytest.CaptureFixture[str], stack: tuple) -> None:
+    code, report = smoke(capsys, *stack)
+    assert code == 0, report
+    assert all(row["ok"] for row in report["rows"]) and len(report["rows"]) == 5
+
+
+def test_smoke_fails_when_records_go_missing(capsys: pytest.CaptureFixture[str], stack: tuple) -> None:
+    code, report = smoke(capsys, *stack, break_it=True)
+    assert code == 1
+    assert not all(row["ok"] for row in report["rows"])
