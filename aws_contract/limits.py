@@ -86,6 +86,13 @@ S3_BUCKET_NAME_MAX_CHARS = 63
 # support up to 500 records ... up to a limit of 5 MiB for the entire request, including partition keys."
 PUT_RECORDS_MAX_RECORDS = 500
 PUT_RECORDS_MAX_BYTES = 5 * MIB
+# https://docs.aws.amazon.com/streams/latest/dev/service-sizes-and-limits.html and
+# https://docs.aws.amazon.com/kinesis/latest/APIReference/API_PutRecordsRequestEntry.html: "When the data blob
+# (the payload before base64-encoding) is added to the partition key size, the total size must not exceed the
+# maximum record size (1 MiB)". A stream's maximum can be raised to 10 MiB (UpdateMaxRecordSize); this
+# project's streams keep the default. Partition keys are 1-256 Unicode characters.
+KINESIS_RECORD_MAX_BYTES = MIB
+PARTITION_KEY_MAX_CHARS = 256
 # https://docs.aws.amazon.com/kinesis/latest/APIReference/API_GetRecords.html: Limit, 1-10,000.
 GET_RECORDS_MAX_RECORDS = 10_000
 # https://docs.aws.amazon.com/streams/latest/dev/kinesis-extended-retention.html: 24 hours to 365 days.

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from aws_contract import limits
 from eventlake.athena import engine as athena
@@ -25,7 +25,7 @@ from eventlake.checks import lake_contents as lake
 from eventlake.checks.invariant import Faults, InvariantResult, check
 from eventlake.embedded import eventbridge
 from eventlake.embedded.aws import EmbeddedAws, embedded_aws, stack_region
-from eventlake.firehose.model import FirehoseModel, Stats, lambda_invoke
+from eventlake.firehose.model import FirehoseModel, FirehoseRun, Stats, lambda_invoke
 from eventlake.firehose.s3_destination import DATA, WrittenObject
 from eventlake.traffic import faults, sample_events
 from eventlake.traffic.producer import Ledger, send
@@ -149,10 +149,71 @@ class Report:
 
 
 Advance = Callable[[int], None]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class FollowUpDelivery:
+    """A delivery pass after the run, and the lake as it stands after it."""
+
+    run: FirehoseRun
+    lake: lake.LakeContents
+    queries: list[QueryResult]
+    catalog_partitions: list[athena.CatalogPartition]
+    rejections: dict[tuple[str, str], list[str]]  # the Lambda's rejection log lines of this pass
+
+    def query(self, name: str) -> QueryResult:
+        return next(q for q in self.queries if q.name == name)
+
+
+@dataclass
+class OpenDemo:
+    """A finished run whose embedded AWS is still open (``open_demo``): its report, the AWS clients, and the
+    claim store the Lambda used (the same DynamoDB table, without the injected faults)."""
+
+    report: Report
+    aws: EmbeddedAws
+    claims: ClaimStore
+    passes: int = 1
+
+    def deliver_more(self, put: Callable[[], T]) -> tuple[T, FollowUpDelivery]:
+        """Call ``put`` (it puts records on the stream, e.g. ``eventlake reprocess``), then deliver what it
+        put with a new Firehose model, reading the stream from where ``put`` began: the deployed Lambda and
+        the same claims table, no injected faults (the outage is over) and the default active-partition limit
+        (the runbook raises the quota before replaying). Then register the new partitions, mirror the bucket
+        to the run's ``--out`` again and run the queries there. Returns ``put``'s result and the pass."""
+        options, settings, spec = self.report.options, self.report.settings, self.report.spec
+        self.passes += 1
+        rejections: dict[tuple[str, str], list[str]] = {}
+        log_lines: list[dict[str, Any]] = []
+        model = FirehoseModel(  # its reader registers at LATEST here, before ``put`` runs
+            self.aws,
+            spec,
+            invoke=lambda_invoke(
+                self.claims, _collect_log(rejections, log_lines), function_name=settings.function_name
+            ),
+            rng=_rng(options, f"firehose pass {self.passes}"),
+            max_batch_records=options.batch_records,
+        )
+        result = put()
+        run = model.run()
+        partitions = _register_partitions(self.aws, run.written)
+        objects = lake.mirror(self.aws.s3, self.aws.bucket, options.out_dir)
+        contents = lake.read(options.out_dir, objects)
+        queries = _run_queries(options.out_dir, settings.glue_database, partitions)
+        return result, FollowUpDelivery(run, contents, queries, partitions, rejections)
 
 
 def run_demo(options: DemoOptions, *, console: Any = None) -> Report:
     """Run everything once. With ``console`` (a rich Console) and ``quiet=False``, show progress."""
+    with open_demo(options, console=console) as opened:
+        return opened.report
+
+
+@contextmanager
+def open_demo(options: DemoOptions, *, console: Any = None) -> Iterator[OpenDemo]:
+    """``run_demo``, with the embedded AWS kept open until the block ends: the same run and report, and then
+    ``OpenDemo.deliver_more`` for a follow-up delivery pass (e.g. after ``eventlake reprocess``)."""
     lake.check_mirror_target(options.out_dir)  # before any work: never write into someone else's files
     settings = Settings.from_stack_file(options.stack, options.root)
     spec = DeliverySpec.from_settings(settings)
@@ -242,61 +303,62 @@ def run_demo(options: DemoOptions, *, console: Any = None) -> Report:
         }
         stream_name, bucket = aws.stream_name, aws.bucket
 
-    step = time.perf_counter()
-    queries = _run_queries(out_dir, settings.glue_database, partitions)
-    timings["queries"] = time.perf_counter() - step
+        step = time.perf_counter()
+        queries = _run_queries(out_dir, settings.glue_database, partitions)
+        timings["queries"] = time.perf_counter() - step
 
-    step = time.perf_counter()
-    faults_injected = Faults(
-        invocations=bool(options.fail_invocations),
-        dedupe=bool(options.fail_dedupe),
-        conversion=frozenset(corrupt.corrupted) if corrupt else frozenset(),
-        concurrent=options.concurrent_invocations > 1,
-        redelivered=run.redelivered,
-    )
-    result = check(
-        ledger.records,
-        contents,
-        rejections=rejections,
-        dedupe_enabled=settings.dedupe_enabled,
-        backup_enabled=spec.source_backup,
-        faults=faults_injected,
-        unique=_unique_rows(queries),
-    )
-    # Beside the mirror: what `eventlake check` needs to re-check this lake later.
-    run_record.write(
-        out_dir,
-        stack=options.stack,
-        sent=ledger.records,
-        rejections=rejections,
-        faults=faults_injected,
-        dedupe_enabled=settings.dedupe_enabled,
-        backup_enabled=spec.source_backup,
-    )
-    timings["invariant"] = time.perf_counter() - step
-    timings["total"] = time.perf_counter() - started
+        step = time.perf_counter()
+        faults_injected = Faults(
+            invocations=bool(options.fail_invocations),
+            dedupe=bool(options.fail_dedupe),
+            conversion=frozenset(corrupt.corrupted) if corrupt else frozenset(),
+            concurrent=options.concurrent_invocations > 1,
+            redelivered=run.redelivered,
+        )
+        result = check(
+            ledger.records,
+            contents,
+            rejections=rejections,
+            dedupe_enabled=settings.dedupe_enabled,
+            backup_enabled=spec.source_backup,
+            faults=faults_injected,
+            unique=_unique_rows(queries),
+        )
+        # Beside the mirror: what `eventlake check` needs to re-check this lake later.
+        run_record.write(
+            out_dir,
+            stack=options.stack,
+            sent=ledger.records,
+            rejections=rejections,
+            faults=faults_injected,
+            dedupe_enabled=settings.dedupe_enabled,
+            backup_enabled=spec.source_backup,
+        )
+        timings["invariant"] = time.perf_counter() - step
+        timings["total"] = time.perf_counter() - started
 
-    return Report(
-        options=options,
-        settings=settings,
-        spec=spec,
-        region=region,
-        stream_name=stream_name,
-        shards=run.shard_count,
-        bucket=bucket,
-        ledger=ledger,
-        stats=run.stats,
-        injected=injected,
-        written=list(run.written),
-        max_active_partitions=run.peak_active_partitions,
-        lake=contents,
-        queries=queries,
-        catalog_partitions=partitions,
-        invariant=result,
-        rejections=rejections,
-        metrics=emf_lines.totals(log_lines),
-        timings=timings,
-    )
+        report = Report(
+            options=options,
+            settings=settings,
+            spec=spec,
+            region=region,
+            stream_name=stream_name,
+            shards=run.shard_count,
+            bucket=bucket,
+            ledger=ledger,
+            stats=run.stats,
+            injected=injected,
+            written=list(run.written),
+            max_active_partitions=run.peak_active_partitions,
+            lake=contents,
+            queries=queries,
+            catalog_partitions=partitions,
+            invariant=result,
+            rejections=rejections,
+            metrics=emf_lines.totals(log_lines),
+            timings=timings,
+        )
+        yield OpenDemo(report, aws, claims)
 
 
 def _rng(options: DemoOptions, purpose: str) -> random.Random:

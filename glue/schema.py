@@ -78,6 +78,8 @@ TIMESTAMP_COLUMNS = tuple(c.name for c in COLUMNS if c.type == "timestamp")
 DATA_ROOT = "events/"
 ERROR_ROOT = "errors/"
 BACKUP_ROOT = "raw/"
+# Error objects `eventlake reprocess` handled (every record put back on the stream), each under its old key.
+ERROR_ARCHIVE_ROOT = "errors-archive/"
 
 DATA_PREFIX = DATA_ROOT + "".join(
     f"{name}=!{{partitionKeyFromLambda:{name}}}/" for name in PARTITION_KEY_NAMES

@@ -143,8 +143,10 @@ def _read_one(lake: LakeContents, root: Path, obj: LakeObject) -> None:
         records = split_records(backup.decode(body, obj.key))
         lake.backups[obj.key] = records
         lake.backed_up.update(records)
+    elif obj.key.startswith(schema.ERROR_ARCHIVE_ROOT):
+        pass  # error objects already reprocessed (eventlake.recovery): their records went back to the stream
     else:
-        raise ValueError("stray object outside events/, errors/ and raw/")
+        raise ValueError("stray object outside events/, errors/, errors-archive/ and raw/")
 
 
 # The delivery's error prefix and the raw backup's (both under errors/, both split by type).

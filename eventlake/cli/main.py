@@ -6,10 +6,26 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from eventlake.cli import check_command, demo_command, query_command, smoke_command
+from eventlake.cli import (
+    check_command,
+    demo_command,
+    query_command,
+    replay_command,
+    reprocess_command,
+    send_command,
+    smoke_command,
+)
 from eventlake.cli.common import CliError, Parser, global_options
 
-COMMANDS = (demo_command, check_command, query_command, smoke_command)
+COMMANDS = (
+    demo_command,
+    check_command,
+    query_command,
+    smoke_command,
+    send_command,
+    replay_command,
+    reprocess_command,
+)
 
 
 def parser() -> Parser:

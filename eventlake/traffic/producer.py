@@ -1,7 +1,9 @@
 """Puts records on the Kinesis stream the way a careful producer does, and keeps a ledger of it.
 
 PutRecords takes at most 500 records and 5 MiB per call and can fail *some* entries of a call
-(throttling): only those are retried, with backoff, so nothing is sent twice by the retry itself.
+(throttling): only those are retried, with exponential backoff and full jitter, so nothing is sent twice by
+the retry itself. Entries still failing after ``MAX_ATTEMPTS`` raise ``ProducerError``, or with
+``keep_going`` stay in ``Ledger.failed`` while the other batches go on (what an operator's tool wants).
 The ledger keeps every accepted record's exact bytes, where Kinesis put it (shard, sequence number)
 and what the lake must show for it. ``resend_batch_rate`` models a producer that timed out waiting
 for a response and sent the whole batch again: the copies are new records (new sequence numbers).
@@ -54,6 +56,7 @@ class Ledger:
     calls: int = 0
     retried_entries: int = 0
     resent_batches: int = 0
+    failed: list[Outgoing] = field(default_factory=list)  # still rejected after every attempt (keep_going)
 
     def by_lineage(self) -> dict[tuple[str, str], Sent]:
         return {s.lineage: s for s in self.records}
@@ -87,13 +90,19 @@ def send(
     resend_batch_rate: float = 0.0,
     progress: Progress | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    keep_going: bool = False,
+    ledger: Ledger | None = None,
 ) -> Ledger:
-    ledger = Ledger()
+    """Put ``records`` in order, batch by batch. Pass ``ledger`` to keep what was accepted when a call
+    raises (a missing stream, denied access): the ledger then holds every record accepted before."""
+    ledger = Ledger() if ledger is None else ledger
     for batch in batches(records):
-        _put(kinesis, stream_name, batch, ledger, rng=rng, sleep=sleep, resent=False)
+        _put(kinesis, stream_name, batch, ledger, rng=rng, sleep=sleep, resent=False, keep_going=keep_going)
         if resend_batch_rate and rng.random() < resend_batch_rate:
             copies = [_as_copy(r) for r in batch]
-            _put(kinesis, stream_name, copies, ledger, rng=rng, sleep=sleep, resent=True)
+            _put(
+                kinesis, stream_name, copies, ledger, rng=rng, sleep=sleep, resent=True, keep_going=keep_going
+            )
             ledger.resent_batches += 1
         if progress:
             progress(len(batch))
@@ -115,6 +124,7 @@ def _put(
     rng: random.Random,
     sleep: Callable[[float], None],
     resent: bool,
+    keep_going: bool,
 ) -> None:
     pending = list(batch)
     for attempt in range(MAX_ATTEMPTS):
@@ -143,8 +153,12 @@ def _put(
             )
         if not failed:
             return
-        ledger.retried_entries += len(failed)
         pending = failed
+        if attempt + 1 == MAX_ATTEMPTS:
+            break
+        ledger.retried_entries += len(failed)
         # Full jitter: spreads retries from many producers over the throttled shard.
         sleep(rng.uniform(0, BASE_BACKOFF_S * 2**attempt))
-    raise ProducerError(f"{len(pending)} records still rejected after {MAX_ATTEMPTS} attempts")
+    if not keep_going:
+        raise ProducerError(f"{len(pending)} records still rejected after {MAX_ATTEMPTS} attempts")
+    ledger.failed.extend(pending)

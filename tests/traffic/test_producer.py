@@ -12,7 +12,7 @@ import pytest
 
 from aws_contract.limits import PUT_RECORDS_MAX_BYTES as MAX_BYTES_PER_CALL
 from aws_contract.limits import PUT_RECORDS_MAX_RECORDS as MAX_RECORDS_PER_CALL
-from eventlake.traffic.producer import batches, send
+from eventlake.traffic.producer import BASE_BACKOFF_S, MAX_ATTEMPTS, ProducerError, batches, send
 from eventlake.traffic.sample_events import Expect, Outgoing, event_types, generate, window_start
 from glue.errors import LogMessage, Reject
 from transform_lambda.claims import NoClaims
@@ -68,6 +68,43 @@ def test_only_failed_entries_are_retried_and_each_record_is_in_the_ledger_once()
     assert sorted(s.data for s in ledger.records) == sorted(r.data for r in records)
     assert ledger.retried_entries == 4 and len(sleeps) == 1
     assert len({s.lineage for s in ledger.records}) == 10
+
+
+class StuckKinesis(FlakyKinesis):
+    """Rejects one record on every attempt, accepts the rest."""
+
+    def __init__(self, stuck: bytes) -> None:
+        super().__init__()
+        self.stuck = stuck
+
+    def put_records(self, *, StreamName: str, Records: list[dict[str, Any]]) -> dict[str, Any]:
+        self.calls.append([r["Data"] for r in Records])
+        results: list[dict[str, str]] = []
+        for record in Records:
+            if record["Data"] == self.stuck:
+                results.append(
+                    {"ErrorCode": "ProvisionedThroughputExceededException", "ErrorMessage": "slow"}
+                )
+            else:
+                self.sequence += 1
+                results.append({"ShardId": "shardId-000000000000", "SequenceNumber": str(self.sequence)})
+        return {"FailedRecordCount": sum("ErrorCode" in r for r in results), "Records": results}
+
+
+def test_a_record_rejected_on_every_attempt_raises_or_with_keep_going_is_left_in_the_ledger() -> None:
+    records = outgoing(1_001)  # three batches: the stuck record's batch must not stop the others
+    stuck = records[7]
+    sleeps: list[float] = []
+    with pytest.raises(ProducerError):
+        send(StuckKinesis(stuck.data), "s", records, rng=random.Random(1), sleep=sleeps.append)
+    assert len(sleeps) == MAX_ATTEMPTS - 1  # no sleep after the last attempt
+    # Exponential backoff with full jitter: each wait is drawn from [0, base * 2**attempt).
+    assert all(0 <= s < BASE_BACKOFF_S * 2**i for i, s in enumerate(sleeps))
+
+    kinesis = StuckKinesis(stuck.data)
+    ledger = send(kinesis, "s", records, rng=random.Random(1), sleep=lambda _: None, keep_going=True)
+    assert ledger.failed == [stuck] and len(ledger.records) == 1_000
+    assert ledger.retried_entries == MAX_ATTEMPTS - 1 and len(kinesis.calls) == MAX_ATTEMPTS + 2
 
 
 def test_resent_batches_are_new_records_expected_as_duplicates() -> None:

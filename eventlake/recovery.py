@@ -1,0 +1,656 @@
+"""Recovery of Firehose's error output: read the error objects, put their records back on the stream, archive.
+
+What each error record holds decides what is sent again:
+
+- ``processing-failed`` records carry the producer's original bytes (``rawData``). ``Lambda.FunctionError``
+  (and every other ``Lambda.*`` code but one) means the invocation failed, not the record: it is sent again
+  as is. ``Lambda.ProcessingFailedStatus`` means the transform rejected the record: sent unchanged it fails
+  again, so it is kept (reported) unless a fix function turns it into new bytes. The Lambda claims only what
+  it stores, so these records hold no dedupe claim (but see "FunctionError after the claims" below).
+- ``format-conversion-failed``, ``partitioning-failed`` and ``activePartitionExceeded`` records carry the
+  Lambda's *transformed* row, which names its source record (``source_shard_id``,
+  ``source_sequence_number``). The original bytes are taken from the raw backup (``raw/``) when it holds
+  them, else rebuilt from the row (``event_uuid``, ``event_name``, ``created_at`` and the fields of
+  ``payload``). The backup is preferred because it gives the bytes exactly as the producer sent them: the
+  row keeps ``created_at`` only to the millisecond and not in its original JSON form, and the dedupe
+  fingerprint hashes that value, so a rebuilt record could read as "a different event reusing the id" next
+  to a delivered copy of the same event. The backup has no lineage, so a record is found there by content
+  (same id, name, instant and payload), in the backup folders of its arrival hour and the hour before (a
+  backup object sits in the folder of its oldest record). These records passed the Lambda, which claimed
+  their ``event_uuid`` for them (holder: shard, sequence number, subsequence number). Sent again they get a
+  new sequence number and would be marked duplicates of themselves, so their claims are released first: a
+  conditional ``DeleteItem`` that deletes the claim only while *this* record holds it, never one another
+  record holds.
+
+An error object is archived (copied to ``errors-archive/<its key>``, then deleted) only after Kinesis
+accepted every record sent from it. Records kept (malformed without a fix, or skipped by the fix) stay under
+``errors/``: when some records of an object were sent and others kept, the kept lines are first written to a
+new object beside it (``<key>.rest-<digest of its content>``), then the original is archived. Nothing is
+deleted that is not archived or still under ``errors/``, and a failed put, release or copy leaves the object
+as it was.
+
+Running it again does no harm: archived objects are gone from ``errors/``, and a remainder holds only
+records that are kept again. If a run dies half-way (after a put, before the archive), the next run sends
+those records once more: copies of one event, which the dedupe marks (the claim is released only while the
+failed record holds it) and the unique-events view (one row per event, its earliest arrival) absorb.
+
+FunctionError after the claims: an invocation that timed out after its claims were written leaves claims
+held by records that went to ``processing-failed``. Those error records carry no sequence number, so whether
+a claim is theirs cannot be proven, and it is left alone: the re-sent record is stored ``is_duplicate =
+true`` (of itself). The unique-events view still keeps it, as the only row of its event.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import json
+import math
+import random
+import re
+import sys
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from aws_contract import limits
+from eventlake.checks.lake_contents import error_output_type, split_records
+from eventlake.firehose import backup, error_records, prefixes
+from eventlake.firehose.error_records import ErrorRecord
+from eventlake.traffic.producer import ProducerError, send
+from eventlake.traffic.sample_events import Expect, Outgoing
+from glue import schema
+from glue.errors import ErrorCode, ErrorOutputType
+from infra.delivery_spec import DeliverySpec
+from transform_lambda.claims import HOLDER_ATTRIBUTE, KEY_ATTRIBUTE
+
+# A fix function: the record's original bytes and its error record in, the bytes to send out (None: keep it).
+Fix = Callable[[bytes, ErrorRecord], bytes | None]
+
+# Where the original bytes of records that failed after the Lambda come from.
+ORIGINALS = ("backup", "rebuild")
+# Error types whose records passed the Lambda: they carry its transformed row and hold a dedupe claim.
+AFTER_THE_LAMBDA = frozenset(
+    {
+        ErrorOutputType.FORMAT_CONVERSION_FAILED,
+        ErrorOutputType.PARTITIONING_FAILED,
+        ErrorOutputType.ACTIVE_PARTITION_EXCEEDED,
+    }
+)
+NEEDS_FIX = "rejected by the transform: sent unchanged it fails again (pass --fix)"
+_REST = re.compile(r"\.rest-[0-9a-f]{16}$")
+_HOUR_FOLDER = re.compile(r"(\d{4})/(\d{2})/(\d{2})/(\d{2})/")
+
+# Outcomes of one error object.
+ARCHIVED = "archived"
+SPLIT = "archived, kept records moved"  # the object's kept records now sit in a new object beside it
+KEPT = "kept"
+FAILED = "failed"
+WOULD_ARCHIVE = "would archive"
+WOULD_SPLIT = "would archive, keeping some"
+
+
+@dataclass(frozen=True)
+class HeldClaim:
+    """The claim a record that failed after the Lambda holds: its id, and itself as holder."""
+
+    key: str
+    holder: str
+
+
+@dataclass(frozen=True)
+class Resend:
+    """One record to put back on the stream, and where its bytes came from."""
+
+    data: bytes
+    partition_key: str
+    origin: str  # "rawData", "raw backup", "rebuilt", plus " + fix" when the fix changed it
+    claim: HeldClaim | None = None
+
+
+@dataclass(frozen=True)
+class Kept:
+    """A record left under errors/, and why."""
+
+    line: bytes
+    reason: str
+
+
+@dataclass
+class ObjectOutcome:
+    """What happened to one error object."""
+
+    key: str
+    output_type: str
+    records: int = 0
+    resent: int = 0
+    kept: int = 0
+    claims_released: int = 0
+    claims_not_held: int = 0  # the failed record held no claim (another record does, or none)
+    action: str = KEPT
+    notes: list[str] = field(default_factory=list)
+    origins: Counter[str] = field(default_factory=Counter)
+    kept_reasons: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def detail(self) -> str:
+        return "; ".join(self.notes)
+
+    @property
+    def failed(self) -> bool:
+        return self.action == FAILED
+
+
+@dataclass(frozen=True)
+class ReprocessTarget:
+    """Where the error objects are and where their records go back: clients and names."""
+
+    s3: Any
+    kinesis: Any
+    dynamodb: Any | None
+    bucket: str
+    stream_name: str
+    claims_table: str | None  # None: the stack keeps no claims (dedupe disabled)
+    spec: DeliverySpec
+
+
+@dataclass(frozen=True)
+class ReprocessOptions:
+    types: tuple[str, ...] = tuple(t.value for t in ErrorOutputType)
+    first_hour: datetime | None = None  # arrival hours (the error folders' yyyy/MM/dd/HH), both included
+    last_hour: datetime | None = None
+    fix: Fix | None = None
+    originals: str = "backup"
+    dry_run: bool = False
+
+
+# --- the arguments -----------------------------------------------------------------------------------------
+
+_HOUR = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2})(?::00(?::00)?)?)?(?:Z|[+-]00:?00)?")
+
+
+def parse_hour(text: str) -> datetime:
+    """``2026-11-25T07`` (``:00``, ``:00:00``, a zero UTC offset allowed; a bare date is its first hour): that
+    hour, UTC."""
+    match = _HOUR.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(f"must be a UTC hour like 2026-11-25T07, got {text!r}")
+    year, month, day, hour = (int(part) if part else 0 for part in match.groups())
+    try:
+        return datetime(year, month, day, hour, tzinfo=UTC)
+    except ValueError as exc:
+        raise ValueError(f"must be a UTC hour like 2026-11-25T07, got {text!r} ({exc})") from None
+
+
+def load_fix(text: str) -> Fix:
+    """``module:function`` (imported, the working directory first on the path), or
+    ``path/to/file.py:function``."""
+    module_name, sep, function_name = text.rpartition(":")
+    if not sep or not module_name or not function_name:
+        raise ValueError(f"must be module:function or file.py:function, got {text!r}")
+    try:
+        if module_name.endswith(".py"):
+            path = Path(module_name)
+            spec = importlib.util.spec_from_file_location(f"eventlake_fix_{path.stem}", path)
+            if spec is None or spec.loader is None or not path.is_file():
+                raise ImportError(f"no such file {path}")
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+        else:
+            if "" not in sys.path and str(Path.cwd()) not in sys.path:
+                sys.path.insert(0, str(Path.cwd()))  # as `python -m` would
+            module = importlib.import_module(module_name)
+    except Exception as exc:  # whatever importing the user's module raises
+        raise ValueError(f"cannot import {module_name}: {type(exc).__name__}: {exc}") from None
+    function = getattr(module, function_name, None)
+    if not callable(function):
+        raise ValueError(f"{module_name} has no function {function_name!r}")
+    return function  # type: ignore[no-any-return]
+
+
+# --- finding the error objects -----------------------------------------------------------------------------
+
+
+def type_root(output_type: str) -> str:
+    """``errors/<type>/``: where one error type's hour folders are (``schema.ERROR_PREFIX``)."""
+    return f"{schema.ERROR_ROOT}{output_type}/"
+
+
+def hour_folder(spec: DeliverySpec, output_type: str, hour: datetime) -> str:
+    """The error folder of ``output_type`` for the arrival hour ``hour``, as Firehose evaluates it."""
+    return prefixes.evaluate(
+        spec.error_output_prefix, arrival=hour, error_output_type=output_type, time_zone=spec.custom_time_zone
+    )
+
+
+def error_object_keys(
+    s3: Any, bucket: str, spec: DeliverySpec, options: ReprocessOptions
+) -> list[tuple[str, str]]:
+    """(key, type) of every error object in the hours, listed once before anything is sent (records that fail
+    again during the run land in new objects, for the next run). Keys sort by hour within a type, so the
+    listing starts after the first hour's folder and stops past the last's."""
+    found: list[tuple[str, str]] = []
+    paginator = s3.get_paginator("list_objects_v2")
+    for output_type in options.types:
+        root = type_root(output_type)
+        low = hour_folder(spec, output_type, options.first_hour) if options.first_hour else None
+        high = hour_folder(spec, output_type, options.last_hour) if options.last_hour else None
+        arguments: dict[str, Any] = {"Bucket": bucket, "Prefix": root}
+        if low:
+            arguments["StartAfter"] = low.rstrip("/")
+        for page in paginator.paginate(**arguments):
+            for item in page.get("Contents", []):
+                key = item["Key"]
+                if low and key[: len(low)] < low:
+                    continue
+                if high and key[: len(high)] > high:
+                    break
+                found.append((key, output_type))
+            else:
+                continue
+            break
+    return found
+
+
+def _arrival_hour(key: str, output_type: str) -> str:
+    """The ``yyyy/MM/dd/HH/`` folder of an error object's key ("" when the key is off that layout)."""
+    match = _HOUR_FOLDER.match(key, len(type_root(output_type)))
+    return match.group(0) if match else ""
+
+
+# --- the original bytes ------------------------------------------------------------------------------------
+
+
+def transformed_row(raw: bytes) -> dict[str, Any]:
+    """The Lambda's row in an error record of a stage after the Lambda."""
+    try:
+        row = json.loads(raw)
+    except ValueError:
+        raise ValueError("its rawData is not the Lambda's JSON row") from None
+    if not isinstance(row, dict) or not all(
+        isinstance(row.get(f), str) for f in ("event_uuid", "event_name")
+    ):
+        raise ValueError("its rawData is not the Lambda's row (no event_uuid/event_name)")
+    if not isinstance(row.get("payload"), str) or not isinstance(_json(row["payload"]), dict):
+        raise ValueError("its row has no JSON object in payload")
+    if not isinstance(row.get("created_at"), int) or isinstance(row.get("created_at"), bool):
+        raise ValueError("its row has no whole-second created_at")
+    return row
+
+
+def rebuild(row: dict[str, Any]) -> bytes:
+    """The original event from the Lambda's row: ``event_uuid``, ``event_name``, ``created_at`` (to the
+    millisecond, from ``created_datetime`` when it agrees with ``created_at``) and the payload's fields, as
+    one newline-terminated JSON line (the producer contract)."""
+    created: int | float = row["created_at"]
+    moment = _instant(row.get("created_datetime"))
+    if moment is not None:
+        millis = round(moment.timestamp() * 1000)
+        if millis // 1000 == created and millis % 1000:
+            created = millis / 1000
+    event = {
+        "event_uuid": row["event_uuid"],
+        "event_name": row["event_name"],
+        "created_at": created,
+        **json.loads(row["payload"]),
+    }
+    return json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+
+
+def same_event(original: bytes, row: dict[str, Any]) -> bool:
+    """Whether ``original`` is the record the Lambda turned into ``row``: same id, name, instant (to the
+    millisecond) and payload (type-strict)."""
+    event = _json(original)
+    if not isinstance(event, dict):
+        return False
+    created = event.get("created_at")
+    if isinstance(created, bool) or not isinstance(created, int | float) or not math.isfinite(created):
+        return False
+    if event.get("event_uuid") != row["event_uuid"] or event.get("event_name") != row["event_name"]:
+        return False
+    if math.floor(created) != row["created_at"]:
+        return False
+    sent, stored = _instant(schema.iso_utc(created)), _instant(row.get("created_datetime"))
+    if stored is not None and sent != stored:
+        return False
+    payload = {k: v for k, v in event.items() if k not in schema.INPUT_FIELDS}
+    return _canonical(payload) == _canonical(_json(row["payload"]))
+
+
+class RawOriginals:
+    """The raw backup's records, looked up by content; each backup folder is read at most once per call of
+    :meth:`load`, and only records naming a wanted id are kept."""
+
+    def __init__(self, s3: Any, bucket: str, spec: DeliverySpec) -> None:
+        self._s3 = s3
+        self._bucket = bucket
+        self._spec = spec
+        self._found: dict[str, list[bytes]] = {}
+
+    def folders(self, arrival_ms: int) -> list[str]:
+        """Backup folders that may hold a record that arrived at ``arrival_ms``: its hour's, and the one
+        before when a buffer opened then could still be taking records."""
+        arrival = datetime.fromtimestamp(arrival_ms / 1000, tz=UTC)
+        opened = arrival - timedelta(seconds=self._spec.buffering_interval_seconds)
+        return sorted({self._folder(opened), self._folder(arrival)})
+
+    def _folder(self, moment: datetime) -> str:
+        return prefixes.evaluate(
+            self._spec.backup_prefix,
+            arrival=moment,
+            dynamic_partitioning=False,
+            time_zone=self._spec.custom_time_zone,
+        )
+
+    def load(self, wanted: dict[str, set[str]]) -> None:
+        """Read the backup folders in ``wanted`` (folder -> event ids), keeping the records naming those
+        ids."""
+        self._found = {}
+        paginator = self._s3.get_paginator("list_objects_v2")
+        for folder, ids in sorted(wanted.items()):
+            needles = {i.encode("utf-8") for i in ids}
+            for page in paginator.paginate(Bucket=self._bucket, Prefix=folder):
+                for item in page.get("Contents", []):
+                    body = self._s3.get_object(Bucket=self._bucket, Key=item["Key"])["Body"].read()
+                    for record in split_records(backup.decode(body, item["Key"])):
+                        for needle in needles:
+                            if needle in record:
+                                self._found.setdefault(needle.decode(), []).append(record)
+
+    def original(self, row: dict[str, Any]) -> bytes | None:
+        return next((r for r in self._found.get(row["event_uuid"], []) if same_event(r, row)), None)
+
+
+# --- one error object --------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Planned:
+    key: str
+    output_type: str
+    lines: list[bytes]
+    records: list[ErrorRecord | None]  # None: the line is not an error record
+    resend: list[Resend] = field(default_factory=list)
+    kept: list[Kept] = field(default_factory=list)
+
+
+def partition_key(data: bytes) -> str:
+    """The event's own ``event_uuid`` (copies of an event share a shard, as the producer sends them), else a
+    digest of the bytes."""
+    event = _json(data)
+    value = event.get("event_uuid") if isinstance(event, dict) else None
+    if isinstance(value, str) and 0 < len(value) <= limits.PARTITION_KEY_MAX_CHARS:
+        return value
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def _plan_record(
+    output_type: str,
+    record: ErrorRecord,
+    options: ReprocessOptions,
+    originals: RawOriginals | None,
+) -> tuple[Resend | None, str]:
+    """What to send for one error record (None: keep it, for the reason given)."""
+    claim: HeldClaim | None = None
+    if output_type in AFTER_THE_LAMBDA:
+        try:
+            row = transformed_row(record.raw)
+        except ValueError as exc:
+            return None, f"cannot recover the original: {exc}"
+        shard, sequence = row.get("source_shard_id"), row.get("source_sequence_number")
+        if shard and sequence:
+            claim = HeldClaim(
+                row["event_uuid"].lower(), f"{shard}:{sequence}:{record.subsequence_number or 0}"
+            )
+        found = originals.original(row) if originals else None
+        data, origin = (found, "raw backup") if found is not None else (rebuild(row), "rebuilt")
+    else:
+        data, origin = record.raw, "rawData"
+        if record.error_code == ErrorCode.PROCESSING_FAILED_STATUS and options.fix is None:
+            return None, NEEDS_FIX
+    if options.fix is not None:
+        try:
+            fixed = options.fix(data, record)
+        except Exception as exc:  # the user's code: its failure keeps that record, never stops the run
+            return None, f"the fix raised {type(exc).__name__}"
+        if fixed is None:
+            return None, "the fix skipped it"
+        if not isinstance(fixed, bytes):
+            return None, f"the fix returned {type(fixed).__name__}, not bytes"
+        if fixed != data:
+            data, origin = fixed, f"{origin} + fix"
+    key = partition_key(data)
+    if len(data) + len(key.encode("utf-8")) > limits.KINESIS_RECORD_MAX_BYTES:
+        return None, "over Kinesis's record size limit"
+    return Resend(data, key, origin, claim), ""
+
+
+def _plan(
+    target: ReprocessTarget,
+    objects: list[tuple[str, str]],
+    options: ReprocessOptions,
+    outcomes: dict[str, ObjectOutcome],
+) -> list[_Planned]:
+    """Read one hour's error objects and decide, record by record, what to send and what to keep."""
+    planned: list[_Planned] = []
+    for key, output_type in objects:
+        outcome = outcomes[key]
+        try:
+            error_output_type(key)
+        except ValueError:
+            outcome.notes.append("off the error layout: left alone")
+            continue
+        try:
+            body = target.s3.get_object(Bucket=target.bucket, Key=key)["Body"].read()
+        except Exception as exc:  # gone since the listing, or unreadable: leave it, say so
+            outcome.action = FAILED
+            outcome.notes.append(f"cannot read: {_error_text(exc)}")
+            continue
+        lines = [line for line in body.split(b"\n") if line.strip()]
+        records: list[ErrorRecord | None] = []
+        for line in lines:
+            try:
+                records.append(error_records.read_error_line(line))
+            except ValueError:
+                records.append(None)
+        planned.append(_Planned(key, output_type, lines, records))
+        outcome.records = len(lines)
+
+    originals: RawOriginals | None = None
+    if options.originals == "backup" and target.spec.source_backup:
+        originals = RawOriginals(target.s3, target.bucket, target.spec)
+        wanted: dict[str, set[str]] = defaultdict(set)
+        for item in planned:
+            if item.output_type not in AFTER_THE_LAMBDA:
+                continue
+            for record in item.records:
+                if record is None or record.arrival_ms is None:
+                    continue
+                try:
+                    row = transformed_row(record.raw)
+                except ValueError:
+                    continue
+                for folder in originals.folders(record.arrival_ms):
+                    wanted[folder].add(row["event_uuid"])
+        if wanted:
+            try:
+                originals.load(wanted)
+            except Exception as exc:  # no access to raw/, a corrupt object: rebuild instead, and say so
+                originals = None
+                for item in planned:
+                    if item.output_type in AFTER_THE_LAMBDA:
+                        outcomes[item.key].notes.append(
+                            f"raw backup unreadable ({_error_text(exc)}): rebuilt"
+                        )
+
+    for item in planned:
+        for line, record in zip(item.lines, item.records, strict=True):
+            if record is None:
+                item.kept.append(Kept(line, "not an error record"))
+                continue
+            resend, reason = _plan_record(item.output_type, record, options, originals)
+            if resend is None:
+                item.kept.append(Kept(line, reason))
+            else:
+                item.resend.append(resend)
+    return planned
+
+
+def rest_key(key: str, kept: Sequence[Kept]) -> str:
+    """Where the kept lines of a partly sent object go: beside it, named by their content (a run that dies
+    and runs again writes the same object)."""
+    body = b"".join(k.line + b"\n" for k in kept)
+    return f"{_REST.sub('', key)}.rest-{hashlib.blake2b(body, digest_size=8).hexdigest()}"
+
+
+def archive_key(key: str) -> str:
+    return schema.ERROR_ARCHIVE_ROOT + key
+
+
+def _release(target: ReprocessTarget, claim: HeldClaim, outcome: ObjectOutcome, dry_run: bool) -> None:
+    """Delete the claim if (and only if) the failed record still holds it."""
+    assert target.dynamodb is not None and target.claims_table is not None
+    if dry_run:
+        item = target.dynamodb.get_item(
+            TableName=target.claims_table, Key={KEY_ATTRIBUTE: {"S": claim.key}}, ConsistentRead=True
+        ).get("Item")
+        held = item is not None and item.get(HOLDER_ATTRIBUTE, {}).get("S") == claim.holder
+        outcome.claims_released += held
+        outcome.claims_not_held += not held
+        return
+    try:
+        target.dynamodb.delete_item(
+            TableName=target.claims_table,
+            Key={KEY_ATTRIBUTE: {"S": claim.key}},
+            ConditionExpression="#h = :holder",
+            ExpressionAttributeNames={"#h": HOLDER_ATTRIBUTE},
+            ExpressionAttributeValues={":holder": {"S": claim.holder}},
+        )
+    except Exception as exc:
+        if _error_code(exc) != "ConditionalCheckFailedException":
+            raise
+        outcome.claims_not_held += 1
+    else:
+        outcome.claims_released += 1
+
+
+def _handle(
+    target: ReprocessTarget, item: _Planned, options: ReprocessOptions, outcome: ObjectOutcome
+) -> None:
+    outcome.kept_reasons.update(k.reason for k in item.kept)
+    outcome.kept = len(item.kept)
+    if not item.resend:
+        outcome.action = KEPT
+        return
+    dry_run = options.dry_run
+    if target.claims_table is not None:
+        try:
+            for resend in item.resend:
+                if resend.claim is not None:
+                    _release(target, resend.claim, outcome, dry_run)
+        except Exception as exc:  # the put waits: sent now, the record would be marked duplicate of itself
+            outcome.action = FAILED
+            outcome.notes.append(f"releasing claims: {_error_text(exc)}; nothing sent")
+            return
+    rest = rest_key(item.key, item.kept) if item.kept else ""
+    if dry_run:
+        outcome.resent = len(item.resend)
+        outcome.origins.update(r.origin for r in item.resend)
+        outcome.action = WOULD_SPLIT if rest else WOULD_ARCHIVE
+        if rest:
+            outcome.notes.append(f"would move the kept records to {rest}")
+        return
+    outgoing = [Outgoing(r.data, r.partition_key, Expect.VALID) for r in item.resend]
+    try:
+        ledger = send(target.kinesis, target.stream_name, outgoing, rng=random.Random())
+    except ProducerError as exc:
+        outcome.action = FAILED
+        outcome.notes.append(f"put: {exc}; left in place")
+        return
+    except Exception as exc:  # a missing stream, denied access, no connection
+        outcome.action = FAILED
+        outcome.notes.append(f"put: {_error_text(exc)}; left in place")
+        return
+    outcome.resent = len(ledger.records)
+    outcome.origins.update(r.origin for r in item.resend)
+    try:
+        if rest:
+            body = b"".join(k.line + b"\n" for k in item.kept)
+            target.s3.put_object(Bucket=target.bucket, Key=rest, Body=body)
+        target.s3.copy_object(
+            Bucket=target.bucket,
+            Key=archive_key(item.key),
+            CopySource={"Bucket": target.bucket, "Key": item.key},
+        )
+        target.s3.delete_object(Bucket=target.bucket, Key=item.key)
+    except Exception as exc:
+        outcome.action = FAILED
+        outcome.notes.append(f"records sent, archiving failed: {_error_text(exc)}; a rerun sends them again")
+        return
+    outcome.action = SPLIT if rest else ARCHIVED
+    if rest:
+        outcome.notes.append(f"kept records moved to {rest}")
+
+
+def reprocess(
+    target: ReprocessTarget, options: ReprocessOptions, *, progress: Callable[[int], None] | None = None
+) -> list[ObjectOutcome]:
+    """Handle every error object in the hours, one arrival hour at a time (the raw backup is read for the
+    hours that need it), and return what happened to each."""
+    if options.originals not in ORIGINALS:
+        raise ValueError(f"originals must be one of {ORIGINALS}, got {options.originals!r}")
+    keys = error_object_keys(target.s3, target.bucket, target.spec, options)
+    outcomes = {key: ObjectOutcome(key, output_type) for key, output_type in keys}
+    for _, objects in _by_hour(keys):
+        for item in _plan(target, objects, options, outcomes):
+            _handle(target, item, options, outcomes[item.key])
+        if progress:
+            progress(len(objects))
+    return list(outcomes.values())
+
+
+def _by_hour(keys: list[tuple[str, str]]) -> Iterator[tuple[str, list[tuple[str, str]]]]:
+    groups: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for key, output_type in keys:
+        groups[_arrival_hour(key, output_type)].append((key, output_type))
+    yield from sorted(groups.items())
+
+
+# --- helpers -----------------------------------------------------------------------------------------------
+
+
+def _json(data: bytes | str) -> Any:
+    try:
+        return json.loads(data)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _canonical(value: Any) -> str:
+    """Type-strict JSON: ``1``, ``1.0`` and ``true`` differ here."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def _instant(text: Any) -> datetime | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _error_code(exc: Exception) -> str:
+    response = getattr(exc, "response", None) or {}
+    return str(response.get("Error", {}).get("Code", ""))
+
+
+def _error_text(exc: Exception) -> str:
+    code = _error_code(exc)
+    message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return f"{code}: {message}" if code else f"{type(exc).__name__}: {message}"
