@@ -153,6 +153,13 @@ def lifecycle_rules(args: LakeBucketArgs) -> list[aws.s3.BucketLifecycleConfigur
             expiration=expire(days=args.error_retention_days),
         ),
         rule(
+            # What `eventlake reprocess` archived after re-sending it: kept as long as errors are, for audit.
+            id="expire-errors-archive",
+            status="Enabled",
+            filter=prefix(prefix=schema.ERROR_ARCHIVE_ROOT),
+            expiration=expire(days=args.error_retention_days),
+        ),
+        rule(
             id="expire-raw-backup",
             status="Enabled",
             filter=prefix(prefix=schema.BACKUP_ROOT),

@@ -136,6 +136,8 @@ def test_lifecycle_expires_errors_backups_and_old_versions(deployment: Deploymen
     assert all(r["status"] == "Enabled" for r in rules.values())
     assert rules["expire-errors"]["filter"] == {"prefix": schema.ERROR_ROOT}
     assert rules["expire-errors"]["expiration"]["days"] == s.error_retention_days
+    assert rules["expire-errors-archive"]["filter"] == {"prefix": schema.ERROR_ARCHIVE_ROOT}
+    assert rules["expire-errors-archive"]["expiration"]["days"] == s.error_retention_days
     assert rules["expire-raw-backup"]["filter"] == {"prefix": schema.BACKUP_ROOT}
     assert rules["expire-raw-backup"]["expiration"]["days"] == s.backup_retention_days
     noncurrent = rules["expire-noncurrent-versions"]["noncurrentVersionExpiration"]
