@@ -11,8 +11,11 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
+import shutil
+import subprocess
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -24,6 +27,7 @@ OUTPUTS = ("table", "json")
 DEFAULT_REGION = "us-east-1"  # what the AWS provider uses when a stack sets no aws:region
 
 Run = Callable[[argparse.Namespace], int]
+_OUTPUTS: dict[tuple[str, str, str], dict[str, Any]] = {}  # pulumi stack outputs, once per process
 
 
 class CliError(Exception):
@@ -137,6 +141,48 @@ class Context:
             raise CliError(str(exc)) from None
         return cls(settings, region, args.profile, args.endpoint_url, args.output, args.root)
 
+    def stack_outputs(self) -> dict[str, Any]:
+        """The deployed stack's outputs from ``pulumi stack output --json`` when the Pulumi CLI is installed
+        and the command talks to real AWS; otherwise none (names then come from the stack's settings)."""
+        pulumi = shutil.which("pulumi")
+        if pulumi is None or self.endpoint_url is not None:
+            return {}
+        key = (pulumi, self.settings.stack, str(self.root))
+        if key not in _OUTPUTS:
+            done = subprocess.run(
+                [pulumi, "stack", "output", "--json", "--stack", self.settings.stack],
+                cwd=self.root,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            if done.returncode != 0:
+                reason = (done.stderr.strip().splitlines() or ["no output"])[-1]
+                raise CliError(f"pulumi stack output --stack {self.settings.stack} failed: {reason}")
+            _OUTPUTS[key] = json.loads(done.stdout or "{}")
+        return _OUTPUTS[key]
+
+    @property
+    def stream_name(self) -> str:
+        return str(self.stack_outputs().get("stream_name") or self.settings.stream_name)
+
+    def bucket(self) -> str:
+        """The lake bucket: the stack's output, else the program's name rule (STS tells the account)."""
+        deployed = self.stack_outputs().get("bucket_name")
+        if deployed:
+            return str(deployed)
+        from infra.account import Account  # imports pulumi_aws: only when the name must be derived
+        from infra.lake_bucket import bucket_name
+
+        try:
+            arn = self.client("sts").get_caller_identity()["Arn"]
+        except Exception as exc:
+            raise CliError(
+                f"GetCallerIdentity (to name the stack's bucket) failed: {exc}; or pass --bucket"
+            ) from None
+        _, partition, _, _, account_id, _ = arn.split(":", 5)
+        return bucket_name(self.settings, Account(account_id, self.region, partition, dns_suffix=""))
+
     def client(self, service: str) -> Any:
         """A boto3 client for this stack's region, profile and endpoint."""
         import boto3
@@ -160,3 +206,42 @@ def emit(context_output: str, title: str, columns: Sequence[str], rows: Sequence
     for row in rows:
         table.add_row(*("" if v is None else str(v) for v in row))
     Console().print(table)
+
+
+# AWS error codes that mean the command was pointed at the wrong thing: a usage error, not a failed check.
+_CONFIGURATION_ERRORS = {
+    "AccessDenied",
+    "AccessDeniedException",
+    "ExpiredTokenException",
+    "InvalidAccessKeyId",
+    "InvalidClientTokenId",
+    "NoSuchBucket",
+    "ResourceNotFoundException",
+    "SignatureDoesNotMatch",
+    "UnrecognizedClientException",
+}
+
+
+@contextmanager
+def aws_errors(what: str, hint: str = "") -> Iterator[None]:
+    """botocore's exceptions as one line: ``what`` failed, the AWS error code, and ``hint`` for a fix."""
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
+
+    suffix = f" ({hint})" if hint else ""
+    try:
+        yield
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code", "Unknown"))
+        message = str(error.get("Message") or exc).splitlines()[0]
+        raise CliError(
+            f"{what}: {code}: {message}{suffix}", USAGE if code in _CONFIGURATION_ERRORS else CHECK_FAILED
+        ) from None
+    except ProfileNotFound as exc:
+        raise CliError(f"--profile: {exc}") from None
+    except NoCredentialsError:
+        raise CliError(
+            f"{what}: no AWS credentials found (pass --profile, or set them in the environment)"
+        ) from None
+    except BotoCoreError as exc:  # an unreachable --endpoint-url, a bad --region
+        raise CliError(f"{what}: {exc}{suffix}") from None

@@ -9,54 +9,18 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from eventlake.cli.common import CHECK_FAILED, USAGE, CliError, Context
+from eventlake.cli.common import CliError, Context, aws_errors
 from eventlake.traffic import producer
 from eventlake.traffic.sample_events import Expect, Outgoing
 
 Advance = Callable[[int], None]
 
 # Errors a user fixes with a flag or their credentials (exit 2); any other AWS failure is exit 1.
-_CONFIGURATION_ERRORS = {
-    "AccessDenied",
-    "AccessDeniedException",
-    "ExpiredTokenException",
-    "InvalidAccessKeyId",
-    "InvalidClientTokenId",
-    "NoSuchBucket",
-    "ResourceNotFoundException",
-    "SignatureDoesNotMatch",
-    "UnrecognizedClientException",
-}
 
 
 def outgoing(data: bytes, key: str) -> Outgoing:
     """A record to put; what the lake makes of it is the transform's business, not the sender's."""
     return Outgoing(data, key, Expect.VALID)
-
-
-@contextmanager
-def aws_errors(what: str, hint: str = "") -> Iterator[None]:
-    """botocore's exceptions as one line: ``what`` failed, the AWS error code, and ``hint`` for a fix."""
-    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
-
-    suffix = f" ({hint})" if hint else ""
-    try:
-        yield
-    except ClientError as exc:
-        error = exc.response.get("Error", {})
-        code = str(error.get("Code", "Unknown"))
-        message = str(error.get("Message") or exc).splitlines()[0]
-        raise CliError(
-            f"{what}: {code}: {message}{suffix}", USAGE if code in _CONFIGURATION_ERRORS else CHECK_FAILED
-        ) from None
-    except ProfileNotFound as exc:
-        raise CliError(f"--profile: {exc}") from None
-    except NoCredentialsError:
-        raise CliError(
-            f"{what}: no AWS credentials found (pass --profile, or set them in the environment)"
-        ) from None
-    except BotoCoreError as exc:  # an unreachable --endpoint-url, a bad --region
-        raise CliError(f"{what}: {exc}{suffix}") from None
 
 
 def client(context: Context, service: str) -> Any:

@@ -24,9 +24,7 @@ from eventlake.cli.common import CHECK_FAILED, OK, CliError, Context, DefaultsHe
 from eventlake.firehose import backup, prefixes
 from eventlake.traffic import producer, record_framing
 from eventlake.traffic.record_framing import HeldBack, HeldBackKind
-from infra.account import Account
 from infra.delivery_spec import DeliverySpec
-from infra.lake_bucket import bucket_name
 
 COLUMNS = ["object", "records", "held_back", "accepted", "failed", "note"]
 TOTAL = "(total)"
@@ -134,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
     s3 = kinesis_put.client(context, "s3")
     bucket = args.bucket or _stack_bucket(context)
     keys = _backup_keys(s3, bucket, spec, args.start, end)
-    stream = settings.stream_name
+    stream = context.stream_name
     kinesis = None if args.dry_run else kinesis_put.client(context, "kinesis")
     objects: list[ReplayedObject] = []
     with kinesis_put.progress_bar(args.output, f"Replaying to {stream}", len(keys)) as advance:
@@ -164,12 +162,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _stack_bucket(context: Context) -> str:
-    """Only the account and the region name the bucket (``infra.lake_bucket``); STS tells the account."""
-    sts = kinesis_put.client(context, "sts")
-    with kinesis_put.aws_errors("GetCallerIdentity (to name the stack's bucket)", "or pass --bucket"):
-        arn = sts.get_caller_identity()["Arn"]
-    _, partition, _, _, account_id, _ = arn.split(":", 5)
-    return bucket_name(context.settings, Account(account_id, context.region, partition, dns_suffix=""))
+    return context.bucket()
 
 
 def _backup_keys(s3: Any, bucket: str, spec: DeliverySpec, start: datetime, end: datetime) -> list[str]:

@@ -5,29 +5,16 @@ from __future__ import annotations
 
 import argparse
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from eventlake import recovery
-from eventlake.cli.common import CHECK_FAILED, OK, USAGE, CliError, Context, DefaultsHelp, emit
+from eventlake.cli.common import CHECK_FAILED, OK, CliError, Context, DefaultsHelp, aws_errors, emit
 from glue import schema
 from glue.errors import ErrorOutputType
 
 COLUMNS = ["object", "type", "records", "resent", "kept", "claims_released", "action", "note"]
 TOTAL = "(total)"
 # AWS errors a user fixes with a flag or credentials (exit 2); any other is exit 1.
-_CONFIGURATION_ERRORS = {
-    "AccessDenied",
-    "AccessDeniedException",
-    "ExpiredTokenException",
-    "InvalidAccessKeyId",
-    "InvalidClientTokenId",
-    "NoSuchBucket",
-    "ResourceNotFoundException",
-    "SignatureDoesNotMatch",
-    "UnrecognizedClientException",
-}
 
 
 def _hour(text: str) -> Any:
@@ -93,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     from infra.delivery_spec import DeliverySpec
 
     settings = context.settings
-    with _aws_errors("connecting to AWS"):
+    with aws_errors("connecting to AWS"):
         s3, kinesis = context.client("s3"), context.client("kinesis")
         dynamodb = context.client("dynamodb") if settings.dedupe_enabled else None
         bucket = args.bucket or _stack_bucket(context)
@@ -102,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         kinesis=kinesis,
         dynamodb=dynamodb,
         bucket=bucket,
-        stream_name=settings.stream_name,
+        stream_name=context.stream_name,
         claims_table=settings.claims_table_name if settings.dedupe_enabled else None,
         spec=DeliverySpec.from_settings(settings),
     )
@@ -114,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
         originals=args.originals,
         dry_run=args.dry_run,
     )
-    with _aws_errors(f"reading s3://{bucket}/{schema.ERROR_ROOT}", "check --bucket, --stack and --region"):
+    with aws_errors(f"reading s3://{bucket}/{schema.ERROR_ROOT}", "check --bucket, --stack and --region"):
         outcomes = recovery.reprocess(target, options)
     emit(
         args.output,
@@ -175,34 +162,5 @@ def _total(outcomes: list[recovery.ObjectOutcome]) -> list[Any]:
     ]
 
 
-@contextmanager
-def _aws_errors(what: str, hint: str = "") -> Iterator[None]:
-    """botocore's exceptions as one CLI error line: what failed, the AWS error code, a hint."""
-    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
-
-    suffix = f" ({hint})" if hint else ""
-    try:
-        yield
-    except ClientError as exc:
-        error = exc.response.get("Error", {})
-        code = str(error.get("Code", "Unknown"))
-        message = str(error.get("Message") or exc).splitlines()[0]
-        raise CliError(
-            f"{what}: {code}: {message}{suffix}", USAGE if code in _CONFIGURATION_ERRORS else CHECK_FAILED
-        ) from None
-    except ProfileNotFound as exc:
-        raise CliError(f"--profile: {exc}") from None
-    except NoCredentialsError:
-        raise CliError(f"{what}: no AWS credentials found (pass --profile)") from None
-    except BotoCoreError as exc:  # an unreachable --endpoint-url, a bad --region
-        raise CliError(f"{what}: {exc}{suffix}") from None
-
-
 def _stack_bucket(context: Context) -> str:
-    """The account and the region name the stack's bucket (``infra.lake_bucket``); STS tells the account."""
-    from infra.account import Account
-    from infra.lake_bucket import bucket_name
-
-    arn = context.client("sts").get_caller_identity()["Arn"]
-    _, partition, _, _, account_id, _ = arn.split(":", 5)
-    return bucket_name(context.settings, Account(account_id, context.region, partition, dns_suffix=""))
+    return context.bucket()

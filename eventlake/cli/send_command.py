@@ -69,7 +69,7 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     records, source = _generated(args) if args.generate else _read(args.file, args.partition_key_field)
     context = Context.from_args(args)
-    stream = context.settings.stream_name
+    stream = context.stream_name
     kinesis = kinesis_put.client(context, "kinesis")
     with kinesis_put.progress_bar(args.output, f"Sending to {stream}", len(records)) as advance:
         ledger = kinesis_put.put(kinesis, stream, records, progress=advance)

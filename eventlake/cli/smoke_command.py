@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     bucket = args.bucket or _bucket_name(context)
     started = time.time()
     batch = smoke_batch(uuid.uuid4().hex, started)
-    ledger = send(kinesis, context.settings.stream_name, batch.records, rng=random.Random())
+    ledger = send(kinesis, context.stream_name, batch.records, rng=random.Random())
     seen = wait(s3, bucket, batch, started, timeout=args.timeout, poll=args.poll)
     checks = verdict(batch, seen, accepted=len(ledger.records))
     emit(
@@ -183,10 +183,4 @@ def verdict(batch: SmokeBatch, seen: Seen, *, accepted: int) -> list[tuple[str, 
 
 
 def _bucket_name(context: Context) -> str:
-    """The stack's bucket, from the name rule the program uses (account and region make it unique)."""
-    from infra.account import Account  # imports pulumi_aws: only when the bucket is not given
-    from infra.lake_bucket import LakeBucketArgs
-
-    identity = context.client("sts").get_caller_identity()
-    account = Account(identity["Account"], context.region, "aws", "amazonaws.com")
-    return LakeBucketArgs.from_settings(context.settings).bucket_name(account)
+    return context.bucket()
