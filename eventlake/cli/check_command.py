@@ -12,7 +12,7 @@ from typing import Any
 from eventlake.athena import engine as athena
 from eventlake.checks import lake_contents, run_record
 from eventlake.checks.invariant import CHECKS, check
-from eventlake.cli.common import CHECK_FAILED, OK, CliError, Context, DefaultsHelp, emit
+from eventlake.cli.common import CHECK_FAILED, OK, CliError, Context, DefaultsHelp, aws_errors, emit
 
 READABLE = "every object readable and on the layout"
 VIEW_READABLE = "the unique-events view can be queried"
@@ -39,7 +39,8 @@ def run(args: argparse.Namespace) -> int:
         context = Context.from_args(args)
         with tempfile.TemporaryDirectory(prefix="eventlake-check-") as scratch:
             root = Path(scratch) / "lake"
-            lake_contents.mirror(context.client("s3"), args.bucket, root)
+            with aws_errors(f"mirroring s3://{args.bucket}", "check --bucket, --region and --endpoint-url"):
+                lake_contents.mirror(context.client("s3"), args.bucket, root)
             return check_lake(root, args.output)
     root = args.lake or Path("out") / args.stack / "lake"
     if not root.is_dir():

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from eventlake.athena import engine as athena
-from eventlake.cli.common import OK, CliError, DefaultsHelp, emit, suggest
+from eventlake.checks import lake_contents
+from eventlake.cli.common import OK, CliError, Context, DefaultsHelp, aws_errors, emit, suggest
 
 
 def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -25,7 +27,9 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     what.add_argument("sql", nargs="?", help="the query text")
     what.add_argument("--file", type=Path, help="a .sql file")
     what.add_argument("--name", help=f"a saved query of glue/sql/ ({', '.join(athena.load_queries())})")
-    command.add_argument("--lake", type=Path, help="a local mirror (default out/<stack>/lake)")
+    source = command.add_mutually_exclusive_group()
+    source.add_argument("--lake", type=Path, help="a local mirror (default out/<stack>/lake)")
+    source.add_argument("--bucket", help="a lake bucket, mirrored to a temporary directory first")
     command.add_argument("--database", default=athena.LOCAL_DATABASE, help="the query's database context")
     command.set_defaults(run=run)
 
@@ -44,7 +48,17 @@ def run(args: argparse.Namespace) -> int:
         sql, title = args.sql, "query"
     for problem in athena.athena_divergences(sql):
         sys.stderr.write(f"eventlake query: warning: {problem}\n")
-    root = args.lake or Path("out") / args.stack / "lake"
+    if args.bucket:
+        context = Context.from_args(args)
+        with tempfile.TemporaryDirectory(prefix="eventlake-query-") as scratch:
+            root = Path(scratch) / "lake"
+            with aws_errors(f"mirroring s3://{args.bucket}", "check --bucket, --region and --endpoint-url"):
+                lake_contents.mirror(context.client("s3"), args.bucket, root)
+            return _answer(args, root, sql, title)
+    return _answer(args, args.lake or Path("out") / args.stack / "lake", sql, title)
+
+
+def _answer(args: argparse.Namespace, root: Path, sql: str, title: str) -> int:
     try:
         names, rows = athena.run(athena.connect(root, args.database), sql)
     except Exception as exc:  # bad SQL or a translation gap: one line, usage error

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from eventlake.cli.main import main
+from eventlake.embedded.aws import embedded_aws_server
+from infra.delivery_spec import DeliverySpec
+from infra.settings import Settings
 
 pytestmark = pytest.mark.e2e
 
@@ -88,3 +92,36 @@ def test_query_errors_are_one_line_and_divergences_are_warned(
     assert code == 2 and len(err.strip().splitlines()) == 1
     code, _, err = run(capsys, "query", "--lake", str(lake), "SELECT count(*) / 2 AS half FROM events")
     assert code == 0 and "truncates integers" in err
+
+
+@pytest.fixture
+def served_lake(lake: Path) -> Iterator[tuple[str, str]]:
+    """The demo's lake uploaded to the bucket of an embedded AWS behind an endpoint: (endpoint, bucket)."""
+    settings = Settings.from_stack_file("dev")
+    with embedded_aws_server(settings, DeliverySpec.from_settings(settings), region="eu-west-1") as (
+        aws,
+        url,
+    ):
+        for path in sorted(lake.rglob("*")):
+            if path.is_file() and not path.name.startswith("."):
+                aws.s3.put_object(
+                    Bucket=aws.bucket, Key=path.relative_to(lake).as_posix(), Body=path.read_bytes()
+                )
+        yield url, aws.bucket
+
+
+def test_check_and_query_a_bucket_through_the_endpoint(
+    capsys: pytest.CaptureFixture[str], served_lake: tuple[str, str], lake: Path
+) -> None:
+    url, bucket = served_lake
+    remote = ["--endpoint-url", url, "--region", "eu-west-1", "--bucket", bucket, "--output", "json"]
+    code, out, _ = run(capsys, "check", *remote)
+    report = json.loads(out)
+    assert code == 0 and "lake checks only" in report["title"]
+    code, out, _ = run(capsys, "query", "--name", "events_per_type_and_hour", *remote)
+    code_local, out_local, _ = run(
+        capsys, "query", "--name", "events_per_type_and_hour", "--lake", str(lake), "--output", "json"
+    )
+    assert code == code_local == 0 and json.loads(out)["rows"] == json.loads(out_local)["rows"]
+    code, _, err = run(capsys, "check", *remote[:-4], "--bucket", "no-such-bucket")
+    assert code == 2 and "NoSuchBucket" in err and len(err.strip().splitlines()) == 1
