@@ -82,6 +82,7 @@ class ReplayedObject:
     records: int = 0
     held_back: list[HeldBack] = field(default_factory=list)
     unterminated: int = 0
+    unglued: int = 0
     accepted: int = 0
     failed: int = 0
     unreadable: str | None = None
@@ -92,7 +93,9 @@ class ReplayedObject:
             pieces = [h for h in self.held_back if h.kind is kind]
             if pieces:
                 notes.append(f"{len(pieces)} {kind} (first at byte {pieces[0].offset})")
-        if self.unterminated:
+        if self.unglued:
+            notes.append(f"{self.unglued} records put without a newline cut out of the next (re-sent as put)")
+        if self.unterminated > self.unglued:
             notes.append("last record has no newline (re-sent as it was)")
         return (self.key, self.records, len(self.held_back), self.accepted, self.failed, "; ".join(notes))
 
@@ -143,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
             if blob is not None:
                 split = record_framing.split_backup(blob)
                 replayed.records, replayed.held_back = len(split.records), split.held_back
-                replayed.unterminated = split.unterminated
+                replayed.unterminated, replayed.unglued = split.unterminated, split.unglued
                 if kinesis is not None:
                     before = sum(o.accepted for o in objects)
                     _send(kinesis, stream, replayed, split.records, args.partition_key_field, before)

@@ -65,7 +65,8 @@ class BackupSplit:
 
     records: list[bytes] = field(default_factory=list)
     held_back: list[HeldBack] = field(default_factory=list)
-    unterminated: int = 0  # records re-sent without "\n" (only ever the object's last)
+    unterminated: int = 0  # records re-sent without "\n": glued ones, and an object's unterminated last
+    unglued: int = 0  # records cut out of a run of objects a producer put without "\n"
 
 
 def input_lines(blob: bytes) -> list[InputLine]:
@@ -118,10 +119,41 @@ def split_backup(blob: bytes) -> BackupSplit:
         if json_object(body) is not None:
             out.records.append(record)
             out.unterminated += not terminated
+        elif (pieces := glued_objects(body)) is not None:
+            # Records put without their "\n": JSON objects delimit themselves, so each is cut back out at its
+            # own end, exactly the bytes put; only the last of the run carries the line's terminator.
+            pieces[-1] += record[len(body) :]
+            out.records.extend(pieces)
+            out.unterminated += len(pieces) - 1 + (not terminated)
+            out.unglued += len(pieces) - 1
         else:
             out.held_back.append(HeldBack(offset, _kind(body), record))
         offset = stop
     return out
+
+
+def glued_objects(body: bytes) -> list[bytes] | None:
+    """``body`` cut into the JSON objects it is made of, each with the whitespace that follows it, when it is
+    two or more objects one after another and nothing else; else None."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    decoder = json.JSONDecoder(parse_constant=_no_constant)
+    pieces: list[bytes] = []
+    position = len(text) - len(text.lstrip())
+    start = 0
+    while position < len(text):
+        try:
+            value, end = decoder.raw_decode(text, position)
+        except (ValueError, RecursionError):
+            return None
+        if not isinstance(value, dict):
+            return None
+        position = end + (len(text[end:]) - len(text[end:].lstrip()))
+        pieces.append(text[start:position].encode("utf-8"))
+        start = position
+    return pieces if len(pieces) >= 2 else None
 
 
 def _kind(body: bytes) -> HeldBackKind:

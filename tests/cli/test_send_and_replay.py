@@ -316,7 +316,7 @@ def test_a_dry_run_reads_and_counts_and_sends_nothing(
     assert all(records == [] for records in stream.new().values())
 
 
-def test_pieces_a_missing_terminator_glued_together_are_held_back_and_reported(
+def test_records_put_without_their_terminator_are_replayed_exactly_as_put(
     capsys: pytest.CaptureFixture[str], stack: tuple[EmbeddedAws, str], stream: Stream
 ) -> None:
     aws = stack[0]
@@ -331,11 +331,11 @@ def test_pieces_a_missing_terminator_glued_together_are_held_back_and_reported(
     rows = {row["object"]: row for row in out["rows"]}
     assert code == 1 and err == ""
     row = rows[key]
-    assert (row["records"], row["held_back"], row["accepted"]) == (3, 1, 3)
-    assert f"1 glued (first at byte {len(a)})" in row["note"] and "no newline" in row["note"]
-    assert rows[broken]["note"].startswith("unreadable") and rows["(total)"]["held_back"] == 1
-    # a, d and the object's last record (without its newline, exactly as put): never the glued b+c.
-    assert_exactly_in_order(stream.new(), [a, d, unterminated_e])
+    assert (row["records"], row["held_back"], row["accepted"]) == (5, 0, 5)
+    assert "1 records put without a newline" in row["note"] and "last record has no newline" in row["note"]
+    assert rows[broken]["note"].startswith("unreadable") and rows["(total)"]["held_back"] == 0
+    # Every record exactly as put: b without its newline cut back out of b+c, e as the object ends.
+    assert_exactly_in_order(stream.new(), [a, unterminated_b, c, d, unterminated_e])
 
 
 def test_replay_flags_are_checked(capsys: pytest.CaptureFixture[str], stack: tuple[EmbeddedAws, str]) -> None:

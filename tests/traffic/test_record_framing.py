@@ -50,19 +50,25 @@ def test_a_backup_of_terminated_records_splits_back_into_exactly_those_records()
     assert split.records == records and split.held_back == [] and split.unterminated == 0
 
 
-def test_a_record_without_its_terminator_is_held_back_where_it_glues_onto_the_next() -> None:
+def test_records_put_without_their_terminator_are_cut_back_out_exactly_as_put() -> None:
     blob = b'{"a":1}\n{"b":2}{"c":3}\n{"d":4}\n'
     split = split_backup(blob)
-    assert split.records == [b'{"a":1}\n', b'{"d":4}\n']
-    [held] = split.held_back
-    assert (held.offset, held.kind, held.data) == (8, HeldBackKind.GLUED, b'{"b":2}{"c":3}\n')
+    assert split.records == [b'{"a":1}\n', b'{"b":2}', b'{"c":3}\n', b'{"d":4}\n']
+    assert split.held_back == [] and split.unglued == 1 and split.unterminated == 1
+    spaced = split_backup('{"x": "é"} {"y": [1]}  {"z":{}}\n'.encode())
+    assert spaced.records == ['{"x": "é"} '.encode(), b'{"y": [1]}  ', b'{"z":{}}\n'] and spaced.unglued == 2
+
+
+def test_a_glued_run_with_anything_but_objects_is_held_back() -> None:
+    split = split_backup(b'{"b":2}[3]\n{"c":3}not json\n')
+    assert split.records == [] and [h.kind for h in split.held_back] == [HeldBackKind.GLUED] * 2
 
 
 def test_the_last_record_of_an_object_may_lack_the_terminator_and_is_kept_as_it_was() -> None:
     split = split_backup(b'{"a":1}\n{"z":26}')
     assert split.records == [b'{"a":1}\n', b'{"z":26}'] and split.unterminated == 1
     glued_at_end = split_backup(b'{"a":1}\n{"y":25}{"z":26}')
-    assert glued_at_end.records == [b'{"a":1}\n'] and glued_at_end.held_back[0].kind is HeldBackKind.GLUED
+    assert glued_at_end.records == [b'{"a":1}\n', b'{"y":25}', b'{"z":26}'] and glued_at_end.unterminated == 2
 
 
 def test_pieces_that_are_not_one_json_object_are_held_back_never_guessed() -> None:
