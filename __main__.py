@@ -19,9 +19,11 @@ pulumi.export("registrar_function", lake.registrar_function)
 pulumi.export("athena_workgroup", lake.athena_workgroup)
 # The reader policy under its first name, for callers that already read it.
 pulumi.export("athena_analyst_policy_arn", lake.athena_analyst_policy_arn)
-# Attach to a producer's or reader's own role or user; both need the lake key, whose ARN is here too.
+# Attach to a producer's, reader's or operator's (eventlake reprocess) own role or user; all need the lake
+# key, whose ARN is here too.
 pulumi.export("producer_policy_arn", lake.producer_policy_arn)
 pulumi.export("reader_policy_arn", lake.reader_policy_arn)
+pulumi.export("operator_policy_arn", lake.operator_policy_arn)
 pulumi.export("lake_key_arn", lake.lake_key_arn)
 pulumi.export("alarm_topic_arn", lake.alarm_topic_arn)
 pulumi.export("dashboard_name", lake.dashboard_name)

@@ -78,6 +78,16 @@ ATHENA_RESULTS_ACTIONS = [
 # producer to a stream encrypted with a customer managed key needs kms:GenerateDataKey on it).
 PRODUCER_STREAM_ACTIONS = ["kinesis:PutRecord", "kinesis:PutRecords"]
 PRODUCER_KEY_ACTIONS = ["kms:GenerateDataKey"]
+# What ``eventlake reprocess`` (eventlake.recovery) calls besides putting records: it lists and reads the
+# error objects and the raw backup, writes an object's kept lines beside it, archives it (CopyObject:
+# s3:GetObject on the source, s3:PutObject on the target) and deletes it; with dedupe it reads (--dry-run) and
+# deletes the claims its failed records still hold (https://docs.aws.amazon.com/service-authorization/latest/
+# reference/list_amazons3.html, .../list_amazondynamodb.html).
+OPERATOR_LIST_ACTIONS = ["s3:ListBucket"]
+OPERATOR_READ_ACTIONS = ["s3:GetObject"]
+OPERATOR_ERROR_WRITE_ACTIONS = ["s3:PutObject", "s3:DeleteObject"]
+OPERATOR_ARCHIVE_ACTIONS = ["s3:PutObject"]
+OPERATOR_CLAIMS_ACTIONS = ["dynamodb:GetItem", "dynamodb:DeleteItem"]
 # The bucket policy: requests over TLS older than 1.2 are refused; objects are written with the lake key only.
 MIN_TLS_VERSION = 1.2
 SSE_KMS = "aws:kms"
@@ -336,6 +346,11 @@ def lake_key_policy(
       table, which makes DynamoDB create a grant for it);
     - producers (the producer policy): data keys for the stream, through Kinesis only;
     - readers (the reader policy): decrypt the lake's objects and encrypt query results, through S3 only.
+
+    Operators (the operator policy, ``eventlake reprocess``) need no statement of their own: what they use
+    the key for is what the statements for the account already allow, each through one service: data keys
+    for the stream through Kinesis (``Producers``), reading and writing objects through S3 (``Readers``),
+    the claims table through DynamoDB (``ClaimsTable``).
     """
     root = {"AWS": account_root_arn}
     own_account = {"kms:CallerAccount": account_id}
@@ -431,6 +446,66 @@ def producer_policy(*, stream_arn: str, key_arn: str, kinesis_host: str) -> Poli
             ),
         ],
     }
+
+
+def operator_policy(
+    *,
+    stream_arn: str,
+    bucket_arn: str,
+    error_root: str,
+    backup_root: str,
+    archive_root: str,
+    claims_table_arn: str | None,
+    key_arn: str,
+    s3_host: str,
+    kinesis_host: str,
+    dynamodb_host: str,
+) -> Policy:
+    """The operator policy: what ``eventlake reprocess`` needs, and no more. Put the recovered records back
+    on the stream; list and read the error objects (``error_root``) and the raw backup (``backup_root``);
+    write an object's kept lines beside it, copy it to ``archive_root`` and delete it; with dedupe
+    (``claims_table_arn``), read and delete the claims its failed records hold. The lake key: data keys for
+    the stream through Kinesis (as a producer), decrypt and encrypt objects through S3, and, with dedupe,
+    the claims table's items through DynamoDB.
+
+    The bucket listing is limited to the two prefixes it reads (``s3:prefix``, which ``ListObjectsV2`` sends
+    as its ``Prefix``): the rest of the lake's keys stay unlisted."""
+    objects = f"{bucket_arn}/"
+    key_services = [s3_host]
+    statements = [
+        _statement("PutRecords", PRODUCER_STREAM_ACTIONS, [stream_arn]),
+        _statement(
+            "ListErrorsAndBackup",
+            OPERATOR_LIST_ACTIONS,
+            [bucket_arn],
+            Condition={"StringLike": {"s3:prefix": [f"{error_root}*", f"{backup_root}*"]}},
+        ),
+        _statement(
+            "ReadErrorsAndBackup",
+            OPERATOR_READ_ACTIONS,
+            [f"{objects}{error_root}*", f"{objects}{backup_root}*"],
+        ),
+        _statement("RewriteErrors", OPERATOR_ERROR_WRITE_ACTIONS, [f"{objects}{error_root}*"]),
+        _statement("ArchiveErrors", OPERATOR_ARCHIVE_ACTIONS, [f"{objects}{archive_root}*"]),
+    ]
+    if claims_table_arn is not None:
+        statements.append(_statement("ReleaseClaims", OPERATOR_CLAIMS_ACTIONS, [claims_table_arn]))
+        key_services.append(dynamodb_host)
+    statements += [
+        _statement(
+            "StreamKey",
+            PRODUCER_KEY_ACTIONS,
+            [key_arn],
+            Condition={"StringEquals": {"kms:ViaService": [kinesis_host]}},
+        ),
+        _statement(
+            "LakeKey",
+            KMS_DATA_ACTIONS,
+            [key_arn],
+            Condition={"StringEquals": {"kms:ViaService": key_services}},
+        ),
+    ]
+    return {"Version": VERSION, "Statement": statements}
 
 
 def alarm_topic_policy(*, topic_arn: str, account_id: str, alarm_arns: Sequence[str]) -> Policy:

@@ -1,7 +1,7 @@
 """The whole event lake as one component: Kinesis → Firehose (Lambda, dynamic partitioning,
 Parquet) → S3, with the Glue table Athena queries, its partitions registered as objects land, and the
-stack's Athena workgroup, saved queries and unique-events view; the managed policies producers and readers
-attach, and the alarms and dashboard that watch the flow.
+stack's Athena workgroup, saved queries and unique-events view; the managed policies producers, readers and
+operators attach, and the alarms and dashboard that watch the flow.
 
 Only this module reads ``Settings``: it splits them into each component's narrow args
 (``EventLakeArgs``), so a component's signature shows exactly which settings it depends on.
@@ -24,6 +24,7 @@ from infra.delivery_stream import DeliveryStream, DeliveryStreamArgs
 from infra.keys import LakeKey, LakeKeyArgs
 from infra.lake_bucket import LakeBucket, LakeBucketArgs
 from infra.monitoring import Monitoring
+from infra.operator_access import OperatorAccess, OperatorAccessArgs
 from infra.partition_registration import PartitionRegistration
 from infra.registration_spec import RegistrationSpec
 from infra.settings import Settings
@@ -44,6 +45,7 @@ class EventLakeArgs:
     delivery: DeliveryStreamArgs
     registration: RegistrationSpec
     analytics: AthenaAnalyticsArgs
+    operators: OperatorAccessArgs
     monitoring: MonitoringSpec
 
     @classmethod
@@ -58,6 +60,7 @@ class EventLakeArgs:
             delivery=DeliveryStreamArgs.from_settings(settings),
             registration=RegistrationSpec.from_settings(settings),
             analytics=AthenaAnalyticsArgs.from_settings(settings),
+            operators=OperatorAccessArgs.from_settings(settings),
             monitoring=MonitoringSpec.from_settings(settings),
         )
 
@@ -112,6 +115,16 @@ class EventLake(pulumi.ComponentResource):
             catalog=catalog,
             opts=child,
         )
+        operators = OperatorAccess(
+            f"{name}-operators",
+            args.operators,
+            account,
+            stream_arn=stream.arn,
+            bucket_arn=lake.arn,
+            claims_table_arn=claims.arn if claims is not None else None,
+            key_arn=key.arn,
+            opts=child,
+        )
         monitoring = Monitoring(f"{name}-monitoring", args.monitoring, account, key_arn=key.arn, opts=child)
 
         self.stream_name = stream.name
@@ -124,9 +137,10 @@ class EventLake(pulumi.ComponentResource):
         self.registrar_function = registration.name
         self.athena_workgroup = analytics.workgroup_name
         self.athena_analyst_policy_arn = analytics.analyst_policy_arn
-        # The two policies users attach to their own roles or users, and the key both need.
+        # The policies users attach to their own roles or users, and the key all of them need.
         self.producer_policy_arn = stream.producer_policy_arn
         self.reader_policy_arn = analytics.analyst_policy_arn
+        self.operator_policy_arn = operators.arn
         self.lake_key_arn = key.arn
         self.alarm_topic_arn = monitoring.topic_arn
         self.dashboard_name = monitoring.dashboard_name
@@ -144,6 +158,7 @@ class EventLake(pulumi.ComponentResource):
                 "athena_analyst_policy_arn": self.athena_analyst_policy_arn,
                 "producer_policy_arn": self.producer_policy_arn,
                 "reader_policy_arn": self.reader_policy_arn,
+                "operator_policy_arn": self.operator_policy_arn,
                 "lake_key_arn": self.lake_key_arn,
                 "alarm_topic_arn": self.alarm_topic_arn,
                 "dashboard_name": self.dashboard_name,

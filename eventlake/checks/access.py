@@ -17,10 +17,14 @@ evaluator for identity policies.
   nothing). The recorder cannot see those calls. ``CallRecorder.key_calls`` derives them from the recorded
   calls (``KEY_USE``), with ``kms:ViaService`` set to the service that makes them, so the policies'
   ``kms:ViaService``-conditioned key statements are checked too.
+- An operation AWS authorizes as more than one action is recorded as one ``ApiCall`` per action
+  (S3 ``CopyObject``: ``s3:GetObject`` on the source, ``s3:PutObject`` on the target).
+- An S3 list carries its ``Prefix`` as the ``s3:prefix`` condition key, so a listing limited by prefix is
+  checked too.
 
-Plugging in a command (the future ``reprocess``): record its clients with a ``CallRecorder`` while it runs,
-add any operation it calls that ``OPERATIONS`` lacks (an unmapped one shows as a finding until then), and
-``audit`` the calls against the policy its principal will get.
+Plugging in a command (as ``eventlake reprocess`` is): record its clients with a ``CallRecorder`` while it
+runs, add any operation it calls that ``OPERATIONS`` lacks (an unmapped one shows as a finding until then),
+and ``audit`` the calls against the policy its principal will get.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
+from urllib.parse import unquote
 
 from infra.account import Account
 
@@ -41,6 +46,10 @@ Params = Mapping[str, Any]
 Resolver = Callable[[Params, Account], tuple[str, ...]]
 
 VIA_SERVICE = "kms:ViaService"
+S3_PREFIX = "s3:prefix"
+# The condition operators and keys the evaluator models; anything else raises ``PolicyNotEvaluable``.
+_OPERATORS = {"StringEquals", "StringLike"}
+_CONDITION_KEYS = {VIA_SERVICE.lower(), S3_PREFIX.lower()}
 
 
 @dataclass(frozen=True)
@@ -55,6 +64,8 @@ class ApiCall:
     # Set for a call an AWS service makes on the caller's behalf (the host ``kms:ViaService`` compares).
     via_service: str | None = None
     detail: str = ""  # what else identifies the call in a report (an S3 list's prefix)
+    # Condition keys the request sets, as (key, value) pairs: an S3 list's ``s3:prefix``.
+    context: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -126,6 +137,25 @@ def _object(params: Params, account: Account) -> tuple[str, ...]:
     return (f"{account.bucket_arn(str(params['Bucket']))}/{params['Key']}",)
 
 
+def _copy_source(params: Params, account: Account) -> tuple[str, ...]:
+    """``CopySource`` as botocore takes it: ``{"Bucket", "Key"}`` or ``bucket/key`` (URL-encoded)."""
+    source = params["CopySource"]
+    if isinstance(source, Mapping):
+        bucket, key = str(source["Bucket"]), str(source["Key"])
+    else:
+        bucket, _, key = unquote(str(source).split("?versionId=", 1)[0]).lstrip("/").partition("/")
+        if not key:
+            raise ValueError(f"CopySource {source!r} names no key")
+    return (f"{account.bucket_arn(bucket)}/{key}",)
+
+
+def _table(params: Params, account: Account) -> tuple[str, ...]:
+    name = str(params["TableName"])
+    if name.startswith("arn:"):
+        return (name,)
+    return (f"arn:{account.partition}:dynamodb:{account.region}:{account.account_id}:table/{name}",)
+
+
 def _glue_catalog(params: Params, account: Account) -> str:
     catalog_id = str(params.get("CatalogId") or account.account_id)
     return f"arn:{account.partition}:glue:{account.region}:{catalog_id}:catalog"
@@ -150,7 +180,8 @@ def _glue_table(table_param: str) -> Resolver:
 
 
 # (botocore service name, operation) -> (IAM action, resources). Only what the project calls: the producer
-# (PutRecords), the reader's query path (Glue table and partitions, S3 list and get), and the other calls
+# (PutRecords), the reader's query path (Glue table and partitions, S3 list and get), ``eventlake reprocess``
+# (S3 list, get, put, copy and delete, DynamoDB get and delete of claims, PutRecords), and the other calls
 # the local runner makes with the same clients (the Firehose model's stream reads and object writes, the
 # registrar's partition writes), so recording them too names their actions instead of "unmapped".
 OPERATIONS: dict[tuple[str, str], tuple[str, Resolver]] = {
@@ -167,6 +198,9 @@ OPERATIONS: dict[tuple[str, str], tuple[str, Resolver]] = {
     ("s3", "GetObject"): ("s3:GetObject", _object),
     ("s3", "HeadObject"): ("s3:GetObject", _object),  # HEAD is authorized as GetObject
     ("s3", "PutObject"): ("s3:PutObject", _object),
+    ("s3", "DeleteObject"): ("s3:DeleteObject", _object),
+    ("dynamodb", "GetItem"): ("dynamodb:GetItem", _table),
+    ("dynamodb", "DeleteItem"): ("dynamodb:DeleteItem", _table),
     ("glue", "GetDatabase"): ("glue:GetDatabase", _glue_database),
     ("glue", "GetTable"): ("glue:GetTable", _glue_table("Name")),
     ("glue", "GetPartition"): ("glue:GetPartition", _glue_table("TableName")),
@@ -174,6 +208,17 @@ OPERATIONS: dict[tuple[str, str], tuple[str, Resolver]] = {
     ("glue", "BatchGetPartition"): ("glue:BatchGetPartition", _glue_table("TableName")),
     ("glue", "BatchCreatePartition"): ("glue:BatchCreatePartition", _glue_table("TableName")),
 }
+
+# Operations AWS authorizes as several actions, each on its own resources: all must be allowed
+# (https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html: read the source, write the target).
+MULTI_ACTION_OPERATIONS: dict[tuple[str, str], tuple[tuple[str, Resolver], ...]] = {
+    ("s3", "CopyObject"): (("s3:GetObject", _copy_source), ("s3:PutObject", _object)),
+}
+
+# Operations that need no permission: recorded apart (``CallRecorder.needing_none``), never refused. The CLI
+# asks STS who the caller is to name the stack's bucket (https://docs.aws.amazon.com/STS/latest/APIReference/
+# API_GetCallerIdentity.html: "No permissions are required to perform this operation").
+NO_PERMISSION_OPERATIONS: frozenset[tuple[str, str]] = frozenset({("sts", "GetCallerIdentity")})
 
 # The KMS call a service makes for the caller when the resource is encrypted with the lake key, as deployed
 # (https://docs.aws.amazon.com/streams/latest/dev/permissions-user-key-KMS.html,
@@ -184,13 +229,28 @@ KEY_USE: dict[str, tuple[str, str]] = {
     "kinesis:PutRecords": ("kms:GenerateDataKey", "kinesis"),
     "s3:GetObject": ("kms:Decrypt", "s3"),
     "s3:PutObject": ("kms:GenerateDataKey", "s3"),
+    # DynamoDB decrypts the table key with the lake key to read or write an item of a table encrypted with it
+    # (https://docs.aws.amazon.com/kms/latest/developerguide/services-dynamodb.html).
+    "dynamodb:GetItem": ("kms:Decrypt", "dynamodb"),
+    "dynamodb:DeleteItem": ("kms:Decrypt", "dynamodb"),
 }
 
 
+def _is_list(service: str, operation: str) -> bool:
+    return service == "s3" and operation in ("ListObjectsV2", "ListObjects")
+
+
 def _detail(service: str, operation: str, params: Params) -> str:
-    if service == "s3" and operation in ("ListObjectsV2", "ListObjects"):
+    if _is_list(service, operation):
         return f"prefix={params.get('Prefix', '')!r}"
     return ""
+
+
+def _context(service: str, operation: str, params: Params) -> tuple[tuple[str, str], ...]:
+    """The condition keys the request sets: ``s3:prefix`` for a list that names a prefix."""
+    if _is_list(service, operation) and params.get("Prefix"):
+        return ((S3_PREFIX, str(params["Prefix"])),)
+    return ()
 
 
 # --- the recorder ----------------------------------------------------------------------------------------
@@ -198,13 +258,15 @@ def _detail(service: str, operation: str, params: Params) -> str:
 
 @dataclass
 class CallRecorder:
-    """Records what the clients it is attached to call: ``calls`` (mapped, in order) and ``unmapped``.
+    """Records what the clients it is attached to call: ``calls`` (mapped, in order), ``unmapped``, and
+    ``needing_none`` (operations AWS authorizes without any permission).
 
     ``account`` gives the partition and account ID of the ARNs; the region is each client's own."""
 
     account: Account
     calls: list[ApiCall] = field(default_factory=list)
     unmapped: list[UnmappedCall] = field(default_factory=list)
+    needing_none: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def _handler_id(self) -> str:
@@ -234,20 +296,27 @@ class CallRecorder:
 
     def _record(self, service: str, operation: str, params: Params, account: Account) -> None:
         # Never raises: an exception here would fail the caller's API call.
-        mapped = OPERATIONS.get((service, operation))
-        if mapped is None:
+        if (service, operation) in NO_PERMISSION_OPERATIONS:
+            self.needing_none.append((service, operation))
+            return
+        single = OPERATIONS.get((service, operation))
+        grants = (single,) if single is not None else MULTI_ACTION_OPERATIONS.get((service, operation))
+        if grants is None:
             self.unmapped.append(UnmappedCall(service, operation, "no IAM action mapped for this operation"))
             return
-        action, resolve = mapped
         try:
-            resources = resolve(params, account)
+            resolved = [(action, resolve(params, account)) for action, resolve in grants]
         except (LookupError, TypeError, ValueError) as exc:
             self.unmapped.append(
                 UnmappedCall(service, operation, f"resource not found in the request: {exc}")
             )
             return
         detail = _detail(service, operation, params)
-        self.calls.append(ApiCall(service, operation, action, resources, account.region, detail=detail))
+        context = _context(service, operation, params)
+        for action, resources in resolved:
+            self.calls.append(
+                ApiCall(service, operation, action, resources, account.region, detail=detail, context=context)
+            )
 
     def key_calls(self, key_arn: str) -> list[ApiCall]:
         """The KMS calls AWS services make for the recorded calls, had their resources been encrypted with
@@ -277,7 +346,9 @@ def audit(
     refused = []
     for call in distinct:
         missing = tuple(
-            r for r in call.resources if not allowed(policy, call.action, r, via_service=call.via_service)
+            r
+            for r in call.resources
+            if not allowed(policy, call.action, r, via_service=call.via_service, context=dict(call.context))
         )
         if missing:
             refused.append(Refusal(call, missing))
@@ -287,18 +358,31 @@ def audit(
 # --- the evaluator ---------------------------------------------------------------------------------------
 
 
-def allowed(policy: Policy, action: str, resource: str, *, via_service: str | None = None) -> bool:
+def allowed(
+    policy: Policy,
+    action: str,
+    resource: str,
+    *,
+    via_service: str | None = None,
+    context: Mapping[str, str] | None = None,
+) -> bool:
     """Whether an identity policy allows ``action`` on ``resource``: some Allow statement matches and no
     Deny does (an explicit Deny wins; nothing matching is an implicit deny).
 
     Actions match case-insensitively, resources case-sensitively, both with ``*`` and ``?`` wildcards
-    (an ARN's segments are matched one by one; ``*`` alone is every resource). The one condition modelled is
-    ``kms:ViaService`` (``StringEquals``): its statement applies only to a call made through one of the
-    named service hosts (``via_service``), which is how services call KMS for the caller; a call the client
-    makes itself has none. Anything else raises ``PolicyNotEvaluable``."""
+    (an ARN's segments are matched one by one; ``*`` alone is every resource). The conditions modelled are
+    ``StringEquals`` and ``StringLike`` (``*`` and ``?`` wildcards) on two keys: ``kms:ViaService``, whose
+    statement applies only to a call made through one of the named service hosts (``via_service``), which is
+    how services call KMS for the caller (a call the client makes itself has none); and ``s3:prefix``, the
+    prefix an S3 list asks for (``context``). A key the request does not set makes its condition false, as
+    in IAM; the keys of one condition must all hold, one of each key's values must match. Anything else
+    raises ``PolicyNotEvaluable``."""
+    values = {k.lower(): v for k, v in (context or {}).items()}
+    if via_service is not None:
+        values[VIA_SERVICE.lower()] = via_service
     verdict = False
     for statement in _statements(policy):
-        if not _applies(statement, action, resource, via_service):
+        if not _applies(statement, action, resource, values):
             continue
         if statement["Effect"] == "Deny":
             return False
@@ -318,7 +402,7 @@ def _as_list(value: str | Sequence[str]) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
-def _applies(statement: Mapping[str, Any], action: str, resource: str, via_service: str | None) -> bool:
+def _applies(statement: Mapping[str, Any], action: str, resource: str, values: Mapping[str, str]) -> bool:
     sid = statement.get("Sid", "<no Sid>")
     unknown = set(statement) - _KNOWN_KEYS
     if unknown:
@@ -329,17 +413,29 @@ def _applies(statement: Mapping[str, Any], action: str, resource: str, via_servi
         return False
     if not any(_resource_matches(p, resource) for p in _as_list(statement["Resource"])):
         return False
-    return _condition_holds(sid, statement.get("Condition"), via_service)
+    return _condition_holds(sid, statement.get("Condition"), values)
 
 
-def _condition_holds(sid: str, condition: Mapping[str, Any] | None, via_service: str | None) -> bool:
+def _condition_holds(sid: str, condition: Mapping[str, Any] | None, values: Mapping[str, str]) -> bool:
     if not condition:
         return True
-    operators = dict(condition)
-    keys = {k.lower(): v for k, v in dict(operators.get("StringEquals") or {}).items()}
-    if set(operators) != {"StringEquals"} or set(keys) != {VIA_SERVICE.lower()}:
-        raise PolicyNotEvaluable(f"statement {sid}: condition {condition} not modelled (only {VIA_SERVICE})")
-    return via_service is not None and via_service in _as_list(keys[VIA_SERVICE.lower()])
+    holds = True
+    for operator, tests in dict(condition).items():
+        keys = {k.lower(): v for k, v in dict(tests or {}).items()}
+        if operator not in _OPERATORS or not keys or not set(keys) <= _CONDITION_KEYS:
+            raise PolicyNotEvaluable(
+                f"statement {sid}: condition {condition} not modelled (only {VIA_SERVICE} and {S3_PREFIX},"
+                f" with {' or '.join(sorted(_OPERATORS))})"
+            )
+        for key, wanted in keys.items():
+            actual = values.get(key)
+            if actual is None:
+                holds = False
+            elif operator == "StringEquals":
+                holds = holds and actual in _as_list(wanted)
+            else:
+                holds = holds and any(_pattern(w).fullmatch(actual) for w in _as_list(wanted))
+    return holds
 
 
 def _resource_matches(pattern: str, resource: str) -> bool:

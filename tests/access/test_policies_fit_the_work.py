@@ -278,12 +278,33 @@ def test_a_via_service_statement_applies_only_to_calls_through_that_service() ->
     assert not allowed(p, "kms:Decrypt", key, via_service=host)
 
 
+def test_an_s3_prefix_condition_applies_only_to_lists_of_those_prefixes() -> None:
+    p = policy(
+        statement(
+            "Allow", ["s3:ListBucket"], ["arn:aws:s3:::b"], Condition={"StringLike": {"s3:prefix": "x/*"}}
+        )
+    )
+    assert allowed(p, "s3:ListBucket", "arn:aws:s3:::b", context={"s3:prefix": "x/"})
+    assert allowed(p, "s3:ListBucket", "arn:aws:s3:::b", context={"s3:prefix": "x/2026/"})
+    assert not allowed(p, "s3:ListBucket", "arn:aws:s3:::b", context={"s3:prefix": "y/"})
+    assert not allowed(p, "s3:ListBucket", "arn:aws:s3:::b")  # no prefix: the whole bucket, refused
+    exact = policy(
+        statement(
+            "Allow", ["s3:ListBucket"], ["arn:aws:s3:::b"], Condition={"StringEquals": {"s3:prefix": "x*"}}
+        )
+    )
+    assert not allowed(exact, "s3:ListBucket", "arn:aws:s3:::b", context={"s3:prefix": "x/"})
+
+
 def test_what_the_evaluator_does_not_model_is_refused_loudly() -> None:
     other_condition = statement(
-        "Allow", ["s3:ListBucket"], ["*"], Condition={"StringLike": {"s3:prefix": "x*"}}
+        "Allow", ["s3:ListBucket"], ["*"], Condition={"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}
     )
-    with pytest.raises(PolicyNotEvaluable, match="s3:prefix"):
+    with pytest.raises(PolicyNotEvaluable, match="aws:SourceIp"):
         allowed(policy(other_condition), "s3:ListBucket", "arn:aws:s3:::b")
+    other_key = statement("Allow", ["s3:ListBucket"], ["*"], Condition={"StringLike": {"s3:delimiter": "/"}})
+    with pytest.raises(PolicyNotEvaluable, match="s3:delimiter"):
+        allowed(policy(other_key), "s3:ListBucket", "arn:aws:s3:::b")
     with pytest.raises(PolicyNotEvaluable, match="NotAction"):
         allowed(policy({"Effect": "Allow", "NotAction": ["s3:*"], "Resource": ["*"]}), "s3:ListBucket", "*")
 

@@ -1,8 +1,8 @@
 """Who may touch the lake, as the real ``__main__.py`` registers it for dev and prod: every identity policy
 passes ``parliament`` (the trust policies too, linted as trust policies), service roles trust only their own
-resource, the producer and reader policies are exported with the key's ARN, the key's policy admits exactly
-the stack's roles, log groups, alarms, producers and readers, the log groups are encrypted with the key, and
-prod protects the stream and the claims table like the bucket."""
+resource, the producer, reader and operator policies are exported with the key's ARN, the key's policy admits
+exactly the stack's roles, log groups, alarms, producers, readers and operators, the log groups are encrypted
+with the key, and prod protects the stream and the claims table like the bucket."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import pytest
 from conftest import ACCOUNT_ID, PARTITION, REGION, Deployment
 
 from eventlake.embedded.aws import DNS_SUFFIX
+from infra import iam
 from infra.account import Account
 from infra.alarm_spec import MonitoringSpec
 from infra.keys import LakeKeyArgs
@@ -59,8 +60,8 @@ def key_statements(d: Deployment) -> dict[str, dict[str, Any]]:
 
 def test_every_identity_policy_passes_parliament(deployment: Deployment) -> None:
     documents = identity_policies(deployment)
-    # Three roles' policies, the producer policy and the reader policy.
-    assert len(documents) == 5
+    # Three roles' policies, the producer policy, the reader policy and the operator policy.
+    assert len(documents) == 6
     assert {name: findings(document) for name, document in documents.items()} == {
         name: [] for name in documents
     }
@@ -119,7 +120,7 @@ def test_every_service_role_trusts_its_service_for_its_own_resource_only(deploym
         assert statement["Condition"].get("StringEquals") == expected_equals, part
 
 
-# --- the two policies users attach, and the key's ARN ------------------------------------------------
+# --- the policies users attach, and the key's ARN ------------------------------------------------
 
 
 def test_the_producer_policy_puts_records_to_the_stream_with_data_keys_from_the_lake_key(
@@ -159,6 +160,115 @@ def test_the_reader_policy_is_the_analyst_policy_and_decrypts_with_the_lake_key(
     assert "kms:Decrypt" in grants["LakeKey"]["Action"]
     assert grants["LakeKey"]["Resource"] == [arn(d, KEY)]
     assert d.outputs["lake_key_arn"] == arn(d, KEY)
+
+
+def test_the_operator_policy_grants_exactly_what_reprocess_calls(deployment: Deployment) -> None:
+    d = deployment
+    policy = d.one(POLICY, "operator")
+    assert policy.inputs["name"] == f"eventlake-{d.stack}-operators"
+    assert d.outputs["operator_policy_arn"] == policy.state["arn"]
+    bucket, key = arn(d, BUCKET), arn(d, KEY)
+    assert json.loads(policy.inputs["policy"]) == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "PutRecords",
+                "Effect": "Allow",
+                "Action": ["kinesis:PutRecord", "kinesis:PutRecords"],
+                "Resource": [arn(d, STREAM)],
+            },
+            {
+                "Sid": "ListErrorsAndBackup",
+                "Effect": "Allow",
+                "Action": ["s3:ListBucket"],
+                "Resource": [bucket],
+                "Condition": {"StringLike": {"s3:prefix": ["errors/*", "raw/*"]}},
+            },
+            {
+                "Sid": "ReadErrorsAndBackup",
+                "Effect": "Allow",
+                "Action": ["s3:GetObject"],
+                "Resource": [f"{bucket}/errors/*", f"{bucket}/raw/*"],
+            },
+            {
+                "Sid": "RewriteErrors",
+                "Effect": "Allow",
+                "Action": ["s3:PutObject", "s3:DeleteObject"],
+                "Resource": [f"{bucket}/errors/*"],
+            },
+            {
+                "Sid": "ArchiveErrors",
+                "Effect": "Allow",
+                "Action": ["s3:PutObject"],
+                "Resource": [f"{bucket}/errors-archive/*"],
+            },
+            {
+                "Sid": "ReleaseClaims",
+                "Effect": "Allow",
+                "Action": ["dynamodb:GetItem", "dynamodb:DeleteItem"],
+                "Resource": [arn(d, CLAIMS)],
+            },
+            {
+                "Sid": "StreamKey",
+                "Effect": "Allow",
+                "Action": ["kms:GenerateDataKey"],
+                "Resource": [key],
+                "Condition": {"StringEquals": {"kms:ViaService": ["kinesis.eu-west-1.amazonaws.com"]}},
+            },
+            {
+                "Sid": "LakeKey",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": [key],
+                "Condition": {
+                    "StringEquals": {
+                        "kms:ViaService": ["s3.eu-west-1.amazonaws.com", "dynamodb.eu-west-1.amazonaws.com"]
+                    }
+                },
+            },
+        ],
+    }
+
+
+def test_without_dedupe_the_operator_policy_names_no_claims_table() -> None:
+    hosts = {f"{s}_host": ACCOUNT.service_host(s) for s in ("s3", "kinesis", "dynamodb")}
+    common = dict(
+        stream_arn="arn:aws:kinesis:eu-west-1:123456789012:stream/s",
+        bucket_arn="arn:aws:s3:::b",
+        error_root="errors/",
+        backup_root="raw/",
+        archive_root="errors-archive/",
+        key_arn="arn:aws:kms:eu-west-1:123456789012:key/k",
+        **hosts,
+    )
+    table = "arn:aws:dynamodb:eu-west-1:123456789012:table/t"
+    with_table = {s["Sid"]: s for s in iam.operator_policy(claims_table_arn=table, **common)["Statement"]}
+    without = {s["Sid"]: s for s in iam.operator_policy(claims_table_arn=None, **common)["Statement"]}
+    assert set(with_table) - set(without) == {"ReleaseClaims"}
+    assert without["LakeKey"]["Condition"]["StringEquals"]["kms:ViaService"] == [hosts["s3_host"]]
+    assert findings(json.dumps(iam.operator_policy(claims_table_arn=None, **common))) == []
+
+
+def test_the_key_policy_admits_every_key_use_the_operator_policy_grants(deployment: Deployment) -> None:
+    """The key policy names the account, not the managed policies: each (action, service) the operator
+    policy grants on the key must be one some statement for the account allows, else the grant is dead."""
+    d = deployment
+    admitted = {
+        (action, host)
+        for statement in key_statements(d).values()
+        if statement["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:root"}
+        for action in statement["Action"]
+        for host in statement.get("Condition", {}).get("StringEquals", {}).get("kms:ViaService", [])
+    }
+    operator = json.loads(d.one(POLICY, "operator").inputs["policy"])["Statement"]
+    granted = {
+        (action, host)
+        for statement in operator
+        if statement["Resource"] == [arn(d, KEY)]
+        for action in statement["Action"]
+        for host in statement["Condition"]["StringEquals"]["kms:ViaService"]
+    }
+    assert len(granted) == 5 and granted <= admitted
 
 
 # --- the key's policy -----------------------------------------------------------------------------
@@ -238,7 +348,8 @@ def test_dev_stream_is_disposable(dev: Deployment) -> None:
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_the_key_and_both_user_policies_are_outputs(stack: str, request: pytest.FixtureRequest) -> None:
+def test_the_key_and_the_user_policies_are_outputs(stack: str, request: pytest.FixtureRequest) -> None:
     d: Deployment = request.getfixturevalue(stack)
-    assert {"producer_policy_arn", "reader_policy_arn", "lake_key_arn"} <= set(d.outputs)
+    users = {"producer_policy_arn", "reader_policy_arn", "operator_policy_arn"}
+    assert users | {"lake_key_arn"} <= set(d.outputs)
     assert d.outputs["lake_key_arn"].startswith(f"arn:aws:kms:eu-west-1:{ACCOUNT_ID}:key/")

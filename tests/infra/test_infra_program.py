@@ -37,6 +37,7 @@ EXPORTS = {
     "athena_analyst_policy_arn",
     "producer_policy_arn",
     "reader_policy_arn",
+    "operator_policy_arn",
     "lake_key_arn",
     "alarm_topic_arn",
     "dashboard_name",
