@@ -31,8 +31,8 @@ COMMANDS = (
 def parser() -> Parser:
     root = Parser(
         prog="eventlake",
-        description="Operate an eventlake stack: run it locally, send events, check and query a lake, reprocess "
-        "errors, replay the raw backup, smoke-test a deployed stack.",
+        description="Operate an eventlake stack: run it locally, send events, check and query a lake, "
+        "reprocess errors, replay the raw backup, smoke-test a deployed stack.",
     )
     commands = root.add_subparsers(dest="command", required=True, metavar="command", parser_class=Parser)
     parents = [global_options()]
