@@ -3,7 +3,6 @@ botocore Stubber responses shaped like AWS's (DuplicateItem with and without the
 
 from __future__ import annotations
 
-import os
 import random
 import threading
 from collections.abc import Iterator
@@ -12,9 +11,8 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import ANY, Stubber
-from moto import mock_aws
+from moto_claims import CLAIMS_TABLE, claims_table
 
-from eventlake.embedded import dynamodb_partiql
 from transform_lambda.claims import (
     EXPIRES_ATTRIBUTE,
     KEY_ATTRIBUTE,
@@ -23,35 +21,14 @@ from transform_lambda.claims import (
     DynamoClaims,
 )
 
-TABLE = "eventlake-test-claims"
+TABLE = CLAIMS_TABLE
 NOW = 1_764_072_000
 
 
 @pytest.fixture
 def client() -> Iterator[Any]:
-    env = {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "eu-west-1",
-    }
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        with mock_aws(), dynamodb_partiql.installed():
-            ddb = boto3.client("dynamodb", region_name="eu-west-1")
-            ddb.create_table(
-                TableName=TABLE,
-                KeySchema=[{"AttributeName": KEY_ATTRIBUTE, "KeyType": "HASH"}],
-                AttributeDefinitions=[{"AttributeName": KEY_ATTRIBUTE, "AttributeType": "S"}],
-                BillingMode="PAY_PER_REQUEST",
-            )
-            yield ddb
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    with claims_table() as client:
+        yield client
 
 
 def store(client: Any, now: float = NOW, **kwargs: Any) -> DynamoClaims:

@@ -5,25 +5,22 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-import boto3
 import pytest
 from firehose_records import firehose_event, firehose_record, raw_event
 from hypothesis import given
 from hypothesis import strategies as st
-from moto import mock_aws
+from moto_claims import CLAIMS_TABLE, claims_table
 
-from eventlake.embedded import dynamodb_partiql
 from glue import schema
 from transform_lambda.claims import KEY_ATTRIBUTE, Claim, ClaimStoreError, DynamoClaims
 from transform_lambda.events import Event, Lineage, enrich, mark, row_bytes
 from transform_lambda.handler import DedupeConfig, process
 
-TABLE = "eventlake-dedupe-claims"
+TABLE = CLAIMS_TABLE
 U1 = "11111111-1111-4111-8111-111111111111"
 U2 = "22222222-2222-4222-8222-222222222222"
 NIL = "00000000-0000-0000-0000-000000000000"
@@ -31,25 +28,8 @@ NIL = "00000000-0000-0000-0000-000000000000"
 
 @pytest.fixture
 def ddb() -> Iterator[Any]:
-    env = {"AWS_ACCESS_KEY_ID": "t", "AWS_SECRET_ACCESS_KEY": "t", "AWS_DEFAULT_REGION": "eu-west-1"}
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        with mock_aws(), dynamodb_partiql.installed():
-            client = boto3.client("dynamodb", region_name="eu-west-1")
-            client.create_table(
-                TableName=TABLE,
-                KeySchema=[{"AttributeName": KEY_ATTRIBUTE, "KeyType": "HASH"}],
-                AttributeDefinitions=[{"AttributeName": KEY_ATTRIBUTE, "AttributeType": "S"}],
-                BillingMode="PAY_PER_REQUEST",
-            )
-            yield client
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    with claims_table() as client:
+        yield client
 
 
 def store(ddb: Any, now: float = 1_764_072_000) -> DynamoClaims:
