@@ -22,7 +22,7 @@ from aws_contract import limits
 from eventlake.athena import engine as athena
 from eventlake.checks import emf_lines, run_record
 from eventlake.checks import lake_contents as lake
-from eventlake.checks.invariant import Faults, InvariantResult, check
+from eventlake.checks.invariant import Faults, InvariantResult, check, unique_rows
 from eventlake.embedded import eventbridge
 from eventlake.embedded.aws import EmbeddedAws, embedded_aws, stack_region
 from eventlake.firehose.model import FirehoseModel, FirehoseRun, Stats, lambda_invoke
@@ -393,13 +393,7 @@ def _collect_log(
 def _unique_rows(queries: list[QueryResult]) -> list[tuple[str, tuple[str, str]]]:
     """What the unique-events view returned, as (lower-cased event_uuid, source lineage)."""
     view = next((q for q in queries if q.name == athena.UNIQUE_EVENTS_VIEW), None)
-    if view is None or view.error:
-        return []
-    at = {name: i for i, name in enumerate(view.columns)}
-    return [
-        (str(row[at["event_uuid"]]).lower(), (row[at["source_shard_id"]], row[at["source_sequence_number"]]))
-        for row in view.rows
-    ]
+    return [] if view is None or view.error else unique_rows(view.columns, view.rows)
 
 
 def _register_partitions(aws: EmbeddedAws, written: Sequence[WrittenObject]) -> list[athena.CatalogPartition]:

@@ -55,6 +55,15 @@ CHECKS = (EXACTLY_ONCE, ROW_CONTENT, PARTITION, REJECTION, UNIQUE_VIEW, ORIGINAL
 UniqueRows = Sequence[tuple[str, Lineage]]
 
 
+def unique_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[tuple[str, Lineage]]:
+    """The unique-events view's result as the invariant reads it: (lower-cased event_uuid, lineage)."""
+    at = {name: i for i, name in enumerate(columns)}
+    return [
+        (str(r[at["event_uuid"]]).lower(), (r[at["source_shard_id"]], r[at["source_sequence_number"]]))
+        for r in rows
+    ]
+
+
 @dataclass(frozen=True)
 class Affected:
     what: str

@@ -5,14 +5,13 @@ reported violation, never a crash."""
 from __future__ import annotations
 
 import argparse
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from eventlake.athena import engine as athena
 from eventlake.checks import lake_contents, run_record
-from eventlake.checks.invariant import CHECKS, check
-from eventlake.cli.common import CHECK_FAILED, OK, CliError, Context, DefaultsHelp, aws_errors, emit
+from eventlake.checks.invariant import CHECKS, check, unique_rows
+from eventlake.cli.common import CHECK_FAILED, OK, CliError, Context, DefaultsHelp, emit, mirrored_bucket
 
 READABLE = "every object readable and on the layout"
 VIEW_READABLE = "the unique-events view can be queried"
@@ -37,10 +36,7 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.bucket:
         context = Context.from_args(args)
-        with tempfile.TemporaryDirectory(prefix="eventlake-check-") as scratch:
-            root = Path(scratch) / "lake"
-            with aws_errors(f"mirroring s3://{args.bucket}", "check --bucket, --region and --endpoint-url"):
-                lake_contents.mirror(context.client("s3"), args.bucket, root)
+        with mirrored_bucket(context, args.bucket) as root:
             return check_lake(root, args.output)
     root = args.lake or Path("out") / args.stack / "lake"
     if not root.is_dir():
@@ -67,14 +63,7 @@ def check_lake(root: Path, output: str) -> int:
             violations += 1
             rows.append((VIEW_READABLE, 1, f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"))
         else:
-            at = {name: i for i, name in enumerate(names)}
-            unique = [
-                (
-                    str(r[at["event_uuid"]]).lower(),
-                    (r[at["source_shard_id"]], r[at["source_sequence_number"]]),
-                )
-                for r in view
-            ]
+            unique = unique_rows(names, view)
         result = check(
             record.sent,
             contents,

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from eventlake.athena import engine as athena
-from eventlake.checks import lake_contents
-from eventlake.cli.common import OK, CliError, Context, DefaultsHelp, aws_errors, emit, suggest
+from eventlake.cli.common import OK, CliError, Context, DefaultsHelp, emit, mirrored_bucket, suggest
 
 
 def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -50,10 +48,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write(f"eventlake query: warning: {problem}\n")
     if args.bucket:
         context = Context.from_args(args)
-        with tempfile.TemporaryDirectory(prefix="eventlake-query-") as scratch:
-            root = Path(scratch) / "lake"
-            with aws_errors(f"mirroring s3://{args.bucket}", "check --bucket, --region and --endpoint-url"):
-                lake_contents.mirror(context.client("s3"), args.bucket, root)
+        with mirrored_bucket(context, args.bucket) as root:
             return _answer(args, root, sql, title)
     return _answer(args, args.lake or Path("out") / args.stack / "lake", sql, title)
 

@@ -25,6 +25,7 @@ from eventlake.checks.invariant import (
     Faults,
     InvariantResult,
     check,
+    unique_rows,
 )
 from eventlake.checks.lake_contents import LakeContents, Row
 from eventlake.cli.main import main
@@ -424,12 +425,7 @@ def unique_view(
 ) -> list[tuple[str, tuple[str, str]]]:
     """What the unique-events view returns when the catalog knows ``partitions``."""
     conn = athena.connect(report.options.out_dir, report.settings.glue_database, partitions)
-    names, rows = athena.run(conn, athena.load_queries()["unique_events"])
-    at = {name: i for i, name in enumerate(names)}
-    return [
-        (r[at["event_uuid"]].lower(), (r[at["source_shard_id"]], r[at["source_sequence_number"]]))
-        for r in rows
-    ]
+    return unique_rows(*athena.run(conn, athena.load_queries()["unique_events"]))
 
 
 def test_a_partition_the_registrar_missed_shows_up_as_missing_rows(
