@@ -81,10 +81,21 @@ class ClaimStoreError(RuntimeError):
     """The store could not answer and the stack chose to fail the invocation (Firehose retries it)."""
 
 
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def fingerprint(values: Iterable[Any]) -> str:
-    """A short, stable digest of the fields that identify an event beyond its id."""
-    text = json.dumps(list(values), ensure_ascii=False, separators=(",", ":"), sort_keys=True, default=str)
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
+    """A short, stable digest of the fields that identify an event beyond its id. Scalars (the default
+    fields, ``event_name`` and ``created_at``) are typed and written with ``repr``, so ``1`` and ``1.0``
+    differ as they do in JSON; anything else as canonical JSON. It runs once per record: no JSON encoder on
+    the common path."""
+    parts = [
+        f"{type(v).__name__}:{v!r}"
+        if isinstance(v, _SCALARS)
+        else "json:" + json.dumps(v, ensure_ascii=False, separators=(",", ":"), sort_keys=True, default=str)
+        for v in values
+    ]
+    return hashlib.blake2b("\x1f".join(parts).encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
 
 
 @dataclass(frozen=True)

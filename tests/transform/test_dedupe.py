@@ -212,3 +212,14 @@ def test_marking_an_encoded_row_equals_encoding_the_marked_row(
     decoded = base64.b64decode(mark(unmarked, is_duplicate=marked[0], uuid_reused=marked[1]))
     assert json.loads(decoded) == expected
     assert list(json.loads(decoded)) == list(schema.COLUMN_NAMES)
+
+
+def test_fingerprints_tell_types_and_values_apart_and_ignore_key_order() -> None:
+    from transform_lambda.claims import fingerprint
+
+    assert fingerprint(["a:b", 1_764_072_000]) == fingerprint(["a:b", 1_764_072_000])
+    assert fingerprint(["a:b", 1]) != fingerprint(["a:b", 1.0])  # a re-send keeps the bytes it was sent with
+    assert fingerprint(["a", None]) != fingerprint(["a", "None"])
+    assert fingerprint(["a", True]) != fingerprint(["a", 1])
+    assert fingerprint([{"x": 1, "y": [2]}]) == fingerprint([{"y": [2], "x": 1}])
+    assert fingerprint(["a|b", "c"]) != fingerprint(["a", "b|c"])
