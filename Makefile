@@ -26,9 +26,9 @@ test: lint
 
 # Two processes: the dedupe bench's boto3 and Powertools stay out of the transform bench's heap.
 bench: $(STAMP)
-	$(PY) -m eventlake.bench --write
-	$(PY) -m eventlake.bench --dedupe --write
-	$(PY) -m eventlake.bench_pruning --write
+	$(PY) -m eventlake.bench $(if $(WRITE),--write)
+	$(PY) -m eventlake.bench --dedupe $(if $(WRITE),--write)
+	$(PY) -m eventlake.bench_pruning $(if $(WRITE),--write)
 
 lock:
 	$(PYTHON) -m venv /tmp/eventlake-lock

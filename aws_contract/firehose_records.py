@@ -124,11 +124,14 @@ def request_weight(record: TransformationRecord) -> int:
     return len(json.dumps(record)) + 2
 
 
+_OK = Result.OK.value  # read once per record: a plain string, not an enum lookup
+
+
 def ok(record_id: Any, data: str, partition_keys: dict[str, str]) -> TransformationResult:
     """A transformed record: ``data`` base64, the partition keys for the S3 prefix (kept, not copied)."""
     return {
         "recordId": record_id,
-        "result": Result.OK.value,
+        "result": _OK,
         "data": data,
         "metadata": {"partitionKeys": partition_keys},
     }

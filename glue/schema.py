@@ -7,9 +7,10 @@ the tests check that all of them agree.
 
 from __future__ import annotations
 
+import math
 import re
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from typing import NamedTuple
 
 # The Glue database is per stack (Settings.glue_database), so dev and prod can share an account;
 # queries name the table unqualified and run with the stack's database as their context.
@@ -30,8 +31,7 @@ SCHEMA_VERSION_ID = "LATEST"
 INPUT_FIELDS = ("event_uuid", "event_name", "created_at")
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(NamedTuple):
     """One Glue column. ``type`` is the Glue/Hive type name, lower case as Glue stores it."""
 
     name: str
@@ -101,22 +101,83 @@ PARTITION_VALUE_MAX_CHARS = 64
 EVENT_TYPE_PATTERN = rf"[A-Za-z0-9_][A-Za-z0-9_.-]{{0,{PARTITION_VALUE_MAX_CHARS - 1}}}"
 
 
+def split_seconds(epoch_seconds: float) -> tuple[int, int]:
+    """Whole seconds and milliseconds of an instant, rounded exactly as ``datetime.fromtimestamp`` rounds
+    (half-even to the microsecond, then the milliseconds truncated), so the row's timestamp and its
+    partition always agree. Integer arithmetic: the transform calls this per record."""
+    if type(epoch_seconds) is int:
+        return epoch_seconds, 0
+    fraction, whole = math.modf(epoch_seconds)
+    micros = round(fraction * 1e6)
+    seconds = int(whole)
+    if micros >= 1_000_000:
+        seconds, micros = seconds + 1, micros - 1_000_000
+    elif micros < 0:
+        seconds, micros = seconds - 1, micros + 1_000_000
+    return seconds, micros // 1000
+
+
 def iso_utc(epoch_seconds: float) -> str:
     """ISO 8601 in UTC with a ``Z``: the form Firehose's OpenX deserializer parses as a timestamp."""
-    m = datetime.fromtimestamp(epoch_seconds, tz=UTC)
-    text = f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}"
-    millis = m.microsecond // 1000
-    return f"{text}.{millis:03d}Z" if millis else f"{text}Z"
+    return iso_utc_at(*split_seconds(epoch_seconds))
+
+
+def iso_utc_at(seconds: int, millis: int = 0) -> str:
+    """``iso_utc`` of whole Unix seconds plus milliseconds (Kinesis arrival times are epoch milliseconds)."""
+    text = _SECOND_TEXTS.get(seconds)
+    if text is None:
+        text = _second_text(seconds)
+    return f"{text}.{millis:03d}Z" if millis else text + "Z"
 
 
 def partition_values(event_type: str, epoch_seconds: float) -> dict[str, str]:
     """Partition keys for one event: its type and its *event* hour (not the arrival hour)."""
-    m = datetime.fromtimestamp(epoch_seconds, tz=UTC)
-    return {
-        "event_type": event_type,
-        "event_date": f"{m.year:04d}-{m.month:02d}-{m.day:02d}",
-        "event_hour": f"{m.hour:02d}",
-    }
+    hours = split_seconds(epoch_seconds)[0] // 3600
+    date_text, hour = _date_of(hours // 24), _TWO_DIGITS[hours % 24]
+    return {"event_type": event_type, "event_date": date_text, "event_hour": hour}
+
+
+SECONDS_PER_DAY = 86_400
+_TWO_DIGITS = tuple(f"{n:02d}" for n in range(60))
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+# Formatting dates is most of a timestamp's cost, and the events of an hour share 3,600 seconds: both are
+# remembered, bounded (a Lambda container lives for hours at most).
+_DATES: dict[int, str] = {}  # days since the epoch -> yyyy-MM-dd
+_SECOND_TEXTS: dict[int, str] = {}  # Unix seconds -> yyyy-MM-ddTHH:mm:ss
+_SECOND_PARTS: dict[int, tuple[bytes, str, str]] = {}
+_TEXTS_KEPT = 100_000
+
+
+def _date_of(days: int) -> str:
+    text = _DATES.get(days)
+    if text is None:
+        if len(_DATES) >= _TEXTS_KEPT:
+            _DATES.clear()
+        text = _DATES[days] = date.fromordinal(_EPOCH_ORDINAL + days).isoformat()
+    return text
+
+
+def second_parts(seconds: int) -> tuple[bytes, str, str]:
+    """``yyyy-MM-ddTHH:mm:ss`` (ASCII bytes, for a row being encoded), ``event_date`` and ``event_hour`` of
+    whole Unix seconds: what the transform writes per record, remembered per second."""
+    parts = _SECOND_PARTS.get(seconds)
+    if parts is None:
+        if len(_SECOND_PARTS) >= _TEXTS_KEPT:
+            _SECOND_PARTS.clear()
+        hours = seconds // 3600
+        text = _SECOND_TEXTS.get(seconds) or _second_text(seconds)
+        parts = (text.encode("ascii"), _date_of(hours // 24), _TWO_DIGITS[hours % 24])
+        _SECOND_PARTS[seconds] = parts
+    return parts
+
+
+def _second_text(seconds: int) -> str:
+    days, rest = divmod(seconds, SECONDS_PER_DAY)
+    hour, minute, second = _TWO_DIGITS[rest // 3600], _TWO_DIGITS[rest // 60 % 60], _TWO_DIGITS[rest % 60]
+    if len(_SECOND_TEXTS) >= _TEXTS_KEPT:
+        _SECOND_TEXTS.clear()
+    text = _SECOND_TEXTS[seconds] = f"{_date_of(days)}T{hour}:{minute}:{second}"
+    return text
 
 
 # A data object's key: the partition's folder (DATA_PREFIX evaluated), then the object's name.

@@ -1,7 +1,8 @@
 """The transform Lambda Firehose calls on every batch, shipped from the repository's own sources.
 
 The zip holds ``transform_lambda/*.py``, ``glue/*.py`` and ``aws_contract/*.py`` from the working tree, so
-the code the tests exercise is exactly the code that ships.
+the code the tests exercise is exactly the code that ships, and orjson's wheel for the function's runtime and
+architecture (``transform_lambda/requirements.txt``, installed by ``infra.lambda_bundle``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
-from infra import iam
+from infra import iam, lambda_bundle
 from infra.account import Account
 from infra.claims_table import ClaimsTable
 from infra.log_groups import lambda_log_group
@@ -39,10 +40,34 @@ def lambda_files(root: Path = PROJECT_ROOT, package: str = LAMBDA_PACKAGE) -> li
     )
 
 
-def lambda_archive(root: Path = PROJECT_ROOT, package: str = LAMBDA_PACKAGE) -> pulumi.AssetArchive:
-    return pulumi.AssetArchive(
-        {rel: pulumi.FileAsset(str(root / rel)) for rel in lambda_files(root, package)}
-    )
+def lambda_contents(
+    root: Path = PROJECT_ROOT,
+    package: str = LAMBDA_PACKAGE,
+    *,
+    runtime: str | None = None,
+    architecture: str = LAMBDA_ARCHITECTURE,
+) -> dict[str, Path]:
+    """Zip path -> file: ``lambda_files`` and, when the package lists any in its ``requirements.txt``, its
+    third-party wheels installed for ``runtime`` on ``architecture`` (``infra.lambda_bundle``)."""
+    contents = {rel: root / rel for rel in lambda_files(root, package)}
+    requirements = lambda_bundle.requirements_of(root / package)
+    if requirements is not None:
+        if runtime is None:
+            raise lambda_bundle.BundleError(f"{package} has third-party requirements: name its runtime")
+        folder = lambda_bundle.installed(requirements, runtime=runtime, architecture=architecture)
+        contents.update(lambda_bundle.bundled_files(folder))
+    return contents
+
+
+def lambda_archive(
+    root: Path = PROJECT_ROOT,
+    package: str = LAMBDA_PACKAGE,
+    *,
+    runtime: str | None = None,
+    architecture: str = LAMBDA_ARCHITECTURE,
+) -> pulumi.AssetArchive:
+    contents = lambda_contents(root, package, runtime=runtime, architecture=architecture)
+    return pulumi.AssetArchive({rel: pulumi.FileAsset(str(path)) for rel, path in contents.items()})
 
 
 def lambda_trust_policy(account: Account, function_name: str) -> iam.Policy:
@@ -147,7 +172,7 @@ class TransformFunction(pulumi.ComponentResource):
                 memory_size=args.memory_mb,
                 # Lambda's default is 3 s; Firehose allows an invocation up to 5 minutes.
                 timeout=args.timeout_seconds,
-                code=lambda_archive(),
+                code=lambda_archive(runtime=args.runtime),
                 environment=aws.lambda_.FunctionEnvironmentArgs(variables=variables) if variables else None,
                 logging_config=aws.lambda_.FunctionLoggingConfigArgs(
                     log_format="Text", log_group=self.log_group.name

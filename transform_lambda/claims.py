@@ -19,16 +19,15 @@ out of the result ("not checked"), and the handler decides what that means.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import random
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from aws_contract import limits
+
+if TYPE_CHECKING:
+    import random
 
 KEY_ATTRIBUTE = "event_uuid"
 HOLDER_ATTRIBUTE = "holder"
@@ -53,9 +52,9 @@ RETRYABLE_CODES = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class Claim:
-    """One record's claim on an id (``key`` is the lower-cased ``event_uuid``)."""
+class Claim(NamedTuple):
+    """One record's claim on an id (``key`` is the lower-cased ``event_uuid``). Tuples, not dataclasses, in
+    the Lambda: importing ``dataclasses`` (and ``inspect``) would cost more than a tenth of its cold start."""
 
     key: str
     holder: str
@@ -63,6 +62,9 @@ class Claim:
 
 
 class ClaimStore(Protocol):
+    """``remembers`` (optional, default true): false for a store that keeps nothing, so the handler does not
+    build claims for it."""
+
     def claim(self, claims: Sequence[Claim]) -> dict[str, Claim]:
         """Claim every key (one claim per key); return, by key, the claim that holds it now: the given one
         if it won (or already held it), another if an earlier record did. A key left out of the result could
@@ -72,6 +74,8 @@ class ClaimStore(Protocol):
 
 class NoClaims:
     """Within-invocation de-duplication only: nothing is remembered between batches."""
+
+    remembers = False  # the handler then skips building claims nobody reads
 
     def claim(self, claims: Sequence[Claim]) -> dict[str, Claim]:
         return {c.key: c for c in claims}
@@ -95,11 +99,17 @@ def fingerprint(values: Iterable[Any]) -> str:
         else "json:" + json.dumps(v, ensure_ascii=False, separators=(",", ":"), sort_keys=True, default=str)
         for v in values
     ]
-    return hashlib.blake2b("\x1f".join(parts).encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
+    return _blake2b()("\x1f".join(parts).encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
 
 
-@dataclass(frozen=True)
-class Backoff:
+def _blake2b() -> Any:
+    """hashlib on first use: importing it loads OpenSSL, a few ms of every cold start otherwise."""
+    import hashlib
+
+    return hashlib.blake2b
+
+
+class Backoff(NamedTuple):
     """Capped exponential backoff with full jitter (AWS Architecture Blog, "Exponential Backoff And
     Jitter"); ``attempts`` counts the first try."""
 
@@ -109,6 +119,9 @@ class Backoff:
 
     def delay(self, retry: int, rng: random.Random) -> float:
         return rng.uniform(0, min(self.cap_s, self.base_s * 2**retry))
+
+
+DEFAULT_BACKOFF = Backoff()
 
 
 class DynamoClaims:
@@ -127,7 +140,7 @@ class DynamoClaims:
         ttl_seconds: int,
         clock: Callable[[], float] = time.time,
         concurrency: int = 8,
-        backoff: Backoff = Backoff(),
+        backoff: Backoff = DEFAULT_BACKOFF,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
     ) -> None:
@@ -138,7 +151,11 @@ class DynamoClaims:
         self._concurrency = concurrency
         self._backoff = backoff
         self._sleep = sleep
-        self._rng = rng or random.Random()
+        if rng is None:
+            import random  # here, not at the top: the module's cold import stays small
+
+            rng = random.Random()
+        self._rng = rng
         self._insert = (
             f'INSERT INTO "{table_name}" VALUE '
             f"{{'{KEY_ATTRIBUTE}': ?, '{HOLDER_ATTRIBUTE}': ?, '{FINGERPRINT_ATTRIBUTE}': ?, "
@@ -187,6 +204,8 @@ class DynamoClaims:
         if len(chunks) == 1:
             results = [self._insert_all(chunks[0], now)]
         else:
+            from concurrent.futures import ThreadPoolExecutor  # only with a table: keeps cold imports small
+
             with ThreadPoolExecutor(max_workers=min(self._concurrency, len(chunks))) as pool:
                 results = list(pool.map(lambda chunk: self._insert_all(list(chunk), now), chunks))
         won: list[Claim] = []

@@ -7,9 +7,11 @@ import binascii
 import json
 import math
 import re
-from dataclasses import dataclass
+from binascii import b2a_base64
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
+
+import orjson
 
 from glue import schema
 from glue.errors import Reject
@@ -29,9 +31,9 @@ class RecordError(ValueError):
         self.detail = detail
 
 
-@dataclass(frozen=True)
-class Lineage:
-    """Where a record came from, taken from Firehose's ``kinesisRecordMetadata``."""
+class Lineage(NamedTuple):
+    """Where a record came from, taken from Firehose's ``kinesisRecordMetadata``. Tuples, not dataclasses,
+    here and below: one is built per record, and a frozen dataclass costs several times a tuple."""
 
     shard_id: str | None
     sequence_number: str | None
@@ -39,8 +41,7 @@ class Lineage:
     subsequence_number: int | None = None  # non-zero for the user records of one KPL aggregate
 
 
-@dataclass(frozen=True)
-class Event:
+class Event(NamedTuple):
     """A validated event: the common fields, the type-specific payload and its partition."""
 
     event_uuid: str
@@ -56,24 +57,50 @@ class Event:
         return self.event_uuid.lower()
 
 
+# orjson parses an integer beyond 64 bits as a float, silently; such a literal has at least 19 digits in a
+# row, which a byte translation and a substring search find at C speed. Those records, and everything orjson
+# refuses, take the standard library's exact path, which also names the reason.
+_DIGITS_AS_ZERO = bytes(0x30 if chr(c).isdigit() and c < 0x80 else 0x2E for c in range(256))
+_LONG_NUMBER = b"0" * 19
+
+
 def decode(data: Any) -> dict[str, Any]:
     """Base64 → UTF-8 → JSON object, each step with its own reason."""
     if not isinstance(data, str):
         raise RecordError(Reject.BAD_BASE64, "record data is not a base64 string")
     try:
-        raw = base64.b64decode(data, validate=True)
+        raw = binascii.a2b_base64(data, strict_mode=True)  # what b64decode(validate=True) accepts
     except (binascii.Error, ValueError) as exc:
         raise RecordError(Reject.BAD_BASE64, f"record data is not valid base64 ({exc})") from None
+    if _LONG_NUMBER not in raw.translate(_DIGITS_AS_ZERO):
+        try:
+            value = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            value = None
+        if type(value) is dict:
+            return value
+    return _decode_exactly(raw)
+
+
+def _decode_exactly(raw: bytes) -> dict[str, Any]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise RecordError(Reject.INVALID_UTF8, f"invalid UTF-8 at byte {exc.start}") from None
     try:
-        value = json.loads(text, parse_constant=_reject_constant)
-    except (json.JSONDecodeError, RecursionError) as exc:
+        value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+    except (ValueError, RecursionError) as exc:
         raise RecordError(Reject.NOT_JSON, f"not JSON ({exc})") from None
     if not isinstance(value, dict):
         raise RecordError(Reject.NOT_OBJECT, f"JSON is a {type(value).__name__}, not an object")
+    return value
+
+
+def _finite_float(text: str) -> float:
+    """``1e400`` is valid JSON but no double: stored, it would read back as ``Infinity``, not JSON."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number {text[:32]} is out of a double's range")
     return value
 
 
@@ -83,10 +110,10 @@ def _reject_constant(name: str) -> Any:
 
 def parse_event(obj: dict[str, Any]) -> Event:
     """Validate the common fields and split off the type-specific payload."""
-    for field in schema.INPUT_FIELDS:
-        if field not in obj or obj[field] is None:
-            raise RecordError(Reject.MISSING_FIELD, f"missing required field {field!r}")
-    event_uuid, event_name, created_at = (obj[f] for f in schema.INPUT_FIELDS)
+    event_uuid, event_name, created_at = obj.get("event_uuid"), obj.get("event_name"), obj.get("created_at")
+    if event_uuid is None or event_name is None or created_at is None:
+        missing = next(f for f in schema.INPUT_FIELDS if obj.get(f) is None)
+        raise RecordError(Reject.MISSING_FIELD, f"missing required field {missing!r}")
 
     if not isinstance(event_uuid, str):
         raise RecordError(Reject.WRONG_TYPE, f"event_uuid must be a string, got {_kind(event_uuid)}")
@@ -100,9 +127,9 @@ def parse_event(obj: dict[str, Any]) -> Event:
     if len(event_name) > MAX_EVENT_NAME:
         raise RecordError(Reject.BAD_EVENT_NAME, f"event_name longer than {MAX_EVENT_NAME} characters")
     parts = event_name.split(":")
-    if any(part == "" for part in parts):
+    if "" in parts:
         raise RecordError(Reject.BAD_EVENT_NAME, "event_name has an empty part")
-    if not _EVENT_TYPE.fullmatch(parts[0]):
+    if parts[0] not in _SAFE_TYPES and not _safe_type(parts[0]):
         raise RecordError(
             Reject.UNSAFE_EVENT_TYPE,
             f"event type must be 1-{schema.PARTITION_VALUE_MAX_CHARS} characters of A-Z a-z 0-9 _ . -, "
@@ -110,25 +137,39 @@ def parse_event(obj: dict[str, Any]) -> Event:
             "(it becomes an S3 path segment)",
         )
 
-    if isinstance(created_at, bool) or not isinstance(created_at, int | float):
+    if type(created_at) is not int and type(created_at) is not float:  # bool is neither
         raise RecordError(Reject.WRONG_TYPE, f"created_at must be a number, got {_kind(created_at)}")
     # Plain comparisons: exact for ints of any size, False for inf (no isfinite, which overflows).
-    if not schema.MIN_CREATED_AT <= created_at < schema.MAX_CREATED_AT:
+    if not _MIN_CREATED_AT <= created_at < _MAX_CREATED_AT:
         hint = " (it looks like milliseconds)" if 1e12 <= created_at < 1e15 else ""
         raise RecordError(
             Reject.TIMESTAMP_OUT_OF_RANGE,
             f"created_at is outside 2000-01-01..2100-01-01 in Unix seconds{hint}",
         )
 
-    payload = {k: v for k, v in obj.items() if k not in schema.INPUT_FIELDS}
-    return Event(
-        event_uuid=event_uuid,
-        event_name=event_name,
-        event_type=parts[0],
-        event_subtype=parts[1] if len(parts) > 1 else None,
-        created_at=created_at,
-        payload=payload,
-    )
+    payload = obj.copy()  # the caller's object stays whole; the payload keeps its key order
+    del payload["event_uuid"], payload["event_name"], payload["created_at"]
+    subtype = parts[1] if len(parts) > 1 else None
+    return _new_tuple(Event, (event_uuid, event_name, parts[0], subtype, created_at, payload))
+
+
+_MIN_CREATED_AT, _MAX_CREATED_AT = schema.MIN_CREATED_AT, schema.MAX_CREATED_AT
+_new_tuple = tuple.__new__  # a NamedTuple without its Python-level __new__: same object, once per record
+assert schema.INPUT_FIELDS == ("event_uuid", "event_name", "created_at")  # the names parse_event reads
+
+
+# Event types seen valid: a batch carries a few of ~100 types, so the pattern runs once per type.
+_SAFE_TYPES: set[str] = set()
+_SAFE_TYPES_KEPT = 10_000
+
+
+def _safe_type(event_type: str) -> bool:
+    if not _EVENT_TYPE.fullmatch(event_type):
+        return False
+    if len(_SAFE_TYPES) >= _SAFE_TYPES_KEPT:
+        _SAFE_TYPES.clear()
+    _SAFE_TYPES.add(event_type)
+    return True
 
 
 def _kind(value: Any) -> str:
@@ -136,24 +177,98 @@ def _kind(value: Any) -> str:
 
 
 def enrich(event: Event, lineage: Lineage, *, is_duplicate: bool | None = None) -> dict[str, Any]:
-    """The stored row: exactly the Glue data columns, in their declared order. The dedupe marks are filled in
-    after the claim (see ``mark``), so a row is built, and proven encodable, before its id is claimed."""
-    row = {
-        "event_uuid": event.event_uuid,
-        "event_name": event.event_name,
-        "event_subtype": event.event_subtype,
-        "created_at": math.floor(event.created_at),
-        "created_datetime": schema.iso_utc(event.created_at),
+    """The stored row: exactly the Glue data columns, in their declared order (a test holds this literal to
+    ``schema.COLUMN_NAMES``). The dedupe marks are filled in after the claim (see ``mark``), so a row is
+    built, and proven encodable, before its id is claimed."""
+    event_uuid, event_name, _, event_subtype, created_at, payload = event
+    arrival = lineage.arrival_ms
+    return {
+        "event_uuid": event_uuid,
+        "event_name": event_name,
+        "event_subtype": event_subtype,
+        "created_at": created_at if type(created_at) is int else math.floor(created_at),
+        "created_datetime": schema.iso_utc(created_at),
         "is_duplicate": is_duplicate,
         "uuid_reused": None,
-        "payload": dumps(event.payload),
+        "payload": dumps(payload),
         "source_shard_id": lineage.shard_id,
         "source_sequence_number": lineage.sequence_number,
-        "source_arrival_datetime": (
-            schema.iso_utc(lineage.arrival_ms / 1000) if lineage.arrival_ms is not None else None
-        ),
+        "source_arrival_datetime": None if arrival is None else _arrival_iso(arrival),
     }
-    return {name: row[name] for name in schema.COLUMN_NAMES}
+
+
+def _arrival_iso(arrival_ms: int) -> str:
+    """Records of one ``PutRecords`` call share their arrival millisecond: remember the last one."""
+    global _LAST_ARRIVAL
+    if _LAST_ARRIVAL[0] != arrival_ms:
+        _LAST_ARRIVAL = (arrival_ms, schema.iso_utc_at(*divmod(arrival_ms, 1000)))
+    return _LAST_ARRIVAL[1]
+
+
+_LAST_ARRIVAL: tuple[int | None, str] = (None, "")
+
+
+_ROW = (
+    b'{"event_uuid":"%s","event_name":%s,"event_subtype":%s,"created_at":%d,"created_datetime":"%s",'
+    b'"is_duplicate":false,"uuid_reused":false,'
+    b'"payload":"%s","source_shard_id":%s,"source_sequence_number":%s,"source_arrival_datetime":%s}\n'
+)
+assert schema.COLUMN_NAMES == (
+    "event_uuid",
+    "event_name",
+    "event_subtype",
+    "created_at",
+    "created_datetime",
+    "is_duplicate",
+    "uuid_reused",
+    "payload",
+    "source_shard_id",
+    "source_sequence_number",
+    "source_arrival_datetime",
+), "the row templates above follow the Glue columns"
+
+
+def stored_row(event: Event, lineage: Lineage) -> tuple[str, dict[str, str]]:
+    """The stored row of a first arrival (both marks false), base64 for Firehose, and its partition keys:
+    ``enrich`` + ``row_bytes`` + ``partition_keys`` (the reference this equals, a test holds it), at a cost
+    near one JSON round trip. The payload is serialised once and escaped as a JSON string by two byte
+    replacements (orjson's output holds no raw control character, so quote and backslash are all a JSON
+    string needs escaped). Everything that can fail (JSON of the event's strings, UTF-8) fails here, before
+    the claim; ``remark`` after it cannot fail."""
+    event_uuid, event_name, event_type, event_subtype, created_at, payload = event
+    if type(created_at) is int:
+        seconds, millis = created_at, 0
+    else:
+        seconds, millis = schema.split_seconds(created_at)
+    moment, event_date, event_hour = schema.second_parts(seconds)
+    partition = {"event_type": event_type, "event_date": event_date, "event_hour": event_hour}
+    shard, sequence, arrival, _ = lineage
+    try:
+        line = _ROW % (
+            event_uuid.encode("ascii"),  # validated: hex and dashes
+            _orjson_dumps(event_name),
+            b"null" if event_subtype is None else _orjson_dumps(event_subtype),
+            created_at if type(created_at) is int else math.floor(created_at),
+            moment + b".%03dZ" % millis if millis else moment + b"Z",
+            _orjson_dumps(payload).replace(b"\\", b"\\\\").replace(b'"', b'\\"'),
+            b"null" if shard is None else _orjson_dumps(shard),
+            b"null" if sequence is None else _orjson_dumps(sequence),
+            b"null" if arrival is None else b'"%s"' % _arrival_iso(arrival).encode("ascii"),
+        )
+    except TypeError:  # what orjson refuses (a 65-bit integer, a lone surrogate): the reference path decides
+        line = row_bytes(enrich(event, lineage, is_duplicate=False)).replace(
+            _MARKS[(False, None)], _MARKS[(False, False)], 1
+        )
+    return b2a_base64(line, newline=False).decode("ascii"), partition
+
+
+_orjson_dumps = orjson.dumps
+
+
+def remark(data: str, is_duplicate: bool | None, uuid_reused: bool | None) -> str:
+    """A first arrival's row (``stored_row``'s base64) with other dedupe marks."""
+    line = base64.b64decode(data).replace(_MARKS[(False, False)], _MARKS[(is_duplicate, uuid_reused)], 1)
+    return b2a_base64(line, newline=False).decode("ascii")
 
 
 def partition_keys(event: Event) -> dict[str, str]:
@@ -162,7 +277,17 @@ def partition_keys(event: Event) -> dict[str, str]:
 
 def dumps(value: Any) -> str:
     """Compact JSON that keeps non-ASCII as UTF-8, so enrichment never multiplies its size."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _dump(value).decode("utf-8")
+
+
+def _dump(value: Any) -> bytes:
+    """orjson, byte for byte what ``json.dumps(..., ensure_ascii=False, separators=(",", ":"))`` writes for
+    what ``decode`` returns (a test holds the two together); the standard library for what orjson refuses:
+    integers beyond 64 bits, kept exact, and lone surrogates, which then fail to encode, as they must."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def encode_row(row: dict[str, Any]) -> str:
@@ -172,7 +297,7 @@ def encode_row(row: dict[str, Any]) -> str:
 
 def row_bytes(row: dict[str, Any]) -> bytes:
     """The row as Firehose's JSON line; raises on what UTF-8 cannot carry (a lone surrogate)."""
-    return (dumps(row) + "\n").encode("utf-8")
+    return _dump(row) + b"\n"
 
 
 # The unmarked row holds this text exactly once, and first: JSON escapes every '"' inside a string value, so
@@ -182,7 +307,9 @@ _UNMARKED = b'"is_duplicate":null,"uuid_reused":null'
 
 def mark(line: bytes, *, is_duplicate: bool | None, uuid_reused: bool | None) -> str:
     """Set the dedupe marks of an encoded, unmarked row and base64 it for Firehose."""
-    marks = b'"is_duplicate":%s,"uuid_reused":%s' % (_json_bool(is_duplicate), _json_bool(uuid_reused))
+    if is_duplicate is None and uuid_reused is None:
+        return base64.b64encode(line).decode("ascii")
+    marks = _MARKS[(is_duplicate, uuid_reused)]
     return base64.b64encode(line.replace(_UNMARKED, marks, 1)).decode("ascii")
 
 
@@ -190,22 +317,34 @@ def _json_bool(value: bool | None) -> bytes:
     return b"null" if value is None else b"true" if value else b"false"
 
 
+_MARKS = {
+    (d, r): b'"is_duplicate":%s,"uuid_reused":%s' % (_json_bool(d), _json_bool(r))
+    for d in (None, False, True)
+    for r in (None, False, True)
+}
+
+
 def lineage_of(record: dict[str, Any]) -> Lineage:
     """Read lineage defensively: real events carry epoch-ms ints, the docs' sample shows strings."""
     meta = record.get("kinesisRecordMetadata")
-    if not isinstance(meta, dict):  # absent for Direct PUT sources
+    if type(meta) is not dict:  # absent for Direct PUT sources
         meta = {}
     shard = meta.get("shardId")
     seq = meta.get("sequenceNumber")
     subsequence = meta.get("subsequenceNumber")
-    arrival = _epoch_ms(meta.get("approximateArrivalTimestamp"))
-    if arrival is None:
-        arrival = _epoch_ms(record.get("approximateArrivalTimestamp"))
-    return Lineage(
-        shard_id=str(shard) if shard not in (None, "") else None,
-        sequence_number=str(seq) if seq not in (None, "") else None,
-        arrival_ms=arrival,
-        subsequence_number=_whole(subsequence),
+    arrival = meta.get("approximateArrivalTimestamp")
+    if type(arrival) is not int:
+        arrival = _epoch_ms(arrival)
+        if arrival is None:
+            arrival = _epoch_ms(record.get("approximateArrivalTimestamp"))
+    return _new_tuple(
+        Lineage,
+        (
+            shard if type(shard) is str and shard else (str(shard) if shard not in (None, "") else None),
+            seq if type(seq) is str and seq else (str(seq) if seq not in (None, "") else None),
+            arrival,
+            subsequence if type(subsequence) is int else _whole(subsequence),
+        ),
     )
 
 

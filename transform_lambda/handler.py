@@ -30,8 +30,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, NamedTuple
 
 from aws_contract import firehose_records
 from aws_contract.firehose_records import TransformationResponse, TransformationResult
@@ -55,18 +54,15 @@ from transform_lambda.events import (
     Lineage,
     RecordError,
     decode,
-    enrich,
     lineage_of,
-    mark,
     parse_event,
-    partition_keys,
-    row_bytes,
+    remark,
+    stored_row,
 )
 from transform_lambda.metrics import emf
 
 Log = Callable[[dict[str, Any]], None]
 OnStoreFailure = Literal["deliver", "fail"]
-T = TypeVar("T")
 CLAIM_CONCURRENCY = 8
 # Set by the Lambda runtime:
 # https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
@@ -79,8 +75,7 @@ def log_json(entry: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(entry, default=str) + "\n")
 
 
-@dataclass(frozen=True)
-class DedupeConfig:
+class DedupeConfig(NamedTuple):
     """How duplicates are told apart and what a store outage does, from the Lambda's environment."""
 
     fingerprint_fields: tuple[str, ...] = DEFAULT_FINGERPRINT_FIELDS
@@ -98,6 +93,7 @@ class DedupeConfig:
         return cls(fingerprint_fields=fields, on_store_failure=failure)  # type: ignore[arg-type]
 
 
+DEFAULT_DEDUPE = DedupeConfig()
 _STORE: ClaimStore | None = None
 
 
@@ -127,17 +123,9 @@ def handler(event: Mapping[str, Any], context: Any) -> TransformationResponse:
     )
 
 
-@dataclass(frozen=True)
-class Prepared:
-    """A record that will be stored: its row encoded with the marks unset, and what its claim needs."""
-
-    event: Event
-    line: bytes
-    holder: str
-    fingerprint: str
-
-
 Marks = tuple[bool | None, bool | None]  # (is_duplicate, uuid_reused)
+FIRST: Marks = (False, False)
+UNCHECKED: Marks = (None, None)
 
 
 def process(
@@ -145,42 +133,64 @@ def process(
     *,
     claims: ClaimStore,
     log: Log = log_json,
-    dedupe: DedupeConfig = DedupeConfig(),
+    dedupe: DedupeConfig = DEFAULT_DEDUPE,
     function_name: str = LOCAL_FUNCTION_NAME,
     clock: Callable[[], float] = time.time,
 ) -> TransformationResponse:
     """``event`` is Firehose's request (``firehose_records.TransformationEvent``), read defensively: a
-    malformed record fails alone."""
+    malformed record fails alone.
+
+    One pass encodes every record as a first arrival (the common case) straight into the response, keeping
+    per record only its id (and, for a store that remembers, its fingerprint); the claims then decide, and
+    the few rows whose marks differ are re-marked. No per-record closures, dataclasses or kept events: the
+    handler's cost is measured against the bare JSON round trip (BENCHMARKS.md)."""
     records = event.get("records") or []
-    lineages = [lineage_of(record) for record in records]
-    prepared = [
-        _guard(lambda r=record, ln=lineage: _prepare(r, ln, dedupe.fingerprint_fields))
-        for record, lineage in zip(records, lineages, strict=True)
-    ]
-    marks, unchecked, store_error = _marks(prepared, claims, log, event.get("invocationId"))
-    if unchecked and dedupe.on_store_failure == "fail":
-        raise ClaimStoreError(
-            f"the dedupe store could not check {unchecked} ids ({store_error or 'no answer'}); "
-            "failing the invocation for a retry"
-        )
-
+    remembers = getattr(claims, "remembers", True)
+    fields = dedupe.fingerprint_fields
     out: list[TransformationResult] = []
+    keys: list[str | None] = []  # the dedupe key of each stored record, None for a rejected one
+    prints: dict[int, str] = {}  # fingerprints, by index, where computed
     reasons: Counter[str] = Counter()
-    stored: Counter[Marks] = Counter()
-    for index, (record, lineage, item) in enumerate(zip(records, lineages, prepared, strict=True)):
-        result = (
-            item
-            if isinstance(item, RecordError)
-            else _guard(lambda r=record, p=item, m=marks[index]: _ok(r, p, m))
-        )
-        if isinstance(result, RecordError):
-            reasons[result.reason] += 1
-            log(_rejection(event, record, lineage, result))
-            result = firehose_records.processing_failed(record.get("recordId"), record.get("data"))
+    for index, record in enumerate(records):
+        try:
+            lineage = lineage_of(record)
+            item = parse_event(decode(record.get("data")))
+            # Encoded here, before any claim: a row that cannot be encoded raises now and never holds an id.
+            data, partition = stored_row(item, lineage)
+            if remembers:
+                prints[index] = fingerprint(_field(item, f) for f in fields)
+        except Exception as exc:  # a poison record must not fail its whole batch
+            error = exc if isinstance(exc, RecordError) else _unprocessable(exc)
+            reasons[error.reason] += 1
+            log(_rejection(event, record, lineage_of(record), error))
+            out.append(firehose_records.processing_failed(record.get("recordId"), record.get("data")))
+            keys.append(None)
         else:
-            stored[marks[index]] += 1
-        out.append(result)
+            out.append(firehose_records.ok(record.get("recordId"), data, partition))
+            keys.append(item.event_uuid.lower())  # Event.dedupe_key, inlined
 
+    changed, unchecked, store_error = _marks(keys, records, claims, prints, fields, remembers)
+    if unchecked:
+        log(
+            {
+                "level": "ERROR",
+                "message": LogMessage.DEDUPE_UNCHECKED.value,
+                "invocationId": event.get("invocationId"),
+                "not_checked": unchecked,
+                "error": store_error,
+            }
+        )
+        if dedupe.on_store_failure == "fail":
+            raise ClaimStoreError(
+                f"the dedupe store could not check {unchecked} ids ({store_error or 'no answer'}); "
+                "failing the invocation for a retry"
+            )
+    for index, marks in changed.items():
+        result = out[index]
+        result["data"] = remark(result["data"], *marks)
+
+    stored: Counter[Marks] = Counter(changed.values())
+    stored[FIRST] = len(records) - sum(reasons.values()) - len(changed)
     _log_batch(log, event, len(records), reasons, stored, function_name, clock)
     return {"records": out}
 
@@ -235,85 +245,70 @@ def _log_batch(
         )
 
 
-def _prepare(record: Mapping[str, Any], lineage: Lineage, fields: Sequence[str]) -> Prepared:
-    item = parse_event(decode(record.get("data")))
-    line = row_bytes(
-        enrich(item, lineage, is_duplicate=None)
-    )  # raises here, before any claim, if the row cannot be encoded
-    return Prepared(item, line, _holder(record, lineage), fingerprint(_field(item, f) for f in fields))
-
-
 def _field(item: Event, name: str) -> Any:
     if name in ("event_uuid", "event_name", "created_at"):
         return getattr(item, name)
     return item.payload.get(name)
 
 
-def _ok(record: Mapping[str, Any], item: Prepared, marks: Marks) -> TransformationResult:
-    is_duplicate, uuid_reused = marks
-    data = mark(item.line, is_duplicate=is_duplicate, uuid_reused=uuid_reused)
-    return firehose_records.ok(record.get("recordId"), data, partition_keys(item.event))
-
-
 def _marks(
-    prepared: list[Prepared | RecordError], claims: ClaimStore, log: Log, invocation_id: Any
+    keys: list[str | None],
+    records: Sequence[Mapping[str, Any]],
+    claims: ClaimStore,
+    prints: dict[int, str],
+    fields: Sequence[str],
+    remembers: bool,
 ) -> tuple[dict[int, Marks], int, str | None]:
-    """Each stored record's marks by index, how many ids the store could not check, and its error.
+    """The marks of every stored record that is not a plain first arrival, by index; how many ids the store
+    could not check; and its error.
 
     Within the batch the first arrival of an id claims it for all; the others are judged against whoever
-    holds the claim: the same fingerprint is a repeat, another is a reused id."""
-    groups: dict[str, list[int]] = {}
-    for index, item in enumerate(prepared):
-        if isinstance(item, Prepared):
-            groups.setdefault(item.event.dedupe_key, []).append(index)
-    if not groups:
-        return {}, 0, None
-    wanted = [
-        Claim(key, _of(prepared, i[0]).holder, _of(prepared, i[0]).fingerprint) for key, i in groups.items()
-    ]
-    try:
-        owners = claims.claim(wanted)
-    except Exception as exc:  # a store that raises instead of answering: nothing was checked
-        owners = {}
-        error = f"{type(exc).__name__}: {exc}"
-    else:
-        error = None
-    marks: dict[int, Marks] = {}
+    holds the claim: the same fingerprint is a repeat, another is a reused id. A store that remembers
+    nothing (``NoClaims``) is not called, and a fingerprint it did not get is computed only for an id the
+    batch repeats (from the record again: it is rare, and keeping every event for it is not)."""
+    first: dict[str, int] = {}
+    repeats: list[tuple[int, str]] = []
+    for index, key in enumerate(keys):
+        if key is not None and first.setdefault(key, index) != index:
+            repeats.append((index, key))
+    changed: dict[int, Marks] = {}
+    if not first:
+        return changed, 0, None
+
+    def print_of(index: int) -> str:
+        if index not in prints:
+            item = parse_event(decode(records[index].get("data")))
+            prints[index] = fingerprint(_field(item, f) for f in fields)
+        return prints[index]
+
+    owners: dict[str, Claim] | None = None
+    error: str | None = None
     unchecked = 0
-    for key, indexes in groups.items():
-        first = _of(prepared, indexes[0])
-        owner = owners.get(key)
-        if owner is None:
-            unchecked += 1
-            marks[indexes[0]] = (None, None)
-            owner = Claim(key, first.holder, first.fingerprint)  # later copies are judged against the first
-        elif owner.holder == first.holder:
-            marks[indexes[0]] = (False, False)
-        else:
-            marks[indexes[0]] = _against(owner, first)
-        for index in indexes[1:]:
-            marks[index] = _against(owner, _of(prepared, index))
-    if unchecked:
-        log(
-            {
-                "level": "ERROR",
-                "message": LogMessage.DEDUPE_UNCHECKED.value,
-                "invocationId": invocation_id,
-                "not_checked": unchecked,
-                "error": error,
-            }
-        )
-    return marks, unchecked, error
+    if remembers:
+        wanted = [
+            Claim(key, _holder(records[i], lineage_of(records[i])), prints[i]) for key, i in first.items()
+        ]
+        try:
+            owners = claims.claim(wanted)
+        except Exception as exc:  # a store that raises instead of answering: nothing was checked
+            owners = {}
+            error = f"{type(exc).__name__}: {exc}"
+        for claim in wanted:
+            owner = owners.get(claim.key)
+            if owner is None:
+                unchecked += 1
+                changed[first[claim.key]] = UNCHECKED
+            elif owner.holder != claim.holder:
+                changed[first[claim.key]] = _against(owner.fingerprint, claim.fingerprint)
+    for index, key in repeats:
+        owner = owners.get(key) if owners is not None else None
+        held = owner.fingerprint if owner is not None else print_of(first[key])
+        changed[index] = _against(held, print_of(index))
+    return changed, unchecked, error
 
 
-def _against(owner: Claim, item: Prepared) -> Marks:
-    return (True, False) if owner.fingerprint == item.fingerprint else (False, True)
-
-
-def _of(prepared: list[Prepared | RecordError], index: int) -> Prepared:
-    item = prepared[index]
-    assert isinstance(item, Prepared)
-    return item
+def _against(held: str, fingerprint: str) -> Marks:
+    return (True, False) if held == fingerprint else (False, True)
 
 
 def _rejection(
@@ -332,19 +327,14 @@ def _rejection(
     }
 
 
-def _guard(step: Callable[[], T]) -> T | RecordError:
-    """Run one record's step; any failure becomes that record's error, never the batch's."""
-    try:
-        return step()
-    except RecordError as exc:
-        return exc
-    except Exception as exc:  # a poison record must not fail its whole batch
-        # The exception's text may quote the payload; its type and place are enough to find it.
-        where = exc.__traceback__
-        while where is not None and where.tb_next is not None:
-            where = where.tb_next  # the frame that raised
-        line = f" at {where.tb_frame.f_code.co_name}:{where.tb_lineno}" if where else ""
-        return RecordError(Reject.UNPROCESSABLE, f"{type(exc).__name__}{line}")
+def _unprocessable(exc: BaseException) -> RecordError:
+    """Any failure nobody foresaw becomes that record's error. The exception's text may quote the payload;
+    its type and place are enough to find it."""
+    where = exc.__traceback__
+    while where is not None and where.tb_next is not None:
+        where = where.tb_next  # the frame that raised
+    line = f" at {where.tb_frame.f_code.co_name}:{where.tb_lineno}" if where else ""
+    return RecordError(Reject.UNPROCESSABLE, f"{type(exc).__name__}{line}")
 
 
 def _holder(record: Mapping[str, Any], lineage: Lineage) -> str:

@@ -218,8 +218,12 @@ def test_lambda_archive_ships_the_transform_and_its_shared_modules_only(dev: Dep
         "aws_contract/firehose_records.py",
     } <= files
     shipped = {"transform_lambda", "glue", "aws_contract"}
-    assert all(f.endswith(".py") and f.split("/")[0] in shipped for f in files)
+    ours = {f for f in files if f.split("/")[0] in shipped}
+    assert all(f.endswith(".py") for f in ours)
     assert not any("sql" in f or "test" in f or "__pycache__" in f for f in files)
+    # Beside the sources, only orjson's wheel (tests/contract/test_lambda_package.py checks its platform).
+    assert {f.split("/")[0] for f in files - ours} == {"orjson", "orjson-3.13.0.dist-info"}
+    assert "orjson/orjson.cpython-313-aarch64-linux-gnu.so" in files
 
 
 def test_lambda_logs_to_its_own_group_and_waits_for_it(deployment: Deployment) -> None:

@@ -179,14 +179,14 @@ def test_any_batch_returns_every_id_once_in_order_and_failures_keep_their_bytes(
 
 
 def test_an_unforeseen_failure_fails_that_record_alone(monkeypatch: Any) -> None:
-    real_enrich = handler_module.enrich
+    real_stored_row = handler_module.stored_row
 
-    def flaky(event: Any, lineage: Any, *, is_duplicate: bool) -> dict[str, Any]:
+    def flaky(event: Any, lineage: Any) -> tuple[str, dict[str, str]]:
         if event.event_uuid == U2:
             raise OverflowError("boom")
-        return real_enrich(event, lineage, is_duplicate=is_duplicate)
+        return real_stored_row(event, lineage)
 
-    monkeypatch.setattr(handler_module, "enrich", flaky)
+    monkeypatch.setattr(handler_module, "stored_row", flaky)
     response, logs = run([raw_event(event_uuid=U1), raw_event(event_uuid=U2), raw_event(event_uuid=U1)])
     assert [r["result"] for r in response["records"]] == ["Ok", "ProcessingFailed", "Ok"]
     assert [e["reason"] for e in logs if e["level"] == "WARNING"] == ["unprocessable"]

@@ -1,0 +1,197 @@
+"""The transform's fast path (orjson, byte templates, cached time texts) against the plain reference it
+replaced: the standard library's base64 and JSON, ``enrich`` + ``row_bytes``, ``datetime.fromtimestamp``. Any
+input, any outcome: the same bytes or the same rejection."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from glue import schema
+from transform_lambda.events import (
+    Lineage,
+    RecordError,
+    decode,
+    dumps,
+    enrich,
+    parse_event,
+    partition_keys,
+    remark,
+    row_bytes,
+    stored_row,
+)
+
+# JSON values as a producer may send them: big integers (beyond orjson's 64 bits), every float, any text
+# (including what JSON escapes and what UTF-8 cannot carry), nesting.
+SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.integers(min_value=2**63 - 3, max_value=2**64 + 3)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text()
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+SECONDS = st.one_of(
+    st.integers(schema.MIN_CREATED_AT, schema.MAX_CREATED_AT - 1),
+    st.floats(schema.MIN_CREATED_AT, schema.MAX_CREATED_AT, exclude_max=True),
+    # Just below a whole second, where rounding to the microsecond carries into the next one.
+    st.integers(schema.MIN_CREATED_AT, schema.MAX_CREATED_AT - 2).map(lambda s: s + 0.9999996),
+)
+
+
+def reference_decode(data: Any) -> dict[str, Any]:
+    """The decoder before orjson: the standard library end to end."""
+    raw = base64.b64decode(data, validate=True)
+    value = json.loads(raw.decode("utf-8"), parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c)))
+    if not isinstance(value, dict):
+        raise ValueError("not an object")
+    return value
+
+
+def reference_iso(epoch: float) -> str:
+    moment = datetime.fromtimestamp(epoch, tz=UTC)
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    millis = moment.microsecond // 1000
+    return f"{text}.{millis:03d}Z" if millis else f"{text}Z"
+
+
+@given(st.dictionaries(st.text(), VALUES, max_size=6))
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+def test_decode_returns_what_the_standard_library_parses(obj: dict[str, Any]) -> None:
+    try:
+        text = json.dumps(obj, ensure_ascii=False)
+        raw = text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: send it as JSON's escape instead
+        raw = json.dumps(obj).encode()
+    data = base64.b64encode(raw).decode()
+    got = decode(data)
+    assert got == obj
+    # Exactly equal, types included: a 65-bit integer stays an int (orjson would make it a float).
+    assert json.dumps(got, sort_keys=True) == json.dumps(reference_decode(data), sort_keys=True)
+
+
+@given(st.binary(max_size=64) | st.text(max_size=64).map(str.encode))
+@settings(max_examples=400)
+def test_decode_rejects_exactly_what_the_standard_library_rejects(raw: bytes) -> None:
+    data = base64.b64encode(raw).decode()
+    try:
+        expected: Any = reference_decode(data)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        expected = RecordError
+    if expected is RecordError:
+        with pytest.raises(RecordError):
+            decode(data)
+    else:
+        assert decode(data) == expected
+
+
+@given(st.text(alphabet="ABCDabcd0123+/=\n -_", max_size=12))
+def test_base64_is_as_strict_as_validating_b64decode(text: str) -> None:
+    try:
+        expected: bytes | None = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        expected = None
+    try:
+        got: bytes | None = binascii.a2b_base64(text, strict_mode=True)
+    except (binascii.Error, ValueError):
+        got = None
+    assert got == expected
+
+
+def test_a_number_beyond_a_double_is_rejected_not_stored_as_infinity() -> None:
+    with pytest.raises(RecordError) as info:
+        decode(base64.b64encode(b'{"x": 1e400}').decode())
+    assert info.value.reason == "not_json" and "range" in info.value.detail
+
+
+@given(SECONDS)
+@settings(max_examples=600)
+def test_event_time_texts_match_datetime(epoch: float) -> None:
+    assert schema.iso_utc(epoch) == reference_iso(epoch)
+    moment = datetime.fromtimestamp(epoch, tz=UTC)
+    assert schema.partition_values("a", epoch) == {
+        "event_type": "a",
+        "event_date": moment.strftime("%Y-%m-%d"),
+        "event_hour": moment.strftime("%H"),
+    }
+
+
+@given(st.integers(0, 4_102_444_800_000))
+def test_arrival_texts_match_datetime(arrival_ms: int) -> None:
+    assert schema.iso_utc_at(*divmod(arrival_ms, 1000)) == reference_iso(arrival_ms / 1000)
+
+
+EVENTS = st.fixed_dictionaries(
+    {
+        "event_uuid": st.uuids().map(str).filter(lambda u: u != "00000000-0000-0000-0000-000000000000"),
+        "event_name": st.builds(
+            lambda t, rest: ":".join([t, *rest]),
+            st.from_regex(r"[a-z_][a-z0-9_.-]{0,10}", fullmatch=True),
+            st.lists(st.text(min_size=1).filter(lambda s: ":" not in s), max_size=2),
+        ),
+        "created_at": SECONDS,
+    },
+    optional={
+        "payload_field": VALUES,
+        "note": st.text(),
+        "amount": st.integers() | st.floats(allow_nan=False),
+    },
+)
+LINEAGES = st.builds(
+    Lineage,
+    st.none() | st.just("shardId-000000000007"),
+    st.none() | st.from_regex(r"[0-9]{1,56}", fullmatch=True),
+    st.none() | st.integers(0, 4_102_444_799_999),
+    st.none() | st.integers(0, 10),
+)
+
+
+@given(EVENTS, LINEAGES)
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+def test_the_stored_row_is_the_reference_row_byte_for_byte(obj: dict[str, Any], lineage: Lineage) -> None:
+    if any(math.isinf(v) for v in obj.values() if isinstance(v, float)):
+        return
+    event = parse_event(obj)
+    try:
+        reference = row_bytes(enrich(event, lineage, is_duplicate=False))
+    except UnicodeEncodeError:  # a lone surrogate: both paths must refuse the row
+        with pytest.raises(UnicodeEncodeError):
+            stored_row(event, lineage)
+        return
+    data, partition = stored_row(event, lineage)
+    expected = reference.replace(b'"uuid_reused":null', b'"uuid_reused":false', 1)
+    assert base64.b64decode(data) == expected
+    assert partition == partition_keys(event)
+    assert json.loads(json.loads(expected)["payload"]) == json.loads(dumps(event.payload))
+    for marks in [(True, False), (False, True), (None, None)]:
+        remarked = json.loads(base64.b64decode(remark(data, *marks)))
+        assert (remarked["is_duplicate"], remarked["uuid_reused"]) == marks
+        assert {k: v for k, v in remarked.items() if k not in ("is_duplicate", "uuid_reused")} == {
+            k: v for k, v in json.loads(expected).items() if k not in ("is_duplicate", "uuid_reused")
+        }
+
+
+def test_the_payload_keeps_integers_beyond_64_bits_exactly() -> None:
+    obj = {
+        "event_uuid": "3f2b8c1e-9a4d-4e6f-8b7a-1c2d3e4f5a6b",
+        "event_name": "a",
+        "created_at": 1_764_072_000,
+    }
+    big = 2**64 + 1
+    data = base64.b64encode(json.dumps({**obj, "n": big, "m": 12345678901234567890123}).encode()).decode()
+    row, _ = stored_row(parse_event(decode(data)), Lineage(None, None, None))
+    payload = json.loads(json.loads(base64.b64decode(row))["payload"])
+    assert payload == {"n": big, "m": 12345678901234567890123}
