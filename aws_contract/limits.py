@@ -23,6 +23,12 @@ LAMBDA_MAX_TIMEOUT_S = 900
 LAMBDA_DEFAULT_TIMEOUT_S = 3
 # https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html (supported, not deprecated, 2026-11)
 LAMBDA_PYTHON_RUNTIMES = ("python3.12", "python3.13", "python3.14")
+# https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html: "At 1,769 MB, a function has the
+# equivalent of one vCPU"; below that, CPU time scales with memory.
+LAMBDA_MB_PER_VCPU = 1_769
+# https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html: concurrent executions, 1,000 per
+# account and Region by default (a quota that can be raised).
+LAMBDA_CONCURRENCY_DEFAULT = 1_000
 
 # --- Amazon Data Firehose: the Lambda processor -----------------------------------------------------------
 # https://docs.aws.amazon.com/firehose/latest/dev/data-transformation.html
@@ -37,6 +43,11 @@ FIREHOSE_MAX_INVOCATION_S = 300
 # https://docs.aws.amazon.com/firehose/latest/APIReference/API_ProcessorParameter.html ("3 for
 # NumberOfRetries"; no maximum is documented).
 PROCESSOR_RETRIES_DEFAULT = 3
+# https://docs.aws.amazon.com/firehose/latest/dev/limits.html: "When the destination is Amazon S3 ... Firehose
+# allows up to 5 outstanding Lambda invocations per shard".
+PROCESSOR_INVOCATIONS_PER_SHARD = 5
+# Same page: ParameterValue "Length Constraints: Minimum length of 1. Maximum length of 5120."
+PROCESSOR_PARAMETER_VALUE_MAX_CHARS = 5120
 # Kinesis sequence numbers are up to 128 digits:
 # https://docs.aws.amazon.com/kinesis/latest/APIReference/API_Record.html ("Pattern: 0|([1-9]\d{0,128})").
 SEQUENCE_NUMBER_MAX_DIGITS = 128
@@ -67,6 +78,11 @@ PARTITIONING_RETRY_DEFAULT_S = 300
 # stream", raisable "to up to 5,000"; records beyond go to the error prefix (activePartitionExceeded).
 ACTIVE_PARTITIONS_DEFAULT = 500
 ACTIVE_PARTITIONS_MAX = 5_000
+# https://docs.aws.amazon.com/firehose/latest/dev/limits.html: with dynamic partitioning "a max throughput of
+# 1 GB per second is supported for each active partition". The same page's Direct PUT throughput quota
+# (records, requests and MiB per second) "doesn't apply" with a Kinesis Data Streams source: "Firehose scales
+# up and down with no limit", so a Kinesis-sourced stream's only volume-bound quota is this per-partition one.
+PARTITION_MAX_BYTES_PER_S = 10**9
 # Same page: with dynamic partitioning "end-to-end delay of a batch of records might be 1.5 times of the
 # configured buffering hint time", so a data-freshness alarm below that would fire on healthy delivery.
 PARTITIONED_DELIVERY_DELAY_FACTOR = 1.5
@@ -103,6 +119,21 @@ STREAM_SHARD_COUNT_RANGE = (1, 10_000)
 # An on-demand stream opens with 4 shards:
 # https://docs.aws.amazon.com/streams/latest/dev/how-do-i-size-a-stream.html#ondemandmode
 ON_DEMAND_INITIAL_SHARDS = 4
+# https://docs.aws.amazon.com/streams/latest/dev/service-sizes-and-limits.html: a shard takes writes of up to
+# 1 MB/s (read here as MiB, the conservative unit) or 1,000 records/s, in both capacity modes.
+SHARD_WRITE_RECORDS_PER_S = 1_000
+SHARD_WRITE_BYTES_PER_S = MIB
+# Same page: the default shard quota per account is 20,000 in us-east-1, us-west-2 and eu-west-1 (more than
+# STREAM_SHARD_COUNT_RANGE lets a stack ask for) and "1,000 or 6,000" elsewhere (the smaller assumed);
+# on-demand streams start at 4 MB/s of writes (the initial shards above) and scale up to 10 GB/s in those
+# three Regions, 200 MB/s elsewhere.
+KINESIS_LARGE_QUOTA_REGIONS = ("us-east-1", "us-west-2", "eu-west-1")
+ACCOUNT_SHARD_QUOTA_OTHER = 1_000
+ON_DEMAND_MAX_WRITE_BYTES_PER_S_LARGE = 10 * 10**9
+ON_DEMAND_MAX_WRITE_BYTES_PER_S_OTHER = 200 * 10**6
+# https://docs.aws.amazon.com/streams/latest/dev/how-do-i-size-a-stream.html#ondemandmode: an on-demand stream
+# accommodates up to double its previous peak write throughput; a step beyond that throttles while it scales.
+ON_DEMAND_PEAK_GROWTH = 2
 
 # --- Amazon DynamoDB --------------------------------------------------------------------------------------
 # https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchExecuteStatement.html: "up to 25
@@ -130,6 +161,14 @@ GLUE_NAME_MAX_CHARS = 255
 ATHENA_NAMED_QUERY_NAME_MAX_CHARS = 128
 ATHENA_NAMED_QUERY_DESCRIPTION_MAX_CHARS = 1024
 ATHENA_NAMED_QUERY_MAX_CHARS = 262_144
+# https://docs.aws.amazon.com/athena/latest/ug/unload.html: UNLOAD's Parquet ``compression`` (GZIP, SNAPPY;
+# ZSTD with engine v3,
+# https://docs.aws.amazon.com/athena/latest/ug/compression-support-zstd-levels.html, whose
+# ``compression_level`` runs 1-22). The query string of StartQueryExecution is 1-262144 characters
+# (https://docs.aws.amazon.com/athena/latest/APIReference/API_StartQueryExecution.html).
+ATHENA_UNLOAD_PARQUET_COMPRESSIONS = ("SNAPPY", "GZIP", "ZSTD")
+ATHENA_ZSTD_LEVEL_RANGE = (1, 22)
+ATHENA_QUERY_MAX_CHARS = 262_144
 
 # --- Amazon EventBridge ------------------------------------------------------------------------------------
 # https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_RetryPolicy.html: MaximumRetryAttempts
@@ -158,3 +197,13 @@ LOG_RETENTION_DAYS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
     1096, 1827, 2192, 2557, 2922, 3288, 3653,
 )  # fmt: skip
+
+# --- Billing units (the pricing pages' rounding rules; prices themselves live in infra/prices/) -------------
+# https://aws.amazon.com/firehose/pricing/ and https://docs.aws.amazon.com/firehose/latest/dev/limits.html:
+# ingestion from Direct PUT or a Kinesis Data Streams source, and format conversion, are billed per record
+# "rounded up to the nearest 5KB (5120 bytes)".
+FIREHOSE_BILLING_RECORD_BYTES = 5 * 1024
+# https://aws.amazon.com/kinesis/data-streams/pricing/: provisioned streams bill 25 KB PUT payload units per
+# record; on-demand data in is "rounded up to the nearest 1 KB (1,024 bytes)" per record.
+KINESIS_PUT_PAYLOAD_UNIT_BYTES = 25 * 1024
+KINESIS_ON_DEMAND_BILLING_RECORD_BYTES = 1024

@@ -8,6 +8,8 @@ record sent is in the lake exactly once (see ``eventlake.invariant``). ``run_dem
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import random
 import time
 from collections import Counter
@@ -20,16 +22,18 @@ from typing import Any, TypeVar
 
 from aws_contract import limits
 from eventlake.athena import engine as athena
-from eventlake.checks import emf_lines, run_record
+from eventlake.checks import emf_lines, query_mode, run_record
 from eventlake.checks import lake_contents as lake
 from eventlake.checks.invariant import Faults, InvariantResult, check, unique_rows
-from eventlake.embedded import eventbridge
+from eventlake.embedded import eventbridge, kinesis_direct
 from eventlake.embedded.aws import EmbeddedAws, embedded_aws, stack_region
+from eventlake.firehose import observed
 from eventlake.firehose.model import FirehoseModel, FirehoseRun, Stats, lambda_invoke
 from eventlake.firehose.s3_destination import DATA, WrittenObject
 from eventlake.traffic import faults, sample_events
 from eventlake.traffic.producer import Ledger, send
 from glue.errors import LogMessage
+from infra.athena_spec import JQ_SQL_DIR
 from infra.delivery_spec import DeliverySpec
 from infra.settings import PROJECT_ROOT, Settings
 from partition_registrar.handler import Registrar, created_objects
@@ -55,8 +59,13 @@ class DemoOptions:
     hours: int = sample_events.DEFAULT_HOURS
     batch_records: int | None = None  # cap records per Lambda invocation (AWS batches by size/interval)
     max_active_partitions: int = limits.ACTIVE_PARTITIONS_DEFAULT
+    types: int | None = None  # event types to draw from (None: the sample catalogue's own)
+    # A production hour: the embedded Kinesis stamps arrivals evenly over this many simulated seconds from the
+    # start of the event window, so Firehose's buffers see an hour's pace (None: the wall clock).
+    arrival_seconds: int | None = None
     quiet: bool = True
     root: Path = PROJECT_ROOT
+    processor: str | None = None  # override the stack's ``processor`` (lambda or jq)
 
     @property
     def out_dir(self) -> Path:
@@ -101,6 +110,9 @@ class Report:
     # What CloudWatch would extract from the Lambda's embedded-metric-format lines, summed over the run.
     metrics: Counter[emf_lines.MetricKey] = field(default_factory=Counter)
     timings: dict[str, float] = field(default_factory=dict)
+    observations: observed.DeliveryObservations | None = None
+    # Beside the sizing model's prediction for the same load, or why there is none (only for a paced run).
+    sizing: list[observed.SizingComparison] | str | None = None
 
     @property
     def ok(self) -> bool:
@@ -200,7 +212,7 @@ class OpenDemo:
         partitions = _register_partitions(self.aws, run.written)
         objects = lake.mirror(self.aws.s3, self.aws.bucket, options.out_dir)
         contents = lake.read(options.out_dir, objects)
-        queries = _run_queries(options.out_dir, settings.glue_database, partitions)
+        queries = _run_queries(options.out_dir, settings.glue_database, partitions, not settings.uses_lambda)
         return result, FollowUpDelivery(run, contents, queries, partitions, rejections)
 
 
@@ -216,6 +228,8 @@ def open_demo(options: DemoOptions, *, console: Any = None) -> Iterator[OpenDemo
     ``OpenDemo.deliver_more`` for a follow-up delivery pass (e.g. after ``eventlake reprocess``)."""
     lake.check_mirror_target(options.out_dir)  # before any work: never write into someone else's files
     settings = Settings.from_stack_file(options.stack, options.root)
+    if options.processor is not None:
+        settings = dataclasses.replace(settings, processor=options.processor)
     spec = DeliverySpec.from_settings(settings)
     region = stack_region(options.stack, options.root)
     timings: dict[str, float] = {}
@@ -258,15 +272,20 @@ def open_demo(options: DemoOptions, *, console: Any = None) -> Iterator[OpenDemo
         )
 
         step = time.perf_counter()
+        window = sample_events.window_start(datetime.now(UTC), options.hours)
         outgoing = sample_events.generate(
             options.events,
             rng=_rng(options, "events"),
             duplicate_share=options.duplicate_share,
             malformed_share=options.malformed_share,
-            start=sample_events.window_start(datetime.now(UTC), options.hours),
+            start=window,
             hours=options.hours,
+            types=options.types,
         )
-        with _progress(options, console, "Producing to Kinesis", len(outgoing)) as advance:
+        with (
+            _progress(options, console, "Producing to Kinesis", len(outgoing)) as advance,
+            _paced(options, window, len(outgoing)),
+        ):
             ledger = send(
                 aws.kinesis,
                 aws.stream_name,
@@ -275,12 +294,24 @@ def open_demo(options: DemoOptions, *, console: Any = None) -> Iterator[OpenDemo
                 resend_batch_rate=options.resend_batches,
                 progress=advance,
             )
+        avg_event_bytes = sum(len(o.data) for o in outgoing) / max(1, len(outgoing))
+        del outgoing  # the ledger keeps every record's bytes
         timings["produce"] = time.perf_counter() - step
 
         step = time.perf_counter()
         with _progress(options, console, "Delivering (Firehose model)", len(ledger.records)) as advance:
             run = model.run(progress=advance)
         timings["deliver"] = time.perf_counter() - step
+        seen = observed.observe(
+            run.written,
+            peak_active_partitions=run.peak_active_partitions,
+            hours=options.arrival_seconds / 3600 if options.arrival_seconds else None,
+        )
+        sizing = (
+            observed.sizing_prediction(seen, settings, _load(options, settings, region, avg_event_bytes))
+            if options.arrival_seconds
+            else None
+        )
 
         # S3 -> EventBridge -> the partition registrar, as deployed: the catalog learns each data object's
         # partition, and the local Athena reads exactly the partitions the catalog knows.
@@ -304,7 +335,7 @@ def open_demo(options: DemoOptions, *, console: Any = None) -> Iterator[OpenDemo
         stream_name, bucket = aws.stream_name, aws.bucket
 
         step = time.perf_counter()
-        queries = _run_queries(out_dir, settings.glue_database, partitions)
+        queries = _run_queries(out_dir, settings.glue_database, partitions, not settings.uses_lambda)
         timings["queries"] = time.perf_counter() - step
 
         step = time.perf_counter()
@@ -315,15 +346,20 @@ def open_demo(options: DemoOptions, *, console: Any = None) -> Iterator[OpenDemo
             concurrent=options.concurrent_invocations > 1,
             redelivered=run.redelivered,
         )
-        result = check(
-            ledger.records,
-            contents,
-            rejections=rejections,
-            dedupe_enabled=settings.dedupe_enabled,
-            backup_enabled=spec.source_backup,
-            faults=faults_injected,
-            unique=_unique_rows(queries),
-        )
+        if settings.uses_lambda:
+            result = check(
+                ledger.records,
+                contents,
+                rejections=rejections,
+                dedupe_enabled=settings.dedupe_enabled,
+                backup_enabled=spec.source_backup,
+                faults=faults_injected,
+                unique=_unique_rows(queries),
+            )
+        else:  # processor jq: what that mode guarantees (eventlake.checks.query_mode)
+            result = query_mode.check_by_query(
+                ledger.records, contents, backup_enabled=spec.source_backup, unique=_view_rows(queries)
+            )
         # Beside the mirror: what `eventlake check` needs to re-check this lake later.
         run_record.write(
             out_dir,
@@ -357,8 +393,42 @@ def open_demo(options: DemoOptions, *, console: Any = None) -> Iterator[OpenDemo
             rejections=rejections,
             metrics=emf_lines.totals(log_lines),
             timings=timings,
+            observations=seen,
+            sizing=sizing,
         )
         yield OpenDemo(report, aws, claims)
+
+
+@contextmanager
+def _paced(options: DemoOptions, start: int, records: int) -> Iterator[None]:
+    """With ``arrival_seconds``, each record arrives ``arrival_seconds / records`` after the previous one,
+    from ``start`` (epoch seconds), on the embedded Kinesis's clock (``kinesis_direct.CLOCK``)."""
+    if not options.arrival_seconds:
+        yield
+        return
+    step = options.arrival_seconds / max(1, records)
+    made = itertools.count()
+    kinesis_direct.CLOCK.set(lambda: start + next(made) * step)
+    try:
+        yield
+    finally:
+        kinesis_direct.CLOCK.set(None)
+
+
+def _load(options: DemoOptions, settings: Settings, region: str, avg_event_bytes: float) -> dict[str, Any]:
+    """``infra.capacity.Load``'s arguments for this run's traffic, per hour of arrivals. Event times are
+    uniform over ``hours`` hours, so with one hour every event lands in its type's one event-hour partition,
+    as with no late arrivals; more hours spread them like a late spread of ``hours - 1``."""
+    hours = (options.arrival_seconds or 3600) / 3600
+    return {
+        "events_per_hour": options.events / hours,
+        "avg_event_bytes": avg_event_bytes,
+        "event_types": len({n.split(":")[0] for n in sample_events.catalogue(options.types)}),
+        "late_spread_hours": options.hours - 1,
+        "dedupe": settings.dedupe_enabled,
+        "region": region,
+        "duplicate_share": options.duplicate_share,
+    }
 
 
 def _rng(options: DemoOptions, purpose: str) -> random.Random:
@@ -388,6 +458,12 @@ def _collect_log(
             metric_lines.append(entry)
 
     return log
+
+
+def _view_rows(queries: list[QueryResult]) -> list[dict[str, Any]]:
+    """processor jq: the unique-events view's rows by column name."""
+    view = next((q for q in queries if q.name == athena.UNIQUE_EVENTS_VIEW), None)
+    return [] if view is None or view.error else [dict(zip(view.columns, r, strict=True)) for r in view.rows]
 
 
 def _unique_rows(queries: list[QueryResult]) -> list[tuple[str, tuple[str, str]]]:
@@ -427,12 +503,15 @@ def _register_partitions(aws: EmbeddedAws, written: Sequence[WrittenObject]) -> 
 
 
 def _run_queries(
-    lake_root: Path, database: str, partitions: Sequence[athena.CatalogPartition] | None = None
+    lake_root: Path,
+    database: str,
+    partitions: Sequence[athena.CatalogPartition] | None = None,
+    as_sent: bool = False,
 ) -> list[QueryResult]:
     results: list[QueryResult] = []
-    conn = athena.connect(lake_root, database, partitions)
+    conn = athena.connect(lake_root, database, partitions, as_sent)
     try:
-        for name, sql in athena.load_queries().items():
+        for name, sql in athena.load_queries(JQ_SQL_DIR if as_sent else athena.SQL_DIR).items():
             try:
                 columns, rows = athena.run(conn, sql)
                 results.append(QueryResult(name, list(columns), list(rows)))

@@ -82,6 +82,8 @@ AFTER_THE_LAMBDA = frozenset(
     }
 )
 NEEDS_FIX = "rejected by the transform: sent unchanged it fails again (pass --fix)"
+# processor jq: the query could not compute the record's partition keys; unchanged it fails again.
+NEEDS_FIX_QUERY = "no partition keys from the JQ query: sent unchanged it fails again (pass --fix)"
 _REST = re.compile(r"\.rest-[0-9a-f]{16}$")
 _HOUR_FOLDER = re.compile(r"(\d{4})/(\d{2})/(\d{2})/(\d{2})/")
 
@@ -393,10 +395,13 @@ def _plan_record(
     record: ErrorRecord,
     options: ReprocessOptions,
     originals: RawOriginals | None,
+    *,
+    via_lambda: bool = True,
 ) -> tuple[Resend | None, str]:
-    """What to send for one error record (None: keep it, for the reason given)."""
+    """What to send for one error record (None: keep it, for the reason given). Without the Lambda
+    (``via_lambda`` False, processor jq) every error record's ``rawData`` is the original."""
     claim: HeldClaim | None = None
-    if output_type in AFTER_THE_LAMBDA:
+    if via_lambda and output_type in AFTER_THE_LAMBDA:
         try:
             row = transformed_row(record.raw)
         except ValueError as exc:
@@ -412,6 +417,8 @@ def _plan_record(
         data, origin = record.raw, "rawData"
         if record.error_code == ErrorCode.PROCESSING_FAILED_STATUS and options.fix is None:
             return None, NEEDS_FIX
+        if record.error_code == ErrorCode.METADATA_EXTRACTION_FAILED and options.fix is None:
+            return None, NEEDS_FIX_QUERY
     if options.fix is not None:
         try:
             fixed = options.fix(data, record)
@@ -461,7 +468,7 @@ def _plan(
         outcome.records = len(lines)
 
     originals: RawOriginals | None = None
-    if options.originals == "backup" and target.spec.source_backup:
+    if options.originals == "backup" and target.spec.source_backup and target.spec.uses_lambda:
         originals = RawOriginals(target.s3, target.bucket, target.spec)
         wanted: dict[str, set[str]] = defaultdict(set)
         for item in planned:
@@ -492,7 +499,9 @@ def _plan(
             if record is None:
                 item.kept.append(Kept(line, "not an error record"))
                 continue
-            resend, reason = _plan_record(item.output_type, record, options, originals)
+            resend, reason = _plan_record(
+                item.output_type, record, options, originals, via_lambda=target.spec.uses_lambda
+            )
             if resend is None:
                 item.kept.append(Kept(line, reason))
             else:

@@ -49,6 +49,9 @@ class ErrorCode(StrEnum):
     PARSE_ERROR = "DataFormatConversion.ParseError"
     MISSING_PARTITION_KEY = "DynamicPartitioning.MissingPartitionKey"
     ACTIVE_PARTITION_LIMIT_EXCEEDED = "DynamicPartitioning.ActivePartitionLimitExceeded"  # [unverified]
+    # The JQ partitioning query failed, or the record is not JSON (processor: jq). AWS documents that such
+    # records go to the error prefix, not the code they carry: [unverified].
+    METADATA_EXTRACTION_FAILED = "DynamicPartitioning.MetadataExtractionFailed"
 
 
 class Result(StrEnum):

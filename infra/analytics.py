@@ -15,7 +15,14 @@ import pulumi_aws as aws
 from glue import schema
 from infra import iam
 from infra.account import Account
-from infra.athena_spec import NamedQuerySpec, ViewSpec, WorkgroupSpec, named_queries, view_table_input
+from infra.athena_spec import (
+    NamedQuerySpec,
+    ViewSpec,
+    WorkgroupSpec,
+    named_queries,
+    sql_dir_for,
+    view_table_input,
+)
 from infra.catalog import Catalog
 from infra.protection import data_options
 from infra.settings import Settings
@@ -37,7 +44,7 @@ class AthenaAnalyticsArgs:
     def from_settings(cls, settings: Settings) -> AthenaAnalyticsArgs:
         return cls(
             workgroup=WorkgroupSpec.from_settings(settings),
-            queries=named_queries(),
+            queries=named_queries(sql_dir_for(settings)),
             view=ViewSpec.from_settings(settings),
             data_root=schema.DATA_ROOT,
         )

@@ -21,11 +21,20 @@ from pathlib import Path
 from typing import Any
 
 from aws_contract import limits
-from glue import schema
+from glue import partition_query, schema
 from infra.catalog_spec import CatalogSpec
 from infra.settings import PROJECT_ROOT, Settings
 
 SQL_DIR = PROJECT_ROOT / "glue" / "sql"
+# processor: jq: the queries over the records as sent (the table has one ``record`` column).
+JQ_SQL_DIR = PROJECT_ROOT / "glue" / "sql_jq"
+
+
+def sql_dir_for(settings: Settings) -> Path:
+    """The stack's saved queries: over the Lambda's columns, or over the records as sent (jq mode)."""
+    return SQL_DIR if settings.uses_lambda else JQ_SQL_DIR
+
+
 # Query results go to the lake bucket under this prefix (kept apart from the table's data, and expired).
 RESULTS_ROOT = "athena-results/"
 ENGINE_VERSION = "Athena engine version 3"
@@ -44,6 +53,7 @@ VIEW_OWNER = "eventlake"
 PRESTO_TYPES: dict[str, str] = {
     "string": "varchar",
     "bigint": "bigint",
+    "double": "double",
     "boolean": "boolean",
     "timestamp": "timestamp(3)",
 }
@@ -142,8 +152,9 @@ class ViewSpec:
     owner: str
 
     @classmethod
-    def from_settings(cls, settings: Settings, sql_dir: Path = SQL_DIR) -> ViewSpec:
+    def from_settings(cls, settings: Settings, sql_dir: Path | None = None) -> ViewSpec:
         catalog = CatalogSpec.from_settings(settings)
+        sql_dir = sql_dir or sql_dir_for(settings)
         query = next((q for q in named_queries(sql_dir) if q.name == VIEW_QUERY), None)
         if query is None:
             raise ValueError(f"no query named {VIEW_QUERY!r} in {sql_dir}")
@@ -151,7 +162,8 @@ class ViewSpec:
             database_name=catalog.database_name,
             name=VIEW_QUERY.lower(),
             original_sql=query.body,
-            columns=catalog.columns + catalog.partition_keys,
+            columns=(catalog.columns if settings.uses_lambda else partition_query.VIEW_COLUMNS)
+            + catalog.partition_keys,
             owner=VIEW_OWNER,
         )
 

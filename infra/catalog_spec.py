@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from aws_contract import limits
-from glue import schema
+from glue import partition_query, schema
 from infra.settings import Settings
 
 DATABASE_DESCRIPTION = "Event lake (Firehose-written Parquet)"
@@ -65,6 +65,8 @@ class CatalogSpec:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> CatalogSpec:
+        if not settings.uses_lambda:
+            return cls._records_as_sent(settings)
         return cls(
             database_name=settings.glue_database,
             database_description=DATABASE_DESCRIPTION,
@@ -77,6 +79,27 @@ class CatalogSpec:
             input_format=schema.PARQUET_INPUT_FORMAT,
             output_format=schema.PARQUET_OUTPUT_FORMAT,
             serde_library=schema.PARQUET_SERDE,
+            serde_parameters=MappingProxyType(dict(schema.SERDE_PARAMETERS)),
+            partition_indexes=PARTITION_INDEXES,
+        )
+
+    @classmethod
+    def _records_as_sent(cls, settings: Settings) -> CatalogSpec:
+        """processor: jq: the same table name and partition layout, over the records as sent (JSON Lines)."""
+        return cls(
+            database_name=settings.glue_database,
+            database_description="Event lake (records as sent, JSON Lines, partitioned by Firehose's JQ)",
+            table_name=schema.TABLE_NAME.lower(),
+            table_type=schema.TABLE_TYPE,
+            table_parameters=MappingProxyType(
+                {**partition_query.TABLE_PARAMETERS, **PARTITION_FILTERING_PARAMETERS}
+            ),
+            columns=_lower_case(partition_query.COLUMNS),
+            partition_keys=_lower_case(schema.PARTITION_KEYS),
+            data_root=schema.DATA_ROOT,
+            input_format=partition_query.TEXT_INPUT_FORMAT,
+            output_format=partition_query.TEXT_OUTPUT_FORMAT,
+            serde_library=partition_query.TEXT_SERDE,
             serde_parameters=MappingProxyType(dict(schema.SERDE_PARAMETERS)),
             partition_indexes=PARTITION_INDEXES,
         )

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aws_contract import limits
-from glue import schema
+from glue import partition_query, schema
 from infra import sizing
-from infra.settings import Settings
+from infra.settings import PROCESSOR_LAMBDA, Settings
 
 
 @dataclass(frozen=True)
@@ -39,12 +39,17 @@ class DeliverySpec:
     deserializer_case_insensitive: bool = True
     # Firehose invokes a qualified ARN (AWS's own examples use $LATEST); IAM grants fn and fn:*.
     lambda_qualifier: str = "$LATEST"
+    # lambda: the transform Lambda and Parquet conversion; jq: Firehose's JQ partitioning, records as sent.
+    processor: str = PROCESSOR_LAMBDA
+    # S3-level compression: none with Parquet (it compresses inside the file), GZIP for the JSON of jq mode.
+    data_compression: str = "UNCOMPRESSED"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DeliverySpec:
+        by_query = not settings.uses_lambda
         return cls(
             delivery_stream_name=settings.resource_name("delivery"),
-            prefix=schema.DATA_PREFIX,
+            prefix=partition_query.DATA_PREFIX if by_query else schema.DATA_PREFIX,
             error_output_prefix=schema.ERROR_PREFIX,
             backup_prefix=schema.BACKUP_PREFIX,
             backup_error_output_prefix=schema.BACKUP_ERROR_PREFIX,
@@ -58,7 +63,28 @@ class DeliverySpec:
             database_name=settings.glue_database,
             table_name=schema.TABLE_NAME,
             source_backup=settings.source_backup,
+            processor=settings.processor,
+            **(
+                {
+                    "data_compression": partition_query.OUTPUT_COMPRESSION,
+                    "file_extension": partition_query.OUTPUT_EXTENSION,
+                }
+                if by_query
+                else {}
+            ),
         )
+
+    @property
+    def uses_lambda(self) -> bool:
+        """The Lambda processor and the Parquet conversion run; otherwise the JQ query and no conversion."""
+        return self.processor == PROCESSOR_LAMBDA
+
+    def query_parameters(self) -> list[tuple[str, str]]:
+        """The ``MetadataExtraction`` processor's parameters (jq mode): the query and AWS's only engine."""
+        return [
+            (partition_query.QUERY_PARAMETER, partition_query.QUERY),
+            (partition_query.ENGINE_PARAMETER, partition_query.JSON_PARSING_ENGINE),
+        ]
 
     def processor_lambda_arn(self, function_arn: str) -> str:
         """The ARN Firehose calls, and writes as ``lambdaARN`` into processing-failed records."""

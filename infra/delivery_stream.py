@@ -10,7 +10,7 @@ import pulumi
 import pulumi_aws as aws
 from pulumi_aws import kinesis
 
-from glue import schema
+from glue import partition_query, schema
 from infra import iam
 from infra.account import Account
 from infra.catalog import Catalog
@@ -67,7 +67,7 @@ class DeliveryStream(pulumi.ComponentResource):
         stream_arn: pulumi.Input[str],
         bucket_arn: pulumi.Input[str],
         key_arn: pulumi.Input[str],
-        function_arn: pulumi.Input[str],
+        function_arn: pulumi.Input[str] | None,
         catalog: Catalog,
         depends_on: list[pulumi.Resource] | None = None,
         opts: pulumi.ResourceOptions | None = None,
@@ -118,7 +118,7 @@ class DeliveryStream(pulumi.ComponentResource):
                 policy=pulumi.Output.all(
                     bucket_arn=bucket_arn,
                     stream_arn=stream_arn,
-                    function_arn=function_arn,
+                    function_arn=function_arn if spec.uses_lambda else None,
                     log_stream_arns=pulumi.Output.all(*(s.arn for s in streams.values())),
                     glue_database_arn=catalog.database.arn,
                     glue_table_arn=catalog.table.arn,
@@ -129,6 +129,7 @@ class DeliveryStream(pulumi.ComponentResource):
                             **a,
                             glue_catalog_arn=account.glue_catalog_arn,
                             kms_via_services=[account.service_host("s3"), account.service_host("kinesis")],
+                            reads_schema=spec.uses_lambda,
                         )
                     )
                 ),
@@ -158,13 +159,7 @@ class DeliveryStream(pulumi.ComponentResource):
                 ),
             )
 
-        # A qualified ARN pins what Firehose calls; the role grants both fn and fn:*.
-        parameters = pulumi.Output.from_input(function_arn).apply(
-            lambda arn: [
-                ParameterArgs(parameter_name=key, parameter_value=value)
-                for key, value in spec.processor_parameters(arn)
-            ]
-        )
+        processors, conversion = _processing(spec, function_arn, catalog, self.role.arn, account.region)
         self.stream = aws.kinesis.FirehoseDeliveryStream(
             name,
             aws.kinesis.FirehoseDeliveryStreamArgs(
@@ -180,38 +175,16 @@ class DeliveryStream(pulumi.ComponentResource):
                     error_output_prefix=spec.error_output_prefix,
                     buffering_size=spec.buffering_size_mib,
                     buffering_interval=spec.buffering_interval_seconds,
-                    # Parquet compresses inside the file; S3-level compression must stay off.
-                    compression_format="UNCOMPRESSED",
+                    # Parquet compresses inside the file (S3-level compression must stay off); jq mode's
+                    # JSON Lines are compressed by S3-level GZIP.
+                    compression_format=spec.data_compression,
                     custom_time_zone=spec.custom_time_zone,
                     file_extension=spec.file_extension,
-                    processing_configuration=ProcessingArgs(
-                        enabled=True, processors=[ProcessorArgs(type="Lambda", parameters=parameters)]
-                    ),
+                    processing_configuration=ProcessingArgs(enabled=True, processors=processors),
                     dynamic_partitioning_configuration=PartitioningArgs(
                         enabled=True, retry_duration=spec.retry_duration_seconds
                     ),
-                    data_format_conversion_configuration=ConversionArgs(
-                        enabled=True,
-                        input_format_configuration=InputFormatArgs(
-                            deserializer=DeserializerArgs(
-                                open_x_json_ser_de=OpenXJsonArgs(
-                                    case_insensitive=spec.deserializer_case_insensitive
-                                )
-                            )
-                        ),
-                        output_format_configuration=OutputFormatArgs(
-                            serializer=SerializerArgs(
-                                parquet_ser_de=ParquetArgs(compression=spec.parquet_compression)
-                            )
-                        ),
-                        schema_configuration=SchemaArgs(
-                            database_name=catalog.database_name,
-                            table_name=catalog.table_name,
-                            role_arn=self.role.arn,
-                            region=account.region,
-                            version_id=schema.SCHEMA_VERSION_ID,
-                        ),
-                    ),
+                    data_format_conversion_configuration=conversion,
                     s3_backup_mode="Enabled" if spec.source_backup else "Disabled",
                     s3_backup_configuration=backup,
                     cloudwatch_logging_options=logging(DESTINATION_LOG_STREAM),
@@ -223,3 +196,45 @@ class DeliveryStream(pulumi.ComponentResource):
         self.name: pulumi.Output[str] = self.stream.name
         self.arn: pulumi.Output[str] = self.stream.arn
         self.register_outputs({"name": self.name, "arn": self.arn})
+
+
+def _processing(
+    spec: DeliverySpec,
+    function_arn: pulumi.Input[str] | None,
+    catalog: Catalog,
+    role_arn: pulumi.Input[str],
+    region: str,
+) -> tuple[list[ProcessorArgs], ConversionArgs | None]:
+    """The processors and the format conversion: the Lambda and Parquet, or (jq mode) only Firehose's JQ
+    ``MetadataExtraction`` (its query and engine) and the records delivered as they came."""
+    if not spec.uses_lambda:
+        parameters = [ParameterArgs(parameter_name=k, parameter_value=v) for k, v in spec.query_parameters()]
+        return [ProcessorArgs(type=partition_query.METADATA_EXTRACTION, parameters=parameters)], None
+    if function_arn is None:
+        raise ValueError("the Lambda processor needs the transform's ARN")
+    # A qualified ARN pins what Firehose calls; the role grants both fn and fn:*.
+    lambda_parameters = pulumi.Output.from_input(function_arn).apply(
+        lambda arn: [
+            ParameterArgs(parameter_name=key, parameter_value=value)
+            for key, value in spec.processor_parameters(arn)
+        ]
+    )
+    conversion = ConversionArgs(
+        enabled=True,
+        input_format_configuration=InputFormatArgs(
+            deserializer=DeserializerArgs(
+                open_x_json_ser_de=OpenXJsonArgs(case_insensitive=spec.deserializer_case_insensitive)
+            )
+        ),
+        output_format_configuration=OutputFormatArgs(
+            serializer=SerializerArgs(parquet_ser_de=ParquetArgs(compression=spec.parquet_compression))
+        ),
+        schema_configuration=SchemaArgs(
+            database_name=catalog.database_name,
+            table_name=catalog.table_name,
+            role_arn=role_arn,
+            region=region,
+            version_id=schema.SCHEMA_VERSION_ID,
+        ),
+    )
+    return [ProcessorArgs(type="Lambda", parameters=lambda_parameters)], conversion

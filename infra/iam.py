@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from glue.schema import COMPACTED_ROOT
+
 Policy = dict[str, Any]
 
 VERSION = "2012-10-17"
@@ -220,29 +222,40 @@ def firehose_policy(
     *,
     bucket_arn: str,
     stream_arn: str,
-    function_arn: str,
+    function_arn: str | None,
     log_stream_arns: Sequence[str],
     glue_catalog_arn: str,
     glue_database_arn: str,
     glue_table_arn: str,
     key_arn: str,
     kms_via_services: Sequence[str],
+    reads_schema: bool = True,
 ) -> Policy:
     """What Firehose needs to read the stream, call the processor, read the schema and write S3.
 
-    The processor is invoked by its qualified ARN (``fn:$LATEST``), hence ``fn`` and ``fn:*``.
+    The processor is invoked by its qualified ARN (``fn:$LATEST``), hence ``fn`` and ``fn:*``; without a
+    Lambda (``function_arn`` None: JQ partitioning) there is no Processor statement, and without format
+    conversion (``reads_schema`` False) no Schema statement.
     KMS use is limited to calls S3 and Kinesis make for this role (``kms:ViaService``).
     """
+    processor = (
+        [_statement("Processor", FIREHOSE_LAMBDA_ACTIONS, [function_arn, f"{function_arn}:*"])]
+        if function_arn is not None
+        else []
+    )
+    schema_reads = (
+        [_statement("Schema", FIREHOSE_GLUE_ACTIONS, [glue_catalog_arn, glue_database_arn, glue_table_arn])]
+        if reads_schema
+        else []
+    )
     return {
         "Version": VERSION,
         "Statement": [
             _statement("LakeBucket", FIREHOSE_S3_ACTIONS, [bucket_arn, f"{bucket_arn}/*"]),
             _statement("SourceStream", FIREHOSE_KINESIS_ACTIONS, [stream_arn]),
-            _statement("Processor", FIREHOSE_LAMBDA_ACTIONS, [function_arn, f"{function_arn}:*"]),
+            *processor,
             _statement("DeliveryLogs", ["logs:PutLogEvents"], list(log_stream_arns)),
-            _statement(
-                "Schema", FIREHOSE_GLUE_ACTIONS, [glue_catalog_arn, glue_database_arn, glue_table_arn]
-            ),
+            *schema_reads,
             _statement(
                 "LakeKey",
                 KMS_DATA_ACTIONS,
@@ -553,7 +566,71 @@ def analyst_policy(
                 "Catalog", ATHENA_GLUE_ACTIONS, [glue_catalog_arn, glue_database_arn, *glue_table_arns]
             ),
             _statement("LakeBucket", ATHENA_BUCKET_ACTIONS, [bucket_arn]),
-            _statement("ReadData", ["s3:GetObject"], [f"{bucket_arn}/{data_root}*"]),
+            # Compacted partitions read their copy under the compacted root (lake_compactor).
+            _statement(
+                "ReadData",
+                ["s3:GetObject"],
+                [f"{bucket_arn}/{data_root}*", f"{bucket_arn}/{COMPACTED_ROOT}*"],
+            ),
+            _statement("Results", ATHENA_RESULTS_ACTIONS, [f"{bucket_arn}/{results_root}*"]),
+            _statement(
+                "LakeKey",
+                KMS_DATA_ACTIONS,
+                [key_arn],
+                Condition={"StringEquals": {"kms:ViaService": [s3_host]}},
+            ),
+        ],
+    }
+
+
+# What lake_compactor calls, and what Athena calls with its credentials for the UNLOAD: read both tables'
+# partitions, read the objects a copy is made of, write the copy and the manifest under the compacted root,
+# and write UNLOAD's metadata and manifest to the workgroup's results (https://docs.aws.amazon.com/athena/
+# latest/ug/unload.html); switch a partition (UpdatePartition) and register the source table's partitions.
+COMPACTOR_ATHENA_ACTIONS = ["athena:StartQueryExecution", "athena:GetQueryExecution"]
+COMPACTOR_GLUE_READ_ACTIONS = ["glue:GetDatabase", "glue:GetTable", "glue:GetPartition", "glue:GetPartitions"]
+COMPACTOR_SWITCH_ACTIONS = ["glue:UpdatePartition"]
+COMPACTOR_SOURCE_ACTIONS = ["glue:BatchCreatePartition"]
+COMPACTOR_WRITE_ACTIONS = ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
+
+
+def compactor_policy(
+    *,
+    log_group_arn: str,
+    workgroup_arn: str,
+    glue_catalog_arn: str,
+    glue_database_arn: str,
+    glue_table_arn: str,
+    source_table_arn: str,
+    bucket_arn: str,
+    data_root: str,
+    compacted_root: str,
+    results_root: str,
+    key_arn: str,
+    s3_host: str,
+) -> Policy:
+    """The compactor: queries in the stack's workgroup only, reads of the two tables, UpdatePartition on the
+    events table only, BatchCreatePartition on its source table only, reads of the data and compacted roots,
+    writes under the compacted root and the results prefix (never under the data root: it deletes nothing),
+    and the lake key through S3."""
+    catalog = [glue_catalog_arn, glue_database_arn]
+    return {
+        "Version": VERSION,
+        "Statement": [
+            _statement("Logs", ["logs:CreateLogStream", "logs:PutLogEvents"], [f"{log_group_arn}:*"]),
+            _statement("Workgroup", COMPACTOR_ATHENA_ACTIONS, [workgroup_arn]),
+            _statement(
+                "ReadCatalog", COMPACTOR_GLUE_READ_ACTIONS, [*catalog, glue_table_arn, source_table_arn]
+            ),
+            _statement("SwitchPartitions", COMPACTOR_SWITCH_ACTIONS, [*catalog, glue_table_arn]),
+            _statement("SourcePartitions", COMPACTOR_SOURCE_ACTIONS, [*catalog, source_table_arn]),
+            _statement("LakeBucket", ATHENA_BUCKET_ACTIONS, [bucket_arn]),
+            _statement(
+                "ReadData",
+                ["s3:GetObject"],
+                [f"{bucket_arn}/{data_root}*", f"{bucket_arn}/{compacted_root}*"],
+            ),
+            _statement("WriteCompacted", COMPACTOR_WRITE_ACTIONS, [f"{bucket_arn}/{compacted_root}*"]),
             _statement("Results", ATHENA_RESULTS_ACTIONS, [f"{bucket_arn}/{results_root}*"]),
             _statement(
                 "LakeKey",

@@ -18,6 +18,7 @@ import pulumi_aws as aws
 from infra import iam
 from infra.account import Account
 from infra.alarm_spec import MonitoringSpec
+from infra.compaction_spec import compaction_log_groups
 from infra.delivery_spec import DeliverySpec
 from infra.log_groups import firehose_log_group, lambda_log_group
 from infra.protection import data_options
@@ -55,6 +56,7 @@ class LakeKeyArgs:
                 firehose_log_group(delivery),
                 lambda_log_group(settings.function_name),
                 lambda_log_group(registrar),
+                *compaction_log_groups(settings),
             ),
             alarm_names=MonitoringSpec.from_settings(settings).alarm_names,
             claims_table=settings.dedupe_enabled,

@@ -20,9 +20,11 @@ from infra.catalog import Catalog
 from infra.catalog_spec import CatalogSpec
 from infra.claims_spec import ClaimsTableSpec
 from infra.claims_table import ClaimsTable
+from infra.compaction_spec import CompactionSpec
 from infra.delivery_stream import DeliveryStream, DeliveryStreamArgs
 from infra.keys import LakeKey, LakeKeyArgs
 from infra.lake_bucket import LakeBucket, LakeBucketArgs
+from infra.lake_compaction import LakeCompaction
 from infra.monitoring import Monitoring
 from infra.operator_access import OperatorAccess, OperatorAccessArgs
 from infra.partition_registration import PartitionRegistration
@@ -40,13 +42,14 @@ class EventLakeArgs:
     stream: EventStreamArgs
     lake: LakeBucketArgs
     catalog: CatalogSpec
-    claims: ClaimsTableSpec | None  # None: no cross-batch de-duplication (dedupeEnabled false)
-    function: TransformFunctionArgs
+    claims: ClaimsTableSpec | None  # None: no cross-batch dedupe (dedupeEnabled false, or processor jq)
+    function: TransformFunctionArgs | None  # None: processor jq, Firehose's JQ partitions without a Lambda
     delivery: DeliveryStreamArgs
     registration: RegistrationSpec
     analytics: AthenaAnalyticsArgs
     operators: OperatorAccessArgs
     monitoring: MonitoringSpec
+    compaction: CompactionSpec | None  # None: no compaction (compactionEnabled false)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EventLakeArgs:
@@ -55,13 +58,18 @@ class EventLakeArgs:
             stream=EventStreamArgs.from_settings(settings),
             lake=LakeBucketArgs.from_settings(settings),
             catalog=CatalogSpec.from_settings(settings),
-            claims=ClaimsTableSpec.from_settings(settings) if settings.dedupe_enabled else None,
-            function=TransformFunctionArgs.from_settings(settings),
+            claims=(
+                ClaimsTableSpec.from_settings(settings)
+                if settings.dedupe_enabled and settings.uses_lambda
+                else None
+            ),
+            function=TransformFunctionArgs.from_settings(settings) if settings.uses_lambda else None,
             delivery=DeliveryStreamArgs.from_settings(settings),
             registration=RegistrationSpec.from_settings(settings),
             analytics=AthenaAnalyticsArgs.from_settings(settings),
             operators=OperatorAccessArgs.from_settings(settings),
             monitoring=MonitoringSpec.from_settings(settings),
+            compaction=CompactionSpec.from_settings(settings),
         )
 
 
@@ -81,8 +89,10 @@ class EventLake(pulumi.ComponentResource):
             if args.claims is not None
             else None
         )
-        processor = TransformFunction(
-            f"{name}-processor", args.function, claims, key.arn, account, opts=child
+        processor = (
+            TransformFunction(f"{name}-processor", args.function, claims, key.arn, account, opts=child)
+            if args.function is not None
+            else None
         )
         delivery = DeliveryStream(
             f"{name}-delivery",
@@ -91,7 +101,7 @@ class EventLake(pulumi.ComponentResource):
             stream_arn=stream.arn,
             bucket_arn=lake.arn,
             key_arn=key.arn,
-            function_arn=processor.arn,
+            function_arn=processor.arn if processor is not None else None,
             catalog=catalog,
             depends_on=lake.ready,
             opts=child,
@@ -115,6 +125,20 @@ class EventLake(pulumi.ComponentResource):
             catalog=catalog,
             opts=child,
         )
+        if args.compaction is not None:
+            LakeCompaction(
+                f"{name}-compactor",
+                args.compaction,
+                args.catalog,
+                account,
+                bucket_name=lake.name,
+                bucket_arn=lake.arn,
+                key_arn=key.arn,
+                catalog=catalog,
+                workgroup_name=analytics.workgroup_name,
+                workgroup_arn=analytics.workgroup.arn,
+                opts=child,
+            )
         operators = OperatorAccess(
             f"{name}-operators",
             args.operators,
@@ -133,7 +157,8 @@ class EventLake(pulumi.ComponentResource):
         self.bucket_name = lake.name
         self.glue_database = catalog.database_name
         self.glue_table = catalog.table_name
-        self.lambda_name = processor.name
+        # processor jq: no transform Lambda, the output is an empty name.
+        self.lambda_name = processor.name if processor is not None else pulumi.Output.from_input("")
         self.registrar_function = registration.name
         self.athena_workgroup = analytics.workgroup_name
         self.athena_analyst_policy_arn = analytics.analyst_policy_arn

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from aws_contract import limits
-from glue import schema
+from glue import partition_query, schema
 from glue.errors import ErrorOutputType
 from infra.settings import LAMBDA_ARCHITECTURE
 
@@ -29,6 +29,7 @@ PROCESSOR_DEFAULTS = {
 }
 ERROR_TYPE = "!{firehose:error-output-type}"
 LAMBDA_KEY = re.compile(r"!\{partitionKeyFromLambda:([^}]*)\}")
+QUERY_KEY = re.compile(r"!\{partitionKeyFromQuery:([^}]*)\}")
 EXPRESSION = re.compile(r"!\{([^:}]+):([^}]*)\}")
 # Longest value each expression can take: partition values are capped by the Lambda's validation of the
 # event type (``schema.PARTITION_VALUE_MAX_CHARS``), ``firehose:`` values by the longest error-output type
@@ -64,6 +65,38 @@ def _lambda_processors(s3: Inputs) -> list[dict[str, str]]:
         for proc in processing.get("processors") or []
         if proc.get("type") == "Lambda"
     ]
+
+
+def _query_processors(s3: Inputs) -> list[dict[str, str]]:
+    """The parameters of each ``MetadataExtraction`` (JQ) processor."""
+    processing = _block(s3, "processingConfiguration")
+    if not _enabled(processing):
+        return []
+    return [
+        {p["parameterName"]: str(p["parameterValue"]) for p in proc.get("parameters") or []}
+        for proc in processing.get("processors") or []
+        if proc.get("type") == partition_query.METADATA_EXTRACTION
+    ]
+
+
+def _query_problems(params: Mapping[str, str], keys: list[str]) -> list[str]:
+    """Firehose's JQ: jq 1.6 only, a query naming every key of the prefix, values within the API's length."""
+    problems = []
+    engine = params.get(partition_query.ENGINE_PARAMETER)
+    if engine != partition_query.JSON_PARSING_ENGINE:
+        problems.append(f"MetadataExtraction JsonParsingEngine must be {partition_query.JSON_PARSING_ENGINE}")
+    query = params.get(partition_query.QUERY_PARAMETER, "")
+    if not query.strip():
+        problems.append("MetadataExtraction processor has no MetadataExtractionQuery")
+    missing = [k for k in keys if f"{k}:" not in query]
+    if missing:
+        problems.append(f"MetadataExtractionQuery does not produce the prefix's keys {missing}")
+    for name, value in params.items():
+        if len(value) > limits.PROCESSOR_PARAMETER_VALUE_MAX_CHARS:
+            problems.append(
+                f"processor parameter {name} is longer than {limits.PROCESSOR_PARAMETER_VALUE_MAX_CHARS}"
+            )
+    return problems
 
 
 def check_firehose(inputs: Inputs) -> list[str]:
@@ -145,6 +178,15 @@ def check_firehose(inputs: Inputs) -> list[str]:
 
     for params in processors:
         problems.extend(_processor_problems(params))
+
+    query_keys = QUERY_KEY.findall(prefix)
+    queries = _query_processors(s3)
+    if query_keys and not queries:
+        problems.append("partitionKeyFromQuery needs a MetadataExtraction processor")
+    if query_keys and tuple(query_keys) != schema.PARTITION_KEY_NAMES:
+        problems.append(f"prefix partition keys {query_keys} != {list(schema.PARTITION_KEY_NAMES)}")
+    for params in queries:
+        problems.extend(_query_problems(params, query_keys))
     return problems
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from aws_contract import limits
+from lake_compactor.compaction_plan import DEFAULT_COMPRESSION as DEFAULT_COMPACTION_COMPRESSION
 
 NAMESPACE = "eventlake"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -27,6 +28,14 @@ BYTES_PER_GB = 1_000_000_000
 SECONDS_PER_HOUR = 3600
 # The automatic data-freshness alarm threshold: this many times the freshness healthy delivery can reach.
 FRESHNESS_MARGIN = 2
+# Compaction windows beyond a year are a mistake (a replay of older hours names its range explicitly).
+MAX_COMPACTION_HOURS = 366 * 24
+# EventBridge schedule expressions (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html).
+_SCHEDULE = re.compile(r"rate\(1 (minute|hour|day)\)|rate\([1-9][0-9]* (minutes|hours|days)\)|cron\(.+\)")
+# ``processor`` values: the transform Lambda, or Firehose's JQ partitioning (MetadataExtraction) alone.
+PROCESSOR_LAMBDA = "lambda"
+PROCESSOR_JQ = "jq"
+PROCESSORS = (PROCESSOR_LAMBDA, PROCESSOR_JQ)
 
 
 class SettingsError(ValueError):
@@ -44,6 +53,9 @@ class Settings:
     stream_mode: str = "ON_DEMAND"
     stream_shard_count: int = 1
     stream_retention_hours: int = 24
+    # What derives the partition keys: the transform Lambda (validation, enrichment, dedupe marks, Parquet),
+    # or Firehose's own JQ (no Lambda, no claims table; records stored as sent, JSON Lines, GZIP).
+    processor: str = "lambda"
     # Firehose delivery (dynamic partitioning + Parquet need >= 64 MiB and >= 60 s)
     buffering_size_mib: int = 128
     buffering_interval_seconds: int = 300
@@ -86,6 +98,20 @@ class Settings:
     alarm_duration_percent: int = 80
     # Active partitions as a share of the stream's active-partition limit (before records go to errors).
     alarm_partition_percent: int = 80
+    # Compaction (lake_compactor): closed hour partitions rewritten into one large file each, on a schedule.
+    compaction_enabled: bool = True
+    compaction_schedule: str = "rate(1 hour)"
+    # An hour is compacted once it ended this long ago; later objects join at the next run after they land.
+    compaction_late_window_hours: int = 3
+    # How far back each run looks for hours to compact or for late objects of compacted hours.
+    compaction_lookback_hours: int = 48
+    compaction_compression: str = DEFAULT_COMPACTION_COMPRESSION
+    # The load the stack is sized for (0 events: not declared). No resource reads these: `eventlake sizing`
+    # and tests/infra/test_capacity.py check the stack's settings against what that load needs.
+    expected_events_per_hour: int = 0
+    expected_event_bytes: int = 222
+    expected_event_types: int = 100
+    expected_late_spread_hours: int = 1
 
     def __post_init__(self) -> None:
         if not self.name_prefix:
@@ -105,6 +131,7 @@ class Settings:
             "1-30 lower-case letters, digits or '-' (it starts S3 bucket names, which allow 63 in all)",
         )
         _check(self.stream_mode in {"ON_DEMAND", "PROVISIONED"}, "streamMode", "ON_DEMAND or PROVISIONED")
+        _check(self.processor in PROCESSORS, "processor", _one_of(PROCESSORS))
         _range(self, "stream_shard_count", *limits.STREAM_SHARD_COUNT_RANGE)
         _range(self, "stream_retention_hours", *limits.STREAM_RETENTION_HOURS_RANGE)
         _range(
@@ -177,9 +204,30 @@ class Settings:
         _range(self, "alarm_rejected_percent", 0, 100)
         _range(self, "alarm_duration_percent", 1, 100)
         _range(self, "alarm_partition_percent", 1, 100)
+        _check(
+            _SCHEDULE.fullmatch(self.compaction_schedule) is not None,
+            "compactionSchedule",
+            "an EventBridge schedule expression, rate(<n> <unit>) or cron(...), e.g. rate(1 hour)",
+        )
+        _range(self, "compaction_late_window_hours", 1, MAX_COMPACTION_HOURS)
+        _range(self, "compaction_lookback_hours", self.compaction_late_window_hours + 1, MAX_COMPACTION_HOURS)
+        _check(
+            self.compaction_compression in limits.ATHENA_UNLOAD_PARQUET_COMPRESSIONS,
+            "compactionCompression",
+            _one_of(limits.ATHENA_UNLOAD_PARQUET_COMPRESSIONS),
+        )
+        _range(self, "expected_events_per_hour", 0, 10**15)
+        _range(self, "expected_event_bytes", 1, limits.KINESIS_RECORD_MAX_BYTES)
+        _range(self, "expected_event_types", 1, 10**6)
+        _range(self, "expected_late_spread_hours", 0, 24 * 366)
 
     def resource_name(self, suffix: str) -> str:
         return f"{self.name_prefix}-{suffix}"
+
+    @property
+    def uses_lambda(self) -> bool:
+        """The transform Lambda runs (and with it the claims table, when dedupe is on)."""
+        return self.processor == PROCESSOR_LAMBDA
 
     @property
     def claims_table_name(self) -> str:

@@ -124,18 +124,7 @@ def parse_event(obj: dict[str, Any]) -> Event:
 
     if not isinstance(event_name, str):
         raise RecordError(Reject.WRONG_TYPE, f"event_name must be a string, got {_kind(event_name)}")
-    if len(event_name) > MAX_EVENT_NAME:
-        raise RecordError(Reject.BAD_EVENT_NAME, f"event_name longer than {MAX_EVENT_NAME} characters")
-    parts = event_name.split(":")
-    if "" in parts:
-        raise RecordError(Reject.BAD_EVENT_NAME, "event_name has an empty part")
-    if parts[0] not in _SAFE_TYPES and not _safe_type(parts[0]):
-        raise RecordError(
-            Reject.UNSAFE_EVENT_TYPE,
-            f"event type must be 1-{schema.PARTITION_VALUE_MAX_CHARS} characters of A-Z a-z 0-9 _ . -, "
-            "starting with a letter, digit or _ "
-            "(it becomes an S3 path segment)",
-        )
+    name_parts = _NAME_PARTS.get(event_name) or _name_parts(event_name)
 
     if type(created_at) is not int and type(created_at) is not float:  # bool is neither
         raise RecordError(Reject.WRONG_TYPE, f"created_at must be a number, got {_kind(created_at)}")
@@ -149,8 +138,32 @@ def parse_event(obj: dict[str, Any]) -> Event:
 
     payload = obj.copy()  # the caller's object stays whole; the payload keeps its key order
     del payload["event_uuid"], payload["event_name"], payload["created_at"]
-    subtype = parts[1] if len(parts) > 1 else None
-    return _new_tuple(Event, (event_uuid, event_name, parts[0], subtype, created_at, payload))
+    return _new_tuple(Event, (event_uuid, event_name, name_parts[0], name_parts[1], created_at, payload))
+
+
+def _name_parts(event_name: str) -> tuple[str, str | None]:
+    """Validate an event name; (event_type, event_subtype). Remembered: ~100 names make a whole stream."""
+    if len(event_name) > MAX_EVENT_NAME:
+        raise RecordError(Reject.BAD_EVENT_NAME, f"event_name longer than {MAX_EVENT_NAME} characters")
+    parts = event_name.split(":")
+    if "" in parts:
+        raise RecordError(Reject.BAD_EVENT_NAME, "event_name has an empty part")
+    if not _EVENT_TYPE.fullmatch(parts[0]):
+        raise RecordError(
+            Reject.UNSAFE_EVENT_TYPE,
+            f"event type must be 1-{schema.PARTITION_VALUE_MAX_CHARS} characters of A-Z a-z 0-9 _ . -, "
+            "starting with a letter, digit or _ "
+            "(it becomes an S3 path segment)",
+        )
+    if len(_NAME_PARTS) >= _NAMES_KEPT:
+        _NAME_PARTS.clear()
+    found = _NAME_PARTS[event_name] = (parts[0], parts[1] if len(parts) > 1 else None)
+    return found
+
+
+# Valid event names seen: a stream has ~100 of them, so each is checked once.
+_NAME_PARTS: dict[str, tuple[str, str | None]] = {}
+_NAMES_KEPT = 10_000
 
 
 _MIN_CREATED_AT, _MAX_CREATED_AT = schema.MIN_CREATED_AT, schema.MAX_CREATED_AT
@@ -158,27 +171,15 @@ _new_tuple = tuple.__new__  # a NamedTuple without its Python-level __new__: sam
 assert schema.INPUT_FIELDS == ("event_uuid", "event_name", "created_at")  # the names parse_event reads
 
 
-# Event types seen valid: a batch carries a few of ~100 types, so the pattern runs once per type.
-_SAFE_TYPES: set[str] = set()
-_SAFE_TYPES_KEPT = 10_000
-
-
-def _safe_type(event_type: str) -> bool:
-    if not _EVENT_TYPE.fullmatch(event_type):
-        return False
-    if len(_SAFE_TYPES) >= _SAFE_TYPES_KEPT:
-        _SAFE_TYPES.clear()
-    _SAFE_TYPES.add(event_type)
-    return True
-
-
 def _kind(value: Any) -> str:
     return "null" if value is None else type(value).__name__
 
 
-def enrich(event: Event, lineage: Lineage, *, is_duplicate: bool | None = None) -> dict[str, Any]:
+def enrich(
+    event: Event, lineage: Lineage, *, is_duplicate: bool | None = None, uuid_reused: bool | None = None
+) -> dict[str, Any]:
     """The stored row: exactly the Glue data columns, in their declared order (a test holds this literal to
-    ``schema.COLUMN_NAMES``). The dedupe marks are filled in after the claim (see ``mark``), so a row is
+    ``schema.COLUMN_NAMES``). The dedupe marks are filled in after the claim (see ``remark``), so a row is
     built, and proven encodable, before its id is claimed."""
     event_uuid, event_name, _, event_subtype, created_at, payload = event
     arrival = lineage.arrival_ms
@@ -189,7 +190,7 @@ def enrich(event: Event, lineage: Lineage, *, is_duplicate: bool | None = None) 
         "created_at": created_at if type(created_at) is int else math.floor(created_at),
         "created_datetime": schema.iso_utc(created_at),
         "is_duplicate": is_duplicate,
-        "uuid_reused": None,
+        "uuid_reused": uuid_reused,
         "payload": dumps(payload),
         "source_shard_id": lineage.shard_id,
         "source_sequence_number": lineage.sequence_number,
@@ -208,61 +209,18 @@ def _arrival_iso(arrival_ms: int) -> str:
 _LAST_ARRIVAL: tuple[int | None, str] = (None, "")
 
 
-_ROW = (
-    b'{"event_uuid":"%s","event_name":%s,"event_subtype":%s,"created_at":%d,"created_datetime":"%s",'
-    b'"is_duplicate":false,"uuid_reused":false,'
-    b'"payload":"%s","source_shard_id":%s,"source_sequence_number":%s,"source_arrival_datetime":%s}\n'
-)
-assert schema.COLUMN_NAMES == (
-    "event_uuid",
-    "event_name",
-    "event_subtype",
-    "created_at",
-    "created_datetime",
-    "is_duplicate",
-    "uuid_reused",
-    "payload",
-    "source_shard_id",
-    "source_sequence_number",
-    "source_arrival_datetime",
-), "the row templates above follow the Glue columns"
-
-
 def stored_row(event: Event, lineage: Lineage) -> tuple[str, dict[str, str]]:
-    """The stored row of a first arrival (both marks false), base64 for Firehose, and its partition keys:
-    ``enrich`` + ``row_bytes`` + ``partition_keys`` (the reference this equals, a test holds it), at a cost
-    near one JSON round trip. The payload is serialised once and escaped as a JSON string by two byte
-    replacements (orjson's output holds no raw control character, so quote and backslash are all a JSON
-    string needs escaped). Everything that can fail (JSON of the event's strings, UTF-8) fails here, before
-    the claim; ``remark`` after it cannot fail."""
-    event_uuid, event_name, event_type, event_subtype, created_at, payload = event
-    if type(created_at) is int:
-        seconds, millis = created_at, 0
-    else:
-        seconds, millis = schema.split_seconds(created_at)
-    moment, event_date, event_hour = schema.second_parts(seconds)
-    partition = {"event_type": event_type, "event_date": event_date, "event_hour": event_hour}
-    shard, sequence, arrival, _ = lineage
+    """The stored row of a first arrival (both marks false), base64 for Firehose, and its partition keys.
+    Everything that can fail (JSON of the event's strings, UTF-8) fails here, before the claim; ``remark``
+    after it cannot fail."""
     try:
-        line = _ROW % (
-            event_uuid.encode("ascii"),  # validated: hex and dashes
-            _orjson_dumps(event_name),
-            b"null" if event_subtype is None else _orjson_dumps(event_subtype),
-            created_at if type(created_at) is int else math.floor(created_at),
-            moment + b".%03dZ" % millis if millis else moment + b"Z",
-            _orjson_dumps(payload).replace(b"\\", b"\\\\").replace(b'"', b'\\"'),
-            b"null" if shard is None else _orjson_dumps(shard),
-            b"null" if sequence is None else _orjson_dumps(sequence),
-            b"null" if arrival is None else b'"%s"' % _arrival_iso(arrival).encode("ascii"),
-        )
-    except TypeError:  # what orjson refuses (a 65-bit integer, a lone surrogate): the reference path decides
-        line = row_bytes(enrich(event, lineage, is_duplicate=False)).replace(
-            _MARKS[(False, None)], _MARKS[(False, False)], 1
-        )
-    return b2a_base64(line, newline=False).decode("ascii"), partition
+        line = orjson.dumps(enrich(event, lineage, is_duplicate=False, uuid_reused=False), option=_LINE)
+    except TypeError:  # what orjson refuses (a lone surrogate): the standard library decides, and raises
+        line = row_bytes(enrich(event, lineage, is_duplicate=False, uuid_reused=False))
+    return b2a_base64(line, newline=False).decode("ascii"), partition_keys(event)
 
 
-_orjson_dumps = orjson.dumps
+_LINE = orjson.OPT_APPEND_NEWLINE
 
 
 def remark(data: str, is_duplicate: bool | None, uuid_reused: bool | None) -> str:
@@ -272,7 +230,10 @@ def remark(data: str, is_duplicate: bool | None, uuid_reused: bool | None) -> st
 
 
 def partition_keys(event: Event) -> dict[str, str]:
-    return schema.partition_values(event.event_type, event.created_at)
+    created_at = event.created_at
+    seconds = created_at if type(created_at) is int else schema.split_seconds(created_at)[0]
+    _, event_date, event_hour = schema.second_parts(seconds)
+    return {"event_type": event.event_type, "event_date": event_date, "event_hour": event_hour}
 
 
 def dumps(value: Any) -> str:

@@ -19,7 +19,8 @@ import sqlglot
 from sqlglot import exp
 
 from eventlake.firehose.java_time import DatePatternError, java_tokens
-from glue import schema
+from glue import partition_query, schema
+from infra.athena_spec import JQ_SQL_DIR
 from infra.settings import PROJECT_ROOT
 
 SQL_DIR = PROJECT_ROOT / "glue" / "sql"
@@ -278,14 +279,18 @@ def create_view(
     lake_root: Path,
     database: str = LOCAL_DATABASE,
     partitions: Sequence[CatalogPartition] | None = None,
+    as_sent: bool = False,
 ) -> None:
-    """(Re)create ``<database>.events`` over the lake's Parquet files.
+    """(Re)create ``<database>.events`` over the lake's Parquet files (``as_sent``: jq mode's JSON Lines).
 
     With ``partitions`` (the Glue catalog's), only the files of those partitions are read, as Athena reads a
     Hive table: an object in a partition nobody registered is invisible. Without, every Parquet file under the
     data root is read (what ``MSCK REPAIR TABLE`` would register). An empty lake gets an empty view with the
     same columns; call this again once the first objects exist.
     """
+    if as_sent:
+        _create_as_sent_view(conn, lake_root, database, partitions)
+        return
     columns = _columns()
     table = f"{database}.{schema.TABLE_NAME}"
     data_root = Path(lake_root) / schema.DATA_ROOT
@@ -322,8 +327,50 @@ def create_view(
         conn.execute(f"CREATE OR REPLACE VIEW {database}.{UNIQUE_EVENTS_VIEW} AS {to_duckdb(view_sql)}")
 
 
+def _create_as_sent_view(
+    conn: duckdb.DuckDBPyConnection,
+    lake_root: Path,
+    database: str,
+    partitions: Sequence[CatalogPartition] | None,
+) -> None:
+    """processor jq: ``events`` is one ``record`` column per line of the GZIP JSON Lines objects, read as text
+    the way Hive's TextInputFormat and LazySimpleSerDe (delimiter U+0001, no quoting) read them; the unique
+    view is ``glue/sql_jq``'s."""
+    names = [f'"{n}"' for n in (*(c.name for c in partition_query.COLUMNS), *schema.PARTITION_KEY_NAMES)]
+    pattern = f"*{partition_query.OUTPUT_EXTENSION}"
+    if partitions is not None:
+        files = [
+            path
+            for p in partitions
+            for path in sorted(
+                (Path(lake_root) / p.location.removeprefix("s3://").partition("/")[2]).glob(pattern)
+            )
+        ]
+    else:
+        files = sorted((Path(lake_root) / schema.DATA_ROOT).glob(f"**/{pattern}"))
+    if files:
+        paths = "[" + ", ".join("'" + f.as_posix().replace("'", "''") + "'" for f in files) + "]"
+        hive_types = ", ".join(f"'{name}': 'VARCHAR'" for name in schema.PARTITION_KEY_NAMES)
+        source = (
+            f"read_csv({paths}, columns = {{'record': 'VARCHAR'}}, delim = '\x01', quote = '', escape = '', "
+            "header = false, auto_detect = false, compression = 'gzip', hive_partitioning = true, "
+            f"hive_types = {{{hive_types}}}, hive_types_autocast = false)"
+        )
+        body = f"SELECT {', '.join(names)} FROM {source}"
+    else:
+        body = f"SELECT {', '.join(f'CAST(NULL AS VARCHAR) AS {n}' for n in names)} WHERE false"
+    conn.execute(f"CREATE SCHEMA IF NOT EXISTS {database}")
+    conn.execute(f"CREATE OR REPLACE VIEW {database}.{schema.TABLE_NAME} AS {body}")
+    view_sql = load_queries(JQ_SQL_DIR).get(UNIQUE_EVENTS_VIEW)
+    if view_sql is not None:
+        conn.execute(f"CREATE OR REPLACE VIEW {database}.{UNIQUE_EVENTS_VIEW} AS {to_duckdb(view_sql)}")
+
+
 def connect(
-    lake_root: Path, database: str = LOCAL_DATABASE, partitions: Sequence[CatalogPartition] | None = None
+    lake_root: Path,
+    database: str = LOCAL_DATABASE,
+    partitions: Sequence[CatalogPartition] | None = None,
+    as_sent: bool = False,
 ) -> duckdb.DuckDBPyConnection:
     """In-memory DuckDB with Athena's view of the lake: ``<database>.events``, partition columns as strings.
 
@@ -332,7 +379,7 @@ def connect(
     """
     conn = duckdb.connect(":memory:")
     conn.execute("SET TimeZone = 'UTC'")
-    create_view(conn, lake_root, database, partitions)
+    create_view(conn, lake_root, database, partitions, as_sent)
     conn.execute(f"USE memory.{database}")
     return conn
 

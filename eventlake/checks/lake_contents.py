@@ -6,6 +6,7 @@ Firehose (the model) put in S3.
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import shutil
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from eventlake.firehose import backup, conversion, error_records, prefixes
-from glue import schema
+from glue import partition_query, schema
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,8 @@ class LakeContents:
     errors: list[ErrorLine] = field(default_factory=list)
     backed_up: Counter[bytes] = field(default_factory=Counter)  # raw records found in the backup
     backups: dict[str, list[bytes]] = field(default_factory=dict)  # each backup object's records, in order
+    # processor jq: records stored as sent (JSON Lines objects under events/), with their object's key.
+    lines: list[Row] = field(default_factory=list)
 
 
 # Written into a mirror directory: it names the folders a mirror wrote, the only ones a later mirror removes.
@@ -132,6 +135,12 @@ def _read_one(lake: LakeContents, root: Path, obj: LakeObject) -> None:
         if schema.partition_of_key(obj.key) is None:
             raise ValueError(f"data object off the partition layout {schema.DATA_PREFIX}")
         partition = hive_partition(obj.key)
+        if obj.key.endswith(partition_query.OUTPUT_EXTENSION):  # processor jq: the records as sent
+            lake.lines.extend(
+                Row(obj.key, partition, {partition_query.RECORD_COLUMN.name: line})
+                for line in split_records(gzip.decompress(body))
+            )
+            return
         lake.rows.extend(
             Row(obj.key, partition, values) for values in conversion.read_parquet(body).to_pylist()
         )
@@ -145,6 +154,8 @@ def _read_one(lake: LakeContents, root: Path, obj: LakeObject) -> None:
         lake.backed_up.update(records)
     elif obj.key.startswith(schema.ERROR_ARCHIVE_ROOT):
         pass  # error objects already reprocessed (eventlake.recovery): their records went back to the stream
+    elif obj.key.startswith(schema.COMPACTED_ROOT):
+        pass  # compacted copies (lake_compactor) repeat rows the originals under events/ hold: counted there
     else:
         raise ValueError("stray object outside events/, errors/, errors-archive/ and raw/")
 

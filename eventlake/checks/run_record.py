@@ -53,26 +53,28 @@ def write(
             "redelivered": sorted(list(x) for x in faults.redelivered),
         },
     }
-    lines = [json.dumps(header)]
-    for s in sent:
-        lines.append(
-            json.dumps(
-                {
-                    "index": s.index,
-                    "data": base64.b64encode(s.data).decode("ascii"),
-                    "partition_key": s.partition_key,
-                    "expect": s.expect.value,
-                    "reason": s.reason.value if s.reason else None,
-                    "event_uuid": s.event_uuid,
-                    "shard_id": s.shard_id,
-                    "sequence_number": s.sequence_number,
-                    "resent_batch": s.resent_batch,
-                }
-            )
-        )
     path = root / RUN_RECORD
-    path.write_text("\n".join(lines) + "\n")
+    with path.open("w") as out:  # line by line: a production hour's million records never sit in one string
+        out.write(json.dumps(header) + "\n")
+        for s in sent:
+            out.write(_line(s) + "\n")
     return path
+
+
+def _line(s: Sent) -> str:
+    return json.dumps(
+        {
+            "index": s.index,
+            "data": base64.b64encode(s.data).decode("ascii"),
+            "partition_key": s.partition_key,
+            "expect": s.expect.value,
+            "reason": s.reason.value if s.reason else None,
+            "event_uuid": s.event_uuid,
+            "shard_id": s.shard_id,
+            "sequence_number": s.sequence_number,
+            "resent_batch": s.resent_batch,
+        }
+    )
 
 
 def read(root: Path) -> RunRecord | None:

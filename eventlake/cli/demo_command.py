@@ -10,7 +10,7 @@ from eventlake.checks.lake_contents import MirrorRefused
 from eventlake.cli.common import CHECK_FAILED, OK, CliError, DefaultsHelp, positive_int, share
 from eventlake.demo import DemoOptions
 from eventlake.traffic.sample_events import DEFAULT_HOURS
-from infra.settings import SettingsError
+from infra.settings import PROCESSORS, SettingsError
 
 
 def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -33,6 +33,17 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     demo.add_argument("--seed", type=int, default=defaults.seed, help="seed of every random choice")
     demo.add_argument(
         "--hours", type=positive_int, default=DEFAULT_HOURS, help="hours the event times spread over"
+    )
+    demo.add_argument(
+        "--types", type=positive_int, default=None, help="event types to draw from (default: the samples')"
+    )
+    demo.add_argument(
+        "--arrive-over",
+        type=positive_int,
+        default=None,
+        metavar="SECONDS",
+        help="spread arrivals at Kinesis over this many simulated seconds (3600: a production hour, compared "
+        "with the sizing model); default: the wall clock",
     )
     demo.add_argument(
         "--out", type=Path, default=None, help="mirror the bucket here (default out/<stack>/lake)"
@@ -74,6 +85,12 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         default=None,
         help="cap records per Lambda invocation (AWS: size only)",
     )
+    demo.add_argument(
+        "--processor",
+        choices=PROCESSORS,
+        default=None,
+        help="override the stack's processor: the transform Lambda, or Firehose's JQ partitioning alone",
+    )
     demo.set_defaults(run=run)
 
 
@@ -103,6 +120,9 @@ def run(args: argparse.Namespace) -> int:
         concurrent_invocations=args.concurrent_invocations,
         redeliver_batches=args.redeliver_batches,
         batch_records=args.batch_records,
+        types=args.types,
+        arrival_seconds=args.arrive_over,
+        processor=args.processor,
         quiet=False,
         root=args.root,
     )

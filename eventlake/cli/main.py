@@ -13,6 +13,7 @@ from eventlake.cli import (
     replay_command,
     reprocess_command,
     send_command,
+    sizing_command,
     smoke_command,
 )
 from eventlake.cli.common import CliError, Parser, global_options
@@ -25,6 +26,7 @@ COMMANDS = (
     send_command,
     replay_command,
     reprocess_command,
+    sizing_command,
 )
 
 
@@ -32,7 +34,7 @@ def parser() -> Parser:
     root = Parser(
         prog="eventlake",
         description="Operate an eventlake stack: run it locally, send events, check and query a lake, "
-        "reprocess errors, replay the raw backup, smoke-test a deployed stack.",
+        "reprocess errors, replay the raw backup, smoke-test a deployed stack, size a load.",
     )
     commands = root.add_subparsers(dest="command", required=True, metavar="command", parser_class=Parser)
     parents = [global_options()]

@@ -8,6 +8,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from eventlake.checks import query_mode
 from eventlake.checks.invariant import CHECKS
 from eventlake.demo import Report
 from eventlake.firehose.s3_destination import BACKUP, DATA, WrittenObject
@@ -77,7 +78,7 @@ def render(report: Report, console: Console) -> None:
         "Lambda invocations (attempts, failed)",
         f"{stats.invocations} ({stats.attempts}, {stats.failed_attempts})",
     )
-    flow.add_row("rows delivered", f"{len(report.lake.rows):,}")
+    flow.add_row("rows delivered", f"{len(report.lake.rows) + len(report.lake.lines):,}")
     flow.add_row("  marked is_duplicate", f"{report.duplicates_marked:,}")
     for key, count in sorted(report.errors_by_code.items()):
         flow.add_row(f"errors/{key}", f"{count:,}")
@@ -105,6 +106,8 @@ def render(report: Report, console: Console) -> None:
     _total_row(storage, "errors/", [o for o in report.written if o.kind not in (DATA, BACKUP)])
     _total_row(storage, f"raw/ ({spec.backup_compression.lower()})", report.objects_of(BACKUP))
     console.print(storage)
+
+    _render_observations(report, console)
 
     raw = report.raw_bytes_delivered
     transformed = sum(o.input_bytes for o in data)
@@ -138,7 +141,7 @@ def render(report: Report, console: Console) -> None:
         "check",
         "violations",
     )
-    for check in CHECKS:
+    for check in CHECKS if report.settings.uses_lambda else query_mode.QUERY_CHECKS:
         failed = result.failed_checks[check]
         verdict.add_row(check, f"[red]{failed}[/]" if failed else "[green]0[/]")
     console.print(verdict)
@@ -156,10 +159,49 @@ def render(report: Report, console: Console) -> None:
     console.print(f"{verdict_text}: {where_records_went(report)}")
 
 
+def _render_observations(report: Report, console: Console) -> None:
+    """Objects per partition, object sizes and peak active partitions as the Firehose model saw them, beside
+    the sizing model's prediction for the same load when the run was paced (``--arrive-over``)."""
+    seen = report.observations
+    if seen is None:
+        return
+    table = _table(f"Delivery observed over {seen.hours:.2f} h of arrivals", "", "observed")
+    table.add_row("data objects (per hour)", f"{seen.data_objects:,} ({seen.objects_per_hour:,.0f})")
+    table.add_row(
+        "partitions; objects per partition mean / max",
+        f"{seen.partitions:,}; {seen.objects_per_partition_mean:,.1f} / {seen.objects_per_partition_max:,}",
+    )
+    table.add_row(
+        "object size mean / median / p90 / max",
+        " / ".join(
+            _size(v)
+            for v in (
+                seen.mean_object_bytes,
+                seen.median_object_bytes,
+                seen.p90_object_bytes,
+                seen.max_object_bytes,
+            )
+        ),
+    )
+    table.add_row("rows per object (mean)", f"{seen.rows_per_object_mean:,.0f}")
+    table.add_row("peak active partitions", f"{seen.peak_active_partitions:,}")
+    console.print(table)
+    if isinstance(report.sizing, str):
+        console.print(f"Sizing: {report.sizing}")
+    elif report.sizing:
+        compared = _table("Observed vs sizing model (same load)", "", "observed", "predicted", "difference")
+        for c in report.sizing:
+            compared.add_row(
+                c.name, f"{c.observed:,.1f}", f"{c.predicted:,.1f}", f"{c.relative_difference:+.1%}"
+            )
+        console.print(compared)
+
+
 def where_records_went(report: Report) -> str:
     """The share of the records sent that became rows, and that went to each error prefix."""
     sent = len(report.ledger.records) or 1
-    parts = [f"{len(report.lake.rows) / sent:.1%} of {sent:,} records are rows of the table"]
+    rows = len(report.lake.rows) + len(report.lake.lines)  # Parquet rows, or jq mode's records as sent
+    parts = [f"{rows / sent:.1%} of {sent:,} records are rows of the table"]
     for output_type, count in sorted(report.errors_by_type.items()):
         parts.append(f"{count / sent:.1%} under errors/{output_type}/")
     return ", ".join(parts)

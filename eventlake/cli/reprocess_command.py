@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
         dynamodb=dynamodb,
         bucket=bucket,
         stream_name=context.stream_name,
-        claims_table=settings.claims_table_name if settings.dedupe_enabled else None,
+        claims_table=settings.claims_table_name if settings.dedupe_enabled and settings.uses_lambda else None,
         spec=DeliverySpec.from_settings(settings),
     )
     options = recovery.ReprocessOptions(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,8 +19,8 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
-from eventlake.embedded import dynamodb_partiql
-from glue import schema
+from eventlake.embedded import dynamodb_direct, dynamodb_partiql, kinesis_direct
+from glue import partition_query, schema
 from infra.account import Account
 from infra.catalog_spec import CatalogSpec
 from infra.claims_spec import ClaimsTableSpec
@@ -88,8 +88,20 @@ def embedded_aws(settings: Settings, spec: DeliverySpec, *, region: str) -> Iter
     os.environ["AWS_DEFAULT_REGION"] = region
     try:
         # moto's PartiQL INSERT overwrites instead of failing with DuplicateItem: the claim store needs AWS's.
-        with mock_aws(), dynamodb_partiql.installed():
-            yield _create(settings, spec, region)
+        # The pipeline's hot calls (PutRecords, GetRecords, the claim store's) skip moto's request layer and
+        # its O(shard) Kinesis scans (kinesis_direct, dynamodb_direct): same clients, same backend state.
+        with ExitStack() as stack:
+            for context in (
+                mock_aws(),
+                dynamodb_partiql.installed(),
+                kinesis_direct.installed(),
+                dynamodb_direct.installed(),
+            ):
+                stack.enter_context(context)
+            aws = _create(settings, spec, region)
+            stack.enter_context(kinesis_direct.attached(aws.kinesis, ACCOUNT_ID))
+            stack.enter_context(dynamodb_direct.attached(aws.dynamodb, ACCOUNT_ID))
+            yield aws
     finally:
         for key, value in saved.items():
             if value is None:
@@ -165,7 +177,8 @@ def _create(
 
     _create_catalog(clients["glue"], CatalogSpec.from_settings(settings), bucket)
 
-    claims_spec = ClaimsTableSpec.from_settings(settings) if settings.dedupe_enabled else None
+    uses_claims = settings.dedupe_enabled and settings.uses_lambda  # processor jq: no Lambda, no claims
+    claims_spec = ClaimsTableSpec.from_settings(settings) if uses_claims else None
     claims_table = claims_spec.table_name if claims_spec else None
     if claims_spec:
         _create_claims_table(clients["dynamodb"], claims_spec, key_arn)
@@ -345,6 +358,18 @@ def destination_configuration(
         "FileExtension": spec.file_extension,
         "S3BackupMode": "Enabled" if spec.source_backup else "Disabled",
     }
+    if not spec.uses_lambda:  # processor jq: Firehose's JQ partitions, records delivered as sent
+        config["CompressionFormat"] = spec.data_compression
+        config["ProcessingConfiguration"]["Processors"] = [
+            {
+                "Type": partition_query.METADATA_EXTRACTION,
+                "Parameters": [
+                    {"ParameterName": name, "ParameterValue": value}
+                    for name, value in spec.query_parameters()
+                ],
+            }
+        ]
+        del config["DataFormatConversionConfiguration"]
     if spec.source_backup:
         config["S3BackupConfiguration"] = {
             "RoleARN": role_arn,

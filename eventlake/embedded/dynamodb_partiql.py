@@ -31,7 +31,8 @@ from aws_contract import limits
 _INSERT = re.compile(r"\s*INSERT\s+INTO\s+\"?([A-Za-z0-9_.\-]+)\"?\s+VALUE\s*\{(.*)\}\s*;?\s*", re.I | re.S)
 _FIELD = re.compile(r"\s*'([^']+)'\s*:\s*\?\s*")
 DUPLICATE_MESSAGE = "Duplicate primary key exists in table"
-_LOCK = threading.Lock()  # DynamoDB's per-item atomicity, for threads sharing one in-process backend
+# DynamoDB's per-item atomicity, for threads sharing one in-process backend (and dynamodb_direct's items).
+LOCK = threading.Lock()
 
 
 def parse_insert(statement: str) -> tuple[str, list[str]] | None:
@@ -77,7 +78,7 @@ def _insert(backend: DynamoDBBackend, parsed: tuple[str, list[str]] | None, para
     if any(name not in item for name in key_names):
         return {"Error": {"Code": "ValidationError", "Message": "One or more parameter values were invalid"}}
     keys = {name: item[name] for name in key_names}
-    with _LOCK:
+    with LOCK:
         if backend.get_item(table_name, keys) is not None:
             return {"Error": {"Code": "DuplicateItem", "Message": DUPLICATE_MESSAGE}}
         backend.put_item(table_name, item)

@@ -27,6 +27,7 @@ from typing import Any
 
 from aws_contract import limits
 from eventlake.embedded.aws import EmbeddedAws
+from eventlake.firehose import metadata_extraction
 from eventlake.firehose.kinesis_source import KinesisReader, SourceRecord
 from eventlake.firehose.s3_destination import BeforeConversion, S3Destination, WrittenObject
 from eventlake.firehose.transformation import Batcher, Invocation, Invoke, LambdaProcessor
@@ -121,7 +122,10 @@ class FirehoseModel:
             interval_s=spec.processor_buffer_interval_seconds,
             max_records=max_batch_records,
         )
-        self._destination = S3Destination(
+        # processor jq: no Lambda; Firehose's own JQ partitions the records, delivered as sent.
+        self._by_query = None if spec.uses_lambda else metadata_extraction.QueryPartitioner()
+        destination = S3Destination if spec.uses_lambda else metadata_extraction.RecordsAsSentDestination
+        self._destination = destination(
             aws.s3,
             aws.bucket,
             spec,
@@ -136,6 +140,15 @@ class FirehoseModel:
         """Read the stream until caught up and deliver everything read."""
         records = [r for chunk in self._reader.drain() for r in chunk]
         records.sort(key=_arrival_order)
+        if self._by_query is not None:
+            assert isinstance(self._destination, metadata_extraction.RecordsAsSentDestination)
+            done = metadata_extraction.deliver_by_query(records, self._destination, self._by_query, progress)
+            return FirehoseRun(
+                stats=Stats(records_read=done.records_read, ok=done.delivered, processing_failed=done.failed),
+                written=done.written,
+                shard_count=len(self._reader.shard_ids),
+                peak_active_partitions=done.peak_active_partitions,
+            )
         destination = self._destination
         written: list[WrittenObject] = []
         invocations: list[Invocation] = []

@@ -193,6 +193,28 @@ def event_types() -> set[str]:
     return {name.split(":")[0] for name in CATALOGUE}
 
 
+def catalogue(types: int | None = None) -> dict[str, Callable[[random.Random], Payload]]:
+    """The event names to draw from: ``CATALOGUE``, or one with exactly ``types`` event types (a production
+    mix has ~100). Beyond the catalogue's own types, each extra type reuses a catalogue entry's payload under
+    a numbered type (``payment_2:order:completed``), so payloads stay as realistic; fewer types keep the
+    catalogue's first ones."""
+    if types is None:
+        return CATALOGUE
+    if types < 1:
+        raise ValueError(f"types must be at least 1, got {types}")
+    by_type: dict[str, list[str]] = {}
+    for name in CATALOGUE:
+        by_type.setdefault(name.split(":")[0], []).append(name)
+    base = list(by_type)
+    out: dict[str, Callable[[random.Random], Payload]] = {}
+    for index in range(types):
+        own = base[index % len(base)]
+        kind = own if index < len(base) else f"{own}_{index // len(base) + 1}"
+        for name in by_type[own]:
+            out[kind + name[len(own) :]] = CATALOGUE[name]
+    return out
+
+
 def _encode(event: Payload, rng: random.Random) -> bytes:
     """JSON in the shapes real producers send (compact or spaced, raw UTF-8 or \\u escapes), one line,
     newline-terminated so the raw backup can be split back into records."""
@@ -207,12 +229,18 @@ def window_start(now: datetime, hours: int) -> int:
     return int(hour.timestamp()) - hours * 3600
 
 
-def valid_event(rng: random.Random, start: int, hours: int) -> Payload:
-    name = rng.choice(list(CATALOGUE))
+def valid_event(
+    rng: random.Random,
+    start: int,
+    hours: int,
+    names: dict[str, Callable[[random.Random], Payload]] | None = None,
+) -> Payload:
+    names = CATALOGUE if names is None else names
+    name = rng.choice(list(names))
     created: float = start + rng.randrange(hours * 3600)
     if rng.random() < 0.4:
         created += rng.randrange(1000) / 1000  # some producers send milliseconds as a fraction
-    return {"event_uuid": _id(rng), "event_name": name, "created_at": created, **CATALOGUE[name](rng)}
+    return {"event_uuid": _id(rng), "event_name": name, "created_at": created, **names[name](rng)}
 
 
 def _malformed(rng: random.Random, start: int, hours: int) -> tuple[bytes, Reject]:
@@ -272,6 +300,7 @@ def generate(
     malformed_share: float,
     start: int,
     hours: int = DEFAULT_HOURS,
+    types: int | None = None,
 ) -> list[Outgoing]:
     """``count`` records: valid events, exact re-sends of earlier ones, and malformed records.
 
@@ -281,6 +310,7 @@ def generate(
     """
     if not (0 <= duplicate_share < 1 and 0 <= malformed_share < 1 and duplicate_share + malformed_share < 1):
         raise ValueError("duplicate and malformed shares must be in [0, 1) and sum below 1")
+    names = catalogue(types)
     out: list[Outgoing] = []
     sent_valid: list[Outgoing] = []
     for _ in range(count):
@@ -296,7 +326,7 @@ def generate(
                 )
             )
         else:
-            event = valid_event(rng, start, hours)
+            event = valid_event(rng, start, hours, names)
             record = Outgoing(
                 _encode(event, rng), event["event_uuid"], Expect.VALID, event_uuid=event["event_uuid"]
             )

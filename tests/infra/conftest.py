@@ -213,6 +213,16 @@ def prod() -> Iterator[Deployment]:
     yield deploy("prod")
 
 
-@pytest.fixture(scope="session", params=["dev", "prod"])
+@pytest.fixture(scope="session")
+def small() -> Iterator[Deployment]:
+    yield deploy("small")  # 1/1000x of prod's load (Pulumi.small.yaml)
+
+
+@pytest.fixture(scope="session")
+def huge() -> Iterator[Deployment]:
+    yield deploy("huge")  # 1000x of prod's load, dedupe off (Pulumi.huge.yaml; test_sized_stacks_program.py)
+
+
+@pytest.fixture(scope="session", params=["dev", "prod", "small"])
 def deployment(request: pytest.FixtureRequest) -> Deployment:
     return request.getfixturevalue(request.param)

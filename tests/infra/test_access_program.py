@@ -60,8 +60,8 @@ def key_statements(d: Deployment) -> dict[str, dict[str, Any]]:
 
 def test_every_identity_policy_passes_parliament(deployment: Deployment) -> None:
     documents = identity_policies(deployment)
-    # Three roles' policies, the producer policy, the reader policy and the operator policy.
-    assert len(documents) == 6
+    # Three roles' policies (four with the compactor), the producer, reader and operator policies.
+    assert len(documents) == 6 + deployment.settings.compaction_enabled
     assert {name: findings(document) for name, document in documents.items()} == {
         name: [] for name in documents
     }
@@ -78,7 +78,7 @@ def test_every_trust_policy_passes_parliament_as_a_trust_policy(deployment: Depl
     what the document is for (letting the service assume the role). That it is the only extra finding is
     checked too."""
     roles = deployment.all(ROLE)
-    assert len(roles) == 3
+    assert len(roles) == 3 + deployment.settings.compaction_enabled
     for role in roles:
         trust = json.loads(role.inputs["assumeRolePolicy"])
         assert all("Resource" not in s for s in trust["Statement"])
@@ -329,7 +329,7 @@ def test_without_dedupe_the_key_admits_no_table_and_no_claims_alarm() -> None:
 
 def test_every_log_group_is_encrypted_with_the_lake_key(deployment: Deployment) -> None:
     groups = deployment.all(LOG_GROUP)
-    assert len(groups) == 3
+    assert len(groups) == 3 + deployment.settings.compaction_enabled
     assert {g.inputs["kmsKeyId"] for g in groups} == {arn(deployment, KEY)}
     # The key exists (with its policy admitting CloudWatch Logs) before any group asks to use it.
     key_urn = deployment.one(KEY).urn

@@ -390,6 +390,7 @@ def test_the_key_policy_names_exactly_who_may_use_the_key(deployment: Deployment
                             arn(d, LOG_GROUP, "delivery"),
                             arn(d, LOG_GROUP, "processor"),
                             arn(d, LOG_GROUP, "registrar"),
+                            *([arn(d, LOG_GROUP, "compactor")] if d.settings.compaction_enabled else []),
                         ]
                     }
                 },
@@ -516,7 +517,10 @@ def test_the_analyst_policy_grants_querying_through_the_workgroup_only(deploymen
             ],
         ),
         "LakeBucket": (["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"], [bucket]),
-        "ReadData": (["s3:GetObject"], [f"{bucket}/{schema.DATA_ROOT}*"]),
+        "ReadData": (
+            ["s3:GetObject"],
+            [f"{bucket}/{schema.DATA_ROOT}*", f"{bucket}/{schema.COMPACTED_ROOT}*"],
+        ),
         "Results": (
             ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
             [f"{bucket}/{RESULTS_PREFIX}*"],

@@ -14,7 +14,9 @@ from infra.settings import Settings
 
 FIELDS = frozenset(f.name for f in fields(Settings))
 # Names the stack; read only to default namePrefix and glueDatabase, which the components do read.
-IDENTITY = {"stack"}
+# The load a stack declares is read by `eventlake sizing` (tests/infra/test_capacity.py checks each sized
+# stack against it), never by a resource.
+IDENTITY = {"stack"} | {f for f in FIELDS if f.startswith("expected_")}
 
 
 class ReadRecordingSettings(Settings):

@@ -57,7 +57,7 @@ def test_the_rule_matches_objects_created_under_the_data_prefix_of_this_bucket(
     deployment: Deployment,
 ) -> None:
     d = deployment
-    rule = d.one(RULE).inputs
+    rule = d.one(RULE, "registrar").inputs
     assert rule["name"] == f"eventlake-{d.stack}-data-object-created"
     assert json.loads(rule["eventPattern"]) == {
         "source": ["aws.s3"],
@@ -79,9 +79,9 @@ def test_the_target_invokes_the_registrar_with_retries_and_a_dead_letter_queue(
     deployment: Deployment,
 ) -> None:
     d = deployment
-    target = d.one(TARGET)
+    target = d.one(TARGET, "registrar")
     assert target.inputs == {
-        "rule": d.one(RULE).inputs["name"],
+        "rule": d.one(RULE, "registrar").inputs["name"],
         "targetId": "partition-registrar",
         "arn": arn(d, FUNCTION, "registrar"),
         # As long and as often as EventBridge allows (its defaults, stated).
@@ -89,18 +89,19 @@ def test_the_target_invokes_the_registrar_with_retries_and_a_dead_letter_queue(
         "deadLetterConfig": {"arn": arn(d, QUEUE)},
     }
     # Neither an invocation nor a dead letter can be refused once events flow.
-    assert {d.one(PERMISSION).urn, d.one(QUEUE_POLICY).urn} <= set(target.dependencies)
+    assert {d.one(PERMISSION, "registrar").urn, d.one(QUEUE_POLICY).urn} <= set(target.dependencies)
 
 
 def test_only_the_rule_may_invoke_the_registrar(deployment: Deployment) -> None:
     d = deployment
-    assert d.one(PERMISSION).inputs == {
+    assert d.one(PERMISSION, "registrar").inputs == {
         "action": "lambda:InvokeFunction",
         "function": registrar(d)["name"],
         "principal": "events.amazonaws.com",
-        "sourceArn": arn(d, RULE),
+        "sourceArn": arn(d, RULE, "registrar"),
     }
-    assert arn(d, RULE) == f"arn:aws:events:eu-west-1:{ACCOUNT_ID}:rule/{d.one(RULE).inputs['name']}"
+    rule_name = d.one(RULE, "registrar").inputs["name"]
+    assert arn(d, RULE, "registrar") == f"arn:aws:events:eu-west-1:{ACCOUNT_ID}:rule/{rule_name}"
 
 
 def test_the_dead_letter_queue_is_encrypted_and_only_the_rule_may_send_to_it(deployment: Deployment) -> None:
@@ -122,7 +123,7 @@ def test_the_dead_letter_queue_is_encrypted_and_only_the_rule_may_send_to_it(dep
                 "Principal": {"Service": "events.amazonaws.com"},
                 "Action": ["sqs:SendMessage"],
                 "Resource": [queue.state["arn"]],
-                "Condition": {"ArnEquals": {"aws:SourceArn": arn(d, RULE)}},
+                "Condition": {"ArnEquals": {"aws:SourceArn": arn(d, RULE, "registrar")}},
             }
         ],
     }
@@ -130,7 +131,7 @@ def test_the_dead_letter_queue_is_encrypted_and_only_the_rule_may_send_to_it(dep
 
 def test_a_failed_invocation_is_retried_by_lambda_then_kept_in_the_queue(deployment: Deployment) -> None:
     d = deployment
-    config = d.one(INVOKE_CONFIG)
+    config = d.one(INVOKE_CONFIG, "registrar")
     assert config.inputs == {
         "functionName": registrar(d)["name"],
         "maximumRetryAttempts": 2,

@@ -171,6 +171,7 @@ def test_the_stored_row_is_the_reference_row_byte_for_byte(obj: dict[str, Any], 
         with pytest.raises(UnicodeEncodeError):
             stored_row(event, lineage)
         return
+    assert list(enrich(event, lineage)) == list(schema.COLUMN_NAMES)  # the columns, in Glue's order
     data, partition = stored_row(event, lineage)
     expected = reference.replace(b'"uuid_reused":null', b'"uuid_reused":false', 1)
     assert base64.b64decode(data) == expected

@@ -1,0 +1,841 @@
+"""What a load needs from AWS and what it costs a month: the model behind ``eventlake sizing``.
+
+A load (events per hour, their size, the number of event types, how late events arrive, dedupe on or off, the
+Region) is turned into Kinesis shards (by both of a shard's write limits), Firehose active partitions and S3
+objects (each partition's buffer flushes when it reaches ``bufferingSizeMib`` or ``bufferingIntervalSeconds``
+after its first record), Lambda invocations and concurrency, claims-table write units, and one cost line per
+billed item from a price table kept in ``infra/prices/``. Every AWS limit comes from ``aws_contract.limits``;
+every limit the load crosses is reported with the stack key that changes it, and the stack settings that carry
+the load (``recommended``) are what the sized stack files (``Pulumi.small|prod|huge.yaml``) must hold.
+
+Model (stated, so a reader can check it): records arrive as a Poisson flow, spread evenly over the event
+types; an event's delay is uniform over ``late_spread_hours`` (0: every event lands in the hour it arrives),
+so at each moment of the hour a type's events fall into the current hour and the ``late_spread_hours`` before
+it. A partition receiving ``r`` records/s opens a buffer at its first record and delivers it ``T =
+min(interval, size / (r x bytes per record))`` later, so it is active ``rT / (1 + rT)`` of the time and writes
+``1 / (T + 1/r)`` objects per second holding ``1 + rT`` records each (Firehose's own definition: "if the
+dynamic partitioning query constructs 3 partitions per second and ... delivery every 60 seconds, ... on
+average you would have 180 active partitions"). The hour is cut into ``TIME_STEPS`` slices and averaged; the
+peak is the largest slice.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from aws_contract import limits
+from infra import sizing
+from infra.settings import SECONDS_PER_HOUR, Settings
+
+HOURS_PER_MONTH = 730  # AWS's pricing month
+BILLING_GB = 2**30  # AWS bills "GB" of data as 2^30 bytes
+PRICES_DIR = Path(__file__).resolve().parent / "prices"
+FALLBACK_PRICE_REGION = "us-east-1"
+TIME_STEPS = 120
+
+# --- Measured on this repository's sample events (the demo's generator), 2026-11-29 ------------------------
+# tests/infra/test_capacity.py re-measures each of these and fails if one drifts by more than its tolerance.
+# The transform's output (what Firehose's S3 buffer counts, before conversion) per raw event byte: enrichment
+# adds columns and re-serialises the payload as a JSON string.
+TRANSFORMED_BYTES_PER_RAW_BYTE = 2.21
+# One partition's Parquet object (one event type, Firehose's serializer settings): a fixed part (footer,
+# schema, page headers) plus bytes per raw event byte. SNAPPY and GZIP: least relative squares over objects of
+# 10 to 1,500 rows of each of the sample's 17 types; UNCOMPRESSED: the slope from 100 to 1,000 rows. One
+# type's object is within ~10 % on average (25 % at worst: payloads compress differently); the total over
+# all types within 10 % (tests/infra/test_capacity.py).
+PARQUET_OBJECT_OVERHEAD_BYTES = {"SNAPPY": 3_900, "GZIP": 4_150, "UNCOMPRESSED": 4_000}
+PARQUET_BYTES_PER_RAW_BYTE = {"SNAPPY": 0.40, "GZIP": 0.26, "UNCOMPRESSED": 0.80}
+# The raw source backup (GZIP) per raw byte.
+BACKUP_BYTES_PER_RAW_BYTE = 0.27
+# BENCHMARKS.md (2026-11-29, one core of the 2-core machine): the transform at 9,276 records/s, and the claim
+# store's own time in the handler through a DynamoDB double answering in 5 ms: 0.72 s for 10,000 records.
+TRANSFORM_SECONDS_PER_RECORD = 1 / 9_276
+CLAIM_SECONDS_PER_RECORD = 0.72 / 10_000
+# Same bench: 0.986 write units per record (every INSERT costs one, won or lost); counted as one.
+CLAIM_WRITE_UNITS_PER_EVENT = 1.0
+# A claim: key, holder (shard, sequence, subsequence), fingerprint and expiry, ~120 bytes, plus the 100 bytes
+# DynamoDB adds to every item for billing (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/
+# CapacityUnitCalculations.html).
+CLAIM_ITEM_BYTES = 220
+# Producers key each record by its event_uuid (36 characters), which counts toward a shard's bytes.
+PARTITION_KEY_BYTES = 36
+# Shards are sized so the mean load uses at most this share of a shard: hash keys never spread perfectly.
+SHARD_UTILIZATION = 0.8
+# A provisioned claims table with auto scaling keeps its capacity this far above use (AWS's default target).
+PROVISIONED_TARGET_USE = 0.7
+# Log volume per transform invocation (START, END, REPORT and the "batch processed" line with its embedded
+# metrics) and per registrar invocation; an estimate from the demo's log lines, not a measurement of AWS.
+LOG_BYTES_PER_INVOCATION = 1_500
+REGISTRAR_LOG_BYTES = 600
+# The registrar's work per object (one Glue call); assumed, its cost is a rounding error either way.
+REGISTRAR_SECONDS_PER_OBJECT = 0.1
+# Services re-use a KMS data key for minutes, not per request (S3 bucket keys, Kinesis, DynamoDB): assumed
+# one request per reader or writer every five minutes.
+KMS_REQUESTS_PER_CLIENT_HOUR = 12
+
+
+class PriceError(ValueError):
+    """An unknown price key or a value that is not a price; the message names the closest key."""
+
+
+@dataclass(frozen=True)
+class Load:
+    """A steady load. ``avg_event_bytes``: a producer's JSON line with its newline; ``late_spread_hours``:
+    events arrive up to this long after their event time (uniformly); ``events_per_record``: user events per
+    Kinesis record (1 without KPL aggregation); the two ``*_seconds_per_record`` are one vCPU's time."""
+
+    events_per_hour: float
+    avg_event_bytes: float
+    event_types: int
+    late_spread_hours: float
+    dedupe: bool
+    region: str
+    duplicate_share: float = 0.02
+    events_per_record: int = 1
+    transform_seconds_per_record: float = TRANSFORM_SECONDS_PER_RECORD
+    claim_seconds_per_record: float = CLAIM_SECONDS_PER_RECORD
+
+    def __post_init__(self) -> None:
+        finite = all(map(math.isfinite, (self.events_per_hour, self.avg_event_bytes, self.late_spread_hours)))
+        problems = [
+            name
+            for name, ok in (
+                ("finite numbers", finite),
+                ("events_per_hour >= 0", self.events_per_hour >= 0),
+                ("avg_event_bytes > 0", self.avg_event_bytes > 0),
+                ("event_types >= 1", self.event_types >= 1),
+                ("late_spread_hours >= 0", self.late_spread_hours >= 0),
+                ("0 <= duplicate_share < 1", 0 <= self.duplicate_share < 1),
+                ("events_per_record >= 1", self.events_per_record >= 1),
+                ("seconds per record > 0", self.transform_seconds_per_record > 0),
+            )
+            if not ok
+        ]
+        if problems:
+            raise ValueError(f"load must have {', '.join(problems)}")
+
+    @property
+    def events_per_second(self) -> float:
+        return self.events_per_hour / SECONDS_PER_HOUR
+
+    @classmethod
+    def declared(cls, settings: Settings, region: str) -> Load:
+        """The load a stack file declares (``expected*`` keys), with the stack's own dedupe setting."""
+        if not settings.expected_events_per_hour:
+            raise ValueError(f"stack {settings.stack} declares no load (eventlake:expectedEventsPerHour)")
+        return cls(
+            events_per_hour=settings.expected_events_per_hour,
+            avg_event_bytes=settings.expected_event_bytes,
+            event_types=settings.expected_event_types,
+            late_spread_hours=settings.expected_late_spread_hours,
+            dedupe=settings.dedupe_enabled,
+            region=region,
+        )
+
+
+@dataclass(frozen=True)
+class PriceTable:
+    """Prices in USD per unit, from ``infra/prices/<region>.json`` (or us-east-1's when a Region has none),
+    with the page each comes from; ``overridden`` names the prices given on the command line."""
+
+    region: str
+    requested_region: str
+    as_of: str
+    usd: Mapping[str, float]
+    sources: Mapping[str, str]
+    units: Mapping[str, str]
+    overridden: frozenset[str] = frozenset()
+
+    def __getitem__(self, key: str) -> float:
+        return self.usd[key]
+
+    @classmethod
+    def load(cls, region: str, overrides: Mapping[str, float] | None = None) -> PriceTable:
+        path = PRICES_DIR / f"{region}.json"
+        if not path.exists():
+            path = PRICES_DIR / f"{FALLBACK_PRICE_REGION}.json"
+        document = json.loads(path.read_text())
+        entries: dict[str, dict[str, Any]] = document["prices"]
+        usd = {key: float(entry["usd"]) for key, entry in entries.items()}
+        for key, value in (overrides or {}).items():
+            if key not in usd:
+                close = difflib.get_close_matches(key, list(usd), n=1, cutoff=0.5)
+                hint = f" (did you mean {close[0]}?)" if close else ""
+                raise PriceError(f"unknown price {key}{hint}; known: {', '.join(sorted(usd))}")
+            if not (math.isfinite(value) and value >= 0):
+                raise PriceError(f"price {key} must be a non-negative number, got {value}")
+            usd[key] = float(value)
+        return cls(
+            region=document["region"],
+            requested_region=region,
+            as_of=document["as_of"],
+            usd=usd,
+            sources={key: entry["source"] for key, entry in entries.items()},
+            units={key: entry["per"] for key, entry in entries.items()},
+            overridden=frozenset(overrides or ()),
+        )
+
+
+@dataclass(frozen=True)
+class CostLine:
+    component: str
+    item: str
+    quantity: float  # per month
+    unit: str
+    price_key: str
+    usd_per_month: float
+
+
+@dataclass(frozen=True)
+class CrossedLimit:
+    """A limit or quota the load crosses with the given settings, and the stack key that changes it."""
+
+    limit: str
+    needed: float
+    allowed: float
+    key: str
+    advice: str
+
+
+@dataclass(frozen=True)
+class PartitionFlow:
+    """The partitions of one event hour, ``hours_late`` before the arrival hour, over all types."""
+
+    hours_late: int
+    events_per_hour: float
+    mean_active: float
+    objects_per_hour: float
+    mean_object_bytes: float
+    events_per_object: float
+
+
+@dataclass(frozen=True)
+class CapacityPlan:
+    load: Load
+    prices: PriceTable
+    # Kinesis
+    records_per_second: float
+    bytes_per_second: float
+    shards_by_records: int
+    shards_by_bytes: int
+    shards: int  # recommended, with SHARD_UTILIZATION headroom
+    stream_mode: str  # recommended
+    kinesis_usd_by_mode: Mapping[str, float]
+    # Firehose
+    delivery_streams: int
+    mean_active_partitions: float
+    peak_active_partitions: int
+    max_partition_bytes_per_second: float
+    partitions: tuple[PartitionFlow, ...]
+    objects_per_hour: float
+    mean_object_bytes: float  # Parquet bytes per delivered data object
+    backup_objects_per_hour: float
+    parquet_bytes_per_hour: float
+    # Lambda
+    processor_buffer_mb: float
+    invocations_per_second: float
+    records_per_invocation: float
+    seconds_per_invocation: float
+    concurrency: float
+    # DynamoDB claims
+    dedupe_writes_per_second: float
+    dedupe_reads_per_second: float
+    claims_stored_gb: float
+    # For comparison only: the same writes on a provisioned table kept at PROVISIONED_TARGET_USE.
+    claims_provisioned_usd_per_month: float
+    # Money and verdicts
+    costs: tuple[CostLine, ...]
+    crossed: tuple[CrossedLimit, ...]
+    recommended: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def usd_per_month(self) -> float:
+        return sum(line.usd_per_month for line in self.costs)
+
+    @property
+    def usd_per_million_events(self) -> float:
+        events = self.load.events_per_hour * HOURS_PER_MONTH
+        return self.usd_per_month / events * 1e6 if events else 0.0
+
+    def usd_by_component(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for line in self.costs:
+            out[line.component] = out.get(line.component, 0.0) + line.usd_per_month
+        return out
+
+    def mismatches(self, settings: Settings) -> dict[str, tuple[Any, Any]]:
+        """Stack keys whose value differs from the recommendation: ``key -> (stack's, recommended)``."""
+        from infra.settings import config_key
+
+        current = {config_key(f): getattr(settings, f) for f in _RECOMMENDED_FIELDS}
+        return {k: (current[k], v) for k, v in self.recommended.items() if current[k] != v}
+
+
+_RECOMMENDED_FIELDS = ("stream_mode", "stream_shard_count", "dedupe_enabled")
+
+
+@lru_cache(maxsize=1)
+def _processor_buffer_mb() -> float:
+    """``infra.sizing``'s computed processor buffer (it runs the real handler, so once per process)."""
+    return sizing.processor_buffer_mb()
+
+
+def plan(load: Load, settings: Settings, prices: PriceTable | None = None) -> CapacityPlan:
+    """What ``load`` needs and costs with ``settings``' buffering, Lambda and retention, on the recommended
+    stream; ``crossed`` judges the settings as they are (their stream mode, shards and dedupe switch)."""
+    prices = prices or PriceTable.load(load.region)
+    eps = load.events_per_second
+    records_ps = eps / load.events_per_record
+    record_bytes = load.avg_event_bytes * load.events_per_record + PARTITION_KEY_BYTES
+    bytes_ps = records_ps * record_bytes
+
+    # --- Kinesis: both write limits of a shard -------------------------------------------------------------
+    by_records = records_ps / limits.SHARD_WRITE_RECORDS_PER_S
+    by_bytes = bytes_ps / limits.SHARD_WRITE_BYTES_PER_S
+    shards = max(1, math.ceil(max(by_records, by_bytes) / SHARD_UTILIZATION))
+    on_demand_start = limits.ON_DEMAND_INITIAL_SHARDS * SHARD_UTILIZATION
+    on_demand_max = _on_demand_max_bytes(load.region)
+    on_demand_ok = max(by_records, by_bytes) <= on_demand_start and bytes_ps <= on_demand_max
+    kinesis_by_mode = {
+        "PROVISIONED": sum(
+            c.usd_per_month
+            for c in _kinesis_costs("PROVISIONED", shards, records_ps, record_bytes, settings, prices)
+        ),
+        "ON_DEMAND": sum(
+            c.usd_per_month
+            for c in _kinesis_costs("ON_DEMAND", shards, records_ps, record_bytes, settings, prices)
+        ),
+    }
+    # On-demand only while its first capacity carries the load, and only when it is the cheaper mode (at a
+    # steady load it never is: a shard-hour costs less than the stream-hour and per-GB charges).
+    cheaper_on_demand = kinesis_by_mode["ON_DEMAND"] < kinesis_by_mode["PROVISIONED"]
+    mode = "ON_DEMAND" if on_demand_ok and cheaper_on_demand else "PROVISIONED"
+    reading_shards = shards if mode == "PROVISIONED" else max(shards, limits.ON_DEMAND_INITIAL_SHARDS)
+
+    # --- Firehose: partitions, objects ------------------------------------------------------------------
+    flows, mean_active, peak_active = _partition_flows(load, settings)
+    objects_ph = sum(f.objects_per_hour for f in flows)
+    mean_object = (
+        sum(f.objects_per_hour * f.mean_object_bytes for f in flows) / objects_ph if objects_ph else 0.0
+    )
+    parquet_ph = objects_ph * mean_object
+    per_type_bytes = eps / load.event_types * load.avg_event_bytes * TRANSFORMED_BYTES_PER_RAW_BYTE
+    # One event hour gets at most all of a type's events (a spread up to an hour) or 1/spread of them.
+    max_partition_bps = per_type_bytes / max(1.0, load.late_spread_hours)
+    delivery_streams = max(1, math.ceil(peak_active / limits.ACTIVE_PARTITIONS_MAX))
+    raw_ps = eps * load.avg_event_bytes
+    backup_ph = _backup_objects_per_hour(raw_ps, settings) if settings.source_backup else 0.0
+
+    # --- Lambda: Firehose's processor buffer, per shard ---------------------------------------------------
+    buffer_mb = _processor_buffer_mb()
+    invocations_ps = _invocations_per_second(raw_ps, eps, reading_shards, buffer_mb, settings)
+    records_per_inv = eps / invocations_ps if invocations_ps else 0.0
+    cpu = load.transform_seconds_per_record + (load.claim_seconds_per_record if load.dedupe else 0.0)
+    slowdown = max(1.0, limits.LAMBDA_MB_PER_VCPU / settings.lambda_memory_mb)
+    seconds_per_inv = records_per_inv * cpu * slowdown
+    concurrency = invocations_ps * seconds_per_inv
+
+    # --- DynamoDB claims ---------------------------------------------------------------------------------
+    writes_ps = eps * CLAIM_WRITE_UNITS_PER_EVENT if load.dedupe else 0.0
+    reads_ps = eps * load.duplicate_share if load.dedupe else 0.0  # losers read back, strongly consistent
+    claims_gb = eps * settings.dedupe_ttl_seconds * CLAIM_ITEM_BYTES / BILLING_GB if load.dedupe else 0.0
+
+    costs = (
+        *_kinesis_costs(mode, shards, records_ps, record_bytes, settings, prices),
+        *_firehose_costs(records_ps, record_bytes, parquet_ph, objects_ph, prices),
+        *_lambda_costs(invocations_ps, concurrency, objects_ph, settings, prices),
+        *_claims_costs(writes_ps, reads_ps, claims_gb, settings, prices),
+        *_s3_costs(parquet_ph, objects_ph, backup_ph, raw_ps, settings, prices),
+        *_kms_costs(reading_shards, concurrency, load.dedupe, prices),
+        *_log_costs(invocations_ps, objects_ph, settings, prices),
+    )
+    crossed = _crossed(
+        load,
+        settings,
+        by_records,
+        by_bytes,
+        peak_active,
+        max_partition_bps,
+        concurrency,
+        seconds_per_inv,
+        reading_shards,
+        writes_ps,
+    )
+    recommended: dict[str, Any] = {"streamMode": mode}
+    if mode == "PROVISIONED":
+        recommended["streamShardCount"] = shards
+    recommended["dedupeEnabled"] = load.dedupe and writes_ps <= limits.ON_DEMAND_TABLE_MAX_WRITES_PER_S
+    return CapacityPlan(
+        load=load,
+        prices=prices,
+        records_per_second=records_ps,
+        bytes_per_second=bytes_ps,
+        shards_by_records=math.ceil(by_records),
+        shards_by_bytes=math.ceil(by_bytes),
+        shards=shards,
+        stream_mode=mode,
+        kinesis_usd_by_mode=kinesis_by_mode,
+        delivery_streams=delivery_streams,
+        mean_active_partitions=mean_active,
+        peak_active_partitions=peak_active,
+        max_partition_bytes_per_second=max_partition_bps,
+        partitions=tuple(flows),
+        objects_per_hour=objects_ph,
+        mean_object_bytes=mean_object,
+        backup_objects_per_hour=backup_ph,
+        parquet_bytes_per_hour=parquet_ph,
+        processor_buffer_mb=buffer_mb,
+        invocations_per_second=invocations_ps,
+        records_per_invocation=records_per_inv,
+        seconds_per_invocation=seconds_per_inv,
+        concurrency=concurrency,
+        dedupe_writes_per_second=writes_ps,
+        dedupe_reads_per_second=reads_ps,
+        claims_stored_gb=claims_gb,
+        claims_provisioned_usd_per_month=writes_ps
+        / PROVISIONED_TARGET_USE
+        * HOURS_PER_MONTH
+        * prices["dynamodb_provisioned_wcu_hour"],
+        costs=tuple(c for c in costs if c.quantity > 0),
+        crossed=tuple(crossed),
+        recommended=recommended,
+    )
+
+
+# --- partitions and objects -------------------------------------------------------------------------------
+
+
+def _share(f: float, k: int, spread: float) -> float:
+    """Share of the events arriving ``f`` (0-1) into an hour whose event time is ``k`` hours earlier."""
+    if spread <= 0:
+        return 1.0 if k == 0 else 0.0
+    low, high = max(0.0, f + k - 1), min(spread, f + k)
+    return max(0.0, high - low) / spread
+
+
+def _partition_flows(load: Load, settings: Settings) -> tuple[list[PartitionFlow], float, int]:
+    interval = settings.buffering_interval_seconds
+    size = settings.buffering_size_mib * limits.MIB
+    buffered_bytes = load.avg_event_bytes * TRANSFORMED_BYTES_PER_RAW_BYTE
+    per_row = load.avg_event_bytes * PARQUET_BYTES_PER_RAW_BYTE[settings.parquet_compression]
+    overhead = PARQUET_OBJECT_OVERHEAD_BYTES[settings.parquet_compression]
+    per_type = load.events_per_second / load.event_types
+    offsets = range(math.ceil(load.late_spread_hours) + 1)
+    active = {k: 0.0 for k in offsets}
+    objects = {k: 0.0 for k in offsets}  # per second, summed over slices
+    rows = {k: 0.0 for k in offsets}
+    peak = 0.0
+    for step in range(TIME_STEPS):
+        f = (step + 0.5) / TIME_STEPS
+        at_once = 0.0
+        for k in offsets:
+            rate = per_type * _share(f, k, load.late_spread_hours)
+            if rate <= 0:
+                continue
+            window = min(interval, size / (rate * buffered_bytes))
+            open_share = rate * window / (1 + rate * window)
+            per_object = 1 + rate * window
+            flushes = 1 / (window + 1 / rate)
+            active[k] += open_share
+            objects[k] += flushes
+            rows[k] += flushes * per_object
+            at_once += open_share
+        peak = max(peak, at_once)
+    flows = []
+    for k in offsets:
+        objects_ph = objects[k] / TIME_STEPS * SECONDS_PER_HOUR * load.event_types
+        events_ph = rows[k] / TIME_STEPS * SECONDS_PER_HOUR * load.event_types
+        per_object = events_ph / objects_ph if objects_ph else 0.0
+        flows.append(
+            PartitionFlow(
+                hours_late=k,
+                events_per_hour=events_ph,
+                mean_active=active[k] / TIME_STEPS * load.event_types,
+                objects_per_hour=objects_ph,
+                mean_object_bytes=overhead + per_object * per_row if objects_ph else 0.0,
+                events_per_object=per_object,
+            )
+        )
+    mean_active = sum(f.mean_active for f in flows)
+    return flows, mean_active, math.ceil(peak * load.event_types - 1e-9)
+
+
+def _backup_objects_per_hour(raw_ps: float, settings: Settings) -> float:
+    """The raw backup is one buffer for the whole stream (not partitioned)."""
+    if raw_ps <= 0:
+        return 0.0
+    window = min(settings.buffering_interval_seconds, settings.buffering_size_mib * limits.MIB / raw_ps)
+    return SECONDS_PER_HOUR / window
+
+
+def _invocations_per_second(
+    raw_ps: float, eps: float, shards: int, buffer_mb: float, settings: Settings
+) -> float:
+    """Each shard's records gather until the processor buffer fills or its interval passes (Firehose polls a
+    shard once a second, so never more often than that when the interval is 0)."""
+    if eps <= 0:
+        return 0.0
+    interval = max(settings.processor_buffer_interval_seconds, 1)
+    by_size = raw_ps / (buffer_mb * limits.MIB)
+    per_shard_rate = eps / shards
+    by_time = shards * (1 - math.exp(-per_shard_rate * interval)) / interval
+    return max(by_size, by_time)
+
+
+# --- costs ------------------------------------------------------------------------------------------------
+
+
+def _line(component: str, item: str, quantity: float, unit: str, key: str, prices: PriceTable) -> CostLine:
+    return CostLine(component, item, quantity, unit, key, quantity * prices[key])
+
+
+def _per_month(per_second: float) -> float:
+    return per_second * SECONDS_PER_HOUR * HOURS_PER_MONTH
+
+
+def _kinesis_costs(
+    mode: str, shards: int, records_ps: float, record_bytes: float, settings: Settings, prices: PriceTable
+) -> list[CostLine]:
+    c = "Kinesis"
+    extra_hours = max(0, settings.stream_retention_hours - 24)
+    if mode == "PROVISIONED":
+        units = math.ceil(record_bytes / limits.KINESIS_PUT_PAYLOAD_UNIT_BYTES)
+        lines = [
+            _line(
+                c, f"{shards} shards", shards * HOURS_PER_MONTH, "shard-hours", "kinesis_shard_hour", prices
+            ),
+            _line(
+                c,
+                "PUT payload units",
+                _per_month(records_ps) * units,
+                "units",
+                "kinesis_put_payload_unit",
+                prices,
+            ),
+        ]
+        if extra_hours:
+            lines.append(
+                _line(
+                    c,
+                    f"retention {settings.stream_retention_hours} h",
+                    shards * HOURS_PER_MONTH,
+                    "shard-hours",
+                    "kinesis_extended_retention_shard_hour",
+                    prices,
+                )
+            )
+        return lines
+    billed = math.ceil(record_bytes / limits.KINESIS_ON_DEMAND_BILLING_RECORD_BYTES)
+    gb_in = _per_month(records_ps) * billed * limits.KINESIS_ON_DEMAND_BILLING_RECORD_BYTES / BILLING_GB
+    gb_out = _per_month(records_ps) * record_bytes / BILLING_GB  # Firehose reads each record once
+    lines = [
+        _line(
+            c, "on-demand stream", HOURS_PER_MONTH, "stream-hours", "kinesis_on_demand_stream_hour", prices
+        ),
+        _line(c, "data in (1 KB per record)", gb_in, "GB", "kinesis_on_demand_data_in_gb", prices),
+        _line(c, "data out (Firehose)", gb_out, "GB", "kinesis_on_demand_data_out_gb", prices),
+    ]
+    if extra_hours:
+        kept = gb_in / HOURS_PER_MONTH * extra_hours
+        lines.append(
+            _line(
+                c, "retention beyond 24 h", kept, "GB-months", "kinesis_on_demand_retention_gb_month", prices
+            )
+        )
+    return lines
+
+
+def _firehose_costs(
+    records_ps: float, record_bytes: float, parquet_ph: float, objects_ph: float, prices: PriceTable
+) -> list[CostLine]:
+    c = "Firehose"
+    billed = (
+        math.ceil(record_bytes / limits.FIREHOSE_BILLING_RECORD_BYTES) * limits.FIREHOSE_BILLING_RECORD_BYTES
+    )
+    gb = _per_month(records_ps) * billed / BILLING_GB
+    delivered = parquet_ph * HOURS_PER_MONTH / BILLING_GB
+    return [
+        _line(c, "ingestion (5 KB per record)", gb, "GB", "firehose_ingestion_gb", prices),
+        _line(c, "Parquet conversion (5 KB per record)", gb, "GB", "firehose_format_conversion_gb", prices),
+        _line(c, "dynamic partitioning, data", delivered, "GB", "firehose_dynamic_partitioning_gb", prices),
+        _line(
+            c,
+            "dynamic partitioning, objects",
+            objects_ph * HOURS_PER_MONTH,
+            "objects",
+            "firehose_dynamic_partitioning_object",
+            prices,
+        ),
+    ]
+
+
+def _lambda_costs(
+    invocations_ps: float, concurrency: float, objects_ph: float, settings: Settings, prices: PriceTable
+) -> list[CostLine]:
+    from infra.registration_spec import MEMORY_MB as REGISTRAR_MEMORY_MB
+
+    c = "Lambda"
+    gb_s = concurrency * SECONDS_PER_HOUR * HOURS_PER_MONTH * settings.lambda_memory_mb / 1024
+    registrar_calls = objects_ph * HOURS_PER_MONTH
+    registrar_gb_s = registrar_calls * REGISTRAR_SECONDS_PER_OBJECT * REGISTRAR_MEMORY_MB / 1024
+    return [
+        _line(
+            c,
+            f"transform, arm64 {settings.lambda_memory_mb} MB",
+            gb_s,
+            "GB-s",
+            "lambda_arm64_gb_second",
+            prices,
+        ),
+        _line(c, "transform requests", _per_month(invocations_ps), "requests", "lambda_request", prices),
+        _line(c, "partition registrar", registrar_gb_s, "GB-s", "lambda_arm64_gb_second", prices),
+        _line(
+            c, "registrar requests (one per object)", registrar_calls, "requests", "lambda_request", prices
+        ),
+    ]
+
+
+def _claims_costs(
+    writes_ps: float, reads_ps: float, stored_gb: float, settings: Settings, prices: PriceTable
+) -> list[CostLine]:
+    c = "DynamoDB claims"
+    lines = [
+        _line(
+            c,
+            "writes (one INSERT per event)",
+            _per_month(writes_ps),
+            "WRU",
+            "dynamodb_write_request_unit",
+            prices,
+        ),
+        _line(
+            c,
+            "reads (duplicates' holders)",
+            _per_month(reads_ps),
+            "RRU",
+            "dynamodb_read_request_unit",
+            prices,
+        ),
+        _line(
+            c,
+            f"storage ({settings.dedupe_ttl_days} days of claims)",
+            stored_gb,
+            "GB-months",
+            "dynamodb_storage_gb_month",
+            prices,
+        ),
+    ]
+    if settings.dedupe_point_in_time_recovery:
+        lines.append(
+            _line(c, "point-in-time recovery", stored_gb, "GB-months", "dynamodb_pitr_gb_month", prices)
+        )
+    return lines
+
+
+def _s3_costs(
+    parquet_ph: float,
+    objects_ph: float,
+    backup_ph: float,
+    raw_ps: float,
+    settings: Settings,
+    prices: PriceTable,
+) -> list[CostLine]:
+    c = "S3"
+    month_gb = parquet_ph * HOURS_PER_MONTH / BILLING_GB
+    backup_gb = raw_ps * BACKUP_BYTES_PER_RAW_BYTE * 86_400 * settings.backup_retention_days / BILLING_GB
+    lines = [
+        _line(
+            c,
+            "Parquet, each month's data (the lake grows by this)",
+            month_gb,
+            "GB-months",
+            "s3_standard_gb_month",
+            prices,
+        ),
+        _line(c, "PUTs (data objects)", objects_ph * HOURS_PER_MONTH, "requests", "s3_put_request", prices),
+    ]
+    if settings.source_backup:
+        lines += [
+            _line(
+                c,
+                f"raw backup ({settings.backup_retention_days} days, GZIP)",
+                backup_gb if raw_ps else 0.0,
+                "GB-months",
+                "s3_standard_gb_month",
+                prices,
+            ),
+            _line(
+                c,
+                "PUTs (raw backup objects)",
+                backup_ph * HOURS_PER_MONTH,
+                "requests",
+                "s3_put_request",
+                prices,
+            ),
+        ]
+    return lines
+
+
+def _kms_costs(shards: int, concurrency: float, dedupe: bool, prices: PriceTable) -> list[CostLine]:
+    clients = (
+        2 * shards + math.ceil(concurrency) * (2 if dedupe else 1) + 1
+    )  # producers+Firehose, Lambdas, S3
+    requests = clients * KMS_REQUESTS_PER_CLIENT_HOUR * HOURS_PER_MONTH
+    return [
+        _line("KMS", "the lake key", 1, "key-months", "kms_key_month", prices),
+        _line("KMS", "requests (data keys re-used ~5 min)", requests, "requests", "kms_request", prices),
+    ]
+
+
+def _log_costs(
+    invocations_ps: float, objects_ph: float, settings: Settings, prices: PriceTable
+) -> list[CostLine]:
+    ingested = (
+        _per_month(invocations_ps) * LOG_BYTES_PER_INVOCATION
+        + objects_ph * HOURS_PER_MONTH * REGISTRAR_LOG_BYTES
+    )
+    gb = ingested / BILLING_GB
+    kept = gb * settings.log_retention_days / 30
+    return [
+        _line(
+            "CloudWatch Logs",
+            "ingested (transform, registrar)",
+            gb,
+            "GB",
+            "cloudwatch_logs_ingestion_gb",
+            prices,
+        ),
+        _line(
+            "CloudWatch Logs",
+            f"stored ({settings.log_retention_days} days)",
+            kept,
+            "GB-months",
+            "cloudwatch_logs_storage_gb_month",
+            prices,
+        ),
+    ]
+
+
+# --- limits -----------------------------------------------------------------------------------------------
+
+
+def _on_demand_max_bytes(region: str) -> float:
+    if region in limits.KINESIS_LARGE_QUOTA_REGIONS:
+        return limits.ON_DEMAND_MAX_WRITE_BYTES_PER_S_LARGE
+    return limits.ON_DEMAND_MAX_WRITE_BYTES_PER_S_OTHER
+
+
+def _shard_quota(region: str) -> int:
+    if region in limits.KINESIS_LARGE_QUOTA_REGIONS:
+        return limits.STREAM_SHARD_COUNT_RANGE[1]
+    return limits.ACCOUNT_SHARD_QUOTA_OTHER
+
+
+def _crossed(
+    load: Load,
+    settings: Settings,
+    by_records: float,
+    by_bytes: float,
+    peak_active: int,
+    max_partition_bps: float,
+    concurrency: float,
+    seconds_per_inv: float,
+    reading_shards: int,
+    writes_ps: float,
+) -> list[CrossedLimit]:
+    out: list[CrossedLimit] = []
+
+    def check(limit: str, needed: float, allowed: float, key: str, advice: str) -> None:
+        if needed > allowed:
+            out.append(CrossedLimit(limit, needed, allowed, key, advice))
+
+    needed = max(by_records, by_bytes)
+    if settings.stream_mode == "PROVISIONED":
+        have = settings.stream_shard_count
+        more = "more shards (or KPL aggregation: more events per Kinesis record)"
+        check("Kinesis writes, 1,000 records/s per shard", by_records, have, "streamShardCount", more)
+        check("Kinesis writes, 1 MiB/s per shard", by_bytes, have, "streamShardCount", "more shards")
+    else:
+        check(
+            "on-demand stream's initial write capacity (4 shards, then 2x the previous peak)",
+            needed,
+            limits.ON_DEMAND_INITIAL_SHARDS,
+            "streamMode",
+            "PROVISIONED with streamShardCount: an on-demand stream throttles until it has scaled up",
+        )
+        check(
+            "on-demand stream's maximum write throughput (bytes/s)",
+            by_bytes * limits.SHARD_WRITE_BYTES_PER_S,
+            _on_demand_max_bytes(load.region),
+            "streamMode",
+            "PROVISIONED",
+        )
+    check(
+        f"account shard quota in {load.region}",
+        math.ceil(needed / SHARD_UTILIZATION),
+        _shard_quota(load.region),
+        "streamShardCount",
+        "a Service Quotas request",
+    )
+    if peak_active > limits.ACTIVE_PARTITIONS_MAX:
+        check(
+            "Firehose active partitions per stream (5,000 at most)",
+            peak_active,
+            limits.ACTIVE_PARTITIONS_MAX,
+            "bufferingIntervalSeconds",
+            "fewer event types x open hours per delivery stream: one Kinesis and one delivery stream per "
+            "group of event types, producers routing by type (not built); a shorter interval helps only at "
+            "low rates",
+        )
+    else:
+        check(
+            "Firehose active partitions per stream (500 by default)",
+            peak_active,
+            limits.ACTIVE_PARTITIONS_DEFAULT,
+            "bufferingIntervalSeconds",
+            "a Firehose quota request (up to 5,000) before deploying; alarmPartitionPercent watches it",
+        )
+    check(
+        "Firehose throughput per active partition (1 GB/s)",
+        max_partition_bps,
+        limits.PARTITION_MAX_BYTES_PER_S,
+        "expectedEventTypes",
+        "a partition key finer than event type x hour (not built)",
+    )
+    check(
+        "Lambda concurrent executions (1,000 by default)",
+        concurrency,
+        limits.LAMBDA_CONCURRENCY_DEFAULT,
+        "lambdaMemoryMb",
+        "more memory (CPU) per invocation, up to a whole vCPU, or a quota request",
+    )
+    check(
+        "Firehose Lambda invocations per shard (5 outstanding)",
+        concurrency,
+        limits.PROCESSOR_INVOCATIONS_PER_SHARD * reading_shards,
+        "streamShardCount",
+        "more shards, or more lambdaMemoryMb",
+    )
+    check(
+        "transform invocation time vs its duration alarm",
+        seconds_per_inv,
+        settings.lambda_timeout_seconds * settings.alarm_duration_percent / 100,
+        "lambdaMemoryMb",
+        "more memory, or a longer lambdaTimeoutSeconds",
+    )
+    if load.dedupe:
+        check(
+            "DynamoDB on-demand table quota (40,000 write units/s by default)",
+            writes_ps,
+            limits.ON_DEMAND_TABLE_MAX_WRITES_PER_S,
+            "dedupeEnabled",
+            "false (the unique_events view stays exact), or a table quota request and warm throughput",
+        )
+    return out

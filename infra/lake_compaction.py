@@ -1,0 +1,177 @@
+"""Compaction on AWS: an EventBridge schedule invokes the ``lake_compactor`` Lambda, which rewrites each
+closed hour partition into one large Parquet copy with an Athena UNLOAD in the stack's workgroup and
+switches the partition to it with one Glue ``UpdatePartition``; the compactor's source table (the events
+table's columns, partitions at the original folders) lets that statement read exactly the listed original
+objects.
+
+Rendered from ``CompactionSpec``. Nothing here deletes data: originals and superseded copies stay.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pulumi
+import pulumi_aws as aws
+
+from infra import iam
+from infra.account import Account
+from infra.catalog import Catalog, CatalogSpec
+from infra.compaction_spec import HANDLER, LAMBDA_PACKAGE, CompactionSpec
+from infra.settings import LAMBDA_ARCHITECTURE
+from infra.transform_function import lambda_archive, lambda_trust_policy
+
+TARGET_ID = "lake-compactor"
+
+
+class LakeCompaction(pulumi.ComponentResource):
+    def __init__(
+        self,
+        name: str,
+        spec: CompactionSpec,
+        catalog_spec: CatalogSpec,
+        account: Account,
+        *,
+        bucket_name: pulumi.Input[str],
+        bucket_arn: pulumi.Input[str],
+        key_arn: pulumi.Input[str],
+        catalog: Catalog,
+        workgroup_name: pulumi.Input[str],
+        workgroup_arn: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("eventlake:index:LakeCompaction", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        # The events table's storage and partition keys under the source table's name.
+        self.source_table = aws.glue.CatalogTable(
+            f"{name}-source-table",
+            aws.glue.CatalogTableArgs(
+                name=spec.source_table,
+                database_name=catalog.database_name,
+                description="Objects as Firehose landed them; read only by the compactor",
+                table_type=catalog_spec.table_type,
+                parameters=dict(catalog_spec.table_parameters),
+                partition_keys=[
+                    aws.glue.CatalogTablePartitionKeyArgs(name=c.name, type=c.type, comment=c.comment)
+                    for c in catalog_spec.partition_keys
+                ],
+                storage_descriptor=aws.glue.CatalogTableStorageDescriptorArgs(
+                    location=pulumi.Output.from_input(bucket_name).apply(catalog_spec.location),
+                    input_format=catalog_spec.input_format,
+                    output_format=catalog_spec.output_format,
+                    ser_de_info=aws.glue.CatalogTableStorageDescriptorSerDeInfoArgs(
+                        serialization_library=catalog_spec.serde_library,
+                        parameters=dict(catalog_spec.serde_parameters),
+                    ),
+                    columns=[
+                        aws.glue.CatalogTableStorageDescriptorColumnArgs(
+                            name=c.name, type=c.type, comment=c.comment
+                        )
+                        for c in catalog_spec.columns
+                    ],
+                ),
+            ),
+            opts=child,
+        )
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            aws.cloudwatch.LogGroupArgs(
+                name=spec.log_group_name, retention_in_days=spec.log_retention_days, kms_key_id=key_arn
+            ),
+            opts=child,
+        )
+        self.role = aws.iam.Role(
+            f"{name}-role",
+            aws.iam.RoleArgs(
+                name=spec.function_name,
+                assume_role_policy=json.dumps(lambda_trust_policy(account, spec.function_name)),
+            ),
+            opts=child,
+        )
+        self.policy = aws.iam.RolePolicy(
+            f"{name}-policy",
+            aws.iam.RolePolicyArgs(
+                role=self.role.id,
+                policy=pulumi.Output.all(
+                    log_group_arn=self.log_group.arn,
+                    workgroup_arn=workgroup_arn,
+                    glue_database_arn=catalog.database.arn,
+                    glue_table_arn=catalog.table.arn,
+                    source_table_arn=self.source_table.arn,
+                    bucket_arn=bucket_arn,
+                    key_arn=key_arn,
+                ).apply(
+                    lambda a: json.dumps(
+                        iam.compactor_policy(
+                            **a,
+                            glue_catalog_arn=account.glue_catalog_arn,
+                            data_root=spec.data_root,
+                            compacted_root=spec.compacted_root,
+                            results_root=spec.results_root,
+                            s3_host=account.service_host("s3"),
+                        )
+                    )
+                ),
+            ),
+            opts=child,
+        )
+        self.function = aws.lambda_.Function(
+            name,
+            aws.lambda_.FunctionArgs(
+                name=spec.function_name,
+                role=self.role.arn,
+                runtime=spec.runtime,
+                architectures=[LAMBDA_ARCHITECTURE],
+                handler=HANDLER,
+                memory_size=spec.memory_mb,
+                timeout=spec.timeout_seconds,
+                code=lambda_archive(package=LAMBDA_PACKAGE),
+                environment=aws.lambda_.FunctionEnvironmentArgs(
+                    variables=pulumi.Output.all(
+                        database=catalog.database_name,
+                        table=catalog.table_name,
+                        bucket=bucket_name,
+                        workgroup=workgroup_name,
+                    ).apply(lambda a: spec.environment(**a))
+                ),
+                logging_config=aws.lambda_.FunctionLoggingConfigArgs(
+                    log_format="Text", log_group=self.log_group.name
+                ),
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.policy, self.log_group]),
+        )
+        # A scheduled run that fails is not retried: the next run takes up every partition it left.
+        aws.lambda_.FunctionEventInvokeConfig(
+            f"{name}-async",
+            aws.lambda_.FunctionEventInvokeConfigArgs(
+                function_name=self.function.name, maximum_retry_attempts=0
+            ),
+            opts=child,
+        )
+        self.rule = aws.cloudwatch.EventRule(
+            f"{name}-schedule",
+            aws.cloudwatch.EventRuleArgs(
+                name=spec.rule_name,
+                description="Compact the lake's closed partitions",
+                schedule_expression=spec.schedule,
+            ),
+            opts=child,
+        )
+        permission = aws.lambda_.Permission(
+            f"{name}-invoke",
+            aws.lambda_.PermissionArgs(
+                action="lambda:InvokeFunction",
+                function=self.function.name,
+                principal=iam.EVENTS_SERVICE,
+                source_arn=self.rule.arn,
+            ),
+            opts=child,
+        )
+        aws.cloudwatch.EventTarget(
+            f"{name}-target",
+            aws.cloudwatch.EventTargetArgs(rule=self.rule.name, target_id=TARGET_ID, arn=self.function.arn),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[permission]),
+        )
+        self.name: pulumi.Output[str] = self.function.name
+        self.register_outputs({"name": self.name, "rule": self.rule.arn})

@@ -1,0 +1,207 @@
+"""What one compaction of one partition is, as plain data: where its copy goes, what it reads, and the one
+Athena statement that writes it. No AWS calls here, so the Lambda, the local runner and the tests share it.
+
+Layout (``glue.schema`` owns the roots):
+
+- a partition's original objects stay where Firehose wrote them, ``events/<partition>/``;
+- each compaction run writes a new copy to ``compacted/<partition>/<run id>/`` (UNLOAD refuses a
+  non-empty target, so a run never writes into another's folder; no ``key=value`` segment, so the path
+  keeps exactly the table's partition keys) and, beside it, the run's manifest
+  ``compacted/<partition>/<run id>.json`` naming every original object whose rows the copy holds;
+- the catalog's partition location says which copy readers see; the switch is one Glue ``UpdatePartition``.
+
+The copy reads originals through the compactor's own table (``SOURCE_TABLE``: same columns, partitions at
+the original folders, restricted to the listed objects with Athena's ``"$path"``), so an object Firehose
+writes while a run is under way is not in that run's copy and not in its manifest: the next run adds it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_contract import limits
+from glue import schema
+
+# The compactor's table of the objects as Firehose landed them (not granted to readers; its partitions,
+# registered by the compactor, always point at the original folders).
+SOURCE_TABLE = f"{schema.TABLE_NAME}_landing"
+# Rows sorted so that events of one name (alike payloads) and close times sit together: measured by
+# ``eventlake.bench_compaction`` to compress best of the orders tried.
+SORT_COLUMNS = ("event_name", "created_at", "event_uuid")
+# UNLOAD's Parquet codec and ZSTD level, chosen by ``eventlake.bench_compaction`` (see BENCHMARKS.md).
+DEFAULT_COMPRESSION = "ZSTD"
+# Level 19 measured ~6 % smaller than 9 at several times the write time; 9 meets the 30 % target with room
+# and is in the range Athena advises (3, or 6-9).
+ZSTD_LEVEL = 9
+# The Glue partition parameter naming the run whose copy the partition reads (absent: the originals).
+RUN_PARAMETER = "eventlake.compaction.run"
+SECONDS_PER_HOUR = 3600
+_RUN_FOLDER = re.compile(r"/(?P<run>[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8})/$")
+MANIFEST_VERSION = 1
+
+
+def new_run_id(now: datetime, token: str | None = None) -> str:
+    """``20261125T130501Z-1a2b3c4d``: sortable by start time, unique per attempt."""
+    m = now.astimezone(UTC)  # %Y does not zero-pad years below 1000 on every platform: spell it out
+    stamp = f"{m.year:04d}{m.month:02d}{m.day:02d}T{m.hour:02d}{m.minute:02d}{m.second:02d}Z"
+    return f"{stamp}-{token or secrets.token_hex(4)}"
+
+
+def partition_path(values: dict[str, str]) -> str:
+    """``event_type=a/event_date=2026-11-25/event_hour=07/``: the partition's folder below a root."""
+    return "".join(f"{name}={values[name]}/" for name in schema.PARTITION_KEY_NAMES)
+
+
+def s3_uri(bucket: str, key: str) -> str:
+    return f"s3://{bucket}/{key}"
+
+
+def key_of(uri: str) -> tuple[str, str]:
+    """(bucket, key) of an ``s3://`` URI."""
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    return bucket, key
+
+
+def original_folder(values: dict[str, str]) -> str:
+    return schema.partition_folder(values)
+
+
+def compacted_folder(values: dict[str, str], run_id: str) -> str:
+    return f"{schema.COMPACTED_ROOT}{partition_path(values)}{run_id}/"
+
+
+def manifest_key(values: dict[str, str], run_id: str) -> str:
+    return f"{schema.COMPACTED_ROOT}{partition_path(values)}{run_id}.json"
+
+
+def run_of_location(location: str) -> str | None:
+    """The run id of a compacted copy's location; None for an original folder (or anything else)."""
+    _, key = key_of(location)
+    if not key.startswith(schema.COMPACTED_ROOT):
+        return None
+    match = _RUN_FOLDER.search(key)
+    return match.group("run") if match else None
+
+
+def hour_start(values: dict[str, str]) -> datetime:
+    return datetime.strptime(f"{values['event_date']}T{values['event_hour']}", "%Y-%m-%dT%H").replace(
+        tzinfo=UTC
+    )
+
+
+def is_closed(values: dict[str, str], now: datetime, late_window_hours: int) -> bool:
+    """A partition is closed once its hour ended ``late_window_hours`` ago: Firehose has delivered what
+    arrived on time (its buffers flush within minutes), so a copy made now is rarely redone."""
+    ended = hour_start(values).timestamp() + SECONDS_PER_HOUR
+    return ended + late_window_hours * SECONDS_PER_HOUR <= now.timestamp()
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def partition_filter(values: dict[str, str]) -> str:
+    return " AND ".join(f"{name} = {_literal(values[name])}" for name in schema.PARTITION_KEY_NAMES)
+
+
+@dataclass(frozen=True)
+class CompactionStatement:
+    """One UNLOAD: the rows of ``current`` (the partition's copy readers see now, when it is already a
+    compacted one) plus the rows of the listed original objects, sorted, written as Parquet to ``target``."""
+
+    database: str
+    table: str
+    source_table: str
+    values: dict[str, str]
+    include_current: bool
+    sources: tuple[str, ...]  # s3:// URIs of original objects
+    target: str  # s3://.../<run id>/
+    compression: str = DEFAULT_COMPRESSION
+    zstd_level: int = ZSTD_LEVEL
+    sort_columns: tuple[str, ...] = SORT_COLUMNS
+
+    def select_sql(self) -> str:
+        """The SELECT inside the UNLOAD, in Athena SQL (the local runner translates this very text)."""
+        columns = ", ".join(schema.COLUMN_NAMES)
+        where = partition_filter(self.values)
+        parts = []
+        if self.include_current:
+            parts.append(f"SELECT {columns} FROM {self._qualified(self.table)} WHERE {where}")
+        if self.sources:
+            paths = ", ".join(_literal(uri) for uri in self.sources)
+            source = self._qualified(self.source_table)
+            parts.append(f'SELECT {columns} FROM {source} WHERE {where} AND "$path" IN ({paths})')
+        if not parts:
+            raise ValueError("a compaction reads the current copy, original objects, or both")
+        union = "\nUNION ALL\n".join(parts)
+        return (
+            f"SELECT {columns} FROM (\n{union}\n) AS rows_to_compact\nORDER BY {', '.join(self.sort_columns)}"
+        )
+
+    def properties(self) -> dict[str, str]:
+        props = {"format": "PARQUET", "compression": self.compression}
+        if self.compression == "ZSTD":
+            props["compression_level"] = str(self.zstd_level)
+        return props
+
+    def athena_sql(self) -> str:
+        """``UNLOAD (SELECT ...) TO 's3://...' WITH (format = 'PARQUET', compression = ...)``
+        (https://docs.aws.amazon.com/athena/latest/ug/unload.html)."""
+        props = ", ".join(f"{name} = {_literal(value)}" for name, value in self.properties().items())
+        return f"UNLOAD (\n{self.select_sql()}\n) TO {_literal(self.target)} WITH ({props})"
+
+    def _qualified(self, table: str) -> str:
+        return f"{_identifier(self.database)}.{_identifier(table)}"
+
+
+def statement_fits(statement: CompactionStatement) -> bool:
+    return len(statement.athena_sql()) <= limits.ATHENA_QUERY_MAX_CHARS
+
+
+@dataclass(frozen=True)
+class RunManifest:
+    """What a run's copy holds: the rows of exactly these original objects (cumulative over the runs that
+    led to it). Written before the switch; the next run reads the current copy's manifest to find objects
+    that landed since (late events) and adds only those."""
+
+    run_id: str
+    values: dict[str, str]
+    location: str
+    previous_location: str
+    sources: tuple[str, ...]  # object keys under the original folder
+    created: str = field(default="")
+
+    def to_json(self) -> bytes:
+        body = {
+            "version": MANIFEST_VERSION,
+            "run_id": self.run_id,
+            "partition": self.values,
+            "location": self.location,
+            "previous_location": self.previous_location,
+            "sources": sorted(self.sources),
+            "created": self.created,
+        }
+        return json.dumps(body, sort_keys=True, indent=1).encode("utf-8")
+
+    @classmethod
+    def from_json(cls, data: bytes) -> RunManifest:
+        body: dict[str, Any] = json.loads(data)
+        if body.get("version") != MANIFEST_VERSION:
+            raise ValueError(f"unknown compaction manifest version {body.get('version')!r}")
+        return cls(
+            run_id=str(body["run_id"]),
+            values={str(k): str(v) for k, v in body["partition"].items()},
+            location=str(body["location"]),
+            previous_location=str(body["previous_location"]),
+            sources=tuple(str(k) for k in body["sources"]),
+            created=str(body.get("created", "")),
+        )

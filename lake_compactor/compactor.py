@@ -1,0 +1,316 @@
+"""The compaction protocol, over injected Glue and S3 clients and a statement engine (Athena on AWS, DuckDB
+locally), so the same code runs in the Lambda, the local runner and the tests.
+
+For each closed partition: **plan** (read its catalog location and, when it already reads a copy, that copy's
+manifest; list the original folder; the objects no manifest names are new) -> **write** (one UNLOAD of the
+current copy plus the new objects into a fresh ``<run id>/`` folder, then the run's manifest) -> **switch**
+(re-read the location: if another run switched it meanwhile, abandon this copy; else one ``UpdatePartition``).
+
+Why every row stays exactly once whatever stops or overlaps:
+
+- readers see one location at a time, and a copy holds exactly the rows of its manifest's objects;
+- a run that dies before the switch leaves the old location in place (its unreferenced folder is garbage,
+  never read); a re-run starts over under a new run id;
+- two runs at once: a run switches only if the location it read the current copy from is still the
+  partition's location after its statement finished, so it never drops or repeats rows another run
+  switched in; two runs that started from the same location each hold the same rows (plus whatever new
+  objects each listed, named in its manifest), so whichever switches last is still exact;
+- nothing is deleted: originals and superseded copies stay until a lifecycle rule expires them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from glue import schema
+from lake_compactor import compaction_plan as plan
+from lake_compactor.compaction_plan import CompactionStatement, RunManifest
+
+ALREADY_EXISTS = "AlreadyExistsException"
+# Statements in flight at once: Athena queues what exceeds the account's DML quota, but the analysts share it.
+DEFAULT_PARALLEL = 4
+
+
+class CompactionFailed(RuntimeError):
+    """A statement failed or the catalog refused a call; the partition keeps its location."""
+
+
+class StatementEngine(Protocol):
+    """Runs a compaction statement: ``start`` submits it (idempotent for one ``token``), ``wait`` blocks until
+    it has written every file or raises :class:`CompactionFailed`."""
+
+    def start(self, statement: CompactionStatement, token: str) -> str: ...
+
+    def wait(self, handle: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class CompactorConfig:
+    database: str
+    table: str
+    bucket: str
+    source_table: str = plan.SOURCE_TABLE
+    late_window_hours: int = 3
+    lookback_hours: int = 48
+    compression: str = plan.DEFAULT_COMPRESSION
+    parallel: int = DEFAULT_PARALLEL
+
+
+@dataclass(frozen=True)
+class PartitionJob:
+    """One planned compaction: where the partition reads now, what the new copy holds, where it goes."""
+
+    values: dict[str, str]
+    glue_partition: dict[str, Any]  # as GetPartition returned it (the switch keeps all but the location)
+    start_location: str
+    previous_sources: tuple[str, ...]  # keys already in the current copy (empty: it reads the originals)
+    new_sources: tuple[str, ...]  # keys of original objects added by this run
+    run_id: str
+    statement: CompactionStatement
+
+    @property
+    def location(self) -> str:
+        return self.statement.target
+
+    @property
+    def manifest(self) -> RunManifest:
+        return RunManifest(
+            run_id=self.run_id,
+            values=self.values,
+            location=self.location,
+            previous_location=self.start_location,
+            sources=tuple(sorted({*self.previous_sources, *self.new_sources})),
+            created=self.run_id.split("-")[0],
+        )
+
+
+@dataclass
+class CompactionReport:
+    switched: list[str] = field(default_factory=list)  # partition paths
+    unchanged: int = 0  # closed partitions with nothing new
+    abandoned: list[str] = field(default_factory=list)  # another run switched first
+    failed: list[str] = field(default_factory=list)
+    deferred: int = 0  # left for the next run (time budget)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "switched": len(self.switched),
+            "unchanged": self.unchanged,
+            "abandoned": len(self.abandoned),
+            "failed": self.failed,
+            "deferred": self.deferred,
+        }
+
+
+def _values(partition: dict[str, Any]) -> dict[str, str]:
+    return dict(zip(schema.PARTITION_KEY_NAMES, partition["Values"], strict=True))
+
+
+def _error_code(exc: Exception) -> str:
+    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
+
+
+@dataclass
+class Compactor:
+    glue: Any
+    s3: Any
+    engine: StatementEngine
+    config: CompactorConfig
+    token: Callable[[], str | None] = lambda: None  # run-id suffix (tests pin it; None: random)
+
+    # --- which partitions -------------------------------------------------------------------------------
+
+    def candidates(
+        self, now: datetime, first: datetime | None = None, last: datetime | None = None
+    ) -> list[dict]:
+        """Closed partitions whose hour lies in [first, last] (default: the lookback window), oldest first."""
+        first = first or now - timedelta(hours=self.config.lookback_hours)
+        last = last or now
+        expression = f"event_date >= '{first:%Y-%m-%d}' AND event_date <= '{last:%Y-%m-%d}'"
+        found = []
+        pages = self.glue.get_paginator("get_partitions").paginate(
+            DatabaseName=self.config.database, TableName=self.config.table, Expression=expression
+        )
+        for page in pages:
+            for partition in page["Partitions"]:
+                values = _values(partition)
+                start = plan.hour_start(values)
+                if first <= start <= last and plan.is_closed(values, now, self.config.late_window_hours):
+                    found.append(partition)
+        return sorted(found, key=lambda p: (p["Values"][1], p["Values"][2], p["Values"][0]))
+
+    # --- one partition, step by step ----------------------------------------------------------------------
+
+    def plan(self, partition: dict[str, Any], now: datetime) -> PartitionJob | None:
+        """The job for one partition, or None when its copy already holds every original object."""
+        values = _values(partition)
+        location = partition["StorageDescriptor"]["Location"]
+        current_run = plan.run_of_location(location)
+        previous: tuple[str, ...] = ()
+        if current_run is not None:
+            previous = self._manifest(values, current_run).sources
+        originals = self._original_keys(values)
+        new = tuple(k for k in originals if k not in set(previous))
+        if not new:
+            return None
+        run_id = plan.new_run_id(now, self.token())
+        statement = CompactionStatement(
+            database=self.config.database,
+            table=self.config.table,
+            source_table=self.config.source_table,
+            values=values,
+            include_current=current_run is not None,
+            sources=tuple(plan.s3_uri(self.config.bucket, k) for k in new),
+            target=plan.s3_uri(self.config.bucket, plan.compacted_folder(values, run_id)),
+            compression=self.config.compression,
+        )
+        while not plan.statement_fits(statement) and len(statement.sources) > 1:
+            # More new objects than one query string holds: this run takes the first half, the next the rest.
+            half = statement.sources[: len(statement.sources) // 2]
+            statement = dataclasses.replace(statement, sources=half)
+        taken = tuple(plan.key_of(uri)[1] for uri in statement.sources)
+        return PartitionJob(values, partition, location, previous, taken, run_id, statement)
+
+    def start(self, job: PartitionJob) -> str:
+        """Make the originals readable to the statement, then submit it."""
+        self._register_sources(job)
+        return self.engine.start(
+            job.statement, token=f"compaction-{job.run_id}-{plan.partition_path(job.values)}"
+        )
+
+    def finish(self, job: PartitionJob, handle: str) -> None:
+        """Wait for the copy, then write its manifest (before any reader can be switched to it)."""
+        self.engine.wait(handle)
+        _, key = plan.key_of(plan.s3_uri(self.config.bucket, plan.manifest_key(job.values, job.run_id)))
+        self.s3.put_object(
+            Bucket=self.config.bucket, Key=key, Body=job.manifest.to_json(), ContentType="application/json"
+        )
+
+    def write(self, job: PartitionJob) -> None:
+        self.finish(job, self.start(job))
+
+    def switch(self, job: PartitionJob) -> bool:
+        """Point the partition at the new copy, unless another run moved it since this one planned."""
+        current = self.glue.get_partition(
+            DatabaseName=self.config.database,
+            TableName=self.config.table,
+            PartitionValues=list(job.glue_partition["Values"]),
+        )["Partition"]
+        if current["StorageDescriptor"]["Location"] != job.start_location:
+            return False
+        storage = dict(current["StorageDescriptor"])
+        storage["Location"] = job.location
+        parameters = dict(current.get("Parameters") or {})
+        parameters[plan.RUN_PARAMETER] = job.run_id
+        self.glue.update_partition(
+            DatabaseName=self.config.database,
+            TableName=self.config.table,
+            PartitionValueList=list(current["Values"]),
+            PartitionInput={
+                "Values": list(current["Values"]),
+                "StorageDescriptor": storage,
+                "Parameters": parameters,
+            },
+        )
+        return True
+
+    # --- a whole run ----------------------------------------------------------------------------------------
+
+    def run(
+        self,
+        now: datetime | None = None,
+        *,
+        first: datetime | None = None,
+        last: datetime | None = None,
+        time_left: Callable[[], float] = lambda: float("inf"),
+        min_seconds: float = 0.0,
+    ) -> CompactionReport:
+        """Compact every closed partition with something new, ``parallel`` statements at a time; stop
+        starting new ones when less than ``min_seconds`` remain (they stay candidates for the next run)."""
+        now = now or datetime.now(UTC)
+        report = CompactionReport()
+        jobs: list[PartitionJob] = []
+        for partition in self.candidates(now, first, last):
+            job = self.plan(partition, now)
+            if job is None:
+                report.unchanged += 1
+            else:
+                jobs.append(job)
+        for start in range(0, len(jobs), max(1, self.config.parallel)):
+            if time_left() < min_seconds:
+                report.deferred = len(jobs) - start
+                break
+            wave = jobs[start : start + self.config.parallel]
+            self._run_wave(wave, report)
+        return report
+
+    def _run_wave(self, wave: Sequence[PartitionJob], report: CompactionReport) -> None:
+        handles: list[tuple[PartitionJob, str | None]] = []
+        for job in wave:
+            try:
+                handles.append((job, self.start(job)))
+            except Exception as exc:  # one partition's failure must not stop the others
+                self._failed(report, job, exc)
+        for job, handle in handles:
+            name = plan.partition_path(job.values)
+            try:
+                self.finish(job, handle)
+                if self.switch(job):
+                    report.switched.append(name)
+                else:
+                    report.abandoned.append(name)
+            except Exception as exc:
+                self._failed(report, job, exc)
+
+    def _failed(self, report: CompactionReport, job: PartitionJob, exc: Exception) -> None:
+        name = plan.partition_path(job.values)
+        report.failed.append(f"{name}: {type(exc).__name__}: {str(exc)[:300]}")
+        line = {"level": "ERROR", "message": "compaction failed", "partition": name, "error": str(exc)[:1000]}
+        sys.stdout.write(json.dumps(line) + "\n")
+
+    # --- S3 and Glue details ------------------------------------------------------------------------------
+
+    def _original_keys(self, values: dict[str, str]) -> list[str]:
+        """The data objects directly in the partition's original folder (what Firehose wrote there)."""
+        keys = []
+        pages = self.s3.get_paginator("list_objects_v2").paginate(
+            Bucket=self.config.bucket, Prefix=plan.original_folder(values)
+        )
+        for page in pages:
+            for item in page.get("Contents", []):
+                if schema.partition_of_key(item["Key"]) is not None:
+                    keys.append(item["Key"])
+        return sorted(keys)
+
+    def _manifest(self, values: dict[str, str], run_id: str) -> RunManifest:
+        body = self.s3.get_object(Bucket=self.config.bucket, Key=plan.manifest_key(values, run_id))[
+            "Body"
+        ].read()
+        return RunManifest.from_json(body)
+
+    def _register_sources(self, job: PartitionJob) -> None:
+        """The source table's partition at the original folder (created once; an existing one is success)."""
+        storage = dict(job.glue_partition["StorageDescriptor"])
+        storage["Location"] = plan.s3_uri(self.config.bucket, plan.original_folder(job.values))
+        response = self.glue.batch_create_partition(
+            DatabaseName=self.config.database,
+            TableName=self.config.source_table,
+            PartitionInputList=[{"Values": list(job.glue_partition["Values"]), "StorageDescriptor": storage}],
+        )
+        refused = [
+            e
+            for e in response.get("Errors") or []
+            if (e.get("ErrorDetail") or {}).get("ErrorCode") != ALREADY_EXISTS
+        ]
+        if refused:
+            raise CompactionFailed(f"Glue refused the source partition: {refused}")
+
+
+def partition_names(partitions: Iterable[dict[str, Any]]) -> list[str]:
+    return [plan.partition_path(_values(p)) for p in partitions]

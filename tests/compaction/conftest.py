@@ -1,0 +1,143 @@
+"""An embedded AWS with a few partitions landed the way Firehose lands them (several small Parquet objects per
+partition, each registered through the registrar's EventBridge path), and the local compactor."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from eventlake import local_compaction
+from eventlake.embedded import eventbridge
+from eventlake.embedded.aws import EmbeddedAws, embedded_aws
+from eventlake.firehose.conversion import convert, to_parquet
+from eventlake.traffic import sample_events
+from glue import schema
+from infra.catalog_spec import CatalogSpec
+from infra.delivery_spec import DeliverySpec
+from infra.settings import Settings
+from lake_compactor.compactor import Compactor
+from partition_registrar.handler import Registrar, created_objects
+from transform_lambda.events import Lineage, enrich, parse_event, row_bytes
+
+# Event hours 2026-11-25 08:00-09:59; "now" is well past the late window.
+START = int(datetime(2026, 11, 25, 8, tzinfo=UTC).timestamp())
+NOW = datetime(2026, 11, 25, 20, tzinfo=UTC)
+
+
+@dataclass
+class Lake:
+    aws: EmbeddedAws
+    workdir: Path
+    rng: random.Random
+    sequence: int = 0
+
+    @property
+    def database(self) -> str:
+        return self.aws.spec.database_name
+
+    @property
+    def table(self) -> str:
+        return self.aws.spec.table_name
+
+    def land(self, rows: list[dict[str, Any]], values: dict[str, str]) -> str:
+        """One object of ``rows`` in the partition's original folder, registered as the registrar would."""
+        table, _, failures = convert([row_bytes(r) for r in rows])
+        assert not failures
+        self.sequence += 1
+        key = schema.partition_folder(values) + (
+            f"{self.aws.spec.delivery_stream_name}-1-2026-11-25-10-00-{self.sequence:02d}-{uuid.uuid4()}.parquet"
+        )
+        self.aws.s3.put_object(Bucket=self.aws.bucket, Key=key, Body=to_parquet(table, compression="SNAPPY"))
+        event = eventbridge.object_created(
+            bucket=self.aws.bucket,
+            key=key,
+            size=1,
+            when_ms=1,
+            account=self.aws.account.account_id,
+            region=self.aws.region,
+        )
+        Registrar(self.aws.glue, self.database, self.table).register(created_objects(event))
+        return key
+
+    def events(self, count: int, hours: int = 2) -> list[tuple[dict[str, str], dict[str, Any]]]:
+        """(partition, stored row) of ``count`` sample events over ``hours`` event hours from START."""
+        out = []
+        for _ in range(count):
+            event = parse_event(sample_events.valid_event(self.rng, START, hours))
+            self.sequence += 1
+            lineage = Lineage("shardId-000000000000", str(10**20 + self.sequence), (START + 7200) * 1000)
+            row = enrich(event, lineage, is_duplicate=False)
+            out.append((schema.partition_values(event.event_type, event.created_at), row))
+        return out
+
+    def land_events(self, count: int, *, objects_per_partition: int = 4, hours: int = 2) -> list[str]:
+        """``count`` events, split into several objects per partition (Firehose's buffer flushes)."""
+        by_partition: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for values, row in self.events(count, hours):
+            by_partition.setdefault(tuple(values[k] for k in schema.PARTITION_KEY_NAMES), []).append(row)
+        keys = []
+        for ordered, rows in sorted(by_partition.items()):
+            values = dict(zip(schema.PARTITION_KEY_NAMES, ordered, strict=True))
+            step = max(1, -(-len(rows) // objects_per_partition))
+            for start in range(0, len(rows), step):
+                keys.append(self.land(rows[start : start + step], values))
+        return keys
+
+    def compactor(self, **config: Any) -> Compactor:
+        return local_compaction.local_compactor(
+            self.aws.glue,
+            self.aws.s3,
+            database=self.database,
+            table=self.table,
+            bucket=self.aws.bucket,
+            workdir=self.workdir,
+            **config,
+        )
+
+    def query(self, athena_sql: str) -> list[tuple[Any, ...]]:
+        _, rows = local_compaction.query_lake(
+            self.aws.s3,
+            self.aws.glue,
+            bucket=self.aws.bucket,
+            database=self.database,
+            table=self.table,
+            athena_sql=athena_sql,
+            workdir=self.workdir,
+        )
+        return rows
+
+    def table_rows(self) -> list[tuple[Any, ...]]:
+        """The whole table, every column (partition keys included), as a sorted list: order-free equality."""
+        columns = ", ".join((*schema.COLUMN_NAMES, *schema.PARTITION_KEY_NAMES))
+        return sorted(self.query(f"SELECT {columns} FROM events"), key=repr)
+
+    def locations(self) -> dict[tuple[str, ...], str]:
+        return {
+            p.values: p.location
+            for p in local_compaction.catalog_partitions(self.aws.glue, self.database, self.table)
+        }
+
+    def keys(self, prefix: str) -> list[str]:
+        pages = self.aws.s3.get_paginator("list_objects_v2").paginate(Bucket=self.aws.bucket, Prefix=prefix)
+        return [item["Key"] for page in pages for item in page.get("Contents", [])]
+
+
+@pytest.fixture
+def lake(tmp_path: Path) -> Iterator[Lake]:
+    settings = Settings.from_stack_file("dev")
+    spec = DeliverySpec.from_settings(settings)
+    with embedded_aws(settings, spec, region="eu-west-1") as aws:
+        local_compaction.ensure_source_table(aws.glue, CatalogSpec.from_settings(settings), aws.bucket)
+        yield Lake(aws, tmp_path, random.Random(16))
+
+
+@pytest.fixture
+def make_lake() -> Callable[..., Any]:
+    return Lake

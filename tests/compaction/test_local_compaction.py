@@ -1,0 +1,137 @@
+"""The compactor's protocol on the embedded AWS, its statement run on DuckDB: the whole table is the same
+before and after, partitions read fewer files, a query between write and switch sees every row once, a crash
+leaves the old location and a re-run finishes, two runs at once leave every row once, and late rows for a
+compacted hour become visible at the next run (the registrar never switches a compacted partition back)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from conftest import NOW, Lake
+
+from glue import schema
+from lake_compactor import compaction_plan as plan
+
+
+def files_read(lake: Lake) -> int:
+    """Objects the catalog's partitions read (directly under each location, as Athena lists them)."""
+    total = 0
+    for location in lake.locations().values():
+        _, prefix = plan.key_of(location)
+        total += sum(1 for k in lake.keys(prefix) if "/" not in k[len(prefix) :])
+    return total
+
+
+def test_compaction_keeps_the_whole_table_and_reads_one_file_per_partition(lake: Lake) -> None:
+    lake.land_events(400, objects_per_partition=5)
+    before = lake.table_rows()
+    files_before = files_read(lake)
+    partitions = len(lake.locations())
+
+    report = lake.compactor().run(NOW)
+
+    assert len(report.switched) == partitions and not report.failed
+    assert lake.table_rows() == before  # every column of every row, partition keys included
+    assert files_read(lake) == partitions < files_before
+    assert all(plan.run_of_location(loc) for loc in lake.locations().values())
+    # The originals are still there (expired later by lifecycle, never deleted by the compactor).
+    assert len(lake.keys(schema.DATA_ROOT)) == files_before
+    # A second run finds nothing new and changes nothing.
+    locations = lake.locations()
+    again = lake.compactor().run(NOW)
+    assert again.switched == [] and again.unchanged == partitions
+    assert lake.locations() == locations
+
+
+def test_open_partitions_wait_for_the_late_window(lake: Lake) -> None:
+    lake.land_events(60, hours=1)  # event hour 08:00-08:59
+    just_closed = NOW.replace(hour=9, minute=59)  # the hour ended 59 minutes ago
+    assert lake.compactor(late_window_hours=1).run(just_closed).switched == []
+    assert lake.compactor(late_window_hours=1).run(NOW).switched != []
+
+
+def test_a_query_between_write_and_switch_sees_every_row_once(lake: Lake) -> None:
+    lake.land_events(120, hours=1)
+    before = lake.table_rows()
+    compactor = lake.compactor()
+    jobs = [compactor.plan(p, NOW) for p in compactor.candidates(NOW)]
+    for job in jobs:
+        assert job is not None
+        compactor.write(job)  # the copies and manifests exist; no partition points at them yet
+    assert lake.keys(schema.COMPACTED_ROOT)
+    assert lake.table_rows() == before
+    for job in jobs[: len(jobs) // 2]:
+        assert compactor.switch(job)
+    assert lake.table_rows() == before  # half switched, half not: still each row once
+    for job in jobs[len(jobs) // 2 :]:
+        assert compactor.switch(job)
+    assert lake.table_rows() == before
+
+
+def test_a_crash_before_the_switch_leaves_the_old_location_and_a_rerun_finishes(lake: Lake) -> None:
+    lake.land_events(120, hours=1)
+    before = lake.table_rows()
+    locations = lake.locations()
+    compactor = lake.compactor()
+    for partition in compactor.candidates(NOW):
+        job = compactor.plan(partition, NOW)
+        assert job is not None
+        compactor.engine.wait(compactor.start(job))  # the statement wrote its copy, then the run died
+    assert lake.locations() == locations and lake.table_rows() == before
+
+    report = lake.compactor().run(NOW)
+    assert len(report.switched) == len(locations) and not report.failed
+    assert lake.table_rows() == before
+    # The crashed run's copies are never read: every location is a new run's folder.
+    copies = {k.rsplit("/", 1)[0] + "/" for k in lake.keys(schema.COMPACTED_ROOT) if k.endswith(".parquet")}
+    assert len(copies) == 2 * len(locations)
+    assert files_read(lake) == len(locations)
+
+
+def test_two_runs_at_once_leave_every_row_once(lake: Lake) -> None:
+    lake.land_events(120, hours=1)
+    before = lake.table_rows()
+    first, second = lake.compactor(), lake.compactor()
+    partitions = first.candidates(NOW)
+    a_jobs = [first.plan(p, NOW) for p in partitions]
+    b_jobs = [second.plan(p, NOW) for p in partitions]
+    for job in a_jobs:
+        first.write(job)
+    # A late object lands while both runs are under way: only a run that lists it later would include it.
+    late_rows = [row for _, row in lake.events(3)]
+    lake.land(late_rows, a_jobs[0].values)
+    for job in b_jobs:
+        second.write(job)
+    switched_a = [first.switch(job) for job in a_jobs]
+    switched_b = [second.switch(job) for job in b_jobs]
+    assert all(switched_a) and not any(switched_b)  # b planned from a location a had already moved
+    # The late object is not in a's copies yet; the next run adds it, exactly once.
+    lake.compactor().run(NOW)
+    after = lake.table_rows()
+    assert len(after) == len(before) + len(late_rows) == len(set(after))  # each event's row once
+    assert not Counter(before) - Counter(after)
+
+
+def test_late_rows_for_a_compacted_hour_appear_at_the_next_run(lake: Lake) -> None:
+    lake.land_events(120, hours=1)
+    lake.compactor().run(NOW)
+    compacted = lake.locations()
+    before = lake.table_rows()
+
+    values = dict(zip(schema.PARTITION_KEY_NAMES, sorted(compacted)[0], strict=True))
+    rows = [row for _, row in lake.events(5)]
+    lake.land(rows, values)  # Firehose writes to the original folder; the registrar sees the object
+    assert lake.locations() == compacted  # BatchCreatePartition of an existing partition changes nothing
+    assert lake.table_rows() == before  # not visible until the next run
+
+    report = lake.compactor().run(NOW)
+    assert report.switched == [plan.partition_path(values)]
+    after = lake.table_rows()
+    assert len(after) == len(before) + len(rows)
+    assert not Counter(before) - Counter(after)
+    manifest_keys = [
+        k for k in lake.keys(schema.COMPACTED_ROOT + plan.partition_path(values)) if k.endswith(".json")
+    ]
+    assert len(manifest_keys) == 2  # the first copy's and the re-compaction's
+    # Re-running again: nothing new.
+    assert lake.compactor().run(NOW).switched == []

@@ -1,0 +1,378 @@
+"""The sizing model (``infra/capacity.py``): hand-checked loads at 1/1000x, 1x and 1000x, properties over any
+load, price overrides, the sized stack files against their declared loads, and the measured constants
+re-measured with the local pipeline's own transform and Parquet writer."""
+
+from __future__ import annotations
+
+import base64
+import collections
+import math
+import random
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from aws_contract import firehose_records, limits
+from infra import capacity
+from infra.capacity import Load, PriceError, PriceTable, plan
+from infra.settings import Settings, stack_config
+
+EU = "eu-west-1"
+COMPONENTS = {"Kinesis", "Firehose", "Lambda", "DynamoDB claims", "S3", "KMS", "CloudWatch Logs"}
+
+
+def load(events_per_hour: float, **kw: object) -> Load:
+    values: dict[str, object] = dict(
+        avg_event_bytes=222, event_types=100, late_spread_hours=1, dedupe=True, region=EU
+    )
+    values.update(kw)
+    return Load(events_per_hour, **values)  # type: ignore[arg-type]
+
+
+PROD_LIKE = Settings(
+    stack="t",
+    stream_mode="PROVISIONED",
+    stream_shard_count=1,
+    buffering_interval_seconds=900,
+    lambda_memory_mb=1024,
+)
+
+
+# --- hand-checked loads ---------------------------------------------------------------------------------
+
+
+def test_1000x_needs_278_shards_by_records_and_69_by_bytes() -> None:
+    p = plan(load(1e9), PROD_LIKE)
+    # 1e9 / 3600 = 277,777.8 records/s; each 222 B + a 36-char key = 258 B -> 71.7 MB/s = 68.3 MiB/s.
+    assert p.records_per_second == pytest.approx(277_777.78, rel=1e-6)
+    assert p.bytes_per_second == pytest.approx(277_777.78 * 258, rel=1e-6)
+    assert (p.shards_by_records, p.shards_by_bytes) == (278, 69)
+    assert p.shards == math.ceil(277.78 / capacity.SHARD_UTILIZATION) == 348
+    assert p.stream_mode == "PROVISIONED"
+    # The stack has 1 shard: both limits are crossed, each naming the key that fixes it.
+    crossed = {c.limit: c for c in p.crossed}
+    assert crossed["Kinesis writes, 1,000 records/s per shard"].key == "streamShardCount"
+    assert crossed["Kinesis writes, 1 MiB/s per shard"].needed == pytest.approx(68.35, abs=0.01)
+    # ~278,000 claims/s against the 40,000 default table quota: flagged, and the recommendation turns it off.
+    table = next(c for c in p.crossed if c.key == "dedupeEnabled")
+    assert (
+        table.needed == pytest.approx(277_777.78) and table.allowed == limits.ON_DEMAND_TABLE_MAX_WRITES_PER_S
+    )
+    assert p.recommended == {"streamMode": "PROVISIONED", "streamShardCount": 348, "dedupeEnabled": False}
+
+
+def test_1000x_on_an_on_demand_stream_is_flagged_with_stream_mode() -> None:
+    p = plan(load(1e9, dedupe=False), Settings(stack="t"))
+    assert [c.key for c in p.crossed] == ["streamMode"]
+    assert p.kinesis_usd_by_mode["ON_DEMAND"] > 3 * p.kinesis_usd_by_mode["PROVISIONED"]
+
+
+def test_1000x_objects_fill_the_128_mib_buffer_long_before_the_interval() -> None:
+    p = plan(load(1e9, late_spread_hours=0), PROD_LIKE)
+    # One partition per type: 2,777.8 events/s x 222 B x 2.21 (the transform's output, which the buffer
+    # counts) fills 128 MiB in ~98.5 s, so each object holds 128 MiB / 490.6 B = ~273,600 events.
+    per_event = 222 * capacity.TRANSFORMED_BYTES_PER_RAW_BYTE
+    window = 128 * limits.MIB / (1e9 / 3600 / 100 * per_event)
+    assert window == pytest.approx(98.5, abs=0.1)
+    rows = 128 * limits.MIB / per_event + 1
+    assert p.partitions[0].events_per_object == pytest.approx(rows, rel=1e-3)
+    parquet = (
+        capacity.PARQUET_OBJECT_OVERHEAD_BYTES["SNAPPY"]
+        + rows * 222 * capacity.PARQUET_BYTES_PER_RAW_BYTE["SNAPPY"]
+    )
+    assert p.mean_object_bytes == pytest.approx(parquet, rel=1e-3)
+    assert p.objects_per_hour == pytest.approx(100 * 3600 / (window + 1 / (1e9 / 3600 / 100)), rel=1e-3)
+    assert p.peak_active_partitions == 100
+
+
+def test_1x_fits_one_shard_and_no_limit() -> None:
+    p = plan(load(1e6), PROD_LIKE)
+    assert (p.shards_by_records, p.shards_by_bytes, p.shards) == (1, 1, 1)
+    assert p.crossed == ()
+    assert p.dedupe_writes_per_second == pytest.approx(277.78, abs=0.01)
+    # With a 1 h spread each type has two open hours: 200 partitions, under the 500 default.
+    assert p.peak_active_partitions == 200 and p.delivery_streams == 1
+
+
+def test_1_1000x_objects_per_hour_follow_the_interval() -> None:
+    """1,000 events/hour over 100 types, all in their arrival hour: each type gets 0.00278 events/s; a buffer
+    opens at a record and closes 900 s later, so it writes 3600 / (900 + 360) = 2.857 objects an hour of
+    1 + 2.5 events, and is open 2.5 / 3.5 of the time."""
+    p = plan(load(1e3, late_spread_hours=0), PROD_LIKE)
+    assert p.objects_per_hour == pytest.approx(100 * 3600 / 1260, rel=1e-9)
+    assert p.partitions[0].events_per_object == pytest.approx(3.5, rel=1e-9)
+    assert p.mean_active_partitions == pytest.approx(100 * 2.5 / 3.5, rel=1e-9)
+    # At low volume objects/hour = active partitions x 3600 / interval (the brief's rule of thumb).
+    assert p.objects_per_hour == pytest.approx(p.mean_active_partitions * 3600 / 900, rel=1e-9)
+    assert p.shards == 1 and p.stream_mode == "PROVISIONED"
+    assert p.kinesis_usd_by_mode["PROVISIONED"] < p.kinesis_usd_by_mode["ON_DEMAND"]
+
+
+def test_large_events_are_bound_by_bytes_not_records() -> None:
+    p = plan(load(1e6, avg_event_bytes=10_000), PROD_LIKE)
+    assert p.shards_by_bytes == 3 > p.shards_by_records == 1
+    assert [c.limit for c in p.crossed] == ["Kinesis writes, 1 MiB/s per shard"]
+
+
+def test_too_many_types_times_hours_needs_more_delivery_streams() -> None:
+    p = plan(load(1e9, event_types=3_000, late_spread_hours=2), PROD_LIKE)
+    assert p.peak_active_partitions > limits.ACTIVE_PARTITIONS_MAX
+    assert p.delivery_streams == math.ceil(p.peak_active_partitions / limits.ACTIVE_PARTITIONS_MAX) >= 2
+    assert any(c.key == "bufferingIntervalSeconds" and "5,000" in c.limit for c in p.crossed)
+
+
+def test_active_partitions_over_the_default_quota_are_flagged() -> None:
+    p = plan(load(1e6, event_types=200, late_spread_hours=2), PROD_LIKE)
+    assert limits.ACTIVE_PARTITIONS_DEFAULT < p.peak_active_partitions <= limits.ACTIVE_PARTITIONS_MAX
+    assert any("500 by default" in c.limit for c in p.crossed)
+
+
+# --- costs ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("events", [1e3, 1e6, 1e9])
+def test_cost_lines_cover_every_component_and_sum(events: float) -> None:
+    p = plan(load(events), PROD_LIKE)
+    assert {line.component for line in p.costs} == COMPONENTS
+    for line in p.costs:
+        assert line.usd_per_month == pytest.approx(line.quantity * p.prices[line.price_key])
+    assert p.usd_per_month == pytest.approx(sum(p.usd_by_component().values()))
+    assert p.usd_per_million_events == pytest.approx(p.usd_per_month / (events * 730) * 1e6)
+
+
+def test_hand_checked_cost_lines_at_1000x() -> None:
+    lines = {(c.component, c.item): c for c in plan(load(1e9), PROD_LIKE).costs}
+    assert lines[("Kinesis", "348 shards")].usd_per_month == pytest.approx(348 * 730 * 0.015)
+    # One WRU per event: 1e9 x 730 x $0.625 per million.
+    writes = lines[("DynamoDB claims", "writes (one INSERT per event)")]
+    assert writes.usd_per_month == pytest.approx(1e9 * 730 * 0.625e-6)
+    # Firehose bills each 258-byte record as 5 KB: 1e9 x 730 x 5120 B / 2^30.
+    ingestion = lines[("Firehose", "ingestion (5 KB per record)")]
+    assert ingestion.quantity == pytest.approx(1e9 * 730 * 5120 / 2**30)
+
+
+def test_dedupe_off_removes_the_claims_lines_only() -> None:
+    on, off = plan(load(1e6), PROD_LIKE), plan(load(1e6, dedupe=False), PROD_LIKE)
+    assert "DynamoDB claims" not in off.usd_by_component()
+    assert on.usd_by_component()["Firehose"] == pytest.approx(off.usd_by_component()["Firehose"])
+
+
+def test_point_in_time_recovery_adds_a_line() -> None:
+    pitr = plan(load(1e6), Settings(stack="t", dedupe_point_in_time_recovery=True))
+    assert any(c.price_key == "dynamodb_pitr_gb_month" for c in pitr.costs)
+
+
+def test_a_price_override_changes_its_lines_and_nothing_else() -> None:
+    base = plan(load(1e6), PROD_LIKE)
+    doubled = PriceTable.load(
+        EU, {"dynamodb_write_request_unit": 2 * base.prices["dynamodb_write_request_unit"]}
+    )
+    again = plan(load(1e6), PROD_LIKE, doubled)
+    assert doubled.overridden == {"dynamodb_write_request_unit"}
+    for a, b in zip(base.costs, again.costs, strict=True):
+        factor = 2 if a.price_key == "dynamodb_write_request_unit" else 1
+        assert b.usd_per_month == pytest.approx(factor * a.usd_per_month)
+
+
+def test_bad_price_overrides_name_the_closest_key() -> None:
+    with pytest.raises(PriceError, match="did you mean dynamodb_write_request_unit"):
+        PriceTable.load(EU, {"dynamodb_write_requst_unit": 1.0})
+    with pytest.raises(PriceError, match="non-negative"):
+        PriceTable.load(EU, {"kms_request": -1.0})
+
+
+def test_every_price_states_its_source_and_the_table_its_region_and_date() -> None:
+    table = PriceTable.load("eu-west-1")
+    assert table.region == capacity.FALLBACK_PRICE_REGION and table.requested_region == "eu-west-1"
+    assert datetime.strptime(table.as_of, "%Y-%m-%d")
+    assert all(table.sources[k].startswith("https://aws.amazon.com/") for k in table.usd)
+    used = {line.price_key for e in (1e3, 1e9) for line in plan(load(e), Settings(stack="t")).costs}
+    assert used <= set(table.usd)
+
+
+# --- properties over any load -----------------------------------------------------------------------------
+
+loads = st.builds(
+    Load,
+    events_per_hour=st.floats(0, 5e9),
+    avg_event_bytes=st.floats(50, 50_000),
+    event_types=st.integers(1, 2_000),
+    late_spread_hours=st.floats(0, 6),
+    dedupe=st.booleans(),
+    region=st.sampled_from([EU, "ap-south-1"]),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(loads, st.floats(1.01, 10))
+def test_more_events_never_need_less(a: Load, factor: float) -> None:
+    b = Load(
+        a.events_per_hour * factor, a.avg_event_bytes, a.event_types, a.late_spread_hours, a.dedupe, a.region
+    )
+    pa, pb = plan(a, PROD_LIKE), plan(b, PROD_LIKE)
+    assert pb.shards >= pa.shards and pb.shards_by_records >= pa.shards_by_records
+    assert pb.shards_by_bytes >= pa.shards_by_bytes
+    assert pb.peak_active_partitions >= pa.peak_active_partitions
+    assert pb.objects_per_hour >= pa.objects_per_hour * (1 - 1e-9)
+    assert pb.dedupe_writes_per_second >= pa.dedupe_writes_per_second
+    assert pb.usd_per_month >= pa.usd_per_month * (1 - 1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(loads)
+def test_every_event_lands_in_some_object_and_no_partition_exceeds_its_buffer(x: Load) -> None:
+    p = plan(x, PROD_LIKE)
+    assert sum(f.events_per_hour for f in p.partitions) == pytest.approx(
+        x.events_per_hour, rel=1e-6, abs=1e-6
+    )
+    assert p.peak_active_partitions >= math.floor(p.mean_active_partitions)
+    assert p.peak_active_partitions <= x.event_types * (math.ceil(x.late_spread_hours) + 1)
+    buffered = [
+        f.events_per_object * x.avg_event_bytes * capacity.TRANSFORMED_BYTES_PER_RAW_BYTE
+        for f in p.partitions
+    ]
+    assert all(b <= 128 * limits.MIB + x.avg_event_bytes * 3 for b in buffered)
+    assert all(c.usd_per_month >= 0 for c in p.costs)
+    assert max(p.shards_by_records, p.shards_by_bytes) <= p.shards or x.events_per_hour == 0
+
+
+@settings(max_examples=40, deadline=None)
+@given(loads, st.integers(2, 5))
+def test_bigger_events_never_need_fewer_shards_and_more_types_never_fewer_partitions(x: Load, k: int) -> None:
+    bigger = Load(
+        x.events_per_hour, x.avg_event_bytes * k, x.event_types, x.late_spread_hours, x.dedupe, x.region
+    )
+    more = Load(
+        x.events_per_hour, x.avg_event_bytes, x.event_types * k, x.late_spread_hours, x.dedupe, x.region
+    )
+    assert plan(bigger, PROD_LIKE).shards >= plan(x, PROD_LIKE).shards
+    assert plan(more, PROD_LIKE).mean_active_partitions >= plan(x, PROD_LIKE).mean_active_partitions * (
+        1 - 1e-9
+    )
+
+
+@given(st.floats(0, 1, exclude_max=True), st.floats(0.01, 48))
+def test_late_shares_of_an_arrival_moment_sum_to_one(f: float, spread: float) -> None:
+    shares = [capacity._share(f, k, spread) for k in range(math.ceil(spread) + 2)]
+    assert sum(shares) == pytest.approx(1.0) and all(0 <= s <= 1 for s in shares)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [dict(events_per_hour=-1), dict(avg_event_bytes=0), dict(event_types=0), dict(late_spread_hours=-1),
+     dict(duplicate_share=1.0), dict(events_per_record=0), dict(events_per_hour=float("nan"))],
+)  # fmt: skip
+def test_impossible_loads_are_refused(bad: dict[str, object]) -> None:
+    values: dict[str, object] = dict(
+        events_per_hour=1e6, avg_event_bytes=222, event_types=100, late_spread_hours=1, dedupe=True, region=EU
+    )
+    with pytest.raises(ValueError, match="load must have"):
+        Load(**{**values, **bad})  # type: ignore[arg-type]
+
+
+# --- the sized stack files --------------------------------------------------------------------------------
+
+SIZED = {"small": 1e3, "prod": 1e6, "huge": 1e9}
+
+
+@pytest.mark.parametrize(("stack", "events"), SIZED.items())
+def test_each_sized_stack_matches_what_its_declared_load_needs(stack: str, events: float) -> None:
+    s = Settings.from_stack_file(stack)
+    declared = Load.declared(s, stack_config(stack)["aws:region"])
+    assert declared.events_per_hour == events  # 1/1000x, 1x, 1000x of the seed's ~1M events an hour
+    p = plan(declared, s)
+    assert p.mismatches(s) == {} and p.crossed == ()
+
+
+def test_the_1000x_stack_with_dedupe_on_would_cross_the_table_quota() -> None:
+    s = Settings.from_stack_file("huge")
+    on = Settings(**{**vars(s), "dedupe_enabled": True})
+    p = plan(Load.declared(on, EU), on)
+    assert [c.key for c in p.crossed] == ["dedupeEnabled"]
+    assert p.mismatches(on) == {"dedupeEnabled": (True, False)}
+    assert p.usd_by_component()["DynamoDB claims"] > 2 * plan(Load.declared(s, EU), s).usd_per_month
+
+
+def test_prod_with_a_1000x_load_names_every_key_to_change() -> None:
+    s = Settings.from_stack_file("prod")
+    p = plan(Load(1e9, 222, 100, 1, True, EU), s)
+    assert {c.key for c in p.crossed} == {"streamShardCount", "dedupeEnabled"}
+    assert set(p.mismatches(s)) == {"streamShardCount", "dedupeEnabled"}
+
+
+def test_a_stack_without_a_declared_load_is_refused() -> None:
+    with pytest.raises(ValueError, match="expectedEventsPerHour"):
+        Load.declared(Settings.from_stack_file("dev"), EU)
+
+
+# --- the measured constants, re-measured ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sample() -> list[tuple[bytes, bytes, str]]:
+    """(raw line, the transform's output, event type) for 24,000 sample events (600+ of each type)."""
+    from eventlake.traffic import sample_events
+    from transform_lambda.claims import NoClaims
+    from transform_lambda.handler import process
+
+    rng = random.Random(11)
+    start = sample_events.window_start(datetime(2026, 11, 29, tzinfo=UTC), 1)
+    raws = [sample_events._encode(sample_events.valid_event(rng, start, 1), rng) for _ in range(24_000)]
+    records = [
+        firehose_records.request_record(
+            record_id=str(i), data=firehose_records.encode(raw), arrival_ms=1_800_000_000_000,
+            shard_id="shardId-000000000000", partition_key="k", sequence_number=str(10**20 + i),
+            subsequence_number=0,
+        )
+        for i, raw in enumerate(raws)
+    ]  # fmt: skip
+    out = process({"records": records}, claims=NoClaims(), log=lambda _: None)["records"]
+    assert all(r["result"] == "Ok" for r in out)
+    import orjson
+
+    rows = [base64.b64decode(r["data"]) for r in out]
+    return [
+        (raw, row, orjson.loads(row)["event_name"].split(":")[0]) for raw, row in zip(raws, rows, strict=True)
+    ]
+
+
+def test_the_transform_output_ratio_is_as_measured(sample: list[tuple[bytes, bytes, str]]) -> None:
+    raw, out = sum(len(r) for r, _, _ in sample), sum(len(o) for _, o, _ in sample)
+    assert out / raw == pytest.approx(capacity.TRANSFORMED_BYTES_PER_RAW_BYTE, rel=0.05)
+
+
+def test_the_backup_ratio_is_as_measured(sample: list[tuple[bytes, bytes, str]]) -> None:
+    import gzip
+
+    raw = b"".join(r for r, _, _ in sample)
+    assert len(gzip.compress(raw)) / len(raw) == pytest.approx(capacity.BACKUP_BYTES_PER_RAW_BYTE, rel=0.1)
+
+
+@pytest.mark.parametrize("compression", sorted(capacity.PARQUET_BYTES_PER_RAW_BYTE))
+@pytest.mark.parametrize("rows", [20, 200, 600])
+def test_partitions_parquet_objects_are_the_size_predicted(
+    sample: list[tuple[bytes, bytes, str]], compression: str, rows: int
+) -> None:
+    """One object per event type, written by the local model's Parquet writer (Firehose's serializer
+    settings): together within 10 % of the model's overhead + rows x bytes per raw byte. Single types vary
+    more (their payloads compress differently); the model predicts the mean over a lake's partitions."""
+    from eventlake.firehose import conversion
+
+    by_type: dict[str, list[tuple[bytes, bytes, str]]] = collections.defaultdict(list)
+    for item in sample:
+        by_type[item[2]].append(item)
+    sizes, predicted = [], []
+    for items in by_type.values():
+        if len(items) < rows:
+            continue
+        chosen = items[:rows]
+        table, _, failures = conversion.convert([o for _, o, _ in chosen])
+        assert failures == []
+        sizes.append(len(conversion.to_parquet(table, compression=compression)))
+        raw = sum(len(r) for r, _, _ in chosen)
+        per_raw_byte = capacity.PARQUET_BYTES_PER_RAW_BYTE[compression]
+        predicted.append(capacity.PARQUET_OBJECT_OVERHEAD_BYTES[compression] + raw * per_raw_byte)
+    assert len(sizes) == len(by_type) >= 17
+    assert sum(sizes) == pytest.approx(sum(predicted), rel=0.10)
