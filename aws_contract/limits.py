@@ -162,9 +162,9 @@ ATHENA_NAMED_QUERY_NAME_MAX_CHARS = 128
 ATHENA_NAMED_QUERY_DESCRIPTION_MAX_CHARS = 1024
 ATHENA_NAMED_QUERY_MAX_CHARS = 262_144
 # https://docs.aws.amazon.com/athena/latest/ug/unload.html: UNLOAD's Parquet ``compression`` (GZIP, SNAPPY;
-# ZSTD with engine v3,
-# https://docs.aws.amazon.com/athena/latest/ug/compression-support-zstd-levels.html, whose
-# ``compression_level`` runs 1-22). The query string of StartQueryExecution is 1-262144 characters
+# ZSTD with engine v3, whose ``compression_level`` runs 1-22:
+# https://docs.aws.amazon.com/athena/latest/ug/compression-support-zstd-levels.html). The query string of
+# StartQueryExecution is 1-262144 characters
 # (https://docs.aws.amazon.com/athena/latest/APIReference/API_StartQueryExecution.html).
 ATHENA_UNLOAD_PARQUET_COMPRESSIONS = ("SNAPPY", "GZIP", "ZSTD")
 ATHENA_ZSTD_LEVEL_RANGE = (1, 22)

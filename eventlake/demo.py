@@ -369,6 +369,7 @@ def open_demo(options: DemoOptions, *, console: Any = None) -> Iterator[OpenDemo
             faults=faults_injected,
             dedupe_enabled=settings.dedupe_enabled,
             backup_enabled=spec.source_backup,
+            processor=settings.processor,
         )
         timings["invariant"] = time.perf_counter() - step
         timings["total"] = time.perf_counter() - started

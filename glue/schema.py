@@ -81,8 +81,7 @@ BACKUP_ROOT = "raw/"
 # Error objects `eventlake reprocess` handled (every record put back on the stream), each under its old key.
 ERROR_ARCHIVE_ROOT = "errors-archive/"
 # Compacted copies of closed partitions (lake_compactor): never under DATA_ROOT, so no original partition
-# folder, Firehose prefix or registrar rule ever sees them; a partition reads one only once it is
-# switched there.
+# folder, Firehose prefix or registrar rule sees them; a partition reads one only once switched to it.
 COMPACTED_ROOT = "compacted/"
 
 DATA_PREFIX = DATA_ROOT + "".join(

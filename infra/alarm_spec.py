@@ -14,6 +14,12 @@ prefix is not a CloudWatch metric, so each prefix is watched through the metrics
 - ``partitioning-failed``: AWS documents no metric that counts these records. The transform gives every
   record it returns ``Ok`` its partition keys, so a record that could lack one is rejected (and counted)
   by it instead.
+
+With ``processor: jq`` there is no transform, no claims table and no format conversion: their alarms and
+dashboard lines would watch resources that do not exist, so only the stream, Firehose's delivery and
+partitions, and the registrar are watched, and the dashboard shows Firehose's ``JQProcessing.Duration`` in the
+transform's place. Records whose query fails go to ``partitioning-failed``, which no metric counts (above):
+``eventlake check`` and the prefix itself are the way to see them.
 """
 
 from __future__ import annotations
@@ -90,6 +96,9 @@ PARTITION_COUNT = _firehose("PartitionCount")
 PARTITION_COUNT_EXCEEDED = _firehose("PartitionCountExceeded")
 ACTIVE_PARTITIONS_LIMIT = _firehose("ActivePartitionsLimit")
 READ_FROM_STREAM_RECORDS = _firehose("DataReadFromKinesisStream.Records")
+# processor jq: "the amount of time it took to run the JQ expression", in milliseconds (dynamic partitioning
+# metrics of FIREHOSE_DOC).
+JQ_PROCESSING_DURATION = _firehose("JQProcessing.Duration")
 # Kinesis Data Streams.
 INCOMING_RECORDS = _kinesis("IncomingRecords")
 ITERATOR_AGE = _kinesis("GetRecords.IteratorAgeMilliseconds")
@@ -122,6 +131,7 @@ METRICS: tuple[MetricName, ...] = (
     PARTITION_COUNT_EXCEEDED,
     ACTIVE_PARTITIONS_LIMIT,
     READ_FROM_STREAM_RECORDS,
+    JQ_PROCESSING_DURATION,
     INCOMING_RECORDS,
     ITERATOR_AGE,
     WRITE_THROTTLED,
@@ -203,17 +213,18 @@ class MonitoringSpec:
     dashboard_name: str
     stream_name: str
     delivery_stream_name: str
-    function_name: str
+    function_name: str | None  # None with processor jq: no transform Lambda
     registrar_function_name: str
-    claims_table_name: str | None  # None without dedupe
+    claims_table_name: str | None  # None without dedupe (or without the Lambda)
     alarms: tuple[AlarmSpec, ...]
 
     @classmethod
     def from_settings(cls, settings: Settings) -> MonitoringSpec:
         delivery = DeliverySpec.from_settings(settings).delivery_stream_name
         registrar = RegistrationSpec.from_settings(settings).function_name
-        claims = settings.claims_table_name if settings.dedupe_enabled else None
-        names = _Resources(settings.stream_name, delivery, settings.function_name, registrar, claims)
+        transform = settings.function_name if settings.uses_lambda else None
+        claims = settings.claims_table_name if settings.dedupe_enabled and transform is not None else None
+        names = _Resources(settings.stream_name, delivery, transform, registrar, claims)
         return cls(
             name_prefix=settings.name_prefix,
             topic_name=settings.resource_name("alarms"),
@@ -221,7 +232,7 @@ class MonitoringSpec:
             dashboard_name=settings.resource_name("flow"),
             stream_name=settings.stream_name,
             delivery_stream_name=delivery,
-            function_name=settings.function_name,
+            function_name=transform,
             registrar_function_name=registrar,
             claims_table_name=claims,
             alarms=_alarms(settings, names),
@@ -239,7 +250,7 @@ class MonitoringSpec:
 class _Resources:
     stream: str
     delivery: str
-    function: str
+    function: str | None  # the transform; None with processor jq
     registrar: str
     claims: str | None
 
@@ -250,10 +261,13 @@ class _Resources:
         return MetricStat(metric, ((STREAM_DIMENSION, self.stream),), statistic)
 
     def function_stat(self, metric: MetricName, statistic: str, function: str | None = None) -> MetricStat:
-        return MetricStat(metric, ((FUNCTION_DIMENSION, function or self.function),), statistic)
+        name = function or self.function
+        assert name is not None, "no transform Lambda with processor jq"
+        return MetricStat(metric, ((FUNCTION_DIMENSION, name),), statistic)
 
     def transform_stat(self, metric: MetricName, statistic: str, reason: str | None = None) -> MetricStat:
-        dimensions = ((DIMENSION_FUNCTION, self.function),)
+        assert self.function is not None, "no transform Lambda with processor jq"
+        dimensions: tuple[tuple[str, str], ...] = ((DIMENSION_FUNCTION, self.function),)
         if reason is not None:
             dimensions += ((DIMENSION_REASON, reason),)
         return MetricStat(metric, dimensions, statistic)
@@ -264,9 +278,13 @@ class _Resources:
 
 
 def _alarms(settings: Settings, r: _Resources) -> tuple[AlarmSpec, ...]:
+    """Every alarm, in one order for both modes; the transform's, its conversion's and the claims table's
+    only where they exist (``processor: lambda``)."""
+
     def name(slug: str) -> str:
         return settings.resource_name(slug)
 
+    transform = r.function is not None
     duration_ms = settings.lambda_timeout_seconds * MS_PER_S * settings.alarm_duration_percent / PERCENT
     alarms = [
         AlarmSpec(
@@ -285,19 +303,26 @@ def _alarms(settings: Settings, r: _Resources) -> tuple[AlarmSpec, ...]:
             evaluation_periods=SUSTAINED_PERIODS,
             datapoints_to_alarm=SUSTAINED_PERIODS,
         ),
-        AlarmSpec(
-            name("processing-success"),
-            "Transform invocations failed; after the processor's retries the batch goes to processing-failed",
-            LESS,
-            1,
-            metric=r.delivery_stat(PROCESSING_SUCCESS, AVERAGE),
-        ),
-        AlarmSpec(
-            name("format-conversion-failed"),
-            "Records failed Parquet conversion and went to the format-conversion-failed prefix",
-            GREATER,
-            0,
-            metric=r.delivery_stat(FAILED_CONVERSION_RECORDS, SUM),
+        *(
+            [
+                AlarmSpec(
+                    name("processing-success"),
+                    "Transform invocations failed; after the processor's retries the batch goes to "
+                    "processing-failed",
+                    LESS,
+                    1,
+                    metric=r.delivery_stat(PROCESSING_SUCCESS, AVERAGE),
+                ),
+                AlarmSpec(
+                    name("format-conversion-failed"),
+                    "Records failed Parquet conversion and went to the format-conversion-failed prefix",
+                    GREATER,
+                    0,
+                    metric=r.delivery_stat(FAILED_CONVERSION_RECORDS, SUM),
+                ),
+            ]
+            if transform
+            else []
         ),
         AlarmSpec(
             name("partition-count-exceeded"),
@@ -331,26 +356,32 @@ def _alarms(settings: Settings, r: _Resources) -> tuple[AlarmSpec, ...]:
             0,
             metric=r.stream_stat(WRITE_THROTTLED, SUM),
         ),
-        AlarmSpec(
-            name("transform-errors"),
-            "Transform invocations failed",
-            GREATER,
-            0,
-            metric=r.function_stat(LAMBDA_ERRORS, SUM),
-        ),
-        AlarmSpec(
-            name("transform-throttles"),
-            "Transform invocations were throttled",
-            GREATER,
-            0,
-            metric=r.function_stat(LAMBDA_THROTTLES, SUM),
-        ),
-        AlarmSpec(
-            name("transform-duration"),
-            f"A transform invocation took over {settings.alarm_duration_percent} % of its timeout",
-            GREATER,
-            duration_ms,
-            metric=r.function_stat(LAMBDA_DURATION, MAXIMUM),
+        *(
+            [
+                AlarmSpec(
+                    name("transform-errors"),
+                    "Transform invocations failed",
+                    GREATER,
+                    0,
+                    metric=r.function_stat(LAMBDA_ERRORS, SUM),
+                ),
+                AlarmSpec(
+                    name("transform-throttles"),
+                    "Transform invocations were throttled",
+                    GREATER,
+                    0,
+                    metric=r.function_stat(LAMBDA_THROTTLES, SUM),
+                ),
+                AlarmSpec(
+                    name("transform-duration"),
+                    f"A transform invocation took over {settings.alarm_duration_percent} % of its timeout",
+                    GREATER,
+                    duration_ms,
+                    metric=r.function_stat(LAMBDA_DURATION, MAXIMUM),
+                ),
+            ]
+            if transform
+            else []
         ),
         AlarmSpec(
             name("registrar-errors"),
@@ -359,16 +390,23 @@ def _alarms(settings: Settings, r: _Resources) -> tuple[AlarmSpec, ...]:
             0,
             metric=r.function_stat(LAMBDA_ERRORS, SUM, r.registrar),
         ),
-        AlarmSpec(
-            name("transform-rejected"),
-            "The transform rejected more than the allowed share of records (to the processing-failed prefix)",
-            GREATER,
-            settings.alarm_rejected_percent,
-            expression=f"{PERCENT} * rejected / records",
-            inputs=(
-                ("rejected", r.transform_stat(RECORDS_REJECTED, SUM)),
-                ("records", r.transform_stat(RECORDS, SUM)),
-            ),
+        *(
+            [
+                AlarmSpec(
+                    name("transform-rejected"),
+                    "The transform rejected more than the allowed share of records (to the processing-failed "
+                    "prefix)",
+                    GREATER,
+                    settings.alarm_rejected_percent,
+                    expression=f"{PERCENT} * rejected / records",
+                    inputs=(
+                        ("rejected", r.transform_stat(RECORDS_REJECTED, SUM)),
+                        ("records", r.transform_stat(RECORDS, SUM)),
+                    ),
+                ),
+            ]
+            if transform
+            else []
         ),
     ]
     if r.claims is not None:
@@ -405,8 +443,8 @@ DASHBOARD_COLUMNS = 24
 
 
 def _dashboard(spec: MonitoringSpec, region: str, alarm_arns: Sequence[str]) -> dict[str, Any]:
-    """The flow from stream to lake, left to right and top to bottom: in, processed, rejected by reason,
-    delivered, freshness, errors by type, partitions, dedupe health, and every alarm's state."""
+    """The flow from stream to lake, left to right and top to bottom (``_lambda_graphs``, or with processor
+    jq ``_query_graphs``), then every alarm's state."""
     r = _Resources(
         spec.stream_name,
         spec.delivery_stream_name,
@@ -414,7 +452,40 @@ def _dashboard(spec: MonitoringSpec, region: str, alarm_arns: Sequence[str]) -> 
         spec.registrar_function_name,
         spec.claims_table_name,
     )
-    graphs: list[tuple[str, list[tuple[MetricStat, str, str]]]] = [
+    graphs = _lambda_graphs(r) if r.function is not None else _query_graphs(r)
+    widgets: list[dict[str, Any]] = []
+    for index, (title, lines) in enumerate(graphs):
+        widgets.append(
+            {
+                "type": "metric",
+                **_position(index),
+                "properties": {
+                    "title": title,
+                    "region": region,
+                    "view": "timeSeries",
+                    "stacked": False,
+                    "period": PERIOD_S,
+                    "metrics": [_metric_line(stat, label, axis) for stat, label, axis in lines],
+                },
+            }
+        )
+    widgets.append(
+        {
+            "type": "alarm",
+            **_position(len(graphs)),
+            "properties": {"title": "Alarms", "alarms": list(alarm_arns)},
+        }
+    )
+    return {"widgets": widgets}
+
+
+Graph = tuple[str, list[tuple[MetricStat, str, str]]]  # title, (metric, label, axis) per line
+
+
+def _lambda_graphs(r: _Resources) -> list[Graph]:
+    """processor lambda: in, processed, rejected by reason, delivered, freshness, errors, partitions, the
+    transform's duration, dedupe health."""
+    return [
         (
             "1 In: records put to the stream, read by Firehose",
             [
@@ -446,32 +517,18 @@ def _dashboard(spec: MonitoringSpec, region: str, alarm_arns: Sequence[str]) -> 
                 (r.delivery_stat(FAILED_CONVERSION_RECORDS, SUM), "format-conversion-failed", "left"),
             ],
         ),
-        (
-            "5 Freshness: oldest undelivered record (s), stream read lag (ms)",
-            [
-                (r.delivery_stat(DATA_FRESHNESS, MAXIMUM), "delivery freshness (s)", "left"),
-                (r.stream_stat(ITERATOR_AGE, MAXIMUM), "iterator age (ms)", "right"),
-            ],
-        ),
+        _freshness_graph(r, 5),
         (
             "6 Errors by type",
             [
                 (r.function_stat(LAMBDA_ERRORS, SUM), "transform errors", "left"),
                 (r.function_stat(LAMBDA_THROTTLES, SUM), "transform throttles", "left"),
-                (r.function_stat(LAMBDA_ERRORS, SUM, r.registrar), "registrar errors", "left"),
-                (r.stream_stat(WRITE_THROTTLED, SUM), "stream write throttled", "left"),
-                (r.delivery_stat(PARTITION_COUNT_EXCEEDED, MAXIMUM), "partition limit exceeded", "left"),
+                *_common_errors(r),
                 (r.delivery_stat(PROCESSING_SUCCESS, AVERAGE), "processing success (ratio)", "right"),
                 (r.delivery_stat(DELIVERY_SUCCESS, AVERAGE), "S3 delivery success (ratio)", "right"),
             ],
         ),
-        (
-            "7 Active partitions and their limit",
-            [
-                (r.delivery_stat(PARTITION_COUNT, MAXIMUM), "active partitions", "left"),
-                (r.delivery_stat(ACTIVE_PARTITIONS_LIMIT, MAXIMUM), "limit", "left"),
-            ],
-        ),
+        _partitions_graph(r, 7),
         (
             "8 Transform duration (ms)",
             [(r.function_stat(LAMBDA_DURATION, MAXIMUM), "longest invocation", "left")],
@@ -493,30 +550,68 @@ def _dashboard(spec: MonitoringSpec, region: str, alarm_arns: Sequence[str]) -> 
             ],
         ),
     ]
-    widgets: list[dict[str, Any]] = []
-    for index, (title, lines) in enumerate(graphs):
-        widgets.append(
-            {
-                "type": "metric",
-                **_position(index),
-                "properties": {
-                    "title": title,
-                    "region": region,
-                    "view": "timeSeries",
-                    "stacked": False,
-                    "period": PERIOD_S,
-                    "metrics": [_metric_line(stat, label, axis) for stat, label, axis in lines],
-                },
-            }
-        )
-    widgets.append(
-        {
-            "type": "alarm",
-            **_position(len(graphs)),
-            "properties": {"title": "Alarms", "alarms": list(alarm_arns)},
-        }
+
+
+def _query_graphs(r: _Resources) -> list[Graph]:
+    """processor jq: in, partitioned by Firehose's JQ, delivered, freshness, errors, partitions. No transform,
+    no conversion, no dedupe: nothing of theirs is drawn."""
+    return [
+        (
+            "1 In: records put to the stream, read by Firehose",
+            [
+                (r.stream_stat(INCOMING_RECORDS, SUM), "put to the stream", "left"),
+                (r.delivery_stat(READ_FROM_STREAM_RECORDS, SUM), "read by Firehose", "left"),
+            ],
+        ),
+        (
+            "2 Partitioned by Firehose's JQ query (ms)",
+            [
+                (r.delivery_stat(JQ_PROCESSING_DURATION, MAXIMUM), "longest JQ run", "left"),
+                (r.delivery_stat(JQ_PROCESSING_DURATION, AVERAGE), "average JQ run", "left"),
+            ],
+        ),
+        (
+            "3 Delivered to the lake (as sent, GZIP)",
+            [(r.delivery_stat(DELIVERED_RECORDS, SUM), "delivered to S3", "left")],
+        ),
+        _freshness_graph(r, 4),
+        (
+            "5 Errors by type",
+            [
+                *_common_errors(r),
+                (r.delivery_stat(DELIVERY_SUCCESS, AVERAGE), "S3 delivery success (ratio)", "right"),
+            ],
+        ),
+        _partitions_graph(r, 6),
+    ]
+
+
+def _freshness_graph(r: _Resources, number: int) -> Graph:
+    return (
+        f"{number} Freshness: oldest undelivered record (s), stream read lag (ms)",
+        [
+            (r.delivery_stat(DATA_FRESHNESS, MAXIMUM), "delivery freshness (s)", "left"),
+            (r.stream_stat(ITERATOR_AGE, MAXIMUM), "iterator age (ms)", "right"),
+        ],
     )
-    return {"widgets": widgets}
+
+
+def _common_errors(r: _Resources) -> list[tuple[MetricStat, str, str]]:
+    return [
+        (r.function_stat(LAMBDA_ERRORS, SUM, r.registrar), "registrar errors", "left"),
+        (r.stream_stat(WRITE_THROTTLED, SUM), "stream write throttled", "left"),
+        (r.delivery_stat(PARTITION_COUNT_EXCEEDED, MAXIMUM), "partition limit exceeded", "left"),
+    ]
+
+
+def _partitions_graph(r: _Resources, number: int) -> Graph:
+    return (
+        f"{number} Active partitions and their limit",
+        [
+            (r.delivery_stat(PARTITION_COUNT, MAXIMUM), "active partitions", "left"),
+            (r.delivery_stat(ACTIVE_PARTITIONS_LIMIT, MAXIMUM), "limit", "left"),
+        ],
+    )
 
 
 def _position(index: int) -> dict[str, int]:

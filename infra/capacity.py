@@ -1,4 +1,6 @@
-"""What a load needs from AWS and what it costs a month: the model behind ``eventlake sizing``.
+"""What a load needs from AWS and what it costs a month: the model behind ``eventlake sizing``, for the
+stack's ``processor`` (with ``jq`` no transform, no claims, no Parquet conversion: JQ processing hours and the
+records as sent, GZIP, instead).
 
 A load (events per hour, their size, the number of event types, how late events arrive, dedupe on or off, the
 Region) is turned into Kinesis shards (by both of a shard's write limits), Firehose active partitions and S3
@@ -21,6 +23,7 @@ peak is the largest slice.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import json
 import math
@@ -32,7 +35,7 @@ from typing import Any
 
 from aws_contract import limits
 from infra import sizing
-from infra.settings import SECONDS_PER_HOUR, Settings
+from infra.settings import PROCESSORS, SECONDS_PER_HOUR, Settings
 
 HOURS_PER_MONTH = 730  # AWS's pricing month
 BILLING_GB = 2**30  # AWS bills "GB" of data as 2^30 bytes
@@ -54,6 +57,13 @@ PARQUET_OBJECT_OVERHEAD_BYTES = {"SNAPPY": 3_900, "GZIP": 4_150, "UNCOMPRESSED":
 PARQUET_BYTES_PER_RAW_BYTE = {"SNAPPY": 0.40, "GZIP": 0.26, "UNCOMPRESSED": 0.80}
 # The raw source backup (GZIP) per raw byte.
 BACKUP_BYTES_PER_RAW_BYTE = 0.27
+# processor jq: data objects are the records as sent, GZIP, like the raw backup (its measured ratio; a small
+# object of one type compresses a little worse).
+AS_SENT_BYTES_PER_RAW_BYTE = BACKUP_BYTES_PER_RAW_BYTE
+# processor jq: Firehose bills the hours its JQ query runs; AWS publishes neither a per-record time nor how it
+# meters them. Assumed: libjq's time through the jq bindings on this machine, ~230 us a record (the deployed
+# query, one core, 2026-11-29), rounded up. The deployed stream's JQProcessing.Duration gives the real figure.
+JQ_SECONDS_PER_RECORD = 0.25e-3
 # BENCHMARKS.md (2026-11-29, one core of the 2-core machine): the transform at 9,276 records/s, and the claim
 # store's own time in the handler through a DynamoDB double answering in 5 ms: 0.72 s for 10,000 records.
 TRANSFORM_SECONDS_PER_RECORD = 1 / 9_276
@@ -291,6 +301,8 @@ def plan(load: Load, settings: Settings, prices: PriceTable | None = None) -> Ca
     """What ``load`` needs and costs with ``settings``' buffering, Lambda and retention, on the recommended
     stream; ``crossed`` judges the settings as they are (their stream mode, shards and dedupe switch)."""
     prices = prices or PriceTable.load(load.region)
+    transform = settings.uses_lambda  # processor jq: no transform Lambda, no claims, no conversion
+    dedupe = load.dedupe and transform
     eps = load.events_per_second
     records_ps = eps / load.events_per_record
     record_bytes = load.avg_event_bytes * load.events_per_record + PARTITION_KEY_BYTES
@@ -320,13 +332,14 @@ def plan(load: Load, settings: Settings, prices: PriceTable | None = None) -> Ca
     reading_shards = shards if mode == "PROVISIONED" else max(shards, limits.ON_DEMAND_INITIAL_SHARDS)
 
     # --- Firehose: partitions, objects ------------------------------------------------------------------
-    flows, mean_active, peak_active = _partition_flows(load, settings)
+    batch_s = _processor_batch_seconds(eps * load.avg_event_bytes, reading_shards, settings)
+    flows, mean_active, peak_active = _partition_flows(load, settings, batch_s, reading_shards)
     objects_ph = sum(f.objects_per_hour for f in flows)
     mean_object = (
         sum(f.objects_per_hour * f.mean_object_bytes for f in flows) / objects_ph if objects_ph else 0.0
     )
     parquet_ph = objects_ph * mean_object
-    per_type_bytes = eps / load.event_types * load.avg_event_bytes * TRANSFORMED_BYTES_PER_RAW_BYTE
+    per_type_bytes = eps / load.event_types * load.avg_event_bytes * _buffered_per_raw_byte(settings)
     # One event hour gets at most all of a type's events (a spread up to an hour) or 1/spread of them.
     max_partition_bps = per_type_bytes / max(1.0, load.late_spread_hours)
     delivery_streams = max(1, math.ceil(peak_active / limits.ACTIVE_PARTITIONS_MAX))
@@ -334,26 +347,28 @@ def plan(load: Load, settings: Settings, prices: PriceTable | None = None) -> Ca
     backup_ph = _backup_objects_per_hour(raw_ps, settings) if settings.source_backup else 0.0
 
     # --- Lambda: Firehose's processor buffer, per shard ---------------------------------------------------
-    buffer_mb = _processor_buffer_mb()
-    invocations_ps = _invocations_per_second(raw_ps, eps, reading_shards, buffer_mb, settings)
+    buffer_mb = _processor_buffer_mb() if transform else 0.0
+    invocations_ps = (
+        _invocations_per_second(raw_ps, eps, reading_shards, buffer_mb, settings) if transform else 0.0
+    )
     records_per_inv = eps / invocations_ps if invocations_ps else 0.0
-    cpu = load.transform_seconds_per_record + (load.claim_seconds_per_record if load.dedupe else 0.0)
+    cpu = load.transform_seconds_per_record + (load.claim_seconds_per_record if dedupe else 0.0)
     slowdown = max(1.0, limits.LAMBDA_MB_PER_VCPU / settings.lambda_memory_mb)
     seconds_per_inv = records_per_inv * cpu * slowdown
     concurrency = invocations_ps * seconds_per_inv
 
     # --- DynamoDB claims ---------------------------------------------------------------------------------
-    writes_ps = eps * CLAIM_WRITE_UNITS_PER_EVENT if load.dedupe else 0.0
-    reads_ps = eps * load.duplicate_share if load.dedupe else 0.0  # losers read back, strongly consistent
-    claims_gb = eps * settings.dedupe_ttl_seconds * CLAIM_ITEM_BYTES / BILLING_GB if load.dedupe else 0.0
+    writes_ps = eps * CLAIM_WRITE_UNITS_PER_EVENT if dedupe else 0.0
+    reads_ps = eps * load.duplicate_share if dedupe else 0.0  # losers read back, strongly consistent
+    claims_gb = eps * settings.dedupe_ttl_seconds * CLAIM_ITEM_BYTES / BILLING_GB if dedupe else 0.0
 
     costs = (
         *_kinesis_costs(mode, shards, records_ps, record_bytes, settings, prices),
-        *_firehose_costs(records_ps, record_bytes, parquet_ph, objects_ph, prices),
+        *_firehose_costs(eps, records_ps, record_bytes, parquet_ph, objects_ph, transform, prices),
         *_lambda_costs(invocations_ps, concurrency, objects_ph, settings, prices),
         *_claims_costs(writes_ps, reads_ps, claims_gb, settings, prices),
         *_s3_costs(parquet_ph, objects_ph, backup_ph, raw_ps, settings, prices),
-        *_kms_costs(reading_shards, concurrency, load.dedupe, prices),
+        *_kms_costs(reading_shards, concurrency, dedupe, prices),
         *_log_costs(invocations_ps, objects_ph, settings, prices),
     )
     crossed = _crossed(
@@ -371,7 +386,8 @@ def plan(load: Load, settings: Settings, prices: PriceTable | None = None) -> Ca
     recommended: dict[str, Any] = {"streamMode": mode}
     if mode == "PROVISIONED":
         recommended["streamShardCount"] = shards
-    recommended["dedupeEnabled"] = load.dedupe and writes_ps <= limits.ON_DEMAND_TABLE_MAX_WRITES_PER_S
+    if transform:  # processor jq has no claims table: its dedupeEnabled is not read
+        recommended["dedupeEnabled"] = load.dedupe and writes_ps <= limits.ON_DEMAND_TABLE_MAX_WRITES_PER_S
     return CapacityPlan(
         load=load,
         prices=prices,
@@ -409,6 +425,11 @@ def plan(load: Load, settings: Settings, prices: PriceTable | None = None) -> Ca
     )
 
 
+def by_processor(load: Load, settings: Settings, prices: PriceTable | None = None) -> dict[str, CapacityPlan]:
+    """The same load on the same stack with each ``processor``: the README's side-by-side comparison."""
+    return {p: plan(load, dataclasses.replace(settings, processor=p), prices) for p in PROCESSORS}
+
+
 # --- partitions and objects -------------------------------------------------------------------------------
 
 
@@ -420,12 +441,46 @@ def _share(f: float, k: int, spread: float) -> float:
     return max(0.0, high - low) / spread
 
 
-def _partition_flows(load: Load, settings: Settings) -> tuple[list[PartitionFlow], float, int]:
+def _processor_batch_seconds(raw_ps: float, shards: int, settings: Settings) -> float:
+    """How often each shard's processor batch is delivered when the processor buffer fills before its interval
+    passes: a steady load then delivers a batch per shard every ``buffer / bytes per second``. Else 0, as
+    without a Lambda: a batch closed by its interval opens at the next record, so batches come at jittered
+    times and records reach the S3 buffers about as they arrive (Poisson)."""
+    if not settings.uses_lambda or raw_ps <= 0:
+        return 0.0
+    by_size = _processor_buffer_mb() * limits.MIB * shards / raw_ps
+    return by_size if by_size < settings.processor_buffer_interval_seconds else 0.0
+
+
+def _wait_after_flush(window: float, rate: float, batch_s: float, shards: int) -> float:
+    """Mean time from a partition buffer's delivery to the next record that reaches the partition.
+
+    Without a Lambda, records arrive one by one (Poisson): ``1 / rate``. With one, they reach the S3 buffers
+    only when a processor batch is delivered: every ``batch_s`` per shard, the shards in independent phases.
+    A buffer opened by one shard's batch closes ``window`` later, before that shard's next batch (its own
+    wait is ``ceil(window / batch_s) * batch_s - window``) unless another shard's batch comes first; a batch
+    holds a record of the partition with probability ``p``, else the wait goes on by a gap between batches.
+    """
+    if batch_s <= 0:
+        return 1 / rate
+    gap = batch_s / shards
+    p = -math.expm1(-rate * gap)
+    own = math.ceil(window / batch_s - 1e-9) * batch_s - window
+    first = gap * (1 - (1 - own / batch_s) ** shards)
+    return first + gap * (1 / p - 1)
+
+
+def _partition_flows(
+    load: Load, settings: Settings, batch_s: float = 0.0, shards: int = 1
+) -> tuple[list[PartitionFlow], float, int]:
     interval = settings.buffering_interval_seconds
     size = settings.buffering_size_mib * limits.MIB
-    buffered_bytes = load.avg_event_bytes * TRANSFORMED_BYTES_PER_RAW_BYTE
-    per_row = load.avg_event_bytes * PARQUET_BYTES_PER_RAW_BYTE[settings.parquet_compression]
-    overhead = PARQUET_OBJECT_OVERHEAD_BYTES[settings.parquet_compression]
+    buffered_bytes = load.avg_event_bytes * _buffered_per_raw_byte(settings)
+    if settings.uses_lambda:
+        per_row = load.avg_event_bytes * PARQUET_BYTES_PER_RAW_BYTE[settings.parquet_compression]
+        overhead = PARQUET_OBJECT_OVERHEAD_BYTES[settings.parquet_compression]
+    else:  # the records as sent, GZIP
+        per_row, overhead = load.avg_event_bytes * AS_SENT_BYTES_PER_RAW_BYTE, 0
     per_type = load.events_per_second / load.event_types
     offsets = range(math.ceil(load.late_spread_hours) + 1)
     active = {k: 0.0 for k in offsets}
@@ -440,13 +495,20 @@ def _partition_flows(load: Load, settings: Settings) -> tuple[list[PartitionFlow
             if rate <= 0:
                 continue
             window = min(interval, size / (rate * buffered_bytes))
-            open_share = rate * window / (1 + rate * window)
-            per_object = 1 + rate * window
-            flushes = 1 / (window + 1 / rate)
+            # A buffer that fills closes mid-stream (the next record opens the next one); one whose interval
+            # runs out waits for the next record to reach the partition.
+            wait = _wait_after_flush(window, rate, batch_s, shards) if window >= interval else 1 / rate
+            cycle = window + wait
+            open_share = window / cycle
+            per_object = rate * cycle
+            flushes = 1 / cycle
             active[k] += open_share
             objects[k] += flushes
             rows[k] += flushes * per_object
-            at_once += open_share
+            # Right after a processor batch is delivered its partitions are all open: the ones that were,
+            # and the ones it just reached (none without a Lambda: records come one by one).
+            reached = -math.expm1(-rate * batch_s / shards) if batch_s > 0 else 0.0
+            at_once += 1 - (1 - open_share) * (1 - reached)
         peak = max(peak, at_once)
     flows = []
     for k in offsets:
@@ -465,6 +527,11 @@ def _partition_flows(load: Load, settings: Settings) -> tuple[list[PartitionFlow
         )
     mean_active = sum(f.mean_active for f in flows)
     return flows, mean_active, math.ceil(peak * load.event_types - 1e-9)
+
+
+def _buffered_per_raw_byte(settings: Settings) -> float:
+    """What Firehose's S3 buffer holds per byte sent: the transform's output, or the record itself (jq)."""
+    return TRANSFORMED_BYTES_PER_RAW_BYTE if settings.uses_lambda else 1.0
 
 
 def _backup_objects_per_hour(raw_ps: float, settings: Settings) -> float:
@@ -553,17 +620,39 @@ def _kinesis_costs(
 
 
 def _firehose_costs(
-    records_ps: float, record_bytes: float, parquet_ph: float, objects_ph: float, prices: PriceTable
+    eps: float,
+    records_ps: float,
+    record_bytes: float,
+    delivered_ph: float,
+    objects_ph: float,
+    transform: bool,
+    prices: PriceTable,
 ) -> list[CostLine]:
+    """Ingestion (each record rounded up to 5 KB), then Parquet conversion (counted like ingestion) with the
+    Lambda, or JQ processing hours without it; dynamic partitioning per GB delivered and per object."""
     c = "Firehose"
     billed = (
         math.ceil(record_bytes / limits.FIREHOSE_BILLING_RECORD_BYTES) * limits.FIREHOSE_BILLING_RECORD_BYTES
     )
     gb = _per_month(records_ps) * billed / BILLING_GB
-    delivered = parquet_ph * HOURS_PER_MONTH / BILLING_GB
+    delivered = delivered_ph * HOURS_PER_MONTH / BILLING_GB
+    if transform:
+        step = _line(
+            c, "Parquet conversion (5 KB per record)", gb, "GB", "firehose_format_conversion_gb", prices
+        )
+    else:  # the query runs on each de-aggregated event
+        jq_hours = _per_month(eps) * JQ_SECONDS_PER_RECORD / SECONDS_PER_HOUR
+        step = _line(
+            c,
+            "JQ processing (assumed 0.25 ms a record)",
+            jq_hours,
+            "hours",
+            "firehose_jq_processing_hour",
+            prices,
+        )
     return [
         _line(c, "ingestion (5 KB per record)", gb, "GB", "firehose_ingestion_gb", prices),
-        _line(c, "Parquet conversion (5 KB per record)", gb, "GB", "firehose_format_conversion_gb", prices),
+        step,
         _line(c, "dynamic partitioning, data", delivered, "GB", "firehose_dynamic_partitioning_gb", prices),
         _line(
             c,
@@ -653,7 +742,8 @@ def _s3_costs(
     lines = [
         _line(
             c,
-            "Parquet, each month's data (the lake grows by this)",
+            f"{'Parquet' if settings.uses_lambda else 'JSON Lines, GZIP'}, each month's data "
+            "(the lake grows by this)",
             month_gb,
             "GB-months",
             "s3_standard_gb_month",
@@ -830,7 +920,7 @@ def _crossed(
         "lambdaMemoryMb",
         "more memory, or a longer lambdaTimeoutSeconds",
     )
-    if load.dedupe:
+    if load.dedupe and settings.uses_lambda:
         check(
             "DynamoDB on-demand table quota (40,000 write units/s by default)",
             writes_ps,

@@ -588,7 +588,7 @@ def analyst_policy(
 # and write UNLOAD's metadata and manifest to the workgroup's results (https://docs.aws.amazon.com/athena/
 # latest/ug/unload.html); switch a partition (UpdatePartition) and register the source table's partitions.
 COMPACTOR_ATHENA_ACTIONS = ["athena:StartQueryExecution", "athena:GetQueryExecution"]
-COMPACTOR_GLUE_READ_ACTIONS = ["glue:GetDatabase", "glue:GetTable", "glue:GetPartition", "glue:GetPartitions"]
+COMPACTOR_GLUE_READ_ACTIONS = [*ATHENA_GLUE_ACTIONS]  # the compactor reads partitions as Athena does
 COMPACTOR_SWITCH_ACTIONS = ["glue:UpdatePartition"]
 COMPACTOR_SOURCE_ACTIONS = ["glue:BatchCreatePartition"]
 COMPACTOR_WRITE_ACTIONS = ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]

@@ -1,8 +1,7 @@
 """Compaction on AWS: an EventBridge schedule invokes the ``lake_compactor`` Lambda, which rewrites each
-closed hour partition into one large Parquet copy with an Athena UNLOAD in the stack's workgroup and
-switches the partition to it with one Glue ``UpdatePartition``; the compactor's source table (the events
-table's columns, partitions at the original folders) lets that statement read exactly the listed original
-objects.
+closed hour partition into one large Parquet copy with an Athena UNLOAD in the stack's workgroup and switches
+the partition to it with one Glue ``UpdatePartition``; the compactor's source table (the events table's
+columns, partitions at the original folders) lets that statement read exactly the listed original objects.
 
 Rendered from ``CompactionSpec``. Nothing here deletes data: originals and superseded copies stay.
 """

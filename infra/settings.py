@@ -197,8 +197,9 @@ class Settings:
             freshness == 0 or freshness > self.min_alarm_freshness_seconds,
             "alarmFreshnessSeconds",
             f"0 (automatic) or more than {self.min_alarm_freshness_seconds:g} s (with dynamic partitioning "
-            f"Firehose may take {limits.PARTITIONED_DELIVERY_DELAY_FACTOR}x bufferingIntervalSeconds, after "
-            f"the processor's processorBufferIntervalSeconds; got {freshness})",
+            f"Firehose may take {limits.PARTITIONED_DELIVERY_DELAY_FACTOR}x bufferingIntervalSeconds"
+            + (", after the processor's processorBufferIntervalSeconds" if self.uses_lambda else "")
+            + f"; got {freshness})",
         )
         _range(self, "alarm_iterator_age_seconds", 1, self.stream_retention_hours * SECONDS_PER_HOUR - 1)
         _range(self, "alarm_rejected_percent", 0, 100)
@@ -243,12 +244,11 @@ class Settings:
 
     @property
     def min_alarm_freshness_seconds(self) -> float:
-        """The freshness a healthy stream can reach: records wait for the processor's buffer, then up to
-        1.5x the S3 buffering interval with dynamic partitioning."""
-        return (
-            limits.PARTITIONED_DELIVERY_DELAY_FACTOR * self.buffering_interval_seconds
-            + self.processor_buffer_interval_seconds
-        )
+        """The freshness a healthy stream can reach: records wait for the Lambda processor's buffer (jq mode
+        has none: the query runs as records arrive), then up to 1.5x the S3 buffering interval with dynamic
+        partitioning."""
+        processor_wait = self.processor_buffer_interval_seconds if self.uses_lambda else 0
+        return limits.PARTITIONED_DELIVERY_DELAY_FACTOR * self.buffering_interval_seconds + processor_wait
 
     @property
     def freshness_alarm_seconds(self) -> int:

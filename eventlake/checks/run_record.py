@@ -1,5 +1,6 @@
 """What a run sent, kept beside its lake mirror, so ``eventlake check`` can re-check the lake later without
-re-running anything: the producer's ledger, the Lambda's rejection log and the faults that were injected."""
+re-running anything: the producer's ledger, the Lambda's rejection log, the faults that were injected, and
+which processor wrote the lake (so the check applies that mode's invariant)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from eventlake.checks.invariant import Faults, Rejections
 from eventlake.traffic.producer import Sent
 from eventlake.traffic.sample_events import Expect
 from glue.errors import Reject
+from infra.settings import PROCESSOR_LAMBDA, Settings, SettingsError
 
 RUN_RECORD = ".eventlake-run.jsonl"  # a dot file: the mirror's listing of lake objects skips it
 VERSION = 1
@@ -26,6 +28,9 @@ class RunRecord:
     faults: Faults
     dedupe_enabled: bool
     backup_enabled: bool
+    # ``lambda`` or ``jq`` (infra.settings.PROCESSORS); a record written before the field existed takes its
+    # stack file's setting.
+    processor: str = PROCESSOR_LAMBDA
 
 
 def write(
@@ -37,6 +42,7 @@ def write(
     faults: Faults,
     dedupe_enabled: bool,
     backup_enabled: bool,
+    processor: str = PROCESSOR_LAMBDA,
 ) -> Path:
     """One header line, then one line per record sent (its bytes base64-encoded)."""
     header = {
@@ -44,6 +50,7 @@ def write(
         "stack": stack,
         "dedupe_enabled": dedupe_enabled,
         "backup_enabled": backup_enabled,
+        "processor": processor,
         "rejections": [[shard, seq, list(reasons)] for (shard, seq), reasons in rejections.items()],
         "faults": {
             "invocations": faults.invocations,
@@ -99,7 +106,26 @@ def read(root: Path) -> RunRecord | None:
         ),
         dedupe_enabled=header["dedupe_enabled"],
         backup_enabled=header["backup_enabled"],
+        processor=header.get("processor") or _stack_processor(header["stack"]),
     )
+
+
+def recorded_processor(root: Path) -> str | None:
+    """The processor of the run whose record is beside ``root`` (its header line only), or None."""
+    path = root / RUN_RECORD
+    if not path.exists():
+        return None
+    with path.open() as lines:
+        header = json.loads(lines.readline())
+    return header.get("processor") or _stack_processor(header["stack"])
+
+
+def _stack_processor(stack: str) -> str:
+    """The processor a stack file sets (the run's own was not recorded); the default without a stack file."""
+    try:
+        return Settings.from_stack_file(stack).processor
+    except SettingsError:
+        return PROCESSOR_LAMBDA
 
 
 def _sent(item: Mapping) -> Sent:

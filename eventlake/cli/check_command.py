@@ -1,6 +1,7 @@
 """``eventlake check``: the lake checks, and the invariant when the run's record is there, on an existing lake
 (a local mirror, or a bucket mirrored first) without re-running anything. An object that cannot be read is a
-reported violation, never a crash."""
+reported violation, never a crash. The invariant is the mode's the record names: the Lambda's
+(``eventlake.checks.invariant``) or, for ``processor: jq``, the query's (``eventlake.checks.query_mode``)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from eventlake.athena import engine as athena
-from eventlake.checks import lake_contents, run_record
-from eventlake.checks.invariant import CHECKS, check, unique_rows
+from eventlake.checks import lake_contents, query_mode, run_record
+from eventlake.checks.invariant import CHECKS, InvariantResult, check, unique_rows
 from eventlake.cli.common import CHECK_FAILED, OK, CliError, Context, DefaultsHelp, emit, mirrored_bucket
+from infra import athena_spec
+from infra.settings import PROCESSOR_JQ
 
 READABLE = "every object readable and on the layout"
 VIEW_READABLE = "the unique-events view can be queried"
@@ -55,31 +58,43 @@ def check_lake(root: Path, output: str) -> int:
     record = run_record.read(root)
     violations = len(problems)
     if record is not None:
-        unique = None
+        as_sent = record.processor == PROCESSOR_JQ
+        names: list[str] = []
+        view: list[tuple[Any, ...]] | None = None
         try:
-            conn = athena.connect(root)
-            names, view = athena.run(conn, athena.load_queries()[athena.UNIQUE_EVENTS_VIEW])
+            conn = athena.connect(root, as_sent=as_sent)
+            sql_dir = athena_spec.JQ_SQL_DIR if as_sent else athena.SQL_DIR
+            names, view = athena.run(conn, athena.load_queries(sql_dir)[athena.UNIQUE_EVENTS_VIEW])
         except Exception as exc:  # an unreadable object stops the scan: a violation, not a crash
             violations += 1
             rows.append((VIEW_READABLE, 1, f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"))
+        result: InvariantResult
+        if as_sent:
+            result = query_mode.check_by_query(
+                record.sent,
+                contents,
+                backup_enabled=record.backup_enabled,
+                unique=None if view is None else [dict(zip(names, r, strict=True)) for r in view],
+            )
+            checks = query_mode.QUERY_CHECKS
         else:
-            unique = unique_rows(names, view)
-        result = check(
-            record.sent,
-            contents,
-            rejections=record.rejections,
-            dedupe_enabled=record.dedupe_enabled,
-            backup_enabled=record.backup_enabled,
-            faults=record.faults,
-            unique=unique,
-        )
+            result = check(
+                record.sent,
+                contents,
+                rejections=record.rejections,
+                dedupe_enabled=record.dedupe_enabled,
+                backup_enabled=record.backup_enabled,
+                faults=record.faults,
+                unique=None if view is None else unique_rows(names, view),
+            )
+            checks = CHECKS
         violations += result.violation_count
-        for name in CHECKS:
+        for name in checks:
             listed = [v for v in result.violations][:3] if result.failed_checks[name] else []
             rows.append((name, result.failed_checks[name], "; ".join(listed)))
     emit(
         output,
-        f"eventlake check {root} ({len(objects):,} objects, {len(contents.rows):,} rows"
+        f"eventlake check {root} ({len(objects):,} objects, {len(contents.rows) + len(contents.lines):,} rows"
         + ("" if record else "; no run record: lake checks only")
         + ")",
         ["check", "violations", "examples"],

@@ -1,5 +1,6 @@
 """``eventlake query``: Athena SQL over a local lake, with the same translation (sqlglot -> DuckDB) and the
-same ``events`` table and ``unique_events`` view the demo uses."""
+same ``events`` table and ``unique_events`` view the demo uses. A lake written with ``processor: jq`` (its run
+record says so) gets that mode's table, view and saved queries (``glue/sql_jq``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from eventlake.athena import engine as athena
+from eventlake.checks import run_record
 from eventlake.cli.common import OK, CliError, Context, DefaultsHelp, emit, mirrored_bucket, suggest
+from infra.athena_spec import JQ_SQL_DIR
+from infra.settings import PROCESSOR_JQ
 
 
 def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -33,7 +37,8 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    saved = athena.load_queries()
+    as_sent = not args.bucket and run_record.recorded_processor(_local_root(args)) == PROCESSOR_JQ
+    saved = athena.load_queries(JQ_SQL_DIR if as_sent else athena.SQL_DIR)
     if args.name is not None:
         if args.name not in saved:
             raise CliError(f"--name {args.name!r} is not a saved query{suggest(args.name, saved)}")
@@ -50,12 +55,16 @@ def run(args: argparse.Namespace) -> int:
         context = Context.from_args(args)
         with mirrored_bucket(context, args.bucket) as root:
             return _answer(args, root, sql, title)
-    return _answer(args, args.lake or Path("out") / args.stack / "lake", sql, title)
+    return _answer(args, _local_root(args), sql, title, as_sent)
 
 
-def _answer(args: argparse.Namespace, root: Path, sql: str, title: str) -> int:
+def _local_root(args: argparse.Namespace) -> Path:
+    return args.lake or Path("out") / args.stack / "lake"
+
+
+def _answer(args: argparse.Namespace, root: Path, sql: str, title: str, as_sent: bool = False) -> int:
     try:
-        names, rows = athena.run(athena.connect(root, args.database), sql)
+        names, rows = athena.run(athena.connect(root, args.database, as_sent=as_sent), sql)
     except Exception as exc:  # bad SQL or a translation gap: one line, usage error
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CliError(f"{type(exc).__name__}: {message}") from None

@@ -5,13 +5,14 @@ what the load needs; without ``--stack`` the verdicts are information (exit 0)."
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from typing import Any
 
 from eventlake.cli.common import CHECK_FAILED, DEFAULT_REGION, OK, CliError, DefaultsHelp, global_options
 from infra.capacity import HOURS_PER_MONTH, CapacityPlan, Load, PriceError, PriceTable, plan
-from infra.settings import Settings, SettingsError, stack_config
+from infra.settings import PROCESSORS, Settings, SettingsError, stack_config
 
 # Without --stack or a declared load: the seed's load today (1x).
 DEFAULT_EVENTS_PER_HOUR = 1_000_000
@@ -55,6 +56,12 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         "--events-per-record", type=_whole, default=1, help="events per Kinesis record (KPL aggregation)"
     )
     command.add_argument(
+        "--processor",
+        choices=PROCESSORS,
+        help="size the stack with this processor (default: the stack's, else lambda): jq has no transform, "
+        "no claims and no Parquet conversion",
+    )
+    command.add_argument(
         "--price",
         action="append",
         default=[],
@@ -91,6 +98,8 @@ def _price(text: str) -> tuple[str, float]:
 
 def run(args: argparse.Namespace) -> int:
     settings, region = _stack(args)
+    if args.processor is not None:
+        settings = dataclasses.replace(settings, processor=args.processor)
     declared = settings if args.stack and settings.expected_events_per_hour else None
     try:
         load = Load(

@@ -12,7 +12,6 @@ from botocore.stub import Stubber
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aws_contract import limits
 from lake_compactor import compaction_plan as plan
 from lake_compactor.athena_unload import AthenaUnload, request_token
 from lake_compactor.compaction_handler import hour_bound
@@ -61,7 +60,6 @@ def test_a_first_compaction_reads_only_the_listed_objects_a_later_one_its_copy_t
         ).select_sql()
     many = tuple(f"s3://b/{'k' * 200}{n}" for n in range(2000))
     assert not plan.statement_fits(plan.CompactionStatement("d", "e", "l", VALUES, False, many, "s3://b/t/"))
-    assert limits.ATHENA_QUERY_MAX_CHARS == 262_144
 
 
 @given(st.lists(texts, max_size=5))

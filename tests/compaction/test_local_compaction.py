@@ -6,11 +6,19 @@ compacted hour become visible at the next run (the registrar never switches a co
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
 
-from conftest import NOW, Lake
+import pytest
+from compaction_lake import NOW, Lake, open_lake
 
 from glue import schema
 from lake_compactor import compaction_plan as plan
+
+
+@pytest.fixture
+def lake(tmp_path: Path) -> Iterator[Lake]:
+    yield from open_lake(tmp_path)
 
 
 def files_read(lake: Lake) -> int:

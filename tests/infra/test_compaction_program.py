@@ -13,6 +13,7 @@ from typing import Any
 
 from conftest import ACCOUNT_ID, Deployment
 
+from aws_contract import limits
 from glue import schema
 from infra import iam
 from infra.athena_spec import RESULTS_ROOT
@@ -59,7 +60,7 @@ def test_the_compactor_reads_the_stacks_names_and_windows(deployment: Deployment
     d = deployment
     fn = compactor(d)
     assert fn["handler"] == "lake_compactor.compaction_handler.handler"
-    assert fn["timeout"] == 900
+    assert fn["timeout"] == limits.LAMBDA_MAX_TIMEOUT_S  # the longest run Lambda allows
     assert fn["architectures"] == ["arm64"]
     assert fn["environment"]["variables"] == {
         env.ENV_DATABASE: d.settings.glue_database,

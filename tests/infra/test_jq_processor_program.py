@@ -140,3 +140,81 @@ def test_table_reads_the_records_as_sent_in_the_same_layout(jq_dev: Deployment) 
     view = jq_dev.one("aws:glue/catalogTable:CatalogTable", "view").inputs
     names = [c["name"] for c in view["storageDescriptor"]["columns"]]
     assert names == [c.name for c in partition_query.VIEW_COLUMNS] + list(schema.PARTITION_KEY_NAMES)
+
+
+# --- monitoring: only what exists, and what this mode needs ------------------------------------------------
+
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+DASHBOARD = "aws:cloudwatch/dashboard:Dashboard"
+
+
+def _watched(deployment: Deployment) -> list[tuple[str, str, dict[str, str]]]:
+    """(namespace, metric, dimensions) of every alarm input and every dashboard line."""
+    from infra import alarm_spec
+
+    found = []
+    for alarm in deployment.all(ALARM):
+        inputs = alarm.inputs
+        if "metricName" in inputs:
+            found.append((inputs["namespace"], inputs["metricName"], inputs["dimensions"]))
+        for query in inputs.get("metricQueries", []):
+            if "metric" in query:
+                m = query["metric"]
+                found.append((m["namespace"], m["metricName"], m["dimensions"]))
+    body = json.loads(deployment.one(DASHBOARD).inputs["dashboardBody"])
+    return found + alarm_spec.metric_stats(body)
+
+
+def test_alarms_and_dashboard_watch_only_resources_jq_mode_has(jq_dev: Deployment, dev: Deployment) -> None:
+    from infra import alarm_spec
+
+    slugs = {a.inputs["name"].removeprefix("eventlake-dev-") for a in jq_dev.all(ALARM)}
+    assert slugs == {
+        "delivery-freshness",
+        "delivery-success",
+        "partition-count-exceeded",
+        "partition-headroom",
+        "stream-iterator-age",
+        "stream-write-throttled",
+        "registrar-errors",
+    }
+    # The Lambda mode keeps its transform, conversion and claims alarms (same stack file, default processor).
+    lambda_slugs = {a.inputs["name"].removeprefix("eventlake-dev-") for a in dev.all(ALARM)}
+    assert {"transform-errors", "format-conversion-failed", "claims-write-throttled"} <= lambda_slugs
+    assert slugs < lambda_slugs
+    # Every dimension value names a resource this deployment has; nothing reads the transform's own metrics.
+    existing = {
+        jq_dev.one(FIREHOSE).inputs["name"],
+        jq_dev.one("aws:kinesis/stream:Stream").inputs["name"],
+        *(f.inputs["name"] for f in jq_dev.all("aws:lambda/function:Function")),
+    }
+    documented = {(m.namespace, m.name): m.dimensions for m in alarm_spec.METRICS}
+    lines = _watched(jq_dev)
+    for namespace, name, dims in lines:
+        assert namespace != "EventLake" and namespace not in {"AWS/DynamoDB"}, name
+        assert tuple(dims) == documented[(namespace, name)], name
+        assert set(dims.values()) <= existing, (name, dims)
+    assert not any(name in {"FailedConversion.Records", "ExecuteProcessing.Success"} for _, name, _ in lines)
+    # What this mode adds: Firehose's JQ run time, on the dashboard.
+    assert (
+        "AWS/Firehose",
+        "JQProcessing.Duration",
+        {"DeliveryStreamName": jq_dev.one(FIREHOSE).inputs["name"]},
+    ) in lines
+    widgets = json.loads(jq_dev.one(DASHBOARD).inputs["dashboardBody"])["widgets"]
+    (alarm_widget,) = [w for w in widgets if w["type"] == "alarm"]
+    assert sorted(alarm_widget["properties"]["alarms"]) == sorted(a.state["arn"] for a in jq_dev.all(ALARM))
+
+
+def test_freshness_minimum_follows_the_mode() -> None:
+    # Lambda: 1.5 x 300 s + the processor's 60 s buffer; jq: no processor buffer, 1.5 x 300 s only.
+    assert Settings(stack="x").min_alarm_freshness_seconds == 510
+    assert Settings(stack="x", processor="jq").min_alarm_freshness_seconds == 450
+    assert Settings(stack="x", processor="jq").freshness_alarm_seconds == 900
+    # 480 s is below what a healthy Lambda stack reaches, but above a healthy jq stack's 450 s.
+    with pytest.raises(ValueError, match=r"alarmFreshnessSeconds must be 0 .* more than 510 s"):
+        Settings(stack="x", alarm_freshness_seconds=480)
+    assert Settings(stack="x", processor="jq", alarm_freshness_seconds=480).freshness_alarm_seconds == 480
+    with pytest.raises(ValueError, match="more than 450 s") as refused:
+        Settings(stack="x", processor="jq", alarm_freshness_seconds=450)
+    assert "processorBufferIntervalSeconds" not in str(refused.value)

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from eventlake import local_compaction
 from eventlake.embedded import eventbridge
@@ -129,15 +127,10 @@ class Lake:
         return [item["Key"] for page in pages for item in page.get("Contents", [])]
 
 
-@pytest.fixture
-def lake(tmp_path: Path) -> Iterator[Lake]:
+def open_lake(tmp_path: Path) -> Iterator[Lake]:
+    """A fresh embedded AWS with the stack's catalog and the compactor's source table (as deployed)."""
     settings = Settings.from_stack_file("dev")
     spec = DeliverySpec.from_settings(settings)
     with embedded_aws(settings, spec, region="eu-west-1") as aws:
         local_compaction.ensure_source_table(aws.glue, CatalogSpec.from_settings(settings), aws.bucket)
         yield Lake(aws, tmp_path, random.Random(16))
-
-
-@pytest.fixture
-def make_lake() -> Callable[..., Any]:
-    return Lake
