@@ -14,19 +14,22 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+import boto3
+
 from aws_contract import limits
 from eventlake.athena import engine as athena
+from eventlake.athena import result_rows
 from eventlake.checks import emf_lines, query_mode, run_record
 from eventlake.checks import lake_contents as lake
 from eventlake.checks.invariant import Faults, InvariantResult, check, unique_rows
-from eventlake.embedded import eventbridge, kinesis_direct
-from eventlake.embedded.aws import EmbeddedAws, embedded_aws, stack_region
+from eventlake.embedded import dynamodb_direct, eventbridge, kinesis_direct
+from eventlake.embedded.aws import ACCOUNT_ID, EmbeddedAws, embedded_aws, stack_region
 from eventlake.firehose import observed
 from eventlake.firehose.model import FirehoseModel, FirehoseRun, Stats, lambda_invoke
 from eventlake.firehose.s3_destination import DATA, WrittenObject
@@ -37,7 +40,8 @@ from infra.athena_spec import JQ_SQL_DIR
 from infra.delivery_spec import DeliverySpec
 from infra.settings import PROJECT_ROOT, Settings
 from partition_registrar.handler import Registrar, created_objects
-from transform_lambda.claims import ClaimStore, DynamoClaims, NoClaims
+from transform_lambda.claims import ClaimStore, DynamoClaims, NoClaims, claims_client_config
+from transform_lambda.handler import CLAIM_CONCURRENCY
 
 DEFAULT_EVENTS = 5_000
 
@@ -84,7 +88,7 @@ class PartitionUsage:
 class QueryResult:
     name: str
     columns: list[str]
-    rows: list[tuple[Any, ...]]
+    rows: Sequence[tuple[Any, ...]]
     error: str | None = None
 
 
@@ -128,7 +132,7 @@ class Report:
 
     @property
     def duplicates_marked(self) -> int:
-        return sum(1 for r in self.lake.rows if r.values.get("is_duplicate") is True)
+        return sum(1 for flag in lake.column_values(self.lake.rows, "is_duplicate") if flag is True)
 
     @property
     def errors_by_type(self) -> Counter[str]:
@@ -156,11 +160,13 @@ class Report:
     @property
     def raw_bytes_delivered(self) -> int:
         """Bytes the producer sent for the records that became rows."""
-        delivered = {r.lineage for r in self.lake.rows}
+        shards, sequences = (lake.column_values(self.lake.rows, c) for c in _LINEAGE_COLUMNS)
+        delivered = {(str(shard), str(seq)) for shard, seq in zip(shards, sequences, strict=True)}
         return sum(len(s.data) for s in self.ledger.records if s.lineage in delivered)
 
 
 Advance = Callable[[int], None]
+_LINEAGE_COLUMNS = ("source_shard_id", "source_sequence_number")  # what Row.lineage reads
 T = TypeVar("T")
 
 
@@ -235,10 +241,10 @@ def open_demo(options: DemoOptions, *, console: Any = None) -> Iterator[OpenDemo
     timings: dict[str, float] = {}
     started = time.perf_counter()
 
-    with embedded_aws(settings, spec, region=region) as aws:
+    with embedded_aws(settings, spec, region=region) as aws, ExitStack() as attachments:
         timings["start embedded AWS"] = time.perf_counter() - started
         rejections: dict[tuple[str, str], list[str]] = {}
-        claims = _claims(settings, aws)
+        claims = _claims(settings, aws, attachments)
         flaky_claims = (
             faults.FlakyClaims(claims, options.fail_dedupe, _rng(options, "dedupe"))
             if options.fail_dedupe
@@ -437,10 +443,20 @@ def _rng(options: DemoOptions, purpose: str) -> random.Random:
     return random.Random(f"{options.seed}:{purpose}")
 
 
-def _claims(settings: Settings, aws: EmbeddedAws) -> ClaimStore:
+def _claims(settings: Settings, aws: EmbeddedAws, attachments: ExitStack) -> ClaimStore:
+    """The claim store as the deployed Lambda builds it (``handler``): its client's config (no client-side
+    parameter validation, a pool for its threads) and its concurrency, on the embedded DynamoDB."""
     if aws.claims_table:  # created only when settings.dedupe_enabled
+        client = boto3.session.Session(region_name=aws.region).client(
+            "dynamodb", config=claims_client_config(CLAIM_CONCURRENCY)
+        )
+        attachments.enter_context(dynamodb_direct.attached(client, ACCOUNT_ID))
         return DynamoClaims(
-            aws.dynamodb, aws.claims_table, ttl_seconds=settings.dedupe_ttl_seconds, sleep=lambda _: None
+            client,
+            aws.claims_table,
+            ttl_seconds=settings.dedupe_ttl_seconds,
+            concurrency=CLAIM_CONCURRENCY,
+            sleep=lambda _: None,
         )
     return NoClaims()
 
@@ -467,10 +483,14 @@ def _view_rows(queries: list[QueryResult]) -> list[dict[str, Any]]:
     return [] if view is None or view.error else [dict(zip(view.columns, r, strict=True)) for r in view.rows]
 
 
-def _unique_rows(queries: list[QueryResult]) -> list[tuple[str, tuple[str, str]]]:
+def _unique_rows(queries: list[QueryResult]) -> Sequence[tuple[str, tuple[str, str]]]:
     """What the unique-events view returned, as (lower-cased event_uuid, source lineage)."""
     view = next((q for q in queries if q.name == athena.UNIQUE_EVENTS_VIEW), None)
-    return [] if view is None or view.error else unique_rows(view.columns, view.rows)
+    if view is None or view.error:
+        return []
+    if isinstance(view.rows, result_rows.ArrowResultRows):  # every event: made as read, not held
+        return result_rows.ViewLineages(view.rows)
+    return unique_rows(view.columns, view.rows)
 
 
 def _register_partitions(aws: EmbeddedAws, written: Sequence[WrittenObject]) -> list[athena.CatalogPartition]:
@@ -514,8 +534,8 @@ def _run_queries(
     try:
         for name, sql in athena.load_queries(JQ_SQL_DIR if as_sent else athena.SQL_DIR).items():
             try:
-                columns, rows = athena.run(conn, sql)
-                results.append(QueryResult(name, list(columns), list(rows)))
+                columns, rows = result_rows.run(conn, sql)  # as Arrow columns: the view is every event
+                results.append(QueryResult(name, columns, rows))
             except Exception as exc:  # one broken query must not hide the others
                 results.append(QueryResult(name, [], [], error=f"{type(exc).__name__}: {exc}"))
     finally:

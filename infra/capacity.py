@@ -500,11 +500,10 @@ def _partition_flows(
             wait = _wait_after_flush(window, rate, batch_s, shards) if window >= interval else 1 / rate
             cycle = window + wait
             open_share = window / cycle
-            per_object = rate * cycle
             flushes = 1 / cycle
             active[k] += open_share
             objects[k] += flushes
-            rows[k] += flushes * per_object
+            rows[k] += rate  # each object holds a cycle's events: flushes x rate x cycle
             # Right after a processor batch is delivered its partitions are all open: the ones that were,
             # and the ones it just reached (none without a Lambda: records come one by one).
             reached = -math.expm1(-rate * batch_s / shards) if batch_s > 0 else 0.0

@@ -4,6 +4,7 @@ it reads. ``infra/lake_compaction.py`` renders it; no Pulumi here, so the key po
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from aws_contract import limits
 from glue import schema
@@ -11,12 +12,18 @@ from infra.athena_spec import RESULTS_ROOT
 from infra.log_groups import lambda_log_group
 from infra.settings import Settings
 from lake_compactor import compaction_handler
-from lake_compactor.compaction_plan import SOURCE_TABLE
+from lake_compactor.compaction_plan import SOURCE_TABLE, SUPERSEDED_TAG
 
 HANDLER = "lake_compactor.compaction_handler.handler"
 LAMBDA_PACKAGE = "lake_compactor"
 # The compactor waits on Athena, it does not compute: the least memory, the longest run Lambda allows.
 MEMORY_MB = 256
+# The bucket is versioned: lifecycle expiry of a current version only adds a delete marker and keeps the bytes
+# as a noncurrent version. A superseded object's noncurrent version goes one day later (the shortest
+# expiration wins over the bucket-wide noncurrent rule), so the lake shrinks within days, not a month more.
+SUPERSEDED_NONCURRENT_DAYS = 1
+# The roots whose superseded objects expire: originals under the data root, older copies under the compacted.
+SUPERSEDED_ROOTS = (("originals", schema.DATA_ROOT), ("copies", schema.COMPACTED_ROOT))
 
 
 @dataclass(frozen=True)
@@ -79,3 +86,39 @@ def compaction_log_groups(settings: Settings) -> tuple[str, ...]:
     """The compactor's log group, for the lake key's policy (none when compaction is off)."""
     spec = CompactionSpec.from_settings(settings)
     return (spec.log_group_name,) if spec else ()
+
+
+def superseded_expiry_rules(expiry_days: int) -> list[dict[str, Any]]:
+    """The lake bucket's lifecycle rules for what compaction superseded, in the S3 API's ``LifecycleRule``
+    shape (``infra/lake_bucket.py`` renders them; the local runner puts them on the embedded bucket and
+    applies them with ``eventlake.local_lifecycle``). None when ``expiry_days`` is 0.
+
+    Per root: objects carrying ``SUPERSEDED_TAG`` expire ``expiry_days`` after creation (a filter ``And``
+    of the root prefix and the tag, https://docs.aws.amazon.com/AmazonS3/latest/userguide/
+    intro-lifecycle-filters.html), their noncurrent versions a day after that; and delete markers left with
+    no version behind them are removed (``ExpiredObjectDeleteMarker`` takes no tag filter, hence its own
+    rule; such a marker hides nothing).
+    """
+    if expiry_days == 0:
+        return []
+    key, value = SUPERSEDED_TAG
+    rules: list[dict[str, Any]] = []
+    for name, root in SUPERSEDED_ROOTS:
+        rules.append(
+            {
+                "ID": f"expire-superseded-{name}",
+                "Status": "Enabled",
+                "Filter": {"And": {"Prefix": root, "Tags": [{"Key": key, "Value": value}]}},
+                "Expiration": {"Days": expiry_days},
+                "NoncurrentVersionExpiration": {"NoncurrentDays": SUPERSEDED_NONCURRENT_DAYS},
+            }
+        )
+        rules.append(
+            {
+                "ID": f"remove-delete-markers-{name}",
+                "Status": "Enabled",
+                "Filter": {"Prefix": root},
+                "Expiration": {"ExpiredObjectDeleteMarker": True},
+            }
+        )
+    return rules

@@ -592,6 +592,8 @@ COMPACTOR_GLUE_READ_ACTIONS = [*ATHENA_GLUE_ACTIONS]  # the compactor reads part
 COMPACTOR_SWITCH_ACTIONS = ["glue:UpdatePartition"]
 COMPACTOR_SOURCE_ACTIONS = ["glue:BatchCreatePartition"]
 COMPACTOR_WRITE_ACTIONS = ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
+# Retiring what a switch superseded: tag it for the lake's lifecycle rule to expire (never a delete).
+COMPACTOR_TAG_ACTIONS = ["s3:PutObjectTagging"]
 
 
 def compactor_policy(
@@ -612,7 +614,7 @@ def compactor_policy(
     """The compactor: queries in the stack's workgroup only, reads of the two tables, UpdatePartition on the
     events table only, BatchCreatePartition on its source table only, reads of the data and compacted roots,
     writes under the compacted root and the results prefix (never under the data root: it deletes nothing),
-    and the lake key through S3."""
+    tags on both roots (what a switch superseded, for the lifecycle rule), and the lake key through S3."""
     catalog = [glue_catalog_arn, glue_database_arn]
     return {
         "Version": VERSION,
@@ -631,6 +633,11 @@ def compactor_policy(
                 [f"{bucket_arn}/{data_root}*", f"{bucket_arn}/{compacted_root}*"],
             ),
             _statement("WriteCompacted", COMPACTOR_WRITE_ACTIONS, [f"{bucket_arn}/{compacted_root}*"]),
+            _statement(
+                "TagSuperseded",
+                COMPACTOR_TAG_ACTIONS,
+                [f"{bucket_arn}/{data_root}*", f"{bucket_arn}/{compacted_root}*"],
+            ),
             _statement("Results", ATHENA_RESULTS_ACTIONS, [f"{bucket_arn}/{results_root}*"]),
             _statement(
                 "LakeKey",

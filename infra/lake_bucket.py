@@ -1,11 +1,13 @@
 """The lake bucket: private, TLS 1.2 or later only, SSE-KMS with the lake key only (and a bucket key),
 versioned, expiring what is only kept for diagnosis or a while (error records, raw backups, Athena results,
-old versions), and telling EventBridge of every object it stores (what registers new partitions)."""
+old versions, what compaction superseded), and telling EventBridge of every object it stores (what registers
+new partitions)."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -14,6 +16,7 @@ from glue import schema
 from infra import iam
 from infra.account import Account
 from infra.athena_spec import RESULTS_ROOT
+from infra.compaction_spec import superseded_expiry_rules
 from infra.protection import data_options, renamed_from
 from infra.settings import Settings
 
@@ -28,6 +31,7 @@ class LakeBucketArgs:
     backup_retention_days: int
     noncurrent_version_days: int
     results_retention_days: int
+    superseded_expiry_days: int  # what compaction superseded (tagged by the compactor); 0: kept
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LakeBucketArgs:
@@ -38,6 +42,7 @@ class LakeBucketArgs:
             backup_retention_days=settings.backup_retention_days,
             noncurrent_version_days=settings.noncurrent_version_days,
             results_retention_days=settings.athena_results_retention_days,
+            superseded_expiry_days=settings.compaction_expiry_days,
         )
 
     def bucket_name(self, account: Account) -> str:
@@ -187,4 +192,40 @@ def lifecycle_rules(args: LakeBucketArgs) -> list[aws.s3.BucketLifecycleConfigur
                 days_after_initiation=ABORT_MULTIPART_DAYS
             ),
         ),
+        *(pulumi_lifecycle_rule(r) for r in superseded_expiry_rules(args.superseded_expiry_days)),
     ]
+
+
+def pulumi_lifecycle_rule(rule: dict[str, Any]) -> aws.s3.BucketLifecycleConfigurationRuleArgs:
+    """An S3 API ``LifecycleRule`` (the shape the local runner puts on the embedded bucket) as pulumi-aws
+    args; only the elements this project's rules use, anything else is refused rather than dropped."""
+    known = {"ID", "Status", "Filter", "Expiration", "NoncurrentVersionExpiration"}
+    if set(rule) - known:
+        raise ValueError(f"lifecycle rule elements not rendered: {sorted(set(rule) - known)}")
+    spec = rule["Filter"]
+    if "And" in spec:
+        both = spec["And"]
+        tags = {t["Key"]: t["Value"] for t in both.get("Tags", [])}
+        filter_args = aws.s3.BucketLifecycleConfigurationRuleFilterArgs(
+            and_=aws.s3.BucketLifecycleConfigurationRuleFilterAndArgs(prefix=both.get("Prefix"), tags=tags)
+        )
+    else:
+        filter_args = aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=spec.get("Prefix"))
+    expiration = rule.get("Expiration")
+    noncurrent = rule.get("NoncurrentVersionExpiration")
+    return aws.s3.BucketLifecycleConfigurationRuleArgs(
+        id=rule["ID"],
+        status=rule["Status"],
+        filter=filter_args,
+        expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
+            days=expiration.get("Days"),
+            expired_object_delete_marker=expiration.get("ExpiredObjectDeleteMarker"),
+        )
+        if expiration
+        else None,
+        noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+            noncurrent_days=noncurrent["NoncurrentDays"]
+        )
+        if noncurrent
+        else None,
+    )

@@ -3,7 +3,9 @@ closed hour partition into one large Parquet copy with an Athena UNLOAD in the s
 the partition to it with one Glue ``UpdatePartition``; the compactor's source table (the events table's
 columns, partitions at the original folders) lets that statement read exactly the listed original objects.
 
-Rendered from ``CompactionSpec``. Nothing here deletes data: originals and superseded copies stay.
+Rendered from ``CompactionSpec``. Nothing here deletes data: after a switch the compactor tags what the copy
+superseded (originals, older copies), and the lake bucket's lifecycle rules (``infra/lake_bucket.py``, from
+``compaction_spec.superseded_expiry_rules``) expire tagged objects after ``compactionExpiryDays``.
 """
 
 from __future__ import annotations

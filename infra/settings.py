@@ -30,6 +30,9 @@ SECONDS_PER_HOUR = 3600
 FRESHNESS_MARGIN = 2
 # Compaction windows beyond a year are a mistake (a replay of older hours names its range explicitly).
 MAX_COMPACTION_HOURS = 366 * 24
+# A copy can be superseded up to the lookback after it was written; expiry (counted from creation) must leave
+# at least this long after that for queries and replays that started before the switch.
+MIN_SUPERSEDED_GAP_HOURS = 24
 # EventBridge schedule expressions (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html).
 _SCHEDULE = re.compile(r"rate\(1 (minute|hour|day)\)|rate\([1-9][0-9]* (minutes|hours|days)\)|cron\(.+\)")
 # ``processor`` values: the transform Lambda, or Firehose's JQ partitioning (MetadataExtraction) alone.
@@ -106,6 +109,9 @@ class Settings:
     # How far back each run looks for hours to compact or for late objects of compacted hours.
     compaction_lookback_hours: int = 48
     compaction_compression: str = DEFAULT_COMPACTION_COMPRESSION
+    # What a compaction superseded (originals in its copy, older copies) expires this many days after it was
+    # written (S3 lifecycle counts from creation); 0: never expires.
+    compaction_expiry_days: int = 7
     # The load the stack is sized for (0 events: not declared). No resource reads these: `eventlake sizing`
     # and tests/infra/test_capacity.py check the stack's settings against what that load needs.
     expected_events_per_hour: int = 0
@@ -216,6 +222,14 @@ class Settings:
             self.compaction_compression in limits.ATHENA_UNLOAD_PARQUET_COMPRESSIONS,
             "compactionCompression",
             _one_of(limits.ATHENA_UNLOAD_PARQUET_COMPRESSIONS),
+        )
+        _range(self, "compaction_expiry_days", 0, 36500)
+        least_expiry_hours = self.compaction_lookback_hours + MIN_SUPERSEDED_GAP_HOURS
+        _check(
+            self.compaction_expiry_days == 0 or self.compaction_expiry_days * 24 >= least_expiry_hours,
+            "compactionExpiryDays",
+            f"0 (never expire) or at least compactionLookbackHours + {MIN_SUPERSEDED_GAP_HOURS} h "
+            f"({-(-least_expiry_hours // 24)} days; got {self.compaction_expiry_days})",
         )
         _range(self, "expected_events_per_hour", 0, 10**15)
         _range(self, "expected_event_bytes", 1, limits.KINESIS_RECORD_MAX_BYTES)

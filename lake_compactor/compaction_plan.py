@@ -40,9 +40,14 @@ DEFAULT_COMPRESSION = "ZSTD"
 ZSTD_LEVEL = 9
 # The Glue partition parameter naming the run whose copy the partition reads (absent: the originals).
 RUN_PARAMETER = "eventlake.compaction.run"
+# The object tag the compactor puts on what a switch made unread: the originals a copy holds and the copies
+# before it. The lake bucket's lifecycle expires objects carrying it (``infra.compaction_spec``); nothing
+# else in the lake carries a tag, so the compactor sets the whole tag set.
+SUPERSEDED_TAG = ("eventlake-compacted", "superseded")
 SECONDS_PER_HOUR = 3600
 _RUN_FOLDER = re.compile(r"/(?P<run>[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8})/$")
 MANIFEST_VERSION = 1
+RETIRED_SUFFIX = ".retired"
 
 
 def new_run_id(now: datetime, token: str | None = None) -> str:
@@ -77,6 +82,18 @@ def compacted_folder(values: dict[str, str], run_id: str) -> str:
 
 def manifest_key(values: dict[str, str], run_id: str) -> str:
     return f"{schema.COMPACTED_ROOT}{partition_path(values)}{run_id}.json"
+
+
+def retired_marker_key(values: dict[str, str], run_id: str) -> str:
+    """``compacted/<partition>/<run id>.retired``: written once everything the run's copy superseded is
+    tagged, so later runs know there is nothing left to tag behind it."""
+    return f"{schema.COMPACTED_ROOT}{partition_path(values)}{run_id}{RETIRED_SUFFIX}"
+
+
+def run_objects_prefix(values: dict[str, str], run_id: str) -> str:
+    """What one run wrote sits under this prefix: its copy folder, its manifest and its retired marker
+    (run ids have one length, so no other run's keys share it)."""
+    return f"{schema.COMPACTED_ROOT}{partition_path(values)}{run_id}"
 
 
 def run_of_location(location: str) -> str | None:

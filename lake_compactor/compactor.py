@@ -15,7 +15,13 @@ Why every row stays exactly once whatever stops or overlaps:
   partition's location after its statement finished, so it never drops or repeats rows another run
   switched in; two runs that started from the same location each hold the same rows (plus whatever new
   objects each listed, named in its manifest), so whichever switches last is still exact;
-- nothing is deleted: originals and superseded copies stay until a lifecycle rule expires them.
+- nothing is deleted by the compactor. After a switch it **retires** what the switch made unread: it tags
+  (``compaction_plan.SUPERSEDED_TAG``) every original object the partition's manifest names and every object
+  of the copies before it, and the lake bucket's lifecycle rule expires tagged objects some days later. It
+  tags only what lies *behind* the partition's current location (objects the current copy holds, or copies
+  it replaced), never the current copy, never an object no manifest names (a late arrival), never a copy a
+  run abandoned. The run's ``<run id>.retired`` marker, written last, says it is done; a run that finds the
+  current copy without one (a crash between switch and tagging) retires it first. Tagging twice is harmless.
 """
 
 from __future__ import annotations
@@ -33,6 +39,8 @@ from lake_compactor import compaction_plan as plan
 from lake_compactor.compaction_plan import CompactionStatement, RunManifest
 
 ALREADY_EXISTS = "AlreadyExistsException"
+# What S3 answers for a key with no current version (HeadObject has no body, hence the bare status).
+MISSING = frozenset({"NoSuchKey", "404", "NotFound"})
 # Statements in flight at once: Athena queues what exceeds the account's DML quota, but the analysts share it.
 DEFAULT_PARALLEL = 4
 
@@ -97,6 +105,8 @@ class CompactionReport:
     abandoned: list[str] = field(default_factory=list)  # another run switched first
     failed: list[str] = field(default_factory=list)
     deferred: int = 0  # left for the next run (time budget)
+    retired: list[str] = field(default_factory=list)  # runs whose superseded objects were tagged
+    tagged: int = 0  # objects tagged superseded
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -105,6 +115,8 @@ class CompactionReport:
             "abandoned": len(self.abandoned),
             "failed": self.failed,
             "deferred": self.deferred,
+            "retired": len(self.retired),
+            "tagged": self.tagged,
         }
 
 
@@ -220,6 +232,67 @@ class Compactor:
         )
         return True
 
+    # --- retiring what a switch superseded ---------------------------------------------------------------
+
+    def retire(self, partition_values: Sequence[str]) -> tuple[str, int] | None:
+        """Tag what the partition's current copy superseded, if that is not done yet: (run id, objects
+        tagged), or None when the partition reads its originals or its copy is already retired.
+
+        The location is read here, not taken from a job: only what lies behind the copy readers see now is
+        tagged. The chain of manifests behind it is read before anything is tagged, and the oldest copy is
+        tagged first, so a manifest that is itself tagged (and perhaps expired) only ever sits in front of
+        copies already tagged: walking back stops at a retired run or a manifest that is gone.
+        """
+        current = self.glue.get_partition(
+            DatabaseName=self.config.database,
+            TableName=self.config.table,
+            PartitionValues=list(partition_values),
+        )["Partition"]
+        values = _values(current)
+        run_id = plan.run_of_location(current["StorageDescriptor"]["Location"])
+        if run_id is None or self._exists(plan.retired_marker_key(values, run_id)):
+            return None
+        manifest = self._manifest(values, run_id)
+        originals = set(manifest.sources)
+        behind: list[str] = []  # superseded runs, newest first
+        previous = plan.run_of_location(manifest.previous_location)
+        while previous is not None and previous != run_id and previous not in behind:
+            keys = self._run_keys(values, previous)
+            behind.append(previous)
+            if plan.retired_marker_key(values, previous) in keys:
+                # Its own originals and everything behind it were tagged when it was retired.
+                done = self._manifest_or_none(values, previous)
+                originals -= set(done.sources if done else ())
+                break
+            older = self._manifest_or_none(values, previous)
+            if older is None:  # tagged by an earlier retirement (and expired): all behind it is tagged
+                break
+            previous = plan.run_of_location(older.previous_location)
+        tagged = 0
+        for previous in reversed(behind):
+            tagged += self._tag(self._run_keys(values, previous))
+        tagged += self._tag(sorted(originals))
+        self.s3.put_object(
+            Bucket=self.config.bucket,
+            Key=plan.retired_marker_key(values, run_id),
+            Body=json.dumps({"run_id": run_id, "superseded_runs": behind, "tagged": tagged}).encode("utf-8"),
+            ContentType="application/json",
+        )
+        return run_id, tagged
+
+    def _retire_into(self, report: CompactionReport, partition_values: Sequence[str]) -> bool:
+        """Retire one partition's current copy into ``report``; False when it failed (reported)."""
+        try:
+            retired = self.retire(partition_values)
+        except Exception as exc:
+            name = plan.partition_path(dict(zip(schema.PARTITION_KEY_NAMES, partition_values, strict=True)))
+            self._report_failure(report, name, exc)
+            return False
+        if retired is not None:
+            report.retired.append(retired[0])
+            report.tagged += retired[1]
+        return True
+
     # --- a whole run ----------------------------------------------------------------------------------------
 
     def run(
@@ -237,6 +310,9 @@ class Compactor:
         report = CompactionReport()
         jobs: list[PartitionJob] = []
         for partition in self.candidates(now, first, last):
+            # A copy switched in by a run that stopped before retiring what it replaced: retire it first.
+            if self._unretired(partition) and not self._retire_into(report, partition["Values"]):
+                continue
             job = self.plan(partition, now)
             if job is None:
                 report.unchanged += 1
@@ -261,15 +337,20 @@ class Compactor:
             name = plan.partition_path(job.values)
             try:
                 self.finish(job, handle)
-                if self.switch(job):
-                    report.switched.append(name)
-                else:
-                    report.abandoned.append(name)
+                switched = self.switch(job)
             except Exception as exc:
                 self._failed(report, job, exc)
+                continue
+            if switched:
+                report.switched.append(name)
+                self._retire_into(report, job.glue_partition["Values"])
+            else:
+                report.abandoned.append(name)
 
     def _failed(self, report: CompactionReport, job: PartitionJob, exc: Exception) -> None:
-        name = plan.partition_path(job.values)
+        self._report_failure(report, plan.partition_path(job.values), exc)
+
+    def _report_failure(self, report: CompactionReport, name: str, exc: Exception) -> None:
         report.failed.append(f"{name}: {type(exc).__name__}: {str(exc)[:300]}")
         line = {"level": "ERROR", "message": "compaction failed", "partition": name, "error": str(exc)[:1000]}
         sys.stdout.write(json.dumps(line) + "\n")
@@ -287,6 +368,59 @@ class Compactor:
                 if schema.partition_of_key(item["Key"]) is not None:
                     keys.append(item["Key"])
         return sorted(keys)
+
+    def _unretired(self, partition: dict[str, Any]) -> bool:
+        """The partition reads a copy whose run has no retired marker (one HeadObject)."""
+        run_id = plan.run_of_location(partition["StorageDescriptor"]["Location"])
+        return run_id is not None and not self._exists(plan.retired_marker_key(_values(partition), run_id))
+
+    def _exists(self, key: str) -> bool:
+        try:
+            self.s3.head_object(Bucket=self.config.bucket, Key=key)
+        except Exception as exc:
+            if _error_code(exc) in MISSING:
+                return False
+            raise
+        return True
+
+    def _run_keys(self, values: dict[str, str], run_id: str) -> list[str]:
+        """Every object one run wrote for the partition: its copy's files, its manifest, its marker."""
+        prefix = plan.run_objects_prefix(values, run_id)
+        own = {f"{prefix}.json", f"{prefix}{plan.RETIRED_SUFFIX}"}
+        pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.config.bucket, Prefix=prefix)
+        return sorted(
+            item["Key"]
+            for page in pages
+            for item in page.get("Contents", [])
+            if item["Key"] in own or item["Key"].startswith(f"{prefix}/")
+        )
+
+    def _tag(self, keys: Iterable[str]) -> int:
+        """Tag each key superseded (its current version); a key already expired is skipped."""
+        key, value = plan.SUPERSEDED_TAG
+        count = 0
+        for object_key in keys:
+            try:
+                self.s3.put_object_tagging(
+                    Bucket=self.config.bucket,
+                    Key=object_key,
+                    Tagging={"TagSet": [{"Key": key, "Value": value}]},
+                )
+            except Exception as exc:
+                # Gone already: expired after an earlier tagging (a delete marker answers 405).
+                if _error_code(exc) in MISSING or _error_code(exc) == "MethodNotAllowed":
+                    continue
+                raise
+            count += 1
+        return count
+
+    def _manifest_or_none(self, values: dict[str, str], run_id: str) -> RunManifest | None:
+        try:
+            return self._manifest(values, run_id)
+        except Exception as exc:
+            if _error_code(exc) in MISSING:
+                return None
+            raise
 
     def _manifest(self, values: dict[str, str], run_id: str) -> RunManifest:
         body = self.s3.get_object(Bucket=self.config.bucket, Key=plan.manifest_key(values, run_id))[

@@ -7,19 +7,21 @@ import random
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from eventlake import local_compaction
+from eventlake import local_compaction, local_lifecycle
 from eventlake.embedded import eventbridge
 from eventlake.embedded.aws import EmbeddedAws, embedded_aws
 from eventlake.firehose.conversion import convert, to_parquet
 from eventlake.traffic import sample_events
 from glue import schema
 from infra.catalog_spec import CatalogSpec
+from infra.compaction_spec import superseded_expiry_rules
 from infra.delivery_spec import DeliverySpec
 from infra.settings import Settings
+from lake_compactor import compaction_plan as plan
 from lake_compactor.compactor import Compactor
 from partition_registrar.handler import Registrar, created_objects
 from transform_lambda.events import Lineage, enrich, parse_event, row_bytes
@@ -126,6 +128,25 @@ class Lake:
         pages = self.aws.s3.get_paginator("list_objects_v2").paginate(Bucket=self.aws.bucket, Prefix=prefix)
         return [item["Key"] for page in pages for item in page.get("Contents", [])]
 
+    def superseded(self, prefix: str = "") -> set[str]:
+        """Keys (current versions) carrying the compactor's superseded tag."""
+        key, value = plan.SUPERSEDED_TAG
+        out = set()
+        for k in self.keys(prefix):
+            tags = self.aws.s3.get_object_tagging(Bucket=self.aws.bucket, Key=k)["TagSet"]
+            if {"Key": key, "Value": value} in tags:
+                out.add(k)
+        return out
+
+    def expire(self, after_days: int) -> local_lifecycle.ExpiryOutcome:
+        """What the bucket's lifecycle rules have done ``after_days`` from now (real time, as S3 dates
+        objects)."""
+        now = datetime.now(UTC) + timedelta(days=after_days)
+        return local_lifecycle.apply_expiry(self.aws.s3, self.aws.bucket, now)
+
+    def stored_bytes(self, prefix: str = "") -> int:
+        return local_lifecycle.stored_bytes(self.aws.s3, self.aws.bucket, prefix)
+
 
 def open_lake(tmp_path: Path) -> Iterator[Lake]:
     """A fresh embedded AWS with the stack's catalog and the compactor's source table (as deployed)."""
@@ -133,4 +154,10 @@ def open_lake(tmp_path: Path) -> Iterator[Lake]:
     spec = DeliverySpec.from_settings(settings)
     with embedded_aws(settings, spec, region="eu-west-1") as aws:
         local_compaction.ensure_source_table(aws.glue, CatalogSpec.from_settings(settings), aws.bucket)
+        # As deployed (infra/lake_bucket.py): versioned, with the rules expiring what compaction superseded.
+        aws.s3.put_bucket_versioning(Bucket=aws.bucket, VersioningConfiguration={"Status": "Enabled"})
+        aws.s3.put_bucket_lifecycle_configuration(
+            Bucket=aws.bucket,
+            LifecycleConfiguration={"Rules": superseded_expiry_rules(settings.compaction_expiry_days)},
+        )
         yield Lake(aws, tmp_path, random.Random(16))

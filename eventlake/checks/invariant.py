@@ -29,6 +29,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import orjson
+
 from eventlake.checks.lake_contents import ErrorLine, LakeContents, Row
 from eventlake.traffic.producer import Sent
 from eventlake.traffic.sample_events import Expect
@@ -107,10 +109,33 @@ class Faults:
     redelivered: frozenset[Lineage] = frozenset()  # records Firehose processed and delivered twice
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
+class _RowFacts:
+    """What the checks need of one row once it has been read: its content findings (``_check_row``'s, made
+    as the row streams by, reported only if the record turns out to be in the lake exactly once, as before)
+    and the marks and arrival the dedupe and view checks compare. The row itself is not kept."""
+
+    is_duplicate: Any
+    uuid_reused: Any
+    arrival_ms: int | None
+    findings: tuple[tuple[str, str], ...]
+
+    @classmethod
+    def of(cls, row: Row, s: Sent) -> _RowFacts:
+        values = row.values
+        findings = () if s.expect is Expect.MALFORMED else _row_findings(s, row, _label(s))
+        return cls(
+            values.get("is_duplicate"),
+            values.get("uuid_reused"),
+            _instant_ms(values.get("source_arrival_datetime")),
+            findings,
+        )
+
+
+@dataclass(slots=True)
 class _Place:
     kind: str  # "row" or an error output type
-    row: Row | None = None
+    row: _RowFacts | None = None
     error: ErrorLine | None = None
 
 
@@ -132,12 +157,14 @@ def check(
             result.violate(REJECTION, f"{len(reasons)} rejection log line(s) name no sent record {lineage}")
     places: dict[Lineage, list[_Place]] = defaultdict(list)
 
-    for row in lake.rows:
+    for row in lake.rows:  # one pass; only each row's facts are kept
         lineage = row.lineage
-        if lineage not in by_lineage:
+        sent_record = by_lineage.get(lineage)
+        if sent_record is None:
             result.violate(EXACTLY_ONCE, f"row in {row.key} matches no sent record")
             continue
-        places[lineage].append(_Place("row", row=row))
+        # Keyed by the ledger's strings, not the row's copies: a production hour keeps a million of these.
+        places[sent_record.lineage].append(_Place("row", row=_RowFacts.of(row, sent_record)))
 
     unattributed: list[ErrorLine] = []
     for line in lake.errors:
@@ -218,7 +245,7 @@ def _check_place(
     result: InvariantResult,
     affected: dict[tuple[str, str], list[Sent]],
 ) -> None:
-    label = f"record #{s.index} ({s.shard_id}/{s.sequence_number})"
+    label = _label(s)
     if s.expect is not Expect.MALFORMED and logged:
         result.violate(REJECTION, f"{label}: valid but logged as rejected ({', '.join(logged)})")
     if s.expect is Expect.MALFORMED and any(reason != str(s.reason) for reason in logged):
@@ -227,7 +254,8 @@ def _check_place(
         if s.expect is Expect.MALFORMED:
             result.violate(REJECTION, f"{label}: malformed ({s.reason}) but delivered as a row")
         else:
-            _check_row(s, place.row, result, label)
+            for check_name, message in place.row.findings:
+                result.violate(check_name, message)
         return
     assert place.error is not None
     record = place.error.record
@@ -262,7 +290,14 @@ def _check_place(
         result.violate(EXACTLY_ONCE, f"{label}: {kind} with {record.error_code}: {record.error_message}")
 
 
-def _check_row(s: Sent, row: Row, result: InvariantResult, label: str) -> None:
+def _label(s: Sent) -> str:
+    return f"record #{s.index} ({s.shard_id}/{s.sequence_number})"
+
+
+def _row_findings(s: Sent, row: Row, label: str) -> tuple[tuple[str, str], ...]:
+    """The row's violations (check, message): its fields are what the Lambda must derive from the record,
+    and it sits in its own partition."""
+    findings: list[tuple[str, str]] = []
     sent_event = json.loads(s.data)
     values = row.values
     created = sent_event["created_at"]
@@ -280,7 +315,8 @@ def _check_row(s: Sent, row: Row, result: InvariantResult, label: str) -> None:
     if type(created_at) is not int or created_at != math.floor(created):
         problems.append(f"created_at {created_at!r} != {math.floor(created)}")
     # The instant as sent, exactly (the JSON text, not a float), cut to the millisecond as the Lambda does.
-    sent_ms = math.floor(Decimal(json.loads(s.data, parse_float=Decimal)["created_at"]) * 1000)
+    exact = created if type(created) is int else json.loads(s.data, parse_float=Decimal)["created_at"]
+    sent_ms = math.floor(Decimal(exact) * 1000)
     stored_ms = _instant_ms(values.get("created_datetime"))
     if stored_ms != sent_ms:
         problems.append(
@@ -297,12 +333,27 @@ def _check_row(s: Sent, row: Row, result: InvariantResult, label: str) -> None:
         )
     remainder = {k: v for k, v in sent_event.items() if k not in schema.INPUT_FIELDS}
     payload: Any = values.get("payload")
-    if not isinstance(payload, str) or _canonical(_json_or_none(payload)) != _canonical(remainder):
+    if not isinstance(payload, str) or not _same_json(_json_or_none(payload), remainder):
         problems.append("payload differs from the type-specific fields sent")
     if row.partition != expected_partition:
-        result.violate(PARTITION, f"{label}: in partition {row.partition}, expected {expected_partition}")
+        findings.append((PARTITION, f"{label}: in partition {row.partition}, expected {expected_partition}"))
     if problems:
-        result.violate(ROW_CONTENT, f"{label}: " + "; ".join(problems))
+        findings.append((ROW_CONTENT, f"{label}: " + "; ".join(problems)))
+    return tuple(findings)
+
+
+def _same_json(a: Any, b: Any) -> bool:
+    """``_canonical(a) == _canonical(b)``, by orjson's sorted-key encoding where it is as strict: it tells
+    ``1``, ``1.0`` and ``true`` apart too, but writes NaN and infinities as ``null`` (so any ``null`` is
+    decided by ``json``) and refuses integers beyond 64 bits and lone surrogates (decided by ``json`` too)."""
+    try:
+        encoded_a = orjson.dumps(a, option=orjson.OPT_SORT_KEYS)
+        encoded_b = orjson.dumps(b, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # orjson.JSONEncodeError is one
+        return _canonical(a) == _canonical(b)
+    if b"null" in encoded_a or b"null" in encoded_b:
+        return _canonical(a) == _canonical(b)
+    return encoded_a == encoded_b
 
 
 def _canonical(value: Any) -> str:
@@ -351,7 +402,7 @@ def _check_duplicates(
         copies.sort(key=lambda c: c.index)
         delivered = [(s, p.row) for s in copies for p in places.get(s.lineage, [])[:1] if p.row is not None]
         for s, row in delivered:
-            flag, reused = row.values.get("is_duplicate"), row.values.get("uuid_reused")
+            flag, reused = row.is_duplicate, row.uuid_reused
             label = f"record #{s.index} ({s.expect}, event {event_id})"
             if flag is None and not faults.dedupe:
                 result.violate(FIRST_COPY, f"{label}: is_duplicate is null without a dedupe-store fault")
@@ -363,17 +414,17 @@ def _check_duplicates(
                 result.violate(FIRST_COPY, f"{label}: the first copy is marked duplicate")
             elif ordered and dedupe_enabled and s.expect is Expect.DUPLICATE and not flag:
                 result.violate(FIRST_COPY, f"{label}: a later copy is not marked duplicate")
-        if delivered and not ordered and any(r.values.get("is_duplicate") is False for _, r in delivered):
+        if delivered and not ordered and any(r.is_duplicate is False for _, r in delivered):
             first, first_row = delivered[0]
             # A first copy the store could not check (null) leaves the id to a later copy; one marked true
             # while a later copy holds the claim is a bug (unless copies raced in concurrent invocations).
-            if not faults.concurrent and first_row.values.get("is_duplicate") is True:
+            if not faults.concurrent and first_row.is_duplicate is True:
                 result.violate(
                     FIRST_COPY, f"event {event_id}: kept a later copy, not the first delivered #{first.index}"
                 )
 
         rows = [row for _, row in delivered]
-        originals = [r for r in rows if r.values.get("is_duplicate") is False]
+        originals = [r for r in rows if r.is_duplicate is False]
         failed = [s for s in copies if any(p.row is None for p in places.get(s.lineage, []))]
         if len(originals) == 1:
             continue
@@ -383,7 +434,7 @@ def _check_duplicates(
                 where = "rows with is_duplicate = true; the claiming copy is under errors/"
                 affected[(what, where)].extend(s for s in copies if s not in failed)
             continue
-        if not originals and faults.dedupe and any(r.values.get("is_duplicate") is None for r in rows):
+        if not originals and faults.dedupe and any(r.is_duplicate is None for r in rows):
             what = "not checked: the dedupe store failed, so no copy could claim the id"
             affected[(what, "rows with is_duplicate = null; the unique-events view keeps one")].extend(copies)
             continue
@@ -405,7 +456,7 @@ def _check_unique_view(
             continue
         for place in places.get(s.lineage, []):
             if place.row is not None:
-                arrival = _instant_ms(place.row.values.get("source_arrival_datetime"))
+                arrival = place.row.arrival_ms
                 order = (arrival, len(s.sequence_number), s.sequence_number, s.lineage)
                 event_id = s.event_uuid.lower()
                 earliest[event_id] = min(earliest.get(event_id, order), order)

@@ -6,14 +6,19 @@ Firehose (the model) put in S3.
 
 from __future__ import annotations
 
+import bisect
 import gzip
+import io
 import json
 import re
 import shutil
 from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
+
+import pyarrow.parquet as pq
 
 from eventlake.firehose import backup, conversion, error_records, prefixes
 from glue import partition_query, schema
@@ -44,11 +49,78 @@ class ErrorLine:
     record: error_records.ErrorRecord
 
 
+class ParquetRows(Sequence[Row]):
+    """The rows of a mirror's Parquet objects, read from their files each time they are iterated: ``read``
+    checks every object once, and a production hour's million rows never sit in memory at once (as Python
+    rows they took gigabytes). A sequence like a list: ``len``, indexing, slicing, ``==`` with a list."""
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
+        self._objects: list[tuple[str, dict[str, str]]] = []
+        self._ends: list[int] = []  # cumulative row counts, one per object
+
+    def add(self, key: str, partition: dict[str, str], rows: int) -> None:
+        if rows:
+            self._objects.append((key, partition))
+            self._ends.append((self._ends[-1] if self._ends else 0) + rows)
+
+    def __len__(self) -> int:
+        return self._ends[-1] if self._ends else 0
+
+    def __iter__(self) -> Iterator[Row]:
+        for key, partition in self._objects:
+            for values in self._table(key).to_pylist():
+                yield Row(key, partition, values)
+
+    def column(self, name: str) -> Iterator[Any]:
+        """One column's values, row by row, in the order of iterating the rows (without building them)."""
+        for key, _ in self._objects:
+            table = self._table(key)
+            if name in table.column_names:
+                yield from table.column(name).to_pylist()
+            else:
+                yield from [None] * table.num_rows
+
+    def _table(self, key: str) -> Any:
+        return conversion.read_parquet((self._root / key).read_bytes())
+
+    @overload
+    def __getitem__(self, index: int) -> Row: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Row]: ...
+    def __getitem__(self, index: int | slice) -> Row | list[Row]:
+        if isinstance(index, slice):
+            return list(self)[index]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError("row index out of range")
+        at = bisect.bisect_right(self._ends, index)
+        key, partition = self._objects[at]
+        start = self._ends[at - 1] if at else 0
+        return Row(key, partition, self._table(key).slice(index - start, 1).to_pylist()[0])
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"ParquetRows({len(self):,} rows in {len(self._objects):,} objects under {self._root})"
+
+
+def column_values(rows: Sequence[Row], name: str) -> Iterator[Any]:
+    """``name``'s value in each row, in order: read column-wise from the files for a mirror's rows."""
+    if isinstance(rows, ParquetRows):
+        return rows.column(name)
+    return (row.values.get(name) for row in rows)
+
+
 @dataclass
 class LakeContents:
     root: Path
     objects: list[LakeObject] = field(default_factory=list)
-    rows: list[Row] = field(default_factory=list)
+    rows: Sequence[Row] = field(default_factory=list)  # read(): a mirror's ParquetRows
     errors: list[ErrorLine] = field(default_factory=list)
     backed_up: Counter[bytes] = field(default_factory=Counter)  # raw records found in the backup
     backups: dict[str, list[bytes]] = field(default_factory=dict)  # each backup object's records, in order
@@ -116,19 +188,27 @@ def local_objects(root: Path) -> list[LakeObject]:
 def read(root: Path, objects: list[LakeObject], problems: list[str] | None = None) -> LakeContents:
     """Every object's rows, error records and backed-up records. With ``problems``, an object that cannot be
     read (truncated, corrupt, off the layout, a stray) is reported there and skipped instead of raising."""
-    lake = LakeContents(root=root, objects=objects)
+    lake = LakeContents(root=root, objects=objects, rows=ParquetRows(root))
     for obj in objects:
         if problems is None:
-            _read_one(lake, root, obj)
+            _read_one(lake, root, obj, problems)
             continue
         try:
-            _read_one(lake, root, obj)
+            _read_one(lake, root, obj, problems)
         except Exception as exc:  # whatever an unreadable object raises, it is that object's problem
             problems.append(f"{obj.key}: {type(exc).__name__}: {str(exc)[:200]}")
     return lake
 
 
-def _read_one(lake: LakeContents, root: Path, obj: LakeObject) -> None:
+def _row_count(body: bytes, *, whole: bool) -> int:
+    """A Parquet object's rows. ``whole``: every page read, so an object that cannot be read fails here and
+    adds nothing (``read``'s ``problems``); else its footer alone (the rows are read when iterated)."""
+    if whole:
+        return int(conversion.read_parquet(body).num_rows)
+    return int(pq.ParquetFile(io.BytesIO(body)).metadata.num_rows)
+
+
+def _read_one(lake: LakeContents, root: Path, obj: LakeObject, problems: list[str] | None) -> None:
     """Read one object whole, then add what it holds: an object that fails adds nothing."""
     body = (root / obj.key).read_bytes()
     if obj.key.startswith(schema.DATA_ROOT):
@@ -141,9 +221,8 @@ def _read_one(lake: LakeContents, root: Path, obj: LakeObject) -> None:
                 for line in split_records(gzip.decompress(body))
             )
             return
-        lake.rows.extend(
-            Row(obj.key, partition, values) for values in conversion.read_parquet(body).to_pylist()
-        )
+        assert isinstance(lake.rows, ParquetRows)
+        lake.rows.add(obj.key, partition, _row_count(body, whole=problems is not None))
     elif obj.key.startswith(schema.ERROR_ROOT):
         output_type = error_output_type(obj.key)
         lines = [error_records.read_error_line(line) for line in body.splitlines() if line.strip()]

@@ -19,7 +19,7 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
-from eventlake.embedded import dynamodb_direct, dynamodb_partiql, kinesis_direct
+from eventlake.embedded import dynamodb_direct, dynamodb_partiql, kinesis_direct, s3_direct
 from glue import partition_query, schema
 from infra.account import Account
 from infra.catalog_spec import CatalogSpec
@@ -89,7 +89,8 @@ def embedded_aws(settings: Settings, spec: DeliverySpec, *, region: str) -> Iter
     try:
         # moto's PartiQL INSERT overwrites instead of failing with DuplicateItem: the claim store needs AWS's.
         # The pipeline's hot calls (PutRecords, GetRecords, the claim store's) skip moto's request layer and
-        # its O(shard) Kinesis scans (kinesis_direct, dynamodb_direct): same clients, same backend state.
+        # its O(shard) Kinesis scans (kinesis_direct, dynamodb_direct), and so do the objects Firehose writes
+        # and the mirror reads (s3_direct): same clients, same backend state.
         with ExitStack() as stack:
             for context in (
                 mock_aws(),
@@ -101,6 +102,7 @@ def embedded_aws(settings: Settings, spec: DeliverySpec, *, region: str) -> Iter
             aws = _create(settings, spec, region)
             stack.enter_context(kinesis_direct.attached(aws.kinesis, ACCOUNT_ID))
             stack.enter_context(dynamodb_direct.attached(aws.dynamodb, ACCOUNT_ID))
+            stack.enter_context(s3_direct.attached(aws.s3, ACCOUNT_ID))
             yield aws
     finally:
         for key, value in saved.items():

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.awsrequest import AWSResponse
@@ -27,6 +28,20 @@ HTTP_OK = 200
 DirectHandler = Callable[[Mapping[str, Any]], dict[str, Any] | None]
 
 
+@dataclass(frozen=True)
+class DirectContextHandler:
+    """A handler that also reads botocore's request context (API params, context): e.g. the request checksum
+    botocore resolved for the call, which it would otherwise compute and send."""
+
+    answer: Callable[[Mapping[str, Any], Mapping[str, Any]], dict[str, Any] | None]
+
+
+def with_context(
+    handler: Callable[[Mapping[str, Any], Mapping[str, Any]], dict[str, Any] | None],
+) -> DirectContextHandler:
+    return DirectContextHandler(handler)
+
+
 def parsed(body: dict[str, Any]) -> dict[str, Any]:
     """A response as botocore hands it back: the body's fields and the metadata every response carries."""
     body["ResponseMetadata"] = {"HTTPStatusCode": HTTP_OK, "HTTPHeaders": {}, "RetryAttempts": 0}
@@ -34,7 +49,7 @@ def parsed(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @contextmanager
-def attached(client: Any, handlers: Mapping[str, DirectHandler]) -> Iterator[None]:
+def attached(client: Any, handlers: Mapping[str, DirectHandler | DirectContextHandler]) -> Iterator[None]:
     """Answer ``handlers``' operations (by API name, e.g. ``PutRecords``) of ``client`` in-process."""
     events = client.meta.events
     service = client.meta.service_model.service_id.hyphenize()
@@ -46,12 +61,15 @@ def attached(client: Any, handlers: Mapping[str, DirectHandler]) -> Iterator[Non
     for operation, handler in handlers.items():
 
         def answer(
-            context: dict[str, Any], handler: DirectHandler = handler, **_: Any
+            context: dict[str, Any], handler: DirectHandler | DirectContextHandler = handler, **_: Any
         ) -> tuple[AWSResponse, dict[str, Any]] | None:
             params = context.pop(_PARAMS, None)
             if params is None:
                 return None
-            body = handler(params)
+            if isinstance(handler, DirectContextHandler):
+                body = handler.answer(params, context)
+            else:
+                body = handler(params)
             if body is None:
                 return None
             return AWSResponse(None, HTTP_OK, {}, None), parsed(body)

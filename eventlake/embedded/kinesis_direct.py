@@ -37,6 +37,7 @@ from typing import Any
 from unittest import mock
 
 from botocore.parsers import DEFAULT_TIMESTAMP_PARSER
+from dateutil.tz import tzlocal
 from moto.kinesis.exceptions import ResourceNotFoundError, ShardNotFoundError
 from moto.kinesis.models import Shard, Stream, kinesis_backends
 from moto.kinesis.utils import compose_shard_iterator, decompose_shard_iterator
@@ -117,6 +118,17 @@ def _records_after(shard: Shard, last_sequence_id: str, limit: int | None) -> tu
 
 
 _ORIGINAL_GET_RECORDS = Shard.get_records
+_LOCAL = tzlocal()
+_LOCAL_OFFSET = _LOCAL.utcoffset(datetime(2000, 1, 1))
+
+
+def _arrival(seconds: float) -> datetime:
+    """What botocore's parser makes of an epoch timestamp (local time in a new dateutil ``tzlocal``), cheaper:
+    one ``tzlocal`` for every record and, where local time has no daylight saving, its fixed offset added."""
+    if _LOCAL._hasdst:
+        return DEFAULT_TIMESTAMP_PARSER(seconds)  # type: ignore[no-any-return]
+    utc = datetime.fromtimestamp(seconds, UTC)
+    return (utc.replace(tzinfo=None) + _LOCAL_OFFSET).replace(tzinfo=_LOCAL)
 
 
 def put_records(backend: Any, params: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -172,7 +184,7 @@ def get_records(backend: Any, params: Mapping[str, Any]) -> dict[str, Any] | Non
                 "Data": r.raw if isinstance(r, _Stored) else base64.b64decode(r.data),
                 "PartitionKey": r.partition_key,
                 "SequenceNumber": str(r.sequence_number),
-                "ApproximateArrivalTimestamp": DEFAULT_TIMESTAMP_PARSER(r.created_at),
+                "ApproximateArrivalTimestamp": _arrival(r.created_at),
             }
             for r in records
         ],

@@ -385,5 +385,7 @@ def to_parquet(
 
 def read_parquet(data: bytes) -> pa.Table:
     """Read an object written by :func:`to_parquet` back with :func:`arrow_schema`'s types (INT96 -> ms)."""
-    table = pq.read_table(io.BytesIO(data), coerce_int96_timestamp_unit=TIMESTAMP_UNIT)
-    return table.cast(arrow_schema()) if table.schema.names == arrow_schema().names else table
+    # One file: ParquetFile reads it without pq.read_table's dataset set-up (half the time per object).
+    table = pq.ParquetFile(io.BytesIO(data), coerce_int96_timestamp_unit=TIMESTAMP_UNIT).read()
+    schema = arrow_schema()
+    return table.cast(schema) if table.schema.names == schema.names else table

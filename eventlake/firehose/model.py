@@ -72,6 +72,20 @@ class Stats:
             attempt_errors=tuple(e for i in invocations for e in i.errors),
         )
 
+    @classmethod
+    def total(cls, records_read: int, parts: list[Stats]) -> Stats:
+        """``parts`` (each one invocation's ``Stats.of``) summed: the run keeps counts, not its records."""
+        return cls(
+            records_read=records_read,
+            invocations=sum(p.invocations for p in parts),
+            attempts=sum(p.attempts for p in parts),
+            failed_attempts=sum(p.failed_attempts for p in parts),
+            ok=sum(p.ok for p in parts),
+            dropped=sum(p.dropped for p in parts),
+            processing_failed=sum(p.processing_failed for p in parts),
+            attempt_errors=tuple(e for p in parts for e in p.attempt_errors),
+        )
+
 
 @dataclass(frozen=True)
 class FirehoseRun:
@@ -137,12 +151,14 @@ class FirehoseModel:
         )
 
     def run(self, progress: Progress | None = None) -> FirehoseRun:
-        """Read the stream until caught up and deliver everything read."""
-        records = [r for chunk in self._reader.drain() for r in chunk]
-        records.sort(key=_arrival_order)
+        """Read the stream until caught up and deliver everything read, in arrival order across the shards
+        (read lazily: a page per shard in memory, not the stream)."""
+        records = self._reader.merged(_arrival_order)
         if self._by_query is not None:
             assert isinstance(self._destination, metadata_extraction.RecordsAsSentDestination)
-            done = metadata_extraction.deliver_by_query(records, self._destination, self._by_query, progress)
+            done = metadata_extraction.deliver_by_query(
+                list(records), self._destination, self._by_query, progress
+            )
             return FirehoseRun(
                 stats=Stats(records_read=done.records_read, ok=done.delivered, processing_failed=done.failed),
                 written=done.written,
@@ -151,11 +167,13 @@ class FirehoseModel:
             )
         destination = self._destination
         written: list[WrittenObject] = []
-        invocations: list[Invocation] = []
+        invocations: list[Stats] = []
         redelivered: set[tuple[str, str]] = set()
         wave: list[tuple[list[SourceRecord], int]] = []
         peak = 0
+        read = 0
         for record in records:
+            read += 1
             now = record.arrival_ms
             written += destination.back_up(record, now)
             wave += self._batcher.add(record, now)
@@ -175,7 +193,7 @@ class FirehoseModel:
             wave = wave[self._concurrency :]
         written += destination.flush()
         return FirehoseRun(
-            stats=Stats.of(len(records), invocations),
+            stats=Stats.total(read, invocations),
             written=tuple(written),
             shard_count=len(self._reader.shard_ids),
             peak_active_partitions=peak,
@@ -186,7 +204,7 @@ class FirehoseModel:
         self,
         wave: list[tuple[list[SourceRecord], int]],
         now_ms: int,
-        invocations: list[Invocation],
+        invocations: list[Stats],
         redelivered: set[tuple[str, str]],
     ) -> list[WrittenObject]:
         """Invoke the wave's batches (at once if there are several), then deliver their results in order at
@@ -199,14 +217,14 @@ class FirehoseModel:
             with ThreadPoolExecutor(max_workers=len(wave)) as pool:
                 results = list(pool.map(lambda item: self._processor.process(*item), wave))
         for (batch, closed_ms), result in zip(wave, results, strict=True):
-            invocations.append(result)
+            invocations.append(Stats.of(0, [result]))
             at = done_ms if len(wave) > 1 else closed_ms
             written += self._destination.tick(at)
             written += self._destination.processing_failed(result.failed, at)
             written += self._destination.deliver(result.ok, at)
             if self._redeliver and self._rng.random() < self._redeliver:
                 again = self._processor.process(batch, at)  # the same records, processed and delivered again
-                invocations.append(again)
+                invocations.append(Stats.of(0, [again]))
                 written += self._destination.processing_failed(again.failed, at)
                 written += self._destination.deliver(again.ok, at)
                 redelivered.update(r.lineage for r in batch)

@@ -100,6 +100,9 @@ class S3Destination:
         self._open: dict[tuple[str, str], _Buffer] = {}
         # Objects written since the last public call returned them (each public method returns its own).
         self._written: list[WrittenObject] = []
+        # When the oldest open buffer opened (None: not known, recomputed): ``tick`` runs once per record and
+        # returns at once while no interval can have run out.
+        self._oldest_open_ms: int | None = None
 
     # --- input -------------------------------------------------------------------------------------------
 
@@ -165,7 +168,11 @@ class S3Destination:
         rows_by_partition: dict[str, list[int]] = defaultdict(list)
         for row, index in enumerate(row_sources):
             rows_by_partition[placed[index][1]].append(row)
+        # One take puts each partition's rows next to each other; each partition's buffer gets a slice of it.
+        grouped = table.take(pa.array([r for rows in rows_by_partition.values() for r in rows], pa.int64()))
+        start = 0
         for where, rows in rows_by_partition.items():
+            part, start = grouped.slice(start, len(rows)), start + len(rows)
             sources = sorted({row_sources[r] for r in rows})
             if (DATA, where) not in self._open and self.active_partitions >= self._max_partitions:
                 for index in sources:
@@ -182,7 +189,7 @@ class S3Destination:
             size = sum(len(placed[i][2]) for i in sources)
             oldest = min(placed[i][0].source.arrival_ms for i in sources)
             buffer = self._room((DATA, where), size, now_ms, oldest, partial(self._write_data, where))
-            self._add(buffer, table.take(rows), size, oldest, records=len(sources))
+            self._add(buffer, part, size, oldest, records=len(sources))
 
     @property
     def active_partitions(self) -> int:
@@ -197,10 +204,15 @@ class S3Destination:
 
     def tick(self, now_ms: int) -> list[WrittenObject]:
         """Deliver every buffer whose interval has run out by ``now_ms``."""
+        if self._oldest_open_ms is None and self._open:
+            self._oldest_open_ms = min(b.opened_ms for b in self._open.values())
+        if self._oldest_open_ms is None or now_ms - self._oldest_open_ms < self._interval_ms:
+            return self._take_written()
         for key, buffer in self._in_write_order():
             if now_ms - buffer.opened_ms >= self._interval_ms:
                 del self._open[key]
                 buffer.write(buffer, buffer.opened_ms + self._interval_ms)
+        self._oldest_open_ms = None
         return self._take_written()
 
     def flush(self) -> list[WrittenObject]:
@@ -208,6 +220,7 @@ class S3Destination:
         for _, buffer in self._in_write_order():
             buffer.write(buffer, buffer.opened_ms + self._interval_ms)
         self._open = {}
+        self._oldest_open_ms = None
         return self._take_written()
 
     def _in_write_order(self) -> list[tuple[tuple[str, str], _Buffer]]:
@@ -268,10 +281,13 @@ class S3Destination:
         buffer = self._open.get(key)
         if buffer and buffer.size + size > self._size_limit:
             del self._open[key]
+            self._oldest_open_ms = None
             buffer.write(buffer, now_ms)
             buffer = None
         if buffer is None:
             buffer = self._open[key] = _Buffer(opened_ms=now_ms, oldest_arrival_ms=arrival_ms, write=write)
+            if self._oldest_open_ms is not None:
+                self._oldest_open_ms = min(self._oldest_open_ms, now_ms)
         return buffer
 
     @staticmethod

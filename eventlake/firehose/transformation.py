@@ -25,6 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from aws_contract import firehose_records, limits
 from aws_contract.firehose_records import TransformationEvent, TransformationRecord
 from eventlake.firehose.kinesis_source import SourceRecord
@@ -105,6 +107,16 @@ def request_weight(record: SourceRecord) -> int:
     return firehose_records.request_weight(request_record(record))
 
 
+# Request records the batcher built to weigh, by record, until the batch's invocation takes them (each record
+# is base64-encoded once, not twice): only the open batches' records are here.
+_BUILT: dict[int, tuple[SourceRecord, TransformationRecord]] = {}
+
+
+def _request_record_once(record: SourceRecord) -> TransformationRecord:
+    built = _BUILT.pop(id(record), None)
+    return built[1] if built is not None and built[0] is record else request_record(record)
+
+
 class LambdaProcessor:
     """Invokes the transform on one batch and holds it to the contract."""
 
@@ -131,12 +143,12 @@ class LambdaProcessor:
             delivery_stream_arn=self._delivery_arn,
             source_stream_arn=self._source_arn,
             region=self._region,
-            records=[request_record(r) for r in batch],
+            records=[_request_record_once(r) for r in batch],
         )
 
     def process(self, batch: list[SourceRecord], now_ms: int) -> Invocation:
         event = self.event(batch)
-        size = len(json.dumps(event).encode("utf-8"))
+        size = len(orjson.dumps(event))  # compact JSON, as Firehose sends it
         if size > (most := limits.LAMBDA_PAYLOAD_LIMIT_BYTES):
             raise ModelError(f"invocation request of {size} bytes exceeds {most}")
         errors: list[str] = []
@@ -219,7 +231,10 @@ def _response_payload(returned: Any) -> bytes:
     elif isinstance(returned, str):
         payload = returned.encode("utf-8")
     else:
-        payload = json.dumps(returned, ensure_ascii=False).encode("utf-8")
+        try:  # compact JSON: its size is what counts against the limit
+            payload = orjson.dumps(returned)
+        except TypeError:  # beyond orjson (integers over 64 bits, non-string keys): Python's json
+            payload = json.dumps(returned, ensure_ascii=False).encode("utf-8")
     if len(payload) > limits.LAMBDA_PAYLOAD_LIMIT_BYTES:
         raise ResponseTooLarge(
             f"response of {len(payload)} bytes exceeds {limits.LAMBDA_PAYLOAD_LIMIT_BYTES}"
@@ -258,7 +273,8 @@ class Batcher:
         """Add one record; return the batches that closed, each with the time it closed."""
         closed = self.due(now_ms)
         batch = self._open.get(record.shard_id)
-        weight = request_weight(record)
+        built = request_record(record)
+        weight = firehose_records.request_weight(built)
         if batch and (
             batch.raw + len(record.data) > self._max_bytes
             or batch.request + weight > limits.LAMBDA_PAYLOAD_LIMIT_BYTES - 1024
@@ -269,6 +285,7 @@ class Batcher:
         if batch is None:
             batch = self._open[record.shard_id] = _Batch(opened_ms=now_ms)
         batch.records.append(record)
+        _BUILT[id(record)] = (record, built)
         batch.raw += len(record.data)
         batch.request += weight
         return closed

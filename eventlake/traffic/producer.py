@@ -31,7 +31,7 @@ class ProducerError(RuntimeError):
     """Kinesis kept rejecting some records after every retry."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # a production hour holds a million
 class Sent:
     """One record Kinesis accepted: the producer's side of the invariant."""
 

@@ -17,6 +17,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from botocore.parsers import DEFAULT_TIMESTAMP_PARSER
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
@@ -271,3 +272,12 @@ def test_statements_it_does_not_model_are_moto_s(clients: Any) -> None:
     nested = [{"Statement": INSERT.format(table=table), "Parameters": [{"S": "n"}, {"M": {}}, {"N": "1"}]}]
     direct.batch_execute_statement(Statements=nested)
     assert plain.get_item(TableName=table, Key={"k": {"S": "n"}})["Item"]["holder"] == {"M": {}}
+
+
+@settings(max_examples=200, deadline=None)
+@given(seconds=st.floats(0, 4e9) | st.integers(0, 4 * 10**9).map(lambda ms: ms / 1000))
+def test_arrival_timestamps_are_botocore_s_own(seconds: float) -> None:
+    """``GetRecords``' ApproximateArrivalTimestamp as botocore's parser gives it: same instant, fields, tz."""
+    ours, botocore_s = kinesis_direct._arrival(seconds), DEFAULT_TIMESTAMP_PARSER(seconds)
+    assert ours == botocore_s and ours.isoformat() == botocore_s.isoformat()
+    assert type(ours.tzinfo) is type(botocore_s.tzinfo) and ours.utcoffset() == botocore_s.utcoffset()

@@ -214,8 +214,15 @@ def test_more_events_never_need_less(a: Load, factor: float) -> None:
     pa, pb = plan(a, PROD_LIKE), plan(b, PROD_LIKE)
     assert pb.shards >= pa.shards and pb.shards_by_records >= pa.shards_by_records
     assert pb.shards_by_bytes >= pa.shards_by_bytes
-    assert pb.peak_active_partitions >= pa.peak_active_partitions
-    assert pb.objects_per_hour >= pa.objects_per_hour * (1 - 1e-9)
+    # Once processor batches fill before their interval, records reach the S3 buffers in bursts, and a buffer
+    # whose interval ends between two bursts waits for the next (test_processor_bursts.py): a bigger load can
+    # shift that wait by up to one processor interval, so per partition by at most interval / (S3 interval +
+    # processor interval). Beyond that, more events never need fewer objects or open partitions.
+    slack = PROD_LIKE.buffering_interval_seconds / (
+        PROD_LIKE.buffering_interval_seconds + PROD_LIKE.processor_buffer_interval_seconds
+    )
+    assert pb.peak_active_partitions >= math.floor(pa.peak_active_partitions * slack)
+    assert pb.objects_per_hour >= pa.objects_per_hour * slack * (1 - 1e-9)
     assert pb.dedupe_writes_per_second >= pa.dedupe_writes_per_second
     assert pb.usd_per_month >= pa.usd_per_month * (1 - 1e-9)
 

@@ -11,16 +11,18 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import ACCOUNT_ID, Deployment
 
 from aws_contract import limits
 from glue import schema
 from infra import iam
 from infra.athena_spec import RESULTS_ROOT
+from infra.compaction_spec import SUPERSEDED_NONCURRENT_DAYS, superseded_expiry_rules
 from infra.pipeline import EventLakeArgs
-from infra.settings import PROJECT_ROOT, Settings
+from infra.settings import PROJECT_ROOT, Settings, SettingsError
 from lake_compactor import compaction_handler as env
-from lake_compactor.compaction_plan import SOURCE_TABLE
+from lake_compactor.compaction_plan import SOURCE_TABLE, SUPERSEDED_TAG
 
 FUNCTION = "aws:lambda/function:Function"
 RULE = "aws:cloudwatch/eventRule:EventRule"
@@ -113,12 +115,47 @@ def test_the_compactor_policy_grants_exactly_one_compaction(deployment: Deployme
         ),
         # Writes only under the compacted root and the results: the originals are never touched.
         "WriteCompacted": (iam.COMPACTOR_WRITE_ACTIONS, [f"{bucket}/{schema.COMPACTED_ROOT}*"]),
+        # Tags what a switch superseded, on both roots, for the lifecycle rule: tagging and nothing else.
+        "TagSuperseded": (
+            ["s3:PutObjectTagging"],
+            [f"{bucket}/{schema.DATA_ROOT}*", f"{bucket}/{schema.COMPACTED_ROOT}*"],
+        ),
         "Results": (iam.ATHENA_RESULTS_ACTIONS, [f"{bucket}/{RESULTS_ROOT}*"]),
         "LakeKey": (iam.KMS_DATA_ACTIONS, [d.one(KEY).state["arn"]]),
     }
     key = next(s for s in document["Statement"] if s["Sid"] == "LakeKey")
     assert key["Condition"] == {"StringEquals": {"kms:ViaService": ["s3.eu-west-1.amazonaws.com"]}}
     assert not any("Delete" in a for s in document["Statement"] for a in s["Action"])
+
+
+def test_the_bucket_expires_what_compaction_superseded_after_the_configured_days(
+    deployment: Deployment,
+) -> None:
+    d = deployment
+    lifecycle = d.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
+    rules = {r["id"]: r for r in lifecycle.inputs["rules"]}
+    tag_key, tag_value = SUPERSEDED_TAG
+    for name, root in (("originals", schema.DATA_ROOT), ("copies", schema.COMPACTED_ROOT)):
+        rule = rules[f"expire-superseded-{name}"]
+        # Only tagged objects under the root: a late object (untagged) or another prefix never expires here.
+        assert rule["filter"] == {"and": {"prefix": root, "tags": {tag_key: tag_value}}}
+        assert rule["expiration"] == {"days": d.settings.compaction_expiry_days}
+        # The bucket is versioned: expiry leaves a noncurrent version, which goes a day later.
+        assert rule["noncurrentVersionExpiration"] == {"noncurrentDays": SUPERSEDED_NONCURRENT_DAYS}
+        markers = rules[f"remove-delete-markers-{name}"]
+        assert markers["filter"] == {"prefix": root}
+        assert markers["expiration"] == {"expiredObjectDeleteMarker": True}
+    versioning = d.one("aws:s3/bucketVersioning:BucketVersioning").inputs
+    assert versioning["versioningConfiguration"]["status"] == "Enabled"
+
+
+def test_expiry_days_zero_keeps_everything_and_short_expiry_is_refused() -> None:
+    kept = EventLakeArgs.from_settings(Settings(stack="x", compaction_expiry_days=0)).lake
+    assert kept.superseded_expiry_days == 0 and superseded_expiry_rules(0) == []
+    # A copy may be superseded up to the lookback after it was written: expiry must come a day after that.
+    with pytest.raises(SettingsError, match="compactionExpiryDays"):
+        Settings(stack="x", compaction_lookback_hours=48, compaction_expiry_days=2)
+    Settings(stack="x", compaction_lookback_hours=48, compaction_expiry_days=3)
 
 
 def test_readers_may_read_compacted_copies(deployment: Deployment) -> None:

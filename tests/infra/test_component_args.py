@@ -55,6 +55,7 @@ def test_a_setting_no_component_reads_is_caught(monkeypatch: pytest.MonkeyPatch)
             backup_retention_days=settings.backup_retention_days,
             noncurrent_version_days=30,
             results_retention_days=settings.athena_results_retention_days,
+            superseded_expiry_days=settings.compaction_expiry_days,
         )
 
     monkeypatch.setattr(LakeBucketArgs, "from_settings", ignores_noncurrent_days)
