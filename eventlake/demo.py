@@ -509,18 +509,7 @@ def _register_partitions(aws: EmbeddedAws, written: Sequence[WrittenObject]) -> 
             sequencer=sequencer,
         )
         registrar.register(created_objects(event))
-    pages = aws.glue.get_paginator("get_partitions").paginate(
-        DatabaseName=spec.database_name, TableName=spec.table_name
-    )
-    return [
-        athena.CatalogPartition(
-            tuple(p["Values"]),
-            p["StorageDescriptor"]["Location"],
-            tuple(c["Name"] for c in p["StorageDescriptor"].get("Columns", [])),
-        )
-        for page in pages
-        for p in page["Partitions"]
-    ]
+    return athena.catalog_partitions(aws.glue, spec.database_name, spec.table_name)
 
 
 def _run_queries(

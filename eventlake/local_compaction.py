@@ -149,27 +149,13 @@ def _quote(path: Path) -> str:
     return path.as_posix().replace("'", "''")
 
 
-def catalog_partitions(glue: Any, database: str, table: str) -> list[athena.CatalogPartition]:
-    """Every partition of a table as the local Athena reads it (values, location, columns)."""
-    pages = glue.get_paginator("get_partitions").paginate(DatabaseName=database, TableName=table)
-    return [
-        athena.CatalogPartition(
-            tuple(p["Values"]),
-            p["StorageDescriptor"]["Location"],
-            tuple(c["Name"] for c in p["StorageDescriptor"].get("Columns", [])),
-        )
-        for page in pages
-        for p in page["Partitions"]
-    ]
-
-
 def query_lake(
     s3: Any, glue: Any, *, bucket: str, database: str, table: str, athena_sql: str, workdir: Path
 ) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Run Athena SQL on the embedded lake now: the bucket mirrored, the catalog's partitions as they are."""
     root = Path(tempfile.mkdtemp(prefix="query-", dir=workdir))
     mirror(s3, bucket, root)
-    conn = athena.connect(root, database, catalog_partitions(glue, database, table))
+    conn = athena.connect(root, database, athena.catalog_partitions(glue, database, table))
     try:
         return athena.run(conn, athena_sql)
     finally:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from eventlake import local_compaction, local_lifecycle
+from eventlake.athena import engine as athena
 from eventlake.embedded import eventbridge
 from eventlake.embedded.aws import EmbeddedAws, embedded_aws
 from eventlake.firehose.conversion import convert, to_parquet
@@ -120,8 +121,7 @@ class Lake:
 
     def locations(self) -> dict[tuple[str, ...], str]:
         return {
-            p.values: p.location
-            for p in local_compaction.catalog_partitions(self.aws.glue, self.database, self.table)
+            p.values: p.location for p in athena.catalog_partitions(self.aws.glue, self.database, self.table)
         }
 
     def keys(self, prefix: str) -> list[str]:

@@ -264,6 +264,21 @@ class CatalogPartition:
     columns: tuple[str, ...] = ()
 
 
+def catalog_partitions(glue: Any, database: str, table: str) -> list[CatalogPartition]:
+    """Every partition of a table as the local Athena reads it (values, location, columns), from a Glue
+    client (the embedded AWS's or a real one)."""
+    pages = glue.get_paginator("get_partitions").paginate(DatabaseName=database, TableName=table)
+    return [
+        CatalogPartition(
+            tuple(p["Values"]),
+            p["StorageDescriptor"]["Location"],
+            tuple(c["Name"] for c in p["StorageDescriptor"].get("Columns", [])),
+        )
+        for page in pages
+        for p in page["Partitions"]
+    ]
+
+
 def partition_files(lake_root: Path, partitions: Sequence[CatalogPartition]) -> list[Path]:
     """The Parquet files Athena would read: those directly under each known partition's location, in the
     local mirror of the bucket (``lake_root`` holds the bucket's keys)."""
