@@ -135,9 +135,10 @@ def iso_utc_at(seconds: int, millis: int = 0) -> str:
 
 def partition_values(event_type: str, epoch_seconds: float) -> dict[str, str]:
     """Partition keys for one event: its type and its *event* hour (not the arrival hour)."""
-    hours = split_seconds(epoch_seconds)[0] // 3600
-    date_text, hour = _date_of(hours // 24), _TWO_DIGITS[hours % 24]
-    return {"event_type": event_type, "event_date": date_text, "event_hour": hour}
+    seconds = epoch_seconds if type(epoch_seconds) is int else split_seconds(epoch_seconds)[0]
+    days, hour = divmod(seconds // 3600, 24)  # the transform calls this per record
+    date_text = _DATES.get(days) or _date_of(days)
+    return {"event_type": event_type, "event_date": date_text, "event_hour": _TWO_DIGITS[hour]}
 
 
 SECONDS_PER_DAY = 86_400
@@ -147,7 +148,6 @@ _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 # remembered, bounded (a Lambda container lives for hours at most).
 _DATES: dict[int, str] = {}  # days since the epoch -> yyyy-MM-dd
 _SECOND_TEXTS: dict[int, str] = {}  # Unix seconds -> yyyy-MM-ddTHH:mm:ss
-_SECOND_PARTS: dict[int, tuple[bytes, str, str]] = {}
 _TEXTS_KEPT = 100_000
 
 
@@ -158,20 +158,6 @@ def _date_of(days: int) -> str:
             _DATES.clear()
         text = _DATES[days] = date.fromordinal(_EPOCH_ORDINAL + days).isoformat()
     return text
-
-
-def second_parts(seconds: int) -> tuple[bytes, str, str]:
-    """``yyyy-MM-ddTHH:mm:ss`` (ASCII bytes, for a row being encoded), ``event_date`` and ``event_hour`` of
-    whole Unix seconds: what the transform writes per record, remembered per second."""
-    parts = _SECOND_PARTS.get(seconds)
-    if parts is None:
-        if len(_SECOND_PARTS) >= _TEXTS_KEPT:
-            _SECOND_PARTS.clear()
-        hours = seconds // 3600
-        text = _SECOND_TEXTS.get(seconds) or _second_text(seconds)
-        parts = (text.encode("ascii"), _date_of(hours // 24), _TWO_DIGITS[hours % 24])
-        _SECOND_PARTS[seconds] = parts
-    return parts
 
 
 def _second_text(seconds: int) -> str:

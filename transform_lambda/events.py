@@ -230,10 +230,7 @@ def remark(data: str, is_duplicate: bool | None, uuid_reused: bool | None) -> st
 
 
 def partition_keys(event: Event) -> dict[str, str]:
-    created_at = event.created_at
-    seconds = created_at if type(created_at) is int else schema.split_seconds(created_at)[0]
-    _, event_date, event_hour = schema.second_parts(seconds)
-    return {"event_type": event.event_type, "event_date": event_date, "event_hour": event_hour}
+    return schema.partition_values(event.event_type, event.created_at)
 
 
 def dumps(value: Any) -> str:

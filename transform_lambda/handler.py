@@ -150,6 +150,7 @@ def process(
     out: list[TransformationResult] = []
     keys: list[str | None] = []  # the dedupe key of each stored record, None for a rejected one
     prints: dict[int, str] = {}  # fingerprints, by index, where computed
+    holders: dict[int, str] = {}  # for a store that remembers: each stored record's holder, by index
     reasons: Counter[str] = Counter()
     for index, record in enumerate(records):
         try:
@@ -159,6 +160,7 @@ def process(
             data, partition = stored_row(item, lineage)
             if remembers:
                 prints[index] = fingerprint(_field(item, f) for f in fields)
+                holders[index] = _holder(record, lineage)
         except Exception as exc:  # a poison record must not fail its whole batch
             error = exc if isinstance(exc, RecordError) else _unprocessable(exc)
             reasons[error.reason] += 1
@@ -169,7 +171,7 @@ def process(
             out.append(firehose_records.ok(record.get("recordId"), data, partition))
             keys.append(item.event_uuid.lower())  # Event.dedupe_key, inlined
 
-    changed, unchecked, store_error = _marks(keys, records, claims, prints, fields, remembers)
+    changed, unchecked, store_error = _marks(keys, records, claims, prints, holders, fields, remembers)
     if unchecked:
         log(
             {
@@ -256,6 +258,7 @@ def _marks(
     records: Sequence[Mapping[str, Any]],
     claims: ClaimStore,
     prints: dict[int, str],
+    holders: dict[int, str],
     fields: Sequence[str],
     remembers: bool,
 ) -> tuple[dict[int, Marks], int, str | None]:
@@ -285,9 +288,7 @@ def _marks(
     error: str | None = None
     unchecked = 0
     if remembers:
-        wanted = [
-            Claim(key, _holder(records[i], lineage_of(records[i])), prints[i]) for key, i in first.items()
-        ]
+        wanted = [Claim(key, holders[i], prints[i]) for key, i in first.items()]
         try:
             owners = claims.claim(wanted)
         except Exception as exc:  # a store that raises instead of answering: nothing was checked
