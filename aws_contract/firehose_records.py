@@ -124,7 +124,8 @@ def request_weight(record: TransformationRecord) -> int:
     return len(json.dumps(record)) + 2
 
 
-_OK = Result.OK.value  # read once per record: a plain string, not an enum lookup
+OK = Result.OK.value  # read once per record: a plain string, not an enum lookup
+_OK = OK
 
 
 def ok(record_id: Any, data: str, partition_keys: dict[str, str]) -> TransformationResult:

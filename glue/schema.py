@@ -149,6 +149,7 @@ _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _DATES: dict[int, str] = {}  # days since the epoch -> yyyy-MM-dd
 _SECOND_TEXTS: dict[int, str] = {}  # Unix seconds -> yyyy-MM-ddTHH:mm:ss
 _TEXTS_KEPT = 100_000
+SECOND_TEXTS = _SECOND_TEXTS  # read by the transform's inline path; ``iso_utc_at`` fills it
 
 
 def _date_of(days: int) -> str:

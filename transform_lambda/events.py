@@ -8,6 +8,7 @@ import json
 import math
 import re
 from binascii import b2a_base64
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -227,6 +228,110 @@ def remark(data: str, is_duplicate: bool | None, uuid_reused: bool | None) -> st
     """A first arrival's row (``stored_row``'s base64) with other dedupe marks."""
     line = base64.b64decode(data).replace(_MARKS[(False, False)], _MARKS[(is_duplicate, uuid_reused)], 1)
     return b2a_base64(line, newline=False).decode("ascii")
+
+
+def first_arrival(record: dict[str, Any]) -> tuple[str, dict[str, Any], str, Mapping[str, Any]]:
+    """What the handler needs of one record, stored as a first arrival: its row in base64 (``stored_row``),
+    its response ``metadata`` (``{"partitionKeys": ...}``, one shared dict per partition), its dedupe key and
+    a mapping of its fields (the event as sent) for the fingerprint. Raises ``RecordError`` as the general
+    path does.
+
+    The common record (base64 JSON of a valid event with integer ``created_at``, lineage as Firehose sends it)
+    is handled here inline: one function, no tuples or intermediate calls, which is most of what stood between
+    the handler and the bare JSON round trip (BENCHMARKS.md). Anything else, and anything this path would
+    have to judge, goes the general way (``decode`` -> ``parse_event`` -> ``stored_row``), which decides and
+    names the reason; a property test holds the two to the same bytes."""
+    data = record.get("data")
+    meta = record.get("kinesisRecordMetadata")
+    if type(data) is str and type(meta) is dict:
+        try:
+            raw = _a2b(data, strict_mode=True)
+        except (binascii.Error, ValueError):
+            raw = None
+        if raw is not None and _LONG_NUMBER not in raw.translate(_DIGITS_AS_ZERO):
+            try:
+                obj = orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                obj = None
+            if type(obj) is dict:
+                event_uuid = obj.get("event_uuid")
+                event_name = obj.get("event_name")
+                created_at = obj.get("created_at")
+                parts = _NAME_PARTS.get(event_name) if type(event_name) is str else None
+                shard = meta.get("shardId")
+                sequence = meta.get("sequenceNumber")
+                arrival = meta.get("approximateArrivalTimestamp")
+                if (
+                    parts is not None
+                    and (type(created_at) is int or type(created_at) is float)
+                    and _MIN_CREATED_AT <= created_at < _MAX_CREATED_AT
+                    and type(event_uuid) is str
+                    and _UUID_MATCH(event_uuid)
+                    and event_uuid != NIL_UUID
+                    and type(shard) is str
+                    and shard
+                    and type(sequence) is str
+                    and sequence
+                    and type(arrival) is int
+                ):
+                    payload = obj.copy()
+                    del payload["event_uuid"], payload["event_name"], payload["created_at"]
+                    if type(created_at) is int:
+                        seconds = whole = created_at
+                        created = _SECOND_TEXTS.get(created_at)  # iso_utc_at's text, when it has one
+                        created = created + "Z" if created else schema.iso_utc_at(created_at)
+                    else:  # as enrich and partition_values: the column floors, the time rounds
+                        whole = _floor(created_at)
+                        seconds, millis = schema.split_seconds(created_at)
+                        created = schema.iso_utc_at(seconds, millis)
+                    try:
+                        line = orjson.dumps(
+                            {  # enrich's row, literally (a test holds the two paths to the same bytes)
+                                "event_uuid": event_uuid,
+                                "event_name": event_name,
+                                "event_subtype": parts[1],
+                                "created_at": whole,
+                                "created_datetime": created,
+                                "is_duplicate": False,
+                                "uuid_reused": False,
+                                "payload": orjson.dumps(payload).decode("utf-8"),
+                                "source_shard_id": shard,
+                                "source_sequence_number": sequence,
+                                "source_arrival_datetime": _arrival_iso(arrival),
+                            },
+                            option=_LINE,
+                        )
+                    except TypeError:  # beyond orjson: the general path decides
+                        line = None
+                    if line is not None:
+                        metadata = _METADATA.get((parts[0], seconds // 3600)) or _metadata(parts[0], seconds)
+                        return _b2a(line, newline=False).decode("ascii"), metadata, event_uuid.lower(), obj
+    return _first_arrival_in_general(record)
+
+
+def _first_arrival_in_general(record: dict[str, Any]) -> tuple[str, dict[str, Any], str, Mapping[str, Any]]:
+    event = parse_event(decode(record.get("data")))
+    data, partition = stored_row(event, lineage_of(record))
+    fields = dict(event.payload, event_uuid=event.event_uuid, event_name=event.event_name)
+    fields["created_at"] = event.created_at
+    return data, {"partitionKeys": partition}, event.event_uuid.lower(), fields
+
+
+def _metadata(event_type: str, seconds: int) -> dict[str, Any]:
+    """The response metadata of a partition, shared by its records (the response is only serialised)."""
+    if len(_METADATA) >= _NAMES_KEPT:
+        _METADATA.clear()
+    found = _METADATA[(event_type, seconds // 3600)] = {
+        "partitionKeys": schema.partition_values(event_type, seconds)
+    }
+    return found
+
+
+_METADATA: dict[tuple[str, int], dict[str, Any]] = {}  # (event type, hour since the epoch) -> metadata
+_a2b, _b2a = binascii.a2b_base64, binascii.b2a_base64
+_floor = math.floor
+_UUID_MATCH = _UUID.fullmatch
+_SECOND_TEXTS = schema.SECOND_TEXTS
 
 
 def partition_keys(event: Event) -> dict[str, str]:

@@ -16,18 +16,23 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from glue import schema
+from transform_lambda import events as events_module
+from transform_lambda import handler as handler_module
 from transform_lambda.events import (
     Lineage,
     RecordError,
     decode,
     dumps,
     enrich,
+    first_arrival,
+    lineage_of,
     parse_event,
     partition_keys,
     remark,
     row_bytes,
     stored_row,
 )
+from transform_lambda.handler import holder_of
 
 # JSON values as a producer may send them: big integers (beyond orjson's 64 bits), every float, any text
 # (including what JSON escapes and what UTF-8 cannot carry), nesting.
@@ -196,3 +201,105 @@ def test_the_payload_keeps_integers_beyond_64_bits_exactly() -> None:
     row, _ = stored_row(parse_event(decode(data)), Lineage(None, None, None))
     payload = json.loads(json.loads(base64.b64decode(row))["payload"])
     assert payload == {"n": big, "m": 12345678901234567890123}
+
+
+def _general(record: dict[str, Any]) -> Any:
+    """The general path as the handler ran it before the inline one: decode, parse, lineage, stored_row."""
+    event = parse_event(decode(record.get("data")))
+    data, partition = stored_row(event, lineage_of(record))
+    return data, {"partitionKeys": partition}, event.event_uuid.lower()
+
+
+def _outcome(call: Any, record: dict[str, Any]) -> Any:
+    try:
+        return call(record)[:3]
+    except RecordError as exc:
+        return ("rejected", exc.reason, exc.detail)
+    except UnicodeEncodeError:
+        return ("unencodable",)
+
+
+KINESIS_METADATA = st.fixed_dictionaries(
+    {},
+    optional={
+        "shardId": st.just("shardId-000000000007") | st.just("") | st.none() | st.integers(0, 9),
+        "sequenceNumber": st.from_regex(r"[0-9]{1,56}", fullmatch=True) | st.just("") | st.integers(0, 99),
+        "subsequenceNumber": st.integers(0, 10) | st.just(""),
+        "approximateArrivalTimestamp": st.integers(0, 4_102_444_799_999)
+        | st.just("2026-11-25T07:00:00.123Z")
+        | st.floats(0, 4e12),
+    },
+)
+# What reaches the transform: valid events, each field possibly of the wrong type or value, and raw bytes.
+SENT = st.one_of(
+    EVENTS.map(lambda o: json.dumps(o, ensure_ascii=False).encode("utf-8", "surrogatepass")),
+    st.builds(
+        lambda o, key, value: json.dumps({**o, key: value}).encode(),
+        EVENTS,
+        st.sampled_from(schema.INPUT_FIELDS),
+        VALUES | st.just("00000000-0000-0000-0000-000000000000") | st.just(float("nan")),
+    ),
+    st.builds(lambda o: json.dumps(o).replace("1", "1" * 20, 1).encode(), EVENTS),
+    st.binary(max_size=40),
+)
+
+
+@given(SENT, KINESIS_METADATA | st.none() | st.just("metadata"), st.booleans())
+@settings(max_examples=600, suppress_health_check=[HealthCheck.too_slow])
+def test_the_inline_path_gives_what_the_general_path_gives(sent: bytes, meta: Any, as_base64: bool) -> None:
+    """The handler's inline common case (``first_arrival``) and the general path: the same row, partition
+    and key, or the same rejection, for any record; and the fields it hands the fingerprint are the event's.
+    """
+    record: dict[str, Any] = {"recordId": "r", "data": base64.b64encode(sent).decode() if as_base64 else sent}
+    if meta is not None:
+        record["kinesisRecordMetadata"] = meta
+    expected = _outcome(_general, record)
+    assert _outcome(first_arrival, record) == expected
+    assert _outcome(first_arrival, record) == expected  # again, once the event's name is known
+    try:
+        fields = first_arrival(record)[3]
+    except (RecordError, UnicodeEncodeError):
+        return
+    event = parse_event(decode(record["data"]))
+    assert {f: fields.get(f) for f in (*schema.INPUT_FIELDS, *event.payload)} == {
+        **{f: getattr(event, f) for f in schema.INPUT_FIELDS},
+        **event.payload,
+    }
+
+
+def test_the_inline_path_shares_one_metadata_per_partition() -> None:
+    """The response's ``metadata`` is shared by the records of a partition (it is only serialised)."""
+    meta = {"shardId": "shardId-000000000001", "sequenceNumber": "1", "approximateArrivalTimestamp": 1}
+    sent = {"event_uuid": "3f2b8c1e-9a4d-4e6f-8b7a-1c2d3e4f5a6b", "event_name": "a:b"}
+    times = [1_764_072_000, 1_764_072_001.5, 1_764_075_600]
+    texts = [json.dumps({**sent, "created_at": t}).encode() for t in times]
+    records = [{"recordId": str(i), "data": base64.b64encode(t).decode()} for i, t in enumerate(texts)]
+    for record in records:
+        record["kinesisRecordMetadata"] = meta
+    first_arrival(records[0])  # a name's first record takes the general path, which validates and learns it
+    first, second, third = (first_arrival(r)[1] for r in records)
+    assert first is second and first is not third
+    assert third == {"partitionKeys": {"event_type": "a", "event_date": "2025-11-25", "event_hour": "13"}}
+
+
+@pytest.mark.parametrize("created_at", [1_764_072_000, 1_764_072_000.9999996])
+def test_a_plain_record_takes_the_inline_path(monkeypatch: Any, created_at: float) -> None:
+    """The equivalence above holds only if the inline path runs: a plain record must not fall through."""
+    meta = {"shardId": "shardId-000000000001", "sequenceNumber": "1", "approximateArrivalTimestamp": 1}
+    sent = {"event_uuid": "3f2b8c1e-9a4d-4e6f-8b7a-1c2d3e4f5a6b", "event_name": "a:b", "x": 'é"\n'}
+    record = {
+        "recordId": "r",
+        "data": base64.b64encode(json.dumps({**sent, "created_at": created_at}).encode()).decode(),
+        "kinesisRecordMetadata": meta,
+    }
+    expected = _general(record)
+    monkeypatch.setattr(events_module, "_first_arrival_in_general", lambda _: pytest.fail("general path"))
+    assert first_arrival(record)[:3] == expected
+
+
+@given(KINESIS_METADATA | st.none() | st.just("metadata"), st.none() | st.text(max_size=4))
+def test_the_holder_read_inline_is_the_holder_of_the_lineage(meta: Any, record_id: str | None) -> None:
+    record: dict[str, Any] = {"recordId": record_id}
+    if meta is not None:
+        record["kinesisRecordMetadata"] = meta
+    assert holder_of(record) == handler_module._holder(record, lineage_of(record))

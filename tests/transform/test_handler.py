@@ -179,14 +179,14 @@ def test_any_batch_returns_every_id_once_in_order_and_failures_keep_their_bytes(
 
 
 def test_an_unforeseen_failure_fails_that_record_alone(monkeypatch: Any) -> None:
-    real_stored_row = handler_module.stored_row
+    real_first_arrival = handler_module.first_arrival
 
-    def flaky(event: Any, lineage: Any) -> tuple[str, dict[str, str]]:
-        if event.event_uuid == U2:
+    def flaky(record: dict[str, Any]) -> Any:
+        if U2.encode() in base64.b64decode(record["data"]):
             raise OverflowError("boom")
-        return real_stored_row(event, lineage)
+        return real_first_arrival(record)
 
-    monkeypatch.setattr(handler_module, "stored_row", flaky)
+    monkeypatch.setattr(handler_module, "first_arrival", flaky)
     response, logs = run([raw_event(event_uuid=U1), raw_event(event_uuid=U2), raw_event(event_uuid=U1)])
     assert [r["result"] for r in response["records"]] == ["Ok", "ProcessingFailed", "Ok"]
     assert [e["reason"] for e in logs if e["level"] == "WARNING"] == ["unprocessable"]
