@@ -4,8 +4,10 @@
 its DynamoDB persistence layer, one idempotent call per id (what most users would reach for); (c) this
 project's ``DynamoClaims``, 25 PartiQL ``INSERT`` statements per ``BatchExecuteStatement`` from a pool of
 threads. All three talk to the same in-process DynamoDB double (``bench_dynamodb``: 5 ms per request,
-first writer wins) through real boto3 clients, so each pays botocore's serialising, signing and parsing as
-against AWS. Each variant gets a fresh double, and must mark exactly the same records as duplicates.
+first writer wins) through real boto3 clients: (a) and (b) through botocore's methods, which serialise, sign
+and parse as against AWS; (c) through ``transform_lambda.dynamodb_json``, as the Lambda does (DynamoDB's JSON
+protocol written, signed and read directly, with the client's events, so the double's ``before-send`` hook
+answers it too). Each variant gets a fresh double, and must mark exactly the same records as duplicates.
 
 Run with ``python -m eventlake.bench --dedupe`` (``make bench`` runs it after the transform bench, in its
 own process: boto3 stays out of the transform bench's heap).
@@ -405,6 +407,8 @@ go through the Lambda's handler (`handler.process`) three times, each with anoth
 (`idempotent_function`, `DynamoDBPersistenceLayer`) per id; (c) this project's `DynamoClaims`. All three
 use real boto3 clients against the same in-process DynamoDB (`eventlake/bench_dynamodb.py`): a
 `before-send` hook sleeps {LATENCY_S * 1000:g} ms per request and answers AWS-shaped JSON from a
-first-writer-wins table. Wall time is the handler's, transform included; the claim-store columns are the
-time spent inside `claim`. Write units count one per write request or `INSERT` statement, won or not
-(items under 1 KB); reads count none."""
+first-writer-wins table. (a) and (b) call through botocore's methods; (c) through
+`transform_lambda/dynamodb_json.py`, as the Lambda does: the JSON protocol written, SigV4-signed and read
+directly, with the client's events and HTTP session. Wall time is the handler's, transform included; the
+claim-store columns are the time spent inside `claim`. Write units count one per write request or
+`INSERT` statement, won or not (items under 1 KB); reads count none."""

@@ -12,9 +12,11 @@ bounded pool of threads: an ``INSERT`` on an existing key fails that statement a
 (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ql-reference.insert.html), so the winner
 needs one write unit and the losers are read back (from the error's ``Item`` when DynamoDB returns it,
 else one consistent ``BatchGetItem`` per 100 losers). A claim past its ``expires_at`` is free even before
-DynamoDB's lazy TTL deletes it: it is taken over with a conditional ``PutItem``. Throttled statements are
-retried with capped exponential backoff and full jitter; whatever the store still cannot answer is left
-out of the result ("not checked"), and the handler decides what that means.
+DynamoDB's lazy TTL deletes it: it is taken over with a conditional ``PutItem``. Throttled statements and
+failed requests are retried with capped exponential backoff and full jitter; whatever the store still
+cannot answer is left out of the result ("not checked"), and the handler decides what that means. The calls
+are made through ``dynamodb_json`` (DynamoDB's JSON protocol without botocore's shape walking, which was
+most of the store's CPU, and CPU under the GIL is what bounds it, not latency).
 """
 
 from __future__ import annotations
@@ -85,28 +87,36 @@ class ClaimStoreError(RuntimeError):
     """The store could not answer and the stack chose to fail the invocation (Firehose retries it)."""
 
 
-_SCALARS = (str, int, float, bool, type(None))
+# The scalar types JSON gives, each with its fingerprint prefix (its type's name).
+_SCALAR_PREFIXES: dict[type, str] = {t: f"{t.__name__}:" for t in (str, int, float, bool, type(None))}
 
 
 def fingerprint(values: Iterable[Any]) -> str:
     """A short, stable digest of the fields that identify an event beyond its id. Scalars (the default
     fields, ``event_name`` and ``created_at``) are typed and written with ``repr``, so ``1`` and ``1.0``
     differ as they do in JSON; anything else as canonical JSON. It runs once per record: no JSON encoder on
-    the common path."""
-    parts = [
-        f"{type(v).__name__}:{v!r}"
-        if isinstance(v, _SCALARS)
-        else "json:" + json.dumps(v, ensure_ascii=False, separators=(",", ":"), sort_keys=True, default=str)
-        for v in values
-    ]
-    return _blake2b()("\x1f".join(parts).encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
+    the common path, the prefix found by the value's exact type (JSON's values are never subclasses)."""
+    parts = []
+    for value in values:
+        prefix = _SCALAR_PREFIXES.get(type(value))
+        parts.append(prefix + repr(value) if prefix is not None else _fingerprint_text(value))
+    return _blake2b("\x1f".join(parts).encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
 
 
-def _blake2b() -> Any:
-    """hashlib on first use: importing it loads OpenSSL, a few ms of every cold start otherwise."""
+def _fingerprint_text(value: Any) -> str:
+    if isinstance(value, tuple(_SCALAR_PREFIXES)):  # a subclass: written as its base type was
+        return f"{type(value).__name__}:{value!r}"
+    return "json:" + json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True, default=str)
+
+
+def _blake2b(data: bytes, *, digest_size: int) -> Any:
+    """hashlib on first use: importing it loads OpenSSL, a few ms of every cold start otherwise. The first
+    call puts hashlib's own function in this one's place."""
     import hashlib
 
-    return hashlib.blake2b
+    global _blake2b
+    _blake2b = hashlib.blake2b
+    return hashlib.blake2b(data, digest_size=digest_size)
 
 
 class Backoff(NamedTuple):
@@ -127,9 +137,13 @@ DEFAULT_BACKOFF = Backoff()
 class DynamoClaims:
     """First writer wins, 25 ids per PartiQL batch of ``INSERT`` statements, from ``concurrency`` threads.
 
-    The client's connection pool must hold ``concurrency`` connections (``claims_client`` builds one that
-    does); up to five Lambda invocations per shard run at once, and ``INSERT`` is atomic per key, so exactly
-    one of them wins each id.
+    The calls go through ``dynamodb_json`` on the given client: DynamoDB's JSON protocol written, signed and
+    read directly (~90 µs of CPU per 25-statement call, was ~1.3 ms through botocore's shape walking), with
+    the client's events, endpoint, credentials and HTTP session, so Stubber, moto and the access check see
+    them as before. The work is CPU under the GIL, so the threads are one pool kept for the store's life,
+    each taking chunks until none are left. The client's connection pool must hold ``concurrency``
+    connections (``claims_client`` builds one that does); up to five Lambda invocations per shard run at
+    once, and ``INSERT`` is atomic per key, so exactly one of them wins each id.
     """
 
     def __init__(
@@ -145,10 +159,20 @@ class DynamoClaims:
         rng: random.Random | None = None,
     ) -> None:
         self._client = client
+        # The client's DynamoDB operations through dynamodb_json (its events, its transport, not its shape
+        # walking). Imported here: only a configured table needs it, and the cold import stays small.
+        from transform_lambda import dynamodb_json
+
+        self._call = dynamodb_json.calls(client)
         self._table = table_name
         self._ttl = ttl_seconds
         self._clock = clock
         self._concurrency = concurrency
+        # One pool for the store's life (a warm Lambda's invocations share it): its threads start on first
+        # use and stay, instead of starting and joining per batch. Imported here: only a table needs it.
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="claims")
         self._backoff = backoff
         self._sleep = sleep
         if rng is None:
@@ -204,10 +228,15 @@ class DynamoClaims:
         if len(chunks) == 1:
             results = [self._insert_all(chunks[0], now)]
         else:
-            from concurrent.futures import ThreadPoolExecutor  # only with a table: keeps cold imports small
+            # One task per thread, each taking chunks until none are left (next() on a list's iterator is
+            # atomic): a handful of futures and wake-ups per batch rather than one per chunk.
+            todo = iter(chunks)
 
-            with ThreadPoolExecutor(max_workers=min(self._concurrency, len(chunks))) as pool:
-                results = list(pool.map(lambda chunk: self._insert_all(list(chunk), now), chunks))
+            def work() -> list[tuple[list[Claim], list[Claim], dict[str, Claim]]]:
+                return [self._insert_all(chunk, now) for chunk in todo]
+
+            tasks = [self._pool.submit(work) for _ in range(min(self._concurrency, len(chunks)))]
+            results = [result for task in tasks for result in task.result()]
         won: list[Claim] = []
         lost: list[Claim] = []
         found: dict[str, Claim] = {}
@@ -253,15 +282,18 @@ class DynamoClaims:
 
     def _batch_insert(self, claims: list[Claim], now: int) -> list[dict[str, Any]]:
         expires = str(now + self._ttl)
-        response = self._client.batch_execute_statement(
-            Statements=[
-                {
-                    "Statement": self._insert,
-                    "Parameters": [{"S": c.key}, {"S": c.holder}, {"S": c.fingerprint}, {"N": expires}],
-                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                }
-                for c in claims
-            ]
+        response = self._call(
+            "BatchExecuteStatement",
+            {
+                "Statements": [
+                    {
+                        "Statement": self._insert,
+                        "Parameters": [{"S": c.key}, {"S": c.holder}, {"S": c.fingerprint}, {"N": expires}],
+                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                    }
+                    for c in claims
+                ]
+            },
         )
         responses = list(response.get("Responses") or [])
         if len(responses) != len(claims):
@@ -280,8 +312,9 @@ class DynamoClaims:
                 if retry:
                     self._sleep(self._backoff.delay(retry, self._rng))
                 try:
-                    response = self._client.batch_get_item(
-                        RequestItems={self._table: {"Keys": keys, "ConsistentRead": True}}
+                    response = self._call(
+                        "BatchGetItem",
+                        {"RequestItems": {self._table: {"Keys": keys, "ConsistentRead": True}}},
                     )
                 except Exception:
                     continue
@@ -303,17 +336,20 @@ class DynamoClaims:
             if retry:
                 self._sleep(self._backoff.delay(retry, self._rng))
             try:
-                self._client.put_item(
-                    TableName=self._table,
-                    Item=_to_item(mine, now + self._ttl),
-                    ConditionExpression="attribute_not_exists(#k) OR #e < :now OR #h = :me",
-                    ExpressionAttributeNames={
-                        "#k": KEY_ATTRIBUTE,
-                        "#e": EXPIRES_ATTRIBUTE,
-                        "#h": HOLDER_ATTRIBUTE,
+                self._call(
+                    "PutItem",
+                    {
+                        "TableName": self._table,
+                        "Item": _to_item(mine, now + self._ttl),
+                        "ConditionExpression": "attribute_not_exists(#k) OR #e < :now OR #h = :me",
+                        "ExpressionAttributeNames": {
+                            "#k": KEY_ATTRIBUTE,
+                            "#e": EXPIRES_ATTRIBUTE,
+                            "#h": HOLDER_ATTRIBUTE,
+                        },
+                        "ExpressionAttributeValues": {":now": {"N": str(now)}, ":me": {"S": mine.holder}},
+                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                     },
-                    ExpressionAttributeValues={":now": {"N": str(now)}, ":me": {"S": mine.holder}},
-                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 )
                 return mine
             except Exception as exc:
@@ -349,9 +385,11 @@ def _from_item(item: Mapping[str, Any]) -> tuple[Claim, int] | None:
 
 def claims_client_config(concurrency: int) -> Any:
     """The botocore config of the claims client: a connection pool that fits ``concurrency`` threads
-    (botocore keeps 10 by default), standard retries for whole-request throttling, and no client-side
-    parameter validation: the requests are built here from typed values, and validating them was a third of
-    the claim store's CPU (measured with the bench's latency double), which is what limits it, not latency."""
+    (botocore keeps 10 by default; ``dynamodb_json`` sends through the client's own HTTP session), region and
+    credentials as usual. ``DynamoClaims``'s calls go through ``dynamodb_json``: one attempt each, retried by
+    its own backoff, never validated or serialised by botocore. The standard retries and the disabled
+    client-side validation serve calls made through the client's methods (``dynamodb_json``'s fallback for a
+    client it cannot speak for), where validating the typed requests built here was a third of the CPU."""
     from botocore.config import Config  # provided by the Lambda runtime
 
     return Config(
