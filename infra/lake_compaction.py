@@ -19,8 +19,7 @@ from infra import iam
 from infra.account import Account
 from infra.catalog import Catalog, CatalogSpec
 from infra.compaction_spec import HANDLER, LAMBDA_PACKAGE, CompactionSpec
-from infra.settings import LAMBDA_ARCHITECTURE
-from infra.transform_function import lambda_archive, lambda_trust_policy
+from infra.stdlib_lambda import StdlibLambdaArgs, stdlib_lambda
 
 TARGET_ID = "lake-compactor"
 
@@ -75,73 +74,49 @@ class LakeCompaction(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        self.log_group = aws.cloudwatch.LogGroup(
-            f"{name}-logs",
-            aws.cloudwatch.LogGroupArgs(
-                name=spec.log_group_name, retention_in_days=spec.log_retention_days, kms_key_id=key_arn
-            ),
-            opts=child,
-        )
-        self.role = aws.iam.Role(
-            f"{name}-role",
-            aws.iam.RoleArgs(
-                name=spec.function_name,
-                assume_role_policy=json.dumps(lambda_trust_policy(account, spec.function_name)),
-            ),
-            opts=child,
-        )
-        self.policy = aws.iam.RolePolicy(
-            f"{name}-policy",
-            aws.iam.RolePolicyArgs(
-                role=self.role.id,
-                policy=pulumi.Output.all(
-                    log_group_arn=self.log_group.arn,
-                    workgroup_arn=workgroup_arn,
-                    glue_database_arn=catalog.database.arn,
-                    glue_table_arn=catalog.table.arn,
-                    source_table_arn=self.source_table.arn,
-                    bucket_arn=bucket_arn,
-                    key_arn=key_arn,
-                ).apply(
-                    lambda a: json.dumps(
-                        iam.compactor_policy(
-                            **a,
-                            glue_catalog_arn=account.glue_catalog_arn,
-                            data_root=spec.data_root,
-                            compacted_root=spec.compacted_root,
-                            results_root=spec.results_root,
-                            s3_host=account.service_host("s3"),
-                        )
-                    )
-                ),
-            ),
-            opts=child,
-        )
-        self.function = aws.lambda_.Function(
+        parts = stdlib_lambda(
             name,
-            aws.lambda_.FunctionArgs(
-                name=spec.function_name,
-                role=self.role.arn,
-                runtime=spec.runtime,
-                architectures=[LAMBDA_ARCHITECTURE],
+            StdlibLambdaArgs(
+                function_name=spec.function_name,
+                package=LAMBDA_PACKAGE,
                 handler=HANDLER,
-                memory_size=spec.memory_mb,
-                timeout=spec.timeout_seconds,
-                code=lambda_archive(package=LAMBDA_PACKAGE),
-                environment=aws.lambda_.FunctionEnvironmentArgs(
-                    variables=pulumi.Output.all(
-                        database=catalog.database_name,
-                        table=catalog.table_name,
-                        bucket=bucket_name,
-                        workgroup=workgroup_name,
-                    ).apply(lambda a: spec.environment(**a))
-                ),
-                logging_config=aws.lambda_.FunctionLoggingConfigArgs(
-                    log_format="Text", log_group=self.log_group.name
-                ),
+                runtime=spec.runtime,
+                memory_mb=spec.memory_mb,
+                timeout_seconds=spec.timeout_seconds,
+                log_retention_days=spec.log_retention_days,
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.policy, self.log_group]),
+            account,
+            parent=self,
+            key_arn=key_arn,
+            policy=lambda log_group_arn: pulumi.Output.all(
+                log_group_arn=log_group_arn,
+                workgroup_arn=workgroup_arn,
+                glue_database_arn=catalog.database.arn,
+                glue_table_arn=catalog.table.arn,
+                source_table_arn=self.source_table.arn,
+                bucket_arn=bucket_arn,
+                key_arn=key_arn,
+            ).apply(
+                lambda a: json.dumps(
+                    iam.compactor_policy(
+                        **a,
+                        glue_catalog_arn=account.glue_catalog_arn,
+                        data_root=spec.data_root,
+                        compacted_root=spec.compacted_root,
+                        results_root=spec.results_root,
+                        s3_host=account.service_host("s3"),
+                    )
+                )
+            ),
+            environment=pulumi.Output.all(
+                database=catalog.database_name,
+                table=catalog.table_name,
+                bucket=bucket_name,
+                workgroup=workgroup_name,
+            ).apply(lambda a: spec.environment(**a)),
         )
+        self.log_group, self.role, self.policy = parts.log_group, parts.role, parts.policy
+        self.function = parts.function
         # A scheduled run that fails is not retried: the next run takes up every partition it left.
         aws.lambda_.FunctionEventInvokeConfig(
             f"{name}-async",

@@ -16,10 +16,8 @@ import pulumi_aws as aws
 from infra import iam
 from infra.account import Account
 from infra.catalog import Catalog
-from infra.log_groups import lambda_log_group
 from infra.registration_spec import ENV_DATABASE, ENV_TABLE, HANDLER, LAMBDA_PACKAGE, RegistrationSpec
-from infra.settings import LAMBDA_ARCHITECTURE
-from infra.transform_function import lambda_archive, lambda_trust_policy
+from infra.stdlib_lambda import StdlibLambdaArgs, stdlib_lambda
 
 TARGET_ID = "partition-registrar"
 
@@ -48,66 +46,37 @@ class PartitionRegistration(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        self.log_group = aws.cloudwatch.LogGroup(
-            f"{name}-logs",
-            aws.cloudwatch.LogGroupArgs(
-                name=lambda_log_group(spec.function_name),
-                retention_in_days=spec.log_retention_days,
-                kms_key_id=key_arn,
-            ),
-            opts=child,
-        )
-        self.role = aws.iam.Role(
-            f"{name}-role",
-            aws.iam.RoleArgs(
-                name=spec.function_name,
-                assume_role_policy=json.dumps(lambda_trust_policy(account, spec.function_name)),
-            ),
-            opts=child,
-        )
-        self.policy = aws.iam.RolePolicy(
-            f"{name}-policy",
-            aws.iam.RolePolicyArgs(
-                role=self.role.id,
-                policy=pulumi.Output.all(
-                    log_group_arn=self.log_group.arn,
-                    glue_database_arn=catalog.database.arn,
-                    glue_table_arn=catalog.table.arn,
-                    failure_queue_arn=self.queue.arn,
-                    key_arn=key_arn,
-                ).apply(
-                    lambda a: json.dumps(
-                        iam.registrar_policy(
-                            **a,
-                            glue_catalog_arn=account.glue_catalog_arn,
-                            sqs_host=account.service_host("sqs"),
-                        )
-                    )
-                ),
-            ),
-            opts=child,
-        )
-        self.function = aws.lambda_.Function(
+        parts = stdlib_lambda(
             name,
-            aws.lambda_.FunctionArgs(
-                name=spec.function_name,
-                role=self.role.arn,
-                runtime=spec.runtime,
-                architectures=[LAMBDA_ARCHITECTURE],
+            StdlibLambdaArgs(
+                function_name=spec.function_name,
+                package=LAMBDA_PACKAGE,
                 handler=HANDLER,
-                memory_size=spec.memory_mb,
-                timeout=spec.timeout_seconds,
-                code=lambda_archive(package=LAMBDA_PACKAGE),
-                environment=aws.lambda_.FunctionEnvironmentArgs(
-                    variables={ENV_DATABASE: catalog.database_name, ENV_TABLE: catalog.table_name}
-                ),
-                logging_config=aws.lambda_.FunctionLoggingConfigArgs(
-                    log_format="Text", log_group=self.log_group.name
-                ),
+                runtime=spec.runtime,
+                memory_mb=spec.memory_mb,
+                timeout_seconds=spec.timeout_seconds,
+                log_retention_days=spec.log_retention_days,
             ),
-            # Without the policy and the group, the first invocations cannot log or register.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.policy, self.log_group]),
+            account,
+            parent=self,
+            key_arn=key_arn,
+            policy=lambda log_group_arn: pulumi.Output.all(
+                log_group_arn=log_group_arn,
+                glue_database_arn=catalog.database.arn,
+                glue_table_arn=catalog.table.arn,
+                failure_queue_arn=self.queue.arn,
+                key_arn=key_arn,
+            ).apply(
+                lambda a: json.dumps(
+                    iam.registrar_policy(
+                        **a, glue_catalog_arn=account.glue_catalog_arn, sqs_host=account.service_host("sqs")
+                    )
+                )
+            ),
+            environment={ENV_DATABASE: catalog.database_name, ENV_TABLE: catalog.table_name},
         )
+        self.log_group, self.role, self.policy = parts.log_group, parts.role, parts.policy
+        self.function = parts.function
         # EventBridge invokes asynchronously: a failed invocation is Lambda's to retry, then to hand on.
         aws.lambda_.FunctionEventInvokeConfig(
             f"{name}-async",
