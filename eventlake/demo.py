@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 import boto3
 
 from aws_contract import limits
+from eventlake import progress
 from eventlake.athena import engine as athena
 from eventlake.athena import result_rows
 from eventlake.checks import emf_lines, query_mode, run_record
@@ -165,7 +166,7 @@ class Report:
         return sum(len(s.data) for s in self.ledger.records if s.lineage in delivered)
 
 
-Advance = Callable[[int], None]
+Advance = progress.Advance
 _LINEAGE_COLUMNS = ("source_shard_id", "source_sequence_number")  # what Row.lineage reads
 T = TypeVar("T")
 
@@ -537,15 +538,5 @@ def _progress(options: DemoOptions, console: Any, label: str, total: int) -> Ite
     if options.quiet or console is None:
         yield None
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
-    ) as progress:
-        task = progress.add_task(label, total=total)
-        yield lambda n: progress.advance(task, n)
+    with progress.bar(console, label, total) as advance:
+        yield advance

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import random
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from eventlake import progress
 from eventlake.cli.common import CliError, Context, aws_errors
 from eventlake.traffic import producer
 from eventlake.traffic.sample_events import Expect, Outgoing
 
-Advance = Callable[[int], None]
+Advance = progress.Advance
 
 # Errors a user fixes with a flag or their credentials (exit 2); any other AWS failure is exit 1.
 
@@ -37,17 +38,8 @@ def progress_bar(output: str, label: str, total: int) -> Iterator[Advance | None
     if output != "table" or not console.is_terminal or total == 0:
         yield None
         return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    ) as bar:
-        task = bar.add_task(label, total=total)
-        yield lambda n: bar.advance(task, n)
+    with progress.bar(console, label, total) as advance:
+        yield advance
 
 
 def put(
