@@ -25,7 +25,6 @@ not (a failed conditional write still consumes one); reads count none here.
 
 from __future__ import annotations
 
-import functools
 import re
 import threading
 import time
@@ -37,6 +36,7 @@ from typing import Any
 import orjson
 
 from aws_contract import limits
+from aws_contract.partiql import parse_insert
 
 LATENCY_S = 0.005
 TARGET_PREFIX = "DynamoDB_20120810."
@@ -45,8 +45,6 @@ WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem"})
 Item = dict[str, Any]
 _UNPLANNED = object()
 
-_INSERT = re.compile(r'^\s*INSERT\s+INTO\s+"?([A-Za-z0-9_.-]+)"?\s+VALUE\s+\{(.*)\}\s*;?\s*$', re.I | re.S)
-_INSERT_FIELD = re.compile(r"^\s*'([^']+)'\s*:\s*\?\s*$")
 _SET = re.compile(r"^\s*SET\s+(.+)$", re.I | re.S)
 _ASSIGNMENT = re.compile(r"^\s*([#A-Za-z_][A-Za-z0-9_]*)\s*=\s*(:[A-Za-z0-9_]+)\s*$")
 
@@ -248,7 +246,7 @@ class DynamoDouble:
     ) -> tuple[str, tuple[str, ...], tuple[int, ...], dict[tuple[Any, ...], Item]] | None:
         """For an INSERT of a known table that names every key attribute: (table, fields, the key attributes'
         positions among the fields, the table's items); None: ``_insert_slowly`` answers it."""
-        parsed = _parse_insert(text)
+        parsed = parse_insert(text)
         if parsed is None or parsed[0] not in self.items:
             return None
         name, fields = parsed
@@ -258,7 +256,7 @@ class DynamoDouble:
         return name, fields, tuple(last[a] for a in self.key_schema[name]), self.items[name]
 
     def _insert_slowly(self, statement: dict[str, Any]) -> dict[str, Any]:
-        parsed = _parse_insert(statement.get("Statement", ""))
+        parsed = parse_insert(statement.get("Statement", ""))
         parameters = statement.get("Parameters") or []
         if parsed is None or len(parsed[1]) != len(parameters):
             return _statement_error("ValidationError", "Only INSERT ... VALUE {'a': ?, ...} is modelled")
@@ -289,18 +287,6 @@ class DynamoDouble:
     def _condition_failed(request: dict[str, Any], old: Item) -> DynamoError:
         extra = {"Item": old} if request.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" else {}
         return DynamoError("ConditionalCheckFailedException", "The conditional request failed", **extra)
-
-
-@functools.lru_cache(maxsize=64)
-def _parse_insert(statement: str) -> tuple[str, tuple[str, ...]] | None:
-    """``INSERT INTO "t" VALUE {'a': ?, 'b': ?}`` -> ("t", ("a", "b")); anything else -> None."""
-    match = _INSERT.match(statement)
-    if match is None:
-        return None
-    fields = [_INSERT_FIELD.match(part) for part in match.group(2).split(",")]
-    if not all(fields):
-        return None
-    return match.group(1), tuple(f.group(1) for f in fields if f)
 
 
 def _scalar(value: Mapping[str, Any]) -> tuple[str, Any]:

@@ -5,10 +5,10 @@ ids it lost. Through moto each statement cost its request parsing and response s
 build and validate moto's item model, and each stored item ~800 bytes: a production hour (a million claims)
 would spend minutes and gigabytes there. While a client is ``attached``:
 
-- an ``INSERT`` (``dynamodb_partiql.parse_insert``'s form, scalar parameters) goes into a lean ``_Overlay``
-  of its table (a tuple of strings per item), atomic per key under ``dynamodb_partiql``'s lock, with the same
-  per-statement results as ``dynamodb_partiql``: ``DuplicateItem`` when the key exists (in the overlay or in
-  moto's table), the rest succeeding;
+- an ``INSERT`` (``aws_contract.partiql.parse_insert``'s form, scalar parameters) goes into a lean
+  ``_Overlay`` of its table (a tuple of strings per item), atomic per key under ``dynamodb_partiql``'s lock,
+  with the same per-statement results as ``dynamodb_partiql``: ``DuplicateItem`` when the key exists (in the
+  overlay or in moto's table), the rest succeeding;
 - ``BatchGetItem`` of one such table by key reads the overlay, then moto's table;
 - before moto handles *any* DynamoDB request (any client, any operation, moto's server too), the overlays
   are written into moto's tables (``installed`` hooks moto's request dispatch), so moto always answers from
@@ -32,6 +32,7 @@ from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
 from moto.dynamodb.responses import DynamoHandler
 
 from aws_contract import limits
+from aws_contract.partiql import parse_insert
 from eventlake.embedded import direct_calls, dynamodb_partiql
 
 _SCALAR_TYPES = frozenset({"S", "N", "B", "BOOL"})
@@ -103,7 +104,7 @@ def batch_execute_statement(backend: DynamoDBBackend, params: Mapping[str, Any])
         return None
     planned = []
     for statement in statements:
-        parsed = dynamodb_partiql.parse_insert(statement.get("Statement", ""))
+        parsed = parse_insert(statement.get("Statement", ""))
         parameters = statement.get("Parameters") or []
         if parsed is None or len(parameters) != len(parsed[1]):
             return None

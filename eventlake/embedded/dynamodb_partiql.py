@@ -16,7 +16,6 @@ the others succeed.
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,27 +26,11 @@ from moto.dynamodb.exceptions import MockValidationException
 from moto.dynamodb.models import DynamoDBBackend
 
 from aws_contract import limits
+from aws_contract.partiql import parse_insert
 
-_INSERT = re.compile(r"\s*INSERT\s+INTO\s+\"?([A-Za-z0-9_.\-]+)\"?\s+VALUE\s*\{(.*)\}\s*;?\s*", re.I | re.S)
-_FIELD = re.compile(r"\s*'([^']+)'\s*:\s*\?\s*")
 DUPLICATE_MESSAGE = "Duplicate primary key exists in table"
 # DynamoDB's per-item atomicity, for threads sharing one in-process backend (and dynamodb_direct's items).
 LOCK = threading.Lock()
-
-
-def parse_insert(statement: str) -> tuple[str, list[str]] | None:
-    """``(table, attribute names)`` of a parameterised INSERT, or None for any other statement."""
-    match = _INSERT.fullmatch(statement)
-    if not match:
-        return None
-    fields = match.group(2).split(",")
-    names = []
-    for field in fields:
-        pair = _FIELD.fullmatch(field)
-        if not pair:
-            return None
-        names.append(pair.group(1))
-    return match.group(1), names
 
 
 def batch_execute_statement(
