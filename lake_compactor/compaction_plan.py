@@ -20,8 +20,9 @@ from __future__ import annotations
 import json
 import re
 import secrets
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aws_contract import limits
@@ -45,9 +46,24 @@ RUN_PARAMETER = "eventlake.compaction.run"
 # else in the lake carries a tag, so the compactor sets the whole tag set.
 SUPERSEDED_TAG = ("eventlake-compacted", "superseded")
 SECONDS_PER_HOUR = 3600
-_RUN_FOLDER = re.compile(r"/(?P<run>[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8})/$")
+_RUN_ID = r"[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}"
+_RUN_FOLDER = re.compile(rf"/(?P<run>{_RUN_ID})/$")
 MANIFEST_VERSION = 1
 RETIRED_SUFFIX = ".retired"
+ABANDONED_SUFFIX = ".abandoned"
+# What one run writes beside its copy folder, named by its run id: what a listing of a partition's compacted
+# folder attributes to a run (anything else there is not the compactor's and is left alone).
+_RUN_KEY = re.compile(
+    rf"(?P<run>{_RUN_ID})(?:/.*|\.json|{re.escape(RETIRED_SUFFIX)}|{re.escape(ABANDONED_SUFFIX)})", re.DOTALL
+)
+# A run folder no location reads is swept (tagged superseded) only once its run id is this much older than
+# the sweep: a run switches within one Lambda run (at most 15 minutes, ``limits.LAMBDA_MAX_TIMEOUT_S``) of
+# its start, and the UNLOAD it submitted can outlive a crashed Lambda by Athena's DML query timeout (30
+# minutes by default, 240 at most by quota, https://docs.aws.amazon.com/athena/latest/ug/service-limits.html).
+# Six hours is past both with room, so a run that may still write files into its folder or switch to it is
+# never swept. It is short against the lookback (48 hours by default): a crashed copy is swept while its hour
+# is still a candidate, unless it was made in the last six hours of that hour's lookback.
+SWEEP_GRACE = timedelta(hours=6)
 
 
 def new_run_id(now: datetime, token: str | None = None) -> str:
@@ -76,8 +92,13 @@ def original_folder(values: dict[str, str]) -> str:
     return schema.partition_folder(values)
 
 
+def compacted_partition_folder(values: dict[str, str]) -> str:
+    """``compacted/<partition>/``: every run's copy folder, manifest and markers for the partition."""
+    return f"{schema.COMPACTED_ROOT}{partition_path(values)}"
+
+
 def compacted_folder(values: dict[str, str], run_id: str) -> str:
-    return f"{schema.COMPACTED_ROOT}{partition_path(values)}{run_id}/"
+    return f"{compacted_partition_folder(values)}{run_id}/"
 
 
 def manifest_key(values: dict[str, str], run_id: str) -> str:
@@ -88,6 +109,12 @@ def retired_marker_key(values: dict[str, str], run_id: str) -> str:
     """``compacted/<partition>/<run id>.retired``: written once everything the run's copy superseded is
     tagged, so later runs know there is nothing left to tag behind it."""
     return f"{schema.COMPACTED_ROOT}{partition_path(values)}{run_id}{RETIRED_SUFFIX}"
+
+
+def abandoned_marker_key(values: dict[str, str], run_id: str) -> str:
+    """``compacted/<partition>/<run id>.abandoned``: written once a copy that was never switched in (its run
+    lost the switch, or died before it) is tagged superseded, so no later sweep tags it again."""
+    return f"{schema.COMPACTED_ROOT}{partition_path(values)}{run_id}{ABANDONED_SUFFIX}"
 
 
 def run_objects_prefix(values: dict[str, str], run_id: str) -> str:
@@ -103,6 +130,45 @@ def run_of_location(location: str) -> str | None:
         return None
     match = _RUN_FOLDER.search(key)
     return match.group("run") if match else None
+
+
+def run_started(run_id: str) -> datetime:
+    """When a run started, from its id (``new_run_id``)."""
+    return datetime.strptime(run_id.split("-")[0], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+
+
+def runs_in_folder(values: dict[str, str], keys: Iterable[str]) -> dict[str, list[str]]:
+    """The keys listed under a partition's compacted folder, by the run that wrote them (its copy's files,
+    manifest and markers); keys of no run are left out."""
+    folder = compacted_partition_folder(values)
+    runs: dict[str, list[str]] = {}
+    for key in keys:
+        match = _RUN_KEY.fullmatch(key.removeprefix(folder)) if key.startswith(folder) else None
+        if match:
+            runs.setdefault(match.group("run"), []).append(key)
+    return runs
+
+
+def runs_to_sweep(
+    values: dict[str, str],
+    runs: Mapping[str, Sequence[str]],
+    current_run: str | None,
+    now: datetime,
+    grace: timedelta = SWEEP_GRACE,
+) -> list[str]:
+    """The runs of ``runs_in_folder`` whose copy nothing reads and no one else will tag: not the partition's
+    current copy, started more than ``grace`` before ``now`` (neither in flight nor about to switch), not
+    retired (a copy that was switched in and retired is tagged by the retirement of the copy that superseded
+    it) and not already swept or abandoned (its ``.abandoned`` marker). Oldest first."""
+    cutoff = now - grace
+    return sorted(
+        run_id
+        for run_id, keys in runs.items()
+        if run_id != current_run
+        and run_started(run_id) < cutoff
+        and retired_marker_key(values, run_id) not in keys
+        and abandoned_marker_key(values, run_id) not in keys
+    )
 
 
 def hour_start(values: dict[str, str]) -> datetime:

@@ -19,9 +19,20 @@ Why every row stays exactly once whatever stops or overlaps:
   (``compaction_plan.SUPERSEDED_TAG``) every original object the partition's manifest names and every object
   of the copies before it, and the lake bucket's lifecycle rule expires tagged objects some days later. It
   tags only what lies *behind* the partition's current location (objects the current copy holds, or copies
-  it replaced), never the current copy, never an object no manifest names (a late arrival), never a copy a
-  run abandoned. The run's ``<run id>.retired`` marker, written last, says it is done; a run that finds the
-  current copy without one (a crash between switch and tagging) retires it first. Tagging twice is harmless.
+  it replaced), never the current copy, never an object no manifest names (a late arrival). The run's
+  ``<run id>.retired`` marker, written last, says it is done; a run that finds the current copy without one
+  (a crash between switch and tagging) retires it first. Tagging twice is harmless.
+- a copy that is never switched in is tagged too, since no location will ever read it: a run that loses the
+  switch tags its own copy and manifest at once (**abandon**); a run that died before switching leaves its
+  folder, and a later run **sweeps** it. Before planning a partition, a run lists its compacted folder once
+  and, after retiring the current copy if needed, tags every run there that is not the current copy, started
+  more than ``compaction_plan.SWEEP_GRACE`` ago (longer than a run and its UNLOAD can last, so the run can
+  neither write into its folder nor switch to it any more), and has no ``.retired`` marker (the retirement
+  of its successor tags it) nor ``.abandoned`` marker (done already). Either way the run's
+  ``<run id>.abandoned`` marker, itself tagged, says so. A swept run that had been switched in and then
+  superseded before it was retired lies behind the current copy, so tagging it is right; and because a sweep
+  only follows the current copy's retirement, a later retirement's walk back stops at that retired copy and
+  never needs the manifest of a run swept (and perhaps expired) before it.
 """
 
 from __future__ import annotations
@@ -29,6 +40,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
+import urllib.parse
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -43,6 +55,9 @@ ALREADY_EXISTS = "AlreadyExistsException"
 MISSING = frozenset({"NoSuchKey", "404", "NotFound"})
 # Statements in flight at once: Athena queues what exceeds the account's DML quota, but the analysts share it.
 DEFAULT_PARALLEL = 4
+# Why a copy was abandoned, in its ``.abandoned`` marker.
+LOST_THE_SWITCH = "lost the switch"
+SWEPT = "swept: not the current copy, not retired, older than the grace"
 
 
 class CompactionFailed(RuntimeError):
@@ -102,11 +117,12 @@ class PartitionJob:
 class CompactionReport:
     switched: list[str] = field(default_factory=list)  # partition paths
     unchanged: int = 0  # closed partitions with nothing new
-    abandoned: list[str] = field(default_factory=list)  # another run switched first
+    abandoned: list[str] = field(default_factory=list)  # another run switched first (its copy tagged)
+    swept: list[str] = field(default_factory=list)  # runs never switched in whose copies a sweep tagged
     failed: list[str] = field(default_factory=list)
     deferred: int = 0  # left for the next run (time budget)
     retired: list[str] = field(default_factory=list)  # runs whose superseded objects were tagged
-    tagged: int = 0  # objects tagged superseded
+    tagged: int = 0  # objects tagged superseded (abandoned markers, written tagged, included)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -116,12 +132,18 @@ class CompactionReport:
             "failed": self.failed,
             "deferred": self.deferred,
             "retired": len(self.retired),
+            "swept": len(self.swept),
             "tagged": self.tagged,
         }
 
 
 def _values(partition: dict[str, Any]) -> dict[str, str]:
     return dict(zip(schema.PARTITION_KEY_NAMES, partition["Values"], strict=True))
+
+
+def _unretired(values: dict[str, str], current: str | None, runs: dict[str, list[str]]) -> bool:
+    """The partition reads a copy whose retired marker the listing ``runs`` lacks."""
+    return current is not None and plan.retired_marker_key(values, current) not in runs.get(current, ())
 
 
 def _error_code(exc: Exception) -> str:
@@ -293,6 +315,71 @@ class Compactor:
             report.tagged += retired[1]
         return True
 
+    # --- copies never switched in ------------------------------------------------------------------------
+
+    def abandon(
+        self, values: dict[str, str], run_id: str, reason: str, keys: Sequence[str] | None = None
+    ) -> int:
+        """Tag a copy no location reads or ever will (its run lost the switch, or died before it and is past
+        the grace), then write the run's ``.abandoned`` marker, tagged too so it expires with the copy (it is
+        written after the copy, so it expires no sooner). Returns the objects tagged, the marker included.
+        ``keys``: the run's objects when a listing already holds them (else one LIST)."""
+        keys = self._run_keys(values, run_id) if keys is None else keys
+        tagged = self._tag(keys)
+        tag_key, tag_value = plan.SUPERSEDED_TAG
+        self.s3.put_object(
+            Bucket=self.config.bucket,
+            Key=plan.abandoned_marker_key(values, run_id),
+            Body=json.dumps({"run_id": run_id, "reason": reason, "tagged": tagged}).encode("utf-8"),
+            ContentType="application/json",
+            Tagging=urllib.parse.urlencode({tag_key: tag_value}),
+        )
+        return tagged + 1
+
+    def sweep(self, partition: dict[str, Any], now: datetime) -> list[tuple[str, int]]:
+        """Abandon the partition's copies that were never switched in and are past the grace (one LIST; see
+        ``compaction_plan.runs_to_sweep``): [(run id, objects tagged)]. Nothing while the partition's current
+        copy is not retired: a retirement walks back through the copies behind it, so it must come first
+        (``run`` retires, then sweeps)."""
+        values = _values(partition)
+        current = plan.run_of_location(partition["StorageDescriptor"]["Location"])
+        runs = self._runs(values)
+        if _unretired(values, current, runs):
+            return []
+        return self._sweep(values, current, runs, now)
+
+    def _sweep(
+        self, values: dict[str, str], current: str | None, runs: dict[str, list[str]], now: datetime
+    ) -> list[tuple[str, int]]:
+        return [
+            (run_id, self.abandon(values, run_id, SWEPT, runs[run_id]))
+            for run_id in plan.runs_to_sweep(values, runs, current, now)
+        ]
+
+    def _settle(self, report: CompactionReport, partition: dict[str, Any], now: datetime) -> bool:
+        """Before planning a partition: retire its current copy if a run stopped before doing so, then sweep;
+        one LIST of its compacted folder serves both. False when that failed (reported): the partition is
+        then neither swept nor planned, since a sweep must follow the current copy's retirement. A failed
+        sweep is reported and planning goes on (the copies stay for the next run's sweep)."""
+        values = _values(partition)
+        name = plan.partition_path(values)
+        current = plan.run_of_location(partition["StorageDescriptor"]["Location"])
+        try:
+            runs = self._runs(values)
+        except Exception as exc:
+            self._report_failure(report, name, exc)
+            return False
+        # A copy switched in by a run that stopped before retiring what it replaced: retire it first.
+        if _unretired(values, current, runs) and not self._retire_into(report, partition["Values"]):
+            return False
+        try:
+            for run_id, tagged in self._sweep(values, current, runs, now):
+                report.swept.append(run_id)
+                report.tagged += tagged
+        except Exception as exc:
+            self._report_failure(report, name, exc)
+        return True
+
     # --- a whole run ----------------------------------------------------------------------------------------
 
     def run(
@@ -310,8 +397,7 @@ class Compactor:
         report = CompactionReport()
         jobs: list[PartitionJob] = []
         for partition in self.candidates(now, first, last):
-            # A copy switched in by a run that stopped before retiring what it replaced: retire it first.
-            if self._unretired(partition) and not self._retire_into(report, partition["Values"]):
+            if not self._settle(report, partition, now):
                 continue
             job = self.plan(partition, now)
             if job is None:
@@ -346,6 +432,10 @@ class Compactor:
                 self._retire_into(report, job.glue_partition["Values"])
             else:
                 report.abandoned.append(name)
+                try:
+                    report.tagged += self.abandon(job.values, job.run_id, LOST_THE_SWITCH)
+                except Exception as exc:  # its copy stays untagged until a later run sweeps it
+                    self._failed(report, job, exc)
 
     def _failed(self, report: CompactionReport, job: PartitionJob, exc: Exception) -> None:
         self._report_failure(report, plan.partition_path(job.values), exc)
@@ -369,10 +459,13 @@ class Compactor:
                     keys.append(item["Key"])
         return sorted(keys)
 
-    def _unretired(self, partition: dict[str, Any]) -> bool:
-        """The partition reads a copy whose run has no retired marker (one HeadObject)."""
-        run_id = plan.run_of_location(partition["StorageDescriptor"]["Location"])
-        return run_id is not None and not self._exists(plan.retired_marker_key(_values(partition), run_id))
+    def _runs(self, values: dict[str, str]) -> dict[str, list[str]]:
+        """The partition's compacted folder, listed once, by run (``compaction_plan.runs_in_folder``)."""
+        pages = self.s3.get_paginator("list_objects_v2").paginate(
+            Bucket=self.config.bucket, Prefix=plan.compacted_partition_folder(values)
+        )
+        keys = (item["Key"] for page in pages for item in page.get("Contents", []))
+        return plan.runs_in_folder(values, keys)
 
     def _exists(self, key: str) -> bool:
         try:
@@ -384,9 +477,9 @@ class Compactor:
         return True
 
     def _run_keys(self, values: dict[str, str], run_id: str) -> list[str]:
-        """Every object one run wrote for the partition: its copy's files, its manifest, its marker."""
+        """Every object one run wrote for the partition: its copy's files, its manifest, its markers."""
         prefix = plan.run_objects_prefix(values, run_id)
-        own = {f"{prefix}.json", f"{prefix}{plan.RETIRED_SUFFIX}"}
+        own = {f"{prefix}.json", f"{prefix}{plan.RETIRED_SUFFIX}", f"{prefix}{plan.ABANDONED_SUFFIX}"}
         pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.config.bucket, Prefix=prefix)
         return sorted(
             item["Key"]
