@@ -16,6 +16,7 @@ from typing import Any
 
 from aws_contract import limits
 from lake_compactor.compaction_plan import DEFAULT_COMPRESSION as DEFAULT_COMPACTION_COMPRESSION
+from lake_compactor.compaction_plan import SWEEP_GRACE
 
 NAMESPACE = "eventlake"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +31,7 @@ SECONDS_PER_HOUR = 3600
 FRESHNESS_MARGIN = 2
 # Compaction windows beyond a year are a mistake (a replay of older hours names its range explicitly).
 MAX_COMPACTION_HOURS = 366 * 24
+SWEEP_GRACE_HOURS = int(SWEEP_GRACE.total_seconds()) // 3600
 # A copy can be superseded up to the lookback after it was written; expiry (counted from creation) must leave
 # at least this long after that for queries and replays that started before the switch.
 MIN_SUPERSEDED_GAP_HOURS = 24
@@ -217,7 +219,14 @@ class Settings:
             "an EventBridge schedule expression, rate(<n> <unit>) or cron(...), e.g. rate(1 hour)",
         )
         _range(self, "compaction_late_window_hours", 1, MAX_COMPACTION_HOURS)
-        _range(self, "compaction_lookback_hours", self.compaction_late_window_hours + 1, MAX_COMPACTION_HOURS)
+        # A copy left by a run that crashed when its hour closed must still be a candidate once past the
+        # sweep's grace, or nothing ever tags it.
+        _range(
+            self,
+            "compaction_lookback_hours",
+            self.compaction_late_window_hours + SWEEP_GRACE_HOURS + 1,
+            MAX_COMPACTION_HOURS,
+        )
         _check(
             self.compaction_compression in limits.ATHENA_UNLOAD_PARQUET_COMPRESSIONS,
             "compactionCompression",

@@ -22,7 +22,7 @@ from infra.compaction_spec import SUPERSEDED_NONCURRENT_DAYS, superseded_expiry_
 from infra.pipeline import EventLakeArgs
 from infra.settings import PROJECT_ROOT, Settings, SettingsError
 from lake_compactor import compaction_handler as env
-from lake_compactor.compaction_plan import SOURCE_TABLE, SUPERSEDED_TAG
+from lake_compactor.compaction_plan import SOURCE_TABLE, SUPERSEDED_TAG, SWEEP_GRACE
 
 FUNCTION = "aws:lambda/function:Function"
 RULE = "aws:cloudwatch/eventRule:EventRule"
@@ -202,3 +202,12 @@ def test_the_zip_holds_the_compactor_and_runs_on_the_standard_library(
         check=True,
     )
     assert run.stdout.split() == ["UNLOAD", "7"]
+
+
+def test_the_lookback_keeps_a_crashed_copy_a_candidate_past_the_sweeps_grace() -> None:
+    """A run that crashed when its hour closed leaves a copy only a sweep tags, and only once past the grace:
+    the hour must still be in the lookback then."""
+    grace = int(SWEEP_GRACE.total_seconds()) // 3600
+    with pytest.raises(SettingsError, match="compactionLookbackHours"):
+        Settings(stack="x", compaction_late_window_hours=3, compaction_lookback_hours=3 + grace)
+    Settings(stack="x", compaction_late_window_hours=3, compaction_lookback_hours=3 + grace + 1)
