@@ -205,6 +205,27 @@ class AlarmSpec:
         return (self.metric,) if self.metric is not None else tuple(stat for _, stat in self.inputs)
 
 
+# Domains reserved for examples and tests (RFC 2606, RFC 6761): mail to them reaches nobody.
+RESERVED_MAIL_DOMAINS = (
+    "example.com",
+    "example.net",
+    "example.org",
+    "example",
+    "test",
+    "invalid",
+    "localhost",
+)
+
+
+def placeholder_email(email: str | None) -> bool:
+    """An address in a reserved domain, as stack files ship it until a team sets its own: its subscription
+    is never confirmed, so every alarm would reach nobody."""
+    if not email:
+        return False
+    domain = email.rpartition("@")[2].lower().rstrip(".")
+    return any(domain == d or domain.endswith("." + d) for d in RESERVED_MAIL_DOMAINS)
+
+
 @dataclass(frozen=True)
 class MonitoringSpec:
     name_prefix: str

@@ -11,7 +11,7 @@ import pulumi_aws as aws
 
 from infra import iam
 from infra.account import Account
-from infra.alarm_spec import AlarmSpec, MetricStat, MonitoringSpec
+from infra.alarm_spec import AlarmSpec, MetricStat, MonitoringSpec, placeholder_email
 
 QueryArgs = aws.cloudwatch.MetricAlarmMetricQueryArgs
 QueryMetricArgs = aws.cloudwatch.MetricAlarmMetricQueryMetricArgs
@@ -51,6 +51,12 @@ class Monitoring(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        if placeholder_email(spec.email):
+            pulumi.log.warn(
+                f"alarmEmail {spec.email} is a placeholder (a reserved domain): alarms will reach nobody. "
+                "Set your on-call address: pulumi config set eventlake:alarmEmail <address>",
+                resource=self,
+            )
         if spec.email is not None:
             aws.sns.TopicSubscription(
                 f"{name}-email",

@@ -358,3 +358,38 @@ def test_the_automatic_freshness_threshold_is_twice_what_healthy_delivery_reache
     assert Settings(stack="x").freshness_alarm_seconds == 1020
     assert Settings(stack="x", alarm_freshness_seconds=900).freshness_alarm_seconds == 900
     assert Settings.from_lookup("x", {"bufferingIntervalSeconds": "900"}.get).freshness_alarm_seconds == 2820
+
+
+@pytest.mark.parametrize(
+    ("email", "placeholder"),
+    [
+        ("eventlake-oncall@example.com", True),
+        ("oncall@EXAMPLE.org.", True),
+        ("a@team.test", True),
+        ("a@mail.example", True),
+        ("oncall@example.company.com", False),
+        ("oncall@acme.com", False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_placeholder_addresses_are_the_reserved_domains(email: str | None, placeholder: bool) -> None:
+    assert alarm_spec.placeholder_email(email) is placeholder
+
+
+def test_a_placeholder_alarm_address_is_warned_about_at_deploy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """prod ships with an example.com address until the team sets its own: `pulumi up` says so."""
+    import pulumi
+    from conftest import deploy
+
+    warnings: list[str] = []
+    monkeypatch.setattr(pulumi.log, "warn", lambda message, *a, **k: warnings.append(message))
+    assert alarm_spec.placeholder_email(stack_config("prod")["eventlake:alarmEmail"])
+    deploy("prod")
+    assert [w for w in warnings if "alarmEmail" in w] == [
+        "alarmEmail eventlake-oncall@example.com is a placeholder (a reserved domain): alarms will reach "
+        "nobody. Set your on-call address: pulumi config set eventlake:alarmEmail <address>"
+    ]
+    warnings.clear()
+    deploy("dev")  # no address: nothing to warn about
+    assert not [w for w in warnings if "alarmEmail" in w]
