@@ -19,7 +19,7 @@ from infra import iam
 from infra.account import Account
 from infra.catalog import Catalog, CatalogSpec
 from infra.compaction_spec import HANDLER, LAMBDA_PACKAGE, CompactionSpec
-from infra.stdlib_lambda import StdlibLambdaArgs, stdlib_lambda
+from infra.stdlib_lambda import args_of, stdlib_lambda
 
 TARGET_ID = "lake-compactor"
 
@@ -76,15 +76,7 @@ class LakeCompaction(pulumi.ComponentResource):
         )
         parts = stdlib_lambda(
             name,
-            StdlibLambdaArgs(
-                function_name=spec.function_name,
-                package=LAMBDA_PACKAGE,
-                handler=HANDLER,
-                runtime=spec.runtime,
-                memory_mb=spec.memory_mb,
-                timeout_seconds=spec.timeout_seconds,
-                log_retention_days=spec.log_retention_days,
-            ),
+            args_of(spec, package=LAMBDA_PACKAGE, handler=HANDLER),
             account,
             parent=self,
             key_arn=key_arn,

@@ -17,7 +17,7 @@ from infra import iam
 from infra.account import Account
 from infra.catalog import Catalog
 from infra.registration_spec import ENV_DATABASE, ENV_TABLE, HANDLER, LAMBDA_PACKAGE, RegistrationSpec
-from infra.stdlib_lambda import StdlibLambdaArgs, stdlib_lambda
+from infra.stdlib_lambda import args_of, stdlib_lambda
 
 TARGET_ID = "partition-registrar"
 
@@ -48,15 +48,7 @@ class PartitionRegistration(pulumi.ComponentResource):
         )
         parts = stdlib_lambda(
             name,
-            StdlibLambdaArgs(
-                function_name=spec.function_name,
-                package=LAMBDA_PACKAGE,
-                handler=HANDLER,
-                runtime=spec.runtime,
-                memory_mb=spec.memory_mb,
-                timeout_seconds=spec.timeout_seconds,
-                log_retention_days=spec.log_retention_days,
-            ),
+            args_of(spec, package=LAMBDA_PACKAGE, handler=HANDLER),
             account,
             parent=self,
             key_arn=key_arn,

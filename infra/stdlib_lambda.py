@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import pulumi
 import pulumi_aws as aws
@@ -27,6 +28,33 @@ class StdlibLambdaArgs:
     memory_mb: int
     timeout_seconds: int
     log_retention_days: int
+
+
+class FunctionSpec(Protocol):
+    """What a component's spec says of its function (``RegistrationSpec``, ``CompactionSpec``)."""
+
+    @property
+    def function_name(self) -> str: ...
+    @property
+    def runtime(self) -> str: ...
+    @property
+    def memory_mb(self) -> int: ...
+    @property
+    def timeout_seconds(self) -> int: ...
+    @property
+    def log_retention_days(self) -> int: ...
+
+
+def args_of(spec: FunctionSpec, *, package: str, handler: str) -> StdlibLambdaArgs:
+    return StdlibLambdaArgs(
+        function_name=spec.function_name,
+        package=package,
+        handler=handler,
+        runtime=spec.runtime,
+        memory_mb=spec.memory_mb,
+        timeout_seconds=spec.timeout_seconds,
+        log_retention_days=spec.log_retention_days,
+    )
 
 
 @dataclass(frozen=True)

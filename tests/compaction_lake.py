@@ -128,6 +128,14 @@ class Lake:
         pages = self.aws.s3.get_paginator("list_objects_v2").paginate(Bucket=self.aws.bucket, Prefix=prefix)
         return [item["Key"] for page in pages for item in page.get("Contents", [])]
 
+    def current_objects(self) -> set[str]:
+        """What readers and the compactor need now: every current copy's files and manifest."""
+        keys = set()
+        for location in self.locations().values():
+            _, folder = plan.key_of(location)
+            keys |= set(self.keys(folder)) | {folder.rstrip("/") + ".json"}
+        return keys
+
     def superseded(self, prefix: str = "") -> set[str]:
         """Keys (current versions) carrying the compactor's superseded tag."""
         key, value = plan.SUPERSEDED_TAG

@@ -30,15 +30,6 @@ def lake(tmp_path: Path) -> Iterator[Lake]:
     yield from open_lake(tmp_path)
 
 
-def current_objects(lake: Lake) -> set[str]:
-    """What readers and the compactor need now: every current copy's files and manifest."""
-    keys = set()
-    for location in lake.locations().values():
-        _, folder = plan.key_of(location)
-        keys |= set(lake.keys(folder)) | {folder.rstrip("/") + ".json"}
-    return keys
-
-
 def partition_values(lake: Lake, index: int = 0) -> dict[str, str]:
     return dict(zip(schema.PARTITION_KEY_NAMES, sorted(lake.locations())[index], strict=True))
 
@@ -68,7 +59,7 @@ def test_after_compaction_and_expiry_the_table_is_whole_and_only_the_copies_rema
     assert lake.stored_bytes() == lake.stored_bytes(schema.COMPACTED_ROOT) == stored - outcome.removed_bytes
     # Left: the copies, their manifests and retired markers, nothing else.
     markers = {k for k in lake.keys(schema.COMPACTED_ROOT) if k.endswith(plan.RETIRED_SUFFIX)}
-    assert set(lake.keys("")) == current_objects(lake) | markers and len(markers) == partitions
+    assert set(lake.keys("")) == lake.current_objects() | markers and len(markers) == partitions
     # A later run finds nothing to do and nothing to tag.
     again = lake.compactor().run(NOW)
     assert again.switched == [] and again.retired == [] and again.unchanged == partitions
@@ -158,7 +149,7 @@ def test_a_second_compaction_tags_the_first_copy_and_never_the_current_one(lake:
     # The first copy's files, manifest and retired marker: all tagged; the current copy and the other
     # partitions' copies: none.
     assert lake.superseded(schema.COMPACTED_ROOT) == first_copy
-    assert len(first_copy) >= 3 and not (current_objects(lake) | others) & lake.superseded()
+    assert len(first_copy) >= 3 and not (lake.current_objects() | others) & lake.superseded()
 
     lake.expire(AFTER_EXPIRY)
     assert not set(lake.keys(schema.COMPACTED_ROOT)) & first_copy

@@ -40,15 +40,6 @@ def later(hours: float) -> datetime:
     return NOW + timedelta(hours=hours)
 
 
-def current_objects(lake: Lake) -> set[str]:
-    """What readers and the compactor need now: every current copy's files and manifest."""
-    keys = set()
-    for location in lake.locations().values():
-        _, folder = plan.key_of(location)
-        keys |= set(lake.keys(folder)) | {folder.rstrip("/") + ".json"}
-    return keys
-
-
 def markers(lake: Lake, suffix: str) -> set[str]:
     return {k for k in lake.keys(schema.COMPACTED_ROOT) if k.endswith(suffix)}
 
@@ -128,7 +119,7 @@ def test_a_run_that_loses_the_switch_tags_its_own_copy_and_it_expires(lake: Lake
     (winner,) = winner_reports
     assert len(winner.switched) == partitions and winner.swept == []  # the loser's copies were in flight
     assert report.switched == [] and len(report.abandoned) == partitions and not report.failed
-    kept = current_objects(lake) | markers(lake, plan.RETIRED_SUFFIX)
+    kept = lake.current_objects() | markers(lake, plan.RETIRED_SUFFIX)
     lost = set(lake.keys(schema.COMPACTED_ROOT)) - kept  # the loser's copies, manifests and markers
     abandoned = markers(lake, plan.ABANDONED_SUFFIX)
     assert len(abandoned) == partitions and abandoned <= lost
@@ -168,7 +159,7 @@ def test_a_crashed_runs_copy_waits_out_the_grace_then_is_swept_and_expires(lake:
     sweeper = lake.compactor()
     swept = sweeper.sweep(the_partition(sweeper, first, later(7)), later(7))
     assert [run for run, _ in swept] == [crashed_jobs[0].run_id]
-    assert not (flying_keys | current_objects(lake)) & lake.superseded()
+    assert not (flying_keys | lake.current_objects()) & lake.superseded()
     assert in_flight.switch(flying) and in_flight.retire(list(first.values())) is not None
     assert_same_rows_and_more(before, lake.table_rows(), len(late_rows))
 
@@ -176,12 +167,13 @@ def test_a_crashed_runs_copy_waits_out_the_grace_then_is_swept_and_expires(lake:
     assert sorted(report.swept) == sorted(job.run_id for job in crashed_jobs[1:])  # the first one: swept
     assert report.switched == [] and not report.failed
     assert crashed_keys <= lake.superseded(schema.COMPACTED_ROOT)
-    assert not current_objects(lake) & lake.superseded()
+    assert not lake.current_objects() & lake.superseded()
     assert len(markers(lake, plan.ABANDONED_SUFFIX)) == partitions
 
     lake.expire(AFTER_EXPIRY)
     assert not set(lake.keys(schema.COMPACTED_ROOT)) & crashed_keys
-    assert set(lake.keys(schema.COMPACTED_ROOT)) == current_objects(lake) | markers(lake, plan.RETIRED_SUFFIX)
+    retired = markers(lake, plan.RETIRED_SUFFIX)
+    assert set(lake.keys(schema.COMPACTED_ROOT)) == lake.current_objects() | retired
     assert_same_rows_and_more(before, lake.table_rows(), len(late_rows))
 
 
