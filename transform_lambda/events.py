@@ -344,9 +344,10 @@ def dumps(value: Any) -> str:
 
 
 def _dump(value: Any) -> bytes:
-    """orjson, byte for byte what ``json.dumps(..., ensure_ascii=False, separators=(",", ":"))`` writes for
-    what ``decode`` returns (a test holds the two together); the standard library for what orjson refuses:
-    integers beyond 64 bits, kept exact, and lone surrogates, which then fail to encode, as they must."""
+    """orjson: the same JSON values ``json.dumps(..., ensure_ascii=False, separators=(",", ":"))`` writes for
+    what ``decode`` returns, compact, non-ASCII kept (only a float's notation may differ: ``1e-7`` for
+    ``1e-07``; tests compare the values); the standard library for what orjson refuses: integers beyond 64
+    bits, kept exact, and lone surrogates, which then fail to encode, as they must."""
     try:
         return orjson.dumps(value)
     except TypeError:

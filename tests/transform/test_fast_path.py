@@ -303,3 +303,35 @@ def test_the_holder_read_inline_is_the_holder_of_the_lineage(meta: Any, record_i
     if meta is not None:
         record["kinesisRecordMetadata"] = meta
     assert holder_of(record) == handler_module._holder(record, lineage_of(record))
+
+
+@given(st.dictionaries(st.text(), VALUES, max_size=6))
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+def test_the_payload_text_holds_the_same_values_as_the_standard_librarys(obj: dict[str, Any]) -> None:
+    """``dumps`` (orjson, the standard library as fallback) writes what ``json.dumps`` would, value for value:
+    only a float's notation may differ (``1e-7`` for ``1e-07``)."""
+    try:
+        expected = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+        expected.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: no stored text for either
+        with pytest.raises(UnicodeEncodeError):
+            dumps(obj).encode("utf-8")
+        return
+    text = dumps(obj)
+    assert json.loads(text) == json.loads(expected)
+    if not any(isinstance(v, float) for v in _leaves(obj)):
+        assert text == expected
+    else:
+        assert len(text) <= len(expected) + 8 * len(list(_leaves(obj)))  # compact too
+
+
+def _leaves(value: Any) -> Any:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield k
+            yield from _leaves(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _leaves(v)
+    else:
+        yield value
