@@ -216,7 +216,7 @@ class OpenDemo:
         )
         result = put()
         run = model.run()
-        partitions = _register_partitions(self.aws, run.written)
+        partitions = register_partitions(self.aws, run.written)
         objects = lake.mirror(self.aws.s3, self.aws.bucket, options.out_dir)
         contents = lake.read(options.out_dir, objects)
         queries = _run_queries(options.out_dir, settings.glue_database, partitions, not settings.uses_lambda)
@@ -323,7 +323,7 @@ def open_demo(options: DemoOptions, *, console: Any = None) -> Iterator[OpenDemo
         # S3 -> EventBridge -> the partition registrar, as deployed: the catalog learns each data object's
         # partition, and the local Athena reads exactly the partitions the catalog knows.
         step = time.perf_counter()
-        partitions = _register_partitions(aws, run.written)
+        partitions = register_partitions(aws, run.written)
         timings["register partitions"] = time.perf_counter() - step
 
         step = time.perf_counter()
@@ -494,7 +494,7 @@ def _unique_rows(queries: list[QueryResult]) -> Sequence[tuple[str, tuple[str, s
     return unique_rows(view.columns, view.rows)
 
 
-def _register_partitions(aws: EmbeddedAws, written: Sequence[WrittenObject]) -> list[athena.CatalogPartition]:
+def register_partitions(aws: EmbeddedAws, written: Sequence[WrittenObject]) -> list[athena.CatalogPartition]:
     """Deliver each data object's ``Object Created`` event to the registrar; return the catalog's partitions
     (what Athena would read)."""
     spec = aws.spec

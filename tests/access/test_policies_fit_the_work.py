@@ -24,7 +24,7 @@ from eventlake.checks.access import (
     allowed,
     audit,
 )
-from eventlake.embedded import eventbridge
+from eventlake.demo import register_partitions
 from eventlake.embedded.aws import EmbeddedAws, embedded_aws, stack_region
 from eventlake.firehose.model import FirehoseModel, lambda_invoke
 from eventlake.firehose.s3_destination import DATA
@@ -34,7 +34,6 @@ from glue import schema
 from infra import athena_spec, iam
 from infra.delivery_spec import DeliverySpec
 from infra.settings import Settings
-from partition_registrar.handler import Registrar, created_objects
 from transform_lambda.claims import NoClaims
 
 STACK = "dev"
@@ -105,18 +104,7 @@ def lake() -> Iterator[WorkedLake]:
         with producer.recording(aws.kinesis):
             send(aws.kinesis, aws.stream_name, outgoing, rng=random.Random("producer"))
         run = model.run()
-        registrar = Registrar(aws.glue, spec.database_name, spec.table_name)
-        for sequencer, obj in enumerate(o for o in run.written if o.kind == DATA):
-            event = eventbridge.object_created(
-                bucket=aws.bucket,
-                key=obj.key,
-                size=obj.size,
-                when_ms=obj.delivered_ms,
-                account=aws.account.account_id,
-                region=aws.region,
-                sequencer=sequencer,
-            )
-            registrar.register(created_objects(event))
+        register_partitions(aws, run.written)
         data = frozenset(o.key for o in run.written if o.kind == DATA)
         yield WorkedLake(aws, settings, producer, data, frozenset(o.key for o in run.written) - data)
 
