@@ -124,18 +124,9 @@ def request_weight(record: TransformationRecord) -> int:
     return len(json.dumps(record)) + 2
 
 
-OK = Result.OK.value  # read once per record: a plain string, not an enum lookup
-_OK = OK
-
-
-def ok(record_id: Any, data: str, partition_keys: dict[str, str]) -> TransformationResult:
-    """A transformed record: ``data`` base64, the partition keys for the S3 prefix (kept, not copied)."""
-    return {
-        "recordId": record_id,
-        "result": _OK,
-        "data": data,
-        "metadata": {"partitionKeys": partition_keys},
-    }
+# A transformed record is ``{"recordId", "result": OK, "data": base64, "metadata": {"partitionKeys": ...}}``;
+# the handler builds it inline, once per record.
+OK = Result.OK.value  # a plain string, not an enum lookup
 
 
 def processing_failed(record_id: Any, data: Any) -> TransformationResult:

@@ -192,7 +192,7 @@ def _process(
             log(_rejection(event, record, lineage_of(record), error))
             append(firehose_records.processing_failed(record.get("recordId"), record.get("data")))
             append_key(None)
-        else:  # firehose_records.ok, inlined
+        else:  # a transformed record (firehose_records.OK), built inline
             append({"recordId": record.get("recordId"), "result": ok, "data": data, "metadata": metadata})
             append_key(key)
 
