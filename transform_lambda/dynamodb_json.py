@@ -58,9 +58,8 @@ UNSIGNED_HEADERS = frozenset(
 # What the signer sets itself, replacing any given value (botocore's _modify_request_before_signing).
 _REPLACED = frozenset({"authorization", "x-amz-date", "x-amz-security-token"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-_GIL_FREE_BYTES = (
-    2048  # hashlib hashes a buffer this long or longer with the GIL released (HASHLIB_GIL_MINSIZE)
-)
+# hashlib hashes a buffer this long or longer with the GIL released (CPython's HASHLIB_GIL_MINSIZE).
+_GIL_FREE_BYTES = 2048
 
 Call = Callable[[str, dict[str, Any]], dict[str, Any]]
 
