@@ -19,7 +19,7 @@ from infra import iam
 from infra.account import Account
 from infra.catalog import Catalog, CatalogSpec
 from infra.compaction_spec import HANDLER, LAMBDA_PACKAGE, CompactionSpec
-from infra.stdlib_lambda import args_of, stdlib_lambda
+from infra.stdlib_lambda import args_of, events_may_invoke, stdlib_lambda
 
 TARGET_ID = "lake-compactor"
 
@@ -126,16 +126,7 @@ class LakeCompaction(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        permission = aws.lambda_.Permission(
-            f"{name}-invoke",
-            aws.lambda_.PermissionArgs(
-                action="lambda:InvokeFunction",
-                function=self.function.name,
-                principal=iam.EVENTS_SERVICE,
-                source_arn=self.rule.arn,
-            ),
-            opts=child,
-        )
+        permission = events_may_invoke(name, self.function, self.rule, parent=self)
         aws.cloudwatch.EventTarget(
             f"{name}-target",
             aws.cloudwatch.EventTargetArgs(rule=self.rule.name, target_id=TARGET_ID, arn=self.function.arn),

@@ -17,7 +17,7 @@ from infra import iam
 from infra.account import Account
 from infra.catalog import Catalog
 from infra.registration_spec import ENV_DATABASE, ENV_TABLE, HANDLER, LAMBDA_PACKAGE, RegistrationSpec
-from infra.stdlib_lambda import args_of, stdlib_lambda
+from infra.stdlib_lambda import args_of, events_may_invoke, stdlib_lambda
 
 TARGET_ID = "partition-registrar"
 
@@ -107,16 +107,7 @@ class PartitionRegistration(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        permission = aws.lambda_.Permission(
-            f"{name}-invoke",
-            aws.lambda_.PermissionArgs(
-                action="lambda:InvokeFunction",
-                function=self.function.name,
-                principal=iam.EVENTS_SERVICE,
-                source_arn=self.rule.arn,
-            ),
-            opts=child,
-        )
+        permission = events_may_invoke(name, self.function, self.rule, parent=self)
         self.target = aws.cloudwatch.EventTarget(
             f"{name}-target",
             aws.cloudwatch.EventTargetArgs(

@@ -13,6 +13,7 @@ from typing import Protocol
 import pulumi
 import pulumi_aws as aws
 
+from infra import iam
 from infra.account import Account
 from infra.log_groups import lambda_log_group
 from infra.settings import LAMBDA_ARCHITECTURE
@@ -119,3 +120,20 @@ def stdlib_lambda(
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[role_policy, log_group]),
     )
     return StdlibLambda(log_group, role, role_policy, function)
+
+
+def events_may_invoke(
+    name: str, function: aws.lambda_.Function, rule: aws.cloudwatch.EventRule, *, parent: pulumi.Resource
+) -> aws.lambda_.Permission:
+    """EventBridge may invoke ``function`` for this one rule (``name``-invoke, a child of ``parent``); the
+    rule's target should depend on it, or events matched before it exists are lost."""
+    return aws.lambda_.Permission(
+        f"{name}-invoke",
+        aws.lambda_.PermissionArgs(
+            action="lambda:InvokeFunction",
+            function=function.name,
+            principal=iam.EVENTS_SERVICE,
+            source_arn=rule.arn,
+        ),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
