@@ -22,6 +22,38 @@ from infra.catalog_spec import CatalogSpec
 __all__ = ["PARQUET_INPUT_FORMAT", "PARQUET_OUTPUT_FORMAT", "PARQUET_SERDE", "Catalog", "CatalogSpec"]
 
 
+def table_args(
+    spec: CatalogSpec,
+    *,
+    name: str,
+    database_name: pulumi.Input[str],
+    bucket_name: pulumi.Input[str],
+    description: str | None = None,
+) -> aws.glue.CatalogTableArgs:
+    """A table of the lake's columns, partition keys and Parquet storage (``spec``) under ``name``: the events
+    table, and the compactor's source table over the same objects."""
+    return aws.glue.CatalogTableArgs(
+        name=name,
+        database_name=database_name,
+        description=description,
+        table_type=spec.table_type,
+        parameters=dict(spec.table_parameters),
+        partition_keys=[
+            aws.glue.CatalogTablePartitionKeyArgs(name=c.name, type=c.type, comment=c.comment)
+            for c in spec.partition_keys
+        ],
+        storage_descriptor=aws.glue.CatalogTableStorageDescriptorArgs(
+            location=pulumi.Output.from_input(bucket_name).apply(spec.location),
+            input_format=spec.input_format,
+            output_format=spec.output_format,
+            ser_de_info=aws.glue.CatalogTableStorageDescriptorSerDeInfoArgs(
+                serialization_library=spec.serde_library, parameters=dict(spec.serde_parameters)
+            ),
+            columns=[_column(c) for c in spec.columns],
+        ),
+    )
+
+
 class Catalog(pulumi.ComponentResource):
     def __init__(
         self,
@@ -39,25 +71,7 @@ class Catalog(pulumi.ComponentResource):
         )
         self.table = aws.glue.CatalogTable(
             f"{name}-table",
-            aws.glue.CatalogTableArgs(
-                name=spec.table_name,
-                database_name=self.database.name,
-                table_type=spec.table_type,
-                parameters=dict(spec.table_parameters),
-                partition_keys=[
-                    aws.glue.CatalogTablePartitionKeyArgs(name=c.name, type=c.type, comment=c.comment)
-                    for c in spec.partition_keys
-                ],
-                storage_descriptor=aws.glue.CatalogTableStorageDescriptorArgs(
-                    location=pulumi.Output.from_input(bucket_name).apply(spec.location),
-                    input_format=spec.input_format,
-                    output_format=spec.output_format,
-                    ser_de_info=aws.glue.CatalogTableStorageDescriptorSerDeInfoArgs(
-                        serialization_library=spec.serde_library, parameters=dict(spec.serde_parameters)
-                    ),
-                    columns=[_column(c) for c in spec.columns],
-                ),
-            ),
+            table_args(spec, name=spec.table_name, database_name=self.database.name, bucket_name=bucket_name),
             opts=child,
         )
         self.partition_indexes = [

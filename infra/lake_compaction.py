@@ -17,7 +17,7 @@ import pulumi_aws as aws
 
 from infra import iam
 from infra.account import Account
-from infra.catalog import Catalog, CatalogSpec
+from infra.catalog import Catalog, CatalogSpec, table_args
 from infra.compaction_spec import HANDLER, LAMBDA_PACKAGE, CompactionSpec
 from infra.stdlib_lambda import args_of, events_may_invoke, stdlib_lambda
 
@@ -46,31 +46,12 @@ class LakeCompaction(pulumi.ComponentResource):
         # The events table's storage and partition keys under the source table's name.
         self.source_table = aws.glue.CatalogTable(
             f"{name}-source-table",
-            aws.glue.CatalogTableArgs(
+            table_args(
+                catalog_spec,
                 name=spec.source_table,
                 database_name=catalog.database_name,
+                bucket_name=bucket_name,
                 description="Objects as Firehose landed them; read only by the compactor",
-                table_type=catalog_spec.table_type,
-                parameters=dict(catalog_spec.table_parameters),
-                partition_keys=[
-                    aws.glue.CatalogTablePartitionKeyArgs(name=c.name, type=c.type, comment=c.comment)
-                    for c in catalog_spec.partition_keys
-                ],
-                storage_descriptor=aws.glue.CatalogTableStorageDescriptorArgs(
-                    location=pulumi.Output.from_input(bucket_name).apply(catalog_spec.location),
-                    input_format=catalog_spec.input_format,
-                    output_format=catalog_spec.output_format,
-                    ser_de_info=aws.glue.CatalogTableStorageDescriptorSerDeInfoArgs(
-                        serialization_library=catalog_spec.serde_library,
-                        parameters=dict(catalog_spec.serde_parameters),
-                    ),
-                    columns=[
-                        aws.glue.CatalogTableStorageDescriptorColumnArgs(
-                            name=c.name, type=c.type, comment=c.comment
-                        )
-                        for c in catalog_spec.columns
-                    ],
-                ),
             ),
             opts=child,
         )
