@@ -2,30 +2,37 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml setup.py | cksum | cut -d' ' -f1)
+# The transform's C hot path, once it has one: built in place for this machine by the editable install
+# (setup.py), and again whenever its source is newer than the build.
+NATIVE := $(patsubst %.c,%.abi3.so,$(wildcard transform_lambda/*.c))
 
 .PHONY: demo test lint bench lock clean
 
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements.lock pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.lock
-	# The project itself, editable: the `eventlake` command, importable from any directory.
+	# The project itself, editable: the `eventlake` command, importable from any directory; setup.py builds
+	# the C hot path in place.
 	$(PY) -m pip install --quiet --no-deps -e .
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-demo: $(STAMP)
+$(NATIVE): %.abi3.so: %.c | $(STAMP)
+	$(PY) -m pip install --quiet --no-deps -e .
+
+demo: $(STAMP) $(NATIVE)
 	$(PY) -m eventlake demo $(ARGS)
 
-lint: $(STAMP)
+lint: $(STAMP) $(NATIVE)
 	$(PY) -m ruff check .
 
 test: lint
 	$(PY) -m pytest -q
 
 # Two processes: the dedupe bench's boto3 and Powertools stay out of the transform bench's heap.
-bench: $(STAMP)
+bench: $(STAMP) $(NATIVE)
 	$(PY) -m eventlake.bench $(if $(WRITE),--write)
 	$(PY) -m eventlake.bench --dedupe $(if $(WRITE),--write)
 	$(PY) -m eventlake.bench_pruning $(if $(WRITE),--write)
@@ -36,4 +43,4 @@ lock:
 	/tmp/eventlake-lock/bin/pip freeze > requirements.lock
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis $(NATIVE)

@@ -46,6 +46,7 @@ from eventlake.traffic.sample_events import (
     window_start,
 )
 from infra import sizing
+from transform_lambda import events
 from transform_lambda.claims import Claim, NoClaims
 from transform_lambda.handler import process
 
@@ -156,6 +157,21 @@ def row_baseline(rows: dict[int, list[dict[str, Any] | None]]) -> Callable[[dict
 Step = Callable[[dict[str, Any]], Any]
 
 
+def python_only(step: Step) -> Step:
+    """``step`` with the transform's compiled path unloaded: what a Lambda without it (or a machine where
+    set-up could not build it) would run. The same rows (tests/transform/test_hot_path.py)."""
+
+    def without(event: dict[str, Any]) -> Any:
+        compiled = events._hot_first_arrival
+        events._hot_first_arrival = None
+        try:
+            return step(event)
+        finally:
+            events._hot_first_arrival = compiled
+
+    return without
+
+
 def measure_all(
     steps: Sequence[tuple[str, Step]], events: list[dict[str, Any]], repeats: int
 ) -> list[Measurement]:
@@ -195,6 +211,10 @@ def run(count: int = 20_000, repeats: int = 7, seed: int = 7) -> list[Measuremen
             ("base64 + json (standard library) round trip", stdlib_baseline),
             ("the same round trip writing the stored row (3x the event's bytes)", row_baseline(rows)),
             ("transform, in-batch duplicates only", lambda e: process(e, claims=NoClaims(), log=quiet)),
+            (
+                "the same, Python paths only (without the compiled `_hotpath`)",
+                python_only(lambda e: process(e, claims=NoClaims(), log=quiet)),
+            ),
             ("transform + claim store (in memory)", lambda e: process(e, claims=MemoryClaims(), log=quiet)),
             ("local model: OpenX JSON -> Arrow", lambda e: conversion.convert(transformed[id(e)])),
         ],
@@ -285,7 +305,8 @@ def main(argv: list[str] | None = None) -> None:
         f"Cold import of `transform_lambda.handler` (with orjson): {handler_s * 1000:.0f} ms, "
         f"{handler_s / boto3_s:.2f}x `import boto3` ({boto3_s * 1000:.0f} ms), medians of fresh interpreters."
     )
-    machine = machine_line(count, f"best CPU time of {args.repeats} rounds")
+    compiled = "built" if events._hot_first_arrival is not None else "NOT BUILT (run `pip install -e .`)"
+    machine = machine_line(count, f"best CPU time of {args.repeats} rounds, compiled path {compiled}")
     print(text + "\n\n" + imports + "\n\n" + machine)
     if args.write:
         write_section(
@@ -293,7 +314,9 @@ def main(argv: list[str] | None = None) -> None:
             "Written by `make bench WRITE=1` (`python -m eventlake.bench --write`). Ratios compare each\n"
             "step with a baseline measured in the same run: base64-decode, `orjson.loads`, `orjson.dumps`,\n"
             "base64-encode each record, the least any Firehose transform does (target: the transform within\n"
-            "2x). Records are the demo's sample events "
+            "2x). The transform runs its compiled path (`transform_lambda/_hotpath.c`) for every record\n"
+            "it takes and Python for the rest; the Python-only row is the same handler without it. Records\n"
+            "are the demo's sample events "
             f"({DEFAULT_DUPLICATE_SHARE:.0%} re-sends, {DEFAULT_MALFORMED_SHARE:.0%} malformed), in batches\n"
             "filled to the processor buffer. Times are CPU time, the best of rounds running every step in\n"
             "turn.\n\n"

@@ -2,7 +2,8 @@
 
 The zip holds ``transform_lambda/*.py``, ``glue/*.py`` and ``aws_contract/*.py`` from the working tree, so
 the code the tests exercise is exactly the code that ships, and orjson's wheel for the function's runtime and
-architecture (``transform_lambda/requirements.txt``, installed by ``infra.lambda_bundle``).
+architecture (``transform_lambda/requirements.txt``, installed by ``infra.lambda_bundle``), and, once the
+package has one, its C extension cross-compiled for that architecture (``infra.native_build``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
-from infra import iam, lambda_bundle
+from infra import iam, lambda_bundle, native_build
 from infra.account import Account
 from infra.claims_table import ClaimsTable
 from infra.log_groups import lambda_log_group
@@ -47,8 +48,10 @@ def lambda_contents(
     runtime: str | None = None,
     architecture: str = LAMBDA_ARCHITECTURE,
 ) -> dict[str, Path]:
-    """Zip path -> file: ``lambda_files`` and, when the package lists any in its ``requirements.txt``, its
-    third-party wheels installed for ``runtime`` on ``architecture`` (``infra.lambda_bundle``)."""
+    """Zip path -> file: ``lambda_files``, the package's C extensions compiled for ``architecture``
+    (``infra.native_build``; none until it has a ``*.c``) and, when the package lists any in its
+    ``requirements.txt``, its third-party wheels installed for ``runtime`` on ``architecture``
+    (``infra.lambda_bundle``)."""
     contents = {rel: root / rel for rel in lambda_files(root, package)}
     requirements = lambda_bundle.requirements_of(root / package)
     if requirements is not None:
@@ -56,6 +59,7 @@ def lambda_contents(
             raise lambda_bundle.BundleError(f"{package} has third-party requirements: name its runtime")
         folder = lambda_bundle.installed(requirements, runtime=runtime, architecture=architecture)
         contents.update(lambda_bundle.bundled_files(folder))
+    contents.update(native_build.native_files(root / package, architecture=architecture))
     return contents
 
 

@@ -230,17 +230,25 @@ def remark(data: str, is_duplicate: bool | None, uuid_reused: bool | None) -> st
     return b2a_base64(line, newline=False).decode("ascii")
 
 
-def first_arrival(record: dict[str, Any]) -> tuple[str, dict[str, Any], str, Mapping[str, Any]]:
+def first_arrival(record: dict[str, Any]) -> tuple[str, dict[str, Any], str, Mapping[str, Any] | None]:
     """What the handler needs of one record, stored as a first arrival: its row in base64 (``stored_row``),
     its response ``metadata`` (``{"partitionKeys": ...}``, one shared dict per partition), its dedupe key and
-    a mapping of its fields (the event as sent) for the fingerprint. Raises ``RecordError`` as the general
-    path does.
+    a mapping of its fields (the event as sent) for the fingerprint, or None where the compiled path
+    (``_hotpath.c``) made the row: it keeps no object, ``decode`` gives it. Raises ``RecordError`` as the
+    general path does.
+
+    The compiled path writes the same bytes as the Python paths below for the records it takes, and hands
+    every other record to them (a property test holds it to both); without it (not built), they do it all.
 
     The common record (base64 JSON of a valid event with integer ``created_at``, lineage as Firehose sends it)
     is handled here inline: one function, no tuples or intermediate calls, which is most of what stood between
     the handler and the bare JSON round trip (BENCHMARKS.md). Anything else, and anything this path would
     have to judge, goes the general way (``decode`` -> ``parse_event`` -> ``stored_row``), which decides and
     names the reason; a property test holds the two to the same bytes."""
+    if _hot_first_arrival is not None:  # the same, compiled (``_hotpath.c``); None: the paths below decide
+        hot = _hot_first_arrival(record, _NAME_PARTS, _METADATA)
+        if hot is not None:
+            return hot
     data = record.get("data")
     meta = record.get("kinesisRecordMetadata")
     if type(data) is str and type(meta) is dict:
@@ -328,6 +336,13 @@ def _metadata(event_type: str, seconds: int) -> dict[str, Any]:
 
 
 _METADATA: dict[tuple[str, int], dict[str, Any]] = {}  # (event type, hour since the epoch) -> metadata
+try:  # built in place by ``pip install -e .`` and into the Lambda's zip (infra/native_build.py)
+    from transform_lambda._hotpath import configure as _configure_hot_path
+    from transform_lambda._hotpath import first_arrival as _hot_first_arrival
+except ImportError:  # not built: the Python paths alone, the same rows, slower
+    _hot_first_arrival = None
+else:
+    _configure_hot_path(_MIN_CREATED_AT, _MAX_CREATED_AT)
 _a2b, _b2a = binascii.a2b_base64, binascii.b2a_base64
 _floor = math.floor
 _UUID_MATCH = _UUID.fullmatch

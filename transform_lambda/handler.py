@@ -184,6 +184,8 @@ def _process(
             # Encoded here, before any claim: a row that cannot be encoded raises now and never holds an id.
             data, metadata, key, sent = first_arrival(record)
             if remembers:
+                if sent is None:  # the compiled path keeps no object: the event, parsed again
+                    sent = decode(record.get("data"))
                 prints[index] = fingerprint([sent.get(f) for f in fields])
                 holders[index] = holder_of(record)
         except Exception as exc:  # a poison record must not fail its whole batch

@@ -1,6 +1,7 @@
 """The Lambda zip is self-contained: its files alone, on a bare interpreter (no site-packages), import the
-handler and process a batch, as the Lambda runtime will; its third-party wheel is the one built for Lambda's
-arm64 machines; and the handler's cold import stays small beside boto3's (measured in the bench, not here)."""
+handler and process a batch, as the Lambda runtime will; its third-party wheel and its C hot path are built
+for Lambda's arm64 machines; and the handler's cold import stays small beside boto3's (measured in the bench,
+not here)."""
 
 from __future__ import annotations
 
@@ -61,14 +62,30 @@ def test_the_package_built_for_this_machine_runs_the_handler_from_its_own_files(
     assert Path(origin).resolve().is_relative_to(tmp_path.resolve())  # the bundled orjson, not the venv's
 
 
+@pytest.mark.skipif(not HOST_ARCHITECTURE, reason="no Lambda architecture matches this machine")
+def test_the_package_built_for_this_machine_imports_its_hot_path_from_its_own_files(tmp_path: Path) -> None:
+    """The handler imports the extension optionally: here its absence or a failed load is an error."""
+    unpack(lambda_contents(runtime=HOST_RUNTIME, architecture=HOST_ARCHITECTURE), tmp_path)
+    module = f"{LAMBDA_PACKAGE}._hotpath"
+    script = f"import sys; sys.path.insert(0, '.'); import {module} as m; print(m.__file__)"
+    done = subprocess.run(
+        [sys.executable, "-S", "-c", script],
+        capture_output=True, text=True, cwd=tmp_path, env={"PATH": "/usr/bin:/bin"}, check=True,
+    )  # fmt: skip
+    assert Path(done.stdout.strip()).resolve() == (tmp_path / LAMBDA_PACKAGE / "_hotpath.abi3.so").resolve()
+
+
 def test_the_deployed_package_carries_orjson_built_for_lambdas_arm64_runtime() -> None:
     runtime = Settings(stack="dev").lambda_runtime
     contents = lambda_contents(runtime=runtime, architecture=LAMBDA_ARCHITECTURE)
     version = runtime.removeprefix("python").replace(".", "")
-    extensions = [rel for rel in contents if rel.endswith(".so")]
-    assert extensions == [f"orjson/orjson.cpython-{version}-aarch64-linux-gnu.so"]
-    header = contents[extensions[0]].read_bytes()[:20]
-    assert header[:4] == b"\x7fELF" and int.from_bytes(header[18:20], "little") == ELF_MACHINES["aarch64"]
+    extensions = sorted(rel for rel in contents if rel.endswith(".so"))
+    # orjson's wheel and the transform's own C hot path (infra.native_build).
+    hot_path = f"{LAMBDA_PACKAGE}/_hotpath.abi3.so"
+    assert extensions == [f"orjson/orjson.cpython-{version}-aarch64-linux-gnu.so", hot_path]
+    for rel in extensions:
+        header = contents[rel].read_bytes()[:20]
+        assert header[:4] == b"\x7fELF" and int.from_bytes(header[18:20], "little") == ELF_MACHINES["aarch64"]
     assert set(lambda_files()) <= set(contents)
     assert not any("__pycache__" in rel or rel.startswith("bin/") for rel in contents)
 

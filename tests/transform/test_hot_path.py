@@ -1,0 +1,312 @@
+"""The compiled path (``transform_lambda/_hotpath.c``) against the Python paths it speeds up: for any record
+it takes, the same row bytes, partition metadata and dedupe key; every other record it hands back (None) for
+Python to decide. Producers' JSON is written here as producers write it: any spacing, any escapes (``\\/``,
+``\\u`` in either case, surrogate pairs), numbers in every notation, duplicate keys, invalid UTF-8."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import random
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from eventlake import bench
+from glue import schema
+from transform_lambda import events as events_module
+from transform_lambda.events import RecordError, decode, first_arrival, lineage_of, parse_event, stored_row
+from transform_lambda.handler import process
+
+hot = events_module._hot_first_arrival
+META = {
+    "shardId": "shardId-000000000007",
+    "sequenceNumber": "49655373263357467163393349311138426426574112409587572850",
+    "approximateArrivalTimestamp": 1_764_072_000_123,
+}
+UUID = "3f2b8c1e-9a4d-4e6f-8b7a-1c2D3E4F5A6B"
+
+
+def test_the_compiled_path_is_built_here() -> None:
+    """Set-up (``pip install -e .``, which ``make`` runs) builds it; without it the benchmarks and the
+    equivalence tests below would measure and test the Python paths alone."""
+    assert hot is not None, "transform_lambda/_hotpath.c is not built: run `pip install --no-deps -e .`"
+
+
+def _general(record: dict[str, Any]) -> Any:
+    """The general path: decode, parse, lineage, stored_row."""
+    try:
+        event = parse_event(decode(record.get("data")))
+        data, partition = stored_row(event, lineage_of(record))
+    except RecordError as exc:
+        return ("rejected", exc.reason)
+    except UnicodeEncodeError:
+        return ("unencodable",)
+    except (ValueError, OverflowError):  # an arrival beyond year 9999: the handler fails the record
+        return ("failed",)
+    return data, {"partitionKeys": partition}, event.event_uuid.lower()
+
+
+def _compiled(record: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The compiled path's answer, once the Python path has seen the record's name and partition (as it
+    has in a Lambda container after the first record of each)."""
+    with monkeypatch.context() as patch:
+        patch.setattr(events_module, "_hot_first_arrival", None)
+        for _ in range(2):  # the general path learns the name, the inline path then the partition
+            with contextlib.suppress(RecordError, UnicodeEncodeError, ValueError, OverflowError):
+                first_arrival(record)
+    assert hot is not None
+    return hot(record, events_module._NAME_PARTS, events_module._METADATA)
+
+
+def _record(text: bytes, meta: Any = META) -> dict[str, Any]:
+    record: dict[str, Any] = {"recordId": "r", "data": base64.b64encode(text).decode()}
+    if meta is not None:
+        record["kinesisRecordMetadata"] = meta
+    return record
+
+
+# ---- JSON as producers write it -------------------------------------------------------------------------
+
+SHORT = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _string(text: str, rnd: random.Random) -> str:
+    out = ['"']
+    for char in text:
+        code = ord(char)
+        escape = rnd.random() < 0.15
+        if char in SHORT and (escape or char in '"\\' or code < 0x20) and rnd.random() < 0.7:
+            out.append(SHORT[char])
+        elif code < 0x20 or char in '"\\' or escape:
+            if char == "/" and rnd.random() < 0.5:
+                out.append("\\/")
+            elif code > 0xFFFF:
+                high, low = 0xD800 + ((code - 0x10000) >> 10), 0xDC00 + ((code - 0x10000) & 0x3FF)
+                out.append(f"\\u{high:04x}\\u{low:04X}")
+            else:
+                out.append(f"\\u{code:04x}" if rnd.random() < 0.5 else f"\\u{code:04X}")
+        else:
+            out.append(char)  # a lone surrogate stays raw: invalid UTF-8 once encoded
+    out.append('"')
+    return "".join(out)
+
+
+def _number(value: int | float, rnd: random.Random) -> str:
+    if isinstance(value, int):
+        return rnd.choice([str(value), str(value), "-0" if value == 0 else str(value)])
+    forms = [repr(value), json.dumps(value), f"{value:.17g}", f"{value:.15g}", f"{value:e}", f"{value:.3f}"]
+    text = rnd.choice(forms)
+    return text if any(c in text for c in ".eE") or "n" in text else text + ".0"
+
+
+def _json(value: Any, rnd: random.Random, depth: int = 0) -> str:
+    space = lambda: rnd.choice(["", "", "", " ", "\n  ", "\t"])  # noqa: E731
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    if isinstance(value, int | float):
+        return _number(value, rnd)
+    if isinstance(value, str):
+        return _string(value, rnd)
+    if isinstance(value, list):
+        return "[" + space() + ("," + space()).join(_json(v, rnd, depth + 1) for v in value) + space() + "]"
+    items = list(value.items())
+    if items and rnd.random() < 0.05:
+        items.append(rnd.choice(items))  # a duplicate key
+    members = [
+        space() + _string(k, rnd) + space() + ":" + space() + _json(v, rnd, depth + 1) for k, v in items
+    ]
+    return "{" + ",".join(members) + space() + "}"
+
+
+SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.integers(-(10**19), 10**19)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.decimals(places=3, min_value=-(10**6), max_value=10**6, allow_nan=False).map(float)
+    | st.text()
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=12,
+)
+VALID_NAMES = ["order:placed", "payment:order:completed", "account", "é:ü", "a b:c", 'a:"q"', "a:\\b"]
+NAMES = st.sampled_from([*VALID_NAMES, "a::b", "-x:y", ""])  # the last three never valid
+UUIDS = st.sampled_from([UUID, UUID.lower(), "00000000-0000-0000-0000-000000000000", "3f2b8c1e", "x" * 36])
+CREATED = st.one_of(
+    st.integers(schema.MIN_CREATED_AT - 2, schema.MAX_CREATED_AT + 2),
+    st.floats(schema.MIN_CREATED_AT - 1, schema.MAX_CREATED_AT + 1),
+    st.integers(schema.MIN_CREATED_AT, schema.MAX_CREATED_AT - 2).map(lambda s: s + 0.9999996),
+    st.decimals(schema.MIN_CREATED_AT, schema.MAX_CREATED_AT - 1, places=3).map(float),
+    st.just("1764072000") | st.just(None) | st.just(True),
+)
+EVENTS = st.fixed_dictionaries(
+    {"event_uuid": UUIDS, "event_name": NAMES, "created_at": CREATED},
+    optional={"payload": VALUES, "note": st.text(), "amount": SCALARS, "nested": VALUES},
+)
+METAS = st.one_of(
+    st.just(META),
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "shardId": st.sampled_from(["shardId-000000000001", "", 'sh"ard\n', "\ud800", 7]),
+            "sequenceNumber": st.from_regex(r"[0-9]{1,56}", fullmatch=True) | st.just(""),
+            "approximateArrivalTimestamp": st.integers(-5, 2**64)
+            | st.integers(0, 253_402_300_799_999)
+            | st.just(True)
+            | st.just("2026-11-25T07:00:00.123Z"),
+            "subsequenceNumber": st.integers(0, 3),
+        },
+    ),
+    st.none(),
+)
+
+
+@given(EVENTS, st.randoms(use_true_random=False), METAS, st.sampled_from(["none", "order", "raw"]))
+@settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_the_compiled_path_writes_what_the_python_path_writes(
+    obj: dict[str, Any], rnd: random.Random, meta: Any, variant: str
+) -> None:
+    items = list(obj.items())
+    if variant == "order":
+        rnd.shuffle(items)
+    text = _json(dict(items), rnd)
+    raw = text.encode("utf-8", "surrogatepass")
+    if variant == "raw" and raw:  # any byte broken: bad UTF-8, bad JSON
+        at = rnd.randrange(len(raw))
+        raw = raw[:at] + bytes([rnd.randrange(256)]) + raw[at + 1 :]
+    record = _record(raw, meta)
+    with pytest.MonkeyPatch.context() as patch:
+        answer = _compiled(record, patch)
+    if answer is not None:
+        expected = _general(record)
+        assert expected[0] not in ("rejected", "unencodable", "failed"), expected
+        assert answer[:3] == expected
+        assert answer[3] is None
+
+
+def test_every_valid_sample_record_takes_the_compiled_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demo's events (floats, non-ASCII, escapes, spaced and compact JSON): none falls back."""
+    records = [r for event in bench.batches(3_000, seed=11) for r in event["records"]]
+    taken = fallen_back = 0
+    for record in records:
+        answer = _compiled(record, monkeypatch)
+        expected = _general(record)
+        if expected[0] in ("rejected", "unencodable", "failed"):
+            assert answer is None
+        elif answer is None:
+            fallen_back += 1
+        else:
+            assert answer[:3] == expected
+            taken += 1
+    assert taken > 2_500 and fallen_back == 0
+
+
+ACCEPTED = [
+    b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000}',
+    b'{ "created_at" : 1764072000.5 ,\n "event_name": "order:placed", "event_uuid": "%s" , "x": [ ] }',
+    b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000.9999996,"p":{}}',
+    b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"t":"\\u00e9\\/\\ud83d\\udc4d\\"\\u001F"}',
+    b'{"event_uuid":"%s","event_name":"\\u006frder:placed","created_at":1764072000,"n":[-0.0,0.00001,12.5,1.0]}',
+    b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"big":-999999999999999999}',
+    b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"k":{"a":{"a":1},"b":[{"a":2}]}}',
+    '{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"é":"ü\u2028\x7f"}'.encode(),
+]
+REFUSED = [
+    b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"x":1,"x":2}',  # duplicate key
+    b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"event_uuid":"%s"}',
+    b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"x":1e5}',  # written 100000.0
+    b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"x":-0}',  # written 0
+    b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"x":1.50}',  # written 1.5
+    b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"x":0.000001}',  # 1e-6
+    b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"x":1234567890123456789}',
+    b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"x":0.1234567890123456}',
+    b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"x":"\\ud800"}',  # lone
+    b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"x":"\xff"}',  # not UTF-8
+    b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"x":"\xed\xa0\x80"}',
+    b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000} x',  # trailing text
+    b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"x":'
+    + b"[" * 70
+    + b"]" * 70
+    + b"}",  # nested deeper than it follows
+    b'{"event_uuid":"%s","event_name":"order:new","created_at":1764072000}',  # a name not yet validated
+    b'{"event_uuid":"%s","event_name":"order:placed","created_at":"1764072000"}',
+    b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,}',
+    b'{"event_uuid":"%s","event_name":"order:placed"}',
+]
+
+
+@pytest.mark.parametrize("text", ACCEPTED)
+def test_what_the_compiled_path_takes(text: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    record = _record(text.replace(b"%s", UUID.encode()))
+    answer = _compiled(record, monkeypatch)
+    assert answer is not None
+    assert answer[:3] == _general(record)
+
+
+@pytest.mark.parametrize("text", REFUSED)
+def test_what_the_compiled_path_hands_back(text: bytes) -> None:
+    record = _record(text.replace(b"%s", UUID.encode()))
+    names = {"order:placed": ("order", "placed")}  # only this name is known valid
+    metadatas = {("order", 1_764_072_000 // 3600): {"partitionKeys": {}}}
+    assert hot is not None
+    assert hot(record, names, metadatas) is None
+    plain = b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000}'
+    assert hot(_record(plain.replace(b"%s", UUID.encode())), names, metadatas) is not None  # the control
+
+
+@pytest.mark.parametrize(
+    "meta",
+    [
+        None,
+        {**META, "shardId": ""},
+        {**META, "shardId": "\ud800"},
+        {**META, "approximateArrivalTimestamp": True},
+        {**META, "approximateArrivalTimestamp": 2**70},
+        {**META, "approximateArrivalTimestamp": -1},
+        {**META, "approximateArrivalTimestamp": "1764072000123"},
+    ],
+)
+def test_lineage_it_cannot_write_goes_back_to_python(meta: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000}'
+    record = _record(text.replace(b"%s", UUID.encode()), meta)
+    _compiled(_record(text.replace(b"%s", UUID.encode())), monkeypatch)  # name and partition known
+    assert hot is not None
+    known = events_module._NAME_PARTS, events_module._METADATA
+    assert hot(record, *known) is None
+    assert hot({**record, "data": record["data"][:-1]}, *known) is None
+
+
+class _Remembering:
+    """A claim store that remembers ids in memory: every record's fingerprint is computed."""
+
+    def __init__(self) -> None:
+        self.owners: dict[str, Any] = {}
+
+    def claim(self, claims: Any) -> dict[str, Any]:
+        return {c.key: self.owners.setdefault(c.key, c) for c in claims}
+
+
+def test_the_handler_marks_the_same_with_and_without_the_compiled_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Fingerprints need the event's fields, which the compiled path does not keep: the handler parses them
+    again, and repeats and reused ids are marked as the Python path marks them."""
+    events = bench.batches(4_000, seed=3)
+    with_hot = [process(e, claims=_Remembering(), log=lambda _: None) for e in events]
+    monkeypatch.setattr(events_module, "_hot_first_arrival", None)
+    without = [process(e, claims=_Remembering(), log=lambda _: None) for e in events]
+    assert with_hot == without
+    marks = [
+        json.loads(base64.b64decode(r["data"]))["is_duplicate"]
+        for b in with_hot
+        for r in b["records"]
+        if r["result"] == "Ok"
+    ]
+    assert marks.count(True) > 0

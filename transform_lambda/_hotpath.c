@@ -1,0 +1,801 @@
+/* The transform's common record, compiled: base64 -> JSON -> the stored row -> base64, in one pass.
+ *
+ * Why: in CPython the Lambda's per-record work cannot come within 2x of a bare base64 + JSON round trip,
+ * because the stored row is ~3x the event's bytes (BENCHMARKS.md "Transform"). This module does for the
+ * common record exactly what transform_lambda/events.py's inline path does, byte for byte, and answers
+ * None for anything it does not fully understand; the Python path then decides (and names any rejection).
+ * It never rejects a record itself, so the Python path stays the one definition of what is valid.
+ *
+ * Handled: a JSON object with the three fields (event_uuid a canonical UUID, not nil; event_name already
+ * seen valid, in the `names` dict; created_at an integer or a plain decimal), any payload of objects,
+ * arrays, strings (escapes and UTF-8 checked), integers of up to 18 digits, decimals orjson would write
+ * back unchanged, true/false/null. Answered None: exponents, longer numbers, duplicate keys, lone
+ * surrogates, invalid UTF-8 or base64, deep nesting, large records, names with escapes or unseen names.
+ *
+ * Output, as orjson.dumps writes events.enrich's row: compact, keys in the row's order, non-ASCII kept,
+ * '"' '\\' and control characters escaped as orjson escapes them; the payload is the event without its
+ * three fields, in its order, compact, written as a JSON string.
+ *
+ * Stable ABI only (abi3): one build serves Python 3.11 to 3.14 (infra/native_build.py builds Lambda's).
+ */
+#define Py_LIMITED_API 0x030B0000
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_RECORD 65536 /* decoded bytes; larger records take the Python path */
+#define MAX_DEPTH 64
+#define MAX_KEYS 64    /* per object: duplicate keys are found by comparing with the object's others */
+#define MAX_SPANS 256 /* keys of the objects open at once */
+#define MAX_INT_DIGITS 18
+#define MAX_SIG_DIGITS 15   /* a decimal with at most 15 significant digits is its double's shortest text */
+#define MAX_LEADING_ZEROS 4 /* orjson writes 0.00001 as such, 0.000001 as 1e-6 */
+
+static long long min_created_at = 946684800LL;  /* replaced by configure() from glue.schema */
+static long long max_created_at = 4102444800LL;
+
+typedef struct {
+    const unsigned char *p, *end; /* the decoded record */
+    unsigned char *out;           /* where the payload's compact JSON is written */
+    unsigned char *base;          /* start of the payload buffer */
+    size_t spans;
+    struct {
+        size_t start, length;
+    } key[MAX_SPANS];
+} Parser;
+
+#define BAIL (-1)
+
+static const char HEX[] = "0123456789abcdef";
+
+/* Bytes a JSON string can hold as they are (orjson writes them so): not '"', '\\' or a control character.
+ * PLAIN also excludes bytes >= 0x80, which parse_string checks as UTF-8. */
+static unsigned char VERBATIM[256], PLAIN[256];
+
+/* orjson's escapes: the short forms for \b \t \n \f \r, \u00XX (lowercase) for other control characters. */
+static unsigned char *put_escaped(unsigned char *out, const unsigned char *s, size_t n) {
+    size_t i = 0;
+    while (i < n) {
+        size_t run = i;
+        while (run < n && VERBATIM[s[run]]) run++;
+        memcpy(out, s + i, run - i);
+        out += run - i;
+        if (run == n) break;
+        unsigned char c = s[run];
+        i = run + 1;
+        *out++ = '\\';
+        if (c == '"' || c == '\\') {
+            *out++ = c;
+            continue;
+        }
+        switch (c) {
+        case '\b': *out++ = 'b'; break;
+        case '\t': *out++ = 't'; break;
+        case '\n': *out++ = 'n'; break;
+        case '\f': *out++ = 'f'; break;
+        case '\r': *out++ = 'r'; break;
+        default:
+            *out++ = 'u';
+            *out++ = '0';
+            *out++ = '0';
+            *out++ = HEX[c >> 4];
+            *out++ = HEX[c & 15];
+        }
+    }
+    return out;
+}
+
+static inline void skip_ws(Parser *ps) {
+    while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\n' || *ps->p == '\r' || *ps->p == '\t')) ps->p++;
+}
+
+static int hex4(const unsigned char *s, unsigned *value) {
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        unsigned char c = s[i];
+        v <<= 4;
+        if (c >= '0' && c <= '9') v |= c - '0';
+        else if (c >= 'a' && c <= 'f') v |= c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F') v |= c - 'A' + 10;
+        else return BAIL;
+    }
+    *value = v;
+    return 0;
+}
+
+/* Length of the valid UTF-8 sequence starting at s (a byte >= 0x80), else 0 (RFC 3629: no overlongs, no
+ * surrogates, nothing above U+10FFFF). */
+static size_t utf8_length(const unsigned char *s, const unsigned char *end) {
+    unsigned char c = s[0];
+    size_t left = (size_t)(end - s);
+    if (c >= 0xC2 && c <= 0xDF) return left >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
+    if (c >= 0xE0 && c <= 0xEF) {
+        if (left < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80) return 0;
+        if (c == 0xE0 && s[1] < 0xA0) return 0;
+        if (c == 0xED && s[1] > 0x9F) return 0;
+        return 3;
+    }
+    if (c >= 0xF0 && c <= 0xF4) {
+        if (left < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80) return 0;
+        if (c == 0xF0 && s[1] < 0x90) return 0;
+        if (c == 0xF4 && s[1] > 0x8F) return 0;
+        return 4;
+    }
+    return 0;
+}
+
+static unsigned char *put_code_point(unsigned char *out, unsigned cp) {
+    if (cp < 0x80) {
+        unsigned char c = (unsigned char)cp;
+        return put_escaped(out, &c, 1);
+    }
+    if (cp < 0x800) {
+        *out++ = (unsigned char)(0xC0 | (cp >> 6));
+    } else if (cp < 0x10000) {
+        *out++ = (unsigned char)(0xE0 | (cp >> 12));
+        *out++ = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+    } else {
+        *out++ = (unsigned char)(0xF0 | (cp >> 18));
+        *out++ = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+        *out++ = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+    }
+    *out++ = (unsigned char)(0x80 | (cp & 0x3F));
+    return out;
+}
+
+/* A JSON string at ps->p (its opening quote), written to *out as orjson writes that string. */
+static int parse_string(Parser *ps, unsigned char **out) {
+    const unsigned char *p = ps->p + 1, *end = ps->end;
+    unsigned char *o = *out;
+    *o++ = '"';
+    for (;;) {
+        if (p >= end) return BAIL;
+        unsigned char c = *p;
+        if (c == '"') {
+            p++;
+            break;
+        }
+        if (c == '\\') {
+            if (end - p < 2) return BAIL;
+            unsigned char e = p[1];
+            p += 2;
+            switch (e) {
+            case '"': *o++ = '\\'; *o++ = '"'; break;
+            case '\\': *o++ = '\\'; *o++ = '\\'; break;
+            case '/': *o++ = '/'; break;
+            case 'b': *o++ = '\\'; *o++ = 'b'; break;
+            case 'f': *o++ = '\\'; *o++ = 'f'; break;
+            case 'n': *o++ = '\\'; *o++ = 'n'; break;
+            case 'r': *o++ = '\\'; *o++ = 'r'; break;
+            case 't': *o++ = '\\'; *o++ = 't'; break;
+            case 'u': {
+                unsigned cp, low;
+                if (end - p < 4 || hex4(p, &cp)) return BAIL;
+                p += 4;
+                if (cp >= 0xDC00 && cp <= 0xDFFF) return BAIL; /* a lone low surrogate */
+                if (cp >= 0xD800 && cp <= 0xDBFF) {
+                    if (end - p < 6 || p[0] != '\\' || p[1] != 'u' || hex4(p + 2, &low)) return BAIL;
+                    if (low < 0xDC00 || low > 0xDFFF) return BAIL;
+                    p += 6;
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+                }
+                o = put_code_point(o, cp);
+                break;
+            }
+            default: return BAIL;
+            }
+        } else if (PLAIN[c]) {
+            const unsigned char *run = p + 1;
+            while (run < end && PLAIN[*run]) run++;
+            memcpy(o, p, (size_t)(run - p));
+            o += run - p;
+            p = run;
+        } else if (c < 0x20) {
+            return BAIL; /* not JSON */
+        } else {
+            size_t n = utf8_length(p, end);
+            if (!n) return BAIL;
+            memcpy(o, p, n);
+            o += n;
+            p += n;
+        }
+    }
+    *o++ = '"';
+    ps->p = p;
+    *out = o;
+    return 0;
+}
+
+/* A JSON number at ps->p; unless `any`, only one orjson writes back as the same text. Sets *is_float. */
+static int scan_number(Parser *ps, const unsigned char **start, size_t *length, int *is_float, int any) {
+    const unsigned char *s = ps->p, *p = s, *end = ps->end;
+    int negative = 0;
+    if (p < end && *p == '-') {
+        negative = 1;
+        p++;
+    }
+    const unsigned char *whole = p;
+    if (p >= end || *p < '0' || *p > '9') return BAIL;
+    if (*p == '0') p++;
+    else
+        while (p < end && *p >= '0' && *p <= '9') p++;
+    size_t whole_digits = (size_t)(p - whole);
+    *is_float = 0;
+    if (p < end && *p == '.') {
+        const unsigned char *fraction = ++p;
+        while (p < end && *p >= '0' && *p <= '9') p++;
+        size_t fraction_digits = (size_t)(p - fraction);
+        if (!fraction_digits) return BAIL;
+        *is_float = 1;
+        if (any) goto exponent;
+        int zero_whole = whole_digits == 1 && whole[0] == '0';
+        if (fraction_digits == 1 && fraction[0] == '0') { /* 12.0: as written for a whole double */
+            if (whole_digits > MAX_SIG_DIGITS) return BAIL;
+        } else {
+            if (fraction[fraction_digits - 1] == '0') return BAIL; /* 1.50 is written 1.5 */
+            size_t significant = fraction_digits + (zero_whole ? 0 : whole_digits);
+            if (zero_whole) {
+                size_t zeros = 0;
+                while (fraction[zeros] == '0') zeros++;
+                if (zeros > MAX_LEADING_ZEROS) return BAIL;
+                significant -= zeros;
+            }
+            if (significant > MAX_SIG_DIGITS || whole_digits > MAX_SIG_DIGITS) return BAIL;
+        }
+    } else if (!any) {
+        if (whole_digits > MAX_INT_DIGITS) return BAIL;
+        if (negative && whole[0] == '0') return BAIL; /* -0 is written 0 */
+    }
+exponent:
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        if (!any) return BAIL;
+        p++;
+        if (p < end && (*p == '+' || *p == '-')) p++;
+        const unsigned char *digits = p;
+        while (p < end && *p >= '0' && *p <= '9') p++;
+        if (p == digits) return BAIL;
+        *is_float = 1;
+    }
+    *start = s;
+    *length = (size_t)(p - s);
+    ps->p = p;
+    return 0;
+}
+
+static int parse_value(Parser *ps, int depth);
+
+static int parse_object(Parser *ps, int depth) {
+    if (depth > MAX_DEPTH) return BAIL;
+    size_t first_key = ps->spans;
+    *ps->out++ = '{';
+    ps->p++;
+    skip_ws(ps);
+    if (ps->p < ps->end && *ps->p == '}') {
+        ps->p++;
+        *ps->out++ = '}';
+        return 0;
+    }
+    for (;;) {
+        if (ps->p >= ps->end || *ps->p != '"') return BAIL;
+        unsigned char *key = ps->out;
+        if (parse_string(ps, &ps->out)) return BAIL;
+        size_t length = (size_t)(ps->out - key);
+        if (ps->spans - first_key >= MAX_KEYS || ps->spans >= MAX_SPANS) return BAIL;
+        for (size_t i = first_key; i < ps->spans; i++)
+            if (ps->key[i].length == length && !memcmp(ps->base + ps->key[i].start, key, length)) return BAIL;
+        ps->key[ps->spans].start = (size_t)(key - ps->base);
+        ps->key[ps->spans].length = length;
+        ps->spans++;
+        skip_ws(ps);
+        if (ps->p >= ps->end || *ps->p != ':') return BAIL;
+        ps->p++;
+        *ps->out++ = ':';
+        skip_ws(ps);
+        if (parse_value(ps, depth + 1)) return BAIL;
+        skip_ws(ps);
+        if (ps->p >= ps->end) return BAIL;
+        if (*ps->p == ',') {
+            ps->p++;
+            *ps->out++ = ',';
+            skip_ws(ps);
+            continue;
+        }
+        if (*ps->p != '}') return BAIL;
+        ps->p++;
+        *ps->out++ = '}';
+        ps->spans = first_key;
+        return 0;
+    }
+}
+
+static int parse_array(Parser *ps, int depth) {
+    if (depth > MAX_DEPTH) return BAIL;
+    *ps->out++ = '[';
+    ps->p++;
+    skip_ws(ps);
+    if (ps->p < ps->end && *ps->p == ']') {
+        ps->p++;
+        *ps->out++ = ']';
+        return 0;
+    }
+    for (;;) {
+        if (parse_value(ps, depth + 1)) return BAIL;
+        skip_ws(ps);
+        if (ps->p >= ps->end) return BAIL;
+        if (*ps->p == ',') {
+            ps->p++;
+            *ps->out++ = ',';
+            skip_ws(ps);
+            continue;
+        }
+        if (*ps->p != ']') return BAIL;
+        ps->p++;
+        *ps->out++ = ']';
+        return 0;
+    }
+}
+
+static int literal(Parser *ps, const char *word, size_t n) {
+    if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, word, n)) return BAIL;
+    memcpy(ps->out, word, n);
+    ps->out += n;
+    ps->p += n;
+    return 0;
+}
+
+static int parse_value(Parser *ps, int depth) {
+    if (ps->p >= ps->end) return BAIL;
+    switch (*ps->p) {
+    case '{': return parse_object(ps, depth);
+    case '[': return parse_array(ps, depth);
+    case '"': return parse_string(ps, &ps->out);
+    case 't': return literal(ps, "true", 4);
+    case 'f': return literal(ps, "false", 5);
+    case 'n': return literal(ps, "null", 4);
+    default: {
+        const unsigned char *start;
+        size_t length;
+        int is_float;
+        if (scan_number(ps, &start, &length, &is_float, 0)) return BAIL;
+        memcpy(ps->out, start, length);
+        ps->out += length;
+        return 0;
+    }
+    }
+}
+
+/* ---- base64, standard alphabet, padded (what binascii writes and strict_mode reads) ---- */
+
+static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static signed char B64_VALUE[256];
+
+static Py_ssize_t b64_decode(const unsigned char *s, Py_ssize_t n, unsigned char *out) {
+    if (n == 0 || n % 4) return BAIL;
+    Py_ssize_t padding = s[n - 1] == '=' ? (s[n - 2] == '=' ? 2 : 1) : 0;
+    Py_ssize_t full = n - padding;
+    unsigned char *o = out;
+    Py_ssize_t i = 0;
+    for (; i + 4 <= full; i += 4) {
+        int a = B64_VALUE[s[i]], b = B64_VALUE[s[i + 1]], c = B64_VALUE[s[i + 2]], d = B64_VALUE[s[i + 3]];
+        if ((a | b | c | d) < 0) return BAIL;
+        uint32_t v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 | (uint32_t)d;
+        *o++ = (unsigned char)(v >> 16);
+        *o++ = (unsigned char)(v >> 8);
+        *o++ = (unsigned char)v;
+    }
+    if (padding) {
+        int a = B64_VALUE[s[i]], b = B64_VALUE[s[i + 1]];
+        int c = padding == 1 ? B64_VALUE[s[i + 2]] : 0;
+        if ((a | b | c) < 0) return BAIL;
+        uint32_t v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6;
+        *o++ = (unsigned char)(v >> 16);
+        if (padding == 1) *o++ = (unsigned char)(v >> 8);
+    }
+    return o - out;
+}
+
+static uint16_t B64_PAIR[4096]; /* two base64 characters for each 12 bits, as laid out in memory */
+
+static size_t b64_encode(const unsigned char *s, size_t n, char *out) {
+    char *o = out;
+    size_t i = 0;
+    for (; i + 3 <= n; i += 3) {
+        uint32_t v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8 | s[i + 2];
+        memcpy(o, &B64_PAIR[v >> 12], 2);
+        memcpy(o + 2, &B64_PAIR[v & 4095], 2);
+        o += 4;
+    }
+    if (n - i == 1) {
+        uint32_t v = (uint32_t)s[i] << 16;
+        *o++ = B64[v >> 18];
+        *o++ = B64[(v >> 12) & 63];
+        *o++ = '=';
+        *o++ = '=';
+    } else if (n - i == 2) {
+        uint32_t v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8;
+        *o++ = B64[v >> 18];
+        *o++ = B64[(v >> 12) & 63];
+        *o++ = B64[(v >> 6) & 63];
+        *o++ = '=';
+    }
+    return (size_t)(o - out);
+}
+
+/* ---- times: glue.schema.iso_utc_at, for 1970 onwards ---- */
+
+static char *put_digits(char *out, long long value, int width) {
+    for (int i = width - 1; i >= 0; i--) {
+        out[i] = (char)('0' + value % 10);
+        value /= 10;
+    }
+    return out + width;
+}
+
+/* yyyy-MM-ddTHH:mm:ss[.SSS]Z; days to a civil date by H. Hinnant's algorithm (proleptic Gregorian). */
+static char *put_iso(char *out, long long seconds, int millis) {
+    long long days = seconds / 86400, rest = seconds % 86400;
+    long long z = days + 719468, era = z / 146097;
+    long long doe = z - era * 146097;
+    long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    long long mp = (5 * doy + 2) / 153;
+    long long day = doy - (153 * mp + 2) / 5 + 1, month = mp < 10 ? mp + 3 : mp - 9;
+    long long year = yoe + era * 400 + (month <= 2);
+    out = put_digits(out, year, 4);
+    *out++ = '-';
+    out = put_digits(out, month, 2);
+    *out++ = '-';
+    out = put_digits(out, day, 2);
+    *out++ = 'T';
+    out = put_digits(out, rest / 3600, 2);
+    *out++ = ':';
+    out = put_digits(out, rest / 60 % 60, 2);
+    *out++ = ':';
+    out = put_digits(out, rest % 60, 2);
+    if (millis) {
+        *out++ = '.';
+        out = put_digits(out, millis, 3);
+    }
+    *out++ = 'Z';
+    return out;
+}
+
+static char *put_int(char *out, long long value) {
+    char digits[24];
+    int n = 0;
+    unsigned long long v = value < 0 ? 0ULL - (unsigned long long)value : (unsigned long long)value;
+    do {
+        digits[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    if (value < 0) *out++ = '-';
+    while (n) *out++ = digits[--n];
+    return out;
+}
+
+static int is_uuid(const unsigned char *s, size_t n) {
+    if (n != 36) return 0;
+    for (size_t i = 0; i < 36; i++) {
+        unsigned char c = s[i];
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (c != '-') return 0;
+        } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+            return 0;
+        }
+    }
+    return memcmp(s, "00000000-0000-0000-0000-000000000000", 36) != 0;
+}
+
+#define PUT(text) (memcpy(o, text, sizeof(text) - 1), o += sizeof(text) - 1)
+
+typedef struct {
+    const unsigned char *uuid; /* event_uuid and event_name as orjson writes them, with their quotes */
+    size_t uuid_length;
+    const unsigned char *name;
+    size_t name_length;
+    long long whole, seconds; /* created_at floored (the column), and the instant's whole seconds */
+    int millis;
+} Fields;
+
+/* created_at: an integer, or a decimal (as glue.schema.split_seconds and math.floor treat the double). */
+static int read_created_at(Parser *ps, Fields *fields) {
+    const unsigned char *start;
+    size_t length;
+    int is_float;
+    /* any notation: only its value is stored */
+    if (scan_number(ps, &start, &length, &is_float, 1)) return BAIL;
+    if (!is_float) {
+        if (length > MAX_INT_DIGITS) return BAIL; /* beyond the range anyway */
+        long long value = 0;
+        int negative = *start == '-';
+        for (size_t i = negative; i < length; i++) value = value * 10 + (start[i] - '0');
+        if (negative) value = -value;
+        if (value < min_created_at || value >= max_created_at) return BAIL;
+        fields->whole = fields->seconds = value;
+        fields->millis = 0;
+        return 0;
+    }
+    char text[64];
+    if (length >= sizeof text) return BAIL;
+    memcpy(text, start, length);
+    text[length] = 0;
+    /* Python's own reader: correctly rounded (as orjson's), whatever the C locale's decimal point */
+    double value = PyOS_string_to_double(text, NULL, NULL);
+    if (value == -1.0 && PyErr_Occurred()) {
+        PyErr_Clear();
+        return BAIL;
+    }
+    if (!(value >= (double)min_created_at && value < (double)max_created_at)) return BAIL;
+    double whole;
+    double fraction = modf(value, &whole);
+    /* Python's round(): half to even (the default rounding mode); a product alone, so nothing fuses it */
+    long long micros = (long long)nearbyint(fraction * 1e6);
+    long long seconds = (long long)whole;
+    if (micros >= 1000000) {
+        seconds += 1;
+        micros -= 1000000;
+    } else if (micros < 0) {
+        seconds -= 1;
+        micros += 1000000;
+    }
+    fields->whole = (long long)floor(value);
+    fields->seconds = seconds;
+    fields->millis = (int)(micros / 1000);
+    return 0;
+}
+
+/* The event's object: its payload (the other members, in order, compact) written at ps->out; event_uuid
+ * and event_name written at *side; created_at read. */
+static int parse_event(Parser *ps, unsigned char **side, Fields *fields) {
+    int seen_uuid = 0, seen_name = 0, seen_created = 0, members = 0;
+    skip_ws(ps);
+    if (ps->p >= ps->end || *ps->p != '{') return BAIL;
+    ps->p++;
+    *ps->out++ = '{';
+    skip_ws(ps);
+    for (;;) {
+        if (ps->p >= ps->end || *ps->p != '"') return BAIL;
+        unsigned char *mark = ps->out;
+        if (members) *ps->out++ = ',';
+        unsigned char *key = ps->out;
+        if (parse_string(ps, &ps->out)) return BAIL;
+        size_t length = (size_t)(ps->out - key);
+        skip_ws(ps);
+        if (ps->p >= ps->end || *ps->p != ':') return BAIL;
+        ps->p++;
+        skip_ws(ps);
+        if (ps->p >= ps->end) return BAIL;
+        int which = 0;
+        if (length == 12) {
+            if (!memcmp(key, "\"event_uuid\"", 12)) which = 1;
+            else if (!memcmp(key, "\"event_name\"", 12)) which = 2;
+            else if (!memcmp(key, "\"created_at\"", 12)) which = 3;
+        }
+        if (which) {
+            ps->out = mark; /* not part of the payload */
+            if (which == 3) {
+                if (seen_created++ || read_created_at(ps, fields)) return BAIL;
+            } else {
+                if (*ps->p != '"' || (which == 1 ? seen_uuid++ : seen_name++)) return BAIL;
+                unsigned char *text = *side;
+                if (parse_string(ps, side)) return BAIL;
+                if (which == 1) {
+                    fields->uuid = text;
+                    fields->uuid_length = (size_t)(*side - text);
+                } else {
+                    fields->name = text;
+                    fields->name_length = (size_t)(*side - text);
+                }
+            }
+        } else {
+            if (ps->spans >= MAX_KEYS) return BAIL;
+            for (size_t i = 0; i < ps->spans; i++)
+                if (ps->key[i].length == length && !memcmp(ps->base + ps->key[i].start, key, length))
+                    return BAIL;
+            ps->key[ps->spans].start = (size_t)(key - ps->base);
+            ps->key[ps->spans].length = length;
+            ps->spans++;
+            *ps->out++ = ':';
+            if (parse_value(ps, 1)) return BAIL;
+            members = 1;
+        }
+        skip_ws(ps);
+        if (ps->p >= ps->end) return BAIL;
+        if (*ps->p == ',') {
+            ps->p++;
+            skip_ws(ps);
+            continue;
+        }
+        if (*ps->p != '}') return BAIL;
+        ps->p++;
+        *ps->out++ = '}';
+        break;
+    }
+    skip_ws(ps);
+    if (ps->p != ps->end) return BAIL; /* anything after the object */
+    if (!seen_uuid || !seen_name || !seen_created) return BAIL;
+    return 0;
+}
+
+static PyObject *configure(PyObject *self, PyObject *args) {
+    long long low, high;
+    if (!PyArg_ParseTuple(args, "LL", &low, &high)) return NULL;
+    min_created_at = low;
+    max_created_at = high;
+    Py_RETURN_NONE;
+}
+
+static PyObject *KEY_DATA, *KEY_METADATA, *KEY_SHARD, *KEY_SEQUENCE, *KEY_ARRIVAL;
+
+/* record[key] if it is exactly a str (borrowed), else NULL with no error set. */
+static PyObject *item(PyObject *record, PyObject *key, int want_str) {
+    PyObject *value = PyDict_GetItemWithError(record, key);
+    if (!value) return NULL;
+    if (want_str ? !PyUnicode_CheckExact(value) : !PyDict_CheckExact(value)) return NULL;
+    return value;
+}
+
+/* first_arrival(record, names, metadatas) -> (row_base64, metadata, key, None) or None.
+ *
+ * `record` is one of Firehose's records; `names` maps each event_name found valid to its (event_type,
+ * event_subtype); `metadatas` maps (event_type, hour since the epoch) to the partition's shared response
+ * metadata. None when the record, its name or its partition is new to them: the Python path decides. */
+static PyObject *first_arrival(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 3 || !PyDict_Check(args[1]) || !PyDict_Check(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "first_arrival(record, names, metadatas) takes a dict and two dicts");
+        return NULL;
+    }
+    PyObject *record = args[0], *names = args[1], *metadatas = args[2];
+    if (!PyDict_CheckExact(record)) Py_RETURN_NONE;
+    PyObject *data_object = item(record, KEY_DATA, 1);
+    PyObject *meta = item(record, KEY_METADATA, 0);
+    if (!data_object || !meta) goto none;
+    PyObject *shard_object = item(meta, KEY_SHARD, 1);
+    PyObject *sequence_object = item(meta, KEY_SEQUENCE, 1);
+    PyObject *arrival_object = PyDict_GetItemWithError(meta, KEY_ARRIVAL);
+    if (!shard_object || !sequence_object || !arrival_object || !PyLong_CheckExact(arrival_object)) goto none;
+
+    Py_ssize_t data_length, shard_length, sequence_length;
+    const char *data = PyUnicode_AsUTF8AndSize(data_object, &data_length);
+    if (!data || data_length > (MAX_RECORD / 3) * 4) goto none;
+    const char *shard = PyUnicode_AsUTF8AndSize(shard_object, &shard_length);
+    if (!shard || shard_length == 0 || shard_length > 256) goto none;
+    const char *sequence = PyUnicode_AsUTF8AndSize(sequence_object, &sequence_length);
+    if (!sequence || sequence_length == 0 || sequence_length > 256) goto none;
+    long long arrival_ms = PyLong_AsLongLong(arrival_object);
+    if (arrival_ms == -1 && PyErr_Occurred()) goto none;
+    if (arrival_ms < 0 || arrival_ms >= 253402300800000LL) goto none; /* years 1970-9999 */
+
+    size_t decoded_room = (size_t)data_length / 4 * 3 + 4;
+    size_t payload_room = decoded_room + 16;
+    size_t row_room = 2 * payload_room + 2 * decoded_room + 6 * (size_t)(shard_length + sequence_length) + 512;
+    size_t total = sizeof(Parser) + decoded_room + 2 * payload_room + row_room + (row_room / 3 + 1) * 4;
+    char *memory = PyMem_Malloc(total);
+    if (!memory) return PyErr_NoMemory();
+    Parser *ps = (Parser *)memory;
+    unsigned char *decoded = (unsigned char *)memory + sizeof(Parser);
+    unsigned char *payload = decoded + decoded_room;
+    unsigned char *side = payload + payload_room;
+    unsigned char *line = side + payload_room;
+    char *encoded = (char *)line + row_room;
+    PyObject *result = NULL;
+
+    Py_ssize_t n = b64_decode((const unsigned char *)data, data_length, decoded);
+    if (n < 0) goto done;
+    ps->p = decoded;
+    ps->end = decoded + n;
+    ps->base = ps->out = payload;
+    ps->spans = 0;
+    Fields fields = {0};
+    unsigned char *side_out = side;
+    if (parse_event(ps, &side_out, &fields)) goto done;
+    if (!is_uuid(fields.uuid + 1, fields.uuid_length - 2)) goto done;
+    const unsigned char *name = fields.name + 1;
+    size_t name_length = fields.name_length - 2;
+    if (memchr(name, '\\', name_length)) goto done; /* as written, so also as sent: the subtype is a slice */
+
+    PyObject *name_object = PyUnicode_FromStringAndSize((const char *)name, (Py_ssize_t)name_length);
+    if (!name_object) goto done;
+    PyObject *parts = PyDict_GetItemWithError(names, name_object); /* borrowed */
+    Py_DECREF(name_object);
+    if (!parts || !PyTuple_Check(parts) || PyTuple_Size(parts) < 1) goto done;
+    PyObject *hour = PyLong_FromLongLong(fields.seconds / 3600);
+    if (!hour) goto done;
+    PyObject *partition = PyTuple_Pack(2, PyTuple_GetItem(parts, 0), hour);
+    Py_DECREF(hour);
+    if (!partition) goto done;
+    PyObject *metadata = PyDict_GetItemWithError(metadatas, partition); /* borrowed */
+    Py_DECREF(partition);
+    if (!metadata) goto done;
+
+    unsigned char *o = line;
+    PUT("{\"event_uuid\":");
+    memcpy(o, fields.uuid, fields.uuid_length);
+    o += fields.uuid_length;
+    PUT(",\"event_name\":");
+    memcpy(o, fields.name, fields.name_length);
+    o += fields.name_length;
+    PUT(",\"event_subtype\":");
+    const unsigned char *colon = memchr(name, ':', name_length);
+    if (colon) {
+        const unsigned char *subtype = colon + 1, *name_end = name + name_length;
+        const unsigned char *next = memchr(subtype, ':', (size_t)(name_end - subtype));
+        *o++ = '"';
+        size_t sub_length = (size_t)((next ? next : name_end) - subtype);
+        memcpy(o, subtype, sub_length);
+        o += sub_length;
+        *o++ = '"';
+    } else {
+        PUT("null");
+    }
+    PUT(",\"created_at\":");
+    o = (unsigned char *)put_int((char *)o, fields.whole);
+    PUT(",\"created_datetime\":\"");
+    o = (unsigned char *)put_iso((char *)o, fields.seconds, fields.millis);
+    PUT("\",\"is_duplicate\":false,\"uuid_reused\":false,\"payload\":\"");
+    o = put_escaped(o, payload, (size_t)(ps->out - payload));
+    PUT("\",\"source_shard_id\":\"");
+    o = put_escaped(o, (const unsigned char *)shard, (size_t)shard_length);
+    PUT("\",\"source_sequence_number\":\"");
+    o = put_escaped(o, (const unsigned char *)sequence, (size_t)sequence_length);
+    PUT("\",\"source_arrival_datetime\":\"");
+    o = (unsigned char *)put_iso((char *)o, arrival_ms / 1000, (int)(arrival_ms % 1000));
+    PUT("\"}\n");
+
+    size_t encoded_length = b64_encode(line, (size_t)(o - line), encoded);
+    char key[36];
+    for (int i = 0; i < 36; i++) {
+        unsigned char c = fields.uuid[1 + i];
+        key[i] = (char)(c >= 'A' && c <= 'F' ? c + 32 : c);
+    }
+    PyObject *text = PyUnicode_DecodeASCII(encoded, (Py_ssize_t)encoded_length, NULL);
+    PyObject *key_object = text ? PyUnicode_FromStringAndSize(key, 36) : NULL;
+    if (key_object) result = PyTuple_Pack(4, text, metadata, key_object, Py_None);
+    Py_XDECREF(text);
+    Py_XDECREF(key_object);
+done:
+    PyMem_Free(memory);
+    if (result || PyErr_Occurred()) return result; /* a result, or an error of its own (memory) */
+none: /* what the Python path must judge: a str it cannot encode (a lone surrogate), an arrival beyond 64 bits */
+    PyErr_Clear();
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef methods[] = {
+    {"first_arrival", (PyCFunction)(void (*)(void))first_arrival, METH_FASTCALL,
+     "first_arrival(record, names, metadatas) -> (row_base64, metadata, key, None) or None"},
+    {"configure", configure, METH_VARARGS, "configure(min_created_at, max_created_at)"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "_hotpath",
+    .m_doc = "The transform's common record, compiled (see events.py).",
+    .m_size = -1,
+    .m_methods = methods,
+};
+
+PyMODINIT_FUNC PyInit__hotpath(void) {
+    memset(B64_VALUE, -1, sizeof B64_VALUE);
+    for (int i = 0; i < 64; i++) B64_VALUE[(unsigned char)B64[i]] = (signed char)i;
+    for (int i = 0; i < 4096; i++) {
+        char pair[2] = {B64[i >> 6], B64[i & 63]};
+        memcpy(&B64_PAIR[i], pair, 2);
+    }
+    for (int c = 0; c < 256; c++) {
+        VERBATIM[c] = c >= 0x20 && c != '"' && c != '\\';
+        PLAIN[c] = VERBATIM[c] && c < 0x80;
+    }
+    KEY_DATA = PyUnicode_InternFromString("data");
+    KEY_METADATA = PyUnicode_InternFromString("kinesisRecordMetadata");
+    KEY_SHARD = PyUnicode_InternFromString("shardId");
+    KEY_SEQUENCE = PyUnicode_InternFromString("sequenceNumber");
+    KEY_ARRIVAL = PyUnicode_InternFromString("approximateArrivalTimestamp");
+    if (!KEY_DATA || !KEY_METADATA || !KEY_SHARD || !KEY_SEQUENCE || !KEY_ARRIVAL) return NULL;
+    return PyModule_Create(&module);
+}
