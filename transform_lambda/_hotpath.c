@@ -499,6 +499,8 @@ typedef struct {
     size_t name_length;
     long long whole, seconds; /* created_at floored (the column), and the instant's whole seconds */
     int millis;
+    int is_float; /* created_at as sent: the integer `whole`, or the double `value` */
+    double value;
 } Fields;
 
 /* created_at: an integer, or a decimal (as glue.schema.split_seconds and math.floor treat the double). */
@@ -517,6 +519,7 @@ static int read_created_at(Parser *ps, Fields *fields) {
         if (value < min_created_at || value >= max_created_at) return BAIL;
         fields->whole = fields->seconds = value;
         fields->millis = 0;
+        fields->is_float = 0;
         return 0;
     }
     char text[64];
@@ -543,6 +546,8 @@ static int read_created_at(Parser *ps, Fields *fields) {
         micros += 1000000;
     }
     fields->whole = (long long)floor(value);
+    fields->is_float = 1;
+    fields->value = value;
     fields->seconds = seconds;
     fields->millis = (int)(micros / 1000);
     return 0;
@@ -630,6 +635,7 @@ static PyObject *configure(PyObject *self, PyObject *args) {
 }
 
 static PyObject *KEY_DATA, *KEY_METADATA, *KEY_SHARD, *KEY_SEQUENCE, *KEY_ARRIVAL;
+static PyObject *KEY_UUID, *KEY_NAME, *KEY_CREATED;
 
 /* record[key] if it is exactly a str (borrowed), else NULL with no error set. */
 static PyObject *item(PyObject *record, PyObject *key, int want_str) {
@@ -639,16 +645,20 @@ static PyObject *item(PyObject *record, PyObject *key, int want_str) {
     return value;
 }
 
-/* first_arrival(record, names, metadatas) -> (row_base64, metadata, key, None) or None.
+/* first_arrival(record, names, metadatas, sent) -> (row_base64, metadata, key, fields) or None.
  *
  * `record` is one of Firehose's records; `names` maps each event_name found valid to its (event_type,
  * event_subtype); `metadatas` maps (event_type, hour since the epoch) to the partition's shared response
- * metadata. None when the record, its name or its partition is new to them: the Python path decides. */
+ * metadata. None when the record, its name or its partition is new to them: the Python path decides.
+ * `fields` is None unless `sent` is true: then a dict of the event's event_uuid, event_name and created_at
+ * as sent (what the dedupe fingerprint reads by default), as orjson would have parsed them. */
 static PyObject *first_arrival(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 3 || !PyDict_Check(args[1]) || !PyDict_Check(args[2])) {
-        PyErr_SetString(PyExc_TypeError, "first_arrival(record, names, metadatas) takes a dict and two dicts");
+    if (nargs != 4 || !PyDict_Check(args[1]) || !PyDict_Check(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "first_arrival(record, names, metadatas, sent): names and metadatas are dicts");
         return NULL;
     }
+    int want_fields = PyObject_IsTrue(args[3]);
+    if (want_fields < 0) return NULL;
     PyObject *record = args[0], *names = args[1], *metadatas = args[2];
     if (!PyDict_CheckExact(record)) Py_RETURN_NONE;
     PyObject *data_object = item(record, KEY_DATA, 1);
@@ -754,9 +764,24 @@ static PyObject *first_arrival(PyObject *self, PyObject *const *args, Py_ssize_t
     }
     PyObject *text = PyUnicode_DecodeASCII(encoded, (Py_ssize_t)encoded_length, NULL);
     PyObject *key_object = text ? PyUnicode_FromStringAndSize(key, 36) : NULL;
-    if (key_object) result = PyTuple_Pack(4, text, metadata, key_object, Py_None);
+    PyObject *sent = NULL;
+    if (key_object && want_fields) {
+        PyObject *uuid = PyUnicode_FromStringAndSize((const char *)fields.uuid + 1, 36);
+        PyObject *name_text = PyUnicode_FromStringAndSize((const char *)name, (Py_ssize_t)name_length);
+        PyObject *created = fields.is_float ? PyFloat_FromDouble(fields.value) : PyLong_FromLongLong(fields.whole);
+        sent = uuid && name_text && created ? PyDict_New() : NULL;
+        if (sent && (PyDict_SetItem(sent, KEY_UUID, uuid) || PyDict_SetItem(sent, KEY_NAME, name_text) ||
+                     PyDict_SetItem(sent, KEY_CREATED, created)))
+            Py_CLEAR(sent);
+        Py_XDECREF(uuid);
+        Py_XDECREF(name_text);
+        Py_XDECREF(created);
+    }
+    if (key_object && (sent || !want_fields))
+        result = PyTuple_Pack(4, text, metadata, key_object, sent ? sent : Py_None);
     Py_XDECREF(text);
     Py_XDECREF(key_object);
+    Py_XDECREF(sent);
 done:
     PyMem_Free(memory);
     if (result || PyErr_Occurred()) return result; /* a result, or an error of its own (memory) */
@@ -767,7 +792,7 @@ none: /* what the Python path must judge: a str it cannot encode (a lone surroga
 
 static PyMethodDef methods[] = {
     {"first_arrival", (PyCFunction)(void (*)(void))first_arrival, METH_FASTCALL,
-     "first_arrival(record, names, metadatas) -> (row_base64, metadata, key, None) or None"},
+     "first_arrival(record, names, metadatas, sent) -> (row_base64, metadata, key, fields or None) or None"},
     {"configure", configure, METH_VARARGS, "configure(min_created_at, max_created_at)"},
     {NULL, NULL, 0, NULL},
 };
@@ -796,6 +821,10 @@ PyMODINIT_FUNC PyInit__hotpath(void) {
     KEY_SHARD = PyUnicode_InternFromString("shardId");
     KEY_SEQUENCE = PyUnicode_InternFromString("sequenceNumber");
     KEY_ARRIVAL = PyUnicode_InternFromString("approximateArrivalTimestamp");
+    KEY_UUID = PyUnicode_InternFromString("event_uuid");
+    KEY_NAME = PyUnicode_InternFromString("event_name");
+    KEY_CREATED = PyUnicode_InternFromString("created_at");
     if (!KEY_DATA || !KEY_METADATA || !KEY_SHARD || !KEY_SEQUENCE || !KEY_ARRIVAL) return NULL;
+    if (!KEY_UUID || !KEY_NAME || !KEY_CREATED) return NULL;
     return PyModule_Create(&module);
 }

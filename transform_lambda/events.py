@@ -230,12 +230,14 @@ def remark(data: str, is_duplicate: bool | None, uuid_reused: bool | None) -> st
     return b2a_base64(line, newline=False).decode("ascii")
 
 
-def first_arrival(record: dict[str, Any]) -> tuple[str, dict[str, Any], str, Mapping[str, Any] | None]:
+def first_arrival(
+    record: dict[str, Any], common_fields: bool = False
+) -> tuple[str, dict[str, Any], str, Mapping[str, Any] | None]:
     """What the handler needs of one record, stored as a first arrival: its row in base64 (``stored_row``),
     its response ``metadata`` (``{"partitionKeys": ...}``, one shared dict per partition), its dedupe key and
-    a mapping of its fields (the event as sent) for the fingerprint, or None where the compiled path
-    (``_hotpath.c``) made the row: it keeps no object, ``decode`` gives it. Raises ``RecordError`` as the
-    general path does.
+    a mapping of its fields (the event as sent) for the fingerprint. Where the compiled path
+    (``_hotpath.c``) made the row, that mapping holds only ``schema.INPUT_FIELDS`` if ``common_fields`` asks
+    for them, else it is None (``decode`` gives the event). Raises ``RecordError`` as the general path does.
 
     The compiled path writes the same bytes as the Python paths below for the records it takes, and hands
     every other record to them (a property test holds it to both); without it (not built), they do it all.
@@ -246,7 +248,7 @@ def first_arrival(record: dict[str, Any]) -> tuple[str, dict[str, Any], str, Map
     have to judge, goes the general way (``decode`` -> ``parse_event`` -> ``stored_row``), which decides and
     names the reason; a property test holds the two to the same bytes."""
     if _hot_first_arrival is not None:  # the same, compiled (``_hotpath.c``); None: the paths below decide
-        hot = _hot_first_arrival(record, _NAME_PARTS, _METADATA)
+        hot = _hot_first_arrival(record, _NAME_PARTS, _METADATA, common_fields)
         if hot is not None:
             return hot
     data = record.get("data")

@@ -36,6 +36,7 @@ from typing import Any, Literal, NamedTuple
 from aws_contract import firehose_records
 from aws_contract.firehose_records import TransformationResponse, TransformationResult
 from glue.errors import DIMENSION_FUNCTION, DIMENSION_REASON, LogMessage, Metric, Reject
+from glue.schema import INPUT_FIELDS
 from transform_lambda.claims import (
     DEFAULT_FINGERPRINT_FIELDS,
     ENV_FINGERPRINT_FIELDS,
@@ -173,6 +174,7 @@ def _process(
     records = event.get("records") or []
     remembers = getattr(claims, "remembers", True)
     fields = dedupe.fingerprint_fields
+    common = remembers and set(fields) <= set(INPUT_FIELDS)  # the compiled path can hand over these
     out: list[TransformationResult] = []
     keys: list[str | None] = []  # the dedupe key of each stored record, None for a rejected one
     prints: dict[int, str] = {}  # fingerprints, by index, where computed
@@ -182,9 +184,9 @@ def _process(
     for index, record in enumerate(records):
         try:
             # Encoded here, before any claim: a row that cannot be encoded raises now and never holds an id.
-            data, metadata, key, sent = first_arrival(record)
+            data, metadata, key, sent = first_arrival(record, common)
             if remembers:
-                if sent is None:  # the compiled path keeps no object: the event, parsed again
+                if sent is None:  # the compiled path keeps only the common fields: the event, parsed again
                     sent = decode(record.get("data"))
                 prints[index] = fingerprint([sent.get(f) for f in fields])
                 holders[index] = holder_of(record)

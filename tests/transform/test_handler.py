@@ -181,10 +181,10 @@ def test_any_batch_returns_every_id_once_in_order_and_failures_keep_their_bytes(
 def test_an_unforeseen_failure_fails_that_record_alone(monkeypatch: Any) -> None:
     real_first_arrival = handler_module.first_arrival
 
-    def flaky(record: dict[str, Any]) -> Any:
+    def flaky(record: dict[str, Any], *args: Any) -> Any:
         if U2.encode() in base64.b64decode(record["data"]):
             raise OverflowError("boom")
-        return real_first_arrival(record)
+        return real_first_arrival(record, *args)
 
     monkeypatch.setattr(handler_module, "first_arrival", flaky)
     response, logs = run([raw_event(event_uuid=U1), raw_event(event_uuid=U2), raw_event(event_uuid=U1)])

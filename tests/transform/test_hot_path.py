@@ -59,7 +59,7 @@ def _compiled(record: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Any:
             with contextlib.suppress(RecordError, UnicodeEncodeError, ValueError, OverflowError):
                 first_arrival(record)
     assert hot is not None
-    return hot(record, events_module._NAME_PARTS, events_module._METADATA)
+    return hot(record, events_module._NAME_PARTS, events_module._METADATA, False)
 
 
 def _record(text: bytes, meta: Any = META) -> dict[str, Any]:
@@ -189,6 +189,20 @@ def test_the_compiled_path_writes_what_the_python_path_writes(
         assert expected[0] not in ("rejected", "unencodable", "failed"), expected
         assert answer[:3] == expected
         assert answer[3] is None
+        _assert_fields_as_sent(record)
+
+
+def _assert_fields_as_sent(record: dict[str, Any]) -> None:
+    """Asked for them, the compiled path hands over the event's three common fields as the Python path
+    parses them, types included (``1`` and ``1.0`` fingerprint differently), and the same row."""
+    assert hot is not None
+    known = events_module._NAME_PARTS, events_module._METADATA
+    answer, with_fields = hot(record, *known, False), hot(record, *known, True)
+    assert with_fields[:3] == answer[:3]
+    event = parse_event(decode(record["data"]))
+    sent = {f: getattr(event, f) for f in schema.INPUT_FIELDS}
+    assert with_fields[3] == sent
+    assert [type(v) for v in with_fields[3].values()] == [type(v) for v in sent.values()]
 
 
 def test_every_valid_sample_record_takes_the_compiled_path(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -204,6 +218,7 @@ def test_every_valid_sample_record_takes_the_compiled_path(monkeypatch: pytest.M
             fallen_back += 1
         else:
             assert answer[:3] == expected
+            _assert_fields_as_sent(record)
             taken += 1
     assert taken > 2_500 and fallen_back == 0
 
@@ -256,9 +271,11 @@ def test_what_the_compiled_path_hands_back(text: bytes) -> None:
     names = {"order:placed": ("order", "placed")}  # only this name is known valid
     metadatas = {("order", 1_764_072_000 // 3600): {"partitionKeys": {}}}
     assert hot is not None
-    assert hot(record, names, metadatas) is None
+    assert hot(record, names, metadatas, False) is None
     plain = b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000}'
-    assert hot(_record(plain.replace(b"%s", UUID.encode())), names, metadatas) is not None  # the control
+    assert (
+        hot(_record(plain.replace(b"%s", UUID.encode())), names, metadatas, False) is not None
+    )  # the control
 
 
 @pytest.mark.parametrize(
@@ -278,7 +295,7 @@ def test_lineage_it_cannot_write_goes_back_to_python(meta: Any, monkeypatch: pyt
     record = _record(text.replace(b"%s", UUID.encode()), meta)
     _compiled(_record(text.replace(b"%s", UUID.encode())), monkeypatch)  # name and partition known
     assert hot is not None
-    known = events_module._NAME_PARTS, events_module._METADATA
+    known = events_module._NAME_PARTS, events_module._METADATA, False
     assert hot(record, *known) is None
     assert hot({**record, "data": record["data"][:-1]}, *known) is None
 
