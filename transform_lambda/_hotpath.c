@@ -629,6 +629,12 @@ static int parse_event(Parser *ps, unsigned char **side, Fields *fields) {
 static PyObject *configure(PyObject *self, PyObject *args) {
     long long low, high;
     if (!PyArg_ParseTuple(args, "LL", &low, &high)) return NULL;
+    /* put_iso, the hour and floor() are written for instants from 1970 to year 9999 */
+    if (low < 0 || high <= low || high > 253402300800LL) {
+        PyErr_SetString(PyExc_ValueError,
+                        "configure() takes 0 <= min_created_at < max_created_at <= year 10000");
+        return NULL;
+    }
     min_created_at = low;
     max_created_at = high;
     Py_RETURN_NONE;
@@ -654,7 +660,8 @@ static PyObject *item(PyObject *record, PyObject *key, int want_str) {
  * as sent (what the dedupe fingerprint reads by default), as orjson would have parsed them. */
 static PyObject *first_arrival(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 4 || !PyDict_Check(args[1]) || !PyDict_Check(args[2])) {
-        PyErr_SetString(PyExc_TypeError, "first_arrival(record, names, metadatas, sent): names and metadatas are dicts");
+        PyErr_SetString(PyExc_TypeError,
+                        "first_arrival(record, names, metadatas, sent): names and metadatas are dicts");
         return NULL;
     }
     int want_fields = PyObject_IsTrue(args[3]);
@@ -682,7 +689,8 @@ static PyObject *first_arrival(PyObject *self, PyObject *const *args, Py_ssize_t
 
     size_t decoded_room = (size_t)data_length / 4 * 3 + 4;
     size_t payload_room = decoded_room + 16;
-    size_t row_room = 2 * payload_room + 2 * decoded_room + 6 * (size_t)(shard_length + sequence_length) + 512;
+    size_t lineage_room = 6 * (size_t)(shard_length + sequence_length); /* each byte at most \u00XX */
+    size_t row_room = 2 * payload_room + 2 * decoded_room + lineage_room + 512;
     size_t total = sizeof(Parser) + decoded_room + 2 * payload_room + row_room + (row_room / 3 + 1) * 4;
     char *memory = PyMem_Malloc(total);
     if (!memory) return PyErr_NoMemory();
@@ -693,6 +701,7 @@ static PyObject *first_arrival(PyObject *self, PyObject *const *args, Py_ssize_t
     unsigned char *line = side + payload_room;
     char *encoded = (char *)line + row_room;
     PyObject *result = NULL;
+    PyObject *parts = NULL, *metadata = NULL; /* held while this call allocates (a collection may run) */
 
     Py_ssize_t n = b64_decode((const unsigned char *)data, data_length, decoded);
     if (n < 0) goto done;
@@ -710,7 +719,8 @@ static PyObject *first_arrival(PyObject *self, PyObject *const *args, Py_ssize_t
 
     PyObject *name_object = PyUnicode_FromStringAndSize((const char *)name, (Py_ssize_t)name_length);
     if (!name_object) goto done;
-    PyObject *parts = PyDict_GetItemWithError(names, name_object); /* borrowed */
+    parts = PyDict_GetItemWithError(names, name_object);
+    Py_XINCREF(parts);
     Py_DECREF(name_object);
     if (!parts || !PyTuple_Check(parts) || PyTuple_Size(parts) < 1) goto done;
     PyObject *hour = PyLong_FromLongLong(fields.seconds / 3600);
@@ -718,7 +728,8 @@ static PyObject *first_arrival(PyObject *self, PyObject *const *args, Py_ssize_t
     PyObject *partition = PyTuple_Pack(2, PyTuple_GetItem(parts, 0), hour);
     Py_DECREF(hour);
     if (!partition) goto done;
-    PyObject *metadata = PyDict_GetItemWithError(metadatas, partition); /* borrowed */
+    metadata = PyDict_GetItemWithError(metadatas, partition);
+    Py_XINCREF(metadata);
     Py_DECREF(partition);
     if (!metadata) goto done;
 
@@ -768,7 +779,8 @@ static PyObject *first_arrival(PyObject *self, PyObject *const *args, Py_ssize_t
     if (key_object && want_fields) {
         PyObject *uuid = PyUnicode_FromStringAndSize((const char *)fields.uuid + 1, 36);
         PyObject *name_text = PyUnicode_FromStringAndSize((const char *)name, (Py_ssize_t)name_length);
-        PyObject *created = fields.is_float ? PyFloat_FromDouble(fields.value) : PyLong_FromLongLong(fields.whole);
+        PyObject *created =
+            fields.is_float ? PyFloat_FromDouble(fields.value) : PyLong_FromLongLong(fields.whole);
         sent = uuid && name_text && created ? PyDict_New() : NULL;
         if (sent && (PyDict_SetItem(sent, KEY_UUID, uuid) || PyDict_SetItem(sent, KEY_NAME, name_text) ||
                      PyDict_SetItem(sent, KEY_CREATED, created)))
@@ -783,9 +795,11 @@ static PyObject *first_arrival(PyObject *self, PyObject *const *args, Py_ssize_t
     Py_XDECREF(key_object);
     Py_XDECREF(sent);
 done:
+    Py_XDECREF(parts);
+    Py_XDECREF(metadata);
     PyMem_Free(memory);
     if (result || PyErr_Occurred()) return result; /* a result, or an error of its own (memory) */
-none: /* what the Python path must judge: a str it cannot encode (a lone surrogate), an arrival beyond 64 bits */
+none: /* for Python to judge: a str UTF-8 cannot carry (lone surrogates), an arrival beyond 64 bits */
     PyErr_Clear();
     Py_RETURN_NONE;
 }

@@ -327,3 +327,43 @@ def test_the_handler_marks_the_same_with_and_without_the_compiled_path(
         if r["result"] == "Ok"
     ]
     assert marks.count(True) > 0
+
+
+def _decimals() -> list[str]:
+    """Decimal texts around every edge of the compiled path's number rule (significant digits, whole digits,
+    leading fraction zeros, trailing zeros, signs): each either written back unchanged or handed back."""
+    texts = set()
+    for whole_digits in range(18):
+        for zeros in range(7):
+            for fraction_digits in range(18):
+                for digit in "159":
+                    whole = "0" if whole_digits == 0 else "1" + digit * (whole_digits - 1)
+                    fraction = "0" * zeros + (digit * fraction_digits if fraction_digits else "")
+                    for text in (f"{whole}.{fraction or '0'}", f"{whole}.{fraction}0" if fraction else None):
+                        if text:
+                            texts.update((text, "-" + text))
+    return sorted(texts)
+
+
+def test_every_decimal_it_takes_is_written_as_orjson_writes_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The number rule, swept: it rests on orjson's float formatting, which an upgrade could change."""
+    sent = b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"x":%s}'
+    _compiled(_record(sent % (UUID.encode(), b"1")), monkeypatch)  # name and partition known
+    assert hot is not None
+    known = events_module._NAME_PARTS, events_module._METADATA, False
+    taken = 0
+    for text in _decimals():
+        record = _record(sent % (UUID.encode(), text.encode()))
+        answer = hot(record, *known)
+        if answer is not None:
+            taken += 1
+            assert answer[:3] == _general(record), text
+    assert taken > 3_000  # of ~8,000: the rest have more digits than it keeps
+
+
+def test_configure_refuses_bounds_its_arithmetic_is_not_written_for() -> None:
+    module = pytest.importorskip("transform_lambda._hotpath")
+    for low, high in [(-1, 10), (10, 10), (0, 253_402_300_801)]:
+        with pytest.raises(ValueError, match="configure"):
+            module.configure(low, high)
+    module.configure(schema.MIN_CREATED_AT, schema.MAX_CREATED_AT)  # as events.py set it
