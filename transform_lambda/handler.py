@@ -55,6 +55,7 @@ from transform_lambda.events import (
     Event,
     Lineage,
     RecordError,
+    compiled_path,
     decode,
     first_arrival,
     lineage_of,
@@ -250,6 +251,7 @@ def _log_batch(
         "reused_ids": stored[(False, True)],
         "not_checked": stored[(None, None)],
         "rejected": dict(reasons),
+        "compiled_path": compiled_path(),
     }
     counts = {
         Metric.RECORDS.value: records,

@@ -367,3 +367,18 @@ def test_configure_refuses_bounds_its_arithmetic_is_not_written_for() -> None:
         with pytest.raises(ValueError, match="configure"):
             module.configure(low, high)
     module.configure(schema.MIN_CREATED_AT, schema.MAX_CREATED_AT)  # as events.py set it
+
+
+def test_each_batch_line_says_whether_the_compiled_path_ran(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An operator's one look at the logs: without the module the rows are the same, the CPU is not."""
+    event = bench.batches(50, seed=5)[0]
+
+    def summary() -> dict[str, Any]:
+        logs: list[dict[str, Any]] = []
+        process(event, claims=_Remembering(), log=logs.append)
+        (line,) = [entry for entry in logs if entry["message"] == "batch processed"]
+        return line
+
+    assert summary()["compiled_path"] is True
+    monkeypatch.setattr(events_module, "_hot_first_arrival", None)
+    assert summary()["compiled_path"] is False
