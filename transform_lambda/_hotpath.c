@@ -268,74 +268,77 @@ exponent:
 
 static int parse_value(Parser *ps, int depth);
 
+/* At an opening bracket: writes it; 1 (and writes the closing one) if the container is empty. */
+static int open_container(Parser *ps, unsigned char open, unsigned char close) {
+    *ps->out++ = open;
+    ps->p++;
+    skip_ws(ps);
+    if (ps->p < ps->end && *ps->p == close) {
+        ps->p++;
+        *ps->out++ = close;
+        return 1;
+    }
+    return 0;
+}
+
+/* After a member: 0 at a ',' (written if `comma`), 1 at `close` (written), else BAIL. */
+static int after_member(Parser *ps, unsigned char close, int comma) {
+    skip_ws(ps);
+    if (ps->p >= ps->end) return BAIL;
+    if (*ps->p == ',') {
+        ps->p++;
+        if (comma) *ps->out++ = ',';
+        skip_ws(ps);
+        return 0;
+    }
+    if (*ps->p != close) return BAIL;
+    ps->p++;
+    *ps->out++ = close;
+    return 1;
+}
+
+/* A key just written at `key`: BAIL if the object (its keys from `first_key` on) already has it. Keys are
+ * compared as written, which is one text per string whatever escapes spelled it. */
+static int add_key(Parser *ps, size_t first_key, const unsigned char *key, size_t length) {
+    if (ps->spans - first_key >= MAX_KEYS || ps->spans >= MAX_SPANS) return BAIL;
+    for (size_t i = first_key; i < ps->spans; i++)
+        if (ps->key[i].length == length && !memcmp(ps->base + ps->key[i].start, key, length)) return BAIL;
+    ps->key[ps->spans].start = (size_t)(key - ps->base);
+    ps->key[ps->spans].length = length;
+    ps->spans++;
+    return 0;
+}
+
 static int parse_object(Parser *ps, int depth) {
     if (depth > MAX_DEPTH) return BAIL;
     size_t first_key = ps->spans;
-    *ps->out++ = '{';
-    ps->p++;
-    skip_ws(ps);
-    if (ps->p < ps->end && *ps->p == '}') {
-        ps->p++;
-        *ps->out++ = '}';
-        return 0;
-    }
+    if (open_container(ps, '{', '}')) return 0;
     for (;;) {
         if (ps->p >= ps->end || *ps->p != '"') return BAIL;
         unsigned char *key = ps->out;
-        if (parse_string(ps, &ps->out)) return BAIL;
-        size_t length = (size_t)(ps->out - key);
-        if (ps->spans - first_key >= MAX_KEYS || ps->spans >= MAX_SPANS) return BAIL;
-        for (size_t i = first_key; i < ps->spans; i++)
-            if (ps->key[i].length == length && !memcmp(ps->base + ps->key[i].start, key, length)) return BAIL;
-        ps->key[ps->spans].start = (size_t)(key - ps->base);
-        ps->key[ps->spans].length = length;
-        ps->spans++;
+        if (parse_string(ps, &ps->out) || add_key(ps, first_key, key, (size_t)(ps->out - key))) return BAIL;
         skip_ws(ps);
         if (ps->p >= ps->end || *ps->p != ':') return BAIL;
         ps->p++;
         *ps->out++ = ':';
         skip_ws(ps);
         if (parse_value(ps, depth + 1)) return BAIL;
-        skip_ws(ps);
-        if (ps->p >= ps->end) return BAIL;
-        if (*ps->p == ',') {
-            ps->p++;
-            *ps->out++ = ',';
-            skip_ws(ps);
-            continue;
+        int done = after_member(ps, '}', 1);
+        if (done < 0) return BAIL;
+        if (done) {
+            ps->spans = first_key;
+            return 0;
         }
-        if (*ps->p != '}') return BAIL;
-        ps->p++;
-        *ps->out++ = '}';
-        ps->spans = first_key;
-        return 0;
     }
 }
 
 static int parse_array(Parser *ps, int depth) {
     if (depth > MAX_DEPTH) return BAIL;
-    *ps->out++ = '[';
-    ps->p++;
-    skip_ws(ps);
-    if (ps->p < ps->end && *ps->p == ']') {
-        ps->p++;
-        *ps->out++ = ']';
-        return 0;
-    }
+    if (open_container(ps, '[', ']')) return 0;
     for (;;) {
         if (parse_value(ps, depth + 1)) return BAIL;
-        skip_ws(ps);
-        if (ps->p >= ps->end) return BAIL;
-        if (*ps->p == ',') {
-            ps->p++;
-            *ps->out++ = ',';
-            skip_ws(ps);
-            continue;
-        }
-        if (*ps->p != ']') return BAIL;
-        ps->p++;
-        *ps->out++ = ']';
-        return 0;
+        int done = after_member(ps, ']', 1);
+        if (done) return done < 0 ? BAIL : 0;
     }
 }
 
@@ -597,28 +600,14 @@ static int parse_event(Parser *ps, unsigned char **side, Fields *fields) {
                 }
             }
         } else {
-            if (ps->spans >= MAX_KEYS) return BAIL;
-            for (size_t i = 0; i < ps->spans; i++)
-                if (ps->key[i].length == length && !memcmp(ps->base + ps->key[i].start, key, length))
-                    return BAIL;
-            ps->key[ps->spans].start = (size_t)(key - ps->base);
-            ps->key[ps->spans].length = length;
-            ps->spans++;
+            if (add_key(ps, 0, key, length)) return BAIL;
             *ps->out++ = ':';
             if (parse_value(ps, 1)) return BAIL;
             members = 1;
         }
-        skip_ws(ps);
-        if (ps->p >= ps->end) return BAIL;
-        if (*ps->p == ',') {
-            ps->p++;
-            skip_ws(ps);
-            continue;
-        }
-        if (*ps->p != '}') return BAIL;
-        ps->p++;
-        *ps->out++ = '}';
-        break;
+        int done = after_member(ps, '}', 0); /* commas are written before the next kept member */
+        if (done < 0) return BAIL;
+        if (done) break;
     }
     skip_ws(ps);
     if (ps->p != ps->end) return BAIL; /* anything after the object */
