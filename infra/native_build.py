@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import subprocess
 import sys
 import sysconfig
@@ -51,8 +52,46 @@ def extension_sources(package_dir: Path) -> list[Path]:
     return sorted(package_dir.glob("*.c"))
 
 
-def compiled(source: Path, *, architecture: str, cache: Path = CACHE_ROOT) -> Path:
-    """The abi3 shared object built from ``source`` for ``architecture`` (cached)."""
+# A pyconfig.h that only picks the real one by architecture (Debian's and Ubuntu's system Pythons).
+_MULTIARCH_INCLUDE = re.compile(
+    r"(?m)^#\s*include <((?P<machine>[\w]+)-linux-gnu[\w]*/python[\d.]+/pyconfig\.h)>"
+)
+
+
+def include_flags(architecture: str, include: Path | None = None, cache: Path = CACHE_ROOT) -> list[str]:
+    """``-I`` for the host Python's headers (``include``, by default this interpreter's). A Debian or Ubuntu
+    system Python keeps pyconfig.h per architecture: its ``pyconfig.h`` only includes
+    ``<x86_64-linux-gnu/python3.11/pyconfig.h>`` (or aarch64's ...) from the system include folder, which Zig
+    does not search for another target, and which holds no other architecture's. A shim folder answers the
+    target's include with the host's file. The host's values are what an abi3 build reads of it (type sizes
+    and alignments, the same on 64-bit little-endian Linux): the transform built from Debian 12's 3.11.2
+    headers and from a pyenv 3.11.7's is the same file, byte for byte, for both machines (2026-11-29)."""
+    include = include or Path(sysconfig.get_path("include"))
+    flags = [f"-I{include}"]
+    config = include / "pyconfig.h"
+    redirects = (
+        list(_MULTIARCH_INCLUDE.finditer(config.read_text(errors="replace"))) if config.is_file() else []
+    )
+    if not redirects:
+        return flags
+    system = include.parent  # /usr/include, beside /usr/include/python3.11
+    host = next((system / r.group(1) for r in redirects if (system / r.group(1)).is_file()), None)
+    wanted = next((r.group(1) for r in redirects if r.group("machine") == MACHINES[architecture]), None)
+    if host is None:
+        raise BundleError(f"{config} picks its real header by architecture; none of them is under {system}")
+    if wanted is None:
+        raise BundleError(f"{config} names no header for {MACHINES[architecture]}: cannot shim it to {host}")
+    shim = cache / "include" / hashlib.sha256(str(host).encode()).hexdigest()[:12]
+    (shim / wanted).parent.mkdir(parents=True, exist_ok=True)
+    (shim / wanted).write_text(f'#include "{host}"\n')
+    return [*flags, f"-I{shim}"]
+
+
+def compiled(
+    source: Path, *, architecture: str, cache: Path = CACHE_ROOT, include: Path | None = None
+) -> Path:
+    """The abi3 shared object built from ``source`` for ``architecture`` (cached); ``include``: the Python
+    headers (this interpreter's by default)."""
     target, version = zig_target(architecture), zig_version()
     key = b"|".join([source.read_bytes(), target.encode(), version.encode(), " ".join(FLAGS).encode()])
     built = cache / f"{source.stem}-{target}-{hashlib.sha256(key).hexdigest()[:16]}{ABI3_SUFFIX}"
@@ -63,7 +102,7 @@ def compiled(source: Path, *, architecture: str, cache: Path = CACHE_ROOT) -> Pa
     os.close(descriptor)
     command = [
         sys.executable, "-m", "ziglang", "cc", "-target", target, *FLAGS,
-        f"-I{sysconfig.get_path('include')}", "-o", staging, str(source),
+        *include_flags(architecture, include, cache), "-o", staging, str(source),
     ]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:

@@ -10,8 +10,10 @@ import importlib.util
 import math
 import platform
 import re
+import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 from typing import Any
 
@@ -142,3 +144,47 @@ def test_the_set_up_builds_the_hot_path_in_place() -> None:
     spec = importlib.util.find_spec(MODULE)
     assert spec is not None and spec.origin is not None
     assert Path(spec.origin).parent == HOTPATH_SOURCE.parent and spec.origin.endswith(".abi3.so")
+
+
+# The branches of Debian's /usr/include/python3.X/pyconfig.h for the two machines (it lists a dozen more).
+DEBIAN_PYCONFIG = """#if defined(__linux__)
+# if defined(__x86_64__) && defined(__LP64__)
+#  include <x86_64-linux-gnu/python3.11/pyconfig.h>
+# elif defined(__x86_64__) && defined(__ILP32__)
+#  include <x86_64-linux-gnux32/python3.11/pyconfig.h>
+# elif defined(__aarch64__) && defined(__AARCH64EL__)
+#  include <aarch64-linux-gnu/python3.11/pyconfig.h>
+# else
+#   error unknown multiarch location for pyconfig.h
+# endif
+#endif
+"""
+
+
+def test_a_debian_system_pythons_split_headers_build_for_both_machines(package: Path, tmp_path: Path) -> None:
+    """Debian's and Ubuntu's system Pythons keep pyconfig.h per architecture, beside the other headers; the
+    builder shims the target's include to the host's file, where Zig alone finds neither."""
+    system = tmp_path / "usr" / "include"
+    include = system / "python3.11"
+    shutil.copytree(sysconfig.get_path("include"), include)
+    real = system / "x86_64-linux-gnu" / "python3.11" / "pyconfig.h"
+    real.parent.mkdir(parents=True)
+    shutil.move(include / "pyconfig.h", real)
+    (include / "pyconfig.h").write_text(DEBIAN_PYCONFIG)
+    source = package / "_hotpath.c"
+
+    bare = subprocess.run(
+        [sys.executable, "-m", "ziglang", "cc", "-target", native_build.zig_target("arm64"), "-fsyntax-only",
+         f"-I{include}", str(source)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert bare.returncode != 0 and "aarch64-linux-gnu/python3.11/pyconfig.h" in bare.stderr
+
+    for architecture in ("arm64", "x86_64"):
+        built = native_build.compiled(
+            source, architecture=architecture, cache=tmp_path / "cache", include=include
+        )
+        assert elf_machine(built) == ELF_MACHINES[architecture]
+        # The same bytes as from the headers in one folder: what the build reads of them is equal.
+        plain = native_build.compiled(source, architecture=architecture, cache=tmp_path / "plain")
+        assert built.read_bytes() == plain.read_bytes()
