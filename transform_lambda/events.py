@@ -242,11 +242,10 @@ def first_arrival(
     The compiled path writes the same bytes as the Python paths below for the records it takes, and hands
     every other record to them (a property test holds it to both); without it (not built), they do it all.
 
-    The common record (base64 JSON of a valid event with integer ``created_at``, lineage as Firehose sends it)
-    is handled here inline: one function, no tuples or intermediate calls, which is most of what stood between
-    the handler and the bare JSON round trip (BENCHMARKS.md). Anything else, and anything this path would
-    have to judge, goes the general way (``decode`` -> ``parse_event`` -> ``stored_row``), which decides and
-    names the reason; a property test holds the two to the same bytes."""
+    In Python, the common record (base64 JSON of a valid event, lineage as Firehose sends it) is handled
+    inline: one function, no tuples or intermediate calls (the Python-only row of BENCHMARKS.md). Anything
+    else, and anything this path would have to judge, goes the general way (``decode`` -> ``parse_event`` ->
+    ``stored_row``), which decides and names the reason; a property test holds the two to the same bytes."""
     if _hot_first_arrival is not None:  # the same, compiled (``_hotpath.c``); None: the paths below decide
         hot = _hot_first_arrival(record, _NAME_PARTS, _METADATA, common_fields)
         if hot is not None:
