@@ -244,7 +244,7 @@ class MonitoringSpec:
         delivery = DeliverySpec.from_settings(settings).delivery_stream_name
         registrar = RegistrationSpec.from_settings(settings).function_name
         transform = settings.function_name if settings.uses_lambda else None
-        claims = settings.claims_table_name if settings.dedupe_enabled and transform is not None else None
+        claims = settings.claims_table_name if settings.uses_claims and transform is not None else None
         names = _Resources(settings.stream_name, delivery, transform, registrar, claims)
         return cls(
             name_prefix=settings.name_prefix,

@@ -147,7 +147,7 @@ class Load:
             avg_event_bytes=settings.expected_event_bytes,
             event_types=settings.expected_event_types,
             late_spread_hours=settings.expected_late_spread_hours,
-            dedupe=settings.dedupe_enabled,
+            dedupe=settings.dedupe_mode.claims_table,
             region=region,
         )
 
@@ -290,7 +290,7 @@ class CapacityPlan:
         return {k: (current[k], v) for k, v in self.recommended.items() if current[k] != v}
 
 
-_RECOMMENDED_FIELDS = ("stream_mode", "stream_shard_count", "dedupe_enabled")
+_RECOMMENDED_FIELDS = ("stream_mode", "stream_shard_count", "dedupe")
 
 
 @lru_cache(maxsize=1)
@@ -388,8 +388,9 @@ def plan(load: Load, settings: Settings, prices: PriceTable | None = None) -> Ca
     recommended: dict[str, Any] = {"streamMode": mode}
     if mode == "PROVISIONED":
         recommended["streamShardCount"] = shards
-    if transform:  # processor jq has no claims table: its dedupeEnabled is not read
-        recommended["dedupeEnabled"] = load.dedupe and writes_ps <= limits.ON_DEMAND_TABLE_MAX_WRITES_PER_S
+    if transform:  # processor jq has no claims table: its dedupe is not read
+        claims = load.dedupe and writes_ps <= limits.ON_DEMAND_TABLE_MAX_WRITES_PER_S
+        recommended["dedupe"] = "claims" if claims else "compaction"
     return CapacityPlan(
         load=load,
         prices=prices,
@@ -926,7 +927,7 @@ def _crossed(
             "DynamoDB on-demand table quota (40,000 write units/s by default)",
             writes_ps,
             limits.ON_DEMAND_TABLE_MAX_WRITES_PER_S,
-            "dedupeEnabled",
-            "false (the unique_events view stays exact), or a table quota request and warm throughput",
+            "dedupe",
+            "compaction (marks made when each hour is compacted, no table), or a table quota request",
         )
     return out

@@ -59,7 +59,7 @@ class LakeKeyArgs:
                 *compaction_log_groups(settings),
             ),
             alarm_names=MonitoringSpec.from_settings(settings).alarm_names,
-            claims_table=settings.dedupe_enabled,
+            claims_table=settings.uses_claims,
         )
 
     def policy(self, account: Account) -> iam.Policy:

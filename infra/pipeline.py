@@ -42,7 +42,7 @@ class EventLakeArgs:
     stream: EventStreamArgs
     lake: LakeBucketArgs
     catalog: CatalogSpec
-    claims: ClaimsTableSpec | None  # None: no cross-batch dedupe (dedupeEnabled false, or processor jq)
+    claims: ClaimsTableSpec | None  # None: no claims table (dedupe compaction or off, or processor jq)
     function: TransformFunctionArgs | None  # None: processor jq, Firehose's JQ partitions without a Lambda
     delivery: DeliveryStreamArgs
     registration: RegistrationSpec
@@ -58,11 +58,7 @@ class EventLakeArgs:
             stream=EventStreamArgs.from_settings(settings),
             lake=LakeBucketArgs.from_settings(settings),
             catalog=CatalogSpec.from_settings(settings),
-            claims=(
-                ClaimsTableSpec.from_settings(settings)
-                if settings.dedupe_enabled and settings.uses_lambda
-                else None
-            ),
+            claims=ClaimsTableSpec.from_settings(settings) if settings.uses_claims else None,
             function=TransformFunctionArgs.from_settings(settings) if settings.uses_lambda else None,
             delivery=DeliveryStreamArgs.from_settings(settings),
             registration=RegistrationSpec.from_settings(settings),

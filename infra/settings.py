@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from aws_contract import limits
+from glue import marks
 from lake_compactor.compaction_plan import DEFAULT_COMPRESSION as DEFAULT_COMPACTION_COMPRESSION
 from lake_compactor.compaction_plan import SWEEP_GRACE
 
@@ -41,6 +42,8 @@ _SCHEDULE = re.compile(r"rate\(1 (minute|hour|day)\)|rate\([1-9][0-9]* (minutes|
 PROCESSOR_LAMBDA = "lambda"
 PROCESSOR_JQ = "jq"
 PROCESSORS = (PROCESSOR_LAMBDA, PROCESSOR_JQ)
+# DynamoDB's billing modes (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/capacity-mode.html).
+CLAIMS_BILLING_MODES = ("PAY_PER_REQUEST", "PROVISIONED")
 
 
 class SettingsError(ValueError):
@@ -74,8 +77,12 @@ class Settings:
     lambda_memory_mb: int = 512
     lambda_timeout_seconds: int = 120
     log_retention_days: int = 14
-    # Cross-batch duplicates: a DynamoDB claims table (first writer of an event_uuid wins)
-    dedupe_enabled: bool = True
+    # Who marks duplicates (glue.marks): claims (a DynamoDB claims table, real time, exact after compaction),
+    # compaction (no table: marks within a batch at once, across batches when the hour is compacted) or off.
+    dedupe: str = marks.DEFAULT.name
+    # The claims table's capacity: PAY_PER_REQUEST (on demand) or PROVISIONED with target-tracking auto
+    # scaling of reads and writes between bounds derived from the declared load.
+    claims_billing_mode: str = "PAY_PER_REQUEST"
     dedupe_ttl_days: int = 7
     # What tells a repeat (same fields) from a different event reusing its id: top-level field names.
     dedupe_fingerprint_fields: str = "event_name,created_at"
@@ -175,6 +182,14 @@ class Settings:
             "logRetentionDays",
             f"one of CloudWatch's values {list(limits.LOG_RETENTION_DAYS)}",
         )
+        _choice("dedupe", self.dedupe, tuple(marks.MODES))
+        _check(
+            self.compaction_enabled or self.dedupe_mode.claims_table or not self.dedupe_mode.compaction_marks,
+            "dedupe",
+            "claims or off while compactionEnabled is false (dedupe: compaction marks rows when their hour is "
+            "compacted; without the compactor they would stay null)",
+        )
+        _choice("claims_billing_mode", self.claims_billing_mode, CLAIMS_BILLING_MODES)
         _range(self, "dedupe_ttl_days", 1, 3650)
         _check(
             all(
@@ -252,6 +267,16 @@ class Settings:
     def uses_lambda(self) -> bool:
         """The transform Lambda runs (and with it the claims table, when dedupe is on)."""
         return self.processor == PROCESSOR_LAMBDA
+
+    @property
+    def dedupe_mode(self) -> marks.DedupeMode:
+        """The ``dedupe`` key as its mode object (``claims`` when the key is misspelled: that is reported)."""
+        return marks.MODES.get(self.dedupe, marks.DEFAULT)
+
+    @property
+    def uses_claims(self) -> bool:
+        """A DynamoDB claims table is deployed and claimed by the transform."""
+        return self.uses_lambda and self.dedupe_mode.claims_table
 
     @property
     def claims_table_name(self) -> str:
@@ -347,6 +372,13 @@ AWS_PROVIDER_KEYS = frozenset(
 )  # fmt: skip
 
 
+# Keys earlier releases read, with what replaced them: a stack file still naming one gets that answer.
+RENAMED_KEYS = {
+    f"{NAMESPACE}:dedupeEnabled": f"replaced by {NAMESPACE}:dedupe: claims, compaction or off; "
+    "true was claims, false is now compaction or off",
+}
+
+
 def unknown_keys(keys: set[str], where: str) -> list[str]:
     """One line per key that is not a setting of this project or of the AWS provider, with the closest
     valid key; a namespace spelled like ``eventlake`` (``eventLake:``) is a typo, not another project's."""
@@ -365,6 +397,8 @@ def unknown_keys(keys: set[str], where: str) -> list[str]:
             continue
         close = difflib.get_close_matches(key, candidates, n=1, cutoff=0.6)
         hint = f" (did you mean {close[0]}?)" if close else ""
+        if key in RENAMED_KEYS:
+            hint = f" ({RENAMED_KEYS[key]})"
         problems.append(f"unknown config key {key} in {where}{hint}")
     return problems
 
@@ -414,6 +448,15 @@ def _check(ok: bool, key: str, expected: str) -> None:
         if collected is None:
             raise SettingsError(message)
         collected.append(message)
+
+
+def _choice(key: str, value: str, choices: tuple[str, ...]) -> None:
+    """``value`` must be one of ``choices``: one line with the closest valid spelling."""
+    if value in choices:
+        return
+    close = difflib.get_close_matches(value.lower(), choices, n=1, cutoff=0.5)
+    hint = f"; did you mean {close[0]}?" if close else ""
+    _check(False, config_key(key), f"{_one_of(choices)} (got {value!r}{hint})")
 
 
 def _one_of(values: tuple[str, ...]) -> str:

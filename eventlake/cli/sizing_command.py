@@ -117,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
                 declared and declared.expected_late_spread_hours,
                 settings.expected_late_spread_hours,
             ),
-            dedupe=settings.dedupe_enabled if args.dedupe is None else args.dedupe,
+            dedupe=settings.dedupe_mode.claims_table if args.dedupe is None else args.dedupe,
             region=region,
             events_per_record=args.events_per_record,
         )

@@ -179,8 +179,7 @@ def _create(
 
     _create_catalog(clients["glue"], CatalogSpec.from_settings(settings), bucket)
 
-    uses_claims = settings.dedupe_enabled and settings.uses_lambda  # processor jq: no Lambda, no claims
-    claims_spec = ClaimsTableSpec.from_settings(settings) if uses_claims else None
+    claims_spec = ClaimsTableSpec.from_settings(settings) if settings.uses_claims else None
     claims_table = claims_spec.table_name if claims_spec else None
     if claims_spec:
         _create_claims_table(clients["dynamodb"], claims_spec, key_arn)

@@ -316,11 +316,11 @@ def test_the_key_policy_grants_no_wildcard_action_and_only_the_account_or_servic
 
 def test_without_dedupe_the_key_admits_no_table_and_no_claims_alarm() -> None:
     with_table = LakeKeyArgs.from_settings(Settings(stack="dev")).policy(ACCOUNT)
-    without = LakeKeyArgs.from_settings(Settings(stack="dev", dedupe_enabled=False)).policy(ACCOUNT)
+    without = LakeKeyArgs.from_settings(Settings(stack="dev", dedupe="off")).policy(ACCOUNT)
     sids = [s["Sid"] for s in without["Statement"]]
     assert {"ClaimsTable", "ClaimsTableGrant"} <= {s["Sid"] for s in with_table["Statement"]}
     assert "ClaimsTable" not in sids and "ClaimsTableGrant" not in sids
-    alarms = MonitoringSpec.from_settings(Settings(stack="dev", dedupe_enabled=False)).alarm_names
+    alarms = MonitoringSpec.from_settings(Settings(stack="dev", dedupe="off")).alarm_names
     assert not any("claims" in a or "dedupe" in a for a in alarms)
 
 

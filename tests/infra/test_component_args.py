@@ -38,12 +38,12 @@ def fields_read(**values: Any) -> set[str]:
 
 
 def test_every_setting_is_read_by_some_component() -> None:
-    assert fields_read(dedupe_enabled=True) == FIELDS - IDENTITY
+    assert fields_read(dedupe="claims") == FIELDS - IDENTITY
 
 
 def test_without_dedupe_there_is_no_claims_table() -> None:
-    assert EventLakeArgs.from_settings(Settings(stack="dev", dedupe_enabled=False)).claims is None
-    assert EventLakeArgs.from_settings(Settings(stack="dev", dedupe_enabled=True)).claims is not None
+    assert EventLakeArgs.from_settings(Settings(stack="dev", dedupe="off")).claims is None
+    assert EventLakeArgs.from_settings(Settings(stack="dev", dedupe="claims")).claims is not None
 
 
 def test_a_setting_no_component_reads_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
