@@ -69,7 +69,7 @@ COMPACTION = DedupeMode(
     batch_marks=True,
     first_marks=UNCHECKED,
     compaction_marks=True,
-    summary="no claims table: repeats within a batch marked at once, the rest null until compaction marks them",
+    summary="no claims table: repeats within a batch marked at once, the rest null until compacted",
 )
 OFF = DedupeMode(
     name="off",

@@ -21,7 +21,13 @@ from infra.claims_table import ClaimsTable
 from infra.log_groups import lambda_log_group
 from infra.protection import renamed_from
 from infra.settings import LAMBDA_ARCHITECTURE, PROJECT_ROOT, Settings
-from transform_lambda.claims import ENV_FINGERPRINT_FIELDS, ENV_ON_STORE_FAILURE, ENV_TABLE, ENV_TTL_SECONDS
+from transform_lambda.claims import (
+    ENV_DEDUPE_MODE,
+    ENV_FINGERPRINT_FIELDS,
+    ENV_ON_STORE_FAILURE,
+    ENV_TABLE,
+    ENV_TTL_SECONDS,
+)
 
 HANDLER = "transform_lambda.handler.handler"
 LAMBDA_SERVICE = "lambda.amazonaws.com"
@@ -90,9 +96,10 @@ class TransformFunctionArgs:
     memory_mb: int
     timeout_seconds: int
     log_retention_days: int
+    dedupe: str  # glue.marks: who marks duplicates
+    fingerprint_fields: str
     # Handed to the Lambda only when it has a claims table:
     claims_ttl_seconds: int
-    fingerprint_fields: str
     on_store_failure: str
 
     @classmethod
@@ -103,8 +110,9 @@ class TransformFunctionArgs:
             memory_mb=settings.lambda_memory_mb,
             timeout_seconds=settings.lambda_timeout_seconds,
             log_retention_days=settings.log_retention_days,
-            claims_ttl_seconds=settings.dedupe_ttl_seconds,
+            dedupe=settings.dedupe,
             fingerprint_fields=settings.dedupe_fingerprint_fields,
+            claims_ttl_seconds=settings.dedupe_ttl_seconds,
             on_store_failure=settings.dedupe_on_store_failure,
         )
 
@@ -157,12 +165,14 @@ class TransformFunction(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        variables: dict[str, pulumi.Input[str]] = {}
+        variables: dict[str, pulumi.Input[str]] = {
+            ENV_DEDUPE_MODE: args.dedupe,
+            ENV_FINGERPRINT_FIELDS: args.fingerprint_fields,
+        }
         if claims is not None:
-            variables = {
+            variables |= {
                 ENV_TABLE: claims.name,
                 ENV_TTL_SECONDS: str(args.claims_ttl_seconds),
-                ENV_FINGERPRINT_FIELDS: args.fingerprint_fields,
                 ENV_ON_STORE_FAILURE: args.on_store_failure,
             }
         self.function = aws.lambda_.Function(
@@ -177,7 +187,7 @@ class TransformFunction(pulumi.ComponentResource):
                 # Lambda's default is 3 s; Firehose allows an invocation up to 5 minutes.
                 timeout=args.timeout_seconds,
                 code=lambda_archive(runtime=args.runtime),
-                environment=aws.lambda_.FunctionEnvironmentArgs(variables=variables) if variables else None,
+                environment=aws.lambda_.FunctionEnvironmentArgs(variables=variables),
                 logging_config=aws.lambda_.FunctionLoggingConfigArgs(
                     log_format="Text", log_group=self.log_group.name
                 ),

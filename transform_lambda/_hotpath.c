@@ -493,6 +493,8 @@ static int is_uuid(const unsigned char *s, size_t n) {
     return memcmp(s, "00000000-0000-0000-0000-000000000000", 36) != 0;
 }
 
+#define FLAG_FIELDS 1
+#define FLAG_UNMARKED 2
 #define PUT(text) (memcpy(o, text, sizeof(text) - 1), o += sizeof(text) - 1)
 
 typedef struct {
@@ -640,21 +642,24 @@ static PyObject *item(PyObject *record, PyObject *key, int want_str) {
     return value;
 }
 
-/* first_arrival(record, names, metadatas, sent) -> (row_base64, metadata, key, fields) or None.
+/* first_arrival(record, names, metadatas, flags) -> (row_base64, metadata, key, fields) or None.
  *
  * `record` is one of Firehose's records; `names` maps each event_name found valid to its (event_type,
  * event_subtype); `metadatas` maps (event_type, hour since the epoch) to the partition's shared response
  * metadata. None when the record, its name or its partition is new to them: the Python path decides.
- * `fields` is None unless `sent` is true: then a dict of the event's event_uuid, event_name and created_at
+ * `fields` is None unless `flags` has FLAG_FIELDS: then a dict of the event's event_uuid, event_name and created_at
  * as sent (what the dedupe fingerprint reads by default), as orjson would have parsed them. */
 static PyObject *first_arrival(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 4 || !PyDict_Check(args[1]) || !PyDict_Check(args[2])) {
         PyErr_SetString(PyExc_TypeError,
-                        "first_arrival(record, names, metadatas, sent): names and metadatas are dicts");
+                        "first_arrival(record, names, metadatas, flags): names and metadatas are dicts");
         return NULL;
     }
-    int want_fields = PyObject_IsTrue(args[3]);
-    if (want_fields < 0) return NULL;
+    /* args[3]: flags, a bool or an int: FLAG_FIELDS hands over the common fields; FLAG_UNMARKED writes both
+     * marks null (the dedupe modes whose first arrivals wait for compaction, glue/marks.py) */
+    long flags = PyLong_AsLong(args[3]);
+    if (flags == -1 && PyErr_Occurred()) return NULL;
+    int want_fields = (flags & FLAG_FIELDS) != 0, unmarked = (flags & FLAG_UNMARKED) != 0;
     PyObject *record = args[0], *names = args[1], *metadatas = args[2];
     if (!PyDict_CheckExact(record)) Py_RETURN_NONE;
     PyObject *data_object = item(record, KEY_DATA, 1);
@@ -746,7 +751,10 @@ static PyObject *first_arrival(PyObject *self, PyObject *const *args, Py_ssize_t
     o = (unsigned char *)put_int((char *)o, fields.whole);
     PUT(",\"created_datetime\":\"");
     o = (unsigned char *)put_iso((char *)o, fields.seconds, fields.millis);
-    PUT("\",\"is_duplicate\":false,\"uuid_reused\":false,\"payload\":\"");
+    if (unmarked)
+        PUT("\",\"is_duplicate\":null,\"uuid_reused\":null,\"payload\":\"");
+    else
+        PUT("\",\"is_duplicate\":false,\"uuid_reused\":false,\"payload\":\"");
     o = put_escaped(o, payload, (size_t)(ps->out - payload));
     PUT("\",\"source_shard_id\":\"");
     o = put_escaped(o, (const unsigned char *)shard, (size_t)shard_length);
@@ -795,7 +803,7 @@ none: /* for Python to judge: a str UTF-8 cannot carry (lone surrogates), an arr
 
 static PyMethodDef methods[] = {
     {"first_arrival", (PyCFunction)(void (*)(void))first_arrival, METH_FASTCALL,
-     "first_arrival(record, names, metadatas, sent) -> (row_base64, metadata, key, fields or None) or None"},
+     "first_arrival(record, names, metadatas, flags) -> (row_base64, metadata, key, fields or None) or None"},
     {"configure", configure, METH_VARARGS, "configure(min_created_at, max_created_at)"},
     {NULL, NULL, 0, NULL},
 };

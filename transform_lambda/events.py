@@ -210,34 +210,39 @@ def _arrival_iso(arrival_ms: int) -> str:
 _LAST_ARRIVAL: tuple[int | None, str] = (None, "")
 
 
-def stored_row(event: Event, lineage: Lineage) -> tuple[str, dict[str, str]]:
-    """The stored row of a first arrival (both marks false), base64 for Firehose, and its partition keys.
-    Everything that can fail (JSON of the event's strings, UTF-8) fails here, before the claim; ``remark``
-    after it cannot fail."""
+def stored_row(event: Event, lineage: Lineage, unmarked: bool = False) -> tuple[str, dict[str, str]]:
+    """The stored row of a first arrival (both marks false; ``unmarked``: both null, for the dedupe modes
+    whose first arrivals wait for compaction), base64 for Firehose, and its partition keys. Everything that
+    can fail (JSON of the event's strings, UTF-8) fails here, before the claim; ``remark`` cannot fail."""
+    first = None if unmarked else False
     try:
-        line = orjson.dumps(enrich(event, lineage, is_duplicate=False, uuid_reused=False), option=_LINE)
+        line = orjson.dumps(enrich(event, lineage, is_duplicate=first, uuid_reused=first), option=_LINE)
     except TypeError:  # what orjson refuses (a lone surrogate): the standard library decides, and raises
-        line = row_bytes(enrich(event, lineage, is_duplicate=False, uuid_reused=False))
+        line = row_bytes(enrich(event, lineage, is_duplicate=first, uuid_reused=first))
     return b2a_base64(line, newline=False).decode("ascii"), partition_keys(event)
 
 
 _LINE = orjson.OPT_APPEND_NEWLINE
 
 
-def remark(data: str, is_duplicate: bool | None, uuid_reused: bool | None) -> str:
-    """A first arrival's row (``stored_row``'s base64) with other dedupe marks."""
-    line = base64.b64decode(data).replace(_MARKS[(False, False)], _MARKS[(is_duplicate, uuid_reused)], 1)
+def remark(
+    data: str, is_duplicate: bool | None, uuid_reused: bool | None, unmarked: bool = False
+) -> str:
+    """A first arrival's row (``stored_row``'s base64, ``unmarked`` as it was written) with other marks."""
+    written = _MARKS[(None, None) if unmarked else (False, False)]
+    line = base64.b64decode(data).replace(written, _MARKS[(is_duplicate, uuid_reused)], 1)
     return b2a_base64(line, newline=False).decode("ascii")
 
 
 def first_arrival(
-    record: dict[str, Any], common_fields: bool = False
+    record: dict[str, Any], common_fields: bool = False, unmarked: bool = False
 ) -> tuple[str, dict[str, Any], str, Mapping[str, Any] | None]:
     """What the handler needs of one record, stored as a first arrival: its row in base64 (``stored_row``),
     its response ``metadata`` (``{"partitionKeys": ...}``, one shared dict per partition), its dedupe key and
     a mapping of its fields (the event as sent) for the fingerprint. Where the compiled path
     (``_hotpath.c``) made the row, that mapping holds only ``schema.INPUT_FIELDS`` if ``common_fields`` asks
-    for them, else it is None (``decode`` gives the event). Raises ``RecordError`` as the general path does.
+    for them, else it is None (``decode`` gives the event). ``unmarked`` writes both marks null instead of
+    false (``stored_row``). Raises ``RecordError`` as the general path does.
 
     The compiled path writes the same bytes as the Python paths below for the records it takes, and hands
     every other record to them (a property test holds it to both); without it (not built), they do it all.
@@ -247,7 +252,7 @@ def first_arrival(
     else, and anything this path would have to judge, goes the general way (``decode`` -> ``parse_event`` ->
     ``stored_row``), which decides and names the reason; a property test holds the two to the same bytes."""
     if _hot_first_arrival is not None:  # the same, compiled (``_hotpath.c``); None: the paths below decide
-        hot = _hot_first_arrival(record, _NAME_PARTS, _METADATA, common_fields)
+        hot = _hot_first_arrival(record, _NAME_PARTS, _METADATA, common_fields | (unmarked << 1))
         if hot is not None:
             return hot
     data = record.get("data")
@@ -301,8 +306,8 @@ def first_arrival(
                                 "event_subtype": parts[1],
                                 "created_at": whole,
                                 "created_datetime": created,
-                                "is_duplicate": False,
-                                "uuid_reused": False,
+                                "is_duplicate": None if unmarked else False,
+                                "uuid_reused": None if unmarked else False,
                                 "payload": orjson.dumps(payload).decode("utf-8"),
                                 "source_shard_id": shard,
                                 "source_sequence_number": sequence,
@@ -315,7 +320,7 @@ def first_arrival(
                     if line is not None:
                         metadata = _METADATA.get((parts[0], seconds // 3600)) or _metadata(parts[0], seconds)
                         return _b2a(line, newline=False).decode("ascii"), metadata, event_uuid.lower(), obj
-    return _first_arrival_in_general(record)
+    return _first_arrival_in_general(record, unmarked)
 
 
 def compiled_path() -> bool:
@@ -324,9 +329,11 @@ def compiled_path() -> bool:
     return _hot_first_arrival is not None
 
 
-def _first_arrival_in_general(record: dict[str, Any]) -> tuple[str, dict[str, Any], str, Mapping[str, Any]]:
+def _first_arrival_in_general(
+    record: dict[str, Any], unmarked: bool = False
+) -> tuple[str, dict[str, Any], str, Mapping[str, Any]]:
     event = parse_event(decode(record.get("data")))
-    data, partition = stored_row(event, lineage_of(record))
+    data, partition = stored_row(event, lineage_of(record), unmarked)
     fields = dict(event.payload, event_uuid=event.event_uuid, event_name=event.event_name)
     fields["created_at"] = event.created_at
     return data, {"partitionKeys": partition}, event.event_uuid.lower(), fields

@@ -35,10 +35,13 @@ from typing import Any, Literal, NamedTuple
 
 from aws_contract import firehose_records
 from aws_contract.firehose_records import TransformationResponse, TransformationResult
+from glue import marks as dedupe_modes
 from glue.errors import DIMENSION_FUNCTION, DIMENSION_REASON, LogMessage, Metric, Reject
+from glue.marks import UNCHECKED, DedupeMode, Marks
 from glue.schema import INPUT_FIELDS
 from transform_lambda.claims import (
     DEFAULT_FINGERPRINT_FIELDS,
+    ENV_DEDUPE_MODE,
     ENV_FINGERPRINT_FIELDS,
     ENV_ON_STORE_FAILURE,
     ENV_TABLE,
@@ -81,10 +84,12 @@ def log_json(entry: dict[str, Any]) -> None:
 
 
 class DedupeConfig(NamedTuple):
-    """How duplicates are told apart and what a store outage does, from the Lambda's environment."""
+    """Who marks duplicates (``glue.marks``), how they are told apart and what a store outage does, from the
+    Lambda's environment."""
 
     fingerprint_fields: tuple[str, ...] = DEFAULT_FINGERPRINT_FIELDS
     on_store_failure: OnStoreFailure = "deliver"
+    mode: DedupeMode = dedupe_modes.CLAIMS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> DedupeConfig:
@@ -95,7 +100,8 @@ class DedupeConfig(NamedTuple):
         failure = env.get(ENV_ON_STORE_FAILURE, "deliver")
         if failure not in ("deliver", "fail"):
             raise ValueError(f"{ENV_ON_STORE_FAILURE} must be deliver or fail, got {failure!r}")
-        return cls(fingerprint_fields=fields, on_store_failure=failure)  # type: ignore[arg-type]
+        mode = dedupe_modes.mode(env.get(ENV_DEDUPE_MODE, dedupe_modes.DEFAULT.name))
+        return cls(fingerprint_fields=fields, on_store_failure=failure, mode=mode)  # type: ignore[arg-type]
 
 
 DEFAULT_DEDUPE = DedupeConfig()
@@ -104,7 +110,8 @@ _STORE: ClaimStore | None = None
 
 
 def claim_store() -> ClaimStore:
-    """Built once per container: the DynamoDB table named by ``CLAIMS_TABLE``, else none.
+    """Built once per container: the DynamoDB table named by ``CLAIMS_TABLE``, else none (the dedupe modes
+    without a claims table, ``glue.marks``).
 
     A table without its TTL is a deployment error: failing loudly beats guessing a retention."""
     global _STORE
@@ -129,9 +136,6 @@ def handler(event: Mapping[str, Any], context: Any) -> TransformationResponse:
     )
 
 
-Marks = tuple[bool | None, bool | None]  # (is_duplicate, uuid_reused)
-FIRST: Marks = (False, False)
-UNCHECKED: Marks = (None, None)
 
 
 def process(
@@ -173,7 +177,9 @@ def _process(
     clock: Callable[[], float],
 ) -> TransformationResponse:
     records = event.get("records") or []
-    remembers = getattr(claims, "remembers", True)
+    mode = dedupe.mode
+    unmarked = mode.first_marks == UNCHECKED  # how first arrivals are written: marks false, or null
+    remembers = mode.batch_marks and getattr(claims, "remembers", True)
     fields = dedupe.fingerprint_fields
     common = remembers and set(fields) <= set(INPUT_FIELDS)  # the compiled path can hand over these
     out: list[TransformationResult] = []
@@ -185,7 +191,7 @@ def _process(
     for index, record in enumerate(records):
         try:
             # Encoded here, before any claim: a row that cannot be encoded raises now and never holds an id.
-            data, metadata, key, sent = first_arrival(record, common)
+            data, metadata, key, sent = first_arrival(record, common, unmarked)
             if remembers:
                 if sent is None:  # the compiled path keeps only the common fields: the event, parsed again
                     sent = decode(record.get("data"))
@@ -201,7 +207,10 @@ def _process(
             append({"recordId": record.get("recordId"), "result": ok, "data": data, "metadata": metadata})
             append_key(key)
 
-    changed, unchecked, store_error = _marks(keys, records, claims, prints, holders, fields, remembers)
+    changed: dict[int, Marks] = {}
+    unchecked, store_error = 0, None
+    if mode.batch_marks:
+        changed, unchecked, store_error = _marks(keys, records, claims, prints, holders, fields, remembers)
     if unchecked:
         log(
             {
@@ -219,11 +228,11 @@ def _process(
             )
     for index, marks in changed.items():
         result = out[index]
-        result["data"] = remark(result["data"], *marks)
+        result["data"] = remark(result["data"], *marks, unmarked=unmarked)
 
     stored: Counter[Marks] = Counter(changed.values())
-    stored[FIRST] = len(records) - sum(reasons.values()) - len(changed)
-    _log_batch(log, event, len(records), reasons, stored, function_name, clock)
+    stored[mode.first_marks] += len(records) - sum(reasons.values()) - len(changed)
+    _log_batch(log, event, len(records), reasons, stored, function_name, clock, mode)
     return {"records": out}
 
 
@@ -235,9 +244,11 @@ def _log_batch(
     stored: Counter[Marks],
     function_name: str,
     clock: Callable[[], float],
+    mode: DedupeMode = dedupe_modes.CLAIMS,
 ) -> None:
     """One summary line per batch, carrying the batch's metrics (embedded metric format), and one line per
-    rejection reason with that reason's count as a metric dimensioned by it."""
+    rejection reason with that reason's count as a metric dimensioned by it. ``not_checked`` counts null
+    marks: a store outage with claims, rows left for compaction to mark in the other modes (``dedupe``)."""
     now_ms = int(clock() * 1000)
     function = {DIMENSION_FUNCTION: function_name}
     rejected = sum(reasons.values())
@@ -250,6 +261,7 @@ def _log_batch(
         "duplicates": stored[(True, False)],
         "reused_ids": stored[(False, True)],
         "not_checked": stored[(None, None)],
+        "dedupe": mode.name,
         "rejected": dict(reasons),
         "compiled_path": compiled_path(),
     }

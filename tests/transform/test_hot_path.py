@@ -36,11 +36,11 @@ def test_the_compiled_path_is_built_here() -> None:
     assert hot is not None, "transform_lambda/_hotpath.c is not built: run `pip install --no-deps -e .`"
 
 
-def _general(record: dict[str, Any]) -> Any:
+def _general(record: dict[str, Any], unmarked: bool = False) -> Any:
     """The general path: decode, parse, lineage, stored_row."""
     try:
         event = parse_event(decode(record.get("data")))
-        data, partition = stored_row(event, lineage_of(record))
+        data, partition = stored_row(event, lineage_of(record), unmarked)
     except RecordError as exc:
         return ("rejected", exc.reason)
     except UnicodeEncodeError:
@@ -50,7 +50,7 @@ def _general(record: dict[str, Any]) -> Any:
     return data, {"partitionKeys": partition}, event.event_uuid.lower()
 
 
-def _compiled(record: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Any:
+def _compiled(record: dict[str, Any], monkeypatch: pytest.MonkeyPatch, unmarked: bool = False) -> Any:
     """The compiled path's answer, once the Python path has seen the record's name and partition (as it
     has in a Lambda container after the first record of each)."""
     with monkeypatch.context() as patch:
@@ -59,7 +59,7 @@ def _compiled(record: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Any:
             with contextlib.suppress(RecordError, UnicodeEncodeError, ValueError, OverflowError):
                 first_arrival(record)
     assert hot is not None
-    return hot(record, events_module._NAME_PARTS, events_module._METADATA, False)
+    return hot(record, events_module._NAME_PARTS, events_module._METADATA, unmarked << 1)
 
 
 def _record(text: bytes, meta: Any = META) -> dict[str, Any]:
@@ -168,11 +168,14 @@ METAS = st.one_of(
 )
 
 
-@given(EVENTS, st.randoms(use_true_random=False), METAS, st.sampled_from(["none", "order", "raw"]))
+@given(
+    EVENTS, st.randoms(use_true_random=False), METAS, st.sampled_from(["none", "order", "raw"]), st.booleans()
+)
 @settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_the_compiled_path_writes_what_the_python_path_writes(
-    obj: dict[str, Any], rnd: random.Random, meta: Any, variant: str
+    obj: dict[str, Any], rnd: random.Random, meta: Any, variant: str, unmarked: bool
 ) -> None:
+    """Byte for byte, with both marks false (claims) or null (a first arrival left for compaction)."""
     items = list(obj.items())
     if variant == "order":
         rnd.shuffle(items)
@@ -183,9 +186,9 @@ def test_the_compiled_path_writes_what_the_python_path_writes(
         raw = raw[:at] + bytes([rnd.randrange(256)]) + raw[at + 1 :]
     record = _record(raw, meta)
     with pytest.MonkeyPatch.context() as patch:
-        answer = _compiled(record, patch)
+        answer = _compiled(record, patch, unmarked)
     if answer is not None:
-        expected = _general(record)
+        expected = _general(record, unmarked)
         assert expected[0] not in ("rejected", "unencodable", "failed"), expected
         assert answer[:3] == expected
         assert answer[3] is None
