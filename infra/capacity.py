@@ -2,11 +2,14 @@
 stack's ``processor`` (with ``jq`` no transform, no claims, no Parquet conversion: JQ processing hours and the
 records as sent, GZIP, instead).
 
-A load (events per hour, their size, the number of event types, how late events arrive, dedupe on or off, the
-Region) is turned into Kinesis shards (by both of a shard's write limits), Firehose active partitions and S3
-objects (each partition's buffer flushes when it reaches ``bufferingSizeMib`` or ``bufferingIntervalSeconds``
-after its first record), Lambda invocations and concurrency, claims-table write units, and one cost line per
-billed item from a price table kept in ``infra/prices/``. Every AWS limit comes from ``aws_contract.limits``;
+A load (events per hour, their size, the number of event types, how late events arrive, the dedupe mode of
+``glue.marks``, the Region) is turned into Kinesis shards (by both of a shard's write limits), Firehose active
+partitions and S3 objects (each partition's buffer flushes when it reaches ``bufferingSizeMib`` or
+``bufferingIntervalSeconds`` after its first record), Lambda invocations and concurrency, claims-table write
+units (``claims`` only; on demand, or provisioned with the bounds of ``infra.claims_spec``), the compactor's
+runs (every stack that compacts: its Athena scans, its Lambda, its S3 requests), and one cost line per
+billed item from a price table kept in ``infra/prices/``. Each dedupe mode is priced on the same load, and
+the plan says which it recommends and why. Every AWS limit comes from ``aws_contract.limits``;
 every limit the load crosses is reported with the stack key that changes it, and the stack settings that carry
 the load (``recommended``) are what the sized stack files (``Pulumi.small|prod|huge.yaml``) must hold.
 
@@ -27,6 +30,7 @@ import dataclasses
 import difflib
 import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -34,7 +38,15 @@ from pathlib import Path
 from typing import Any
 
 from aws_contract import limits
+from glue import marks
 from infra import sizing
+from infra.claims_spec import (
+    CLAIM_WRITE_UNITS_PER_EVENT,
+    DUPLICATE_SHARE,
+    PROVISIONED,
+    TARGET_UTILIZATION_PERCENT,
+    ClaimsCapacity,
+)
 from infra.settings import PROCESSORS, SECONDS_PER_HOUR, Settings
 
 HOURS_PER_MONTH = 730  # AWS's pricing month
@@ -67,11 +79,12 @@ JQ_SECONDS_PER_RECORD = 0.25e-3
 # BENCHMARKS.md (2026-11-29, one core of the 2-core machine, the compiled path built): the handler at 172,390
 # records/s without a claim store, 77,449 with one that answers at once (its fingerprints, holders and marks);
 # and the claim store's own time in the handler through a DynamoDB double answering in 5 ms: 0.25 s for
-# 10,000 records. Dedupe's cost per record is the last two together.
+# 10,000 records. Claims cost both per record; the marks within a batch (dedupe: compaction) only the first,
+# an upper bound (they need fingerprints and marks, not holders; not measured apart).
 TRANSFORM_SECONDS_PER_RECORD = 1 / 172_390
-CLAIM_SECONDS_PER_RECORD = 0.25 / 10_000 + (1 / 77_449 - 1 / 172_390)
-# Same bench: 0.986 write units per record (every INSERT costs one, won or lost); counted as one.
-CLAIM_WRITE_UNITS_PER_EVENT = 1.0
+MARKS_SECONDS_PER_RECORD = 1 / 77_449 - 1 / 172_390
+CLAIM_SECONDS_PER_RECORD = 0.25 / 10_000 + MARKS_SECONDS_PER_RECORD
+# Claims write one unit per event (infra.claims_spec: the bench measured 0.986, every INSERT won or lost).
 # A claim: key, holder (shard, sequence, subsequence), fingerprint and expiry, ~120 bytes, plus the 100 bytes
 # DynamoDB adds to every item for billing (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/
 # CapacityUnitCalculations.html).
@@ -80,8 +93,8 @@ CLAIM_ITEM_BYTES = 220
 PARTITION_KEY_BYTES = 36
 # Shards are sized so the mean load uses at most this share of a shard: hash keys never spread perfectly.
 SHARD_UTILIZATION = 0.8
-# A provisioned claims table with auto scaling keeps its capacity this far above use (AWS's default target).
-PROVISIONED_TARGET_USE = 0.7
+# A provisioned claims table with auto scaling keeps its capacity this far above use (infra.claims_spec).
+PROVISIONED_TARGET_USE = TARGET_UTILIZATION_PERCENT / 100
 # Log volume per transform invocation (START, END, REPORT and the "batch processed" line with its embedded
 # metrics) and per registrar invocation; an estimate from the demo's log lines, not a measurement of AWS.
 LOG_BYTES_PER_INVOCATION = 1_500
@@ -92,6 +105,35 @@ REGISTRAR_SECONDS_PER_OBJECT = 0.1
 # one request per reader or writer every five minutes.
 KMS_REQUESTS_PER_CLIENT_HOUR = 12
 
+# --- The compactor (lake_compactor.compactor), per run -----------------------------------------------------
+# Athena bills a query's bytes scanned in decimal TB, at least 10 MB a query (https://aws.amazon.com/athena/
+# pricing/). An UNLOAD of a partition reads its current copy and its new objects: counted as all its bytes.
+ATHENA_MIN_SCAN_BYTES = 10_000_000
+ATHENA_BYTES_PER_TB = 10**12
+# Every run, for every closed partition in the lookback (Compactor.run: _settle, then plan): a LIST of its
+# compacted folder, a GET of the manifest of the copy it reads, a LIST of its original folder.
+CANDIDATE_LISTS = 2
+CANDIDATE_GETS = 1
+# Per UNLOAD: PUT-class requests for the run's manifest, its .retired marker, UNLOAD's file and Athena's own
+# result manifest and metadata, plus a tag per object the switch supersedes (each original once; a
+# re-compaction also the copy before it: file, manifest, marker); GET-class: the marker's HEAD, the manifest's
+# GET, and Athena's reads of each object (assumed: its footer, then its data).
+STATEMENT_PUTS = 2
+ATHENA_PUTS = 3
+PREVIOUS_COPY_OBJECTS = 3
+STATEMENT_GETS = 2
+ATHENA_GETS_PER_OBJECT = 2
+# Glue calls per UNLOAD (the source partition, the switch's read and update, the retirement's read).
+STATEMENT_GLUE_CALLS = 4
+# Assumed, not measured on AWS: one S3 or Glue call from the Lambda takes 20 ms; an UNLOAD 5 s (queue, plan,
+# commit) plus its scan at 100 MB/s. The compactor waits on DEFAULT_PARALLEL statements at once.
+COMPACTOR_CALL_SECONDS = 0.02
+UNLOAD_SECONDS = 5.0
+UNLOAD_BYTES_PER_SECOND = 100e6
+# A cron schedule the model cannot count runs of is taken as hourly.
+_RATE = re.compile(r"rate\(([0-9]+) (minute|hour|day)s?\)")
+_PER_HOUR = {"minute": 60.0, "hour": 1.0, "day": 1 / 24}
+
 
 class PriceError(ValueError):
     """An unknown price key or a value that is not a price; the message names the closest key."""
@@ -100,21 +142,25 @@ class PriceError(ValueError):
 @dataclass(frozen=True)
 class Load:
     """A steady load. ``avg_event_bytes``: a producer's JSON line with its newline; ``late_spread_hours``:
-    events arrive up to this long after their event time (uniformly); ``events_per_record``: user events per
-    Kinesis record (1 without KPL aggregation); the two ``*_seconds_per_record`` are one vCPU's time."""
+    events arrive up to this long after their event time (uniformly); ``dedupe``: who marks duplicates (a
+    ``glue.marks`` mode, or its name); ``events_per_record``: user events per Kinesis record (1 without KPL
+    aggregation); the ``*_seconds_per_record`` are one vCPU's time."""
 
     events_per_hour: float
     avg_event_bytes: float
     event_types: int
     late_spread_hours: float
-    dedupe: bool
+    dedupe: marks.DedupeMode
     region: str
-    duplicate_share: float = 0.02
+    duplicate_share: float = DUPLICATE_SHARE
     events_per_record: int = 1
     transform_seconds_per_record: float = TRANSFORM_SECONDS_PER_RECORD
     claim_seconds_per_record: float = CLAIM_SECONDS_PER_RECORD
+    marks_seconds_per_record: float = MARKS_SECONDS_PER_RECORD
 
     def __post_init__(self) -> None:
+        if isinstance(self.dedupe, str):  # a mode's name (the CLI, JSON): a ValueError names the valid ones
+            object.__setattr__(self, "dedupe", marks.mode(self.dedupe))
         finite = all(map(math.isfinite, (self.events_per_hour, self.avg_event_bytes, self.late_spread_hours)))
         problems = [
             name
@@ -127,6 +173,7 @@ class Load:
                 ("0 <= duplicate_share < 1", 0 <= self.duplicate_share < 1),
                 ("events_per_record >= 1", self.events_per_record >= 1),
                 ("seconds per record > 0", self.transform_seconds_per_record > 0),
+                ("a glue.marks dedupe mode", isinstance(self.dedupe, marks.DedupeMode)),
             )
             if not ok
         ]
@@ -139,7 +186,7 @@ class Load:
 
     @classmethod
     def declared(cls, settings: Settings, region: str) -> Load:
-        """The load a stack file declares (``expected*`` keys), with the stack's own dedupe setting."""
+        """The load a stack file declares (``expected*`` keys), with the stack's own dedupe mode."""
         if not settings.expected_events_per_hour:
             raise ValueError(f"stack {settings.stack} declares no load (eventlake:expectedEventsPerHour)")
         return cls(
@@ -147,7 +194,7 @@ class Load:
             avg_event_bytes=settings.expected_event_bytes,
             event_types=settings.expected_event_types,
             late_spread_hours=settings.expected_late_spread_hours,
-            dedupe=settings.dedupe_mode.claims_table,
+            dedupe=settings.dedupe_mode,
             region=region,
         )
 
@@ -229,6 +276,24 @@ class PartitionFlow:
 
 
 @dataclass(frozen=True)
+class CompactionFlow:
+    """What the compactor does for a load: a run every ``compactionSchedule``; each lists every closed
+    partition in ``compactionLookbackHours`` and UNLOADs those with new objects: each type-hour once when it
+    closes, again for each later run that finds late objects."""
+
+    runs_per_hour: float
+    partitions_per_hour: float  # type-hours that hold events, each compacted when it closes
+    recompactions_per_hour: float  # later UNLOADs of closed hours that late objects reached
+    candidates_per_run: float  # closed partitions each run lists
+    billed_bytes_per_statement: float  # a partition's bytes, 10 MB at least
+    seconds_per_run: float  # the compactor Lambda's, with the assumed latencies
+
+    @property
+    def statements_per_hour(self) -> float:
+        return self.partitions_per_hour + self.recompactions_per_hour
+
+
+@dataclass(frozen=True)
 class CapacityPlan:
     load: Load
     prices: PriceTable
@@ -256,16 +321,26 @@ class CapacityPlan:
     records_per_invocation: float
     seconds_per_invocation: float
     concurrency: float
-    # DynamoDB claims
+    # DynamoDB claims (dedupe: claims)
     dedupe_writes_per_second: float
     dedupe_reads_per_second: float
     claims_stored_gb: float
-    # For comparison only: the same writes on a provisioned table kept at PROVISIONED_TARGET_USE.
+    claims_billing_mode: str
+    # The auto-scaling bounds a provisioned table would have for this load (claims only).
+    claims_capacity: ClaimsCapacity | None
+    # The claims' writes both ways, whichever is billed: on demand, and provisioned at PROVISIONED_TARGET_USE.
+    claims_on_demand_usd_per_month: float
     claims_provisioned_usd_per_month: float
+    # The compactor (None when compactionEnabled is false)
+    compaction: CompactionFlow | None
     # Money and verdicts
     costs: tuple[CostLine, ...]
     crossed: tuple[CrossedLimit, ...]
     recommended: Mapping[str, Any] = field(default_factory=dict)
+    # The same load in each dedupe mode, and the mode this plan recommends with its reason.
+    dedupe_usd_by_mode: Mapping[str, float] = field(default_factory=dict)
+    dedupe_recommended: str | None = None  # None with processor jq (no transform: no claims to size)
+    dedupe_why: str = ""
 
     @property
     def usd_per_month(self) -> float:
@@ -275,6 +350,10 @@ class CapacityPlan:
     def usd_per_million_events(self) -> float:
         events = self.load.events_per_hour * HOURS_PER_MONTH
         return self.usd_per_month / events * 1e6 if events else 0.0
+
+    def usd_per_million_events_by_mode(self) -> dict[str, float]:
+        events = self.load.events_per_hour * HOURS_PER_MONTH
+        return {m: usd / events * 1e6 if events else 0.0 for m, usd in self.dedupe_usd_by_mode.items()}
 
     def usd_by_component(self) -> dict[str, float]:
         out: dict[str, float] = {}
@@ -301,10 +380,31 @@ def _processor_buffer_mb() -> float:
 
 def plan(load: Load, settings: Settings, prices: PriceTable | None = None) -> CapacityPlan:
     """What ``load`` needs and costs with ``settings``' buffering, Lambda and retention, on the recommended
-    stream; ``crossed`` judges the settings as they are (their stream mode, shards and dedupe switch)."""
+    stream; ``crossed`` judges the settings as they are (their stream mode, shards and claims billing). The
+    load is priced in every dedupe mode too, and ``recommended["dedupe"]`` is the mode the load allows."""
     prices = prices or PriceTable.load(load.region)
+    main = _plan(load, settings, prices)
+    by_mode = {
+        m.name: main if m is load.dedupe else _plan(dataclasses.replace(load, dedupe=m), settings, prices)
+        for m in marks.MODES.values()
+    }
+    mode, why = _recommend_dedupe(main, by_mode, settings)
+    recommended = dict(main.recommended)
+    if mode is not None:  # processor jq has no claims table: its dedupe is not sized here
+        recommended["dedupe"] = mode
+    return dataclasses.replace(
+        main,
+        recommended=recommended,
+        dedupe_usd_by_mode={m: p.usd_per_month for m, p in by_mode.items()},
+        dedupe_recommended=mode,
+        dedupe_why=why,
+    )
+
+
+def _plan(load: Load, settings: Settings, prices: PriceTable) -> CapacityPlan:
     transform = settings.uses_lambda  # processor jq: no transform Lambda, no claims, no conversion
-    dedupe = load.dedupe and transform
+    claims = load.dedupe.claims_table and transform
+    batch_marks = load.dedupe.batch_marks and transform
     eps = load.events_per_second
     records_ps = eps / load.events_per_record
     record_bytes = load.avg_event_bytes * load.events_per_record + PARTITION_KEY_BYTES
@@ -354,23 +454,43 @@ def plan(load: Load, settings: Settings, prices: PriceTable | None = None) -> Ca
         _invocations_per_second(raw_ps, eps, reading_shards, buffer_mb, settings) if transform else 0.0
     )
     records_per_inv = eps / invocations_ps if invocations_ps else 0.0
-    cpu = load.transform_seconds_per_record + (load.claim_seconds_per_record if dedupe else 0.0)
+    cpu = load.transform_seconds_per_record
+    if claims:
+        cpu += load.claim_seconds_per_record
+    elif batch_marks:
+        cpu += load.marks_seconds_per_record
     slowdown = max(1.0, limits.LAMBDA_MB_PER_VCPU / settings.lambda_memory_mb)
     seconds_per_inv = records_per_inv * cpu * slowdown
     concurrency = invocations_ps * seconds_per_inv
 
     # --- DynamoDB claims ---------------------------------------------------------------------------------
-    writes_ps = eps * CLAIM_WRITE_UNITS_PER_EVENT if dedupe else 0.0
-    reads_ps = eps * load.duplicate_share if dedupe else 0.0  # losers read back, strongly consistent
-    claims_gb = eps * settings.dedupe_ttl_seconds * CLAIM_ITEM_BYTES / BILLING_GB if dedupe else 0.0
+    writes_ps = eps * CLAIM_WRITE_UNITS_PER_EVENT if claims else 0.0
+    reads_ps = eps * load.duplicate_share if claims else 0.0  # losers read back, strongly consistent
+    claims_gb = eps * settings.dedupe_ttl_seconds * CLAIM_ITEM_BYTES / BILLING_GB if claims else 0.0
+    claims_capacity = ClaimsCapacity.for_load(eps, load.duplicate_share) if claims else None
+    claims_lines = _claims_costs(writes_ps, reads_ps, claims_gb, claims_capacity, settings, prices)
+    on_demand_writes = _per_month(writes_ps) * prices["dynamodb_write_request_unit"]
+    provisioned_writes = (
+        _provisioned_units(writes_ps, claims_capacity.writes.min_units)
+        * HOURS_PER_MONTH
+        * prices["dynamodb_provisioned_wcu_hour"]
+        if claims_capacity
+        else 0.0
+    )
+
+    # --- the compactor -------------------------------------------------------------------------------------
+    compaction = (
+        _compaction_flow(load, settings, parquet_ph, objects_ph) if settings.compaction_enabled else None
+    )
 
     costs = (
         *_kinesis_costs(mode, shards, records_ps, record_bytes, settings, prices),
         *_firehose_costs(eps, records_ps, record_bytes, parquet_ph, objects_ph, transform, prices),
         *_lambda_costs(invocations_ps, concurrency, objects_ph, settings, prices),
-        *_claims_costs(writes_ps, reads_ps, claims_gb, settings, prices),
+        *claims_lines,
+        *(_compaction_costs(compaction, objects_ph, prices) if compaction else ()),
         *_s3_costs(parquet_ph, objects_ph, backup_ph, raw_ps, settings, prices),
-        *_kms_costs(reading_shards, concurrency, dedupe, prices),
+        *_kms_costs(reading_shards, concurrency, claims, prices),
         *_log_costs(invocations_ps, objects_ph, settings, prices),
     )
     crossed = _crossed(
@@ -384,13 +504,11 @@ def plan(load: Load, settings: Settings, prices: PriceTable | None = None) -> Ca
         seconds_per_inv,
         reading_shards,
         writes_ps,
+        compaction,
     )
     recommended: dict[str, Any] = {"streamMode": mode}
     if mode == "PROVISIONED":
         recommended["streamShardCount"] = shards
-    if transform:  # processor jq has no claims table: its dedupe is not read
-        claims = load.dedupe and writes_ps <= limits.ON_DEMAND_TABLE_MAX_WRITES_PER_S
-        recommended["dedupe"] = "claims" if claims else "compaction"
     return CapacityPlan(
         load=load,
         prices=prices,
@@ -418,14 +536,95 @@ def plan(load: Load, settings: Settings, prices: PriceTable | None = None) -> Ca
         dedupe_writes_per_second=writes_ps,
         dedupe_reads_per_second=reads_ps,
         claims_stored_gb=claims_gb,
-        claims_provisioned_usd_per_month=writes_ps
-        / PROVISIONED_TARGET_USE
-        * HOURS_PER_MONTH
-        * prices["dynamodb_provisioned_wcu_hour"],
+        claims_billing_mode=settings.claims_billing_mode,
+        claims_capacity=claims_capacity,
+        claims_on_demand_usd_per_month=on_demand_writes,
+        claims_provisioned_usd_per_month=provisioned_writes,
+        compaction=compaction,
         costs=tuple(c for c in costs if c.quantity > 0),
         crossed=tuple(crossed),
         recommended=recommended,
     )
+
+
+def _recommend_dedupe(
+    main: CapacityPlan, by_mode: Mapping[str, CapacityPlan], settings: Settings
+) -> tuple[str | None, str]:
+    """The dedupe mode the stack should hold for this load, and why: the mode asked for (the stack's, or
+    ``--dedupe``'s) while the load allows it, compaction when claims would cross the table quota, with what
+    the other modes would cost beside it."""
+    if not settings.uses_lambda:
+        return None, "processor jq: no transform and no claims table, so the dedupe mode is not sized here"
+    quota = limits.ON_DEMAND_TABLE_MAX_WRITES_PER_S
+    claims = by_mode[marks.CLAIMS.name]
+    writes = claims.dedupe_writes_per_second
+    fits = writes <= quota
+    usd = {m: p.usd_per_month for m, p in by_mode.items()}
+    per_million = {m: p.usd_per_million_events for m, p in by_mode.items()}
+    compacts = settings.compaction_enabled
+    later = (
+        f"once its hour is compacted (the first run {settings.compaction_late_window_hours} h or more "
+        "after the hour ends; late objects at the next run)"
+    )
+
+    def price(m: str) -> str:
+        return f"{_usd(usd[m])} a month (${per_million[m]:.2f} per million events)"
+
+    wanted = main.load.dedupe
+    if wanted is marks.OFF:
+        why = "off, as asked: no marks (the unique_events view stays exact)"
+        if compacts:
+            why += f"; compaction would mark every row {later} for {price('compaction')}"
+        return "off", why
+    if wanted is marks.CLAIMS and fits:
+        table = claims.usd_by_component().get("DynamoDB claims", 0.0)
+        share = table / usd["claims"] if usd["claims"] else 0.0
+        why = (
+            f"claims, as asked: real-time marks; {writes:,.1f} write units/s fit DynamoDB's table quota "
+            f"({quota:,}). The table costs {_usd(table)} of {price('claims')}, {share:.0%}"
+        )
+        if settings.claims_billing_mode != PROVISIONED:
+            provisioned, on_demand = (
+                claims.claims_provisioned_usd_per_month,
+                claims.claims_on_demand_usd_per_month,
+            )
+            why += (
+                f"; claimsBillingMode PROVISIONED would bill its writes {_usd(provisioned)} a month instead "
+                f"of {_usd(on_demand)}"
+            )
+        if compacts:
+            why += f". compaction marks the same rows exactly {later}, for {price('compaction')}"
+            if share > 0.5:
+                why += ": choose it unless the marks must be real-time"
+        return "claims", why
+    if wanted is marks.CLAIMS:
+        alt = "compaction" if compacts else "off"
+        why = (
+            f"{alt}: claims would need {writes:,.0f} write units/s, {writes / quota:.1f}x DynamoDB's table "
+            f"quota ({quota:,}), and cost {price('claims')}; "
+        )
+        if compacts:
+            return (
+                alt,
+                why + f"compaction marks the same rows exactly {later}, with no table, for {price(alt)}",
+            )
+        return alt, why + "with compactionEnabled false nothing else marks them (unique_events stays exact)"
+    if compacts:
+        why = (
+            f"compaction, as asked: no claims table; repeats within a batch are marked at once, every other "
+            f"row {later}, for {price('compaction')}. Real-time marks (claims) would add "
+            f"{_usd(usd['claims'] - usd['compaction'])} a month"
+        )
+        return "compaction", why + ("" if fits else f" and need {writes / quota:.1f}x the table quota")
+    alt = "claims" if fits else "off"
+    return alt, (
+        f"{alt}: with compactionEnabled false nothing would mark the rows compaction leaves null; "
+        + (f"claims mark them in real time for {price('claims')}" if fits else "claims would cross the quota")
+    )
+
+
+def _usd(x: float) -> str:
+    return f"${x:,.2f}" if abs(x) < 10 else f"${x:,.0f}"
 
 
 def by_processor(load: Load, settings: Settings, prices: PriceTable | None = None) -> dict[str, CapacityPlan]:
@@ -693,27 +892,67 @@ def _lambda_costs(
     ]
 
 
+def _provisioned_units(per_second: float, minimum: int) -> int:
+    """What target tracking provisions for a steady ``per_second``: its use at the target, not below the
+    scalable target's minimum."""
+    return max(minimum, math.ceil(per_second / PROVISIONED_TARGET_USE - 1e-9))
+
+
 def _claims_costs(
-    writes_ps: float, reads_ps: float, stored_gb: float, settings: Settings, prices: PriceTable
+    writes_ps: float,
+    reads_ps: float,
+    stored_gb: float,
+    capacity: ClaimsCapacity | None,
+    settings: Settings,
+    prices: PriceTable,
 ) -> list[CostLine]:
+    """On demand: each write and read request; PROVISIONED: the capacity auto scaling keeps at the target
+    (bursts of a batch's claims come from DynamoDB's burst capacity, not priced). Storage either way."""
+    if capacity is None:
+        return []
     c = "DynamoDB claims"
-    lines = [
-        _line(
-            c,
-            "writes (one INSERT per event)",
-            _per_month(writes_ps),
-            "WRU",
-            "dynamodb_write_request_unit",
-            prices,
-        ),
-        _line(
-            c,
-            "reads (duplicates' holders)",
-            _per_month(reads_ps),
-            "RRU",
-            "dynamodb_read_request_unit",
-            prices,
-        ),
+    if settings.claims_billing_mode == PROVISIONED:
+        target = capacity.target_utilization_percent
+        wcu = _provisioned_units(writes_ps, capacity.writes.min_units)
+        rcu = _provisioned_units(reads_ps, capacity.reads.min_units)
+        lines = [
+            _line(
+                c,
+                f"writes, {wcu:,} WCU provisioned ({target} % use)",
+                wcu * HOURS_PER_MONTH,
+                "WCU-hours",
+                "dynamodb_provisioned_wcu_hour",
+                prices,
+            ),
+            _line(
+                c,
+                f"reads, {rcu:,} RCU provisioned ({target} % use)",
+                rcu * HOURS_PER_MONTH,
+                "RCU-hours",
+                "dynamodb_provisioned_rcu_hour",
+                prices,
+            ),
+        ]
+    else:
+        lines = [
+            _line(
+                c,
+                "writes (one INSERT per event)",
+                _per_month(writes_ps),
+                "WRU",
+                "dynamodb_write_request_unit",
+                prices,
+            ),
+            _line(
+                c,
+                "reads (duplicates' holders)",
+                _per_month(reads_ps),
+                "RRU",
+                "dynamodb_read_request_unit",
+                prices,
+            ),
+        ]
+    lines += [
         _line(
             c,
             f"storage ({settings.dedupe_ttl_days} days of claims)",
@@ -721,13 +960,150 @@ def _claims_costs(
             "GB-months",
             "dynamodb_storage_gb_month",
             prices,
-        ),
+        )
     ]
     if settings.dedupe_point_in_time_recovery:
         lines.append(
             _line(c, "point-in-time recovery", stored_gb, "GB-months", "dynamodb_pitr_gb_month", prices)
         )
     return lines
+
+
+def _runs_per_hour(schedule: str) -> float:
+    """Runs an hour of an EventBridge schedule: ``rate(n unit)`` exactly; a ``cron`` from its minute and hour
+    fields, every day (one an hour when the model cannot count them)."""
+    rate = _RATE.fullmatch(schedule)
+    if rate:
+        return _PER_HOUR[rate[2]] / int(rate[1])
+    fields = schedule.removeprefix("cron(").removesuffix(")").split()
+    try:
+        return _cron_count(fields[0], 60) * _cron_count(fields[1], 24) / 24
+    except (IndexError, ValueError):
+        return 1.0
+
+
+def _cron_count(field: str, size: int) -> int:
+    """How many of ``size`` values a cron field selects: ``*``, ``n``, ``a-b``, ``a/s``, ``*/s``, lists."""
+    count = 0
+    for part in field.split(","):
+        base, _, step = part.partition("/")
+        first, _, last = base.partition("-")
+        every = first in ("*", "?")
+        low = 0 if every else int(first)
+        high = size - 1 if every or (step and not last) else int(last or first)
+        count += len(range(low, high + 1, int(step or 1)))
+    return max(1, count)
+
+
+def _arrived_by(hours: float, spread: float) -> float:
+    """Share of an event hour's events that have arrived ``hours`` after the hour began: event times uniform
+    over the hour, delays uniform over ``spread`` hours (``_share``'s model)."""
+
+    def within(y: float) -> float:  # the integral of min(1, max(0, s / spread)) from 0 to y
+        if y <= 0:
+            return 0.0
+        if spread <= 0 or y > spread:
+            return y - spread / 2 if spread > 0 else y
+        return y * y / (2 * spread)
+
+    return min(1.0, within(hours) - within(hours - 1))
+
+
+def _compaction_flow(load: Load, settings: Settings, parquet_ph: float, objects_ph: float) -> CompactionFlow:
+    """The compactor's work for a steady load: each type-hour holding events is UNLOADed at the first run
+    after it closes (``compactionLateWindowHours``), again at each later run within the lookback that finds
+    late objects (Poisson: a run finds one when an event of that type-hour arrived since the previous run)."""
+    from lake_compactor.compactor import DEFAULT_PARALLEL
+
+    runs_ph = _runs_per_hour(settings.compaction_schedule)
+    per_type = load.events_per_hour / load.event_types  # events of one type-hour
+    partitions_ph = load.event_types * -math.expm1(-per_type)
+    interval, lookback = 1 / runs_ph, settings.compaction_lookback_hours
+    at = 1.0 + settings.compaction_late_window_hours  # hours after the event hour began
+    arrived, late = _arrived_by(at, load.late_spread_hours), 0.0
+    while arrived < 1 and at + interval <= lookback:
+        at += interval
+        now = _arrived_by(at, load.late_spread_hours)
+        late += -math.expm1(-per_type * (now - arrived))
+        arrived = now
+    recompactions_ph = load.event_types * late
+    candidates = partitions_ph * max(0, lookback - settings.compaction_late_window_hours)
+    partition_bytes = parquet_ph / partitions_ph if partitions_ph else 0.0
+    statements = (partitions_ph + recompactions_ph) / runs_ph
+    tags = (objects_ph + PREVIOUS_COPY_OBJECTS * recompactions_ph) / runs_ph
+    calls = (
+        candidates * (CANDIDATE_LISTS + CANDIDATE_GETS)
+        + statements * (STATEMENT_PUTS + STATEMENT_GETS + STATEMENT_GLUE_CALLS)
+        + tags
+    )
+    unload = UNLOAD_SECONDS + partition_bytes / UNLOAD_BYTES_PER_SECOND
+    return CompactionFlow(
+        runs_per_hour=runs_ph,
+        partitions_per_hour=partitions_ph,
+        recompactions_per_hour=recompactions_ph,
+        candidates_per_run=candidates,
+        billed_bytes_per_statement=max(partition_bytes, ATHENA_MIN_SCAN_BYTES),
+        seconds_per_run=calls * COMPACTOR_CALL_SECONDS + statements * unload / DEFAULT_PARALLEL,
+    )
+
+
+def _compaction_costs(flow: CompactionFlow, objects_ph: float, prices: PriceTable) -> list[CostLine]:
+    """Athena's scans, the compactor Lambda, and the S3 requests of both (the same in every dedupe mode:
+    the marks ride on the UNLOAD that compaction runs anyway)."""
+    from infra.compaction_spec import MEMORY_MB
+
+    c = "Compaction"
+    runs = flow.runs_per_hour * HOURS_PER_MONTH
+    statements = flow.statements_per_hour * HOURS_PER_MONTH
+    objects_each = objects_ph / flow.partitions_per_hour if flow.partitions_per_hour else 0.0
+    tags = (objects_ph + PREVIOUS_COPY_OBJECTS * flow.recompactions_per_hour) * HOURS_PER_MONTH
+    gets = runs * flow.candidates_per_run * CANDIDATE_GETS + statements * (
+        STATEMENT_GETS + ATHENA_GETS_PER_OBJECT * objects_each
+    )
+    return [
+        _line(
+            c,
+            "Athena UNLOAD scans of each closed hour's objects (10 MB each at least)",
+            statements * flow.billed_bytes_per_statement / ATHENA_BYTES_PER_TB,
+            "TB",
+            "athena_tb_scanned",
+            prices,
+        ),
+        _line(
+            c,
+            f"compactor, arm64 {MEMORY_MB} MB (assumed S3 and Athena latencies)",
+            runs * flow.seconds_per_run * MEMORY_MB / 1024,
+            "GB-s",
+            "lambda_arm64_gb_second",
+            prices,
+        ),
+        _line(c, "compactor requests (one per run)", runs, "requests", "lambda_request", prices),
+        _line(
+            c,
+            "S3 LISTs: every run lists every closed hour in the lookback",
+            runs * flow.candidates_per_run * CANDIDATE_LISTS,
+            "requests",
+            "s3_put_request",
+            prices,
+        ),
+        _line(
+            c,
+            "S3 PUTs: copies, manifests, markers",
+            statements * (STATEMENT_PUTS + ATHENA_PUTS),
+            "requests",
+            "s3_put_request",
+            prices,
+        ),
+        _line(c, "S3 tags on superseded objects", tags, "requests", "s3_put_request", prices),
+        _line(
+            c,
+            "S3 GETs: manifests, and Athena reading the objects",
+            gets,
+            "requests",
+            "s3_get_request",
+            prices,
+        ),
+    ]
 
 
 def _s3_costs(
@@ -841,6 +1217,7 @@ def _crossed(
     seconds_per_inv: float,
     reading_shards: int,
     writes_ps: float,
+    compaction: CompactionFlow | None,
 ) -> list[CrossedLimit]:
     out: list[CrossedLimit] = []
 
@@ -922,12 +1299,31 @@ def _crossed(
         "lambdaMemoryMb",
         "more memory, or a longer lambdaTimeoutSeconds",
     )
-    if load.dedupe and settings.uses_lambda:
+    if load.dedupe.claims_table and settings.uses_lambda:
         check(
-            "DynamoDB on-demand table quota (40,000 write units/s by default)",
+            "DynamoDB table quota (40,000 write units/s by default)",
             writes_ps,
             limits.ON_DEMAND_TABLE_MAX_WRITES_PER_S,
             "dedupe",
             "compaction (marks made when each hour is compacted, no table), or a table quota request",
+        )
+        if settings.claims_billing_mode == PROVISIONED:
+            deployed = ClaimsCapacity.from_settings(settings)
+            check(
+                "claims table's auto-scaling maximum (write units, derived from expectedEventsPerHour)",
+                writes_ps / PROVISIONED_TARGET_USE,
+                deployed.writes.max_units,
+                "expectedEventsPerHour",
+                "declare the load the table must carry (its bounds derive from it), or claimsBillingMode "
+                "PAY_PER_REQUEST",
+            )
+    if compaction is not None:
+        check(
+            "compactor run time (a Lambda runs 15 minutes at most; assumed latencies)",
+            compaction.seconds_per_run,
+            limits.LAMBDA_MAX_TIMEOUT_S,
+            "compactionLookbackHours",
+            "a shorter lookback (every run lists every closed hour in it); what a run cannot finish waits "
+            "for the next",
         )
     return out

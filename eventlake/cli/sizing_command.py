@@ -11,8 +11,9 @@ import sys
 from typing import Any
 
 from eventlake.cli.common import CHECK_FAILED, DEFAULT_REGION, OK, CliError, DefaultsHelp, global_options
+from glue import marks
 from infra.capacity import HOURS_PER_MONTH, CapacityPlan, Load, PriceError, PriceTable, plan
-from infra.settings import PROCESSORS, Settings, SettingsError, stack_config
+from infra.settings import CLAIMS_BILLING_MODES, PROCESSORS, Settings, SettingsError, stack_config
 
 # Without --stack or a declared load: the seed's load today (1x).
 DEFAULT_EVENTS_PER_HOUR = 1_000_000
@@ -23,11 +24,12 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     command = commands.add_parser(
         "sizing",
         parents=[global_options()],
-        help="shards, partitions, objects, Lambda, claims and monthly cost for a load",
+        help="shards, partitions, objects, Lambda, claims, compaction and monthly cost for a load",
         description="Size a load: Kinesis shards (by records/s and bytes/s), Firehose delivery streams and "
         "active partitions against their quota, objects per hour and their sizes, Lambda invocations and "
-        "concurrency, dedupe write units against the table quota, and the monthly cost per component from "
-        "infra/prices/. Every limit the load crosses is listed with the stack key that changes it. With "
+        "concurrency, claims write units against the table quota, the compactor's Athena scans, and the "
+        "monthly cost per component from infra/prices/, in each dedupe mode, with the mode recommended for "
+        "the load and why. Every limit the load crosses is listed with the stack key that changes it. With "
         "--stack, the load defaults to the one the stack declares (eventlake:expected*) and its settings are "
         "checked against what the load needs.",
         formatter_class=DefaultsHelp,
@@ -48,9 +50,9 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     )
     load.add_argument(
         "--dedupe",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="cross-batch dedupe (default: the stack's, else on)",
+        choices=tuple(marks.MODES),
+        help=f"who marks duplicates (default: the stack's, else {marks.DEFAULT}): "
+        + "; ".join(f"{m.name}: {m.summary}" for m in marks.MODES.values()),
     )
     load.add_argument(
         "--events-per-record", type=_whole, default=1, help="events per Kinesis record (KPL aggregation)"
@@ -60,6 +62,12 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         choices=PROCESSORS,
         help="size the stack with this processor (default: the stack's, else lambda): jq has no transform, "
         "no claims and no Parquet conversion",
+    )
+    command.add_argument(
+        "--claims-billing-mode",
+        choices=CLAIMS_BILLING_MODES,
+        help="price the claims table this way (default: the stack's claimsBillingMode, else "
+        "PAY_PER_REQUEST); PROVISIONED: auto-scaled capacity at 70 %% use",
     )
     command.add_argument(
         "--price",
@@ -100,6 +108,8 @@ def run(args: argparse.Namespace) -> int:
     settings, region = _stack(args)
     if args.processor is not None:
         settings = dataclasses.replace(settings, processor=args.processor)
+    if args.claims_billing_mode is not None:
+        settings = dataclasses.replace(settings, claims_billing_mode=args.claims_billing_mode)
     declared = settings if args.stack and settings.expected_events_per_hour else None
     try:
         load = Load(
@@ -117,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
                 declared and declared.expected_late_spread_hours,
                 settings.expected_late_spread_hours,
             ),
-            dedupe=settings.dedupe_mode.claims_table if args.dedupe is None else args.dedupe,
+            dedupe=settings.dedupe_mode if args.dedupe is None else marks.mode(args.dedupe),
             region=region,
             events_per_record=args.events_per_record,
         )
@@ -192,11 +202,21 @@ def as_document(
             "concurrency": result.concurrency,
         },
         "dedupe": {
+            "mode": load.dedupe.name,
+            "summary": load.dedupe.summary,
+            "recommended": result.dedupe_recommended,
+            "why": result.dedupe_why,
+            "usd_per_month_by_mode": dict(result.dedupe_usd_by_mode),
+            "usd_per_million_events_by_mode": result.usd_per_million_events_by_mode(),
+            "claims_billing_mode": result.claims_billing_mode,
             "writes_per_second": result.dedupe_writes_per_second,
             "reads_per_second": result.dedupe_reads_per_second,
             "stored_gb": result.claims_stored_gb,
+            "on_demand_writes_usd_per_month": result.claims_on_demand_usd_per_month,
             "provisioned_writes_usd_per_month": result.claims_provisioned_usd_per_month,
+            "provisioned_capacity": _capacity(result),
         },
+        "compaction": _compaction(result),
         "costs": [vars(line) for line in result.costs],
         "usd_per_month": result.usd_per_month,
         "usd_per_million_events": result.usd_per_million_events,
@@ -204,6 +224,28 @@ def as_document(
         "recommended": dict(result.recommended),
         "mismatches": {key: {"stack": have, "recommended": want} for key, (have, want) in mismatches.items()},
     }
+
+
+def _capacity(result: CapacityPlan) -> dict[str, Any] | None:
+    """The auto-scaling bounds a PROVISIONED claims table has for this load (None without claims)."""
+    capacity = result.claims_capacity
+    if capacity is None:
+        return None
+    return {
+        "target_utilization_percent": capacity.target_utilization_percent,
+        **{
+            f"{d.name}_{end}": getattr(d, f"{end}_units")
+            for d in capacity.dimensions
+            for end in ("min", "max")
+        },
+    }
+
+
+def _compaction(result: CapacityPlan) -> dict[str, Any] | None:
+    flow = result.compaction
+    if flow is None:
+        return None
+    return vars(flow) | {"statements_per_hour": flow.statements_per_hour}
 
 
 def _n(value: float, digits: int = 0) -> str:
@@ -236,8 +278,7 @@ def render(result: CapacityPlan, stack: str | None, mismatches: dict[str, tuple[
         f"[bold]eventlake sizing[/] {_n(load.events_per_hour)} events/hour"
         f" ({_n(load.events_per_second, 1)}/s)"
         f" of {_n(load.avg_event_bytes)} B, {load.event_types} types, {late},"
-        f" dedupe {'on' if load.dedupe else 'off'}, {load.region}"
-        + (f"; stack [cyan]{stack}[/]" if stack else "")
+        f" dedupe {load.dedupe}, {load.region}" + (f"; stack [cyan]{stack}[/]" if stack else "")
     )
     fallback = (
         "" if prices.region == prices.requested_region else f" (no table for {prices.requested_region})"
@@ -299,15 +340,46 @@ def render(result: CapacityPlan, stack: str | None, mismatches: dict[str, tuple[
     lam.add_row("concurrency (1,000 a Region by default; 5 per shard)", _n(result.concurrency, 2))
     console.print(lam)
 
-    d = table("DynamoDB claims", "", "")
-    d.add_row("write units/s (on-demand table quota 40,000)", _n(result.dedupe_writes_per_second))
-    d.add_row("read units/s", _n(result.dedupe_reads_per_second, 1))
-    d.add_row("stored (GB)", _n(result.claims_stored_gb, 1))
-    d.add_row(
-        "provisioned instead (70 % target use), write capacity a month",
-        f"${_n(result.claims_provisioned_usd_per_month, 2)}",
-    )
-    console.print(d)
+    events = load.events_per_hour * HOURS_PER_MONTH / 1e6
+    m = table(f"Dedupe: {load.dedupe} ({load.dedupe.summary})", "mode", "USD/month", "per million events")
+    for mode, usd in result.dedupe_usd_by_mode.items():
+        notes = [n for n, yes in (("this plan", mode == load.dedupe.name),
+                                  ("recommended", mode == result.dedupe_recommended)) if yes]  # fmt: skip
+        label = f"{mode} ({', '.join(notes)})" if notes else mode
+        m.add_row(label, _n(usd, 2), _n(usd / events, 4) if events else "")
+    console.print(m)
+    console.print(f"recommended: {result.dedupe_why}")
+
+    capacity = result.claims_capacity
+    if capacity is not None:
+        d = table(f"DynamoDB claims ({result.claims_billing_mode})", "", "")
+        d.add_row("write units/s (table quota 40,000)", _n(result.dedupe_writes_per_second))
+        d.add_row("read units/s", _n(result.dedupe_reads_per_second, 1))
+        d.add_row("stored (GB)", _n(result.claims_stored_gb, 1))
+        d.add_row("writes on demand, a month", f"${_n(result.claims_on_demand_usd_per_month, 2)}")
+        d.add_row(
+            f"writes provisioned ({capacity.target_utilization_percent} % target use), a month",
+            f"${_n(result.claims_provisioned_usd_per_month, 2)}",
+        )
+        for dim in capacity.dimensions:
+            d.add_row(
+                f"PROVISIONED {dim.name}: auto-scaling bounds", f"{dim.min_units:,} - {dim.max_units:,}"
+            )
+        console.print(d)
+
+    flow = result.compaction
+    if flow is not None:
+        k = table("Compaction (the compactor Lambda and Athena UNLOAD)", "", "")
+        k.add_row("runs per hour", _n(flow.runs_per_hour, 2))
+        k.add_row("closed type-hours each run lists (2 LISTs and a GET each)", _n(flow.candidates_per_run))
+        k.add_row(
+            "UNLOADs per hour (closing hours, late re-compactions)",
+            f"{_n(flow.statements_per_hour, 1)} ({_n(flow.partitions_per_hour, 1)}, "
+            f"{_n(flow.recompactions_per_hour, 1)})",
+        )
+        k.add_row("bytes billed per UNLOAD (10 MB at least)", _bytes(flow.billed_bytes_per_statement))
+        k.add_row("seconds per run (15 minutes at most; assumed latencies)", _n(flow.seconds_per_run))
+        console.print(k)
 
     c = table("Monthly cost", "component", "item", "quantity", "unit", "USD/month", left=2)
     for line in result.costs:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from glue import marks
 from infra import capacity
 from infra.capacity import HOURS_PER_MONTH, Load, PriceTable, by_processor
 from infra.settings import Settings
@@ -36,8 +37,10 @@ def test_jq_mode_has_no_transform_claims_or_conversion_and_pays_jq_hours(prod) -
         "registrar requests (one per object)",
     ]
     assert jq.invocations_per_second == jq.concurrency == jq.dedupe_writes_per_second == 0
-    assert "dedupeEnabled" not in jq.recommended and not jq.mismatches(
-        dataclasses.replace(settings, processor="jq")
+    assert (
+        "dedupe" not in jq.recommended
+        and jq.dedupe_recommended is None
+        and not jq.mismatches(dataclasses.replace(settings, processor="jq"))
     )
     (jq_line,) = [line for line in jq.costs if line.price_key == "firehose_jq_processing_hour"]
     events = jq.load.events_per_hour * HOURS_PER_MONTH
@@ -71,7 +74,7 @@ def test_a_jq_stack_is_never_told_it_crosses_the_claims_quota() -> None:
         avg_event_bytes=222,
         event_types=100,
         late_spread_hours=1,
-        dedupe=True,
+        dedupe=marks.CLAIMS,
         region="us-east-1",
     )
     assert not any("DynamoDB" in limit.limit for limit in capacity.plan(load, settings).crossed)
@@ -114,6 +117,13 @@ def test_the_readme_comparison_is_the_models_output(prod) -> None:
     lam_claims, jq_claims = _cells("DynamoDB claims")
     assert _dollars(lam_claims) == [whole(plans["lambda"].usd_by_component()["DynamoDB claims"])]
     assert "none" in jq_claims
+    # The compactor runs in both modes (compactionEnabled): its Athena scans, Lambda and S3 requests.
+    lam_compaction, jq_compaction = _cells("Compaction")
+    for cell, p in ((lam_compaction, plans["lambda"]), (jq_compaction, plans["jq"])):
+        assert _dollars(cell)[:2] == [
+            whole(p.usd_by_component()["Compaction"]),
+            whole(sum(c.usd_per_month for c in p.costs if c.item.startswith("S3 LISTs"))),
+        ]
     lam_rest, jq_rest = _cells("Kinesis (1 shard), S3, Lambda (the registrar too), KMS, logs")
     for cell, p in ((lam_rest, plans["lambda"]), (jq_rest, plans["jq"])):
         assert _dollars(cell) == [whole(sum(p.usd_by_component().get(c, 0.0) for c in OTHER))]

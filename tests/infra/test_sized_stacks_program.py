@@ -1,9 +1,10 @@
 """The stacks sized for 1/1000x, 1x and 1000x (``Pulumi.small|prod|huge.yaml``) under Pulumi mocks: each
-deploys the stream ``eventlake sizing`` recommends for its declared load, and 1000x's design change (no
-claims table: ~278,000 claims/s would be 7x DynamoDB's default table quota) leaves nothing that needs one.
+deploys the stream and the dedupe mode ``eventlake sizing`` recommends for its declared load, and 1000x's
+design change (``dedupe: compaction``, no claims table: ~278,000 claims/s would be 7x DynamoDB's default table
+quota) leaves nothing that needs one.
 
-``small`` and ``prod`` also run every test of the shared ``deployment`` fixture; ``huge`` (dedupe off) runs
-here, with the checks that hold for any stack plus the ones its configuration changes."""
+``small`` and ``prod`` also run every test of the shared ``deployment`` fixture; ``huge`` (dedupe compaction)
+runs here, with the checks that hold for any stack plus the ones its configuration changes."""
 
 from __future__ import annotations
 
@@ -41,7 +42,8 @@ def test_each_sized_stack_deploys_the_stream_sizing_recommends(
     stream = d.one(STREAM).inputs
     assert stream["streamModeDetails"] == {"streamMode": recommended["streamMode"]}
     assert stream.get("shardCount") == recommended.get("streamShardCount")
-    assert bool(d.all(CLAIMS)) is recommended["dedupeEnabled"]
+    assert recommended["dedupe"] == d.settings.dedupe
+    assert bool(d.all(CLAIMS)) is (recommended["dedupe"] == "claims")
 
 
 def test_huge_runs_hundreds_of_provisioned_shards(huge: Deployment) -> None:
