@@ -42,6 +42,8 @@ class CompactionSpec:
     data_root: str
     compacted_root: str
     results_root: str
+    mark: bool  # recompute the duplicate marks (glue.marks; the transform's rows only: jq has no marks)
+    fingerprint_fields: str
 
     @classmethod
     def from_settings(cls, settings: Settings) -> CompactionSpec | None:
@@ -63,6 +65,8 @@ class CompactionSpec:
             data_root=schema.DATA_ROOT,
             compacted_root=schema.COMPACTED_ROOT,
             results_root=RESULTS_ROOT,
+            mark=settings.uses_lambda and settings.dedupe_mode.compaction_marks,
+            fingerprint_fields=settings.dedupe_fingerprint_fields,
         )
 
     @property
@@ -79,6 +83,8 @@ class CompactionSpec:
             compaction_handler.ENV_LATE_WINDOW_HOURS: str(self.late_window_hours),
             compaction_handler.ENV_LOOKBACK_HOURS: str(self.lookback_hours),
             compaction_handler.ENV_COMPRESSION: self.compression,
+            compaction_handler.ENV_MARK: "true" if self.mark else "false",
+            compaction_handler.ENV_FINGERPRINT_FIELDS: self.fingerprint_fields,
         }
 
 

@@ -186,8 +186,8 @@ class Settings:
         _check(
             self.compaction_enabled or self.dedupe_mode.claims_table or not self.dedupe_mode.compaction_marks,
             "dedupe",
-            "claims or off while compactionEnabled is false (dedupe: compaction marks rows when their hour is "
-            "compacted; without the compactor they would stay null)",
+            "claims or off while compactionEnabled is false (dedupe: compaction marks rows when their "
+            "hour is compacted; without the compactor they would stay null)",
         )
         _choice("claims_billing_mode", self.claims_billing_mode, CLAIMS_BILLING_MODES)
         _range(self, "dedupe_ttl_days", 1, 3650)

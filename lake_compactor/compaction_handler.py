@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from lake_compactor.athena_unload import AthenaUnload
+from lake_compactor.compaction_plan import DEFAULT_FINGERPRINT_FIELDS
 from lake_compactor.compactor import Compactor, CompactorConfig
 
 ENV_DATABASE = "GLUE_DATABASE"
@@ -27,6 +28,8 @@ ENV_WORKGROUP = "ATHENA_WORKGROUP"
 ENV_LATE_WINDOW_HOURS = "LATE_WINDOW_HOURS"
 ENV_LOOKBACK_HOURS = "LOOKBACK_HOURS"
 ENV_COMPRESSION = "COMPRESSION"
+ENV_MARK = "MARK_DUPLICATES"  # "true": recompute the duplicate marks (glue.marks), "false": keep the rows'
+ENV_FINGERPRINT_FIELDS = "FINGERPRINT_FIELDS"  # comma-separated, as the transform's
 # A statement on one partition takes seconds; leave room to finish the wave in flight.
 MIN_SECONDS_LEFT = 180.0
 HOUR_FORMAT = "%Y-%m-%dT%H"
@@ -41,6 +44,9 @@ def config_from_env(env: Mapping[str, str]) -> CompactorConfig:
         late_window_hours=int(env[ENV_LATE_WINDOW_HOURS]),
         lookback_hours=int(env[ENV_LOOKBACK_HOURS]),
         compression=env[ENV_COMPRESSION],
+        mark=env.get(ENV_MARK, "true") == "true",
+        fingerprint_fields=tuple(f for f in env.get(ENV_FINGERPRINT_FIELDS, "").split(",") if f)
+        or DEFAULT_FINGERPRINT_FIELDS,
     )
 
 

@@ -26,14 +26,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aws_contract import limits
-from glue import schema
+from glue import marks, schema
 
 # The compactor's table of the objects as Firehose landed them (not granted to readers; its partitions,
 # registered by the compactor, always point at the original folders).
 SOURCE_TABLE = f"{schema.TABLE_NAME}_landing"
 # Rows sorted so that events of one name (alike payloads) and close times sit together: measured by
-# ``eventlake.bench_compaction`` to compress best of the orders tried.
+# ``eventlake.bench_compaction`` to compress best of the orders tried. Every other column follows, so the
+# order is total and the same rows always give the same file, whatever order they were read in.
 SORT_COLUMNS = ("event_name", "created_at", "event_uuid")
+# The fields that tell a repeat from a different event reusing its id (the stack's dedupeFingerprintFields;
+# the transform's own default, ``transform_lambda.claims.DEFAULT_FINGERPRINT_FIELDS``).
+DEFAULT_FINGERPRINT_FIELDS = ("event_name", "created_at")
+MARK_COLUMNS = ("is_duplicate", "uuid_reused")
 # UNLOAD's Parquet codec and ZSTD level, chosen by ``eventlake.bench_compaction`` (see BENCHMARKS.md).
 DEFAULT_COMPRESSION = "ZSTD"
 # Level 19 measured ~6 % smaller than 9 at several times the write time; 9 meets the 30 % target with room
@@ -211,9 +216,46 @@ class CompactionStatement:
     compression: str = DEFAULT_COMPRESSION
     zstd_level: int = ZSTD_LEVEL
     sort_columns: tuple[str, ...] = SORT_COLUMNS
+    # Recompute the duplicate marks over all the partition's rows (``glue.marks``: every mode but ``off``).
+    mark: bool = True
+    fingerprint_fields: tuple[str, ...] = DEFAULT_FINGERPRINT_FIELDS
 
     def select_sql(self) -> str:
-        """The SELECT inside the UNLOAD, in Athena SQL (the local runner translates this very text)."""
+        """The SELECT inside the UNLOAD, in Athena SQL (the local runner translates this very text).
+
+        With ``mark``, the marks are computed from the rows alone, never from the marks they carry: each row
+        is ranked among its id's copies by arrival (``glue.marks.ARRIVAL_ORDER``, then every data column, so
+        copies that tie are identical rows), and its fingerprint's first rank decides. ``is_duplicate``: a
+        later copy of the same fingerprint; ``uuid_reused``: a fingerprint the id's earliest copy does not
+        have. So the same rows get the same marks whatever their order, and compacting again changes
+        nothing."""
+        rows = self._union()
+        order = ", ".join(f"{c} ASC NULLS LAST" for c in self._total_order())
+        columns = ", ".join(schema.COLUMN_NAMES)
+        if not self.mark:
+            return f"SELECT {columns} FROM (\n{rows}\n) AS rows_to_compact\nORDER BY {order}"
+        data = [c for c in schema.COLUMN_NAMES if c not in MARK_COLUMNS]
+        arrival = ", ".join((*marks.ARRIVAL_ORDER, *(f"{c} ASC NULLS LAST" for c in data)))
+        prints = ", ".join(fingerprint_expression(f) for f in self.fingerprint_fields)
+        marked = {
+            "is_duplicate": "arrival_rank <> print_rank AS is_duplicate",
+            "uuid_reused": "print_rank <> 1 AS uuid_reused",
+        }
+        output = ", ".join(marked.get(c, c) for c in schema.COLUMN_NAMES)
+        return (
+            f"SELECT {output} FROM (\n"
+            f"SELECT *, min(arrival_rank) OVER (PARTITION BY lower(event_uuid), {prints}) AS print_rank "
+            "FROM (\n"
+            f"SELECT {', '.join(data)}, "
+            f"row_number() OVER (PARTITION BY lower(event_uuid) ORDER BY {arrival}) AS arrival_rank FROM (\n"
+            f"{rows}\n) AS rows_to_compact\n) AS ranked\n) AS marked\nORDER BY {order}"
+        )
+
+    def _total_order(self) -> tuple[str, ...]:
+        rest = tuple(c for c in schema.COLUMN_NAMES if c not in self.sort_columns)
+        return (*self.sort_columns, *rest)
+
+    def _union(self) -> str:
         columns = ", ".join(schema.COLUMN_NAMES)
         where = partition_filter(self.values)
         parts = []
@@ -225,10 +267,7 @@ class CompactionStatement:
             parts.append(f'SELECT {columns} FROM {source} WHERE {where} AND "$path" IN ({paths})')
         if not parts:
             raise ValueError("a compaction reads the current copy, original objects, or both")
-        union = "\nUNION ALL\n".join(parts)
-        return (
-            f"SELECT {columns} FROM (\n{union}\n) AS rows_to_compact\nORDER BY {', '.join(self.sort_columns)}"
-        )
+        return "\nUNION ALL\n".join(parts)
 
     def properties(self) -> dict[str, str]:
         props = {"format": "PARQUET", "compression": self.compression}
@@ -244,6 +283,18 @@ class CompactionStatement:
 
     def _qualified(self, table: str) -> str:
         return f"{_identifier(self.database)}.{_identifier(table)}"
+
+
+def fingerprint_expression(field_name: str) -> str:
+    """A fingerprint field as the stored row holds it: the three common fields from their columns
+    (``created_at`` at the stored millisecond, ``created_datetime``), any other as the JSON text of the
+    payload's top-level member of that name (NULL when absent), as the transform reads it from the event."""
+    if field_name == "created_at":
+        return "created_datetime"
+    if field_name in schema.INPUT_FIELDS:
+        return _identifier(field_name)
+    path = '$["' + field_name.replace("\\", "\\\\").replace('"', '\\"') + '"]'
+    return f"json_format(json_extract(payload, {_literal(path)}))"
 
 
 def statement_fits(statement: CompactionStatement) -> bool:

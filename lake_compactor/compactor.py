@@ -83,6 +83,10 @@ class CompactorConfig:
     lookback_hours: int = 48
     compression: str = plan.DEFAULT_COMPRESSION
     parallel: int = DEFAULT_PARALLEL
+    # Recompute the duplicate marks of each partition it compacts (``glue.marks``: every dedupe mode but off),
+    # telling events apart by these fields (the stack's dedupeFingerprintFields).
+    mark: bool = True
+    fingerprint_fields: tuple[str, ...] = plan.DEFAULT_FINGERPRINT_FIELDS
 
 
 @dataclass(frozen=True)
@@ -203,6 +207,8 @@ class Compactor:
             sources=tuple(plan.s3_uri(self.config.bucket, k) for k in new),
             target=plan.s3_uri(self.config.bucket, plan.compacted_folder(values, run_id)),
             compression=self.config.compression,
+            mark=self.config.mark,
+            fingerprint_fields=self.config.fingerprint_fields,
         )
         while not plan.statement_fits(statement) and len(statement.sources) > 1:
             # More new objects than one query string holds: this run takes the first half, the next the rest.

@@ -74,7 +74,7 @@ class Lake:
             event = parse_event(sample_events.valid_event(self.rng, START, hours))
             self.sequence += 1
             lineage = Lineage("shardId-000000000000", str(10**20 + self.sequence), (START + 7200) * 1000)
-            row = enrich(event, lineage, is_duplicate=False)
+            row = enrich(event, lineage, is_duplicate=False, uuid_reused=False)  # a first arrival, as stored
             out.append((schema.partition_values(event.event_type, event.created_at), row))
         return out
 

@@ -73,6 +73,8 @@ def test_the_compactor_reads_the_stacks_names_and_windows(deployment: Deployment
         env.ENV_LATE_WINDOW_HOURS: str(d.settings.compaction_late_window_hours),
         env.ENV_LOOKBACK_HOURS: str(d.settings.compaction_lookback_hours),
         env.ENV_COMPRESSION: d.settings.compaction_compression,
+        env.ENV_MARK: "true",  # every stack's dedupe mode marks (claims, compaction)
+        env.ENV_FINGERPRINT_FIELDS: d.settings.dedupe_fingerprint_fields,
     }
     assert d.one(LOG_GROUP, "compactor").inputs["kmsKeyId"] == d.one(KEY).state["arn"]
 
