@@ -101,7 +101,7 @@ records_strategy = st.lists(
 )
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=8, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(records=records_strategy, limit=st.one_of(st.none(), st.integers(1, 25)))
 def test_put_and_get_records_answer_as_moto_does(
     clients: Any, records: list[tuple[str, bytes]], limit: Any
@@ -219,7 +219,7 @@ batches_strategy = st.lists(
 )
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=8, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(batches=batches_strategy, read=st.lists(st.sampled_from("abcdefghxyz"), min_size=1, max_size=10))
 def test_insert_batches_and_batch_get_answer_as_moto_does(
     clients: Any, batches: list[list[tuple[str, str]]], read: list[str]

@@ -86,7 +86,7 @@ def _stored(bucket: str, key: str) -> dict[str, Any]:
 keys = st.lists(st.text("abcXYZ019=-_.é東", min_size=1, max_size=12), min_size=1, max_size=4).map("/".join)
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=15, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(key=keys, body=st.binary(max_size=2_000))
 def test_put_and_get_answer_as_moto_does(clients: Any, key: str, body: bytes) -> None:
     plain, direct = clients
