@@ -44,6 +44,7 @@ from infra.claims_spec import (
     CLAIM_WRITE_UNITS_PER_EVENT,
     DUPLICATE_SHARE,
     PROVISIONED,
+    TABLE_MAX_UNITS,
     TARGET_UTILIZATION_PERCENT,
     ClaimsCapacity,
 )
@@ -1307,8 +1308,9 @@ def _crossed(
             "dedupe",
             "compaction (marks made when each hour is compacted, no table), or a table quota request",
         )
-        if settings.claims_billing_mode == PROVISIONED:
-            deployed = ClaimsCapacity.from_settings(settings)
+        deployed = ClaimsCapacity.from_settings(settings)
+        # A maximum at the table quota is the quota's limit, checked above; below it, the declared load's.
+        if settings.claims_billing_mode == PROVISIONED and deployed.writes.max_units < TABLE_MAX_UNITS:
             check(
                 "claims table's auto-scaling maximum (write units, derived from expectedEventsPerHour)",
                 writes_ps / PROVISIONED_TARGET_USE,

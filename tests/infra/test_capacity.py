@@ -284,6 +284,11 @@ def test_a_provisioned_table_sized_for_less_than_the_load_is_flagged() -> None:
     assert p.crossed[0].allowed == 100 and p.crossed[0].needed == pytest.approx(277.78 / 0.7, rel=1e-3)
     declared = Settings(stack="t", claims_billing_mode="PROVISIONED", expected_events_per_hour=1_000_000)
     assert not any(c.key == "expectedEventsPerHour" for c in plan(load(1e6), declared).crossed)
+    # Past the table quota the bounds stop at 40,000 units: that is the quota's limit, named once.
+    huge = Settings(stack="t", claims_billing_mode="PROVISIONED", expected_events_per_hour=10**9)
+    assert [c.key for c in plan(load(1e9), huge).crossed if c.key in ("dedupe", "expectedEventsPerHour")] == [
+        "dedupe"
+    ]
 
 
 def test_each_mode_is_recommended_with_its_reason() -> None:

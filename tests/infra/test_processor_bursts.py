@@ -15,6 +15,7 @@ import math
 import pytest
 
 from aws_contract import limits
+from glue import marks
 from infra import capacity
 from infra.capacity import Load, plan
 from infra.settings import SECONDS_PER_HOUR, Settings
@@ -28,7 +29,12 @@ def _load_with_batches_every(seconds: float) -> Load:
     """A steady load on one shard whose processor buffer fills every ``seconds``."""
     raw_per_second = capacity._processor_buffer_mb() * limits.MIB / seconds
     return Load(
-        EVENTS_PER_HOUR, raw_per_second / (EVENTS_PER_HOUR / SECONDS_PER_HOUR), TYPES, 0, False, "eu-west-1"
+        EVENTS_PER_HOUR,
+        raw_per_second / (EVENTS_PER_HOUR / SECONDS_PER_HOUR),
+        TYPES,
+        0,
+        marks.OFF,
+        "eu-west-1",
     )
 
 
@@ -56,7 +62,7 @@ def test_fewer_objects_than_records_arriving_one_by_one() -> None:
 def test_batches_closed_by_their_interval_leave_records_arriving_as_they_come() -> None:
     """A processor batch that its interval closes opens at the next record, so batches come at jittered times:
     the Poisson formula stands (the hand-checked 1/1000x case in test_capacity.py)."""
-    p = plan(Load(1e3, 300, TYPES, 0, False, "eu-west-1"), DEV_LIKE)
+    p = plan(Load(1e3, 300, TYPES, 0, marks.OFF, "eu-west-1"), DEV_LIKE)
     rate = 1e3 / SECONDS_PER_HOUR / TYPES
     interval = DEV_LIKE.buffering_interval_seconds
     assert p.objects_per_hour == pytest.approx(TYPES * SECONDS_PER_HOUR / (interval + 1 / rate), rel=1e-9)
