@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from glue import marks
 from infra.capacity import CapacityPlan, Load, plan
 from infra.settings import Settings
 
@@ -28,9 +29,9 @@ def plans() -> dict[str, CapacityPlan]:
 
 @pytest.fixture(scope="module")
 def huge_with_dedupe() -> CapacityPlan:
-    """``eventlake sizing --stack huge --dedupe``: the stack's settings, its load with the claims."""
+    """``eventlake sizing --stack huge --dedupe claims``: the stack's settings, its load with the claims."""
     settings = Settings.from_stack_file("huge")
-    return plan(dataclasses.replace(Load.declared(settings, "eu-west-1"), dedupe=True), settings)
+    return plan(dataclasses.replace(Load.declared(settings, "eu-west-1"), dedupe=marks.CLAIMS), settings)
 
 
 def cells(row_title: str) -> list[str]:
@@ -86,3 +87,58 @@ def test_the_largest_lines_are_the_models(plans: dict[str, CapacityPlan]) -> Non
         by = p.usd_by_component()
         top = sorted(by, key=by.__getitem__, reverse=True)[:2]
         assert numbers(cell) == [whole(by[c]) for c in top]
+
+
+def test_the_dedupe_and_compactor_rows_are_the_models(plans: dict[str, CapacityPlan]) -> None:
+    for cell, stack in zip(cells("`dedupe`: claims write units/s"), STACKS, strict=True):
+        p = plans[stack]
+        assert (
+            cell.startswith(f"`{p.recommended['dedupe']}`") and p.load.dedupe.name == p.recommended["dedupe"]
+        )
+    small, prod, huge = cells("`dedupe`: claims write units/s")
+    assert numbers(small) == [f"{plans['small'].dedupe_writes_per_second:.1f}"]
+    assert numbers(prod) == [whole(plans["prod"].dedupe_writes_per_second)]
+    claims = plan(
+        dataclasses.replace(plans["huge"].load, dedupe=marks.CLAIMS), Settings.from_stack_file("huge")
+    )
+    assert numbers(huge) == [whole(claims.dedupe_writes_per_second), "7"]
+    assert round(claims.dedupe_writes_per_second / 40_000) == 7
+    for cell, stack in zip(cells("compactor: `UNLOAD`s an hour"), STACKS, strict=True):
+        flow = plans[stack].compaction
+        assert flow is not None
+        assert numbers(cell) == [
+            whole(flow.statements_per_hour),
+            whole(flow.billed_bytes_per_statement / 1e6),
+            whole(flow.candidates_per_run),
+        ]
+
+
+def _mode_row(title: str) -> list[str]:
+    for line in README.read_text().splitlines():
+        if line.startswith(f"| {title} |"):
+            return [c.strip() for c in line.split("|")[2:-1]]
+    raise AssertionError(f"no README row {title!r}")
+
+
+def test_the_cost_of_each_mode_at_1x_is_the_models() -> None:
+    """The table under "What the claims cost": prod's load in each mode, claims on demand and provisioned."""
+    prod = Settings.from_stack_file("prod")
+    declared = Load.declared(prod, "eu-west-1")
+    rows = {
+        "`claims`, `claimsBillingMode: PAY_PER_REQUEST`": plan(declared, prod),
+        "`claims`, `claimsBillingMode: PROVISIONED`": plan(
+            declared, dataclasses.replace(prod, claims_billing_mode="PROVISIONED")
+        ),
+        "`compaction`": plan(dataclasses.replace(declared, dedupe=marks.COMPACTION), prod),
+        "`off`": plan(dataclasses.replace(declared, dedupe=marks.OFF), prod),
+    }
+    for title, p in rows.items():
+        _, total, marks_cell = _mode_row(title)
+        assert numbers(total) == [whole(p.usd_per_month), f"{p.usd_per_million_events:.2f}"], title
+        if p.load.dedupe is marks.CLAIMS:
+            lines = {c.price_key: c.usd_per_month for c in p.costs if c.component == "DynamoDB claims"}
+            assert numbers(marks_cell)[0] == whole(p.usd_by_component()["DynamoDB claims"]), title
+            writes = lines.get("dynamodb_provisioned_wcu_hour", lines.get("dynamodb_write_request_unit"))
+            assert numbers(marks_cell)[1] == whole(writes), title
+        else:
+            assert "DynamoDB claims" not in p.usd_by_component()
