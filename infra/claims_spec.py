@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from aws_contract import limits
 from infra.settings import SECONDS_PER_HOUR, Settings
 from transform_lambda.claims import EXPIRES_ATTRIBUTE, KEY_ATTRIBUTE
 
@@ -33,9 +34,9 @@ TARGET_UTILIZATION_PERCENT = 70
 # catch-up after a stall (Firehose then reads the stream's backlog faster than it arrives). A retried or
 # redelivered batch reads back as many claims as it wrote, so reads get the writes' maximum.
 MAX_HEADROOM = 4
-# DynamoDB's default table quota, provisioned as on demand: 40,000 read and 40,000 write capacity units
-# (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html); 1 at least.
-TABLE_MAX_UNITS = 40_000
+# DynamoDB's default table quota is the same provisioned as on demand: 40,000 read and 40,000 write units a
+# table (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html); 1 at least.
+TABLE_MAX_UNITS = limits.ON_DEMAND_TABLE_MAX_WRITES_PER_S
 MIN_UNITS = 1
 # No declared load (expectedEventsPerHour 0): small, safe bounds (at most ~$60 a month of capacity at
 # us-east-1 prices) rather than a guess; declare the load to size the table.
