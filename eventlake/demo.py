@@ -11,19 +11,20 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import random
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 import boto3
 
 from aws_contract import limits
-from eventlake import progress
+from eventlake import local_compaction, progress
 from eventlake.athena import engine as athena
 from eventlake.athena import result_rows
 from eventlake.checks import emf_lines, query_mode, run_record
@@ -36,13 +37,18 @@ from eventlake.firehose.model import FirehoseModel, FirehoseRun, Stats, lambda_i
 from eventlake.firehose.s3_destination import DATA, WrittenObject
 from eventlake.traffic import faults, sample_events
 from eventlake.traffic.producer import Ledger, send
+from glue import schema
 from glue.errors import LogMessage
 from infra.athena_spec import JQ_SQL_DIR
+from infra.catalog_spec import CatalogSpec
+from infra.compaction_spec import CompactionSpec
 from infra.delivery_spec import DeliverySpec
 from infra.settings import PROJECT_ROOT, Settings
+from lake_compactor import compaction_plan
+from lake_compactor.compactor import CompactionReport
 from partition_registrar.handler import Registrar, created_objects
 from transform_lambda.claims import ClaimStore, DynamoClaims, NoClaims, claims_client_config
-from transform_lambda.handler import CLAIM_CONCURRENCY
+from transform_lambda.handler import CLAIM_CONCURRENCY, DedupeConfig
 
 DEFAULT_EVENTS = 5_000
 
@@ -71,6 +77,9 @@ class DemoOptions:
     quiet: bool = True
     root: Path = PROJECT_ROOT
     processor: str | None = None  # override the stack's ``processor`` (lambda or jq)
+    # End with a compaction pass over every partition (as the compactor Lambda would once each hour closed):
+    # the invariant then reads the table through its catalog and holds the marks exact.
+    compact: bool = False
 
     @property
     def out_dir(self) -> Path:
@@ -185,6 +194,19 @@ class FollowUpDelivery:
         return next(q for q in self.queries if q.name == name)
 
 
+@dataclass(frozen=True)
+class CompactedLake:
+    """A compaction pass over every partition (``compact_lake``), and the table as its catalog reads now."""
+
+    compaction: CompactionReport
+    lake: lake.LakeContents  # rows: the table through the catalog (the compacted copies)
+    queries: list[QueryResult]
+    catalog_partitions: list[athena.CatalogPartition]
+
+    def query(self, name: str) -> QueryResult:
+        return next(q for q in self.queries if q.name == name)
+
+
 @dataclass
 class OpenDemo:
     """A finished run whose embedded AWS is still open (``open_demo``): its report, the AWS clients, and the
@@ -209,7 +231,10 @@ class OpenDemo:
             self.aws,
             spec,
             invoke=lambda_invoke(
-                self.claims, _collect_log(rejections, log_lines), function_name=settings.function_name
+                self.claims,
+                _collect_log(rejections, log_lines),
+                function_name=settings.function_name,
+                dedupe=dedupe_config(settings),
             ),
             rng=_rng(options, f"firehose pass {self.passes}"),
             max_batch_records=options.batch_records,
@@ -221,6 +246,20 @@ class OpenDemo:
         contents = lake.read(options.out_dir, objects)
         queries = _run_queries(options.out_dir, settings.glue_database, partitions, not settings.uses_lambda)
         return result, FollowUpDelivery(run, contents, queries, partitions, rejections)
+
+    def compact(self) -> CompactedLake:
+        """Compact every partition now (``compact_lake``), mirror the bucket again and read the table and the
+        queries through the catalog, as Athena reads them after the compactor's runs."""
+        options, settings, spec = self.report.options, self.report.settings, self.report.spec
+        report = compact_lake(self.aws, settings)
+        partitions = athena.catalog_partitions(self.aws.glue, spec.database_name, spec.table_name)
+        objects = lake.mirror(self.aws.s3, self.aws.bucket, options.out_dir)
+        contents = dataclasses.replace(
+            lake.read(options.out_dir, objects),
+            rows=lake.table_rows(options.out_dir, [p.location for p in partitions]),
+        )
+        queries = _run_queries(options.out_dir, settings.glue_database, partitions, not settings.uses_lambda)
+        return CompactedLake(report, contents, queries, partitions)
 
 
 def run_demo(options: DemoOptions, *, console: Any = None) -> Report:
@@ -253,7 +292,10 @@ def open_demo(options: DemoOptions, *, console: Any = None) -> Iterator[OpenDemo
         )
         log_lines: list[dict[str, Any]] = []
         invoke = lambda_invoke(
-            flaky_claims or claims, _collect_log(rejections, log_lines), function_name=settings.function_name
+            flaky_claims or claims,
+            _collect_log(rejections, log_lines),
+            function_name=settings.function_name,
+            dedupe=dedupe_config(settings),
         )
         flaky_invoke = (
             faults.FlakyInvoke(invoke, options.fail_invocations, _rng(options, "invoke"))
@@ -326,10 +368,21 @@ def open_demo(options: DemoOptions, *, console: Any = None) -> Iterator[OpenDemo
         partitions = register_partitions(aws, run.written)
         timings["register partitions"] = time.perf_counter() - step
 
+        compaction: CompactionReport | None = None
+        if options.compact:
+            step = time.perf_counter()
+            compaction = compact_lake(aws, settings)
+            partitions = athena.catalog_partitions(aws.glue, spec.database_name, spec.table_name)
+            timings["compact every partition"] = time.perf_counter() - step
+
         step = time.perf_counter()
         out_dir = options.out_dir
         objects = lake.mirror(aws.s3, aws.bucket, out_dir)
         contents = lake.read(out_dir, objects)
+        if compaction is not None:  # the table as Athena reads it now: the compacted copies
+            contents = dataclasses.replace(
+                contents, rows=lake.table_rows(out_dir, [p.location for p in partitions])
+            )
         timings["mirror and read lake"] = time.perf_counter() - step
 
         injected = {
@@ -358,10 +411,11 @@ def open_demo(options: DemoOptions, *, console: Any = None) -> Iterator[OpenDemo
                 ledger.records,
                 contents,
                 rejections=rejections,
-                dedupe_enabled=settings.dedupe_enabled,
+                dedupe=settings.dedupe_mode,
                 backup_enabled=spec.source_backup,
                 faults=faults_injected,
                 unique=_unique_rows(queries),
+                compacted=compaction is not None,
             )
         else:  # processor jq: what that mode guarantees (eventlake.checks.query_mode)
             result = query_mode.check_by_query(
@@ -374,9 +428,10 @@ def open_demo(options: DemoOptions, *, console: Any = None) -> Iterator[OpenDemo
             sent=ledger.records,
             rejections=rejections,
             faults=faults_injected,
-            dedupe_enabled=settings.dedupe_enabled,
+            dedupe=settings.dedupe_mode,
             backup_enabled=spec.source_backup,
             processor=settings.processor,
+            compacted=compaction is not None,
         )
         timings["invariant"] = time.perf_counter() - step
         timings["total"] = time.perf_counter() - started
@@ -433,10 +488,59 @@ def _load(options: DemoOptions, settings: Settings, region: str, avg_event_bytes
         "avg_event_bytes": avg_event_bytes,
         "event_types": len({n.split(":")[0] for n in sample_events.catalogue(options.types)}),
         "late_spread_hours": options.hours - 1,
-        "dedupe": settings.dedupe_enabled,
+        "dedupe": settings.dedupe_mode.claims_table,
         "region": region,
         "duplicate_share": options.duplicate_share,
     }
+
+
+def dedupe_config(settings: Settings) -> DedupeConfig:
+    """What the deployed transform reads from its environment (``infra.transform_function``)."""
+    return DedupeConfig(
+        fingerprint_fields=tuple(f for f in settings.dedupe_fingerprint_fields.split(",") if f),
+        on_store_failure=settings.dedupe_on_store_failure,  # type: ignore[arg-type]
+        mode=settings.dedupe_mode,
+    )
+
+
+def compact_lake(aws: EmbeddedAws, settings: Settings) -> CompactionReport:
+    """One run of the deployed compactor (``lake_compactor``, its statements on DuckDB) over every partition
+    the catalog knows, at a moment when all of them are closed: what the scheduled runs would have done once
+    the last hour's late window passed. Configured as the program configures the Lambda
+    (``CompactionSpec``)."""
+    compaction = CompactionSpec.from_settings(settings)
+    if compaction is None:
+        raise ValueError(f"stack {settings.stack} has compactionEnabled false: nothing compacts its lake")
+    if not settings.uses_lambda:
+        raise ValueError("the compactor rewrites the transform's Parquet table; processor jq has none")
+    catalog = CatalogSpec.from_settings(settings)
+    local_compaction.ensure_source_table(aws.glue, catalog, aws.bucket)
+    known = athena.catalog_partitions(aws.glue, catalog.database_name, catalog.table_name)
+    if not known:
+        return CompactionReport()
+    hours = [
+        compaction_plan.hour_start(dict(zip(schema.PARTITION_KEY_NAMES, p.values, strict=True)))
+        for p in known
+    ]
+    first, last = min(hours), max(hours)
+    now = last + timedelta(hours=1 + compaction.late_window_hours)
+    with tempfile.TemporaryDirectory(prefix="eventlake-compaction-") as workdir:
+        compactor = local_compaction.local_compactor(
+            aws.glue,
+            aws.s3,
+            database=catalog.database_name,
+            table=catalog.table_name,
+            bucket=aws.bucket,
+            workdir=Path(workdir),
+            late_window_hours=compaction.late_window_hours,
+            compression=compaction.compression,
+            mark=compaction.mark,
+            fingerprint_fields=tuple(f for f in compaction.fingerprint_fields.split(",") if f),
+        )
+        report = compactor.run(now, first=first, last=last)
+    if report.failed:
+        raise RuntimeError(f"compaction failed: {report.failed[:3]}")
+    return report
 
 
 def _rng(options: DemoOptions, purpose: str) -> random.Random:
@@ -447,7 +551,7 @@ def _rng(options: DemoOptions, purpose: str) -> random.Random:
 def _claims(settings: Settings, aws: EmbeddedAws, attachments: ExitStack) -> ClaimStore:
     """The claim store as the deployed Lambda builds it (``handler``): its client's config (no client-side
     parameter validation, a pool for its threads) and its concurrency, on the embedded DynamoDB."""
-    if aws.claims_table:  # created only when settings.dedupe_enabled
+    if aws.claims_table:  # created only with dedupe: claims
         client = boto3.session.Session(region_name=aws.region).client(
             "dynamodb", config=claims_client_config(CLAIM_CONCURRENCY)
         )

@@ -7,10 +7,11 @@ that: each row's fields are what the Lambda must derive from the record (uuid, n
 event times, lineage, arrival, the type-specific payload compared type-strictly), each row sits in the
 partition of its own event type and event hour, each malformed record was rejected, with exactly one
 log line, for the reason the producer built into it, the unique-events view holds exactly one row per
-delivered valid event (its earliest-arriving copy), the dedupe marks say what the design promises (exact
-by expectation without faults: the first copy ``false``, every later copy ``true``; never ``uuid_reused``
-for ids the producer never reused; ``null`` only when the store was failing), and the raw backup holds
-every record as sent.
+delivered valid event (its earliest-arriving copy), the dedupe marks say what the stack's dedupe mode
+promises (``glue.marks``; with claims, exact by expectation without faults: the first copy ``false``, every
+later copy ``true``, ``null`` only when the store was failing; once the lake is compacted, exact in every
+mode that marks: the earliest-arriving copy ``false``, every other ``true``; never ``uuid_reused`` for ids
+the producer never reused), and the raw backup holds every record as sent.
 
 Where AWS's documented behaviour makes a guarantee impossible (a batch whose every invocation
 attempt failed, a record the converter rejected, a partition over the active limit), the record is
@@ -34,8 +35,9 @@ import orjson
 from eventlake.checks.lake_contents import ErrorLine, LakeContents, Row
 from eventlake.traffic.producer import Sent
 from eventlake.traffic.sample_events import Expect
-from glue import schema
+from glue import marks, schema
 from glue.errors import ErrorCode, ErrorOutputType
+from glue.marks import DedupeMode
 
 Lineage = tuple[str, str]
 # The Lambda's LogMessage.RECORD_REJECTED log lines by source record: one reason per line.
@@ -144,11 +146,14 @@ def check(
     lake: LakeContents,
     *,
     rejections: Rejections,
-    dedupe_enabled: bool,
+    dedupe: DedupeMode,
     backup_enabled: bool,
     faults: Faults = Faults(),
     unique: UniqueRows | None = None,
+    compacted: bool = False,
 ) -> InvariantResult:
+    """``compacted``: ``lake.rows`` are the table as its catalog reads it after every partition was compacted,
+    so the marks must be exact whatever the faults."""
     result = InvariantResult(records=len(sent), rows=len(lake.rows), error_records=len(lake.errors))
     by_lineage = {s.lineage: s for s in sent}
     logged = rejections
@@ -208,7 +213,12 @@ def check(
             continue
         _check_place(s, found[0], logged.get(s.lineage, []), faults, result, affected)
 
-    _check_duplicates(sent, places, dedupe_enabled, faults, result, affected)
+    if compacted and dedupe.compaction_marks:
+        _check_exact_marks(sent, places, result)
+    elif dedupe.claims_table:
+        _check_duplicates(sent, places, faults, result, affected)
+    else:
+        _check_unclaimed_marks(sent, places, dedupe, faults, result)
     if unique is not None:
         _check_unique_view(sent, places, unique, result)
     if backup_enabled:
@@ -376,15 +386,91 @@ def _instant_ms(value: Any) -> int | None:
     return (moment - _EPOCH) // timedelta(milliseconds=1)
 
 
+def _valid_copies(sent: list[Sent]) -> dict[str, list[Sent]]:
+    """The copies of each valid event, by lower-cased id, in the order they were sent."""
+    by_uuid: dict[str, list[Sent]] = defaultdict(list)
+    for s in sent:
+        if s.expect is not Expect.MALFORMED and s.event_uuid:
+            by_uuid[s.event_uuid.lower()].append(s)
+    for copies in by_uuid.values():
+        copies.sort(key=lambda c: c.index)
+    return by_uuid
+
+
+def _check_exact_marks(
+    sent: list[Sent], places: dict[Lineage, list[_Place]], result: InvariantResult
+) -> None:
+    """After compaction, in every mode that marks (``glue.marks``): per valid event, its earliest-arriving row
+    (``ARRIVAL_ORDER``: arrival, shard, sequence number) is the one ``false`` row and every other row, the
+    same record stored twice included, is ``true``; ``uuid_reused`` is false (the producer never reuses
+    an id)."""
+    for event_id, copies in _valid_copies(sent).items():
+        rows = [
+            (
+                (
+                    p.row.arrival_ms is None,
+                    p.row.arrival_ms or 0,
+                    s.shard_id,
+                    len(s.sequence_number),
+                    s.sequence_number,
+                ),
+                p.row,
+            )
+            for s in copies
+            for p in places.get(s.lineage, [])
+            if p.row is not None
+        ]
+        if not rows:
+            continue
+        rows.sort(key=lambda item: item[0])
+        originals = [order for order, row in rows if row.is_duplicate is False]
+        if len(originals) != 1:
+            result.violate(ORIGINALS, f"event {event_id}: {len(originals)} rows marked is_duplicate = false")
+        elif originals[0] != rows[0][0]:
+            result.violate(FIRST_COPY, f"event {event_id}: is_duplicate = false is not its earliest arrival")
+        for _, row in rows:
+            if row.is_duplicate is None or row.uuid_reused is not False:
+                result.violate(
+                    FIRST_COPY,
+                    f"event {event_id}: marks ({row.is_duplicate!r}, {row.uuid_reused!r}) after compaction",
+                )
+
+
+def _check_unclaimed_marks(
+    sent: list[Sent],
+    places: dict[Lineage, list[_Place]],
+    dedupe: DedupeMode,
+    faults: Faults,
+    result: InvariantResult,
+) -> None:
+    """Before compaction, without a claims table (``glue.marks``): ``off`` writes no marks; ``compaction``
+    marks only repeats within a batch (``true``), so a first copy sent is never ``true`` (unless invocations
+    raced or failed) and nothing is ``false``: every other row waits, ``null``, for its partition's
+    compaction."""
+    ordered = not (faults.invocations or faults.concurrent)
+    for event_id, copies in _valid_copies(sent).items():
+        for s in copies:
+            for place in places.get(s.lineage, [])[:1]:
+                row = place.row
+                if row is None:
+                    continue
+                marks_of_row = (row.is_duplicate, row.uuid_reused)
+                label = f"record #{s.index} ({s.expect}, event {event_id})"
+                allowed = {marks.UNCHECKED} | ({marks.REPEAT} if dedupe.batch_marks else set())
+                if marks_of_row not in allowed:
+                    result.violate(FIRST_COPY, f"{label}: marks {marks_of_row!r} with dedupe {dedupe}")
+                elif ordered and s.expect is Expect.VALID and row.is_duplicate:
+                    result.violate(FIRST_COPY, f"{label}: the first copy is marked duplicate")
+
+
 def _check_duplicates(
     sent: list[Sent],
     places: dict[Lineage, list[_Place]],
-    dedupe_enabled: bool,
     faults: Faults,
     result: InvariantResult,
     affected: dict[tuple[str, str], list[Sent]],
 ) -> None:
-    """Per valid event id, the marks the handler promises.
+    """Per valid event id, the marks the handler promises with a claims table (``dedupe: claims``).
 
     Every copy of an event has the same partition key, so the same shard, and the ledger's order is the
     shard's order. Without invocation, store or concurrency faults every claim is decided in that order, so
@@ -393,13 +479,8 @@ def _check_duplicates(
     store, rows may be ``null`` (not checked) and nothing is lost. The producer never reuses an id, so
     ``uuid_reused`` is never true.
     """
-    by_uuid: dict[str, list[Sent]] = defaultdict(list)
-    for s in sent:
-        if s.expect is not Expect.MALFORMED and s.event_uuid:
-            by_uuid[s.event_uuid.lower()].append(s)
     ordered = not (faults.invocations or faults.dedupe or faults.concurrent)
-    for event_id, copies in by_uuid.items():
-        copies.sort(key=lambda c: c.index)
+    for event_id, copies in _valid_copies(sent).items():
         delivered = [(s, p.row) for s in copies for p in places.get(s.lineage, [])[:1] if p.row is not None]
         for s, row in delivered:
             flag, reused = row.is_duplicate, row.uuid_reused
@@ -412,7 +493,7 @@ def _check_duplicates(
                 result.violate(FIRST_COPY, f"{label}: uuid_reused is {reused!r} beside is_duplicate {flag!r}")
             elif ordered and s.expect is Expect.VALID and flag:
                 result.violate(FIRST_COPY, f"{label}: the first copy is marked duplicate")
-            elif ordered and dedupe_enabled and s.expect is Expect.DUPLICATE and not flag:
+            elif ordered and s.expect is Expect.DUPLICATE and not flag:
                 result.violate(FIRST_COPY, f"{label}: a later copy is not marked duplicate")
         if delivered and not ordered and any(r.is_duplicate is False for _, r in delivered):
             first, first_row = delivered[0]
@@ -437,10 +518,6 @@ def _check_duplicates(
         if not originals and faults.dedupe and any(r.is_duplicate is None for r in rows):
             what = "not checked: the dedupe store failed, so no copy could claim the id"
             affected[(what, "rows with is_duplicate = null; the unique-events view keeps one")].extend(copies)
-            continue
-        if len(originals) > 1 and not dedupe_enabled:
-            what = "re-sent in a later batch with dedupe disabled: not marked duplicate"
-            affected[(what, "rows with is_duplicate = false")].extend(copies[1:])
             continue
         result.violate(ORIGINALS, f"event {event_id}: {len(originals)} rows not marked duplicate")
 

@@ -200,6 +200,19 @@ def read(root: Path, objects: list[LakeObject], problems: list[str] | None = Non
     return lake
 
 
+def table_rows(root: Path, locations: Sequence[str]) -> ParquetRows:
+    """The table's rows as its catalog reads them: the Parquet objects directly under each partition's
+    location (``s3://bucket/<key prefix>/``, an original folder or a compacted copy), in the mirror ``root``.
+    After compaction this is what Athena reads; ``read``'s rows are the originals Firehose wrote."""
+    rows = ParquetRows(root)
+    for location in sorted(locations):
+        _, _, prefix = location.removeprefix("s3://").partition("/")
+        for path in sorted((root / prefix).glob("*.parquet")):
+            key = path.relative_to(root).as_posix()
+            rows.add(key, hive_partition(key), _row_count(path.read_bytes(), whole=False))
+    return rows
+
+
 def _row_count(body: bytes, *, whole: bool) -> int:
     """A Parquet object's rows. ``whole``: every page read, so an object that cannot be read fails here and
     adds nothing (``read``'s ``problems``); else its footer alone (the rows are read when iterated)."""

@@ -13,7 +13,9 @@ from pathlib import Path
 from eventlake.checks.invariant import Faults, Rejections
 from eventlake.traffic.producer import Sent
 from eventlake.traffic.sample_events import Expect
+from glue import marks
 from glue.errors import Reject
+from glue.marks import DedupeMode
 from infra.settings import PROCESSOR_LAMBDA, Settings, SettingsError
 
 RUN_RECORD = ".eventlake-run.jsonl"  # a dot file: the mirror's listing of lake objects skips it
@@ -26,11 +28,12 @@ class RunRecord:
     sent: list[Sent]
     rejections: dict[tuple[str, str], list[str]]
     faults: Faults
-    dedupe_enabled: bool
+    dedupe: DedupeMode
     backup_enabled: bool
     # ``lambda`` or ``jq`` (infra.settings.PROCESSORS); a record written before the field existed takes its
     # stack file's setting.
     processor: str = PROCESSOR_LAMBDA
+    compacted: bool = False  # the demo compacted every partition before the record was written
 
 
 def write(
@@ -40,15 +43,17 @@ def write(
     sent: Sequence[Sent],
     rejections: Rejections,
     faults: Faults,
-    dedupe_enabled: bool,
+    dedupe: DedupeMode,
     backup_enabled: bool,
     processor: str = PROCESSOR_LAMBDA,
+    compacted: bool = False,
 ) -> Path:
     """One header line, then one line per record sent (its bytes base64-encoded)."""
     header = {
         "version": VERSION,
         "stack": stack,
-        "dedupe_enabled": dedupe_enabled,
+        "dedupe": dedupe.name,
+        "compacted": compacted,
         "backup_enabled": backup_enabled,
         "processor": processor,
         "rejections": [[shard, seq, list(reasons)] for (shard, seq), reasons in rejections.items()],
@@ -104,10 +109,18 @@ def read(root: Path) -> RunRecord | None:
             conversion=frozenset(tuple(x) for x in faults["conversion"]),
             redelivered=frozenset(tuple(x) for x in faults["redelivered"]),
         ),
-        dedupe_enabled=header["dedupe_enabled"],
+        dedupe=_dedupe(header),
         backup_enabled=header["backup_enabled"],
         processor=header.get("processor") or _stack_processor(header["stack"]),
+        compacted=bool(header.get("compacted")),
     )
+
+
+def _dedupe(header: Mapping) -> DedupeMode:
+    """The run's dedupe mode; a record from before the modes says ``dedupe_enabled`` (true was claims)."""
+    if "dedupe" in header:
+        return marks.mode(header["dedupe"])
+    return marks.CLAIMS if header.get("dedupe_enabled", True) else marks.OFF
 
 
 def recorded_processor(root: Path) -> str | None:

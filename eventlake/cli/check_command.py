@@ -82,7 +82,7 @@ def check_lake(root: Path, output: str) -> int:
                 record.sent,
                 contents,
                 rejections=record.rejections,
-                dedupe_enabled=record.dedupe_enabled,
+                dedupe=record.dedupe,
                 backup_enabled=record.backup_enabled,
                 faults=record.faults,
                 unique=None if view is None else unique_rows(names, view),

@@ -91,6 +91,12 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         default=None,
         help="override the stack's processor: the transform Lambda, or Firehose's JQ partitioning alone",
     )
+    demo.add_argument(
+        "--compact",
+        action="store_true",
+        help="end with a compaction pass over every partition (as the compactor does once each hour closes): "
+        "the invariant then reads the table through its catalog and holds the duplicate marks exact",
+    )
     demo.set_defaults(run=run)
 
 
@@ -123,6 +129,7 @@ def run(args: argparse.Namespace) -> int:
         types=args.types,
         arrival_seconds=args.arrive_over,
         processor=args.processor,
+        compact=args.compact,
         quiet=False,
         root=args.root,
     )

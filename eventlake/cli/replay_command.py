@@ -126,10 +126,10 @@ def run(args: argparse.Namespace) -> int:
         kinesis_put.warn(
             "replay", f"stack {args.stack} has sourceBackup off: there may be no raw backup to read"
         )
-    if not settings.dedupe_enabled and not args.dry_run:
+    if not settings.dedupe_mode.compaction_marks and not args.dry_run:
         kinesis_put.warn(
             "replay",
-            f"stack {args.stack} has dedupeEnabled off: "
+            f"stack {args.stack} has dedupe {settings.dedupe}: "
             "events already in the lake come back as unmarked duplicates",
         )
     s3 = kinesis_put.client(context, "s3")

@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     settings = context.settings
     with aws_errors("connecting to AWS"):
         s3, kinesis = context.client("s3"), context.client("kinesis")
-        dynamodb = context.client("dynamodb") if settings.dedupe_enabled else None
+        dynamodb = context.client("dynamodb") if settings.uses_claims else None
         bucket = args.bucket or _stack_bucket(context)
     target = recovery.ReprocessTarget(
         s3=s3,
@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
         dynamodb=dynamodb,
         bucket=bucket,
         stream_name=context.stream_name,
-        claims_table=settings.claims_table_name if settings.dedupe_enabled and settings.uses_lambda else None,
+        claims_table=settings.claims_table_name if settings.uses_claims else None,
         spec=DeliverySpec.from_settings(settings),
     )
     options = recovery.ReprocessOptions(

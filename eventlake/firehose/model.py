@@ -33,17 +33,22 @@ from eventlake.firehose.s3_destination import BeforeConversion, S3Destination, W
 from eventlake.firehose.transformation import Batcher, Invocation, Invoke, LambdaProcessor
 from infra.delivery_spec import DeliverySpec
 from transform_lambda.claims import ClaimStore
-from transform_lambda.handler import LOCAL_FUNCTION_NAME, Log, process
+from transform_lambda.handler import DEFAULT_DEDUPE, LOCAL_FUNCTION_NAME, DedupeConfig, Log, process
 
 Progress = Callable[[int], None]
 # With a Kinesis source, Firehose keeps up to five Lambda invocations per shard outstanding at once.
 MAX_CONCURRENT_INVOCATIONS_PER_SHARD = 5
 
 
-def lambda_invoke(claims: ClaimStore, log: Log, function_name: str = LOCAL_FUNCTION_NAME) -> Invoke:
-    """The deployed function's code path: ``handler.process`` with the given claim store, logging (and so
-    publishing its metrics) under the deployed function's name."""
-    return lambda event: process(event, claims=claims, log=log, function_name=function_name)
+def lambda_invoke(
+    claims: ClaimStore,
+    log: Log,
+    function_name: str = LOCAL_FUNCTION_NAME,
+    dedupe: DedupeConfig = DEFAULT_DEDUPE,
+) -> Invoke:
+    """The deployed function's code path: ``handler.process`` with the given claim store and the stack's
+    dedupe configuration, logging (and so publishing its metrics) under the deployed function's name."""
+    return lambda event: process(event, claims=claims, log=log, dedupe=dedupe, function_name=function_name)
 
 
 @dataclass(frozen=True)

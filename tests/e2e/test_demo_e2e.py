@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from eventlake.athena import engine as athena
+from eventlake.checks import lake_contents, run_record
 from eventlake.checks.invariant import (
     CHECKS,
     EXACTLY_ONCE,
@@ -284,7 +285,7 @@ def recheck(report: Report, lake: LakeContents, **kwargs: Any) -> InvariantResul
     return check(
         report.ledger.records,
         lake,
-        dedupe_enabled=report.settings.dedupe_enabled,
+        dedupe=report.settings.dedupe_mode,
         backup_enabled=True,
         **kwargs,
     )
@@ -405,19 +406,46 @@ def test_the_cli_runs_green_and_writes_the_lake(tmp_path: Path, capsys: pytest.C
     assert any(out.glob("errors/processing-failed/*/*/*/*/*"))
 
 
-def test_without_the_claims_table_cross_batch_resends_are_reported_not_hidden(tmp_path: Path) -> None:
+def _stack_with(tmp_path: Path, name: str, extra: str) -> Path:
     stack_file = Path(__file__).resolve().parents[2] / "Pulumi.dev.yaml"
-    (tmp_path / "Pulumi.nodedupe.yaml").write_text(
-        stack_file.read_text() + "  eventlake:dedupeEnabled: false\n", encoding="utf-8"
-    )
+    (tmp_path / f"Pulumi.{name}.yaml").write_text(stack_file.read_text() + extra, encoding="utf-8")
+    return tmp_path
+
+
+def _marks(report: Report) -> Counter[tuple[Any, Any]]:
+    flags = lake_contents.column_values(report.lake.rows, "is_duplicate")
+    reused = lake_contents.column_values(report.lake.rows, "uuid_reused")
+    return Counter(zip(flags, reused, strict=True))
+
+
+def test_dedupe_compaction_marks_in_batch_repeats_now_and_every_repeat_once_compacted(tmp_path: Path) -> None:
+    """No claims table: cross-batch repeats are null until compaction, then every mark is exact (the
+    invariant's exact check: the earliest copy false, every other true)."""
+    root = _stack_with(tmp_path, "bycompaction", "  eventlake:dedupe: compaction\n")
     options = DemoOptions(
-        stack="nodedupe", root=tmp_path, events=1_000, batch_records=100, out=tmp_path / "lake"
+        stack="bycompaction", root=root, events=1_000, batch_records=100, out=tmp_path / "a"
     )
-    report = run_demo(options)
+    before = run_demo(options)
+    assert before.ok, before.invariant.violations
+    seen = _marks(before)
+    assert seen[(None, None)] > 0 and set(seen) <= {(None, None), (True, False)}
+    repeats = before.sent_by_expectation[Expect.DUPLICATE]
+    assert 0 < seen[(True, False)] < repeats  # only the repeats that shared a batch with their first copy
+
+    after = run_demo(dataclasses.replace(options, compact=True, out=tmp_path / "b"))
+    assert after.ok, after.invariant.violations
+    assert set(_marks(after)) == {(False, False), (True, False)}
+    assert after.duplicates_marked == repeats
+    assert run_record.read(tmp_path / "b").compacted  # `eventlake check` knows the lake was compacted
+
+
+def test_dedupe_off_marks_nothing(tmp_path: Path) -> None:
+    root = _stack_with(tmp_path, "nomarks", '  eventlake:dedupe: "off"\n')
+    report = run_demo(
+        DemoOptions(stack="nomarks", root=root, events=500, out=tmp_path / "lake", compact=True)
+    )
     assert report.ok, report.invariant.violations
-    (group,) = [a for a in report.invariant.affected if "dedupe disabled" in a.what]
-    assert group.count > 0
-    assert report.duplicates_marked < report.sent_by_expectation[Expect.DUPLICATE]
+    assert set(_marks(report)) == {(None, None)}
 
 
 def unique_view(

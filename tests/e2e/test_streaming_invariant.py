@@ -41,7 +41,7 @@ def _recheck(report: Report, root: Path) -> InvariantResult:
         report.ledger.records,
         contents,
         rejections=report.rejections,
-        dedupe_enabled=report.settings.dedupe_enabled,
+        dedupe=report.settings.dedupe_mode,
         backup_enabled=report.spec.source_backup,
     )
 
