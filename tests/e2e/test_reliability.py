@@ -1,6 +1,8 @@
 """Reliability evidence: the local runner under every fault at once, then ``eventlake reprocess`` and a second
 delivery pass, and the end state: every valid event sent has exactly one row in the unique-events view, and
-nothing recoverable is left under errors/ (only records the transform rejected, which need a fix)."""
+nothing recoverable is left under errors/ (only records the transform rejected, which need a fix). Then the
+compactor's pass over every partition: in both dedupe modes that mark (claims, compaction), exactly one
+``is_duplicate = false`` row per valid event, its earliest arrival, and every other row ``true``."""
 
 from __future__ import annotations
 
@@ -20,8 +22,13 @@ from glue.errors import ErrorCode, ErrorOutputType
 pytestmark = pytest.mark.e2e
 
 
-def options(out: Path) -> DemoOptions:
+STACKS = {"claims": "dev", "compaction": "bycompaction"}
+
+
+def options(out: Path, stack: str = "dev", root: Path | None = None) -> DemoOptions:
     return DemoOptions(
+        stack=stack,
+        **({"root": root} if root else {}),
         events=2_000,
         hours=4,  # 17 event types x 4-5 event hours: about 70 partitions
         seed=23,
@@ -37,17 +44,27 @@ def options(out: Path) -> DemoOptions:
     )
 
 
-def reprocess(capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
+def reprocess(
+    capsys: pytest.CaptureFixture[str], stack: str = "dev", root: Path | None = None
+) -> tuple[int, dict[str, Any]]:
     """``eventlake reprocess`` on the demo's embedded AWS (in-process moto: no --endpoint-url needed)."""
-    code = main(["reprocess", "--stack", "dev", "--output", "json"])
+    where = ["--root", str(root)] if root else []
+    code = main(["reprocess", "--stack", stack, *where, "--output", "json"])
     out = capsys.readouterr().out
     return code, json.loads(out)
 
 
+@pytest.mark.parametrize("mode", sorted(STACKS))
 def test_every_fault_then_reprocess_leaves_each_valid_event_once(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+    mode: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    with open_demo(options(tmp_path / "lake")) as opened:
+    stack, root = STACKS[mode], None
+    if mode != "claims":
+        root = tmp_path / "stacks"
+        root.mkdir()
+        dev = (Path(__file__).resolve().parents[2] / "Pulumi.dev.yaml").read_text()
+        (root / f"Pulumi.{stack}.yaml").write_text(dev + f"  eventlake:dedupe: {mode}\n", encoding="utf-8")
+    with open_demo(options(tmp_path / "lake", stack, root)) as opened:
         report = opened.report
         sent = report.ledger.records
         before = Counter(f"{e.output_type} / {e.record.error_code}" for e in report.lake.errors)
@@ -62,15 +79,17 @@ def test_every_fault_then_reprocess_leaves_each_valid_event_once(
         }
         assert before[f"{ErrorOutputType.PROCESSING_FAILED} / {ErrorCode.FUNCTION_ERROR}"] > 0
 
-        (code, first), follow_up = opened.deliver_more(lambda: reprocess(capsys))
+        (code, first), follow_up = opened.deliver_more(lambda: reprocess(capsys, stack, root))
         assert code == 0, first["title"]
         total = first["rows"][-1]
         # The originals of every record that failed after the Lambda came from the raw backup, exactly.
         after_lambda = sum(n for kind, n in before.items() if not kind.startswith("processing-failed"))
         assert f"{after_lambda} raw backup" in total["note"] and "rebuilt" not in total["note"]
         # A second run finds nothing it could send.
-        code, second = reprocess(capsys)
+        code, second = reprocess(capsys, stack, root)
         assert code == 0 and second["rows"][-1]["resent"] == 0
+        compacted = opened.compact()
+        assert compacted.compaction.switched and not compacted.compaction.failed
 
     # Every valid event sent: exactly one row in the unique-events view over the final lake.
     valid = {s.event_uuid.lower() for s in sent if s.expect is not Expect.MALFORMED and s.event_uuid}
@@ -121,3 +140,30 @@ def test_every_fault_then_reprocess_leaves_each_valid_event_once(
         "reprocess note": total["note"],
     }
     print("\nreliability counts: " + json.dumps(counts, indent=2))
+
+    # After the compactor's pass, in both modes: one is_duplicate = false row per valid event, its earliest
+    # arrival (arrival, shard, sequence number), every other copy true, no id reused; the view agrees.
+    copies: dict[str, list[tuple[Any, ...]]] = {}
+    for row in compacted.lake.rows:
+        v = row.values
+        order = (
+            v["source_arrival_datetime"],
+            v["source_shard_id"],
+            len(v["source_sequence_number"]),
+            v["source_sequence_number"],
+        )
+        copies.setdefault(str(v["event_uuid"]).lower(), []).append(
+            (*order, v["is_duplicate"], v["uuid_reused"])
+        )
+    assert set(copies) == valid
+    wrong = []
+    for event_id, rows_of_event in copies.items():
+        rows_of_event.sort(key=lambda r: r[:4])
+        flags = [r[4] for r in rows_of_event]
+        if flags != [False] + [True] * (len(flags) - 1) or any(r[5] is not False for r in rows_of_event):
+            wrong.append((event_id, flags))
+    assert not wrong, wrong[:5]
+    kept = compacted.query(athena.UNIQUE_EVENTS_VIEW)
+    at = {name: i for i, name in enumerate(kept.columns)}
+    assert sorted(str(r[at["event_uuid"]]).lower() for r in kept.rows) == sorted(valid)
+    print(f"\n{mode}: after compaction {len(compacted.lake.rows)} rows, {len(valid)} is_duplicate = false")
