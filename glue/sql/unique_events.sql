@@ -1,5 +1,5 @@
 -- name: unique_events
--- description: Every event once: the earliest-arriving copy of each event_uuid (compared case-insensitively, as the Lambda does). The window's PARTITION BY holds event_type, event_date and event_hour, so add filters on them (here or around this query) and Athena still prunes partitions.
+-- description: Every event once: the earliest-arriving copy of each event_uuid (compared case-insensitively, as the Lambda does) and fingerprint (event_name and event time: a different event reusing an id keeps its own row), whatever the duplicate marks say. The window's PARTITION BY holds event_type, event_date and event_hour, so add filters on them (here or around this query) and Athena still prunes partitions.
 SELECT
     event_uuid,
     event_name,
@@ -19,9 +19,10 @@ FROM (
     SELECT
         *,
         row_number() OVER (
-            PARTITION BY event_type, event_date, event_hour, lower(event_uuid)
+            PARTITION BY event_type, event_date, event_hour, lower(event_uuid), event_name, created_datetime
             ORDER BY
                 source_arrival_datetime ASC NULLS LAST,
+                source_shard_id ASC NULLS LAST,
                 length(source_sequence_number) ASC NULLS LAST,
                 source_sequence_number ASC NULLS LAST
         ) AS copy_number

@@ -179,6 +179,28 @@ def test_unique_events_keeps_the_earliest_arrival_of_each_event(lake: Path) -> N
     )
 
 
+def test_unique_events_keeps_a_different_event_that_reuses_an_id_in_the_same_type_hour(
+    tmp_path: Path,
+) -> None:
+    """Two rows, one id, the same type-hour, another name and time: two events, both kept (each its earliest
+    copy); a repeat of either is not."""
+    deliver(
+        tmp_path,
+        [
+            emitted(UUID_A, PAY, T7, EUR, arrival=T7 + 1, seq=1, dup=False),
+            emitted(UUID_A, "payment:refund", T7 + 120, CHF, arrival=T7 + 2, seq=2, dup=False),
+            emitted(UUID_A, "payment:refund", T7 + 120, CHF, arrival=T7 + 3, seq=3, dup=True),
+            emitted(UUID_A, PAY, T7, EUR, arrival=T7 + 4, seq=4, dup=True),
+        ],
+        when=datetime(2026, 11, 25, 7, 15, tzinfo=UTC),
+    )
+    names, rows = run(tmp_path, "unique_events")
+    kept = sorted(
+        (row[names.index("event_name")], row[names.index("source_sequence_number")][-1]) for row in rows
+    )
+    assert kept == [(PAY, "1"), ("payment:refund", "2")]
+
+
 def test_unique_events_still_filters_on_partitions(lake: Path) -> None:
     text = athena.load_queries()["unique_events"]
     wrapped = f"SELECT event_uuid FROM ({text}) AS u WHERE event_type = 'payment' AND event_hour = '07'"
