@@ -34,17 +34,33 @@ records that are kept again. If a run dies half-way (after a put, before the arc
 those records once more: copies of one event, which the dedupe marks (the claim is released only while the
 failed record holds it) and the unique-events view (one row per event, its earliest arrival) absorb.
 
-FunctionError after the claims: an invocation that timed out after its claims were written leaves claims
-held by records that went to ``processing-failed``. Those error records carry no sequence number, so whether
-a claim is theirs cannot be proven, and it is left alone: the re-sent record is stored ``is_duplicate =
-true`` (of itself). The unique-events view still keeps it, as the only row of its event.
+Records already in the table are not sent again. Before a record goes back on the stream, the table's rows
+of its event's partition are read (``TableRows``: every Parquet object under the partition's original folder
+and its compacted copies, a few columns, once per partition). A record that failed after the Lambda is in
+the table when a row carries its lineage (Firehose redelivered its batch, and one delivery landed); a
+``processing-failed`` record, which carries no lineage, when a row of the same event arrived in Kinesis at its
+``arrivalTimestamp`` (to the millisecond). Such a record is archived, not sent: sent again it would be a
+second row of one Kinesis record.
+
+Claims of records that failed in the Lambda: an invocation that failed (``Lambda.FunctionError``: it raised
+or timed out) after its claims were written leaves claims held by records that are nowhere in the table.
+Their error records carry no lineage, so the holder cannot be compared; instead the claim of the record's id
+is read, and released (conditionally, on that holder) when no row of the table carries the holder's lineage
+and this run did not send the holder itself: nobody stored under that claim, so it marks nothing. A claim
+whose holder has a row is left alone, and the re-sent record is marked a repeat of it, as it is.
+
+What was re-sent is recorded: beside each archived object, ``<archive key>.reprocessed.json`` names each
+line's outcome (sent again as which Kinesis record, with which bytes; or already in the table), so
+``eventlake check`` follows a recovered record to its new row (``eventlake.checks``).
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import importlib
 import importlib.util
+import io
 import json
 import math
 import random
@@ -57,11 +73,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
+
 from aws_contract import limits
 from eventlake.checks.lake_contents import error_output_type, split_records
 from eventlake.firehose import backup, error_records, prefixes
 from eventlake.firehose.error_records import ErrorRecord
-from eventlake.traffic.producer import ProducerError, send
+from eventlake.traffic.producer import ProducerError, Sent, send
 from eventlake.traffic.sample_events import Expect, Outgoing
 from glue import schema
 from glue.errors import ErrorCode, ErrorOutputType
@@ -82,6 +100,11 @@ AFTER_THE_LAMBDA = frozenset(
     }
 )
 NEEDS_FIX = "rejected by the transform: sent unchanged it fails again (pass --fix)"
+ALREADY_STORED = "already in the table (its row landed): archived, not sent"
+# Beside an archived error object: what happened to each of its lines (``reprocessed_key``).
+REPROCESSED_SUFFIX = ".reprocessed.json"
+REPROCESSED_VERSION = 1
+RESENT, STORED = "resent", "stored"
 # processor jq: the query could not compute the record's partition keys; unchanged it fails again.
 NEEDS_FIX_QUERY = "no partition keys from the JQ query: sent unchanged it fails again (pass --fix)"
 _REST = re.compile(r"\.rest-[0-9a-f]{16}$")
@@ -112,6 +135,9 @@ class Resend:
     partition_key: str
     origin: str  # "rawData", "raw backup", "rebuilt", plus " + fix" when the fix changed it
     claim: HeldClaim | None = None
+    line: int = 0  # the line of its error object
+    # A record that failed in the Lambda: the id whose claim is released when its holder stored nothing.
+    unheld: tuple[str, dict[str, str]] | None = None  # (lower-cased id, partition values)
 
 
 @dataclass(frozen=True)
@@ -133,6 +159,7 @@ class ObjectOutcome:
     kept: int = 0
     claims_released: int = 0
     claims_not_held: int = 0  # the failed record held no claim (another record does, or none)
+    already_stored: int = 0  # records whose row is in the table: archived, not sent
     action: str = KEPT
     notes: list[str] = field(default_factory=list)
     origins: Counter[str] = field(default_factory=Counter)
@@ -156,8 +183,10 @@ class ReprocessTarget:
     dynamodb: Any | None
     bucket: str
     stream_name: str
-    claims_table: str | None  # None: the stack keeps no claims (dedupe disabled)
+    claims_table: str | None  # None: the stack keeps no claims table (dedupe compaction or off)
     spec: DeliverySpec
+    # The table's rows, read by partition from the bucket (None: records are sent without looking).
+    table: TableRows | None = None
 
 
 @dataclass(frozen=True)
@@ -367,6 +396,102 @@ class RawOriginals:
         return next((r for r in self._found.get(row["event_uuid"], []) if same_event(r, row)), None)
 
 
+@dataclass(frozen=True)
+class StoredRow:
+    """What recovery needs of one row of the table: its Kinesis record and its event."""
+
+    lineage: tuple[str, str]  # (source_shard_id, source_sequence_number)
+    arrival_ms: int | None
+    row: dict[str, Any]  # event_uuid, event_name, created_at, created_datetime (ISO text), payload
+
+
+class TableRows:
+    """The rows the table holds for a partition: every Parquet object under its original folder (what Firehose
+    wrote) and under its compacted folder (the compactor's copies, which hold originals that may have
+    expired), read once per partition, only the columns recovery compares. A row in any of them was
+    delivered; the union is read because which copy the catalog reads does not matter to that question."""
+
+    COLUMNS = (
+        "event_uuid",
+        "event_name",
+        "created_at",
+        "created_datetime",
+        "payload",
+        "source_shard_id",
+        "source_sequence_number",
+        "source_arrival_datetime",
+    )
+
+    def __init__(self, s3: Any, bucket: str) -> None:
+        self._s3 = s3
+        self._bucket = bucket
+        self._by_partition: dict[tuple[str, ...], dict[str, list[StoredRow]]] = {}
+
+    def of(self, values: dict[str, str], event_id: str) -> list[StoredRow]:
+        """The rows of ``event_id`` (lower-cased) in the partition ``values``."""
+        key = tuple(values[k] for k in schema.PARTITION_KEY_NAMES)
+        if key not in self._by_partition:
+            self._by_partition[key] = self._read(values)
+        return self._by_partition[key].get(event_id.lower(), [])
+
+    def _read(self, values: dict[str, str]) -> dict[str, list[StoredRow]]:
+        folder = "".join(f"{k}={values[k]}/" for k in schema.PARTITION_KEY_NAMES)
+        found: dict[str, list[StoredRow]] = defaultdict(list)
+        seen: set[tuple[Any, ...]] = set()
+        paginator = self._s3.get_paginator("list_objects_v2")
+        for root in (schema.DATA_ROOT, schema.COMPACTED_ROOT):
+            for page in paginator.paginate(Bucket=self._bucket, Prefix=root + folder):
+                for item in page.get("Contents", []):
+                    if not item["Key"].endswith(".parquet"):
+                        continue
+                    body = self._s3.get_object(Bucket=self._bucket, Key=item["Key"])["Body"].read()
+                    table = pq.read_table(io.BytesIO(body), columns=list(self.COLUMNS))
+                    for values_of_row in table.to_pylist():
+                        stored = _stored_row(values_of_row)
+                        identity = (stored.lineage, stored.arrival_ms, stored.row["payload"])
+                        if identity not in seen:  # a copy repeats its originals' rows
+                            seen.add(identity)
+                            found[str(stored.row["event_uuid"]).lower()].append(stored)
+        return found
+
+
+def _stored_row(values: dict[str, Any]) -> StoredRow:
+    arrival = values.get("source_arrival_datetime")
+    created = values.get("created_datetime")
+    return StoredRow(
+        lineage=(str(values.get("source_shard_id")), str(values.get("source_sequence_number"))),
+        arrival_ms=None if arrival is None else _epoch_ms(arrival),
+        row={
+            "event_uuid": values.get("event_uuid"),
+            "event_name": values.get("event_name"),
+            "created_at": values.get("created_at"),
+            "created_datetime": None if created is None else schema.iso_utc(_epoch_ms(created) / 1000),
+            "payload": values.get("payload"),
+        },
+    )
+
+
+def _epoch_ms(moment: datetime) -> int:
+    """A Parquet timestamp (zoneless: UTC) as epoch milliseconds."""
+    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+    return round(aware.timestamp() * 1000)
+
+
+def event_partition(event: Any) -> tuple[str, dict[str, str]] | None:
+    """(lower-cased id, partition values) of a sent event whose three common fields look valid, else None
+    (the transform will judge it)."""
+    if not isinstance(event, dict):
+        return None
+    event_uuid, name, created = event.get("event_uuid"), event.get("event_name"), event.get("created_at")
+    if not (isinstance(event_uuid, str) and event_uuid and isinstance(name, str) and name):
+        return None
+    if isinstance(created, bool) or not isinstance(created, int | float) or not math.isfinite(created):
+        return None
+    if not schema.MIN_CREATED_AT <= created < schema.MAX_CREATED_AT:
+        return None
+    return event_uuid.lower(), schema.partition_values(name.split(":")[0], created)
+
+
 # --- one error object --------------------------------------------------------------------------------------
 
 
@@ -378,6 +503,7 @@ class _Planned:
     records: list[ErrorRecord | None]  # None: the line is not an error record
     resend: list[Resend] = field(default_factory=list)
     kept: list[Kept] = field(default_factory=list)
+    stored: list[int] = field(default_factory=list)  # lines whose record is already in the table
 
 
 def partition_key(data: bytes) -> str:
@@ -397,16 +523,24 @@ def _plan_record(
     originals: RawOriginals | None,
     *,
     via_lambda: bool = True,
+    table: TableRows | None = None,
+    line: int = 0,
 ) -> tuple[Resend | None, str]:
-    """What to send for one error record (None: keep it, for the reason given). Without the Lambda
-    (``via_lambda`` False, processor jq) every error record's ``rawData`` is the original."""
+    """What to send for one error record (None: keep it, for the reason given; ``ALREADY_STORED``: its row
+    is in the table, archive it unsent). Without the Lambda (``via_lambda`` False, processor jq) every error
+    record's ``rawData`` is the original."""
     claim: HeldClaim | None = None
+    unheld: tuple[str, dict[str, str]] | None = None
     if via_lambda and output_type in AFTER_THE_LAMBDA:
         try:
             row = transformed_row(record.raw)
         except ValueError as exc:
             return None, f"cannot recover the original: {exc}"
         shard, sequence = row.get("source_shard_id"), row.get("source_sequence_number")
+        if shard and sequence and table is not None:
+            values = schema.partition_values(row["event_name"].split(":")[0], row["created_at"])
+            if any(r.lineage == (shard, sequence) for r in table.of(values, row["event_uuid"])):
+                return None, ALREADY_STORED
         if shard and sequence:
             claim = HeldClaim(
                 row["event_uuid"].lower(), f"{shard}:{sequence}:{record.subsequence_number or 0}"
@@ -419,6 +553,13 @@ def _plan_record(
             return None, NEEDS_FIX
         if record.error_code == ErrorCode.METADATA_EXTRACTION_FAILED and options.fix is None:
             return None, NEEDS_FIX_QUERY
+        if via_lambda and record.error_code != ErrorCode.PROCESSING_FAILED_STATUS:
+            # Failed in the Lambda (the invocation, not the record): claims it took may be left behind.
+            unheld = event_partition(_json(record.raw))
+            if unheld is not None and table is not None and record.arrival_ms is not None:
+                rows = table.of(unheld[1], unheld[0])
+                if any(r.arrival_ms == record.arrival_ms and same_event(record.raw, r.row) for r in rows):
+                    return None, ALREADY_STORED
     if options.fix is not None:
         try:
             fixed = options.fix(data, record)
@@ -433,7 +574,7 @@ def _plan_record(
     key = partition_key(data)
     if len(data) + len(key.encode("utf-8")) > limits.KINESIS_RECORD_MAX_BYTES:
         return None, "over Kinesis's record size limit"
-    return Resend(data, key, origin, claim), ""
+    return Resend(data, key, origin, claim, line, unheld), ""
 
 
 def _plan(
@@ -495,17 +636,31 @@ def _plan(
                         )
 
     for item in planned:
-        for line, record in zip(item.lines, item.records, strict=True):
+        for index, (line, record) in enumerate(zip(item.lines, item.records, strict=True)):
             if record is None:
                 item.kept.append(Kept(line, "not an error record"))
                 continue
-            resend, reason = _plan_record(
-                item.output_type, record, options, originals, via_lambda=target.spec.uses_lambda
-            )
-            if resend is None:
-                item.kept.append(Kept(line, reason))
-            else:
+            try:
+                resend, reason = _plan_record(
+                    item.output_type,
+                    record,
+                    options,
+                    originals,
+                    via_lambda=target.spec.uses_lambda,
+                    table=target.table,
+                    line=index,
+                )
+            except Exception as exc:  # the table unreadable: send nothing from this object, say why
+                outcomes[item.key].action = FAILED
+                outcomes[item.key].notes.append(f"reading the table: {_error_text(exc)}; left in place")
+                item.resend, item.stored, item.kept = [], [], [Kept(raw, "") for raw in item.lines]
+                break
+            if resend is not None:
                 item.resend.append(resend)
+            elif reason == ALREADY_STORED:
+                item.stored.append(index)
+            else:
+                item.kept.append(Kept(line, reason))
     return planned
 
 
@@ -518,6 +673,38 @@ def rest_key(key: str, kept: Sequence[Kept]) -> str:
 
 def archive_key(key: str) -> str:
     return schema.ERROR_ARCHIVE_ROOT + key
+
+
+def reprocessed_key(key: str) -> str:
+    """Beside an error object's archived copy: what reprocess did with each of its lines."""
+    return archive_key(key) + REPROCESSED_SUFFIX
+
+
+def reprocessed_manifest(key: str, resent: Sequence[tuple[Resend, Sent]], stored: Sequence[int]) -> bytes:
+    """Each handled line of ``key``: sent again (as which Kinesis record, with which bytes) or already in
+    the table. Kept lines are not named: they stay under errors/."""
+    lines: list[dict[str, Any]] = [
+        {
+            "line": r.line,
+            "outcome": RESENT,
+            "shard_id": s.shard_id,
+            "sequence_number": s.sequence_number,
+            "data": base64.b64encode(s.data).decode("ascii"),
+        }
+        for r, s in resent
+    ]
+    lines += [{"line": index, "outcome": STORED} for index in stored]
+    body = {"version": REPROCESSED_VERSION, "key": key, "lines": sorted(lines, key=lambda x: x["line"])}
+    return json.dumps(body, indent=1).encode("utf-8")
+
+
+def _matched(resend: Sequence[Resend], sent: Sequence[Sent]) -> list[tuple[Resend, Sent]]:
+    """Each sent record beside the planned record it was (same bytes and partition key; equal ones are
+    interchangeable), whatever order the producer's retries accepted them in."""
+    waiting: dict[tuple[bytes, str], list[Resend]] = defaultdict(list)
+    for r in resend:
+        waiting[(r.data, r.partition_key)].append(r)
+    return [(waiting[(s.data, s.partition_key)].pop(0), s) for s in sent]
 
 
 def _release(target: ReprocessTarget, claim: HeldClaim, outcome: ObjectOutcome, dry_run: bool) -> None:
@@ -547,12 +734,47 @@ def _release(target: ReprocessTarget, claim: HeldClaim, outcome: ObjectOutcome, 
         outcome.claims_released += 1
 
 
-def _handle(
-    target: ReprocessTarget, item: _Planned, options: ReprocessOptions, outcome: ObjectOutcome
+def _release_unheld(
+    target: ReprocessTarget,
+    unheld: tuple[str, dict[str, str]],
+    ours: set[str],
+    outcome: ObjectOutcome,
+    dry_run: bool,
 ) -> None:
+    """For a record that failed in the Lambda: release its id's claim if the holder stored nothing (no row of
+    the table carries the holder's lineage) and is not a record this run sent (in flight, not yet stored)."""
+    assert target.dynamodb is not None and target.claims_table is not None and target.table is not None
+    event_id, values = unheld
+    item = target.dynamodb.get_item(
+        TableName=target.claims_table, Key={KEY_ATTRIBUTE: {"S": event_id}}, ConsistentRead=True
+    ).get("Item")
+    holder = (item or {}).get(HOLDER_ATTRIBUTE, {}).get("S")
+    if holder is None:
+        return  # no claim: the re-sent record will take it
+    shard, _, rest = holder.partition(":")
+    lineage = (shard, rest.split(":")[0])
+    if holder in ours or any(r.lineage == lineage for r in target.table.of(values, event_id)):
+        outcome.claims_not_held += 1  # a stored or in-flight record holds it: the re-send is its repeat
+        return
+    _release(target, HeldClaim(event_id, holder), outcome, dry_run)
+
+
+def _handle(
+    target: ReprocessTarget,
+    item: _Planned,
+    options: ReprocessOptions,
+    outcome: ObjectOutcome,
+    ours: set[str] | None = None,
+) -> None:
+    """Release, send, record and archive one error object. ``ours``: the holders (``shard:sequence:0``) of
+    the records this run sent, which may be in flight: their claims are theirs."""
+    ours = set() if ours is None else ours
+    if outcome.failed:
+        return
     outcome.kept_reasons.update(k.reason for k in item.kept)
     outcome.kept = len(item.kept)
-    if not item.resend:
+    outcome.already_stored = len(item.stored)
+    if not item.resend and not item.stored:
         outcome.action = KEPT
         return
     dry_run = options.dry_run
@@ -561,6 +783,8 @@ def _handle(
             for resend in item.resend:
                 if resend.claim is not None:
                     _release(target, resend.claim, outcome, dry_run)
+                elif resend.unheld is not None and target.table is not None:
+                    _release_unheld(target, resend.unheld, ours, outcome, dry_run)
         except Exception as exc:  # the put waits: sent now, the record would be marked duplicate of itself
             outcome.action = FAILED
             outcome.notes.append(f"releasing claims: {_error_text(exc)}; nothing sent")
@@ -575,7 +799,7 @@ def _handle(
         return
     outgoing = [Outgoing(r.data, r.partition_key, Expect.VALID) for r in item.resend]
     try:
-        ledger = send(target.kinesis, target.stream_name, outgoing, rng=random.Random())
+        ledger = send(target.kinesis, target.stream_name, outgoing, rng=random.Random()) if outgoing else None
     except ProducerError as exc:
         outcome.action = FAILED
         outcome.notes.append(f"put: {exc}; left in place")
@@ -584,12 +808,20 @@ def _handle(
         outcome.action = FAILED
         outcome.notes.append(f"put: {_error_text(exc)}; left in place")
         return
-    outcome.resent = len(ledger.records)
+    sent = ledger.records if ledger is not None else []
+    outcome.resent = len(sent)
     outcome.origins.update(r.origin for r in item.resend)
+    ours.update(f"{s.shard_id}:{s.sequence_number}:0" for s in sent)
     try:
         if rest:
             body = b"".join(k.line + b"\n" for k in item.kept)
             target.s3.put_object(Bucket=target.bucket, Key=rest, Body=body)
+        target.s3.put_object(
+            Bucket=target.bucket,
+            Key=reprocessed_key(item.key),
+            Body=reprocessed_manifest(item.key, _matched(item.resend, sent), item.stored),
+            ContentType="application/json",
+        )
         target.s3.copy_object(
             Bucket=target.bucket,
             Key=archive_key(item.key),
@@ -614,9 +846,10 @@ def reprocess(
         raise ValueError(f"originals must be one of {ORIGINALS}, got {options.originals!r}")
     keys = error_object_keys(target.s3, target.bucket, target.spec, options)
     outcomes = {key: ObjectOutcome(key, output_type) for key, output_type in keys}
+    ours: set[str] = set()
     for _, objects in _by_hour(keys):
         for item in _plan(target, objects, options, outcomes):
-            _handle(target, item, options, outcomes[item.key])
+            _handle(target, item, options, outcomes[item.key], ours)
         if progress:
             progress(len(objects))
     return list(outcomes.values())

@@ -473,6 +473,7 @@ def operator_policy(
     s3_host: str,
     kinesis_host: str,
     dynamodb_host: str,
+    table_prefixes: Sequence[str] = (),
 ) -> Policy:
     """The operator policy: what ``eventlake reprocess`` needs, and no more. Put the recovered records back
     on the stream; list and read the error objects (``error_root``) and the raw backup (``backup_root``);
@@ -482,7 +483,9 @@ def operator_policy(
     the claims table's items through DynamoDB.
 
     The bucket listing is limited to the two prefixes it reads (``s3:prefix``, which ``ListObjectsV2`` sends
-    as its ``Prefix``): the rest of the lake's keys stay unlisted."""
+    as its ``Prefix``): the rest of the lake's keys stay unlisted. With ``table_prefixes`` (the table's
+    original and compacted partition folders, ``events/event_type=``), it also lists and reads the table's
+    partitions, to leave records already stored unsent; the roots themselves stay unlisted."""
     objects = f"{bucket_arn}/"
     key_services = [s3_host]
     statements = [
@@ -501,6 +504,16 @@ def operator_policy(
         _statement("RewriteErrors", OPERATOR_ERROR_WRITE_ACTIONS, [f"{objects}{error_root}*"]),
         _statement("ArchiveErrors", OPERATOR_ARCHIVE_ACTIONS, [f"{objects}{archive_root}*"]),
     ]
+    if table_prefixes:
+        statements += [
+            _statement(
+                "ListTable",
+                OPERATOR_LIST_ACTIONS,
+                [bucket_arn],
+                Condition={"StringLike": {"s3:prefix": [f"{prefix}*" for prefix in table_prefixes]}},
+            ),
+            _statement("ReadTable", OPERATOR_READ_ACTIONS, [f"{objects}{p}*" for p in table_prefixes]),
+        ]
     if claims_table_arn is not None:
         statements.append(_statement("ReleaseClaims", OPERATOR_CLAIMS_ACTIONS, [claims_table_arn]))
         key_services.append(dynamodb_host)

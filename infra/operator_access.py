@@ -22,6 +22,7 @@ class OperatorAccessArgs:
     error_root: str
     backup_root: str
     archive_root: str
+    table_prefixes: tuple[str, ...]  # the table's partition folders, read to leave stored records unsent
 
     @classmethod
     def from_settings(cls, settings: Settings) -> OperatorAccessArgs:
@@ -30,6 +31,12 @@ class OperatorAccessArgs:
             error_root=schema.ERROR_ROOT,
             backup_root=schema.BACKUP_ROOT,
             archive_root=schema.ERROR_ARCHIVE_ROOT,
+            table_prefixes=tuple(
+                f"{root}{schema.PARTITION_KEY_NAMES[0]}="
+                for root in (schema.DATA_ROOT, schema.COMPACTED_ROOT)
+            )
+            if settings.uses_lambda
+            else (),
         )
 
 
@@ -70,6 +77,7 @@ class OperatorAccess(pulumi.ComponentResource):
                             s3_host=account.service_host("s3"),
                             kinesis_host=account.service_host("kinesis"),
                             dynamodb_host=account.service_host("dynamodb"),
+                            table_prefixes=args.table_prefixes,
                         )
                     )
                 ),

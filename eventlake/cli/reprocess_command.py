@@ -92,6 +92,9 @@ def run(args: argparse.Namespace) -> int:
         stream_name=context.stream_name,
         claims_table=settings.claims_table_name if settings.uses_claims else None,
         spec=DeliverySpec.from_settings(settings),
+        # What the table holds, so a record whose row landed is not sent twice (the transform's Parquet rows;
+        # processor jq stores records as sent and has no lineage to compare).
+        table=recovery.TableRows(s3, bucket) if settings.uses_lambda else None,
     )
     options = recovery.ReprocessOptions(
         types=tuple(dict.fromkeys(args.types)) if args.types else recovery.ReprocessOptions().types,
@@ -134,6 +137,8 @@ def _note(outcome: recovery.ObjectOutcome) -> str:
         parts.append("sent: " + ", ".join(f"{n} {origin}" for origin, n in sorted(outcome.origins.items())))
     if outcome.kept_reasons:
         parts.append("kept: " + ", ".join(f"{n} {why}" for why, n in sorted(outcome.kept_reasons.items())))
+    if outcome.already_stored:
+        parts.append(f"{outcome.already_stored} already in the table (archived, not sent)")
     if outcome.claims_not_held:
         parts.append(f"{outcome.claims_not_held} claims not held by the failed record (left alone)")
     return "; ".join(parts)
@@ -149,6 +154,7 @@ def _total(outcomes: list[recovery.ObjectOutcome]) -> list[Any]:
         merged.origins.update(o.origins)
         merged.kept_reasons.update(o.kept_reasons)
         merged.claims_not_held += o.claims_not_held
+        merged.already_stored += o.already_stored
     actions = Counter(o.action for o in outcomes)
     return [
         TOTAL,

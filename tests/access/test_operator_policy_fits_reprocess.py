@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import re
 from collections.abc import Iterator
 from contextlib import redirect_stdout
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from glue import schema
 from glue.errors import ErrorCode, ErrorOutputType
 from infra import iam
 from infra.delivery_spec import DeliverySpec
+from infra.operator_access import OperatorAccessArgs
 from infra.settings import Settings
 from transform_lambda.claims import EXPIRES_ATTRIBUTE, FINGERPRINT_ATTRIBUTE, HOLDER_ATTRIBUTE, KEY_ATTRIBUTE
 from transform_lambda.events import Lineage, enrich, parse_event, row_bytes
@@ -93,6 +95,7 @@ class ReprocessRun:
             s3_host="s3.eu-west-1.amazonaws.com",
             kinesis_host="kinesis.eu-west-1.amazonaws.com",
             dynamodb_host="dynamodb.eu-west-1.amazonaws.com",
+            table_prefixes=OperatorAccessArgs.from_settings(SETTINGS).table_prefixes,
         )
 
     def producer_policy(self) -> iam.Policy:
@@ -238,9 +241,13 @@ def test_every_call_reprocess_makes_is_allowed_by_the_operator_policy(reprocesse
     listed = {dict(c.context).get("s3:prefix", "") for c in recorder.calls if c.action == "s3:ListBucket"}
     assert (
         listed
-        and all(p.startswith(("errors/", "raw/")) for p in listed)
+        and all(p.startswith(("errors/", "raw/", "events/", "compacted/")) for p in listed)
         and any(p.startswith("raw/") for p in listed)
     )
+    # The table is read only where a failed record's event would sit: its partition's folders.
+    table = {p for p in listed if p.startswith(("events/", "compacted/"))}
+    folder = re.compile(r"(events|compacted)/event_type=[^/]+/event_date=[^/]+/event_hour=[^/]+/")
+    assert table and all(folder.fullmatch(p) for p in table)
     claims = {c.resources for c in recorder.calls if c.service == "dynamodb"}
     assert claims == {(reprocessed.table_arn,)}
     assert all(

@@ -3,6 +3,7 @@ objects of every type in the bucket, claims in the claims table, records read ba
 
 from __future__ import annotations
 
+import base64
 import gzip
 import json
 from collections import Counter
@@ -18,6 +19,7 @@ from eventlake import recovery
 from eventlake.cli.main import main
 from eventlake.embedded.aws import EmbeddedAws, embedded_aws_server, stack_region
 from eventlake.firehose import error_records, prefixes
+from eventlake.firehose.conversion import convert, to_parquet
 from glue import schema
 from glue.errors import ErrorCode, ErrorOutputType
 from infra.delivery_spec import DeliverySpec
@@ -244,6 +246,76 @@ def test_every_error_type_goes_back_claims_are_released_and_objects_archived(
     assert code == 0 and report["rows"][-1]["resent"] == 0
     assert {key: lake.body(key) for key in lake.listed()} == after
     assert sum(lake.stream().values()) == 5
+
+
+def stored(lake: Lake, rows: list[tuple[dict[str, Any], str, int]]) -> None:
+    """Rows in the table (one data object in each event's partition): (event, sequence, arrival ms)."""
+    by_partition: dict[str, list[bytes]] = {}
+    for value, sequence, arrival in rows:
+        event_of = parse_event(value)
+        data = row_bytes(
+            enrich(event_of, Lineage(SHARD, sequence, arrival), is_duplicate=False, uuid_reused=False)
+        )
+        folder = schema.partition_folder(schema.partition_values(event_of.event_type, event_of.created_at))
+        by_partition.setdefault(folder, []).append(data)
+    for folder, datas in by_partition.items():
+        table, _, failures = convert(datas)
+        assert not failures
+        lake.put(
+            f"{folder}{SPEC.delivery_stream_name}-1-2026-11-25-07-20-00-{len(lake.bodies):08d}.parquet",
+            to_parquet(table, compression="SNAPPY"),
+        )
+
+
+def test_records_already_in_the_table_stay_unsent_and_stale_claims_are_released(
+    capsys: pytest.CaptureFixture[str], lake: Lake
+) -> None:
+    """Redelivery and failed invocations leave error records for records whose rows landed, and claims held by
+    records that stored nothing: reprocess sends neither twice, and frees only claims nobody stored under."""
+    a, b, c, d = (event(n) for n in range(11, 15))
+    a_sequence, d_first = lake.next_sequence(), lake.next_sequence()
+    # a landed and its redelivered copy went over the partition limit; b landed and a later invocation of its
+    # batch failed; d's first copy landed (another Kinesis record, a second earlier).
+    stored(
+        lake,
+        [(a, a_sequence, ARRIVAL_MS), (b, lake.next_sequence(), ARRIVAL_MS), (d, d_first, ARRIVAL_MS - 1000)],
+    )
+    over_limit = lake.error_object(
+        ErrorOutputType.ACTIVE_PARTITION_EXCEEDED,
+        [after_partitioning(a, a_sequence, ErrorCode.ACTIVE_PARTITION_LIMIT_EXCEEDED)],
+    )
+    failed = lake.error_object(
+        PROCESSING, [processing_failed(line(x), ErrorCode.FUNCTION_ERROR) for x in (b, c, d)]
+    )
+    lake.claim(a, f"{SHARD}:{a_sequence}:0")  # a's own claim: its row is there, so it stays
+    lake.claim(c, f"{SHARD}:{lake.next_sequence()}:0")  # taken by c's failed invocation: nobody stored it
+    lake.claim(d, f"{SHARD}:{d_first}:0")  # held by d's stored first copy
+
+    code, report, _ = lake.run(capsys)
+    assert code == 0, report
+    rows = {row["object"]: row for row in report["rows"]}
+    assert lake.stream() == Counter([line(c), line(d)])  # a and b are in the table already
+    assert (
+        "1 already in the table" in rows[over_limit]["note"]
+        and "1 already in the table" in rows[failed]["note"]
+    )
+    assert lake.holder_of(a) == f"{SHARD}:{a_sequence}:0" and lake.holder_of(d) == f"{SHARD}:{d_first}:0"
+    assert lake.holder_of(c) is None  # released: the re-sent c is a first arrival, as it is
+    assert rows[failed]["claims_released"] == 1
+    # What happened to each line is recorded beside the archived object, for `eventlake check`.
+    for key in (over_limit, failed):
+        assert lake.body(recovery.archive_key(key)) == lake.bodies[key]
+    manifest = json.loads(lake.body(recovery.reprocessed_key(failed)))
+    outcomes = {m["line"]: m for m in manifest["lines"]}
+    assert outcomes[0]["outcome"] == recovery.STORED
+    assert [outcomes[i]["outcome"] for i in (1, 2)] == [recovery.RESENT] * 2
+    assert {base64.b64decode(outcomes[i]["data"]) for i in (1, 2)} == {line(c), line(d)}
+    assert all(
+        outcomes[i]["shard_id"].startswith("shardId-") and outcomes[i]["sequence_number"] for i in (1, 2)
+    )
+    assert json.loads(lake.body(recovery.reprocessed_key(over_limit)))["lines"] == [
+        {"line": 0, "outcome": "stored"}
+    ]
 
 
 def test_a_fix_function_turns_rejected_records_into_new_bytes(

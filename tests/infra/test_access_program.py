@@ -202,6 +202,19 @@ def test_the_operator_policy_grants_exactly_what_reprocess_calls(deployment: Dep
                 "Action": ["s3:PutObject"],
                 "Resource": [f"{bucket}/errors-archive/*"],
             },
+            {  # the table's partitions, read so that records already stored are not sent again
+                "Sid": "ListTable",
+                "Effect": "Allow",
+                "Action": ["s3:ListBucket"],
+                "Resource": [bucket],
+                "Condition": {"StringLike": {"s3:prefix": ["events/event_type=*", "compacted/event_type=*"]}},
+            },
+            {
+                "Sid": "ReadTable",
+                "Effect": "Allow",
+                "Action": ["s3:GetObject"],
+                "Resource": [f"{bucket}/events/event_type=*", f"{bucket}/compacted/event_type=*"],
+            },
             {
                 "Sid": "ReleaseClaims",
                 "Effect": "Allow",
