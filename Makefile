@@ -1,4 +1,5 @@
-# The two commands: `make demo` runs the pipeline locally, `make test` runs every check.
+# The two commands: `make demo` runs the pipeline locally, `make test` runs every check (`make test-fast`: all
+# but the tests marked slow, for a change in progress).
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -7,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml setup.p
 # (setup.py), and again whenever its source is newer than the build.
 NATIVE := $(patsubst %.c,%.abi3.so,$(wildcard transform_lambda/*.c))
 
-.PHONY: demo test lint bench lock clean
+.PHONY: demo test test-fast lint bench lock clean
 
 $(STAMP): requirements.lock pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +31,9 @@ lint: $(STAMP) $(NATIVE)
 
 test: lint
 	$(PY) -m pytest -q
+
+test-fast: lint
+	$(PY) -m pytest -q -m "not slow"
 
 # Two processes: the dedupe bench's boto3 and Powertools stay out of the transform bench's heap.
 bench: $(STAMP) $(NATIVE)

@@ -110,6 +110,7 @@ def served_lake(lake: Path) -> Iterator[tuple[str, str]]:
         yield url, aws.bucket
 
 
+@pytest.mark.slow
 def test_check_and_query_a_bucket_through_the_endpoint(
     capsys: pytest.CaptureFixture[str], served_lake: tuple[str, str], lake: Path
 ) -> None:

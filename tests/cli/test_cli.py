@@ -60,6 +60,7 @@ def test_out_refuses_a_directory_holding_someone_elses_files(
     assert theirs.read_text() == "keep me"
 
 
+@pytest.mark.slow
 @pytest.mark.e2e
 def test_out_rewrites_only_what_its_own_mirror_wrote(
     capsys: pytest.CaptureFixture[str], tmp_path: Path

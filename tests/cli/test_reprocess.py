@@ -176,6 +176,7 @@ def raw_backup(lake: Lake, *records: bytes) -> None:
     lake.put(f"{folder}{SPEC.delivery_stream_name}-1-backup.gz", gzip.compress(b"".join(records)))
 
 
+@pytest.mark.slow
 def test_every_error_type_goes_back_claims_are_released_and_objects_archived(
     capsys: pytest.CaptureFixture[str], lake: Lake
 ) -> None:
@@ -318,6 +319,7 @@ def test_records_already_in_the_table_stay_unsent_and_stale_claims_are_released(
     ]
 
 
+@pytest.mark.slow
 def test_a_fix_function_turns_rejected_records_into_new_bytes(
     capsys: pytest.CaptureFixture[str], lake: Lake
 ) -> None:
@@ -340,6 +342,7 @@ def test_a_fix_function_turns_rejected_records_into_new_bytes(
     assert "the fix skipped it" in rows[hopeless]["note"]
 
 
+@pytest.mark.slow
 def test_a_failed_put_leaves_the_object_in_place(capsys: pytest.CaptureFixture[str], lake: Lake) -> None:
     key = lake.error_object(PROCESSING, [processing_failed(line(event(1)), ErrorCode.FUNCTION_ERROR)])
     lake.aws.kinesis.delete_stream(StreamName=lake.aws.stream_name)
@@ -350,6 +353,7 @@ def test_a_failed_put_leaves_the_object_in_place(capsys: pytest.CaptureFixture[s
     assert lake.listed() == {key}  # nothing archived, nothing deleted
 
 
+@pytest.mark.slow
 def test_hours_and_types_select_the_objects(capsys: pytest.CaptureFixture[str], lake: Lake) -> None:
     early = lake.error_object(
         PROCESSING,
@@ -407,6 +411,7 @@ def test_a_rebuilt_record_is_the_event_the_row_came_from() -> None:
     assert not recovery.same_event(line(event(3, count=1.0)), row)
 
 
+@pytest.mark.slow
 def test_originals_rebuild_never_reads_the_backup(capsys: pytest.CaptureFixture[str], lake: Lake) -> None:
     value = event(1, created_at=1_764_054_001.5)
     lake.error_object(CONVERSION, [conversion_failed(value, lake.next_sequence())])

@@ -180,6 +180,7 @@ def test_bad_input_is_a_usage_error_naming_it(
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 @given(st.text(max_size=30))
 def test_price_flags_parse_or_refuse_any_text(text: str) -> None:
     try:

@@ -18,7 +18,7 @@ from infra.delivery_spec import DeliverySpec
 from infra.settings import Settings
 from transform_lambda.claims import DynamoClaims
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 @pytest.fixture

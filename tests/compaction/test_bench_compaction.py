@@ -6,7 +6,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from eventlake import bench_compaction
+
+pytestmark = pytest.mark.slow
 
 
 def test_the_bench_compacts_a_tiny_lake_and_reports_every_setting(tmp_path: Path) -> None:

@@ -20,6 +20,8 @@ from infra.compaction_spec import SUPERSEDED_NONCURRENT_DAYS
 from infra.settings import Settings
 from lake_compactor import compaction_plan as plan
 
+pytestmark = pytest.mark.slow
+
 EXPIRY_DAYS = Settings.from_stack_file("dev").compaction_expiry_days
 # Past the midnight S3 rounds the expiry to, then the noncurrent version's day and its midnight.
 AFTER_EXPIRY = EXPIRY_DAYS + 1 + SUPERSEDED_NONCURRENT_DAYS + 1

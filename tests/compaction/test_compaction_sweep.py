@@ -25,6 +25,8 @@ from lake_compactor import compaction_plan as plan
 from lake_compactor.compaction_plan import CompactionStatement
 from lake_compactor.compactor import Compactor, PartitionJob, StatementEngine
 
+pytestmark = pytest.mark.slow
+
 EXPIRY_DAYS = Settings.from_stack_file("dev").compaction_expiry_days
 # Past the midnight S3 rounds the expiry to, then the noncurrent version's day and its midnight.
 AFTER_EXPIRY = EXPIRY_DAYS + 1 + SUPERSEDED_NONCURRENT_DAYS + 1

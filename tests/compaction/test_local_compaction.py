@@ -15,6 +15,8 @@ from compaction_lake import NOW, Lake, open_lake
 from glue import schema
 from lake_compactor import compaction_plan as plan
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def lake(tmp_path: Path) -> Iterator[Lake]:

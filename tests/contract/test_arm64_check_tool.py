@@ -22,7 +22,10 @@ from infra.settings import PROJECT_ROOT
 TOOL = PROJECT_ROOT / "tools" / "arm64_check"
 HOST_RUNTIME = f"python{sys.version_info.major}.{sys.version_info.minor}"
 
-pytestmark = pytest.mark.skipif(platform.machine() != "x86_64", reason="the tool's native half is x86_64")
+pytestmark = [
+    pytest.mark.skipif(platform.machine() != "x86_64", reason="the tool's native half is x86_64"),
+    pytest.mark.slow,
+]
 
 
 def tool_module(name: str) -> ModuleType:

@@ -11,6 +11,8 @@ from eventlake import bench_dedupe
 from eventlake.bench_dynamodb import DynamoDouble
 from transform_lambda.claims import KEY_ATTRIBUTE, Claim
 
+pytestmark = pytest.mark.slow
+
 
 def _double() -> DynamoDouble:
     return DynamoDouble(

@@ -75,6 +75,7 @@ def test_the_package_built_for_this_machine_imports_its_hot_path_from_its_own_fi
     assert Path(done.stdout.strip()).resolve() == (tmp_path / LAMBDA_PACKAGE / "_hotpath.abi3.so").resolve()
 
 
+@pytest.mark.slow
 def test_the_deployed_package_carries_orjson_built_for_lambdas_arm64_runtime() -> None:
     runtime = Settings(stack="dev").lambda_runtime
     contents = lambda_contents(runtime=runtime, architecture=LAMBDA_ARCHITECTURE)

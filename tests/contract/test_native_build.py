@@ -161,6 +161,7 @@ DEBIAN_PYCONFIG = """#if defined(__linux__)
 """
 
 
+@pytest.mark.slow
 def test_a_debian_system_pythons_split_headers_build_for_both_machines(package: Path, tmp_path: Path) -> None:
     """Debian's and Ubuntu's system Pythons keep pyconfig.h per architecture, beside the other headers; the
     builder shims the target's include to the host's file, where Zig alone finds neither."""

@@ -8,6 +8,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
 from infra.settings import PROJECT_ROOT
 
 PYPROJECT = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())
@@ -25,6 +27,7 @@ def test_every_top_level_package_is_declared() -> None:
     assert found == declared
 
 
+@pytest.mark.slow
 def test_python_m_eventlake_runs_from_another_directory(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "eventlake", "demo", "--help"],

@@ -17,7 +17,7 @@ from eventlake.traffic.sample_events import Expect
 from glue import schema
 from glue.errors import ErrorCode, ErrorOutputType
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 def ms_to_seconds(raw: bytes, record: ErrorRecord) -> bytes | None:

@@ -29,12 +29,14 @@ def hour(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-d
     return run_demo(DemoOptions(events=EVENTS, types=TYPES, hours=1, arrival_seconds=3600, out=out))
 
 
+@pytest.mark.slow
 def test_a_paced_hour_of_100_types_holds_the_invariant(hour) -> None:  # type: ignore[no-untyped-def]
     assert hour.ok, hour.invariant.violations
     partitions = {o.partition for o in hour.objects_of(DATA)}
     assert len({p.split("/")[1] for p in partitions}) == TYPES  # event_type=... of every type, one event hour
 
 
+@pytest.mark.slow
 def test_arrivals_span_the_hour_and_the_observations_count_what_was_written(hour) -> None:  # type: ignore[no-untyped-def]
     data = hour.objects_of(DATA)
     seen = hour.observations
@@ -52,6 +54,7 @@ def test_arrivals_span_the_hour_and_the_observations_count_what_was_written(hour
     assert seen.objects_per_partition_mean > 10
 
 
+@pytest.mark.slow
 def test_the_observations_sit_beside_the_sizing_model(hour) -> None:  # type: ignore[no-untyped-def]
     if isinstance(hour.sizing, str):
         assert "infra/capacity.py" in hour.sizing or "sizing model" in hour.sizing
@@ -63,6 +66,7 @@ def test_the_observations_sit_beside_the_sizing_model(hour) -> None:  # type: ig
     assert abs(by_name["objects_per_hour"].relative_difference) < 0.10
 
 
+@pytest.mark.slow
 def test_the_cli_prints_the_observations(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(
         [

@@ -264,6 +264,7 @@ PAYLOADS = st.dictionaries(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     uuid=st.uuids().map(str),

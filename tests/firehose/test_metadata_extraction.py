@@ -63,6 +63,7 @@ def test_valid_events_get_the_lambda_modes_partition(event_type: str, rest: str,
     assert keys == schema.partition_values(event_type, math.floor(created))
 
 
+@pytest.mark.slow
 @settings(max_examples=500, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(name=EVENT_NAMES, created=CREATED_AT, drop=st.sampled_from([None, "event_name", "created_at"]))
 def test_jq_and_the_invariants_reading_agree(name: str, created: Any, drop: str | None) -> None:

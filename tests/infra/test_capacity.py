@@ -551,6 +551,7 @@ def test_the_backup_ratio_is_as_measured(sample: list[tuple[bytes, bytes, str]])
     assert len(gzip.compress(raw)) / len(raw) == pytest.approx(capacity.BACKUP_BYTES_PER_RAW_BYTE, rel=0.1)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("compression", sorted(capacity.PARQUET_BYTES_PER_RAW_BYTE))
 @pytest.mark.parametrize("rows", [20, 200, 600])
 def test_partitions_parquet_objects_are_the_size_predicted(

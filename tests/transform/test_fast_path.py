@@ -73,6 +73,7 @@ def reference_iso(epoch: float) -> str:
     return f"{text}.{millis:03d}Z" if millis else f"{text}Z"
 
 
+@pytest.mark.slow
 @given(st.dictionaries(st.text(), VALUES, max_size=6))
 @settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
 def test_decode_returns_what_the_standard_library_parses(obj: dict[str, Any]) -> None:
@@ -164,6 +165,7 @@ LINEAGES = st.builds(
 )
 
 
+@pytest.mark.slow
 @given(EVENTS, LINEAGES)
 @settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
 def test_the_stored_row_is_the_reference_row_byte_for_byte(obj: dict[str, Any], lineage: Lineage) -> None:
@@ -244,6 +246,7 @@ SENT = st.one_of(
 )
 
 
+@pytest.mark.slow
 @given(SENT, KINESIS_METADATA | st.none() | st.just("metadata"), st.booleans())
 @settings(max_examples=600, suppress_health_check=[HealthCheck.too_slow])
 def test_the_inline_path_gives_what_the_general_path_gives(sent: bytes, meta: Any, as_base64: bool) -> None:
@@ -309,6 +312,7 @@ def test_the_holder_read_inline_is_the_holder_of_the_lineage(meta: Any, record_i
     assert holder_of(record) == handler_module._holder(record, lineage_of(record))
 
 
+@pytest.mark.slow
 @given(st.dictionaries(st.text(), VALUES, max_size=6))
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 def test_the_payload_text_holds_the_same_values_as_the_standard_librarys(obj: dict[str, Any]) -> None:

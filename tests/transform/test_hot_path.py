@@ -168,6 +168,7 @@ METAS = st.one_of(
 )
 
 
+@pytest.mark.slow
 @given(
     EVENTS, st.randoms(use_true_random=False), METAS, st.sampled_from(["none", "order", "raw"]), st.booleans()
 )
