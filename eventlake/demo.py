@@ -216,6 +216,9 @@ class OpenDemo:
     aws: EmbeddedAws
     claims: ClaimStore
     passes: int = 1
+    faults: Faults = field(default_factory=Faults)
+    # The Lambda's rejection log lines of every pass so far, by source record (what `eventlake check` reads).
+    rejections: dict[tuple[str, str], list[str]] = field(default_factory=dict)
 
     def deliver_more(self, put: Callable[[], T]) -> tuple[T, FollowUpDelivery]:
         """Call ``put`` (it puts records on the stream, e.g. ``eventlake reprocess``), then deliver what it
@@ -241,6 +244,8 @@ class OpenDemo:
         )
         result = put()
         run = model.run()
+        for lineage, reasons in rejections.items():
+            self.rejections.setdefault(lineage, []).extend(reasons)
         partitions = register_partitions(self.aws, run.written)
         objects = lake.mirror(self.aws.s3, self.aws.bucket, options.out_dir)
         contents = lake.read(options.out_dir, objects)
@@ -259,6 +264,19 @@ class OpenDemo:
             rows=lake.table_rows(options.out_dir, [p.location for p in partitions]),
         )
         queries = _run_queries(options.out_dir, settings.glue_database, partitions, not settings.uses_lambda)
+        # Beside the mirror again, so that `eventlake check` re-checks the lake as it stands now.
+        run_record.write(
+            options.out_dir,
+            stack=options.stack,
+            sent=self.report.ledger.records,
+            rejections=self.rejections,
+            faults=self.faults,
+            dedupe=settings.dedupe_mode,
+            backup_enabled=spec.source_backup,
+            processor=settings.processor,
+            compacted=True,
+            locations=[p.location for p in partitions],
+        )
         return CompactedLake(report, contents, queries, partitions)
 
 
@@ -432,6 +450,7 @@ def open_demo(options: DemoOptions, *, console: Any = None) -> Iterator[OpenDemo
             backup_enabled=spec.source_backup,
             processor=settings.processor,
             compacted=compaction is not None,
+            locations=[p.location for p in partitions] if compaction is not None else (),
         )
         timings["invariant"] = time.perf_counter() - step
         timings["total"] = time.perf_counter() - started
@@ -459,7 +478,7 @@ def open_demo(options: DemoOptions, *, console: Any = None) -> Iterator[OpenDemo
             observations=seen,
             sizing=sizing,
         )
-        yield OpenDemo(report, aws, claims)
+        yield OpenDemo(report, aws, claims, faults=faults_injected, rejections=dict(rejections))
 
 
 @contextmanager

@@ -102,7 +102,7 @@ AFTER_THE_LAMBDA = frozenset(
 NEEDS_FIX = "rejected by the transform: sent unchanged it fails again (pass --fix)"
 ALREADY_STORED = "already in the table (its row landed): archived, not sent"
 # Beside an archived error object: what happened to each of its lines (``reprocessed_key``).
-REPROCESSED_SUFFIX = ".reprocessed.json"
+REPROCESSED_SUFFIX = schema.REPROCESSED_SUFFIX
 REPROCESSED_VERSION = 1
 RESENT, STORED = "resent", "stored"
 # processor jq: the query could not compute the record's partition keys; unchanged it fails again.
@@ -138,6 +138,8 @@ class Resend:
     line: int = 0  # the line of its error object
     # A record that failed in the Lambda: the id whose claim is released when its holder stored nothing.
     unheld: tuple[str, dict[str, str]] | None = None  # (lower-cased id, partition values)
+    arrival_ms: int | None = None  # when Kinesis accepted the failed record
+    row: dict[str, Any] | None = None  # a record that failed after the Lambda: its transformed row
 
 
 @dataclass(frozen=True)
@@ -187,6 +189,8 @@ class ReprocessTarget:
     spec: DeliverySpec
     # The table's rows, read by partition from the bucket (None: records are sent without looking).
     table: TableRows | None = None
+    # The stream's records of one millisecond, read back to tell byte-identical records apart (None: never).
+    stream: StreamRecords | None = None
 
 
 @dataclass(frozen=True)
@@ -477,6 +481,57 @@ def _epoch_ms(moment: datetime) -> int:
     return round(aware.timestamp() * 1000)
 
 
+class StreamRecords:
+    """The records Kinesis accepted at one millisecond, read back from the stream while it retains them: the
+    one way to tell byte-identical records apart when one failed in the Lambda (its error record carries its
+    bytes and arrival, no sequence number). Per shard, a shard iterator ``AT_TIMESTAMP`` then ``GetRecords``
+    until a record arrived later (https://docs.aws.amazon.com/kinesis/latest/APIReference/API_GetShardIterator.html)."""
+
+    PAGE = 1000
+
+    def __init__(self, kinesis: Any, stream_name: str) -> None:
+        self._kinesis = kinesis
+        self._stream = stream_name
+        self._shards: list[str] | None = None
+        self._found: dict[int, list[tuple[tuple[str, str], bytes]] | None] = {}
+
+    def at(self, arrival_ms: int) -> list[tuple[tuple[str, str], bytes]] | None:
+        """((shard, sequence number), data) of every record that arrived at ``arrival_ms``; None when the
+        stream cannot say (past its retention, or unreadable)."""
+        if arrival_ms not in self._found:
+            try:
+                self._found[arrival_ms] = self._read(arrival_ms)
+            except Exception:  # denied, throttled past retries, trimmed: the caller must not guess
+                self._found[arrival_ms] = None
+        return self._found[arrival_ms]
+
+    def _read(self, arrival_ms: int) -> list[tuple[tuple[str, str], bytes]] | None:
+        moment = datetime.fromtimestamp(arrival_ms / 1000, tz=UTC)
+        if self._shards is None:
+            self._shards = []
+            for page in self._kinesis.get_paginator("list_shards").paginate(StreamName=self._stream):
+                self._shards += [shard["ShardId"] for shard in page["Shards"]]
+        found: list[tuple[tuple[str, str], bytes]] = []
+        for shard in self._shards:
+            iterator = self._kinesis.get_shard_iterator(
+                StreamName=self._stream, ShardId=shard, ShardIteratorType="AT_TIMESTAMP", Timestamp=moment
+            )["ShardIterator"]
+            while iterator:
+                response = self._kinesis.get_records(ShardIterator=iterator, Limit=self.PAGE)
+                later = False
+                for record in response["Records"]:
+                    ms = _epoch_ms(record["ApproximateArrivalTimestamp"])
+                    if ms > arrival_ms:
+                        later = True
+                        break
+                    if ms == arrival_ms:
+                        found.append(((shard, record["SequenceNumber"]), bytes(record["Data"])))
+                if later or not response["Records"]:
+                    break
+                iterator = response.get("NextShardIterator")
+        return found
+
+
 def event_partition(event: Any) -> tuple[str, dict[str, str]] | None:
     """(lower-cased id, partition values) of a sent event whose three common fields look valid, else None
     (the transform will judge it)."""
@@ -554,12 +609,9 @@ def _plan_record(
         if record.error_code == ErrorCode.METADATA_EXTRACTION_FAILED and options.fix is None:
             return None, NEEDS_FIX_QUERY
         if via_lambda and record.error_code != ErrorCode.PROCESSING_FAILED_STATUS:
-            # Failed in the Lambda (the invocation, not the record): claims it took may be left behind.
+            # Failed in the Lambda (the invocation, not the record): claims it took may be left behind, and
+            # its row may have landed from another delivery of its batch (``_send_once`` decides).
             unheld = event_partition(_json(record.raw))
-            if unheld is not None and table is not None and record.arrival_ms is not None:
-                rows = table.of(unheld[1], unheld[0])
-                if any(r.arrival_ms == record.arrival_ms and same_event(record.raw, r.row) for r in rows):
-                    return None, ALREADY_STORED
     if options.fix is not None:
         try:
             fixed = options.fix(data, record)
@@ -574,7 +626,8 @@ def _plan_record(
     key = partition_key(data)
     if len(data) + len(key.encode("utf-8")) > limits.KINESIS_RECORD_MAX_BYTES:
         return None, "over Kinesis's record size limit"
-    return Resend(data, key, origin, claim, line, unheld), ""
+    row_of = transformed_row(record.raw) if claim is not None else None
+    return Resend(data, key, origin, claim, line, unheld, record.arrival_ms, row_of), ""
 
 
 def _plan(
@@ -582,6 +635,7 @@ def _plan(
     objects: list[tuple[str, str]],
     options: ReprocessOptions,
     outcomes: dict[str, ObjectOutcome],
+    after_lambda: dict[tuple[str, int], list[tuple[str, str]]] | None = None,
 ) -> list[_Planned]:
     """Read one hour's error objects and decide, record by record, what to send and what to keep."""
     planned: list[_Planned] = []
@@ -661,7 +715,60 @@ def _plan(
                 item.stored.append(index)
             else:
                 item.kept.append(Kept(line, reason))
+    _send_once(target, planned, {} if after_lambda is None else after_lambda, outcomes)
     return planned
+
+
+def _send_once(
+    target: ReprocessTarget,
+    planned: list[_Planned],
+    after_lambda: dict[tuple[str, int], list[tuple[str, str]]],
+    outcomes: dict[str, ObjectOutcome],
+) -> None:
+    """Records that failed in the Lambda (``processing-failed``, no lineage), sent again once each.
+
+    Their lines are grouped by bytes and arrival millisecond. A group is plain when no row of the table, no
+    record this run sends from a later stage (``after_lambda``: id and arrival -> lineages) and no other
+    line has that event at that millisecond: each line is its own record. Otherwise byte-identical records
+    share the millisecond (a batch Firehose redelivered, which failed again or landed too; a producer's
+    copies in one call), and the stream is read back (``StreamRecords``): exactly the records of those bytes
+    that are neither in the table nor sent from a later stage are sent again, one per line; the other lines
+    are already handled. When the stream cannot say (past its retention), every line is sent: a copy too
+    many, which the marks and the unique-events view absorb, rather than a record lost."""
+    for item in planned:
+        for r in item.resend:
+            if r.row is not None and r.row.get("source_arrival_datetime"):
+                moment = _instant(r.row["source_arrival_datetime"])
+                if moment is not None:
+                    key = (str(r.row["event_uuid"]).lower(), round(moment.timestamp() * 1000))
+                    lineage = (str(r.row["source_shard_id"]), str(r.row["source_sequence_number"]))
+                    after_lambda.setdefault(key, []).append(lineage)
+    groups: dict[tuple[bytes, int], list[tuple[_Planned, Resend]]] = defaultdict(list)
+    for item in planned:
+        for r in item.resend:
+            if r.unheld is not None and r.arrival_ms is not None and r.origin == "rawData":
+                groups[(r.data, r.arrival_ms)].append((item, r))
+    for (data, arrival_ms), lines in groups.items():
+        event_id, values = lines[0][1].unheld  # type: ignore[misc]
+        stored = {
+            row.lineage
+            for row in (target.table.of(values, event_id) if target.table else [])
+            if row.arrival_ms == arrival_ms and same_event(data, row.row)
+        }
+        handled = set(after_lambda.get((event_id, arrival_ms), []))
+        if not stored and not handled and len(lines) == 1:
+            continue
+        records = target.stream.at(arrival_ms) if target.stream is not None else None
+        if records is None:
+            for item, _ in lines:
+                outcomes[item.key].notes.append(
+                    "byte-identical records at one millisecond, the stream no longer holds them: all sent"
+                )
+            continue
+        unsent = [lineage for lineage, body in records if body == data and lineage not in stored | handled]
+        for item, r in lines[len(unsent) :]:  # more lines than records still missing: those are handled
+            item.resend.remove(r)
+            item.stored.append(r.line)
 
 
 def rest_key(key: str, kept: Sequence[Kept]) -> str:
@@ -847,8 +954,9 @@ def reprocess(
     keys = error_object_keys(target.s3, target.bucket, target.spec, options)
     outcomes = {key: ObjectOutcome(key, output_type) for key, output_type in keys}
     ours: set[str] = set()
+    after_lambda: dict[tuple[str, int], list[tuple[str, str]]] = {}
     for _, objects in _by_hour(keys):
-        for item in _plan(target, objects, options, outcomes):
+        for item in _plan(target, objects, options, outcomes, after_lambda):
             _handle(target, item, options, outcomes[item.key], ours)
         if progress:
             progress(len(objects))

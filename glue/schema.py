@@ -80,6 +80,9 @@ ERROR_ROOT = "errors/"
 BACKUP_ROOT = "raw/"
 # Error objects `eventlake reprocess` handled (every record put back on the stream), each under its old key.
 ERROR_ARCHIVE_ROOT = "errors-archive/"
+# Beside each archived error object: what reprocess did with each of its lines (re-sent as which record, or
+# already stored), so a check of the lake follows a recovered record to its new row.
+REPROCESSED_SUFFIX = ".reprocessed.json"
 # Compacted copies of closed partitions (lake_compactor): never under DATA_ROOT, so no original partition
 # folder, Firehose prefix or registrar rule sees them; a partition reads one only once switched to it.
 COMPACTED_ROOT = "compacted/"

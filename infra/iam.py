@@ -90,6 +90,11 @@ OPERATOR_READ_ACTIONS = ["s3:GetObject"]
 OPERATOR_ERROR_WRITE_ACTIONS = ["s3:PutObject", "s3:DeleteObject"]
 OPERATOR_ARCHIVE_ACTIONS = ["s3:PutObject"]
 OPERATOR_CLAIMS_ACTIONS = ["dynamodb:GetItem", "dynamodb:DeleteItem"]
+# To tell byte-identical records of one millisecond apart, reprocess reads the stream back at that instant
+# (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonkinesis.html); the records
+# are encrypted with the lake key, so it decrypts through Kinesis too.
+OPERATOR_STREAM_READ_ACTIONS = ["kinesis:ListShards", "kinesis:GetShardIterator", "kinesis:GetRecords"]
+OPERATOR_STREAM_KEY_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey"]
 # The bucket policy: requests over TLS older than 1.2 are refused; objects are written with the lake key only.
 MIN_TLS_VERSION = 1.2
 SSE_KMS = "aws:kms"
@@ -506,6 +511,7 @@ def operator_policy(
     ]
     if table_prefixes:
         statements += [
+            _statement("ReadStream", OPERATOR_STREAM_READ_ACTIONS, [stream_arn]),
             _statement(
                 "ListTable",
                 OPERATOR_LIST_ACTIONS,
@@ -520,7 +526,7 @@ def operator_policy(
     statements += [
         _statement(
             "StreamKey",
-            PRODUCER_KEY_ACTIONS,
+            OPERATOR_STREAM_KEY_ACTIONS if table_prefixes else PRODUCER_KEY_ACTIONS,
             [key_arn],
             Condition={"StringEquals": {"kms:ViaService": [kinesis_host]}},
         ),

@@ -21,6 +21,7 @@ the original bytes can be recovered from the raw backup.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections import Counter, defaultdict
@@ -32,7 +33,7 @@ from typing import Any
 
 import orjson
 
-from eventlake.checks.lake_contents import ErrorLine, LakeContents, Row
+from eventlake.checks.lake_contents import ErrorLine, LakeContents, RecoveredLine, Row, column_values
 from eventlake.traffic.producer import Sent
 from eventlake.traffic.sample_events import Expect
 from glue import marks, schema
@@ -121,6 +122,7 @@ class _RowFacts:
     uuid_reused: Any
     arrival_ms: int | None
     findings: tuple[tuple[str, str], ...]
+    lineage: Lineage  # the row's own Kinesis record (a re-sent copy's, for a record reprocess sent again)
 
     @classmethod
     def of(cls, row: Row, s: Sent) -> _RowFacts:
@@ -131,6 +133,7 @@ class _RowFacts:
             values.get("uuid_reused"),
             _instant_ms(values.get("source_arrival_datetime")),
             findings,
+            s.lineage,
         )
 
 
@@ -156,20 +159,24 @@ def check(
     so the marks must be exact whatever the faults."""
     result = InvariantResult(records=len(sent), rows=len(lake.rows), error_records=len(lake.errors))
     by_lineage = {s.lineage: s for s in sent}
-    logged = rejections
-    for lineage, reasons in logged.items():
-        if lineage not in by_lineage:
+    # Records ``eventlake reprocess`` sent again: each re-sent Kinesis record stands for the one it recovers.
+    recovery = _Recovery.follow(sent, lake, result)
+    logged: dict[Lineage, list[str]] = defaultdict(list)
+    for lineage, reasons in rejections.items():
+        if lineage not in by_lineage and lineage not in recovery.as_sent:
             result.violate(REJECTION, f"{len(reasons)} rejection log line(s) name no sent record {lineage}")
+        logged[recovery.original(lineage)].extend(reasons)
     places: dict[Lineage, list[_Place]] = defaultdict(list)
 
     for row in lake.rows:  # one pass; only each row's facts are kept
         lineage = row.lineage
-        sent_record = by_lineage.get(lineage)
+        sent_record = by_lineage.get(lineage) or recovery.as_sent.get(lineage)
         if sent_record is None:
             result.violate(EXACTLY_ONCE, f"row in {row.key} matches no sent record")
             continue
         # Keyed by the ledger's strings, not the row's copies: a production hour keeps a million of these.
-        places[sent_record.lineage].append(_Place("row", row=_RowFacts.of(row, sent_record)))
+        original = by_lineage[recovery.original(sent_record.lineage)].lineage
+        places[original].append(_Place("row", row=_RowFacts.of(row, sent_record)))
 
     unattributed: list[ErrorLine] = []
     for line in lake.errors:
@@ -177,6 +184,8 @@ def check(
             unattributed.append(line)
             continue
         lineage = _transformed_lineage(line.record.raw)
+        if lineage is not None:
+            lineage = recovery.original(lineage)
         if lineage is None or lineage not in by_lineage:
             result.violate(EXACTLY_ONCE, f"{line.output_type} record in {line.key} names no sent record")
             continue
@@ -222,7 +231,7 @@ def check(
     if unique is not None:
         _check_unique_view(sent, places, unique, result)
     if backup_enabled:
-        _check_backup(sent, lake, result)
+        _check_backup(sent, lake, result, recovery.resent_bytes())
 
     for (what, where), records in affected.items():
         result.affected.append(
@@ -235,6 +244,78 @@ def check(
             )
         )
     return result
+
+
+@dataclass
+class _Recovery:
+    """What ``eventlake reprocess`` sent again (``lake.recovered``, from its ``.reprocessed.json`` records):
+    each re-sent Kinesis record (its lineage) and the ledger's record it recovers, followed through chains
+    (a re-sent record that failed and was recovered again)."""
+
+    as_sent: dict[Lineage, Sent] = field(default_factory=dict)  # re-sent lineage -> it, as a Sent
+    origin: dict[Lineage, Lineage] = field(default_factory=dict)  # re-sent lineage -> the ledger's
+
+    def original(self, lineage: Lineage) -> Lineage:
+        return self.origin.get(lineage, lineage)
+
+    def resent_bytes(self) -> Counter[bytes]:
+        return Counter(s.data for s in self.as_sent.values())
+
+    @classmethod
+    def follow(cls, sent: list[Sent], lake: LakeContents, result: InvariantResult) -> _Recovery:
+        found = cls()
+        lines = [r for r in lake.recovered if r.outcome == "resent"]
+        if not lines:
+            return found
+        by_lineage = {s.lineage: s for s in sent}
+        # A processing-failed line names no record: it recovers one that sent those bytes and has no row.
+        with_rows = set(
+            zip(
+                column_values(lake.rows, "source_shard_id"),
+                column_values(lake.rows, "source_sequence_number"),
+                strict=True,
+            )
+        )
+        # Records an error record of a stage after the Lambda names (recovered or not): never anonymous.
+        named_elsewhere = {
+            _transformed_lineage(line.record.raw)
+            for line in (*lake.recovered, *lake.errors)
+            if line.output_type != ErrorOutputType.PROCESSING_FAILED
+        }
+        by_bytes: dict[bytes, list[Lineage]] = defaultdict(list)
+        for s in sent:
+            if s.lineage not in with_rows and s.lineage not in named_elsewhere:
+                by_bytes[s.data].append(s.lineage)
+        waiting = sorted(lines, key=lambda r: r.key)  # by arrival hour: a chain's links in order
+        while waiting:
+            line, waiting = waiting[0], waiting[1:]
+            named = cls._named(line, by_bytes)
+            later = named is not None and named not in by_lineage and named not in found.origin
+            if later and any(named == r.lineage for r in waiting):  # its own recovery comes later: after it
+                waiting.append(line)
+                continue
+            if named is None or found.original(named) not in by_lineage or line.lineage is None:
+                result.violate(EXACTLY_ONCE, f"recovered record in {line.key} names no sent record")
+                continue
+            original = by_lineage[found.original(named)]
+            again = dataclasses.replace(
+                original,
+                data=line.data or original.data,
+                shard_id=line.lineage[0],
+                sequence_number=line.lineage[1],
+            )
+            found.as_sent[line.lineage] = again
+            found.origin[line.lineage] = original.lineage
+            if line.lineage not in with_rows and line.lineage not in named_elsewhere:
+                by_bytes[again.data].append(line.lineage)  # failed again: a later recovery names it by bytes
+        return found
+
+    @staticmethod
+    def _named(line: RecoveredLine, by_bytes: dict[bytes, list[Lineage]]) -> Lineage | None:
+        if line.output_type != ErrorOutputType.PROCESSING_FAILED:
+            return _transformed_lineage(line.record.raw)
+        waiting = by_bytes.get(line.record.raw)
+        return waiting.pop(0) if waiting else None
 
 
 def _transformed_lineage(raw: bytes) -> Lineage | None:
@@ -410,9 +491,9 @@ def _check_exact_marks(
                 (
                     p.row.arrival_ms is None,
                     p.row.arrival_ms or 0,
-                    s.shard_id,
-                    len(s.sequence_number),
-                    s.sequence_number,
+                    p.row.lineage[0],
+                    len(p.row.lineage[1]),
+                    p.row.lineage[1],
                 ),
                 p.row,
             )
@@ -533,8 +614,8 @@ def _check_unique_view(
             continue
         for place in places.get(s.lineage, []):
             if place.row is not None:
-                arrival = place.row.arrival_ms
-                order = (arrival, len(s.sequence_number), s.sequence_number, s.lineage)
+                arrival, (shard, sequence) = place.row.arrival_ms, place.row.lineage
+                order = (arrival, shard, len(sequence), sequence, place.row.lineage)
                 event_id = s.event_uuid.lower()
                 earliest[event_id] = min(earliest.get(event_id, order), order)
     seen: Counter[str] = Counter(event_id for event_id, _ in unique)
@@ -554,8 +635,10 @@ def _check_unique_view(
             result.violate(UNIQUE_VIEW, f"event {event_id}: the view keeps {lineage}, not the first arrival")
 
 
-def _check_backup(sent: list[Sent], lake: LakeContents, result: InvariantResult) -> None:
-    expected = Counter(s.data for s in sent)
+def _check_backup(
+    sent: list[Sent], lake: LakeContents, result: InvariantResult, resent: Counter[bytes]
+) -> None:
+    expected = Counter(s.data for s in sent) + resent
     missing = expected - lake.backed_up
     extra = lake.backed_up - expected
     if missing:

@@ -6,6 +6,7 @@ Firehose (the model) put in S3.
 
 from __future__ import annotations
 
+import base64
 import bisect
 import gzip
 import io
@@ -47,6 +48,19 @@ class ErrorLine:
     key: str
     output_type: str
     record: error_records.ErrorRecord
+
+
+@dataclass(frozen=True)
+class RecoveredLine:
+    """An archived error record that ``eventlake reprocess`` handled (its ``.reprocessed.json``): sent again
+    as the Kinesis record ``lineage`` with ``data``, or left unsent because its row was already stored."""
+
+    key: str  # the archived object
+    output_type: str
+    record: error_records.ErrorRecord
+    outcome: str  # "resent" or "stored"
+    lineage: tuple[str, str] | None = None
+    data: bytes | None = None
 
 
 class ParquetRows(Sequence[Row]):
@@ -126,6 +140,7 @@ class LakeContents:
     backups: dict[str, list[bytes]] = field(default_factory=dict)  # each backup object's records, in order
     # processor jq: records stored as sent (JSON Lines objects under events/), with their object's key.
     lines: list[Row] = field(default_factory=list)
+    recovered: list[RecoveredLine] = field(default_factory=list)  # archived error records reprocess handled
 
 
 # Written into a mirror directory: it names the folders a mirror wrote, the only ones a later mirror removes.
@@ -245,11 +260,35 @@ def _read_one(lake: LakeContents, root: Path, obj: LakeObject, problems: list[st
         lake.backups[obj.key] = records
         lake.backed_up.update(records)
     elif obj.key.startswith(schema.ERROR_ARCHIVE_ROOT):
-        pass  # error objects already reprocessed (eventlake.recovery): their records went back to the stream
+        # Error objects reprocess handled: their records went back to the stream, or were already stored. Read
+        # through the record of what it did beside each (an archive without one is history only).
+        if not obj.key.endswith(schema.REPROCESSED_SUFFIX):
+            _read_recovered(lake, root, obj.key, body)
     elif obj.key.startswith(schema.COMPACTED_ROOT):
         pass  # compacted copies (lake_compactor) repeat rows the originals under events/ hold: counted there
     else:
         raise ValueError("stray object outside events/, errors/, errors-archive/ and raw/")
+
+
+def _read_recovered(lake: LakeContents, root: Path, key: str, body: bytes) -> None:
+    manifest_path = root / (key + schema.REPROCESSED_SUFFIX)
+    if not manifest_path.exists():
+        return
+    manifest = json.loads(manifest_path.read_bytes())
+    lines = [line for line in body.split(b"\n") if line.strip()]  # as reprocess numbered them
+    output_type = error_output_type(key.removeprefix(schema.ERROR_ARCHIVE_ROOT))
+    for entry in manifest["lines"]:
+        shard, sequence = entry.get("shard_id"), entry.get("sequence_number")
+        lake.recovered.append(
+            RecoveredLine(
+                key=key,
+                output_type=output_type,
+                record=error_records.read_error_line(lines[entry["line"]]),
+                outcome=entry["outcome"],
+                lineage=(shard, sequence) if shard and sequence else None,
+                data=base64.b64decode(entry["data"]) if entry.get("data") else None,
+            )
+        )
 
 
 # The delivery's error prefix and the raw backup's (both under errors/, both split by type).

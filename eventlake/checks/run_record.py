@@ -34,6 +34,7 @@ class RunRecord:
     # stack file's setting.
     processor: str = PROCESSOR_LAMBDA
     compacted: bool = False  # the demo compacted every partition before the record was written
+    locations: tuple[str, ...] = ()  # compacted: the table's partition locations, as its catalog reads them
 
 
 def write(
@@ -47,6 +48,7 @@ def write(
     backup_enabled: bool,
     processor: str = PROCESSOR_LAMBDA,
     compacted: bool = False,
+    locations: Sequence[str] = (),
 ) -> Path:
     """One header line, then one line per record sent (its bytes base64-encoded)."""
     header = {
@@ -54,6 +56,7 @@ def write(
         "stack": stack,
         "dedupe": dedupe.name,
         "compacted": compacted,
+        "locations": sorted(locations),
         "backup_enabled": backup_enabled,
         "processor": processor,
         "rejections": [[shard, seq, list(reasons)] for (shard, seq), reasons in rejections.items()],
@@ -113,6 +116,7 @@ def read(root: Path) -> RunRecord | None:
         backup_enabled=header["backup_enabled"],
         processor=header.get("processor") or _stack_processor(header["stack"]),
         compacted=bool(header.get("compacted")),
+        locations=tuple(header.get("locations") or ()),
     )
 
 

@@ -6,6 +6,7 @@ reported violation, never a crash. The invariant is the mode's the record names:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,19 @@ from eventlake.athena import engine as athena
 from eventlake.checks import lake_contents, query_mode, run_record
 from eventlake.checks.invariant import CHECKS, InvariantResult, check, unique_rows
 from eventlake.cli.common import CHECK_FAILED, OK, CliError, Context, DefaultsHelp, emit, mirrored_bucket
+from glue import schema
 from infra import athena_spec
 from infra.settings import PROCESSOR_JQ
+
+
+def _catalog(locations: tuple[str, ...]) -> list[athena.CatalogPartition]:
+    """The catalog a compacted run recorded: each partition at its location (its values read from it)."""
+    out = []
+    for location in locations:
+        values = lake_contents.hive_partition(location.removeprefix("s3://").partition("/")[2])
+        out.append(athena.CatalogPartition(tuple(values[k] for k in schema.PARTITION_KEY_NAMES), location))
+    return out
+
 
 READABLE = "every object readable and on the layout"
 VIEW_READABLE = "the unique-events view can be queried"
@@ -56,13 +68,15 @@ def check_lake(root: Path, output: str) -> int:
     contents = lake_contents.read(root, objects, problems)
     rows: list[tuple[str, int, str]] = [(READABLE, len(problems), "; ".join(problems[:5]))]
     record = run_record.read(root)
+    if record is not None and record.compacted:  # the table as its catalog read it: the compacted copies
+        contents = dataclasses.replace(contents, rows=lake_contents.table_rows(root, record.locations))
     violations = len(problems)
     if record is not None:
         as_sent = record.processor == PROCESSOR_JQ
         names: list[str] = []
         view: list[tuple[Any, ...]] | None = None
         try:
-            conn = athena.connect(root, as_sent=as_sent)
+            conn = athena.connect(root, partitions=_catalog(record.locations) or None, as_sent=as_sent)
             sql_dir = athena_spec.JQ_SQL_DIR if as_sent else athena.SQL_DIR
             names, view = athena.run(conn, athena.load_queries(sql_dir)[athena.UNIQUE_EVENTS_VIEW])
         except Exception as exc:  # an unreadable object stops the scan: a violation, not a crash
@@ -86,6 +100,7 @@ def check_lake(root: Path, output: str) -> int:
                 backup_enabled=record.backup_enabled,
                 faults=record.faults,
                 unique=None if view is None else unique_rows(names, view),
+                compacted=record.compacted,
             )
             checks = CHECKS
         violations += result.violation_count

@@ -95,6 +95,8 @@ def run(args: argparse.Namespace) -> int:
         # What the table holds, so a record whose row landed is not sent twice (the transform's Parquet rows;
         # processor jq stores records as sent and has no lineage to compare).
         table=recovery.TableRows(s3, bucket) if settings.uses_lambda else None,
+        # ...and to tell byte-identical records of one millisecond apart, the stream read back.
+        stream=recovery.StreamRecords(kinesis, context.stream_name) if settings.uses_lambda else None,
     )
     options = recovery.ReprocessOptions(
         types=tuple(dict.fromkeys(args.types)) if args.types else recovery.ReprocessOptions().types,

@@ -202,6 +202,12 @@ def test_the_operator_policy_grants_exactly_what_reprocess_calls(deployment: Dep
                 "Action": ["s3:PutObject"],
                 "Resource": [f"{bucket}/errors-archive/*"],
             },
+            {  # the stream read back at one instant, to tell byte-identical records apart
+                "Sid": "ReadStream",
+                "Effect": "Allow",
+                "Action": ["kinesis:ListShards", "kinesis:GetShardIterator", "kinesis:GetRecords"],
+                "Resource": [arn(d, STREAM)],
+            },
             {  # the table's partitions, read so that records already stored are not sent again
                 "Sid": "ListTable",
                 "Effect": "Allow",
@@ -224,7 +230,7 @@ def test_the_operator_policy_grants_exactly_what_reprocess_calls(deployment: Dep
             {
                 "Sid": "StreamKey",
                 "Effect": "Allow",
-                "Action": ["kms:GenerateDataKey"],
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],  # reads the stream back, too
                 "Resource": [key],
                 "Condition": {"StringEquals": {"kms:ViaService": ["kinesis.eu-west-1.amazonaws.com"]}},
             },
@@ -281,7 +287,7 @@ def test_the_key_policy_admits_every_key_use_the_operator_policy_grants(deployme
         for action in statement["Action"]
         for host in statement["Condition"]["StringEquals"]["kms:ViaService"]
     }
-    assert len(granted) == 5 and granted <= admitted
+    assert len(granted) == 6 and granted <= admitted  # Decrypt through Kinesis: it reads the stream back
 
 
 # --- the key's policy -----------------------------------------------------------------------------
