@@ -507,7 +507,7 @@ def _load(options: DemoOptions, settings: Settings, region: str, avg_event_bytes
         "avg_event_bytes": avg_event_bytes,
         "event_types": len({n.split(":")[0] for n in sample_events.catalogue(options.types)}),
         "late_spread_hours": options.hours - 1,
-        "dedupe": settings.dedupe_mode.claims_table,
+        "dedupe": settings.dedupe_mode,
         "region": region,
         "duplicate_share": options.duplicate_share,
     }

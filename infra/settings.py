@@ -121,8 +121,9 @@ class Settings:
     # What a compaction superseded (originals in its copy, older copies) expires this many days after it was
     # written (S3 lifecycle counts from creation); 0: never expires.
     compaction_expiry_days: int = 7
-    # The load the stack is sized for (0 events: not declared). No resource reads these: `eventlake sizing`
-    # and tests/infra/test_capacity.py check the stack's settings against what that load needs.
+    # The load the stack is sized for (0 events: not declared). `eventlake sizing` and tests/infra/
+    # test_capacity.py check the stack's settings against what that load needs; the only resource that reads
+    # one is a PROVISIONED claims table, whose auto-scaling bounds follow expectedEventsPerHour.
     expected_events_per_hour: int = 0
     expected_event_bytes: int = 222
     expected_event_types: int = 100

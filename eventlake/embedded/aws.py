@@ -280,8 +280,9 @@ def _create_claims_table(dynamodb: Any, spec: ClaimsTableSpec, key_arn: str) -> 
 
 
 def claims_table_request(spec: ClaimsTableSpec, key_arn: str) -> dict[str, Any]:
-    """``create_table``'s arguments mirroring the spec, as the Pulumi program sends them."""
-    return {
+    """``create_table``'s arguments mirroring the spec, as the Pulumi program sends them (a provisioned
+    table starts at each dimension's minimum; auto scaling moves it from there)."""
+    request = {
         "TableName": spec.table_name,
         "KeySchema": [{"AttributeName": spec.hash_key, "KeyType": "HASH"}],
         "AttributeDefinitions": [{"AttributeName": spec.hash_key, "AttributeType": spec.hash_key_type}],
@@ -289,6 +290,12 @@ def claims_table_request(spec: ClaimsTableSpec, key_arn: str) -> dict[str, Any]:
         "SSESpecification": {"Enabled": True, "SSEType": spec.sse_type, "KMSMasterKeyId": key_arn},
         "DeletionProtectionEnabled": spec.deletion_protection,
     }
+    if spec.capacity is not None:
+        request["ProvisionedThroughput"] = {
+            "ReadCapacityUnits": spec.capacity.reads.min_units,
+            "WriteCapacityUnits": spec.capacity.writes.min_units,
+        }
+    return request
 
 
 def claims_backups_request(spec: ClaimsTableSpec) -> dict[str, Any]:

@@ -220,7 +220,9 @@ def small() -> Iterator[Deployment]:
 
 @pytest.fixture(scope="session")
 def huge() -> Iterator[Deployment]:
-    yield deploy("huge")  # 1000x of prod's load, dedupe off (Pulumi.huge.yaml; test_sized_stacks_program.py)
+    yield deploy(
+        "huge"
+    )  # 1000x prod's load, dedupe by compaction (Pulumi.huge.yaml; test_sized_stacks_program.py)
 
 
 @pytest.fixture(scope="session", params=["dev", "prod", "small"])

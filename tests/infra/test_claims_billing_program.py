@@ -14,9 +14,10 @@ from typing import Any
 import pulumi
 import pytest
 from conftest import PROJECT, Deployment, RecordingMocks, RecordingMonitor, cli_config
+from drift_compare import canonical
 from pulumi.runtime import settings as pulumi_settings
 
-from infra.claims_spec import ClaimsCapacity
+from infra.claims_spec import ClaimsCapacity, ClaimsTableSpec
 from infra.settings import PROJECT_ROOT, Settings, stack_config
 from transform_lambda.claims import ENV_DEDUPE_MODE, ENV_TABLE
 
@@ -164,3 +165,19 @@ def test_provisioned_without_a_declared_load_gets_small_bounds() -> None:
     assert d.settings.expected_events_per_hour == 0
     assert sorted((t.inputs["minCapacity"], t.inputs["maxCapacity"]) for t in d.all(TARGET)) == [(5, 100)] * 2
     assert len(d.all(POLICY)) == 2
+
+
+def test_the_embedded_aws_creates_the_provisioned_table_the_program_deploys(
+    provisioned: tuple[Deployment, OptionsMonitor],
+) -> None:
+    """The local runner's table (``claims_table_request``) starts at the capacity Pulumi gives it."""
+    from test_table_drift import embedded_claims, lake_key, pulumi_claims_as_api
+
+    d, _ = provisioned
+    deployed = pulumi_claims_as_api(d.one(TABLE).inputs)
+    local = embedded_claims(ClaimsTableSpec.from_settings(d.settings), lake_key(d))
+    assert canonical(deployed) == canonical(local)
+    assert local["create_table"]["ProvisionedThroughput"] == {
+        "ReadCapacityUnits": 8,
+        "WriteCapacityUnits": 397,
+    }

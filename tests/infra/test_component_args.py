@@ -15,7 +15,8 @@ from infra.settings import Settings
 FIELDS = frozenset(f.name for f in fields(Settings))
 # Names the stack; read only to default namePrefix and glueDatabase, which the components do read.
 # The load a stack declares is read by `eventlake sizing` (tests/infra/test_capacity.py checks each sized
-# stack against it), never by a resource.
+# stack against it), and by a resource only with claimsBillingMode PROVISIONED (the table's auto-scaling
+# bounds; tests/infra/test_claims_billing_program.py), not with the default on-demand table checked here.
 IDENTITY = {"stack"} | {f for f in FIELDS if f.startswith("expected_")}
 
 

@@ -197,6 +197,7 @@ def test_lambda_configuration(deployment: Deployment) -> None:
     assert fn["timeout"] == s.lambda_timeout_seconds
     assert fn["role"] == arn(d, ROLE, "processor")
     assert fn["environment"]["variables"] == {
+        "DEDUPE_MODE": "claims",  # dev, prod and small claim ids in DynamoDB
         "CLAIMS_TABLE": s.claims_table_name,
         "CLAIMS_TTL_SECONDS": str(s.dedupe_ttl_days * 86400),
         "CLAIMS_FINGERPRINT_FIELDS": s.dedupe_fingerprint_fields,
@@ -214,6 +215,7 @@ def test_lambda_archive_ships_the_transform_and_its_shared_modules_only(dev: Dep
         "glue/__init__.py",
         "glue/schema.py",
         "glue/errors.py",
+        "glue/marks.py",
         "aws_contract/__init__.py",
         "aws_contract/limits.py",
         "aws_contract/firehose_records.py",

@@ -226,6 +226,12 @@ def pulumi_claims_as_api(inputs: dict[str, Any]) -> dict[str, Any]:
             },
         },
     }
+    if "readCapacity" in table.left or "writeCapacity" in table.left:  # PROVISIONED: the starting capacity
+        out["create_table"]["ProvisionedThroughput"] = {
+            # Pulumi's wire form carries numbers as doubles; DynamoDB's are whole units.
+            "ReadCapacityUnits": int(table.take("readCapacity")),
+            "WriteCapacityUnits": int(table.take("writeCapacity")),
+        }
     ttl.done()
     sse.done()
     recovery.done()
