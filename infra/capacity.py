@@ -111,10 +111,11 @@ KMS_REQUESTS_PER_CLIENT_HOUR = 12
 # pricing/). An UNLOAD of a partition reads its current copy and its new objects: counted as all its bytes.
 ATHENA_MIN_SCAN_BYTES = 10_000_000
 ATHENA_BYTES_PER_TB = 10**12
-# Every run, for every closed partition in the lookback (Compactor.run: _settle, then plan): a LIST of its
-# compacted folder, a GET of the manifest of the copy it reads, a LIST of its original folder.
-CANDIDATE_LISTS = 2
-CANDIDATE_GETS = 1
+# Every run looks at every closed partition in the lookback (Compactor.run: _settle, then plan), listing
+# each type-day's original and compacted folders once for all its hours (Compactor._list); it GETs a copy's
+# manifest only when an object is newer than the copy (a late arrival), so once per re-compaction.
+TYPE_DAY_LISTS = 2
+HOURS_PER_DAY = 24
 # Per UNLOAD: PUT-class requests for the run's manifest, its .retired marker, UNLOAD's file and Athena's own
 # result manifest and metadata, plus a tag per object the switch supersedes (each original once; a
 # re-compaction also the copy before it: file, manifest, marker); GET-class: the marker's HEAD, the manifest's
@@ -285,7 +286,8 @@ class CompactionFlow:
     runs_per_hour: float
     partitions_per_hour: float  # type-hours that hold events, each compacted when it closes
     recompactions_per_hour: float  # later UNLOADs of closed hours that late objects reached
-    candidates_per_run: float  # closed partitions each run lists
+    candidates_per_run: float  # closed partitions each run looks at
+    lists_per_run: float  # S3 LISTs: each type-day of the lookback, its original and its compacted folder
     billed_bytes_per_statement: float  # a partition's bytes, 10 MB at least
     seconds_per_run: float  # the compactor Lambda's, with the assumed latencies
 
@@ -1028,12 +1030,17 @@ def _compaction_flow(load: Load, settings: Settings, parquet_ph: float, objects_
         late += -math.expm1(-per_type * (now - arrived))
         arrived = now
     recompactions_ph = load.event_types * late
-    candidates = partitions_ph * max(0, lookback - settings.compaction_late_window_hours)
+    closed_hours = max(0, lookback - settings.compaction_late_window_hours)
+    candidates = partitions_ph * closed_hours
+    # Its closed hours span this many dates at most (a window that does not start at midnight straddles one).
+    days = math.ceil(closed_hours / HOURS_PER_DAY) + 1 if closed_hours else 0
+    lists = TYPE_DAY_LISTS * min(candidates, partitions_ph * days)
     partition_bytes = parquet_ph / partitions_ph if partitions_ph else 0.0
     statements = (partitions_ph + recompactions_ph) / runs_ph
     tags = (objects_ph + PREVIOUS_COPY_OBJECTS * recompactions_ph) / runs_ph
     calls = (
-        candidates * (CANDIDATE_LISTS + CANDIDATE_GETS)
+        lists
+        + recompactions_ph / runs_ph
         + statements * (STATEMENT_PUTS + STATEMENT_GETS + STATEMENT_GLUE_CALLS)
         + tags
     )
@@ -1043,6 +1050,7 @@ def _compaction_flow(load: Load, settings: Settings, parquet_ph: float, objects_
         partitions_per_hour=partitions_ph,
         recompactions_per_hour=recompactions_ph,
         candidates_per_run=candidates,
+        lists_per_run=lists,
         billed_bytes_per_statement=max(partition_bytes, ATHENA_MIN_SCAN_BYTES),
         seconds_per_run=calls * COMPACTOR_CALL_SECONDS + statements * unload / DEFAULT_PARALLEL,
     )
@@ -1058,7 +1066,8 @@ def _compaction_costs(flow: CompactionFlow, objects_ph: float, prices: PriceTabl
     statements = flow.statements_per_hour * HOURS_PER_MONTH
     objects_each = objects_ph / flow.partitions_per_hour if flow.partitions_per_hour else 0.0
     tags = (objects_ph + PREVIOUS_COPY_OBJECTS * flow.recompactions_per_hour) * HOURS_PER_MONTH
-    gets = runs * flow.candidates_per_run * CANDIDATE_GETS + statements * (
+    manifests = flow.recompactions_per_hour * HOURS_PER_MONTH  # a copy's manifest, when late objects came
+    gets = manifests + statements * (
         STATEMENT_GETS + ATHENA_GETS_PER_OBJECT * objects_each
     )
     return [
@@ -1081,8 +1090,8 @@ def _compaction_costs(flow: CompactionFlow, objects_ph: float, prices: PriceTabl
         _line(c, "compactor requests (one per run)", runs, "requests", "lambda_request", prices),
         _line(
             c,
-            "S3 LISTs: every run lists every closed hour in the lookback",
-            runs * flow.candidates_per_run * CANDIDATE_LISTS,
+            "S3 LISTs: every run lists each type-day of its lookback",
+            runs * flow.lists_per_run,
             "requests",
             "s3_put_request",
             prices,
@@ -1325,7 +1334,7 @@ def _crossed(
             compaction.seconds_per_run,
             limits.LAMBDA_MAX_TIMEOUT_S,
             "compactionLookbackHours",
-            "a shorter lookback (every run lists every closed hour in it); what a run cannot finish waits "
+            "a shorter lookback (every run looks at every closed hour in it); what a run cannot finish waits "
             "for the next",
         )
     return out

@@ -25,7 +25,8 @@ Why every row stays exactly once whatever stops or overlaps:
 - a copy that is never switched in is tagged too, since no location will ever read it: a run that loses the
   switch tags its own copy and manifest at once (**abandon**); a run that died before switching leaves its
   folder, and a later run **sweeps** it. Before planning a partition, a run lists its compacted folder once
-  and, after retiring the current copy if needed, tags every run there that is not the current copy, started
+  (from the run's one listing of its type-day: ``_list``) and, after retiring the current copy if needed,
+  tags every run there that is not the current copy, started
   more than ``compaction_plan.SWEEP_GRACE`` ago (longer than a run and its UNLOAD can last, so the run can
   neither write into its folder nor switch to it any more), and has no ``.retired`` marker (the retirement
   of its successor tags it) nor ``.abandoned`` marker (done already). Either way the run's
@@ -55,6 +56,9 @@ ALREADY_EXISTS = "AlreadyExistsException"
 MISSING = frozenset({"NoSuchKey", "404", "NotFound"})
 # Statements in flight at once: Athena queues what exceeds the account's DML quota, but the analysts share it.
 DEFAULT_PARALLEL = 4
+# An object S3 stamped this long before a run started was in that run's listing (S3 lists with strong
+# read-after-write consistency; the margin covers the Lambda's clock against S3's).
+LISTED_BY_THEN = timedelta(minutes=5)
 # Why a copy was abandoned, in its ``.abandoned`` marker.
 LOST_THE_SWITCH = "lost the switch"
 SWEPT = "swept: not the current copy, not retired, older than the grace"
@@ -87,6 +91,8 @@ class CompactorConfig:
     # telling events apart by these fields (the stack's dedupeFingerprintFields).
     mark: bool = True
     fingerprint_fields: tuple[str, ...] = plan.DEFAULT_FINGERPRINT_FIELDS
+    # How much earlier than a run's start S3 must have written an object for it to count as listed by it.
+    listed_by_then: timedelta = LISTED_BY_THEN
 
 
 @dataclass(frozen=True)
@@ -161,6 +167,9 @@ class Compactor:
     engine: StatementEngine
     config: CompactorConfig
     token: Callable[[], str | None] = lambda: None  # run-id suffix (tests pin it; None: random)
+    # During ``run``: each type-day's folder listed once (LIST requests are most of a run's S3 bill when
+    # every closed hour of the lookback is looked at): prefix -> [(key, last modified)].
+    _listed: dict[str, list[tuple[str, datetime]]] | None = field(default=None, init=False, repr=False)
 
     # --- which partitions -------------------------------------------------------------------------------
 
@@ -190,10 +199,13 @@ class Compactor:
         values = _values(partition)
         location = partition["StorageDescriptor"]["Location"]
         current_run = plan.run_of_location(location)
+        listed = self._list(plan.original_folder(values))
+        originals = sorted(key for key, _ in listed if schema.partition_of_key(key) is not None)
+        if current_run is not None and self._took_all(values, current_run, listed, originals):
+            return None  # no GET of its manifest: every object was there when the copy was planned
         previous: tuple[str, ...] = ()
         if current_run is not None:
             previous = self._manifest(values, current_run).sources
-        originals = self._original_keys(values)
         new = tuple(k for k in originals if k not in set(previous))
         if not new:
             return None
@@ -216,6 +228,34 @@ class Compactor:
             statement = dataclasses.replace(statement, sources=half)
         taken = tuple(plan.key_of(uri)[1] for uri in statement.sources)
         return PartitionJob(values, partition, location, previous, taken, run_id, statement)
+
+    def _took_all(
+        self,
+        values: dict[str, str],
+        current_run: str,
+        listed: list[tuple[str, datetime]],
+        originals: list[str],
+    ) -> bool:
+        """Whether the current copy holds every original object without reading its manifest: each was
+        written before the copy's run started (so that run listed it), and one statement could take them all
+        (so that run did not leave some for the next)."""
+        started = plan.run_started(current_run) - self.config.listed_by_then
+        if not originals or any(modified >= started for key, modified in listed if key in set(originals)):
+            return False
+        uris = tuple(plan.s3_uri(self.config.bucket, k) for k in originals)
+        every = CompactionStatement(
+            database=self.config.database,
+            table=self.config.table,
+            source_table=self.config.source_table,
+            values=values,
+            include_current=True,
+            sources=uris,
+            target=plan.s3_uri(self.config.bucket, plan.compacted_folder(values, current_run)),
+            compression=self.config.compression,
+            mark=self.config.mark,
+            fingerprint_fields=self.config.fingerprint_fields,
+        )
+        return plan.statement_fits(every)
 
     def start(self, job: PartitionJob) -> str:
         """Make the originals readable to the statement, then submit it."""
@@ -402,14 +442,18 @@ class Compactor:
         now = now or datetime.now(UTC)
         report = CompactionReport()
         jobs: list[PartitionJob] = []
-        for partition in self.candidates(now, first, last):
-            if not self._settle(report, partition, now):
-                continue
-            job = self.plan(partition, now)
-            if job is None:
-                report.unchanged += 1
-            else:
-                jobs.append(job)
+        self._listed = {}  # planning reads each type-day's folders once
+        try:
+            for partition in self.candidates(now, first, last):
+                if not self._settle(report, partition, now):
+                    continue
+                job = self.plan(partition, now)
+                if job is None:
+                    report.unchanged += 1
+                else:
+                    jobs.append(job)
+        finally:
+            self._listed = None
         for start in range(0, len(jobs), max(1, self.config.parallel)):
             if time_left() < min_seconds:
                 report.deferred = len(jobs) - start
@@ -455,23 +499,29 @@ class Compactor:
 
     def _original_keys(self, values: dict[str, str]) -> list[str]:
         """The data objects directly in the partition's original folder (what Firehose wrote there)."""
-        keys = []
-        pages = self.s3.get_paginator("list_objects_v2").paginate(
-            Bucket=self.config.bucket, Prefix=plan.original_folder(values)
-        )
-        for page in pages:
-            for item in page.get("Contents", []):
-                if schema.partition_of_key(item["Key"]) is not None:
-                    keys.append(item["Key"])
-        return sorted(keys)
+        listed = self._list(plan.original_folder(values))
+        return sorted(key for key, _ in listed if schema.partition_of_key(key) is not None)
 
     def _runs(self, values: dict[str, str]) -> dict[str, list[str]]:
         """The partition's compacted folder, listed once, by run (``compaction_plan.runs_in_folder``)."""
-        pages = self.s3.get_paginator("list_objects_v2").paginate(
-            Bucket=self.config.bucket, Prefix=plan.compacted_partition_folder(values)
+        return plan.runs_in_folder(
+            values, (key for key, _ in self._list(plan.compacted_partition_folder(values)))
         )
-        keys = (item["Key"] for page in pages for item in page.get("Contents", []))
-        return plan.runs_in_folder(values, keys)
+
+    def _list(self, folder: str) -> list[tuple[str, datetime]]:
+        """(key, last modified) under a partition's folder. While a run plans, from one listing of the
+        folder's type-day (``<root>event_type=…/event_date=…/``) shared by its hours; else on its own."""
+        if self._listed is None:
+            return self._list_prefix(folder)
+        hour = f"/{schema.PARTITION_KEY_NAMES[-1]}="
+        day = folder[: folder.index(hour) + 1] if hour in folder else folder
+        if day not in self._listed:
+            self._listed[day] = self._list_prefix(day)
+        return [(key, modified) for key, modified in self._listed[day] if key.startswith(folder)]
+
+    def _list_prefix(self, prefix: str) -> list[tuple[str, datetime]]:
+        pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.config.bucket, Prefix=prefix)
+        return [(item["Key"], item["LastModified"]) for page in pages for item in page.get("Contents", [])]
 
     def _exists(self, key: str) -> bool:
         try:

@@ -5,8 +5,10 @@ compacted hour become visible at the next run (the registrar never switches a co
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -145,3 +147,37 @@ def test_late_rows_for_a_compacted_hour_appear_at_the_next_run(lake: Lake) -> No
     assert len(manifest_keys) == 2  # the first copy's and the re-compaction's
     # Re-running again: nothing new.
     assert lake.compactor().run(NOW).switched == []
+
+
+def _s3_calls(lake: Lake) -> Counter[str]:
+    """Counts of the S3 operations the embedded client makes from here on."""
+    calls: Counter[str] = Counter()
+    lake.aws.s3.meta.events.register("before-call.s3.*", lambda model, **_: calls.update([model.name]))
+    return calls
+
+
+def test_a_run_lists_each_type_day_once_and_reads_no_manifest_of_an_unchanged_copy(lake: Lake) -> None:
+    """Each run looks at every closed hour of its lookback: one LIST per type-day and root serves all its
+    hours, and a copy whose objects all predate its run is known complete without GETting its manifest."""
+    lake.land_events(200, objects_per_partition=3)
+    partitions = len(lake.locations())
+    days = {(values[0], values[1]) for values in lake.locations()}
+    # Runs on S3's clock (the embedded S3 stamps LastModified with the wall clock), with no margin for skew.
+    exact = {"listed_by_then": timedelta(0)}
+    time.sleep(1.1)  # run ids count whole seconds: the first run starts a second after the objects
+    first, last = NOW - timedelta(days=1), NOW
+    assert len(lake.compactor(**exact).run(datetime.now(UTC), first=first, last=last).switched) == partitions
+
+    calls = _s3_calls(lake)
+    again = lake.compactor(**exact).run(datetime.now(UTC), first=first, last=last)
+    assert again.unchanged == partitions and not again.switched
+    assert calls["ListObjectsV2"] == 2 * len(days) < 2 * partitions  # was two per partition
+    assert calls["GetObject"] == 0  # no manifest read: nothing new anywhere
+
+    # A late object: its partition's manifest is read, and the late rows join at the next run.
+    (values, row), *_ = lake.events(1)
+    lake.land([row], values)
+    calls.clear()
+    late = lake.compactor(**exact).run(datetime.now(UTC), first=first, last=last)
+    assert len(late.switched) == 1 and late.unchanged == partitions - 1
+    assert calls["GetObject"] >= 1
