@@ -1067,9 +1067,7 @@ def _compaction_costs(flow: CompactionFlow, objects_ph: float, prices: PriceTabl
     objects_each = objects_ph / flow.partitions_per_hour if flow.partitions_per_hour else 0.0
     tags = (objects_ph + PREVIOUS_COPY_OBJECTS * flow.recompactions_per_hour) * HOURS_PER_MONTH
     manifests = flow.recompactions_per_hour * HOURS_PER_MONTH  # a copy's manifest, when late objects came
-    gets = manifests + statements * (
-        STATEMENT_GETS + ATHENA_GETS_PER_OBJECT * objects_each
-    )
+    gets = manifests + statements * (STATEMENT_GETS + ATHENA_GETS_PER_OBJECT * objects_each)
     return [
         _line(
             c,

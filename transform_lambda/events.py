@@ -225,9 +225,7 @@ def stored_row(event: Event, lineage: Lineage, unmarked: bool = False) -> tuple[
 _LINE = orjson.OPT_APPEND_NEWLINE
 
 
-def remark(
-    data: str, is_duplicate: bool | None, uuid_reused: bool | None, unmarked: bool = False
-) -> str:
+def remark(data: str, is_duplicate: bool | None, uuid_reused: bool | None, unmarked: bool = False) -> str:
     """A first arrival's row (``stored_row``'s base64, ``unmarked`` as it was written) with other marks."""
     written = _MARKS[(None, None) if unmarked else (False, False)]
     line = base64.b64decode(data).replace(written, _MARKS[(is_duplicate, uuid_reused)], 1)

@@ -136,8 +136,6 @@ def handler(event: Mapping[str, Any], context: Any) -> TransformationResponse:
     )
 
 
-
-
 def process(
     event: Mapping[str, Any],
     *,
