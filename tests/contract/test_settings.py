@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from glue import marks
 from infra.settings import Settings, SettingsError, config_key, stack_config
 
 
@@ -129,3 +130,33 @@ def test_every_config_problem_is_reported_at_once_with_the_closest_key(tmp_path:
     assert "eventLake:bufferingSizeMib" in text and "did you mean eventlake:bufferingSizeMib?" in text
     assert "eventlake:bufferingSizeMb" in text and "did you mean eventlake:bufferingSizeMib?" in text
     assert "lambdaMemoryMb must be between" in text and "sourceBackup must be a bool" in text
+
+
+def test_the_dedupe_mode_is_checked_with_the_closest_spelling(tmp_path: Path) -> None:
+    for value, hint in (("claim", "did you mean claims?"), ("Compaction", "did you mean compaction?")):
+        with pytest.raises(SettingsError) as raised:
+            Settings(stack="t", dedupe=value)
+        assert str(raised.value).count("\n") == 0  # one line
+        assert "eventlake:dedupe must be claims, compaction or off" in str(raised.value) and hint in str(
+            raised.value
+        )
+    assert Settings(stack="t", dedupe="compaction").dedupe_mode is marks.COMPACTION
+    assert Settings(stack="t").dedupe_mode is marks.CLAIMS and Settings(stack="t").uses_claims
+    assert not Settings(stack="t", dedupe="compaction").uses_claims
+    assert not Settings(stack="t", processor="jq").uses_claims  # no Lambda, no claims
+    with pytest.raises(SettingsError, match="claimsBillingMode must be PAY_PER_REQUEST or PROVISIONED"):
+        Settings(stack="t", claims_billing_mode="ON_DEMAND")
+
+
+def test_dedupe_by_compaction_needs_the_compactor() -> None:
+    with pytest.raises(SettingsError, match="eventlake:dedupe must be claims or off while compactionEnabled"):
+        Settings(stack="t", dedupe="compaction", compaction_enabled=False)
+    assert Settings(stack="t", dedupe="off", compaction_enabled=False).dedupe_mode is marks.OFF
+
+
+def test_the_retired_dedupe_enabled_key_says_what_replaced_it(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.old.yaml").write_text("config:\n  eventlake:dedupeEnabled: false\n", encoding="utf-8")
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_stack_file("old", tmp_path)
+    assert "eventlake:dedupeEnabled" in str(raised.value)
+    assert "replaced by eventlake:dedupe: claims, compaction or off" in str(raised.value)
