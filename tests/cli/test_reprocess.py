@@ -320,6 +320,92 @@ def test_records_already_in_the_table_stay_unsent_and_stale_claims_are_released(
 
 
 @pytest.mark.slow
+class StreamAt:
+    """Stands in for ``recovery.StreamRecords``: the stream's records of each millisecond (None: past its
+    retention)."""
+
+    def __init__(self, records: dict[int, list[tuple[tuple[str, str], bytes]]] | None) -> None:
+        self.records = records
+        self.asked: list[int] = []
+
+    def at(self, arrival_ms: int) -> list[tuple[tuple[str, str], bytes]] | None:
+        self.asked.append(arrival_ms)
+        return None if self.records is None else self.records.get(arrival_ms, [])
+
+
+def _target(lake: Lake, stream: StreamAt) -> recovery.ReprocessTarget:
+    aws = lake.aws
+    return recovery.ReprocessTarget(
+        s3=aws.s3,
+        kinesis=aws.kinesis,
+        dynamodb=aws.dynamodb,
+        bucket=aws.bucket,
+        stream_name=aws.stream_name,
+        claims_table=aws.claims_table,
+        spec=SPEC,
+        table=recovery.TableRows(aws.s3, aws.bucket),
+        stream=stream,
+    )
+
+
+@pytest.mark.parametrize("retained", [True, False], ids=["in the stream", "past retention"])
+def test_byte_identical_records_of_one_millisecond_are_sent_again_once_each(
+    lake: Lake, retained: bool
+) -> None:
+    """Three Kinesis records carried the same bytes in one millisecond (a producer's copies in one call). The
+    first landed; its batch was redelivered and that invocation failed, as did the other two's: three
+    processing-failed lines, no lineage. Reading the stream back tells them apart: the two that never landed
+    are sent again, the first is not. Past the stream's retention nothing can tell, and all three are sent
+    (a copy too many rather than a record lost)."""
+    value = event(21)
+    first, second, third = (lake.next_sequence() for _ in range(3))
+    stored(lake, [(value, first, ARRIVAL_MS)])
+    failed = lake.error_object(PROCESSING, [processing_failed(line(value), ErrorCode.FUNCTION_ERROR)] * 3)
+    other = (SHARD, lake.next_sequence())
+    stream = StreamAt(
+        {ARRIVAL_MS: [((SHARD, s), line(value)) for s in (first, second, third)] + [(other, b"{}\n")]}
+        if retained
+        else None
+    )
+    (outcome,) = recovery.reprocess(_target(lake, stream), recovery.ReprocessOptions())
+    assert stream.asked == [ARRIVAL_MS]
+    if retained:
+        assert (outcome.resent, outcome.already_stored) == (2, 1)
+        assert lake.stream() == Counter({line(value): 2})
+    else:
+        assert (outcome.resent, outcome.already_stored) == (3, 0)
+        assert "the stream no longer holds them: all sent" in outcome.detail
+    manifest = json.loads(lake.body(recovery.reprocessed_key(failed)))
+    assert sorted(m["outcome"] for m in manifest["lines"]) == (
+        ["resent", "resent", "stored"] if retained else ["resent"] * 3
+    )
+
+
+def test_the_stream_is_read_back_at_one_instant_on_every_shard(lake: Lake) -> None:
+    """``StreamRecords`` against the embedded Kinesis: the records that arrived at the asked millisecond,
+    with their lineage, from an iterator AT_TIMESTAMP on each shard."""
+    aws = lake.aws
+    put = aws.kinesis.put_records(
+        StreamName=aws.stream_name,
+        Records=[{"Data": line(event(n)), "PartitionKey": f"k{n}"} for n in range(31, 37)],
+    )
+    by_lineage = {(r["ShardId"], r["SequenceNumber"]) for r in put["Records"]}
+    arrivals: dict[int, set[tuple[str, str]]] = {}
+    for shard in {r["ShardId"] for r in put["Records"]}:
+        iterator = aws.kinesis.get_shard_iterator(
+            StreamName=aws.stream_name, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        for record in aws.kinesis.get_records(ShardIterator=iterator)["Records"]:
+            ms = round(record["ApproximateArrivalTimestamp"].timestamp() * 1000)
+            arrivals.setdefault(ms, set()).add((shard, record["SequenceNumber"]))
+    reader = recovery.StreamRecords(aws.kinesis, aws.stream_name)
+    for ms, lineages in arrivals.items():
+        found = reader.at(ms)
+        assert found is not None and {lineage for lineage, _ in found} == lineages
+    assert set().union(*arrivals.values()) == by_lineage
+    assert reader.at(min(arrivals) - 1) == []  # nothing arrived then
+
+
 def test_a_fix_function_turns_rejected_records_into_new_bytes(
     capsys: pytest.CaptureFixture[str], lake: Lake
 ) -> None:
