@@ -350,10 +350,12 @@ class Settings:
         return cls.from_lookup(pulumi.get_stack(), pulumi.Config(NAMESPACE).get, unknown)
 
     @classmethod
-    def from_stack_file(cls, stack: str, root: Path = PROJECT_ROOT) -> Settings:
-        """Read ``Pulumi.<stack>.yaml`` without a Pulumi engine (local runner, CLI, tests)."""
-        config = stack_config(stack, root)
-        unknown = unknown_keys(set(config), f"Pulumi.{stack}.yaml")
+    def from_stack_file(cls, stack: str, root: Path | None = None) -> Settings:
+        """Read ``Pulumi.<stack>.yaml`` without a Pulumi engine (local runner, CLI, tests); ``root`` as
+        ``find_stack_file`` takes it."""
+        path = find_stack_file(stack, root)
+        config = _read_stack_file(path)
+        unknown = unknown_keys(set(config), path.name)
         return cls.from_lookup(stack, lambda key: config.get(f"{NAMESPACE}:{key}"), unknown)
 
 
@@ -404,14 +406,107 @@ def unknown_keys(keys: set[str], where: str) -> list[str]:
     return problems
 
 
-def stack_config(stack: str, root: Path = PROJECT_ROOT) -> dict[str, Any]:
+def stack_config(stack: str, root: Path | None = None) -> dict[str, Any]:
+    """The ``config`` of the stack's file (``root`` as ``find_stack_file`` takes it)."""
+    return _read_stack_file(find_stack_file(stack, root))
+
+
+def _read_stack_file(path: Path) -> dict[str, Any]:
     import yaml  # not in the Lambda; only the program, the runner and the tests read stack files
 
-    path = root / f"Pulumi.{stack}.yaml"
-    if not path.exists():
-        raise SettingsError(f"no stack file {path.name} in {root}")
-    document = yaml.safe_load(path.read_text()) or {}
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise SettingsError(f"stack file {path} cannot be read: {reason}") from None
+    if not isinstance(document, dict) or not isinstance(document.get("config") or {}, dict):
+        raise SettingsError(f"stack file {path} is not a Pulumi stack file (no config mapping)")
     return dict(document.get("config") or {})
+
+
+# The example stacks inside an installed wheel (setup.py copies the repository's ``Pulumi.<stack>.yaml``
+# here); an editable checkout has none and offers its own stacks, beside its ``Pulumi.yaml``, instead.
+WHEEL_STACKS = Path(__file__).resolve().parent / "stacks"
+_STACK_FILE = re.compile(r"Pulumi\.(?P<stack>.+)\.yaml")
+
+
+def shipped_stacks() -> Path | None:
+    """Where the example stacks that come with eventlake are: the wheel's copies, or the checkout's own."""
+    if WHEEL_STACKS.is_dir():
+        return WHEEL_STACKS
+    return PROJECT_ROOT if (PROJECT_ROOT / "Pulumi.yaml").is_file() else None
+
+
+def stack_name(path: Path) -> str | None:
+    """The stack a file named ``Pulumi.<stack>.yaml`` configures; None for any other name."""
+    match = _STACK_FILE.fullmatch(path.name)
+    return match["stack"] if match else None
+
+
+def local_stack_dirs(cwd: Path | None = None) -> list[Path]:
+    """The user's own places for stack files, as ``pulumi`` finds them: the working directory, then the
+    stack config folder of the Pulumi project it is in (the nearest ``Pulumi.yaml`` above it, and that
+    file's ``stackConfigDir``)."""
+    here = (cwd or Path.cwd()).resolve()
+    dirs = [here]
+    project = next((d for d in (here, *here.parents) if (d / "Pulumi.yaml").is_file()), None)
+    if project is not None:
+        dirs.append((project / _stack_config_dir(project / "Pulumi.yaml")).resolve())
+    return list(dict.fromkeys(dirs))
+
+
+def stack_dirs(cwd: Path | None = None) -> list[Path]:
+    """Where a stack's file is looked for, in order: ``local_stack_dirs``, then the example stacks that come
+    with eventlake (so the demo and sizing run anywhere)."""
+    shipped = shipped_stacks()
+    return list(dict.fromkeys([*local_stack_dirs(cwd), *([shipped] if shipped else [])]))
+
+
+def is_example_stack(path: Path, cwd: Path | None = None) -> bool:
+    """Whether ``path`` is one of eventlake's example stacks, found because the user has no such stack."""
+    folder = path.resolve().parent
+    return folder == shipped_stacks() and folder not in local_stack_dirs(cwd)
+
+
+def _stack_config_dir(project_file: Path) -> str:
+    """``stackConfigDir`` of a ``Pulumi.yaml`` (its stack files' folder, relative to it), else ``.``."""
+    import yaml
+
+    try:
+        document = yaml.safe_load(project_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return "."
+    folder = document.get("stackConfigDir") if isinstance(document, dict) else None
+    return str(folder) if isinstance(folder, str) and folder else "."
+
+
+def stacks_in(folder: Path) -> list[str]:
+    """The stacks whose ``Pulumi.<stack>.yaml`` is in ``folder``."""
+    names = (stack_name(path) for path in folder.glob("Pulumi.*.yaml") if path.is_file())
+    return sorted(name for name in names if name)
+
+
+def find_stack_file(stack: str, root: Path | None = None) -> Path:
+    """The file of ``stack``: ``root`` itself when it is a file (``--stack-file``), ``Pulumi.<stack>.yaml`` in
+    ``root`` when it is a folder, else the first in ``stack_dirs()``. A stack that is nowhere is one line
+    naming where it looked, with the closest stack found there."""
+    if root is not None and not root.is_dir():
+        if root.is_file():
+            return root
+        raise SettingsError(f"no stack file {root}")
+    folders = [root] if root is not None else stack_dirs()
+    wanted = f"Pulumi.{stack}.yaml"
+    for folder in folders:
+        if (folder / wanted).is_file():
+            return folder / wanted
+    known = sorted({name for folder in folders for name in stacks_in(folder)})
+    close = difflib.get_close_matches(stack, known, n=1, cutoff=0.5)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    if known and not close:
+        hint = f" (stacks there: {', '.join(known)})"
+    shipped = shipped_stacks()
+    places = [str(f) if f != shipped else "eventlake's example stacks" for f in folders]
+    raise SettingsError(f"no stack file {wanted} in {' or '.join(places)}{hint}")
 
 
 def config_key(field_name: str) -> str:

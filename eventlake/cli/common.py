@@ -20,7 +20,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
-from infra.settings import PROJECT_ROOT, Settings, SettingsError, stack_config
+from aws_contract import limits
+from infra.settings import (
+    Settings,
+    SettingsError,
+    find_stack_file,
+    is_example_stack,
+    stack_config,
+    stack_name,
+)
 
 OK, CHECK_FAILED, USAGE = 0, 1, 2
 OUTPUTS = ("table", "json")
@@ -38,9 +46,9 @@ class CliError(Exception):
         self.code = code
 
 
-def suggest(word: str, choices: Iterable[str]) -> str:
-    """`` (did you mean X?)`` for the closest valid spelling, else nothing."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+def suggest(word: str, choices: Iterable[str], cutoff: float = 0.6) -> str:
+    """`` (did you mean X?)`` for the closest valid spelling, else nothing (``cutoff`` 0: always one)."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=cutoff)
     return f" (did you mean {close[0]}?)" if close else ""
 
 
@@ -87,7 +95,18 @@ def global_options() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     group = common.add_argument_group("global options")
     group.add_argument(
-        "--stack", default="dev", help="stack whose Pulumi.<stack>.yaml to read (default %(default)s)"
+        "--stack",
+        default="dev",
+        action=_StackFlag,
+        help="stack whose Pulumi.<stack>.yaml to read: from the working directory (or its Pulumi project), "
+        "else eventlake's example stacks (default %(default)s)",
+    )
+    group.add_argument(
+        "--stack-file",
+        type=Path,
+        metavar="PATH",
+        help="read the stack's settings from this file instead (the stack is named by --stack, or by the "
+        "file's name Pulumi.<stack>.yaml)",
     )
     group.add_argument("--region", help="AWS region (default: the stack's aws:region)")
     group.add_argument("--profile", help="AWS named profile (default: the environment's credentials)")
@@ -95,8 +114,45 @@ def global_options() -> argparse.ArgumentParser:
     group.add_argument(
         "--output", choices=OUTPUTS, default="table", help="table or json (default %(default)s)"
     )
-    group.add_argument("--root", type=Path, default=PROJECT_ROOT, help=argparse.SUPPRESS)
+    # Tests: the folder whose Pulumi.<stack>.yaml to read, instead of looking in the usual places.
+    group.add_argument("--root", type=Path, help=argparse.SUPPRESS)
     return common
+
+
+class _StackFlag(argparse.Action):
+    """``--stack``, remembering that it was given (a ``--stack-file`` alone names the stack by its file)."""
+
+    def __call__(self, parser: Any, namespace: argparse.Namespace, values: Any, option: Any = None) -> None:
+        namespace.stack = values
+        namespace.stack_given = True
+
+
+def locate_stack(args: argparse.Namespace) -> None:
+    """Before a command runs: ``--region`` is an AWS region, and ``args.root`` becomes the stack's file
+    (``--stack-file``, else ``find_stack_file``'s lookup), so every command reads the same file and a
+    misspelt ``--stack`` is one line with the closest stack found."""
+    region = getattr(args, "region", None)
+    if region is not None and region not in limits.AWS_REGIONS:
+        raise CliError(
+            f"--region {region} is not an AWS region{suggest(region.lower(), limits.AWS_REGIONS, cutoff=0)}"
+        )
+    path = getattr(args, "stack_file", None)
+    if path is not None:
+        if not path.is_file():
+            raise CliError(f"--stack-file {path}: no such file")
+        if not getattr(args, "stack_given", False):
+            named = stack_name(path)
+            if named is None:
+                raise CliError(
+                    f"--stack-file {path} is not named Pulumi.<stack>.yaml: name its stack with --stack"
+                )
+            args.stack = named
+        args.root = path
+    elif getattr(args, "stack", None) is not None:  # sizing runs without a stack
+        try:
+            args.root = find_stack_file(args.stack, getattr(args, "root", None))
+        except SettingsError as exc:
+            raise CliError(f"--stack {args.stack}: {exc}") from None
 
 
 def positive_int(text: str) -> int:
@@ -128,18 +184,22 @@ class Context:
     profile: str | None
     endpoint_url: str | None
     output: str
-    root: Path
+    root: Path  # the stack's file, or the folder holding it
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> Context:
         try:
-            settings = Settings.from_stack_file(args.stack, args.root)
-            region = args.region or str(
-                stack_config(args.stack, args.root).get("aws:region") or DEFAULT_REGION
-            )
+            root = args.root if args.root is not None else find_stack_file(args.stack)
+            settings = Settings.from_stack_file(args.stack, root)
+            region = args.region or str(stack_config(args.stack, root).get("aws:region") or DEFAULT_REGION)
         except SettingsError as exc:
             raise CliError(str(exc)) from None
-        return cls(settings, region, args.profile, args.endpoint_url, args.output, args.root)
+        if args.endpoint_url is None and root.is_file() and is_example_stack(root):
+            # Real AWS, named by a stack file the user may not have meant: say which one.
+            sys.stderr.write(
+                f"eventlake: note: no Pulumi.{args.stack}.yaml here; using eventlake's example stack {root}\n"
+            )
+        return cls(settings, region, args.profile, args.endpoint_url, args.output, root)
 
     def stack_outputs(self) -> dict[str, Any]:
         """The deployed stack's outputs from ``pulumi stack output --json`` when the Pulumi CLI is installed
@@ -151,7 +211,7 @@ class Context:
         if key not in _OUTPUTS:
             done = subprocess.run(
                 [pulumi, "stack", "output", "--json", "--stack", self.settings.stack],
-                cwd=self.root,
+                cwd=self.root if self.root.is_dir() else self.root.parent,
                 capture_output=True,
                 text=True,
                 timeout=120,

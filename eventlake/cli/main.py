@@ -16,7 +16,7 @@ from eventlake.cli import (
     sizing_command,
     smoke_command,
 )
-from eventlake.cli.common import CliError, Parser, global_options
+from eventlake.cli.common import CliError, Parser, global_options, locate_stack
 
 COMMANDS = (
     demo_command,
@@ -50,6 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse already printed its one line (or the help)
         return int(exc.code or 0)
     try:
+        locate_stack(args)
         return int(args.run(args))
     except CliError as exc:
         for line in str(exc).splitlines():
