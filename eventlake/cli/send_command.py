@@ -1,17 +1,19 @@
 """``eventlake send``: put JSON lines (a file, stdin, or generated sample events) on the stack's stream.
 
 Each non-blank line is one record: its bytes exactly as in the input, terminated by "\\n" (the producer
-contract of ``eventlake.traffic.record_framing``, which keeps the raw backup replayable). The partition key
-is the event's ``event_uuid`` (``--partition-key-field``), or a random UUID when the line is not a JSON
-object or has no usable value: bad input still goes through, and the transform files it under errors/.
-Every line is checked against Kinesis' per-record limit before anything is sent. Records go out in
-PutRecords batches (500 records / 5 MiB) with per-entry retries, backoff and jitter; exit 1 if some were
-still rejected after the last retry.
+contract of ``eventlake.traffic.record_framing``, which keeps the raw backup replayable). Every line is
+checked before anything is sent: one JSON object in UTF-8, as the transform reads it, and within Kinesis'
+per-record limit. A bad line would otherwise only fail later, in the pipeline, as an error record, so it
+stops the send (each one named by line number, exit 2) unless ``--skip-invalid`` sends the rest. The
+partition key is the event's ``event_uuid`` (``--partition-key-field``), or a random UUID when the object
+has no usable value. Records go out in PutRecords batches (500 records / 5 MiB) with per-entry retries,
+backoff and jitter; exit 1 if some were still rejected after the last retry.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import sys
 from datetime import UTC, datetime
@@ -24,8 +26,9 @@ from eventlake.cli.common import CHECK_FAILED, OK, CliError, Context, DefaultsHe
 from eventlake.traffic import record_framing, sample_events
 from eventlake.traffic.sample_events import Outgoing
 
-COLUMNS = ["stream", "source", "records", "accepted", "failed", "retried", "calls"]
+COLUMNS = ["stream", "source", "records", "skipped", "accepted", "failed", "retried", "calls"]
 MAX_LISTED = 5  # oversize lines named in the error before "and N more"
+MAX_BAD_LINES = 20  # invalid lines reported one per line before "and N more"
 
 
 def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -34,8 +37,10 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         parents=parents,
         help="put JSON lines (a file, stdin, or generated events) on the stack's Kinesis stream",
         description="Put JSON lines on the stack's stream, one record per line (its bytes as in the input, "
-        "newline-terminated; blank lines skipped), in PutRecords batches with per-entry retries. Prints the "
-        "count accepted; exit 1 if some records were still rejected after the last retry.",
+        "newline-terminated; blank lines skipped), in PutRecords batches with per-entry retries. Every line "
+        "must be one JSON object in UTF-8: bad lines are named by number and nothing is sent (exit 2) unless "
+        "--skip-invalid. Prints the count accepted; exit 1 if some records were still rejected after the "
+        "last retry.",
         formatter_class=DefaultsHelp,
     )
     source = command.add_mutually_exclusive_group(required=True)
@@ -45,6 +50,12 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         "--partition-key-field",
         default="event_uuid",
         help="the field whose value is the partition key (a random UUID when absent or not a string)",
+    )
+    command.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help="send the valid lines and skip the others (not UTF-8, not one JSON object, over the record "
+        "limit), saying how many; without it a bad line sends nothing",
     )
     generated = command.add_argument_group("with --generate")
     generated.add_argument("--seed", type=int, default=1, help="seed of the generated events")
@@ -67,7 +78,11 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    records, source = _generated(args) if args.generate else _read(args.file, args.partition_key_field)
+    skipped = 0
+    if args.generate:
+        records, source = _generated(args)
+    else:
+        records, source, skipped = _read(args.file, args.partition_key_field, args.skip_invalid)
     context = Context.from_args(args)
     stream = context.stream_name
     kinesis = kinesis_put.client(context, "kinesis")
@@ -82,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
                 stream,
                 source,
                 len(records),
+                skipped,
                 len(ledger.records),
                 len(ledger.failed),
                 ledger.retried_entries,
@@ -92,35 +108,101 @@ def run(args: argparse.Namespace) -> int:
     return CHECK_FAILED if ledger.failed else OK
 
 
-def _read(name: str, field: str) -> tuple[list[Outgoing], str]:
-    if name == "-":
-        blob, source = sys.stdin.buffer.read(), "stdin"
-    else:
-        path = Path(name)
-        if not path.is_file():
-            raise CliError(
-                f"FILE {name} is not a file (pass a JSON-lines file, - for stdin, or --generate N)"
-            )
-        try:
-            blob = path.read_bytes()
-        except OSError as exc:
-            raise CliError(f"FILE {name}: {exc.strerror}") from None
-        source = name
+def _read(name: str, field: str, skip_invalid: bool) -> tuple[list[Outgoing], str, int]:
+    """The records of a JSON-lines input, and how many of its lines were skipped as invalid."""
+    blob, source = _input(name)
+    lines = record_framing.input_lines(blob)
+    if not lines:
+        raise CliError(f"{source} has no records (it is empty or only blank lines): nothing sent")
     records: list[Outgoing] = []
+    invalid: list[str] = []
     oversize: list[str] = []
-    for line in record_framing.input_lines(blob):
-        key = record_framing.partition_key(line.data, field)
-        size = record_framing.record_size(line.data, key)
-        if size > limits.KINESIS_RECORD_MAX_BYTES:
+    skipped: list[int] = []
+    for line in lines:
+        problem = line_problem(line.data)
+        key = record_framing.partition_key(line.data, field) if problem is None else ""
+        if problem is not None:
+            invalid.append(f"{source} line {line.number}: {problem}")
+        elif record_framing.record_size(line.data, key) > limits.KINESIS_RECORD_MAX_BYTES:
             oversize.append(f"line {line.number}")
-        records.append(kinesis_put.outgoing(line.data, key))
+        else:
+            records.append(kinesis_put.outgoing(line.data, key))
+            continue
+        skipped.append(line.number)
+    if skip_invalid:
+        if skipped:
+            listed = ", ".join(str(n) for n in skipped[:MAX_BAD_LINES])
+            more = f" and {len(skipped) - MAX_BAD_LINES:,} more" if len(skipped) > MAX_BAD_LINES else ""
+            sys.stderr.write(
+                f"eventlake send: skipped {len(skipped):,} of {len(lines):,} lines (not one JSON object in "
+                f"UTF-8, or over the record limit): line{'s' if len(skipped) > 1 else ''} {listed}{more}\n"
+            )
+        if not records:
+            raise CliError(f"{source}: none of its {len(lines):,} lines is valid: nothing sent")
+        return records, source, len(skipped)
+    if invalid:
+        more = len(invalid) - MAX_BAD_LINES
+        summary = (
+            f"{source}: {len(invalid):,} of {len(lines):,} lines are not one JSON object in UTF-8"
+            + (f" (the first {MAX_BAD_LINES} above, {more:,} more)" if more > 0 else "")
+            + (f", {len(oversize):,} over the record limit" if oversize else "")
+            + ": nothing sent (--skip-invalid sends the valid ones)"
+        )
+        raise CliError("\n".join([*invalid[:MAX_BAD_LINES], summary]))
     if oversize:
         more = f" and {len(oversize) - MAX_LISTED} more" if len(oversize) > MAX_LISTED else ""
         raise CliError(
             f"{source}: {', '.join(oversize[:MAX_LISTED])}{more} over Kinesis' "
             f"{limits.KINESIS_RECORD_MAX_BYTES:,}-byte record limit (data and partition key): nothing sent"
         )
-    return records, source
+    return records, source, 0
+
+
+def _input(name: str) -> tuple[bytes, str]:
+    if name == "-":
+        return sys.stdin.buffer.read(), "stdin"
+    path = Path(name)
+    if not path.is_file():
+        raise CliError(f"FILE {name} is not a file (pass a JSON-lines file, - for stdin, or --generate N)")
+    try:
+        return path.read_bytes(), name
+    except OSError as exc:
+        raise CliError(f"FILE {name}: {exc.strerror}") from None
+
+
+def line_problem(data: bytes) -> str | None:
+    """Why a line is not one JSON object in UTF-8 as the transform reads it (strict JSON, no NaN), or None."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"not UTF-8 (byte {exc.start + 1})"
+    if record_framing.json_object(data) is not None:
+        return None
+    try:
+        value = json.loads(text, parse_constant=_not_json)
+    except json.JSONDecodeError as exc:
+        if exc.msg == "Extra data":
+            return f"more than one JSON value (another starts at column {exc.colno})"
+        return f"not JSON ({exc.msg} at column {exc.colno})"
+    except RecursionError:
+        return "not JSON (nested too deeply to read)"
+    except ValueError as exc:  # NaN, Infinity
+        return f"not JSON ({exc})"
+    return f"a JSON {_json_kind(value)}, not an object"
+
+
+def _not_json(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _json_kind(value: object) -> str:
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, bool):
+        return "boolean"
+    return "null" if value is None else "number"
 
 
 def _generated(args: argparse.Namespace) -> tuple[list[Outgoing], str]:

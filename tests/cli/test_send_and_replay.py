@@ -111,21 +111,22 @@ def test_send_puts_every_line_exactly_as_written(
 ) -> None:
     valid = events(random.Random(1), 20)
     valid[3]["note"] = "Zürich → 東京 ✓"
-    bad = [b'{"event_uuid": "half\n', b"event_uuid=1 name=x\n", b"[1, 2]\n", b'{"no_uuid": true}\n']
+    # JSON objects the transform will reject or key randomly still go as written (a "\r" of CRLF included).
+    odd = [b'{"no_uuid": true}\n', b'{"event_uuid": 5}\n', b'{"event_uuid": "crlf", "x": [1]}\r\n']
     body = (
         b"".join(line(e) for e in valid[:10])
         + b"\n  \n"
-        + b"".join(bad)
+        + b"".join(odd)
         + b"".join(line(e) for e in valid[10:])
     )
     file = tmp_path / "events.jsonl"
     file.write_bytes(body.rstrip(b"\n"))  # a last line without its newline gets one
     code, out, _ = cli(capsys, stack, "send", str(file))
     [row] = out["rows"]
-    assert code == 0 and (row["records"], row["accepted"], row["failed"]) == (24, 24, 0)
+    assert code == 0 and (row["records"], row["skipped"], row["accepted"], row["failed"]) == (23, 0, 23, 0)
     assert row["stream"] == stack[0].stream_name
     shards = stream.new()
-    expected = [line(e) for e in valid[:10]] + bad + [line(e) for e in valid[10:]]
+    expected = [line(e) for e in valid[:10]] + odd + [line(e) for e in valid[10:]]
     assert_exactly_in_order(shards, expected)
     keys = {r["Data"]: r["PartitionKey"] for records in shards.values() for r in records}
     assert all(keys[line(e)] == e["event_uuid"] for e in valid)  # an event's uuid is its partition key
@@ -152,6 +153,104 @@ def test_send_generates_sample_events(
     data = [r["Data"] for records in stream.new().values() for r in records]
     assert len(data) == 300 and all(d.endswith(b"\n") and d.count(b"\n") == 1 for d in data)
     assert len(set(data)) < 300  # the default share of exact re-sends
+
+
+# Lines that are not one JSON object in UTF-8, each with what the report says of it.
+BAD_LINES = [
+    (b'{"event_uuid": "half\n', "not JSON"),
+    (b"event_uuid=1 name=x\n", "not JSON"),
+    (b"[1, 2]\n", "a JSON array, not an object"),
+    (b'"just a string"\n', "a JSON string, not an object"),
+    (b'{"a": 1}{"b": 2}\n', "more than one JSON value"),
+    (b'{"a": 1} {"b": 2}\n', "more than one JSON value"),
+    (b'{"price": NaN}\n', "not JSON (NaN is not JSON)"),
+    (b'{"name": "caf\xe9"}\n', "not UTF-8 (byte 14)"),
+]
+
+
+def mixed(rng: random.Random) -> tuple[bytes, list[bytes], list[int]]:
+    """Valid lines with each kind of bad line between: the file, its valid lines, the bad ones' numbers."""
+    good = [line(e) for e in events(rng, len(BAD_LINES) + 1)]
+    body, numbers = b"", []
+    for n, (bad, _) in enumerate(BAD_LINES):
+        body += good[n] + bad
+        numbers.append(2 * n + 2)
+    return body + good[-1], good, numbers
+
+
+def test_lines_that_are_not_one_json_object_are_named_by_number_and_nothing_is_sent(
+    capsys: pytest.CaptureFixture[str], stack: tuple[EmbeddedAws, str], stream: Stream, tmp_path: Path
+) -> None:
+    body, _, numbers = mixed(random.Random(5))
+    file = tmp_path / "mixed.jsonl"
+    file.write_bytes(body)
+    code, out, err = cli(capsys, stack, "send", str(file))
+    assert code == 2 and out is None
+    *named, summary = err.strip().splitlines()
+    assert len(named) == len(BAD_LINES)  # one line for each bad line, in file order
+    for text, n, (_, what) in zip(named, numbers, BAD_LINES, strict=True):
+        assert text.startswith(f"eventlake send: error: {file} line {n}: {what}"), text
+    assert f"{len(BAD_LINES)} of {2 * len(BAD_LINES) + 1} lines" in summary and "nothing sent" in summary
+    assert "--skip-invalid" in summary
+    assert all(records == [] for records in stream.new().values())
+
+
+def test_skip_invalid_sends_the_valid_lines_and_says_how_many_it_skipped(
+    capsys: pytest.CaptureFixture[str], stack: tuple[EmbeddedAws, str], stream: Stream, tmp_path: Path
+) -> None:
+    body, good, numbers = mixed(random.Random(6))
+    file = tmp_path / "mixed.jsonl"
+    file.write_bytes(body)
+    code, out, err = cli(capsys, stack, "send", str(file), "--skip-invalid")
+    [row] = out["rows"]
+    assert code == 0 and (row["records"], row["accepted"]) == (len(good), len(good))
+    assert row["skipped"] == len(BAD_LINES)
+    total = len(good) + len(BAD_LINES)
+    assert err.strip().splitlines() == [
+        f"eventlake send: skipped {len(BAD_LINES)} of {total} lines (not one JSON object in UTF-8, or over "
+        f"the record limit): lines {', '.join(map(str, numbers))}"
+    ]
+    assert_exactly_in_order(stream.new(), good)
+
+
+def test_the_report_stops_at_twenty_bad_lines_and_counts_the_rest(
+    capsys: pytest.CaptureFixture[str], stack: tuple[EmbeddedAws, str], stream: Stream, tmp_path: Path
+) -> None:
+    file = tmp_path / "bad.jsonl"
+    file.write_bytes(b'{"a": 1}\n' + b"oops\n" * 30)
+    code, _, err = cli(capsys, stack, "send", str(file))
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 21
+    assert lines[0].endswith("line 2: not JSON (Expecting value at column 1)") and "line 21:" in lines[19]
+    assert "30 of 31 lines" in lines[20] and "10 more" in lines[20]
+    code, _, err = cli(capsys, stack, "send", str(file), "--skip-invalid")
+    assert code == 0 and "skipped 30 of 31 lines" in err and "and 10 more" in err
+    assert [r["Data"] for rs in stream.new().values() for r in rs] == [b'{"a": 1}\n']
+    file.write_bytes(b"oops\n" * 3)
+    code, out, err = cli(capsys, stack, "send", str(file), "--skip-invalid")
+    assert code == 2 and out is None and "none of its 3 lines is valid: nothing sent" in err
+
+
+@pytest.mark.parametrize("body", [b"", b"\n", b"  \n\n\t\n"])
+def test_an_empty_input_is_an_error(
+    capsys: pytest.CaptureFixture[str],
+    stack: tuple[EmbeddedAws, str],
+    stream: Stream,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    body: bytes,
+) -> None:
+    file = tmp_path / "empty.jsonl"
+    file.write_bytes(body)
+    code, out, err = cli(capsys, stack, "send", str(file))
+    assert code == 2 and out is None
+    assert err.strip().splitlines() == [
+        f"eventlake send: error: {file} has no records (it is empty or only blank lines): nothing sent"
+    ]
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(body)))
+    code, _, err = cli(capsys, stack, "send", "-")
+    assert code == 2 and "stdin has no records" in err and len(err.strip().splitlines()) == 1
+    assert all(records == [] for records in stream.new().values())
 
 
 def test_a_line_over_the_record_limit_is_refused_before_anything_is_sent(
