@@ -8,14 +8,18 @@ on a shared machine weigh little. ``make bench`` prints the tables; ``make bench
 them to ``BENCHMARKS.md``. It imports only what the Lambda and the model step need: a process holding
 moto, boto3 and pyarrow's heap makes Python's garbage collector, and so every allocation-heavy step,
 measurably slower (15 % here), which a Lambda never pays.
-``--dedupe`` runs the dedupe bench instead (``eventlake.bench_dedupe``, which does import boto3), in its
-own process; each writes only its own section of ``BENCHMARKS.md``.
+
+This module is the one entry point of every bench: ``--dedupe``, ``--pruning`` and ``--compaction`` run
+that bench instead (``BENCHES``; ``python -m eventlake.bench --pruning --help`` lists its flags), in this
+process and importing only what it needs (the dedupe bench brings boto3; ``make bench`` starts one process
+per bench). Each writes only its own section of ``BENCHMARKS.md``.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import importlib
 import json
 import math
 import os
@@ -52,6 +56,14 @@ from transform_lambda.handler import process
 
 RESULTS = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
 TRANSFORM_SECTION = "Transform"
+PROG = "python -m eventlake.bench"
+# Every other bench, by its flag here: the module (its ``main(argv, prog)`` parses the rest) and what it
+# measures. A bench module run directly runs its bench too; eventlake.bench_dynamodb is apparatus.
+BENCHES = {
+    "dedupe": ("eventlake.bench_dedupe", "three claim stores through the handler, on an in-process DynamoDB"),
+    "pruning": ("eventlake.bench_pruning", "what a one-type, one-day query reads of a generated lake"),
+    "compaction": ("eventlake.bench_compaction", "a generated lake's objects and bytes, then compacted"),
+}
 
 
 @dataclass(frozen=True)
@@ -281,23 +293,32 @@ def write_section(heading: str, body: str, path: Path = RESULTS) -> None:
     path.write_text(preamble.rstrip("\n") + "\n\n" + "\n".join(s.rstrip("\n") + "\n" for s in rest))
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m eventlake.bench", description=__doc__)
-    parser.add_argument("--events", type=int, help="records (default 20,000; 10,000 with --dedupe)")
-    parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument(
-        "--dedupe",
-        action="store_true",
-        help="the dedupe bench instead: three claim stores against an in-process DynamoDB",
+def main(argv: Sequence[str] | None = None) -> int:
+    """The transform bench, or the bench a flag names with the rest of the flags passed to it."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    chooser = argparse.ArgumentParser(prog=PROG, add_help=False)
+    others = chooser.add_argument_group(
+        "the other benches (each with its own flags: python -m eventlake.bench --BENCH --help)"
+    ).add_mutually_exclusive_group()
+    for name, (module, what) in BENCHES.items():
+        others.add_argument(
+            f"--{name}", dest="bench", action="store_const", const=name, help=f"{what} ({module})"
+        )
+    chosen, rest = chooser.parse_known_args(argv)
+    if chosen.bench is not None:
+        module = importlib.import_module(BENCHES[chosen.bench][0])
+        return int(module.main(rest, prog=f"{PROG} --{chosen.bench}"))
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description=__doc__,
+        parents=[chooser],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--events", type=int, default=20_000, help="records (default %(default)s)")
+    parser.add_argument("--repeats", type=int, default=7, help="rounds, the best kept (default %(default)s)")
     parser.add_argument("--write", action="store_true", help=f"write the results to {RESULTS.name}")
     args = parser.parse_args(argv)
-    if args.dedupe:
-        from eventlake import bench_dedupe  # boto3 and Powertools: only in this process
-
-        bench_dedupe.main(args.events or bench_dedupe.RECORDS, repeats=args.repeats, write=args.write)
-        return
-    count = args.events or 20_000
+    count = args.events
     results = run(count, args.repeats)
     handler_s, boto3_s = cold_imports()
     text = table(results)
@@ -322,7 +343,8 @@ def main(argv: list[str] | None = None) -> None:
             "turn.\n\n"
             f"{text}\n\n{imports}\n\n{machine}\n",
         )
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

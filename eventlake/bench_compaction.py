@@ -1,10 +1,10 @@
 """Compaction, measured: objects and bytes of a generated lake as Firehose writes it, then compacted.
 
-``python -m eventlake.bench_compaction`` generates ``--types`` event types over ``--days`` days of hourly
-partitions from the project's sample events (renamed per type, so payloads keep their real shapes), each event
-enriched by the transform Lambda's own code and converted by the project's model of Firehose's Parquet writer;
-each type-hour is cut into the objects Firehose would flush with the stack's ``bufferingIntervalSeconds``.
-Every type gets ``--per-type-hour`` events an hour. Then:
+``python -m eventlake.bench --compaction`` (or ``python -m eventlake.bench_compaction``) generates ``--types``
+event types over ``--days`` days of hourly partitions from the project's sample events (renamed per type, so
+payloads keep their real shapes), each event enriched by the transform Lambda's own code and converted by the
+project's model of Firehose's Parquet writer; each type-hour is cut into the objects Firehose would flush with
+the stack's ``bufferingIntervalSeconds``. Every type gets ``--per-type-hour`` events an hour. Then:
 
 1. **Settings, by measurement**: the first day's partitions of ``GRID_TYPES`` types are rewritten with
    each codec UNLOAD offers (SNAPPY, GZIP, ZSTD at three levels), each sort order, and, for the record,
@@ -26,8 +26,9 @@ import math
 import random
 import shutil
 import statistics
+import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -345,8 +346,8 @@ def measure(root: Path, *, types: int, days: int, per_type_hour: int, stack: str
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m eventlake.bench_compaction", description=__doc__)
+def main(argv: Sequence[str] | None = None, prog: str = "python -m eventlake.bench --compaction") -> int:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__)
     parser.add_argument("--types", type=int, default=50)
     parser.add_argument("--days", type=int, default=7)
     parser.add_argument("--per-type-hour", type=int, default=300, help="events per type and hour")
@@ -368,12 +369,13 @@ def main(argv: list[str] | None = None) -> None:
         from eventlake.bench import write_section
 
         intro = (
-            "Written by `python -m eventlake.bench_compaction --write`. A generated lake as Firehose writes "
-            "it (the transform's rows, the Firehose model's Parquet writer), compacted one file per "
+            "Written by `python -m eventlake.bench --compaction --write`. A generated lake as Firehose "
+            "writes it (the transform's rows, the Firehose model's Parquet writer), compacted one file per "
             "partition; sizes are exact, no timings."
         )
         write_section("Compaction", f"{intro}\n\n{text}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -9,15 +9,17 @@ and parse as against AWS; (c) through ``transform_lambda.dynamodb_json``, as the
 protocol written, signed and read directly, with the client's events, so the double's ``before-send`` hook
 answers it too). Each variant gets a fresh double, and must mark exactly the same records as duplicates.
 
-Run with ``python -m eventlake.bench --dedupe`` (``make bench`` runs it after the transform bench, in its
-own process: boto3 stays out of the transform bench's heap).
+Run with ``python -m eventlake.bench --dedupe`` (or ``python -m eventlake.bench_dedupe``; ``make bench``
+runs it after the transform bench, in its own process: boto3 stays out of the transform bench's heap).
 """
 
 from __future__ import annotations
 
+import argparse
 import base64
 import json
 import random
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -45,7 +47,7 @@ from transform_lambda.handler import CLAIM_CONCURRENCY, process
 
 RECORDS = 10_000
 DUPLICATE_SHARE = 0.02
-REPEATS = 5
+REPEATS = 7
 REPEAT_UNDER_S = 10.0
 TTL_SECONDS = 7 * 86_400  # the stack's default dedupe window (infra.settings: dedupe_ttl_days = 7)
 CLAIMS_TABLE = "claims"
@@ -384,7 +386,20 @@ def report(data: DedupeInput, results: list[DedupeResult]) -> str:
     )
 
 
-def main(count: int = RECORDS, *, repeats: int = REPEATS, write: bool = False) -> None:
+def main(argv: Sequence[str] | None = None, prog: str = "python -m eventlake.bench --dedupe") -> int:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__)
+    parser.add_argument("--events", type=int, default=RECORDS, help="records (default %(default)s)")
+    parser.add_argument(
+        "--repeats", type=int, default=REPEATS, help="runs of a variant under 10 s (default %(default)s)"
+    )
+    parser.add_argument("--write", action="store_true", help="write the results to BENCHMARKS.md")
+    args = parser.parse_args(argv)
+    bench(args.events, repeats=args.repeats, write=args.write)
+    return 0
+
+
+def bench(count: int = RECORDS, *, repeats: int = REPEATS, write: bool = False) -> None:
+    """Run every variant on ``count`` records, print the table and the targets, and write them if asked."""
     data, results = run(count, repeats=repeats)
     text = report(data, results)
     machine = machine_line(
@@ -400,7 +415,7 @@ def main(count: int = RECORDS, *, repeats: int = REPEATS, write: bool = False) -
 
 DEDUPE_SECTION = "Dedupe through DynamoDB"
 DESCRIPTION = f"""\
-Written by `make bench` (`python -m eventlake.bench --dedupe --write`). The same {RECORDS:,} sample
+Written by `make bench WRITE=1` (`python -m eventlake.bench --dedupe --write`). The same {RECORDS:,} sample
 events ({DUPLICATE_SHARE:.0%} re-sends of earlier ones, each record its own Kinesis sequence number)
 go through the Lambda's handler (`handler.process`) three times, each with another claim store:
 (a) one conditional `PutItem` per id in series; (b) Powertools for AWS Lambda's idempotency utility
@@ -412,3 +427,7 @@ first-writer-wins table. (a) and (b) call through botocore's methods; (c) throug
 directly, with the client's events and HTTP session. Wall time is the handler's, transform included; the
 claim-store columns are the time spent inside `claim`. Write units count one per write request or
 `INSERT` statement, won or not (items under 1 KB); reads count none."""
+
+
+if __name__ == "__main__":
+    sys.exit(main())

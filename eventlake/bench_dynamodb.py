@@ -26,6 +26,7 @@ not (a failed conditional write still consumes one); reads count none here.
 from __future__ import annotations
 
 import re
+import sys
 import threading
 import time
 import zlib
@@ -299,3 +300,10 @@ def _scalar(value: Mapping[str, Any]) -> tuple[str, Any]:
 
 def _statement_error(code: str, message: str) -> dict[str, Any]:
     return {"Error": {"Code": code, "Message": message}}
+
+
+if __name__ == "__main__":  # apparatus, not a bench: say where the bench that uses it is
+    sys.exit(
+        "eventlake.bench_dynamodb is the in-process DynamoDB the dedupe bench runs on, not a bench: "
+        "run python -m eventlake.bench --dedupe (python -m eventlake.bench --help lists every bench)"
+    )

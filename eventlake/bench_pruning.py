@@ -1,17 +1,19 @@
 """Partition pruning, measured: what a query filtered to one event type and one day reads of a lake.
 
-``python -m eventlake.bench_pruning`` generates a lake of ``--types`` x ``--days`` x 24 hourly partitions (one
-Parquet object each, the Glue columns, written by DuckDB's partitioned COPY in the Hive layout Firehose
-writes), registers every partition the way the registrar does, and runs each measured query through the
-local Athena with DuckDB's ``EXPLAIN ANALYZE``, which reports the files its Parquet scan opened and the bytes
-it read. The target (the Athena issue): at most 1.1 / (types x days) of the lake's files and bytes, directly
-and through the unique-events view.
+``python -m eventlake.bench --pruning`` (or ``python -m eventlake.bench_pruning``) generates a lake of
+``--types`` x ``--days`` x 24 hourly partitions (one Parquet object each, the Glue columns, written by
+DuckDB's partitioned COPY in the Hive layout Firehose writes), registers every partition the way the registrar
+does, and runs each measured query through the local Athena with DuckDB's ``EXPLAIN ANALYZE``, which reports
+the files its Parquet scan opened and the bytes it read. The target (the Athena issue): at most 1.1 / (types x
+days) of the lake's files and bytes, directly and through the unique-events view.
 """
 
 from __future__ import annotations
 
 import argparse
 import re
+import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -152,13 +154,13 @@ def table(results: list[Touched], *, types: int, days: int) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m eventlake.bench_pruning", description=__doc__)
+def main(argv: Sequence[str] | None = None, prog: str = "python -m eventlake.bench --pruning") -> int:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__)
     parser.add_argument("--types", type=int, default=50)
     parser.add_argument("--days", type=int, default=7)
     parser.add_argument("--dir", type=Path, default=Path("out/pruning"))
     parser.add_argument("--write", action="store_true", help="write the results to BENCHMARKS.md")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     import shutil
 
     shutil.rmtree(args.dir, ignore_errors=True)
@@ -169,13 +171,14 @@ def main() -> None:
         from eventlake.bench import write_section
 
         intro = (
-            "Written by `python -m eventlake.bench_pruning --write` (part of `make bench`). A generated "
+            "Written by `python -m eventlake.bench --pruning --write` (part of `make bench`). A generated "
             "lake in Firehose's Hive layout, every partition registered in the catalog as the registrar "
             "does; each query runs through the local Athena and DuckDB's `EXPLAIN ANALYZE` reports the "
             "objects its scan opened."
         )
         write_section("Partition pruning", f"{intro}\n\n{text}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
