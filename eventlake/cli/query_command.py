@@ -11,7 +11,8 @@ from typing import Any
 
 from eventlake.athena import engine as athena
 from eventlake.checks import run_record
-from eventlake.cli.common import OK, CliError, Context, DefaultsHelp, emit, mirrored_bucket, suggest
+from eventlake.cli.common import OK, CliError, Context, DefaultsHelp, mirrored_bucket, suggest
+from eventlake.cli.output import emit, value_columns
 from infra.athena_spec import JQ_SQL_DIR
 from infra.settings import PROCESSOR_JQ
 
@@ -68,5 +69,6 @@ def _answer(args: argparse.Namespace, root: Path, sql: str, title: str, as_sent:
     except Exception as exc:  # bad SQL or a translation gap: one line, usage error
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CliError(f"{type(exc).__name__}: {message}") from None
-    emit(args.output, title, names, rows)
+    # A table cuts long values at the end to keep one line per row; the JSON has them whole.
+    emit(args.output, title, value_columns(names, rows), rows)
     return OK

@@ -264,11 +264,13 @@ def render(result: CapacityPlan, stack: str | None, mismatches: dict[str, tuple[
     from rich.console import Console
     from rich.table import Table
 
+    from eventlake.cli.output import NumbersTable
+
     console = Console()
     load, prices = result.load, result.prices
 
     def table(title: str, *columns: str, left: int = 1) -> Table:
-        t = Table(title=title, title_justify="left", title_style="bold")
+        t = NumbersTable(title=title, title_justify="left", title_style="bold")  # numbers never cut
         for i, name in enumerate(columns):
             t.add_column(name, justify="left" if i < left else "right")
         return t
