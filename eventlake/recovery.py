@@ -206,19 +206,33 @@ class ReprocessOptions:
 # --- the arguments -----------------------------------------------------------------------------------------
 
 _HOUR = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2})(?::00(?::00)?)?)?(?:Z|[+-]00:?00)?")
+HOUR_FORMAT = "%Y-%m-%dT%H"
+HOUR_EXAMPLE = "2026-11-25T07 (an hour) or 2026-11-25 (the whole day)"
 
 
-def parse_hour(text: str) -> datetime:
-    """``2026-11-25T07`` (``:00``, ``:00:00``, a zero UTC offset allowed; a bare date is its first hour): that
-    hour, UTC."""
+def parse_hours(text: str) -> tuple[datetime, datetime]:
+    """The arrival hours ``text`` names, UTC, as (first, last), both included: an hour (``2026-11-25T07``;
+    ``:00``, ``:00:00`` and a zero UTC offset allowed) is itself; a date (``2026-11-25``) is its whole day,
+    00 to 23. The one parser of ``--from``/``--to`` (reprocess, replay): ``--from`` takes the first hour,
+    ``--to`` the last, so ``--from D --to D`` is all of day D."""
     match = _HOUR.fullmatch(text.strip())
     if match is None:
-        raise ValueError(f"must be a UTC hour like 2026-11-25T07, got {text!r}")
-    year, month, day, hour = (int(part) if part else 0 for part in match.groups())
+        raise ValueError(f"must be a UTC hour or date like {HOUR_EXAMPLE}, got {text!r}")
+    year, month, day, hour = match.groups()
     try:
-        return datetime(year, month, day, hour, tzinfo=UTC)
+        first = datetime(int(year), int(month), int(day), int(hour or 0), tzinfo=UTC)
     except ValueError as exc:
-        raise ValueError(f"must be a UTC hour like 2026-11-25T07, got {text!r} ({exc})") from None
+        raise ValueError(f"must be a UTC hour or date like {HOUR_EXAMPLE}, got {text!r} ({exc})") from None
+    return first, first if hour is not None else first + timedelta(hours=23)
+
+
+def hours_text(first: datetime | None, last: datetime | None) -> str:
+    """The hours a run selected, as its title and JSON say them (``every hour`` when open at both ends)."""
+    if first is None and last is None:
+        return "every hour"
+    low = f"{first:{HOUR_FORMAT}}" if first else "the first hour"
+    high = f"{last:{HOUR_FORMAT}}" if last else "the last hour"
+    return f"{low}..{high} UTC"
 
 
 def load_fix(text: str) -> Fix:

@@ -1,46 +1,51 @@
 """``eventlake replay``: re-send the raw source backup of some arrival hours (after a fix in the transform).
 
 The backup objects under ``raw/yyyy/MM/dd/HH/`` (``schema.BACKUP_PREFIX``, evaluated for each hour of
-``--from`` .. ``--to``, both included, UTC) are read, decompressed and cut back into the records exactly as
-the producer put them (``record_framing.split_backup``: one JSON object per record, terminated by "\\n"),
-then put on the stream again with the producer's batching and retries. Events that already landed come back
-marked as duplicates by the transform's dedupe (its claims are kept ``dedupeTtlDays``); the lake's
-``unique_events`` view shows each once. A piece of a backup that is not one JSON object (a record put without
-its terminator, or with a newline inside, or not JSON at all) is held back and reported with its object and
-byte offset; exit 1 if any was, or if some record was still rejected after the last retry.
+``--from`` .. ``--to``, both included, UTC; a date is its whole day) are read, decompressed and cut back into
+the records exactly as the producer put them (``record_framing.split_backup``: one JSON object per record,
+terminated by "\\n"), then put on the stream again with the producer's batching and retries. Events that
+already landed come back marked as duplicates by the transform's dedupe (its claims are kept
+``dedupeTtlDays``); the lake's ``unique_events`` view shows each once. A piece of a backup that is not one
+JSON object (a record put without its terminator, or with a newline inside, or not JSON at all) is held back
+and reported with its object and byte offset; exit 1 if any was, or if some record was still rejected after
+the last retry.
 """
 
 from __future__ import annotations
 
 import argparse
-import re
 import zlib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from eventlake import recovery
 from eventlake.cli import kinesis_put
-from eventlake.cli.common import CHECK_FAILED, OK, CliError, Context, DefaultsHelp, emit
+from eventlake.cli.common import CHECK_FAILED, OK, CliError, Context, DefaultsHelp
+from eventlake.cli.output import END, MIDDLE, Column, emit
 from eventlake.firehose import backup, prefixes
 from eventlake.traffic import producer, record_framing
 from eventlake.traffic.record_framing import HeldBack, HeldBackKind
 from infra.delivery_spec import DeliverySpec
 
-COLUMNS = ["object", "records", "held_back", "accepted", "failed", "note"]
+COLUMNS = [
+    Column("object", fit=MIDDLE, min_width=24),
+    Column("records", right=True),
+    Column("held_back", header="held back", right=True),
+    Column("accepted", right=True),
+    Column("failed", right=True),
+    Column("note", fit=END, min_width=10),
+]
 TOTAL = "(total)"
-_HOUR = re.compile(r"(\d{4})-(\d{2})-(\d{2})[T ](\d{2})(?::00(?::00)?)?(?:Z|[+-]00:?00)?")
-HOUR_FORMAT = "%Y-%m-%dT%H"
+HOUR_FORMAT = recovery.HOUR_FORMAT
 
 
-def arrival_hour(text: str) -> datetime:
-    """``2026-11-25T07`` (``:00``, ``:00:00`` and a UTC offset allowed): the start of that hour, UTC."""
-    match = _HOUR.fullmatch(text.strip())
+def arrival_hours(text: str) -> tuple[datetime, datetime]:
+    """An hour, or a date for its 24 hours (``recovery.parse_hours``, the one parser of --from/--to)."""
     try:
-        if match is None:
-            raise ValueError
-        return datetime(*(int(part) for part in match.groups()), tzinfo=UTC)  # type: ignore[misc]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a UTC hour like 2026-11-25T07, got {text!r}") from None
+        return recovery.parse_hours(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -55,14 +60,19 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         formatter_class=DefaultsHelp,
     )
     command.add_argument(
-        "--from", dest="start", type=arrival_hour, required=True, metavar="HOUR", help="first arrival hour"
+        "--from",
+        dest="start",
+        type=arrival_hours,
+        required=True,
+        metavar="HOUR",
+        help="first arrival hour: 2026-11-25T07, or a date for its first hour",
     )
     command.add_argument(
         "--to",
         dest="end",
-        type=arrival_hour,
+        type=arrival_hours,
         metavar="HOUR",
-        help="last arrival hour, included (default: --from)",
+        help="last arrival hour, included: an hour, or a date for its last hour (default: --from's last)",
     )
     command.add_argument("--bucket", help="the lake bucket (default: the stack's, in the caller's account)")
     command.add_argument(
@@ -116,9 +126,10 @@ def total_row(objects: list[ReplayedObject]) -> tuple[Any, ...]:
 
 
 def run(args: argparse.Namespace) -> int:
-    end = args.end or args.start
-    if end < args.start:
-        raise CliError(f"--to {end:{HOUR_FORMAT}} is before --from {args.start:{HOUR_FORMAT}}")
+    start = args.start[0]
+    end = (args.end or args.start)[1]
+    if end < start:
+        raise CliError(f"--to {end:{HOUR_FORMAT}} is before --from {start:{HOUR_FORMAT}}")
     context = Context.from_args(args)
     settings = context.settings
     spec = DeliverySpec.from_settings(settings)
@@ -134,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
         )
     s3 = kinesis_put.client(context, "s3")
     bucket = args.bucket or _stack_bucket(context)
-    keys = _backup_keys(s3, bucket, spec, args.start, end)
+    keys = _backup_keys(s3, bucket, spec, start, end)
     stream = context.stream_name
     kinesis = None if args.dry_run else kinesis_put.client(context, "kinesis")
     objects: list[ReplayedObject] = []
@@ -152,13 +163,14 @@ def run(args: argparse.Namespace) -> int:
                     _send(kinesis, stream, replayed, split.records, args.partition_key_field, before)
             if advance:
                 advance(1)
-    window = f"{args.start:{HOUR_FORMAT}}..{end:{HOUR_FORMAT}}"
+    hours = recovery.hours_text(start, end)
     emit(
         args.output,
-        f"eventlake replay {window}: {len(objects):,} backup objects in s3://{bucket} -> {stream}"
-        + (" (dry run: nothing sent)" if args.dry_run else ""),
+        f"eventlake replay, arrival hours {hours}: {len(objects):,} backup objects in s3://{bucket} "
+        f"-> {stream}" + (" (dry run: nothing sent)" if args.dry_run else ""),
         COLUMNS,
         [o.row() for o in objects] + [total_row(objects)],
+        hours={"from": f"{start:{HOUR_FORMAT}}", "to": f"{end:{HOUR_FORMAT}}", "text": hours},
     )
     incomplete = any(o.held_back or o.failed or o.unreadable for o in objects)
     return CHECK_FAILED if incomplete else OK

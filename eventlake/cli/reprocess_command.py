@@ -4,22 +4,47 @@ objects (``eventlake.recovery`` says what is sent for each error type, and why).
 from __future__ import annotations
 
 import argparse
+import sys
 from collections import Counter
+from datetime import datetime
 from typing import Any
 
 from eventlake import recovery
-from eventlake.cli.common import CHECK_FAILED, OK, CliError, Context, DefaultsHelp, aws_errors, emit
+from eventlake.cli.common import CHECK_FAILED, OK, CliError, Context, DefaultsHelp, aws_errors
+from eventlake.cli.output import END, MIDDLE, Column, emit
 from glue import schema
 from glue.errors import ErrorOutputType
 
-COLUMNS = ["object", "type", "records", "resent", "kept", "claims_released", "action", "note"]
+# The JSON has every field in full; a table shows what fits 80 columns: the action, the claims and the note
+# in a few words (``summary``).
+COLUMNS = [
+    Column("object", fit=MIDDLE, min_width=22),
+    Column("type", shown=False),
+    Column("records", right=True),
+    Column("resent", right=True),
+    Column("kept", right=True),
+    Column("claims_released", shown=False),
+    Column("action", shown=False),
+    Column("note", shown=False),
+    Column("summary", header="what happened", fit=END, min_width=12),
+]
 TOTAL = "(total)"
-# AWS errors a user fixes with a flag or credentials (exit 2); any other is exit 1.
+# Kept reasons of a fix that failed (raised, or returned something not bytes): the run exits 1 for them.
+FIX_FAILED = ("the fix raised ", "the fix returned ")
+# The table's words for recovery's actions and reasons (the JSON keeps recovery's own).
+# (A dry run's title says that nothing changed: its table names the action that would be taken.)
+_ACTIONS = {recovery.SPLIT: "split", recovery.WOULD_SPLIT: "split", recovery.WOULD_ARCHIVE: "archive"}
+_SHORT = {
+    recovery.NEEDS_FIX: "need --fix",
+    recovery.NEEDS_FIX_QUERY: "need --fix",
+    recovery.ALREADY_STORED: "already stored",
+    "the fix skipped it": "skipped by the fix",
+}
 
 
-def _hour(text: str) -> Any:
+def _hours(text: str) -> tuple[datetime, datetime]:
     try:
-        return recovery.parse_hour(text)
+        return recovery.parse_hours(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -37,8 +62,20 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         "rejected are kept unless --fix turns them into new bytes. Running it twice does no harm.",
         formatter_class=DefaultsHelp,
     )
-    command.add_argument("--from", dest="first", type=_hour, metavar="HOUR", help="first arrival hour (UTC)")
-    command.add_argument("--to", dest="last", type=_hour, metavar="HOUR", help="last arrival hour (UTC)")
+    command.add_argument(
+        "--from",
+        dest="first",
+        type=_hours,
+        metavar="HOUR",
+        help="first arrival hour (UTC): 2026-11-25T07, or a date for its first hour",
+    )
+    command.add_argument(
+        "--to",
+        dest="last",
+        type=_hours,
+        metavar="HOUR",
+        help="last arrival hour (UTC), included: 2026-11-25T07, or a date for its last hour (23)",
+    )
     command.add_argument(
         "--type",
         dest="types",
@@ -69,8 +106,10 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     context = Context.from_args(args)
-    if args.first and args.last and args.first > args.last:
-        raise CliError(f"--from {args.first:%Y-%m-%dT%H} is after --to {args.last:%Y-%m-%dT%H}")
+    first = args.first[0] if args.first else None
+    last = args.last[1] if args.last else None
+    if first and last and first > last:
+        raise CliError(f"--from {first:{recovery.HOUR_FORMAT}} is after --to {last:{recovery.HOUR_FORMAT}}")
     fix = None
     if args.fix:
         try:
@@ -100,36 +139,66 @@ def run(args: argparse.Namespace) -> int:
     )
     options = recovery.ReprocessOptions(
         types=tuple(dict.fromkeys(args.types)) if args.types else recovery.ReprocessOptions().types,
-        first_hour=args.first,
-        last_hour=args.last,
+        first_hour=first,
+        last_hour=last,
         fix=fix,
         originals=args.originals,
         dry_run=args.dry_run,
     )
     with aws_errors(f"reading s3://{bucket}/{schema.ERROR_ROOT}", "check --bucket, --stack and --region"):
         outcomes = recovery.reprocess(target, options)
+    fix_failed = _fix_failures(outcomes)
+    rows = [_row(o) for o in outcomes] + [_total(outcomes)]
+    hours = recovery.hours_text(first, last)
     emit(
         args.output,
-        _title(bucket, target.stream_name, outcomes, args.dry_run),
+        _title(bucket, target.stream_name, outcomes, args.dry_run, hours),
         COLUMNS,
-        [_row(o) for o in outcomes] + [_total(outcomes)],
+        rows,
+        footer=["Actions and notes in full: --output json."],
+        hours={
+            "from": f"{first:{recovery.HOUR_FORMAT}}" if first else None,
+            "to": f"{last:{recovery.HOUR_FORMAT}}" if last else None,
+            "text": hours,
+        },
+        fix_failed=sum(fix_failed.values()),  # records: the fix raised, or returned no bytes
     )
-    return CHECK_FAILED if any(o.failed for o in outcomes) else OK
+    if fix_failed:
+        reasons = ", ".join(f"{n} {why.removeprefix('the fix ')}" for why, n in sorted(fix_failed.items()))
+        count = sum(fix_failed.values())
+        sys.stderr.write(
+            f"eventlake reprocess: error: the fix failed for {count:,} records ({reasons}); "
+            "they stay under errors/\n"
+        )
+    failed = any(o.failed for o in outcomes) or bool(fix_failed)
+    return CHECK_FAILED if failed else OK
 
 
-def _title(bucket: str, stream: str, outcomes: list[recovery.ObjectOutcome], dry_run: bool) -> str:
+def _fix_failures(outcomes: list[recovery.ObjectOutcome]) -> Counter[str]:
+    """Records the fix failed for (it raised, or returned something not bytes), by reason."""
+    failed: Counter[str] = Counter()
+    for o in outcomes:
+        failed.update({why: n for why, n in o.kept_reasons.items() if why.startswith(FIX_FAILED)})
+    return failed
+
+
+def _title(
+    bucket: str, stream: str, outcomes: list[recovery.ObjectOutcome], dry_run: bool, hours: str
+) -> str:
     resent = sum(o.resent for o in outcomes)
     kept = sum(o.kept for o in outcomes)
     archived = sum(o.action in (recovery.ARCHIVED, recovery.SPLIT) for o in outcomes)
     failed = sum(o.failed for o in outcomes)
     if dry_run:
         return (
-            f"eventlake reprocess --dry-run s3://{bucket}/{schema.ERROR_ROOT}: {len(outcomes)} objects, "
-            f"{resent:,} records would go to {stream}, {kept:,} would be kept; nothing changed"
+            f"eventlake reprocess --dry-run s3://{bucket}/{schema.ERROR_ROOT}, arrival hours {hours}: "
+            f"{len(outcomes)} objects, {resent:,} records would go to {stream}, {kept:,} would be kept; "
+            "nothing changed"
         )
     return (
-        f"eventlake reprocess s3://{bucket}/{schema.ERROR_ROOT} -> {stream}: {len(outcomes)} objects, "
-        f"{resent:,} records re-sent, {kept:,} kept, {archived} objects archived, {failed} failed"
+        f"eventlake reprocess s3://{bucket}/{schema.ERROR_ROOT}, arrival hours {hours} -> {stream}: "
+        f"{len(outcomes)} objects, {resent:,} records re-sent, {kept:,} kept, {archived} objects archived, "
+        f"{failed} failed"
     )
 
 
@@ -146,8 +215,25 @@ def _note(outcome: recovery.ObjectOutcome) -> str:
     return "; ".join(parts)
 
 
+def _summary(outcome: recovery.ObjectOutcome, action: str) -> str:
+    """The action and the note in a few words, most telling first, for the table (``--output json`` has
+    both in full)."""
+    kept: Counter[str] = Counter()
+    for why, n in outcome.kept_reasons.items():
+        kept[_SHORT.get(why, "failed in the fix" if why.startswith(FIX_FAILED) else why)] += n
+    parts = [f"{n} {why}" for why, n in sorted(kept.items())]
+    parts += [f"{n} {origin}" for origin, n in sorted(outcome.origins.items())]
+    if outcome.already_stored:
+        parts.append(f"{outcome.already_stored} already stored")
+    if outcome.claims_released:
+        parts.append(f"{outcome.claims_released} claims released")
+    parts += [outcome.detail] if outcome.detail else []
+    return f"{action}: {'; '.join(parts)}" if parts else action
+
+
 def _row(o: recovery.ObjectOutcome) -> list[Any]:
-    return [o.key, o.output_type, o.records, o.resent, o.kept, o.claims_released, o.action, _note(o)]
+    summary = _summary(o, _ACTIONS.get(o.action, o.action))
+    return [o.key, o.output_type, o.records, o.resent, o.kept, o.claims_released, o.action, _note(o), summary]
 
 
 def _total(outcomes: list[recovery.ObjectOutcome]) -> list[Any]:
@@ -157,16 +243,19 @@ def _total(outcomes: list[recovery.ObjectOutcome]) -> list[Any]:
         merged.kept_reasons.update(o.kept_reasons)
         merged.claims_not_held += o.claims_not_held
         merged.already_stored += o.already_stored
+        merged.claims_released += o.claims_released
     actions = Counter(o.action for o in outcomes)
+    short = ", ".join(f"{n} {_ACTIONS.get(a, a)}" for a, n in sorted(actions.items()))
     return [
         TOTAL,
         "",
         sum(o.records for o in outcomes),
         sum(o.resent for o in outcomes),
         sum(o.kept for o in outcomes),
-        sum(o.claims_released for o in outcomes),
+        merged.claims_released,
         "; ".join(f"{n} {action}" for action, n in sorted(actions.items())),
         _note(merged),
+        _summary(merged, short),
     ]
 
 

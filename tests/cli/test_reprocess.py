@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -505,3 +506,95 @@ def test_originals_rebuild_never_reads_the_backup(capsys: pytest.CaptureFixture[
     code, report, _ = lake.run(capsys, "--originals", "rebuild")
     assert code == 0 and "1 rebuilt" in report["rows"][-1]["note"]
     assert lake.stream() == Counter([line(value)])  # compact, event order: not the backup's spaced bytes
+
+
+@pytest.mark.parametrize(
+    ("text", "first", "last"),
+    [
+        ("2026-11-25", datetime(2026, 11, 25, 0, tzinfo=UTC), datetime(2026, 11, 25, 23, tzinfo=UTC)),
+        ("2026-11-25Z", datetime(2026, 11, 25, 0, tzinfo=UTC), datetime(2026, 11, 25, 23, tzinfo=UTC)),
+        ("2026-11-25T07", HOUR, HOUR),
+        ("2026-11-25 07:00:00+00:00", HOUR, HOUR),
+    ],
+)
+def test_an_hour_is_itself_and_a_date_is_its_whole_day(text: str, first: datetime, last: datetime) -> None:
+    assert recovery.parse_hours(text) == (first, last)
+
+
+@pytest.mark.parametrize("text", ["yesterday", "2026-11-25T24", "2026-02-30", "2026-11-25T07:30"])
+def test_what_is_neither_an_hour_nor_a_date_is_refused_with_an_example(text: str) -> None:
+    with pytest.raises(ValueError, match="2026-11-25T07"):
+        recovery.parse_hours(text)
+
+
+@pytest.mark.slow
+def test_a_date_selects_the_whole_day_and_the_run_says_which_hours(
+    capsys: pytest.CaptureFixture[str], lake: Lake
+) -> None:
+    day = HOUR.replace(hour=0)
+    inside = [
+        lake.error_object(PROCESSING, [processing_failed(line(event(n)), ErrorCode.FUNCTION_ERROR)], hour=h)
+        for n, h in ((1, day), (2, HOUR), (3, day.replace(hour=23)))
+    ]
+    before, after = (
+        lake.error_object(PROCESSING, [processing_failed(line(event(n)), ErrorCode.FUNCTION_ERROR)], hour=h)
+        for n, h in ((4, day - timedelta(hours=1)), (5, day + timedelta(days=1)))
+    )
+    code, report, _ = lake.run(capsys, "--from", "2026-11-25", "--to", "2026-11-25", "--dry-run")
+    assert code == 0 and [row["object"] for row in report["rows"][:-1]] == inside
+    assert report["hours"]["from"] == "2026-11-25T00" and report["hours"]["to"] == "2026-11-25T23"
+    assert "2026-11-25T00..2026-11-25T23" in report["title"]
+    code, report, _ = lake.run(capsys, "--from", "2026-11-25T07", "--dry-run")  # open at the end
+    assert [row["object"] for row in report["rows"][:-1]] == [*inside[1:], after] and before in lake.bodies
+    assert report["hours"]["from"] == "2026-11-25T07" and report["hours"]["to"] is None
+
+
+@pytest.mark.slow
+def test_a_fix_that_fails_for_some_records_exits_1_and_says_how_many(
+    capsys: pytest.CaptureFixture[str], lake: Lake, tmp_path: Path
+) -> None:
+    fix = tmp_path / "flaky_fix.py"
+    fix.write_text(
+        "def fix(raw, record):\n"
+        "    if b'000000000002' in raw:\n"
+        "        raise ValueError('cannot fix this one')\n"
+        "    return raw\n"
+    )
+    key = lake.error_object(
+        PROCESSING,
+        [processing_failed(line(event(n)), ErrorCode.FUNCTION_ERROR) for n in (1, 2, 3)],
+    )
+    code, report, err = lake.run(capsys, "--fix", f"{fix}:fix")
+    assert code == 1, report
+    assert report["fix_failed"] == 1 and "the fix failed for 1 records" in err
+    assert report["rows"][0]["object"] == key and report["rows"][0]["kept"] == 1
+    assert lake.stream() == Counter([line(event(1)), line(event(3))])  # the others went, as they should
+
+
+@pytest.mark.slow
+def test_at_80_columns_each_object_is_one_line_with_its_note_in_short(
+    capsys: pytest.CaptureFixture[str], lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    missing = {k: v for k, v in event(1).items() if k != "created_at"}
+    keys = []
+    for n, tail in ((2, "1f0c5a7e-9b2d-4c61-8e3f-5a9d0c7b2e41"), (3, "c3e8d1b2-7a45-4f09-b6d2-0e9a8c4f7d13")):
+        # Named as Firehose names them: the object's own random id ends the key.
+        name = f"{SPEC.delivery_stream_name}-1-2026-11-25-07-12-00-{tail}"
+        key = recovery.hour_folder(SPEC, PROCESSING, HOUR) + name
+        lines = [
+            processing_failed(line(missing), ErrorCode.PROCESSING_FAILED_STATUS),
+            processing_failed(line(event(n)), ErrorCode.FUNCTION_ERROR),
+            processing_failed(b"not json\n", ErrorCode.PROCESSING_FAILED_STATUS),
+        ]
+        lake.put(key, error_records.to_lines(lines))
+        keys.append(key)
+    assert main(["reprocess", "--endpoint-url", lake.endpoint, "--dry-run"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed and all(len(text) <= 80 for text in printed), printed
+    rows = [text for text in printed if text.startswith("│")]
+    assert len(rows) == len(keys) + 1, printed  # each object and the total on one line: no wrapped notes
+    # Keys cut from the middle: each row ends as its key ends, so the objects stay apart.
+    for key in keys:
+        assert sum(key[-12:] in text for text in rows) == 1
+    assert any("need --fix" in text for text in rows) and "--output json" in printed[-1], "\n".join(printed)

@@ -444,3 +444,19 @@ def test_replay_flags_are_checked(capsys: pytest.CaptureFixture[str], stack: tup
     assert code == 2 and "--from" in err and "2026-11-25T07" in err
     code, _, err = cli(capsys, stack, "replay", "--from", "2026-11-25T07", "--bucket", "no-such-bucket")
     assert code == 2 and "NoSuchBucket" in err and "--bucket" in err
+
+
+def test_replay_of_a_date_is_its_whole_day_and_says_which_hours(
+    capsys: pytest.CaptureFixture[str], stack: tuple[EmbeddedAws, str]
+) -> None:
+    aws, rng = stack[0], random.Random(9)
+    day = datetime(2026, 11, 28, tzinfo=UTC)
+    keys = [put_backup(aws, h, [line(e) for e in events(rng, 2)]) for h in (day, day.replace(hour=23))]
+    put_backup(aws, day + timedelta(days=1), [line(e) for e in events(rng, 2)])  # the next day: left alone
+    put_backup(aws, day - timedelta(hours=1), [line(e) for e in events(rng, 2)])  # the day before
+    code, out, _ = cli(capsys, stack, "replay", "--from", "2026-11-28", "--dry-run")
+    assert code == 0 and [row["object"] for row in out["rows"][:-1]] == keys
+    assert out["hours"]["from"] == "2026-11-28T00" and out["hours"]["to"] == "2026-11-28T23"
+    assert "2026-11-28T00..2026-11-28T23" in out["title"]
+    code, out, _ = cli(capsys, stack, "replay", "--from", "2026-11-27T23", "--to", "2026-11-28", "--dry-run")
+    assert code == 0 and len(out["rows"]) == 4 and out["hours"]["from"] == "2026-11-27T23"
