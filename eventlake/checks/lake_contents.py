@@ -12,7 +12,6 @@ import gzip
 import io
 import json
 import re
-import shutil
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -141,50 +140,119 @@ class LakeContents:
     # processor jq: records stored as sent (JSON Lines objects under events/), with their object's key.
     lines: list[Row] = field(default_factory=list)
     recovered: list[RecoveredLine] = field(default_factory=list)  # archived error records reprocess handled
+    # Keys the mirror's manifest names that are no longer there (``mirror_problems``): what a check blames.
+    missing: list[str] = field(default_factory=list)
 
 
-# Written into a mirror directory: it names the folders a mirror wrote, the only ones a later mirror removes.
+# Written into a mirror directory: the manifest of every file a mirror wrote there (key and size), the only
+# files a later mirror removes or overwrites, and what `eventlake check` compares the directory with.
 MIRROR_MARKER = ".eventlake-mirror.json"
+MANIFEST_VERSION = 2
 
 
 class MirrorRefused(ValueError):
-    """The target directory holds files no mirror wrote: nothing is deleted or overwritten there."""
+    """The target directory holds files no mirror wrote where a mirror would write: nothing is deleted or
+    overwritten there."""
+
+
+def mirrored_files(root: Path) -> dict[str, int] | None:
+    """The files the last mirror wrote under ``root``, by key, with their sizes (None: no manifest there)."""
+    marker = root / MIRROR_MARKER
+    if not marker.is_file():
+        return None
+    files = json.loads(marker.read_text()).get("files")
+    if not isinstance(files, dict):
+        raise MirrorRefused(
+            f"--out {root} was mirrored by an older eventlake, whose marker {MIRROR_MARKER} names folders, "
+            "not the files it wrote: remove the directory or choose a new one"
+        )
+    return {str(k): int(v) for k, v in files.items()}
 
 
 def check_mirror_target(root: Path) -> None:
-    """A mirror may write to a new or empty directory, or to one an earlier mirror wrote (its marker)."""
+    """A mirror may write to a new or empty directory, or to one an earlier mirror wrote (its manifest)."""
     if root.exists() and not root.is_dir():
         raise MirrorRefused(f"--out {root} is a file, not a directory")
-    if root.exists() and any(root.iterdir()) and not (root / MIRROR_MARKER).exists():
+    if root.exists() and any(root.iterdir()) and mirrored_files(root) is None:
         raise MirrorRefused(
             f"--out {root} already holds files eventlake did not write: choose a new or empty directory"
         )
 
 
 def mirror(s3: Any, bucket: str, root: Path) -> list[LakeObject]:
-    """Copy every object of the bucket under ``root``. Only what an earlier mirror wrote there (the folders
-    its marker names) is removed first; a directory holding anything else is refused."""
+    """Copy every object of the bucket under ``root``. Of what is there, only the files the last mirror wrote
+    (its manifest) are removed or overwritten: a file a person put anywhere under ``root`` stays, and one
+    where an object would go stops the mirror before anything is changed."""
     check_mirror_target(root)
+    earlier = mirrored_files(root) or {}
+    listed = [
+        (str(item["Key"]), int(item["Size"]))
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+        for item in page.get("Contents", [])
+    ]
+    resolved = root.resolve()
+    for key, _ in listed:
+        target = root / key
+        if resolved not in target.resolve().parents:
+            raise ValueError(f"object key {key!r} escapes the mirror directory")
+        if key not in earlier and (target.exists() or target.is_symlink()):
+            raise MirrorRefused(f"--out {root}: {key} would overwrite a file eventlake did not write")
     root.mkdir(parents=True, exist_ok=True)
-    marker = root / MIRROR_MARKER
-    if marker.exists():
-        for top in json.loads(marker.read_text()).get("folders", []):
-            if "/" not in top and top not in ("", ".", ".."):
-                shutil.rmtree(root / top, ignore_errors=True)
-    marker.write_text(json.dumps({"bucket": bucket, "folders": []}))
+    keys = {key for key, _ in listed}
+    # Every file this mirror may leave behind, written first: an interrupted mirror is cleaned up next time.
+    _write_manifest(root, bucket, {**earlier, **dict(listed)})
+    for key in sorted(set(earlier) - keys):
+        _remove(root, key)
     objects: list[LakeObject] = []
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-        for item in page.get("Contents", []):
-            key = item["Key"]
-            target = root / key
-            if root.resolve() not in target.resolve().parents:
-                raise ValueError(f"object key {key!r} escapes the mirror directory")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
-            objects.append(LakeObject(key, int(item["Size"])))
-    folders = sorted({o.key.split("/", 1)[0] for o in objects if "/" in o.key})
-    marker.write_text(json.dumps({"bucket": bucket, "folders": folders}))
+    for key, size in listed:
+        target = root / key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+        objects.append(LakeObject(key, size))
+    _write_manifest(root, bucket, {o.key: o.size for o in objects})
     return objects
+
+
+def _write_manifest(root: Path, bucket: str, files: dict[str, int]) -> None:
+    manifest = {"version": MANIFEST_VERSION, "bucket": bucket, "files": dict(sorted(files.items()))}
+    (root / MIRROR_MARKER).write_text(json.dumps(manifest, indent=0))
+
+
+def _remove(root: Path, key: str) -> None:
+    """An earlier mirror's file, and the folders it leaves empty (a folder holding anything else stays)."""
+    target = root / key
+    target.unlink(missing_ok=True)
+    for folder in target.parents:
+        if folder == root or root not in folder.parents:
+            break
+        try:
+            folder.rmdir()  # only if empty
+        except OSError:
+            break
+
+
+def mirror_problems(root: Path, objects: Sequence[LakeObject]) -> list[str]:
+    """How the directory differs from what its mirror wrote (its manifest), one line per object key: an
+    object deleted, changed in size, or added beside the mirror's (a stray copy). Empty without a manifest."""
+    try:
+        files = mirrored_files(root)
+    except (MirrorRefused, ValueError):
+        return []
+    if files is None:
+        return []
+    problems: list[str] = []
+    here = {o.key: o.size for o in objects}
+    for key, size in files.items():
+        if key not in here:
+            problems.append(f"{key}: missing (the mirror wrote it, {size:,} bytes; deleted since)")
+        elif here[key] != size:
+            problems.append(f"{key}: {here[key]:,} bytes, the mirror wrote {size:,} (changed since)")
+    problems += [
+        f"{key}: not written by the mirror (not in its {MIRROR_MARKER}: a stray copy?)"
+        for key in here
+        if key not in files
+    ]
+    return problems
 
 
 def hive_partition(key: str) -> dict[str, str]:
