@@ -86,6 +86,8 @@ class InvariantResult:
     violations: list[str] = field(default_factory=list)  # the first MAX_LISTED, for the report
     failed_checks: Counter[str] = field(default_factory=Counter)
     affected: list[Affected] = field(default_factory=list)
+    # The first MAX_LISTED violations of each check: what a report lists beside that check.
+    examples: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
 
     @property
     def violation_count(self) -> int:
@@ -99,6 +101,8 @@ class InvariantResult:
         self.failed_checks[check] += 1
         if len(self.violations) < MAX_LISTED:
             self.violations.append(message)
+        if len(self.examples[check]) < MAX_LISTED:
+            self.examples[check].append(message)
 
 
 @dataclass(frozen=True)
@@ -123,17 +127,19 @@ class _RowFacts:
     arrival_ms: int | None
     findings: tuple[tuple[str, str], ...]
     lineage: Lineage  # the row's own Kinesis record (a re-sent copy's, for a record reprocess sent again)
+    key: str  # the object the row is in, named by every violation about it (one string per object)
 
     @classmethod
     def of(cls, row: Row, s: Sent) -> _RowFacts:
         values = row.values
-        findings = () if s.expect is Expect.MALFORMED else _row_findings(s, row, _label(s))
+        findings = () if s.expect is Expect.MALFORMED else _row_findings(s, row, f"{_label(s)} in {row.key}")
         return cls(
             values.get("is_duplicate"),
             values.get("uuid_reused"),
             _instant_ms(values.get("source_arrival_datetime")),
             findings,
             s.lineage,
+            row.key,
         )
 
 
@@ -142,6 +148,11 @@ class _Place:
     kind: str  # "row" or an error output type
     row: _RowFacts | None = None
     error: ErrorLine | None = None
+
+    @property
+    def key(self) -> str:
+        """The object this copy of the record is in."""
+        return self.row.key if self.row is not None else self.error.key if self.error is not None else ""
 
 
 def check(
@@ -218,7 +229,10 @@ def check(
             found = found[:1]
         if len(found) != 1:
             where = ", ".join(sorted(p.kind for p in found)) or "nowhere"
-            result.violate(EXACTLY_ONCE, f"record #{s.index} ({s.expect}) found {len(found)} times: {where}")
+            objects = f" (in {', '.join(sorted(p.key for p in found))})" if found else _where_missing(s, lake)
+            result.violate(
+                EXACTLY_ONCE, f"record #{s.index} ({s.expect}) found {len(found)} times: {where}{objects}"
+            )
             continue
         _check_place(s, found[0], logged.get(s.lineage, []), faults, result, affected)
 
@@ -336,7 +350,7 @@ def _check_place(
     result: InvariantResult,
     affected: dict[tuple[str, str], list[Sent]],
 ) -> None:
-    label = _label(s)
+    label = f"{_label(s)} in {place.key}"
     if s.expect is not Expect.MALFORMED and logged:
         result.violate(REJECTION, f"{label}: valid but logged as rejected ({', '.join(logged)})")
     if s.expect is Expect.MALFORMED and any(reason != str(s.reason) for reason in logged):
@@ -383,6 +397,32 @@ def _check_place(
 
 def _label(s: Sent) -> str:
     return f"record #{s.index} ({s.shard_id}/{s.sequence_number})"
+
+
+def _in(keys: Any, lead: str = "in ", listed: int = 3) -> str:
+    """`` (in k1, k2, and 3 more)``: the objects a violation is about, or nothing."""
+    names = sorted(set(keys))
+    if not names:
+        return ""
+    more = f", and {len(names) - listed} more" if len(names) > listed else ""
+    return f" ({lead}{', '.join(names[:listed])}{more})"
+
+
+def _where_missing(s: Sent, lake: LakeContents) -> str:
+    """Where a record found nowhere belongs (its partition's folder, or its error type's), and the objects
+    there the mirror wrote that are gone since (``lake.missing``): the deleted object behind the violation."""
+    if s.expect is Expect.MALFORMED:
+        folder = f"{schema.ERROR_ROOT}{ErrorOutputType.PROCESSING_FAILED.value}/"
+    else:
+        try:
+            event = json.loads(s.data)
+            folder = schema.partition_folder(
+                schema.partition_values(event["event_name"].split(":")[0], event["created_at"])
+            )
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return ""
+    gone = [k for k in lake.missing if k.startswith(folder)]
+    return _in(gone, "deleted since mirrored: ") if gone else f" (expected under {folder})"
 
 
 def _row_findings(s: Sent, row: Row, label: str) -> tuple[tuple[str, str], ...]:
@@ -504,16 +544,23 @@ def _check_exact_marks(
         if not rows:
             continue
         rows.sort(key=lambda item: item[0])
-        originals = [order for order, row in rows if row.is_duplicate is False]
+        originals = [(order, row.key) for order, row in rows if row.is_duplicate is False]
         if len(originals) != 1:
-            result.violate(ORIGINALS, f"event {event_id}: {len(originals)} rows marked is_duplicate = false")
-        elif originals[0] != rows[0][0]:
-            result.violate(FIRST_COPY, f"event {event_id}: is_duplicate = false is not its earliest arrival")
+            where = _in(k for _, k in originals)
+            message = f"event {event_id}: {len(originals)} rows marked is_duplicate = false{where}"
+            result.violate(ORIGINALS, message)
+        elif originals[0][0] != rows[0][0]:
+            result.violate(
+                FIRST_COPY,
+                f"event {event_id}: is_duplicate = false ({originals[0][1]}) is not its earliest arrival "
+                f"({rows[0][1].key})",
+            )
         for _, row in rows:
             if row.is_duplicate is None or row.uuid_reused is not False:
                 result.violate(
                     FIRST_COPY,
-                    f"event {event_id}: marks ({row.is_duplicate!r}, {row.uuid_reused!r}) after compaction",
+                    f"event {event_id}: marks ({row.is_duplicate!r}, {row.uuid_reused!r}) after compaction "
+                    f"in {row.key}",
                 )
 
 
@@ -536,7 +583,7 @@ def _check_unclaimed_marks(
                 if row is None:
                     continue
                 marks_of_row = (row.is_duplicate, row.uuid_reused)
-                label = f"record #{s.index} ({s.expect}, event {event_id})"
+                label = f"record #{s.index} ({s.expect}, event {event_id}) in {row.key}"
                 allowed = {marks.UNCHECKED} | ({marks.REPEAT} if dedupe.batch_marks else set())
                 if marks_of_row not in allowed:
                     result.violate(FIRST_COPY, f"{label}: marks {marks_of_row!r} with dedupe {dedupe}")
@@ -565,7 +612,7 @@ def _check_duplicates(
         delivered = [(s, p.row) for s in copies for p in places.get(s.lineage, [])[:1] if p.row is not None]
         for s, row in delivered:
             flag, reused = row.is_duplicate, row.uuid_reused
-            label = f"record #{s.index} ({s.expect}, event {event_id})"
+            label = f"record #{s.index} ({s.expect}, event {event_id}) in {row.key}"
             if flag is None and not faults.dedupe:
                 result.violate(FIRST_COPY, f"{label}: is_duplicate is null without a dedupe-store fault")
             elif flag is not None and not isinstance(flag, bool):
@@ -582,7 +629,9 @@ def _check_duplicates(
             # while a later copy holds the claim is a bug (unless copies raced in concurrent invocations).
             if not faults.concurrent and first_row.is_duplicate is True:
                 result.violate(
-                    FIRST_COPY, f"event {event_id}: kept a later copy, not the first delivered #{first.index}"
+                    FIRST_COPY,
+                    f"event {event_id}: kept a later copy, not the first delivered #{first.index} "
+                    f"({first_row.key})",
                 )
 
         rows = [row for _, row in delivered]
@@ -600,7 +649,10 @@ def _check_duplicates(
             what = "not checked: the dedupe store failed, so no copy could claim the id"
             affected[(what, "rows with is_duplicate = null; the unique-events view keeps one")].extend(copies)
             continue
-        result.violate(ORIGINALS, f"event {event_id}: {len(originals)} rows not marked duplicate")
+        result.violate(
+            ORIGINALS,
+            f"event {event_id}: {len(originals)} rows not marked duplicate{_in(r.key for r in originals)}",
+        )
 
 
 def _check_unique_view(
@@ -643,6 +695,8 @@ def _check_backup(
     missing = expected - lake.backed_up
     extra = lake.backed_up - expected
     if missing:
-        result.violate(BACKUP, f"raw backup is missing {sum(missing.values())} records")
+        gone = [k for k in lake.missing if k.startswith(schema.BACKUP_ROOT)]
+        result.violate(BACKUP, f"raw backup is missing {sum(missing.values())} records{_in(gone, 'gone: ')}")
     if extra:
-        result.violate(BACKUP, f"raw backup holds {sum(extra.values())} records nobody sent")
+        holding = [k for k, records in lake.backups.items() if any(r in extra for r in records)]
+        result.violate(BACKUP, f"raw backup holds {sum(extra.values())} records nobody sent{_in(holding)}")

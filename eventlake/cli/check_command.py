@@ -13,7 +13,8 @@ from typing import Any
 from eventlake.athena import engine as athena
 from eventlake.checks import lake_contents, query_mode, run_record
 from eventlake.checks.invariant import CHECKS, InvariantResult, check, unique_rows
-from eventlake.cli.common import CHECK_FAILED, OK, CliError, Context, DefaultsHelp, emit, mirrored_bucket
+from eventlake.cli.common import CHECK_FAILED, OK, CliError, Context, DefaultsHelp, mirrored_bucket
+from eventlake.cli.output import END, Column, emit, warn
 from glue import schema
 from infra import athena_spec
 from infra.settings import PROCESSOR_JQ
@@ -30,6 +31,12 @@ def _catalog(locations: tuple[str, ...]) -> list[athena.CatalogPartition]:
 
 READABLE = "every object readable and on the layout"
 VIEW_READABLE = "the unique-events view can be queried"
+COLUMNS = [
+    Column("check", min_width=20),
+    Column("violations", right=True),
+    Column("examples", fit=END, min_width=16),
+]
+EXAMPLES = 3  # violations a row lists; the JSON's ``violations`` has up to invariant.MAX_LISTED per check
 
 
 def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -52,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     if args.bucket:
         context = Context.from_args(args)
         with mirrored_bucket(context, args.bucket) as root:
-            return check_lake(root, args.output)
+            return check_lake(root, args.output, f"s3://{args.bucket}")
     root = args.lake or Path("out") / args.stack / "lake"
     if not root.is_dir():
         raise CliError(
@@ -61,12 +68,23 @@ def run(args: argparse.Namespace) -> int:
     return check_lake(root, args.output)
 
 
-def check_lake(root: Path, output: str) -> int:
-    """Report every violation; return 1 if there is any."""
+def check_lake(root: Path, output: str, name: str | None = None) -> int:
+    """Report every violation, each naming the object behind it where one is; return 1 if there is any, or
+    if the lake holds no object at all (most likely the wrong --lake or --bucket: a warning, not a pass)."""
+    name = name or str(root)
     problems: list[str] = []
     objects = lake_contents.local_objects(root)
     contents = lake_contents.read(root, objects, problems)
-    rows: list[tuple[str, int, str]] = [(READABLE, len(problems), "; ".join(problems[:5]))]
+    # The mirror's manifest names what it wrote: an object deleted since, or one added (a stray copy).
+    blamed = {problem.split(": ", 1)[0] for problem in problems}
+    for problem in lake_contents.mirror_problems(root, objects):
+        key = problem.split(": ", 1)[0]
+        if key not in blamed:
+            problems.append(problem)
+            if key not in {o.key for o in objects}:
+                contents.missing.append(key)
+    examples: dict[str, list[str]] = {READABLE: problems}
+    rows: list[tuple[str, int, str]] = [(READABLE, len(problems), "; ".join(problems[:EXAMPLES]))]
     record = run_record.read(root)
     if record is not None and record.compacted:  # the table as its catalog read it: the compacted copies
         contents = dataclasses.replace(contents, rows=lake_contents.table_rows(root, record.locations))
@@ -81,7 +99,9 @@ def check_lake(root: Path, output: str) -> int:
             names, view = athena.run(conn, athena.load_queries(sql_dir)[athena.UNIQUE_EVENTS_VIEW])
         except Exception as exc:  # an unreadable object stops the scan: a violation, not a crash
             violations += 1
-            rows.append((VIEW_READABLE, 1, f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"))
+            reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+            rows.append((VIEW_READABLE, 1, reason))
+            examples[VIEW_READABLE] = [reason]
         result: InvariantResult
         if as_sent:
             result = query_mode.check_by_query(
@@ -104,15 +124,25 @@ def check_lake(root: Path, output: str) -> int:
             )
             checks = CHECKS
         violations += result.violation_count
-        for name in checks:
-            listed = [v for v in result.violations][:3] if result.failed_checks[name] else []
-            rows.append((name, result.failed_checks[name], "; ".join(listed)))
+        for check_name in checks:
+            listed = result.examples.get(check_name, [])
+            rows.append((check_name, result.failed_checks[check_name], "; ".join(listed[:EXAMPLES])))
+            examples[check_name] = listed
+    warnings = []
+    if not objects:
+        warnings.append(f"{name} holds no lake objects: nothing was checked (is --lake or --bucket right?)")
+    for message in warnings:
+        warn("check", message)
+    more = any(len(listed) > EXAMPLES for listed in examples.values())
     emit(
         output,
-        f"eventlake check {root} ({len(objects):,} objects, {len(contents.rows) + len(contents.lines):,} rows"
+        f"eventlake check {name} ({len(objects):,} objects, {len(contents.rows) + len(contents.lines):,} rows"
         + ("" if record else "; no run record: lake checks only")
         + ")",
-        ["check", "violations", "examples"],
+        COLUMNS,
         rows,
+        footer=["More of each check's violations: --output json."] if more else [],
+        violations=[{"check": c, "message": m} for c, listed in examples.items() for m in listed],
+        warnings=warnings,
     )
-    return CHECK_FAILED if violations else OK
+    return CHECK_FAILED if violations or not objects else OK

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from eventlake.checks.lake_contents import MIRROR_MARKER
 from eventlake.cli.main import main
 from eventlake.embedded.aws import embedded_aws_server
 from infra.delivery_spec import DeliverySpec
@@ -126,3 +127,60 @@ def test_check_and_query_a_bucket_through_the_endpoint(
     assert code == code_local == 0 and json.loads(out)["rows"] == json.loads(out_local)["rows"]
     code, _, err = run(capsys, "check", *remote[:-4], "--bucket", "no-such-bucket")
     assert code == 2 and "NoSuchBucket" in err and len(err.strip().splitlines()) == 1
+
+
+def test_an_empty_lake_is_a_warning_and_exit_1(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, err = run(capsys, "check", "--lake", str(tmp_path), "--output", "json")
+    report = json.loads(out)
+    assert code == 1 and "warning" in err and "no lake objects" in err
+    assert report["warnings"] and "0 objects" in report["title"]
+
+
+@pytest.mark.slow
+def test_an_empty_bucket_is_a_warning_and_exit_1(capsys: pytest.CaptureFixture[str]) -> None:
+    settings = Settings.from_stack_file("dev")
+    spec = DeliverySpec.from_settings(settings)
+    with embedded_aws_server(settings, spec, region="eu-west-1") as (aws, url):
+        remote = ["--endpoint-url", url, "--region", "eu-west-1", "--bucket", aws.bucket, "--output", "json"]
+        code, out, err = run(capsys, "check", *remote)
+    assert code == 1 and f"s3://{aws.bucket} holds no lake objects" in err
+    assert json.loads(out)["warnings"]
+
+
+def _violations(out: str) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for item in json.loads(out)["violations"]:
+        found.setdefault(item["check"], []).append(item["message"])
+    return found
+
+
+def test_a_deleted_object_is_named_and_so_are_the_records_it_held(
+    capsys: pytest.CaptureFixture[str], copy: Path
+) -> None:
+    victim = next(copy.rglob("*.parquet"))
+    key = victim.relative_to(copy).as_posix()
+    victim.unlink()
+    code, out, _ = run(capsys, "check", "--lake", str(copy), "--output", "json")
+    found = _violations(out)
+    assert code == 1
+    assert any(m.startswith(f"{key}: missing") for m in found["every object readable and on the layout"])
+    lost = found["every record exactly once, as a row or an error record"]
+    assert lost and all(key in m for m in lost), lost  # each lost record blames the object it was in
+
+
+def test_a_stray_copy_of_a_valid_object_is_named(capsys: pytest.CaptureFixture[str], copy: Path) -> None:
+    original = next(copy.rglob("*.parquet"))
+    stray = original.with_name("copy-of-" + original.name)
+    stray.write_bytes(original.read_bytes())
+    key, copied = stray.relative_to(copy).as_posix(), original.relative_to(copy).as_posix()
+    code, out, _ = run(capsys, "check", "--lake", str(copy), "--output", "json")
+    found = _violations(out)
+    rows = {row["check"]: row for row in json.loads(out)["rows"]}
+    assert code == 1
+    readable = found["every object readable and on the layout"]
+    assert readable == [f"{key}: not written by the mirror (not in its {MIRROR_MARKER}: a stray copy?)"]
+    twice = found["every record exactly once, as a row or an error record"]
+    assert twice and all(key in m and copied in m and "found 2 times" in m for m in twice), twice
+    # Each check lists its own violations (the marks check names both objects too).
+    assert key in rows["every record exactly once, as a row or an error record"]["examples"]
+    assert all(key in m for m in found.get("one is_duplicate=false row per distinct valid event_uuid", []))
