@@ -1,7 +1,9 @@
 """``eventlake smoke``: after ``pulumi up``, prove the deployed pipeline end to end. Send a tagged batch
 (valid events, an exact re-send and a malformed record) to the stack's stream, wait (bounded) until Firehose
 has written their objects, and check what came out: the rows with their dedupe marks, and the malformed
-record's original bytes under ``errors/processing-failed/``. Exit 0 when every check passes, 1 otherwise."""
+record's original bytes under ``errors/processing-failed/``. Exit 0 when every check passes, 1 otherwise
+(a wait that times out says so, and is a failure). While it waits, what it has found so far is shown on
+stderr (a spinner on a terminal, a line whenever it changes elsewhere)."""
 
 from __future__ import annotations
 
@@ -9,14 +11,17 @@ import argparse
 import base64
 import json
 import random
+import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from eventlake.cli.common import CHECK_FAILED, OK, Context, DefaultsHelp, emit, positive_int
+from eventlake.cli.common import CHECK_FAILED, OK, Context, DefaultsHelp, positive_int
+from eventlake.cli.output import END, Column, emit
 from eventlake.firehose import conversion
 from eventlake.traffic.producer import send
 from eventlake.traffic.sample_events import Expect, Outgoing
@@ -25,6 +30,9 @@ from glue.errors import ErrorOutputType
 
 SMOKE_TYPE = "smoke"
 VALID_EVENTS = 3
+COLUMNS = [Column("check", min_width=24), Column("ok"), Column("detail", fit=END, min_width=16)]
+QUIET_SECONDS = 30.0  # off a terminal, a waiting line at least this often even when nothing changed
+TIMED_OUT = "the batch's objects arrived before --timeout"
 
 
 @dataclass(frozen=True)
@@ -63,6 +71,15 @@ class Seen:
     rows: list[dict[str, Any]] = field(default_factory=list)
     rejected: list[bytes] = field(default_factory=list)
     objects: set[str] = field(default_factory=set)
+    timed_out: bool = False
+    waited: float = 0.0  # seconds
+
+    def progress(self) -> str:
+        error = "found" if self.rejected else "not yet"
+        return (
+            f"{len(self.rows)} of {VALID_EVENTS + 1} rows with the tag, the malformed record's error record "
+            f"{error} ({len(self.objects)} new objects read)"
+        )
 
 
 def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -88,15 +105,51 @@ def run(args: argparse.Namespace) -> int:
     started = time.time()
     batch = smoke_batch(uuid.uuid4().hex, started)
     ledger = send(kinesis, context.stream_name, batch.records, rng=random.Random())
-    seen = wait(s3, bucket, batch, started, timeout=args.timeout, poll=args.poll)
+    with _waiting(context.output, bucket, args.timeout) as shown:
+        seen = wait(s3, bucket, batch, started, timeout=args.timeout, poll=args.poll, progress=shown)
     checks = verdict(batch, seen, accepted=len(ledger.records))
+    if seen.timed_out:
+        sys.stderr.write(
+            f"eventlake smoke: error: timed out after {seen.waited:,.0f} s (--timeout {args.timeout}) "
+            f"waiting for the batch's objects in s3://{bucket}: {seen.progress()}\n"
+        )
     emit(
         context.output,
-        f"eventlake smoke: stack {context.settings.stack}, tag {batch.tag}, bucket {bucket}",
-        ["check", "ok", "detail"],
+        f"eventlake smoke: stack {context.settings.stack}, tag {batch.tag}, bucket {bucket}"
+        + (f": timed out after {seen.waited:,.0f} s" if seen.timed_out else ""),
+        COLUMNS,
         checks,
+        timed_out=seen.timed_out,
+        waited_seconds=round(seen.waited, 1),
     )
     return OK if all(ok for _, ok, _ in checks) else CHECK_FAILED
+
+
+@contextmanager
+def _waiting(output: str, bucket: str, timeout: int) -> Iterator[Callable[[Seen], None]]:
+    """What the wait has found so far, on stderr: a spinner on a terminal (table output), else a line
+    whenever it changes (and every QUIET_SECONDS), so a log shows the wait is alive."""
+    from rich.console import Console
+
+    err = Console(stderr=True)
+    label = f"waiting for the batch's objects in s3://{bucket}"
+    if output == "table" and err.is_terminal:
+        with err.status(label) as status:
+            yield lambda seen: status.update(f"{label}: {seen.progress()} ({_of(seen, timeout)})")
+        return
+    last: list[tuple[str, float]] = []
+
+    def line(seen: Seen) -> None:
+        text = seen.progress()
+        if not last or last[0][0] != text or seen.waited - last[0][1] >= QUIET_SECONDS:
+            sys.stderr.write(f"eventlake smoke: {label}: {text} ({_of(seen, timeout)})\n")
+            last[:] = [(text, seen.waited)]
+
+    yield line
+
+
+def _of(seen: Seen, timeout: int) -> str:
+    return f"{seen.waited:,.0f} s of {timeout:,} s"
 
 
 def wait(
@@ -109,17 +162,26 @@ def wait(
     poll: float,
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], None] = time.sleep,
+    progress: Callable[[Seen], None] | None = None,
 ) -> Seen:
     """Look at the new objects of the smoke partitions and of the error prefix until all are found or time
-    runs out; each object is read once."""
+    runs out (``Seen.timed_out``); each object is read once, and ``progress`` hears after each look."""
     seen = Seen()
-    deadline = clock() + timeout
+    begun = clock()
+    deadline = begun + timeout
     while True:
         _look(s3, bucket, batch, started, seen)
         done = len(seen.rows) >= VALID_EVENTS + 1 and batch.malformed.data in seen.rejected
-        if done or clock() >= deadline:
+        now = clock()
+        seen.waited = now - begun
+        if progress is not None:
+            progress(seen)
+        if done:
             return seen
-        sleep(poll)
+        if now >= deadline:
+            seen.timed_out = True
+            return seen
+        sleep(min(poll, max(0.0, deadline - now)))
 
 
 def _look(s3: Any, bucket: str, batch: SmokeBatch, started: float, seen: Seen) -> None:
@@ -152,7 +214,13 @@ def verdict(batch: SmokeBatch, seen: Seen, *, accepted: int) -> list[tuple[str, 
     first = batch.valid[0].event_uuid or ""
     copies = by_uuid.get(first, [])
     marks = sorted(str(row.get("is_duplicate")) for row in copies)
+    waited = (
+        [(TIMED_OUT, False, f"timed out after {seen.waited:,.0f} s: {seen.progress()}")]
+        if seen.timed_out
+        else []
+    )
     return [
+        *waited,
         (
             "the stream accepted the batch",
             accepted == len(batch.records),

@@ -73,3 +73,21 @@ def test_smoke_fails_when_records_go_missing(capsys: pytest.CaptureFixture[str],
     code, report = smoke(capsys, *stack, break_it=True)
     assert code == 1
     assert not all(row["ok"] for row in report["rows"])
+
+
+def test_smoke_at_its_timeout_says_so_shows_what_it_waited_for_and_exits_1(
+    capsys: pytest.CaptureFixture[str], stack: tuple
+) -> None:
+    """Nothing delivers the batch: the bounded wait ends at --timeout (1 s here, never minutes), says that it
+    timed out and what it had found, and has shown its progress on stderr while it waited."""
+    aws, endpoint = stack
+    argv = ["smoke", "--endpoint-url", endpoint, "--region", "eu-west-1", "--bucket", aws.bucket]
+    code = main([*argv, "--timeout", "1", "--poll", "0.2", "--output", "json"])
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)
+    assert code == 1 and report["timed_out"] is True and "timed out" in report["title"]
+    first = report["rows"][0]
+    assert not first["ok"] and first["detail"].startswith("timed out after")
+    assert "0 of 4 rows" in first["detail"]
+    assert "waiting for the batch's objects" in captured.err  # progress while it waited
+    assert "error: timed out after" in captured.err
