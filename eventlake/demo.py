@@ -383,24 +383,27 @@ def open_demo(options: DemoOptions, *, console: Any = None) -> Iterator[OpenDemo
         # S3 -> EventBridge -> the partition registrar, as deployed: the catalog learns each data object's
         # partition, and the local Athena reads exactly the partitions the catalog knows.
         step = time.perf_counter()
-        partitions = register_partitions(aws, run.written)
+        with _step(options, console, "Registering partitions (the catalog)"):
+            partitions = register_partitions(aws, run.written)
         timings["register partitions"] = time.perf_counter() - step
 
         compaction: CompactionReport | None = None
         if options.compact:
             step = time.perf_counter()
-            compaction = compact_lake(aws, settings)
-            partitions = athena.catalog_partitions(aws.glue, spec.database_name, spec.table_name)
+            with _step(options, console, "Compacting every partition"):
+                compaction = compact_lake(aws, settings)
+                partitions = athena.catalog_partitions(aws.glue, spec.database_name, spec.table_name)
             timings["compact every partition"] = time.perf_counter() - step
 
         step = time.perf_counter()
         out_dir = options.out_dir
-        objects = lake.mirror(aws.s3, aws.bucket, out_dir)
-        contents = lake.read(out_dir, objects)
-        if compaction is not None:  # the table as Athena reads it now: the compacted copies
-            contents = dataclasses.replace(
-                contents, rows=lake.table_rows(out_dir, [p.location for p in partitions])
-            )
+        with _step(options, console, f"Mirroring the bucket to {out_dir} and reading it"):
+            objects = lake.mirror(aws.s3, aws.bucket, out_dir)
+            contents = lake.read(out_dir, objects)
+            if compaction is not None:  # the table as Athena reads it now: the compacted copies
+                contents = dataclasses.replace(
+                    contents, rows=lake.table_rows(out_dir, [p.location for p in partitions])
+                )
         timings["mirror and read lake"] = time.perf_counter() - step
 
         injected = {
@@ -413,7 +416,8 @@ def open_demo(options: DemoOptions, *, console: Any = None) -> Iterator[OpenDemo
         stream_name, bucket = aws.stream_name, aws.bucket
 
         step = time.perf_counter()
-        queries = _run_queries(out_dir, settings.glue_database, partitions, not settings.uses_lambda)
+        with _step(options, console, "Running the saved queries (DuckDB, as Athena)"):
+            queries = _run_queries(out_dir, settings.glue_database, partitions, not settings.uses_lambda)
         timings["queries"] = time.perf_counter() - step
 
         step = time.perf_counter()
@@ -424,34 +428,35 @@ def open_demo(options: DemoOptions, *, console: Any = None) -> Iterator[OpenDemo
             concurrent=options.concurrent_invocations > 1,
             redelivered=run.redelivered,
         )
-        if settings.uses_lambda:
-            result = check(
-                ledger.records,
-                contents,
+        with _step(options, console, f"Checking the invariant ({len(ledger.records):,} records)"):
+            if settings.uses_lambda:
+                result = check(
+                    ledger.records,
+                    contents,
+                    rejections=rejections,
+                    dedupe=settings.dedupe_mode,
+                    backup_enabled=spec.source_backup,
+                    faults=faults_injected,
+                    unique=_unique_rows(queries),
+                    compacted=compaction is not None,
+                )
+            else:  # processor jq: what that mode guarantees (eventlake.checks.query_mode)
+                result = query_mode.check_by_query(
+                    ledger.records, contents, backup_enabled=spec.source_backup, unique=_view_rows(queries)
+                )
+            # Beside the mirror: what `eventlake check` needs to re-check this lake later.
+            run_record.write(
+                out_dir,
+                stack=options.stack,
+                sent=ledger.records,
                 rejections=rejections,
+                faults=faults_injected,
                 dedupe=settings.dedupe_mode,
                 backup_enabled=spec.source_backup,
-                faults=faults_injected,
-                unique=_unique_rows(queries),
+                processor=settings.processor,
                 compacted=compaction is not None,
+                locations=[p.location for p in partitions] if compaction is not None else (),
             )
-        else:  # processor jq: what that mode guarantees (eventlake.checks.query_mode)
-            result = query_mode.check_by_query(
-                ledger.records, contents, backup_enabled=spec.source_backup, unique=_view_rows(queries)
-            )
-        # Beside the mirror: what `eventlake check` needs to re-check this lake later.
-        run_record.write(
-            out_dir,
-            stack=options.stack,
-            sent=ledger.records,
-            rejections=rejections,
-            faults=faults_injected,
-            dedupe=settings.dedupe_mode,
-            backup_enabled=spec.source_backup,
-            processor=settings.processor,
-            compacted=compaction is not None,
-            locations=[p.location for p in partitions] if compaction is not None else (),
-        )
         timings["invariant"] = time.perf_counter() - step
         timings["total"] = time.perf_counter() - started
 
@@ -663,3 +668,13 @@ def _progress(options: DemoOptions, console: Any, label: str, total: int) -> Ite
         return
     with progress.bar(console, label, total) as advance:
         yield advance
+
+
+@contextmanager
+def _step(options: DemoOptions, console: Any, label: str) -> Iterator[None]:
+    """A spinner while a step that counts nothing runs (the mirror, the queries, the invariant)."""
+    if options.quiet or console is None:
+        yield
+        return
+    with progress.step(console, label):
+        yield

@@ -106,9 +106,8 @@ def run(args: argparse.Namespace) -> int:
             f"--duplicate-share {args.duplicate_share} + --malformed-share {args.malformed_share} must stay "
             "below 1 (the rest are the valid first copies)"
         )
-    from rich.console import Console
-
-    from eventlake.cli.report import render
+    from eventlake.cli import output
+    from eventlake.cli.report import document, render
     from eventlake.demo import run_demo
 
     options = DemoOptions(
@@ -133,10 +132,12 @@ def run(args: argparse.Namespace) -> int:
         quiet=False,
         root=args.root,
     )
-    console = Console()
-    try:
-        report = run_demo(options, console=console)
+    try:  # progress on stderr: stdout holds the summary alone (one JSON document with --output json)
+        report = run_demo(options, console=output.console(stderr=True))
     except (MirrorRefused, SettingsError) as exc:
         raise CliError(str(exc)) from None
-    render(report, console)
+    if args.output == "json":
+        output.write_json(document(report))
+    else:
+        render(report, output.console())
     return OK if report.ok else CHECK_FAILED

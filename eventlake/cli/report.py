@@ -1,7 +1,9 @@
-"""The demo's summary as rich tables: what was sent, what the lake holds, and the invariant's verdict."""
+"""The demo's summary: rich tables that fit the terminal (what was sent, what the lake holds, the invariant's
+verdict), or the same as one JSON document (``document``) for ``--output json``."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,6 +12,7 @@ from rich.table import Table
 
 from eventlake.checks import query_mode
 from eventlake.checks.invariant import CHECKS
+from eventlake.cli.output import MIDDLE, Column, NumbersTable, fitted_table, value_columns
 from eventlake.demo import Report
 from eventlake.firehose.s3_destination import BACKUP, DATA, WrittenObject
 from glue.errors import DIMENSION_FUNCTION
@@ -17,10 +20,17 @@ from glue.errors import DIMENSION_FUNCTION
 TOP_PARTITIONS = 8
 QUERY_ROWS = 8
 QUERY_COLUMNS = 6
+PARTITION_COLUMNS = [
+    Column("partition", header="partition: type/date/hour", fit=MIDDLE, min_width=24),
+    Column("objects", right=True),
+    Column("rows", right=True),
+    Column("bytes", right=True),
+]
 
 
 def _table(title: str, *columns: str) -> Table:
-    table = Table(title=title, title_justify="left", title_style="bold")
+    """A label column, then values: a column of numbers is never cut (``NumbersTable``), text wraps."""
+    table = NumbersTable(title=title, title_justify="left", title_style="bold")
     for i, name in enumerate(columns):
         table.add_column(name, justify="left" if i == 0 else "right")
     return table
@@ -34,15 +44,16 @@ def _size(n: float) -> str:
     return f"{n:,.1f} GiB"
 
 
-def _cell(value: Any) -> str:
-    text = str(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+def _values(partition: str) -> str:
+    """``events/event_type=a/event_date=d/event_hour=h/`` as ``a/d/h``: the values tell partitions apart."""
+    segments = [part.partition("=")[2] for part in partition.strip("/").split("/") if "=" in part]
+    return "/".join(segments) or partition
 
 
-def _total_row(table: Table, label: str, objects: Sequence[WrittenObject]) -> None:
+def _total_row(label: str, objects: Sequence[WrittenObject]) -> tuple[str, str, str, str]:
     """Objects, records and bytes of one kind of object."""
     records, size = sum(o.records for o in objects), sum(o.size for o in objects)
-    table.add_row(label, f"{len(objects):,}", f"{records:,}", _size(size))
+    return label, f"{len(objects):,}", f"{records:,}", _size(size)
 
 
 def render(report: Report, console: Console) -> None:
@@ -91,21 +102,25 @@ def render(report: Report, console: Console) -> None:
     console.print(flow)
 
     parts = report.partitions()
-    storage = _table(
-        f"Objects per partition (top {min(TOP_PARTITIONS, len(parts))} of {len(parts)})",
-        "partition",
-        "objects",
-        "rows",
-        "bytes",
-    )
-    for usage in parts[:TOP_PARTITIONS]:
-        storage.add_row(usage.partition, str(usage.objects), f"{usage.rows:,}", _size(usage.bytes))
     data = report.objects_of(DATA)
     parquet = sum(o.size for o in data)
-    _total_row(storage, "[bold]all data[/]", data)
-    _total_row(storage, "errors/", [o for o in report.written if o.kind not in (DATA, BACKUP)])
-    _total_row(storage, f"raw/ ({spec.backup_compression.lower()})", report.objects_of(BACKUP))
-    console.print(storage)
+    top = [
+        (_values(u.partition), str(u.objects), f"{u.rows:,}", _size(u.bytes)) for u in parts[:TOP_PARTITIONS]
+    ]
+    totals = [
+        _total_row("all data", data),
+        _total_row("errors/", [o for o in report.written if o.kind not in (DATA, BACKUP)]),
+        _total_row(f"raw/ ({spec.backup_compression.lower()})", report.objects_of(BACKUP)),
+    ]
+    console.print(
+        fitted_table(
+            console,
+            f"Objects per partition (top {min(TOP_PARTITIONS, len(parts))} of {len(parts)})",
+            PARTITION_COLUMNS,
+            top + totals,
+            styles=[None] * len(top) + ["bold"],
+        )
+    )
 
     _render_observations(report, console)
 
@@ -129,10 +144,14 @@ def render(report: Report, console: Console) -> None:
         more = (
             f", first {len(shown)} of {len(query.columns)} columns" if len(shown) < len(query.columns) else ""
         )
-        table = _table(f"Query {query.name} ({len(query.rows):,} rows{more})", *shown)
-        for row in query.rows[:QUERY_ROWS]:
-            table.add_row(*(_cell(v) for v in row[: len(shown)]))
-        console.print(table)
+        console.print(
+            fitted_table(
+                console,
+                f"Query {query.name} ({len(query.rows):,} rows{more})",
+                value_columns(shown, [row[: len(shown)] for row in query.rows[:QUERY_ROWS]]),
+                [row[: len(shown)] for row in query.rows[:QUERY_ROWS]],
+            )
+        )
 
     result = report.invariant
     verdict = _table(
@@ -205,3 +224,89 @@ def where_records_went(report: Report) -> str:
     for output_type, count in sorted(report.errors_by_type.items()):
         parts.append(f"{count / sent:.1%} under errors/{output_type}/")
     return ", ".join(parts)
+
+
+def document(report: Report) -> dict[str, Any]:
+    """The summary as one JSON document (``demo --output json``): ``title`` and ``rows`` (the invariant's
+    checks) as every command has them, then what the tables show, in full where the tables cut."""
+    opts, spec, stats, result = report.options, report.spec, report.stats, report.invariant
+    by = report.sent_by_expectation
+    data = report.objects_of(DATA)
+    checks = CHECKS if report.settings.uses_lambda else query_mode.QUERY_CHECKS
+
+    def kind(objects: Sequence[WrittenObject]) -> dict[str, int]:
+        return {
+            "objects": len(objects),
+            "records": sum(o.records for o in objects),
+            "bytes": sum(o.size for o in objects),
+        }
+
+    sizing: Any = report.sizing
+    if isinstance(sizing, list):
+        sizing = [{**dataclasses.asdict(c), "relative_difference": c.relative_difference} for c in sizing]
+    return {
+        "title": f"eventlake demo: stack {opts.stack} ({report.region}), {result.records:,} records sent: "
+        + ("INVARIANT HOLDS" if report.ok else "INVARIANT BROKEN"),
+        "rows": [{"check": c, "violations": result.failed_checks[c]} for c in checks],
+        "ok": report.ok,
+        "stack": opts.stack,
+        "region": report.region,
+        "stream": report.stream_name,
+        "shards": report.shards,
+        "delivery_stream": spec.delivery_stream_name,
+        "bucket": report.bucket,
+        "out": str(opts.out_dir),
+        "sent": {
+            "records": len(report.ledger.records),
+            "valid": by["valid"],
+            "duplicate": by["duplicate"],
+            "malformed": by["malformed"],
+            "malformed_reasons": dict(sorted(report.malformed_reasons.items())),
+            "put_records_calls": report.ledger.calls,
+            "entries_retried": report.ledger.retried_entries,
+        },
+        "metrics": [
+            {"namespace": namespace, "name": name, "dimensions": dict(dims), "value": value}
+            for (namespace, name, dims), value in sorted(report.metrics.items())
+        ],
+        "firehose": {
+            "records_read": stats.records_read,
+            "invocations": stats.invocations,
+            "attempts": stats.attempts,
+            "failed_attempts": stats.failed_attempts,
+            "rows_delivered": len(report.lake.rows) + len(report.lake.lines),
+            "marked_duplicate": report.duplicates_marked,
+            "errors": dict(sorted(report.errors_by_code.items())),
+            "max_active_partitions": report.max_active_partitions,
+            "active_partition_limit": opts.max_active_partitions,
+            "faults": {name: count for name, count in report.injected.items() if count},
+        },
+        "partitions": [dataclasses.asdict(u) for u in report.partitions()],
+        "objects": {
+            "data": kind(data),
+            "errors": kind([o for o in report.written if o.kind not in (DATA, BACKUP)]),
+            "raw": kind(report.objects_of(BACKUP)),
+        },
+        "observations": dataclasses.asdict(report.observations) if report.observations else None,
+        "sizing": sizing,
+        "queries": [
+            {
+                "name": q.name,
+                "columns": q.columns,
+                "row_count": len(q.rows),
+                "first_rows": [dict(zip(q.columns, row, strict=True)) for row in q.rows[:QUERY_ROWS]],
+                "error": q.error,
+            }
+            for q in report.queries
+        ],
+        "invariant": {
+            "ok": result.ok,
+            "records": result.records,
+            "rows": result.rows,
+            "error_records": result.error_records,
+            "violations": result.violations,
+            "affected": [dataclasses.asdict(a) for a in result.affected],
+        },
+        "where_records_went": where_records_went(report),
+        "timings": report.timings,
+    }

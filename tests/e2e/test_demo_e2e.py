@@ -30,6 +30,7 @@ from eventlake.checks.invariant import (
 )
 from eventlake.checks.lake_contents import LakeContents, Row
 from eventlake.cli.main import main
+from eventlake.cli.report import TOP_PARTITIONS
 from eventlake.demo import DemoOptions, Report, run_demo
 from eventlake.firehose.s3_destination import BACKUP, DATA
 from eventlake.traffic.sample_events import Expect
@@ -500,3 +501,34 @@ def test_the_summary_states_the_share_of_records_in_the_table_and_each_error_pre
     for output_type, count in report.errors_by_type.items():
         assert f"{count / sent:.1%} under errors/{output_type}/" in text
     assert len(report.errors_by_type) == 2  # processing-failed and format-conversion-failed
+
+
+def test_demo_output_json_is_one_document_with_the_progress_on_stderr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = str(tmp_path / "lake")
+    code = main(["demo", "--events", "200", "--seed", "2", "--out", out, "--output", "json"])
+    captured = capsys.readouterr()
+    summary = json.loads(captured.out)  # stdout is the one document, nothing else
+    assert code == 0 and summary["ok"] and "INVARIANT HOLDS" in summary["title"]
+    assert [row["check"] for row in summary["rows"]] == list(CHECKS)
+    assert all(row["violations"] == 0 for row in summary["rows"])
+    assert summary["sent"]["records"] == 200 and summary["invariant"]["records"] == 200
+    assert sum(p["objects"] for p in summary["partitions"]) == summary["objects"]["data"]["objects"]
+    assert {q["name"] for q in summary["queries"]} >= {athena.UNIQUE_EVENTS_VIEW}
+    # The progress went to stderr, the steps after delivery included (the invariant's check among them).
+    assert "Producing to Kinesis" in captured.err and "Checking the invariant" in captured.err
+
+
+def test_the_summary_fits_80_columns_and_tells_the_partitions_apart(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    assert main(["demo", "--events", "300", "--seed", "3", "--out", str(tmp_path / "lake")]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert all(len(text) <= 80 for text in printed), [t for t in printed if len(t) > 80]
+    start = next(i for i, text in enumerate(printed) if text.startswith("Objects per partition"))
+    end = next(i for i, text in enumerate(printed) if i > start and "all data" in text)
+    shown = [text.split("│")[1].strip() for text in printed[start:end] if text.startswith("│")]
+    assert len(shown) == TOP_PARTITIONS and len(set(shown)) == len(shown), shown
+    assert all("…" not in text and text.count("/") == 2 for text in shown), shown  # type/date/hour, whole
