@@ -52,6 +52,7 @@ def _rounds_up_a_second(created: float) -> bool:
     return datetime.fromtimestamp(created, tz=UTC).timestamp() >= math.floor(created) + 1
 
 
+@pytest.mark.slow
 @settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(event_type=SAFE_TYPE, rest=st.text(max_size=12), created=st.one_of(IN_WINDOW_INT, IN_WINDOW_FLOAT))
 def test_valid_events_get_the_lambda_modes_partition(event_type: str, rest: str, created: float) -> None:
