@@ -12,9 +12,9 @@ from typing import Any
 
 from eventlake.athena import engine as athena
 from eventlake.checks import lake_contents, query_mode, run_record
-from eventlake.checks.invariant import CHECKS, InvariantResult, check, unique_rows
+from eventlake.checks.invariant import CHECKS, MAX_LISTED, InvariantResult, check, unique_rows
 from eventlake.cli.common import CHECK_FAILED, OK, CliError, Context, DefaultsHelp, mirrored_bucket
-from eventlake.cli.output import END, Column, emit, warn
+from eventlake.cli.output import Column, emit, warn
 from glue import schema
 from infra import athena_spec
 from infra.settings import PROCESSOR_JQ
@@ -31,12 +31,9 @@ def _catalog(locations: tuple[str, ...]) -> list[athena.CatalogPartition]:
 
 READABLE = "every object readable and on the layout"
 VIEW_READABLE = "the unique-events view can be queried"
-COLUMNS = [
-    Column("check", min_width=20),
-    Column("violations", right=True),
-    Column("examples", fit=END, min_width=16),
-]
-EXAMPLES = 3  # violations a row lists; the JSON's ``violations`` has up to invariant.MAX_LISTED per check
+# A table lists each check's first violations below it, whole (they name objects by their keys).
+COLUMNS = [Column("check", min_width=24), Column("violations", right=True), Column("examples", shown=False)]
+EXAMPLES = 3  # violations listed per check; the JSON's ``violations`` has up to invariant.MAX_LISTED each
 
 
 def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -133,7 +130,14 @@ def check_lake(root: Path, output: str, name: str | None = None) -> int:
         warnings.append(f"{name} holds no lake objects: nothing was checked (is --lake or --bucket right?)")
     for message in warnings:
         warn("check", message)
-    more = any(len(listed) > EXAMPLES for listed in examples.values())
+    listed_below = [
+        line
+        for check_name, found in examples.items()
+        if found
+        for line in [f"{check_name}:", *(f"  x {message}" for message in found[:EXAMPLES])]
+    ]
+    if any(len(found) > EXAMPLES for found in examples.values()):
+        listed_below.append(f"More of each check's violations (up to {MAX_LISTED}): --output json.")
     emit(
         output,
         f"eventlake check {name} ({len(objects):,} objects, {len(contents.rows) + len(contents.lines):,} rows"
@@ -141,7 +145,7 @@ def check_lake(root: Path, output: str, name: str | None = None) -> int:
         + ")",
         COLUMNS,
         rows,
-        footer=["More of each check's violations: --output json."] if more else [],
+        footer=listed_below,
         violations=[{"check": c, "message": m} for c, listed in examples.items() for m in listed],
         warnings=warnings,
     )

@@ -112,16 +112,19 @@ def fitted_table(
     **table: Any,
 ) -> Any:
     """A rich Table of ``rows`` (each with its style from ``styles``, if any) no wider than the console
-    ``out``: the columns that may be cut are narrowed, the widest first, until the table fits or each is at
-    its ``min_width``. Cells are plain text, never markup (a key may hold brackets)."""
+    ``out``: the columns that may be narrowed are, the widest first, until the table fits or each is at its
+    ``min_width`` (one that may be cut is cut, text that may not is wrapped; a number is neither). Cells are
+    plain text, never markup (a key may hold brackets)."""
     from rich.measure import Measurement
     from rich.text import Text
 
     specs = columns(cols)
     shown = [(i, c) for i, c in enumerate(specs) if c.shown]
     texts = [["" if row[i] is None else str(row[i]) for i, _ in shown] for row in rows]
-    limits = [max([len(c.title), *(len(r[j]) for r in texts)]) for j, (_, c) in enumerate(shown)]
+    natural = [max([len(c.title), *(len(r[j]) for r in texts)]) for j, (_, c) in enumerate(shown)]
+    limits = list(natural)
     floors = [c.min_width for _, c in shown]  # a header may be cut too: the JSON names the field in full
+    narrow = [bool(c.fit) or not c.right for _, c in shown]
 
     def build() -> Table:
         t = Table(title=title, title_justify="left", title_style="bold", **table)
@@ -131,8 +134,9 @@ def fitted_table(
                 t.add_column(header, justify="right" if c.right else "left", no_wrap=True)
             elif c.right:  # a number: never cut, never narrowed below its width
                 t.add_column(c.title, justify="right", no_wrap=True, min_width=limits[j])
-            else:  # text that may not be cut: wrapped if the table cannot fit otherwise
-                t.add_column(c.title, overflow="fold")
+            else:  # text that may not be cut: wrapped when narrowed
+                wrap_at = limits[j] if limits[j] < natural[j] else None
+                t.add_column(c.title, overflow="fold", max_width=wrap_at)
         for n, r in enumerate(texts):
             cells = []
             for j, (_, c) in enumerate(shown):
@@ -147,15 +151,16 @@ def fitted_table(
         excess = Measurement.get(out, wide, result).maximum - out.width
         if excess <= 0:
             break
-        # Narrow the widest column that may be cut, one character at a time: the cut is shared out evenly.
+        # Narrow the widest column that may be narrowed, a character at a time: the cut is shared out evenly.
+        before = list(limits)
         while excess > 0:
-            room = [(limits[j], j) for j, (_, c) in enumerate(shown) if c.fit and limits[j] > floors[j]]
+            room = [(limits[j], j) for j in range(len(shown)) if narrow[j] and limits[j] > floors[j]]
             if not room:
                 break
             limits[max(room)[1]] -= 1
             excess -= 1
-        if excess > 0:
-            break  # rich wraps the other columns
+        if limits == before:
+            break  # at every floor: rich wraps what it can
         result = build()
     return result
 
@@ -186,8 +191,8 @@ def emit(
         return
     out = console()
     out.print(fitted_table(out, title, cols, rows))
-    for line in footer:
-        out.print(line, highlight=False)
+    for line in footer:  # plain text (a key may hold brackets), wrapped to the terminal
+        out.print(line, markup=False, highlight=False)
 
 
 def warn(command: str, message: str) -> None:

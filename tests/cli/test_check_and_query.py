@@ -184,3 +184,16 @@ def test_a_stray_copy_of_a_valid_object_is_named(capsys: pytest.CaptureFixture[s
     # Each check lists its own violations (the marks check names both objects too).
     assert key in rows["every record exactly once, as a row or an error record"]["examples"]
     assert all(key in m for m in found.get("one is_duplicate=false row per distinct valid event_uuid", []))
+
+
+def test_at_80_columns_the_table_fits_and_lists_the_violations_below_it(
+    capsys: pytest.CaptureFixture[str], copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    original = next(copy.rglob("*.parquet"))
+    original.with_name("copy-of-" + original.name).write_bytes(original.read_bytes())
+    code, out, _ = run(capsys, "check", "--lake", str(copy))
+    printed = out.splitlines()
+    assert code == 1 and all(len(text) <= 80 for text in printed), printed
+    listed = "".join(text for text in printed if not text.startswith(("┃", "│", "┏", "┡", "└")))
+    assert "copy-of-" in listed and "not written by the mirror" in listed and "found 2 times" in listed
