@@ -235,11 +235,13 @@ def lambda_row(index: int) -> bytes:
 
 
 def test_fast_enough_for_10k_records_a_second() -> None:
+    """Of this process's CPU (every thread's), not the wall clock: a loaded machine stretches the wall 2-5x
+    without making the converter any slower (measured: ~0.7 s of CPU for 20,000 records, under load too)."""
     records = [lambda_row(i) for i in range(20_000)]
-    start = time.perf_counter()
+    start = time.process_time()
     table, _, failures = convert(records)
     to_parquet(table, compression="SNAPPY")
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     assert not failures and table.num_rows == 20_000
     assert elapsed < 2.0, f"{20_000 / elapsed:.0f} records/s"
 
