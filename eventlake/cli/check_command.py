@@ -14,7 +14,7 @@ from eventlake.athena import engine as athena
 from eventlake.checks import lake_contents, query_mode, run_record
 from eventlake.checks.invariant import CHECKS, MAX_LISTED, InvariantResult, check, unique_rows
 from eventlake.cli.common import CHECK_FAILED, OK, CliError, Context, DefaultsHelp, mirrored_bucket
-from eventlake.cli.output import Column, emit, warn
+from eventlake.cli.output import Field, emit, warn
 from glue import schema
 from infra import athena_spec
 from infra.settings import PROCESSOR_JQ
@@ -32,7 +32,7 @@ def _catalog(locations: tuple[str, ...]) -> list[athena.CatalogPartition]:
 READABLE = "every object readable and on the layout"
 VIEW_READABLE = "the unique-events view can be queried"
 # A table lists each check's first violations below it, whole (they name objects by their keys).
-COLUMNS = [Column("check", min_width=24), Column("violations", right=True), Column("examples", shown=False)]
+COLUMNS = [Field("check", min_width=24), Field("violations", right=True), Field("examples", shown=False)]
 EXAMPLES = 3  # violations listed per check; the JSON's ``violations`` has up to invariant.MAX_LISTED each
 
 

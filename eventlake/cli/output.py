@@ -44,7 +44,7 @@ def end(text: str, width: int) -> str:
 
 
 @dataclass(frozen=True)
-class Column:
+class Field:
     """One field of a command's rows: its JSON name, and how a table shows it."""
 
     name: str
@@ -59,18 +59,18 @@ class Column:
         return self.header if self.header is not None else self.name
 
 
-def columns(names: Sequence[str | Column]) -> list[Column]:
-    return [c if isinstance(c, Column) else Column(c) for c in names]
+def columns(names: Sequence[str | Field]) -> list[Field]:
+    return [c if isinstance(c, Field) else Field(c) for c in names]
 
 
-def value_columns(names: Sequence[str], rows: Sequence[Sequence[Any]], min_width: int = 6) -> list[Column]:
+def value_columns(names: Sequence[str], rows: Sequence[Sequence[Any]], min_width: int = 6) -> list[Field]:
     """Columns of query results: a column of numbers is never cut (right-aligned), any other is cut at the
     end when the table must narrow."""
     out = []
     for i, name in enumerate(names):
         values = [row[i] for row in rows if row[i] is not None]
         numbers = bool(values) and all(_is_number(v) for v in values)
-        out.append(Column(name, right=True) if numbers else Column(name, fit=END, min_width=min_width))
+        out.append(Field(name, right=True) if numbers else Field(name, fit=END, min_width=min_width))
     return out
 
 
@@ -105,7 +105,7 @@ def console(*, stderr: bool = False) -> Any:
 def fitted_table(
     out: Any,
     title: str | None,
-    cols: Sequence[str | Column],
+    cols: Sequence[str | Field],
     rows: Sequence[Sequence[Any]],
     *,
     styles: Sequence[str | None] = (),
@@ -165,7 +165,7 @@ def fitted_table(
     return result
 
 
-def document(title: str, cols: Sequence[str | Column], rows: Sequence[Sequence[Any]], **extra: Any) -> dict:
+def document(title: str, cols: Sequence[str | Field], rows: Sequence[Sequence[Any]], **extra: Any) -> dict:
     """The JSON document of a command: its title, every row as an object of every column, then ``extra``."""
     names = [c.name for c in columns(cols)]
     return {"title": title, "rows": [dict(zip(names, row, strict=True)) for row in rows], **extra}
@@ -178,7 +178,7 @@ def write_json(value: Mapping[str, Any]) -> None:
 def emit(
     output: str,
     title: str,
-    cols: Sequence[str | Column],
+    cols: Sequence[str | Field],
     rows: Sequence[Sequence[Any]],
     *,
     footer: Sequence[str] = (),

@@ -22,19 +22,19 @@ from typing import Any
 from eventlake import recovery
 from eventlake.cli import kinesis_put
 from eventlake.cli.common import CHECK_FAILED, OK, CliError, Context, DefaultsHelp
-from eventlake.cli.output import END, MIDDLE, Column, emit
+from eventlake.cli.output import END, MIDDLE, Field, emit
 from eventlake.firehose import backup, prefixes
 from eventlake.traffic import producer, record_framing
 from eventlake.traffic.record_framing import HeldBack, HeldBackKind
 from infra.delivery_spec import DeliverySpec
 
 COLUMNS = [
-    Column("object", fit=MIDDLE, min_width=24),
-    Column("records", right=True),
-    Column("held_back", header="held back", right=True),
-    Column("accepted", right=True),
-    Column("failed", right=True),
-    Column("note", fit=END, min_width=10),
+    Field("object", fit=MIDDLE, min_width=24),
+    Field("records", right=True),
+    Field("held_back", header="held back", right=True),
+    Field("accepted", right=True),
+    Field("failed", right=True),
+    Field("note", fit=END, min_width=10),
 ]
 TOTAL = "(total)"
 HOUR_FORMAT = recovery.HOUR_FORMAT

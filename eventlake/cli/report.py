@@ -12,7 +12,7 @@ from rich.table import Table
 
 from eventlake.checks import query_mode
 from eventlake.checks.invariant import CHECKS
-from eventlake.cli.output import MIDDLE, Column, NumbersTable, fitted_table, value_columns
+from eventlake.cli.output import MIDDLE, Field, NumbersTable, fitted_table, value_columns
 from eventlake.demo import Report
 from eventlake.firehose.s3_destination import BACKUP, DATA, WrittenObject
 from glue.errors import DIMENSION_FUNCTION
@@ -21,10 +21,10 @@ TOP_PARTITIONS = 8
 QUERY_ROWS = 8
 QUERY_COLUMNS = 6
 PARTITION_COLUMNS = [
-    Column("partition", header="partition: type/date/hour", fit=MIDDLE, min_width=24),
-    Column("objects", right=True),
-    Column("rows", right=True),
-    Column("bytes", right=True),
+    Field("partition", header="partition: type/date/hour", fit=MIDDLE, min_width=24),
+    Field("objects", right=True),
+    Field("rows", right=True),
+    Field("bytes", right=True),
 ]
 
 

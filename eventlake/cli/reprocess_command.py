@@ -11,22 +11,22 @@ from typing import Any
 
 from eventlake import recovery
 from eventlake.cli.common import CHECK_FAILED, OK, CliError, Context, DefaultsHelp, aws_errors
-from eventlake.cli.output import END, MIDDLE, Column, emit
+from eventlake.cli.output import END, MIDDLE, Field, emit
 from glue import schema
 from glue.errors import ErrorOutputType
 
 # The JSON has every field in full; a table shows what fits 80 columns: the action, the claims and the note
 # in a few words (``summary``).
 COLUMNS = [
-    Column("object", fit=MIDDLE, min_width=22),
-    Column("type", shown=False),
-    Column("records", right=True),
-    Column("resent", right=True),
-    Column("kept", right=True),
-    Column("claims_released", shown=False),
-    Column("action", shown=False),
-    Column("note", shown=False),
-    Column("summary", header="what happened", fit=END, min_width=12),
+    Field("object", fit=MIDDLE, min_width=22),
+    Field("type", shown=False),
+    Field("records", right=True),
+    Field("resent", right=True),
+    Field("kept", right=True),
+    Field("claims_released", shown=False),
+    Field("action", shown=False),
+    Field("note", shown=False),
+    Field("summary", header="what happened", fit=END, min_width=12),
 ]
 TOTAL = "(total)"
 # Kept reasons of a fix that failed (raised, or returned something not bytes): the run exits 1 for them.

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from eventlake.cli.common import CHECK_FAILED, OK, Context, DefaultsHelp, positive_int
-from eventlake.cli.output import END, Column, emit
+from eventlake.cli.output import END, Field, emit
 from eventlake.firehose import conversion
 from eventlake.traffic.producer import send
 from eventlake.traffic.sample_events import Expect, Outgoing
@@ -30,7 +30,7 @@ from glue.errors import ErrorOutputType
 
 SMOKE_TYPE = "smoke"
 VALID_EVENTS = 3
-COLUMNS = [Column("check", min_width=24), Column("ok"), Column("detail", fit=END, min_width=16)]
+COLUMNS = [Field("check", min_width=24), Field("ok"), Field("detail", fit=END, min_width=16)]
 QUIET_SECONDS = 30.0  # off a terminal, a waiting line at least this often even when nothing changed
 TIMED_OUT = "the batch's objects arrived before --timeout"
 

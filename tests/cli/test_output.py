@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from rich.console import Console
 
 from eventlake.cli.main import main
-from eventlake.cli.output import ELLIPSIS, END, MIDDLE, Column, fitted_table, middle
+from eventlake.cli.output import ELLIPSIS, END, MIDDLE, Field, fitted_table, middle
 
 KEY = "errors/processing-failed/2026/12/07/03/eventlake-prod-delivery-1-2026-12-07-03-12-00-{}"
 
@@ -36,10 +36,10 @@ def test_a_table_of_long_keys_and_notes_is_one_line_a_row_at_80_columns() -> Non
     note = "sent: 2 rawData; kept: 1 rejected by the transform: sent unchanged it fails again (pass --fix)"
     rows = [(KEY.format(i), f"{1_234_567:,}", 3, note) for i in ids]
     columns = [
-        Column("object", fit=MIDDLE, min_width=20),
-        Column("records", right=True),
-        Column("kept", right=True),
-        Column("note", fit=END),
+        Field("object", fit=MIDDLE, min_width=20),
+        Field("records", right=True),
+        Field("kept", right=True),
+        Field("note", fit=END),
     ]
     out.print(fitted_table(out, "title", columns, rows))
     printed = out.file.getvalue().splitlines()
