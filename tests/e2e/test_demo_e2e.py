@@ -424,8 +424,8 @@ def test_dedupe_compaction_marks_in_batch_repeats_now_and_every_repeat_once_comp
     invariant's exact check: the earliest copy false, every other true)."""
     root = _stack_with(tmp_path, "bycompaction", "  eventlake:dedupe: compaction\n")
     options = DemoOptions(
-        stack="bycompaction", root=root, events=1_000, batch_records=100, out=tmp_path / "a"
-    )
+        stack="bycompaction", root=root, events=1_000, hours=2, batch_records=100, out=tmp_path / "a"
+    )  # two event hours: ~35 partitions to compact, not ~400
     before = run_demo(options)
     assert before.ok, before.invariant.violations
     seen = _marks(before)
@@ -443,7 +443,7 @@ def test_dedupe_compaction_marks_in_batch_repeats_now_and_every_repeat_once_comp
 def test_dedupe_off_marks_nothing(tmp_path: Path) -> None:
     root = _stack_with(tmp_path, "nomarks", '  eventlake:dedupe: "off"\n')
     report = run_demo(
-        DemoOptions(stack="nomarks", root=root, events=500, out=tmp_path / "lake", compact=True)
+        DemoOptions(stack="nomarks", root=root, events=500, hours=2, out=tmp_path / "lake", compact=True)
     )
     assert report.ok, report.invariant.violations
     assert set(_marks(report)) == {(None, None)}
