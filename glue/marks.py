@@ -28,6 +28,10 @@ UNCHECKED: Marks = (None, None)
 REPEAT: Marks = (True, False)
 REUSED: Marks = (False, True)
 
+# The fields that tell a repeat (same values) from a different event reusing its id, when the stack names none
+# (``dedupeFingerprintFields``): the transform, the compactor and the settings read this one default.
+DEFAULT_FINGERPRINT_FIELDS = ("event_name", "created_at")
+
 # The columns that order a partition's copies of one id, earliest first: when Kinesis accepted the record,
 # then its shard and its sequence number (sequence numbers are decimal strings that grow within a shard:
 # shorter is smaller). Rows that tie on all of these are the same Kinesis record stored twice (Firehose

@@ -85,7 +85,7 @@ class Settings:
     claims_billing_mode: str = "PAY_PER_REQUEST"
     dedupe_ttl_days: int = 7
     # What tells a repeat (same fields) from a different event reusing its id: top-level field names.
-    dedupe_fingerprint_fields: str = "event_name,created_at"
+    dedupe_fingerprint_fields: str = ",".join(marks.DEFAULT_FINGERPRINT_FIELDS)
     # deliver: rows the store could not check get is_duplicate = null; fail: the invocation fails (retried).
     dedupe_on_store_failure: str = "deliver"
     dedupe_point_in_time_recovery: bool = False

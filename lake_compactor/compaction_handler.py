@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from glue.marks import DEFAULT_FINGERPRINT_FIELDS
 from lake_compactor.athena_unload import AthenaUnload
-from lake_compactor.compaction_plan import DEFAULT_FINGERPRINT_FIELDS
 from lake_compactor.compactor import Compactor, CompactorConfig
 
 ENV_DATABASE = "GLUE_DATABASE"

@@ -27,6 +27,7 @@ from typing import Any
 
 from aws_contract import limits
 from glue import marks, schema
+from glue.marks import DEFAULT_FINGERPRINT_FIELDS
 
 # The compactor's table of the objects as Firehose landed them (not granted to readers; its partitions,
 # registered by the compactor, always point at the original folders).
@@ -35,9 +36,6 @@ SOURCE_TABLE = f"{schema.TABLE_NAME}_landing"
 # ``eventlake.bench_compaction`` to compress best of the orders tried. Every other column follows, so the
 # order is total and the same rows always give the same file, whatever order they were read in.
 SORT_COLUMNS = ("event_name", "created_at", "event_uuid")
-# The fields that tell a repeat from a different event reusing its id (the stack's dedupeFingerprintFields;
-# the transform's own default, ``transform_lambda.claims.DEFAULT_FINGERPRINT_FIELDS``).
-DEFAULT_FINGERPRINT_FIELDS = ("event_name", "created_at")
 MARK_COLUMNS = ("is_duplicate", "uuid_reused")
 # UNLOAD's Parquet codec and ZSTD level, chosen by ``eventlake.bench_compaction`` (see BENCHMARKS.md).
 DEFAULT_COMPRESSION = "ZSTD"

@@ -48,6 +48,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from glue import schema
+from glue.marks import DEFAULT_FINGERPRINT_FIELDS
 from lake_compactor import compaction_plan as plan
 from lake_compactor.compaction_plan import CompactionStatement, RunManifest
 
@@ -90,7 +91,7 @@ class CompactorConfig:
     # Recompute the duplicate marks of each partition it compacts (``glue.marks``: every dedupe mode but off),
     # telling events apart by these fields (the stack's dedupeFingerprintFields).
     mark: bool = True
-    fingerprint_fields: tuple[str, ...] = plan.DEFAULT_FINGERPRINT_FIELDS
+    fingerprint_fields: tuple[str, ...] = DEFAULT_FINGERPRINT_FIELDS
     # How much earlier than a run's start S3 must have written an object for it to count as listed by it.
     listed_by_then: timedelta = LISTED_BY_THEN
 
@@ -210,18 +211,7 @@ class Compactor:
         if not new:
             return None
         run_id = plan.new_run_id(now, self.token())
-        statement = CompactionStatement(
-            database=self.config.database,
-            table=self.config.table,
-            source_table=self.config.source_table,
-            values=values,
-            include_current=current_run is not None,
-            sources=tuple(plan.s3_uri(self.config.bucket, k) for k in new),
-            target=plan.s3_uri(self.config.bucket, plan.compacted_folder(values, run_id)),
-            compression=self.config.compression,
-            mark=self.config.mark,
-            fingerprint_fields=self.config.fingerprint_fields,
-        )
+        statement = self._statement(values, current_run is not None, new, run_id)
         while not plan.statement_fits(statement) and len(statement.sources) > 1:
             # More new objects than one query string holds: this run takes the first half, the next the rest.
             half = statement.sources[: len(statement.sources) // 2]
@@ -242,20 +232,24 @@ class Compactor:
         started = plan.run_started(current_run) - self.config.listed_by_then
         if not originals or any(modified >= started for key, modified in listed if key in set(originals)):
             return False
-        uris = tuple(plan.s3_uri(self.config.bucket, k) for k in originals)
-        every = CompactionStatement(
+        return plan.statement_fits(self._statement(values, True, originals, current_run))
+
+    def _statement(
+        self, values: dict[str, str], include_current: bool, keys: Sequence[str], run_id: str
+    ) -> CompactionStatement:
+        """The UNLOAD of a run's copy of ``values``: the current copy (if any) plus the original ``keys``."""
+        return CompactionStatement(
             database=self.config.database,
             table=self.config.table,
             source_table=self.config.source_table,
             values=values,
-            include_current=True,
-            sources=uris,
-            target=plan.s3_uri(self.config.bucket, plan.compacted_folder(values, current_run)),
+            include_current=include_current,
+            sources=tuple(plan.s3_uri(self.config.bucket, k) for k in keys),
+            target=plan.s3_uri(self.config.bucket, plan.compacted_folder(values, run_id)),
             compression=self.config.compression,
             mark=self.config.mark,
             fingerprint_fields=self.config.fingerprint_fields,
         )
-        return plan.statement_fits(every)
 
     def start(self, job: PartitionJob) -> str:
         """Make the originals readable to the statement, then submit it."""

@@ -41,7 +41,6 @@ ENV_TTL_SECONDS = "CLAIMS_TTL_SECONDS"
 ENV_FINGERPRINT_FIELDS = "CLAIMS_FINGERPRINT_FIELDS"
 ENV_ON_STORE_FAILURE = "CLAIMS_ON_STORE_FAILURE"
 ENV_DEDUPE_MODE = "DEDUPE_MODE"  # glue.marks: claims, compaction or off
-DEFAULT_FINGERPRINT_FIELDS = ("event_name", "created_at")
 # Statement errors worth retrying (BatchStatementError codes,
 # https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchStatementError.html).
 RETRYABLE_CODES = frozenset(

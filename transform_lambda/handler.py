@@ -37,10 +37,9 @@ from aws_contract import firehose_records
 from aws_contract.firehose_records import TransformationResponse, TransformationResult
 from glue import marks as dedupe_modes
 from glue.errors import DIMENSION_FUNCTION, DIMENSION_REASON, LogMessage, Metric, Reject
-from glue.marks import UNCHECKED, DedupeMode, Marks
+from glue.marks import DEFAULT_FINGERPRINT_FIELDS, UNCHECKED, DedupeMode, Marks
 from glue.schema import INPUT_FIELDS
 from transform_lambda.claims import (
-    DEFAULT_FINGERPRINT_FIELDS,
     ENV_DEDUPE_MODE,
     ENV_FINGERPRINT_FIELDS,
     ENV_ON_STORE_FAILURE,
