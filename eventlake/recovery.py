@@ -754,7 +754,7 @@ def _send_once(
             if r.row is not None and r.row.get("source_arrival_datetime"):
                 moment = _instant(r.row["source_arrival_datetime"])
                 if moment is not None:
-                    key = (str(r.row["event_uuid"]).lower(), round(moment.timestamp() * 1000))
+                    key = (str(r.row["event_uuid"]).lower(), _epoch_ms(moment))
                     lineage = (str(r.row["source_shard_id"]), str(r.row["source_sequence_number"]))
                     after_lambda.setdefault(key, []).append(lineage)
     groups: dict[tuple[bytes, int], list[tuple[_Planned, Resend]]] = defaultdict(list)
