@@ -167,8 +167,9 @@ def test_marks_are_exact_and_the_same_whatever_the_order_split_or_repetition(
     assert _compact([], [_as_rows(first)], fields) == first
 
 
-def test_one_row_per_event_stays_false_and_a_reused_id_is_marked_in_its_partition() -> None:
-    base = {
+def _row(**changes: Any) -> dict[str, Any]:
+    """One stored row of the partition's hour, unmarked, with ``changes``."""
+    row = {
         "event_uuid": UUIDS[0],
         "event_name": NAMES[0],
         "event_subtype": "order",
@@ -178,8 +179,14 @@ def test_one_row_per_event_stays_false_and_a_reused_id_is_marked_in_its_partitio
         "uuid_reused": None,
         "payload": "{}",
         "source_shard_id": "shardId-000000000000",
+        "source_sequence_number": "1",
         "source_arrival_datetime": HOUR,
     }
+    return {**row, **changes}
+
+
+def test_one_row_per_event_stays_false_and_a_reused_id_is_marked_in_its_partition() -> None:
+    base = _row()
     first = dict(base, source_sequence_number="10")
     resent = dict(base, source_sequence_number="9", source_arrival_datetime=HOUR + timedelta(seconds=1))
     reused = dict(base, event_name=NAMES[1], source_sequence_number="11", is_duplicate=False)
@@ -193,19 +200,7 @@ def test_one_row_per_event_stays_false_and_a_reused_id_is_marked_in_its_partitio
 
 
 def test_a_payload_field_in_the_fingerprint_tells_events_apart() -> None:
-    row = {
-        "event_uuid": UUIDS[0],
-        "event_name": NAMES[0],
-        "event_subtype": "order",
-        "created_at": int(HOUR.replace(tzinfo=UTC).timestamp()),
-        "created_datetime": HOUR,
-        "is_duplicate": None,
-        "uuid_reused": None,
-        "payload": '{"order.id":"a","x":1}',
-        "source_shard_id": "shardId-000000000000",
-        "source_sequence_number": "1",
-        "source_arrival_datetime": HOUR,
-    }
+    row = _row(payload='{"order.id":"a","x":1}')
     other = dict(row, payload='{"x":1,"order.id":"b"}', source_sequence_number="2")
     same = dict(row, payload='{"x":2,"order.id":"a"}', source_sequence_number="3")
     fields = ("event_name", "order.id")
