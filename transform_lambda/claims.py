@@ -14,7 +14,9 @@ needs one write unit and the losers are read back (from the error's ``Item`` whe
 else one consistent ``BatchGetItem`` per 100 losers). A claim past its ``expires_at`` is free even before
 DynamoDB's lazy TTL deletes it: it is taken over with a conditional ``PutItem``. Throttled statements and
 failed requests are retried with capped exponential backoff and full jitter; whatever the store still
-cannot answer is left out of the result ("not checked"), and the handler decides what that means. The calls
+cannot answer is left out of the result ("not checked"), with the cause beside it (``Owners.failures``: the
+call, AWS's error code and message or the exception's type and text, the retries made, the ids it left), and
+the handler decides what that means and logs why. The calls
 are made through ``dynamodb_json`` (DynamoDB's JSON protocol without botocore's shape walking, which was
 most of the store's CPU, and CPU under the GIL is what bounds it, not latency).
 """
@@ -41,6 +43,10 @@ ENV_TTL_SECONDS = "CLAIMS_TTL_SECONDS"
 ENV_FINGERPRINT_FIELDS = "CLAIMS_FINGERPRINT_FIELDS"
 ENV_ON_STORE_FAILURE = "CLAIMS_ON_STORE_FAILURE"
 ENV_DEDUPE_MODE = "DEDUPE_MODE"  # glue.marks: claims, compaction or off
+# Request errors not worth retrying: the same call gets the same answer until someone changes the policy or
+# the table (AccessDenied, a missing table); retrying them only spends the invocation's time in backoff.
+NON_RETRYABLE_ERRORS = frozenset({"AccessDeniedException", "ResourceNotFoundException"})
+_MESSAGE_CHARS = 300  # an error message kept in a log line, at most
 # Statement errors worth retrying (BatchStatementError codes,
 # https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_BatchStatementError.html).
 RETRYABLE_CODES = frozenset(
@@ -63,6 +69,48 @@ class Claim(NamedTuple):
     fingerprint: str
 
 
+class StoreFailure(NamedTuple):
+    """Why the store left ids unchecked, for the log line an operator reads: the DynamoDB operation, AWS's
+    error code and message (or the exception's type and text), the retries made before giving up (0: the
+    first try was the only one; None: the store did not say) and how many ids it left unchecked."""
+
+    operation: str
+    code: str
+    message: str
+    retries: int | None
+    ids: int
+
+
+class Owners(dict[str, Claim]):
+    """``claim``'s answer: the owners by key, and ``failures``, why any asked key is missing. A dict, so a
+    store's answer is still just its owners to whoever does not ask why (the protocol is unchanged)."""
+
+    failures: tuple[StoreFailure, ...] = ()
+
+
+def cause_of(exc: BaseException) -> tuple[str, str]:
+    """(code, message): AWS's error code and message from a botocore ``ClientError``, else the exception's
+    type and text. Without it an operator cannot tell throttling from AccessDenied from a bad table name."""
+    response = getattr(exc, "response", None)
+    error = response.get("Error") if isinstance(response, dict) else None
+    if isinstance(error, dict) and error.get("Code"):
+        return str(error["Code"]), str(error.get("Message") or "")[:_MESSAGE_CHARS]
+    return type(exc).__name__, str(exc)[:_MESSAGE_CHARS]
+
+
+def merged(failures: Iterable[StoreFailure]) -> tuple[StoreFailure, ...]:
+    """One failure per (operation, code), its ids summed and its most retries kept (each of 400 throttled
+    chunks is one cause, not 400), the cause that left the most ids first."""
+    out: dict[tuple[str, str], StoreFailure] = {}
+    for f in failures:
+        seen = out.get((f.operation, f.code))
+        if seen is not None:
+            retries = max((r for r in (seen.retries, f.retries) if r is not None), default=None)
+            f = seen._replace(ids=seen.ids + f.ids, retries=retries)
+        out[(f.operation, f.code)] = f
+    return tuple(sorted(out.values(), key=lambda f: -f.ids))
+
+
 class ClaimStore(Protocol):
     """``remembers`` (optional, default true): false for a store that keeps nothing, so the handler does not
     build claims for it."""
@@ -70,7 +118,7 @@ class ClaimStore(Protocol):
     def claim(self, claims: Sequence[Claim]) -> dict[str, Claim]:
         """Claim every key (one claim per key); return, by key, the claim that holds it now: the given one
         if it won (or already held it), another if an earlier record did. A key left out of the result could
-        not be checked."""
+        not be checked; an ``Owners`` answer also says why (``failures``)."""
         ...
 
 
@@ -186,18 +234,24 @@ class DynamoClaims:
             f"'{EXPIRES_ATTRIBUTE}': ?}}"
         )
 
-    def claim(self, claims: Sequence[Claim]) -> dict[str, Claim]:
+    def claim(self, claims: Sequence[Claim]) -> Owners:
+        """Claim every key; keys left out of the answer are unchecked, and ``Owners.failures`` says why.
+
+        AccessDenied and ResourceNotFound (the request's ``...Exception`` or a statement's code) are not
+        retried: the same call gets the same answer until the policy or the table changes. Every other
+        failure is retried as before, up to ``backoff.attempts`` tries."""
+        owners = Owners()
         if not claims:
-            return {}
+            return owners
         now = int(self._clock())
-        owners: dict[str, Claim] = {}
+        failures: list[StoreFailure] = []  # appended from the pool's threads (list.append is atomic)
         pending = list(claims)
         for _round in range(2):  # a second round only for ids whose claim vanished (TTL) under us
-            won, lost, found = self._insert_chunks(pending, now)
+            won, lost, found = self._insert_chunks(pending, now, failures)
             owners.update({c.key: c for c in won})
             owners.update(found)
             # Every loser of every chunk read back at once: one BatchGetItem per 100, not one per chunk.
-            stored = self._read(lost) if lost else {}
+            stored = self._read(lost, failures) if lost else {}
             pending = []
             for mine in lost:
                 if mine.key not in stored:
@@ -210,30 +264,34 @@ class DynamoClaims:
                 if owner.holder == mine.holder:
                     owners[mine.key] = mine  # our own earlier claim (a retried record)
                 elif expires < now:
-                    taken = self._take_over(mine, now)
+                    taken = self._take_over(mine, now, failures)
                     if taken is not None:
                         owners[mine.key] = taken
                 else:
                     owners[mine.key] = owner
             if not pending:
                 break
+        if pending:
+            message = "the claim was deleted (TTL) while being read back, in both rounds"
+            failures.append(StoreFailure("BatchGetItem", "ClaimVanished", message, 1, len(pending)))
+        owners.failures = merged(failures)
         return owners
 
     def _insert_chunks(
-        self, claims: list[Claim], now: int
+        self, claims: list[Claim], now: int, failures: list[StoreFailure]
     ) -> tuple[list[Claim], list[Claim], dict[str, Claim]]:
         """INSERT every claim, 25 a call, the calls from the pool; (won, lost, owners the errors named)."""
         size = limits.BATCH_EXECUTE_STATEMENT_MAX_STATEMENTS
         chunks = [claims[i : i + size] for i in range(0, len(claims), size)]
         if len(chunks) == 1:
-            results = [self._insert_all(chunks[0], now)]
+            results = [self._insert_all(chunks[0], now, failures)]
         else:
             # One task per thread, each taking chunks until none are left (next() on a list's iterator is
             # atomic): a handful of futures and wake-ups per batch rather than one per chunk.
             todo = iter(chunks)
 
             def work() -> list[tuple[list[Claim], list[Claim], dict[str, Claim]]]:
-                return [self._insert_all(chunk, now) for chunk in todo]
+                return [self._insert_all(chunk, now, failures) for chunk in todo]
 
             tasks = [self._pool.submit(work) for _ in range(min(self._concurrency, len(chunks)))]
             results = [result for task in tasks for result in task.result()]
@@ -246,27 +304,38 @@ class DynamoClaims:
             found.update(chunk_found)
         return won, lost, found
 
-    def _insert_all(self, claims: list[Claim], now: int) -> tuple[list[Claim], list[Claim], dict[str, Claim]]:
-        """INSERT each claim; return (won, lost to an existing item, owners the errors named)."""
+    def _insert_all(
+        self, claims: list[Claim], now: int, failures: list[StoreFailure]
+    ) -> tuple[list[Claim], list[Claim], dict[str, Claim]]:
+        """INSERT each claim; return (won, lost to an existing item, owners the errors named). What stays
+        unanswered is added to ``failures`` with its last cause."""
         won: list[Claim] = []
         lost: list[Claim] = []
         found: dict[str, Claim] = {}
+        refused: dict[tuple[str, str], list[int]] = {}  # not retried: (code, message) -> [retry, statements]
         todo = claims
+        cause, tried = ("NoAttempt", "no call was made"), 0
         for retry in range(self._backoff.attempts):
             if not todo:
                 break
             if retry:
                 self._sleep(self._backoff.delay(retry, self._rng))
+            tried = retry
             try:
                 responses = self._batch_insert(todo, now)
-            except Exception:  # throttled past botocore's retries, network, permissions: try again
+            except Exception as exc:  # throttled past botocore's retries, network: try again
+                cause = cause_of(exc)
+                if cause[0] in NON_RETRYABLE_ERRORS:
+                    break
                 continue
             again = []
             for mine, response in zip(todo, responses, strict=True):
                 error = response.get("Error")
                 if not error:
                     won.append(mine)
-                elif error.get("Code") == "DuplicateItem" or error.get("Code") == "ConditionalCheckFailed":
+                    continue
+                code = error.get("Code")
+                if code == "DuplicateItem" or code == "ConditionalCheckFailed":
                     owner = _from_item(error.get("Item") or {})
                     if owner is None or owner[1] < now:
                         lost.append(mine)  # read it back (an expired claim is taken over there)
@@ -274,10 +343,17 @@ class DynamoClaims:
                         won.append(mine)  # our own earlier claim: a retried record
                     else:
                         found[mine.key] = owner[0]
-                elif error.get("Code") in RETRYABLE_CODES:
+                elif code in RETRYABLE_CODES:
                     again.append(mine)
-                # ValidationError, AccessDenied, ResourceNotFound: not retried, left unchecked.
+                    cause = (str(code), str(error.get("Message") or "")[:_MESSAGE_CHARS])
+                else:  # ValidationError, AccessDenied, ResourceNotFound: not retried, left unchecked
+                    key = (str(code), str(error.get("Message") or "")[:_MESSAGE_CHARS])
+                    refused.setdefault(key, [retry, 0])[1] += 1
             todo = again
+        if todo:
+            failures.append(StoreFailure("BatchExecuteStatement", *cause, tried, len(todo)))
+        for (code, message), (retry, count) in refused.items():
+            failures.append(StoreFailure("BatchExecuteStatement", code, message, retry, count))
         return won, lost, found
 
     def _batch_insert(self, claims: list[Claim], now: int) -> list[dict[str, Any]]:
@@ -300,23 +376,29 @@ class DynamoClaims:
             raise RuntimeError(f"BatchExecuteStatement answered {len(responses)} of {len(claims)} statements")
         return responses
 
-    def _read(self, claims: list[Claim]) -> dict[str, tuple[Claim, int] | None]:
-        """The stored claims by key (None: no item). Keys the store could not read are absent."""
+    def _read(self, claims: list[Claim], failures: list[StoreFailure]) -> dict[str, tuple[Claim, int] | None]:
+        """The stored claims by key (None: no item). Keys the store could not read are absent, and added to
+        ``failures`` with their last cause."""
         out: dict[str, tuple[Claim, int] | None] = {}
         size = limits.BATCH_GET_ITEM_MAX_KEYS
         for start in range(0, len(claims), size):
             keys = [{KEY_ATTRIBUTE: {"S": c.key}} for c in claims[start : start + size]]
+            cause, tried = ("NoAttempt", "no call was made"), 0
             for retry in range(self._backoff.attempts):
                 if not keys:
                     break
                 if retry:
                     self._sleep(self._backoff.delay(retry, self._rng))
+                tried = retry
                 try:
                     response = self._call(
                         "BatchGetItem",
                         {"RequestItems": {self._table: {"Keys": keys, "ConsistentRead": True}}},
                     )
-                except Exception:
+                except Exception as exc:
+                    cause = cause_of(exc)
+                    if cause[0] in NON_RETRYABLE_ERRORS:
+                        break
                     continue
                 for item in response.get("Responses", {}).get(self._table, []):
                     parsed = _from_item(item)
@@ -328,13 +410,19 @@ class DynamoClaims:
                 for key in read - pending:
                     out.setdefault(key, None)
                 keys = unprocessed
+                cause = ("UnprocessedKeys", f"BatchGetItem left {len(keys)} keys unprocessed")
+            if keys:
+                failures.append(StoreFailure("BatchGetItem", *cause, tried, len(keys)))
         return out
 
-    def _take_over(self, mine: Claim, now: int) -> Claim | None:
-        """Replace an expired claim; return whoever holds the id afterwards (None: unchecked)."""
+    def _take_over(self, mine: Claim, now: int, failures: list[StoreFailure]) -> Claim | None:
+        """Replace an expired claim; return whoever holds the id afterwards (None: unchecked, and why is
+        added to ``failures``)."""
+        cause, tried = ("NoAttempt", "no call was made"), 0
         for retry in range(self._backoff.attempts):
             if retry:
                 self._sleep(self._backoff.delay(retry, self._rng))
+            tried = retry
             try:
                 self._call(
                     "PutItem",
@@ -353,10 +441,17 @@ class DynamoClaims:
                 )
                 return mine
             except Exception as exc:
-                response = getattr(exc, "response", {}) or {}
-                if response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                cause = cause_of(exc)
+                if cause[0] == "ConditionalCheckFailedException":
+                    response = getattr(exc, "response", {}) or {}
                     parsed = _from_item(response.get("Item") or {})
-                    return parsed[0] if parsed else None  # another invocation took it over first
+                    if parsed:
+                        return parsed[0]  # another invocation took it over first
+                    failures.append(StoreFailure("PutItem", *cause, retry, 1))  # but did not say who
+                    return None
+                if cause[0] in NON_RETRYABLE_ERRORS:
+                    break
+        failures.append(StoreFailure("PutItem", *cause, tried, 1))
         return None
 
 

@@ -21,6 +21,8 @@ from transform_lambda.claims import (
     Backoff,
     Claim,
     DynamoClaims,
+    StoreFailure,
+    cause_of,
     fingerprint,
 )
 
@@ -290,3 +292,114 @@ JSON_VALUES = st.recursive(
 @given(st.lists(JSON_VALUES, max_size=4))
 def test_the_fingerprint_is_the_one_the_table_already_holds(values: list[Any]) -> None:
     assert fingerprint(values) == _fingerprint_as_first_released(values)
+
+
+# --- Why ids went unchecked: each failure carries its cause ------------------------------------------------
+
+
+@pytest.mark.parametrize("code", ["ThrottlingException", "ProvisionedThroughputExceededException"])
+def test_a_throttled_store_names_the_throttling_and_its_retries(
+    stubbed: tuple[Any, Stubber], code: str
+) -> None:
+    ddb, stubber = stubbed
+    backoff = Backoff(attempts=3)
+    for _ in range(backoff.attempts):
+        stubber.add_client_error(
+            "batch_execute_statement",
+            service_error_code=code,
+            service_message="Rate exceeded",
+            http_status_code=400,
+        )
+    slept: list[float] = []
+    claims = DynamoClaims(ddb, TABLE, ttl_seconds=60, clock=lambda: NOW, sleep=slept.append, backoff=backoff)
+    owners = claims.claim([c("a", "s0:1:0"), c("b", "s0:2:0")])
+    assert owners == {}
+    assert owners.failures == (StoreFailure("BatchExecuteStatement", code, "Rate exceeded", 2, 2),)
+    assert len(slept) == backoff.attempts - 1  # retried as before
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("AccessDeniedException", "User: arn:aws:sts::123456789012:assumed-role/t is not authorized"),
+        ("ResourceNotFoundException", "Requested resource not found"),
+    ],
+)
+def test_access_denied_and_a_missing_table_are_not_retried(
+    stubbed: tuple[Any, Stubber], code: str, message: str
+) -> None:
+    ddb, stubber = stubbed
+    stubber.add_client_error(
+        "batch_execute_statement", service_error_code=code, service_message=message, http_status_code=400
+    )
+    slept: list[float] = []
+    claims = DynamoClaims(ddb, TABLE, ttl_seconds=60, clock=lambda: NOW, sleep=slept.append)
+    owners = claims.claim([c("a", "s0:1:0")])
+    assert owners == {} and slept == []  # one call: a second would find no stubbed answer
+    assert owners.failures == (StoreFailure("BatchExecuteStatement", code, message, 0, 1),)
+
+
+def test_statements_refused_for_good_name_their_code_and_are_not_retried(
+    stubbed: tuple[Any, Stubber],
+) -> None:
+    ddb, stubber = stubbed
+    denied = {
+        "Error": {"Code": "AccessDenied", "Message": "not authorized to perform: dynamodb:PartiQLInsert"}
+    }
+    throttled = {"Error": {"Code": "ThrottlingError", "Message": "slow down"}}
+    stubber.add_response("batch_execute_statement", {"Responses": [denied, throttled]}, {"Statements": ANY})
+    stubber.add_response("batch_execute_statement", {"Responses": [throttled]}, {"Statements": ANY})
+    claims = DynamoClaims(
+        ddb, TABLE, ttl_seconds=60, clock=lambda: NOW, sleep=lambda _: None, backoff=Backoff(2)
+    )
+    owners = claims.claim([c("a", "s0:1:0"), c("b", "s0:2:0")])
+    assert owners == {}
+    assert set(owners.failures) == {
+        StoreFailure("BatchExecuteStatement", "AccessDenied", denied["Error"]["Message"], 0, 1),
+        StoreFailure("BatchExecuteStatement", "ThrottlingError", "slow down", 1, 1),
+    }
+
+
+def test_a_failed_read_back_names_its_call_and_cause(stubbed: tuple[Any, Stubber]) -> None:
+    ddb, stubber = stubbed
+    duplicate = {"Error": {"Code": "DuplicateItem", "Message": "Duplicate primary key exists in table"}}
+    stubber.add_response("batch_execute_statement", {"Responses": [duplicate]}, {"Statements": ANY})
+    for _ in range(2):
+        stubber.add_client_error(
+            "batch_get_item", service_error_code="InternalServerError", service_message="oops"
+        )
+    claims = DynamoClaims(
+        ddb, TABLE, ttl_seconds=60, clock=lambda: NOW, sleep=lambda _: None, backoff=Backoff(2)
+    )
+    owners = claims.claim([c("a", "s0:1:0")])
+    assert owners == {}
+    assert owners.failures == (StoreFailure("BatchGetItem", "InternalServerError", "oops", 1, 1),)
+
+
+def test_a_missing_table_on_moto_names_resource_not_found(client: Any) -> None:
+    slept: list[float] = []
+    broken = DynamoClaims(client, "no-such-table", ttl_seconds=60, sleep=slept.append)
+    owners = broken.claim([c("a", "h"), c("b", "h2")])
+    assert owners == {} and slept == []
+    (failure,) = owners.failures
+    assert (failure.operation, failure.code, failure.retries, failure.ids) == (
+        "BatchExecuteStatement",
+        "ResourceNotFound",
+        0,
+        2,
+    )
+    assert failure.message
+
+
+def test_a_cause_is_the_aws_code_and_message_else_the_exception_type() -> None:
+    from botocore.exceptions import ClientError, EndpointConnectionError
+
+    error = ClientError(
+        {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "BatchGetItem"
+    )
+    assert cause_of(error) == ("ThrottlingException", "Rate exceeded")
+    assert cause_of(EndpointConnectionError(endpoint_url="https://dynamodb")) == (
+        "EndpointConnectionError",
+        'Could not connect to the endpoint URL: "https://dynamodb"',
+    )
+    assert cause_of(ConnectionError("x" * 1000))[1] == "x" * 300  # bounded in a log line
