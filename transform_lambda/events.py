@@ -68,7 +68,8 @@ _LONG_NUMBER = b"0" * 19
 def decode(data: Any) -> dict[str, Any]:
     """Base64 → UTF-8 → JSON object, each step with its own reason."""
     if not isinstance(data, str):
-        raise RecordError(Reject.BAD_BASE64, "record data is not a base64 string")
+        detail = "the record has no data" if data is None else f"record data is {json_kind(data)}"
+        raise RecordError(Reject.BAD_BASE64, f"{detail}, not a base64 string")
     try:
         raw = binascii.a2b_base64(data, strict_mode=True)  # what b64decode(validate=True) accepts
     except (binascii.Error, ValueError) as exc:
@@ -174,6 +175,18 @@ assert schema.INPUT_FIELDS == ("event_uuid", "event_name", "created_at")  # the 
 
 def _kind(value: Any) -> str:
     return "null" if value is None else type(value).__name__
+
+
+_JSON_KINDS = {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "an array"}
+
+
+def json_kind(value: Any) -> str:
+    """What a value of a parsed JSON request is, in JSON's words: ``null``, ``a string``, ``an array``..."""
+    if value is None:
+        return "null"
+    return _JSON_KINDS.get(type(value)) or (
+        "an object" if isinstance(value, dict) else f"a {type(value).__name__}"
+    )
 
 
 def enrich(

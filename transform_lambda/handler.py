@@ -2,7 +2,12 @@
 
 Contract (Kinesis source): every input ``recordId`` comes back exactly once, in order, as ``Ok`` (with
 enriched data and ``metadata.partitionKeys``) or ``ProcessingFailed`` (with the original ``data``
-untouched, so Firehose writes the producer's bytes under the error prefix).
+untouched, so Firehose writes the producer's bytes under the error prefix). An entry of ``records`` that has
+no ``recordId`` to answer with (not an object, or no ``recordId``) cannot be answered per record: it is
+logged with its index and reason and left out of the response, and the rest of the batch is answered.
+Firehose fails a record whose id is missing from the response (``Lambda.MissingRecordId``) and writes its
+original bytes under the error prefix, which is where a malformed record belongs; answering it with a
+made-up or ``null`` id instead would be a response entry Firehose cannot match, or a duplicate.
 
 Order of work, so a record that will not be stored never holds a claim: every record is parsed, enriched
 and encoded first; only the ids of records that made it are claimed (one claim per distinct id, the batch's
@@ -50,6 +55,8 @@ from transform_lambda.claims import (
     ClaimStoreError,
     DynamoClaims,
     NoClaims,
+    StoreFailure,
+    cause_of,
     claims_client,
     fingerprint,
 )
@@ -60,6 +67,7 @@ from transform_lambda.events import (
     compiled_path,
     decode,
     first_arrival,
+    json_kind,
     lineage_of,
     parse_event,
     remark,
@@ -174,6 +182,9 @@ def _process(
     clock: Callable[[], float],
 ) -> TransformationResponse:
     records = event.get("records") or []
+    if not isinstance(records, list):  # nothing can be answered per record: Firehose fails them all
+        log(_unanswerable(event, None, records, "records is not an array"))
+        records = []
     mode = dedupe.mode
     unmarked = mode.first_marks == UNCHECKED  # how first arrivals are written: marks false, or null
     remembers = mode.batch_marks and getattr(claims, "remembers", True)
@@ -184,6 +195,7 @@ def _process(
     prints: dict[int, str] = {}  # fingerprints, by index, where computed
     holders: dict[int, str] = {}  # for a store that remembers: each stored record's holder, by index
     reasons: Counter[str] = Counter()
+    unanswerable: list[int] = []  # entries with no recordId to answer with: left out of the response
     append, append_key, ok = out.append, keys.append, firehose_records.OK
     for index, record in enumerate(records):
         try:
@@ -195,42 +207,107 @@ def _process(
                 prints[index] = fingerprint([sent.get(f) for f in fields])
                 holders[index] = holder_of(record)
         except Exception as exc:  # a poison record must not fail its whole batch
+            problem = _no_record_id(record)
+            if problem is not None:  # nothing to answer it with: placeholders, taken out below
+                unanswerable.append(index)
+                log(_unanswerable(event, index, record, problem))
+                append(None)  # type: ignore[arg-type]
+                append_key(None)
+                continue
             error = exc if isinstance(exc, RecordError) else _unprocessable(exc)
             reasons[error.reason] += 1
-            log(_rejection(event, record, lineage_of(record), error))
+            log(_rejection(event, record, lineage_of(record), error, index))
             append(firehose_records.processing_failed(record.get("recordId"), record.get("data")))
             append_key(None)
         else:  # a transformed record (firehose_records.OK), built inline
-            append({"recordId": record.get("recordId"), "result": ok, "data": data, "metadata": metadata})
+            record_id = record.get("recordId")
+            if record_id is None:  # a valid event without an id to answer with: not stored, not claimed
+                unanswerable.append(index)
+                log(_unanswerable(event, index, record, "the record has no recordId"))
+                prints.pop(index, None)
+                holders.pop(index, None)
+                append(None)  # type: ignore[arg-type]
+                append_key(None)
+                continue
+            append({"recordId": record_id, "result": ok, "data": data, "metadata": metadata})
             append_key(key)
 
     changed: dict[int, Marks] = {}
-    unchecked, store_error = 0, None
+    unchecked, asked, failures = 0, 0, ()
     if mode.batch_marks:
-        changed, unchecked, store_error = _marks(keys, records, claims, prints, holders, fields, remembers)
-    if unchecked:
-        log(
-            {
-                "level": "ERROR",
-                "message": LogMessage.DEDUPE_UNCHECKED.value,
-                "invocationId": event.get("invocationId"),
-                "not_checked": unchecked,
-                "error": store_error,
-            }
+        changed, unchecked, asked, failures = _marks(
+            keys, records, claims, prints, holders, fields, remembers
         )
+    rejected = sum(reasons.values()) + len(unanswerable)
+    if unchecked:
+        line = _store_failure(event, failures, records=len(records), rejected=rejected, ids=asked)
+        line["not_checked"] = unchecked
+        log(line)
         if dedupe.on_store_failure == "fail":
             raise ClaimStoreError(
-                f"the dedupe store could not check {unchecked} ids ({store_error or 'no answer'}); "
-                "failing the invocation for a retry"
+                f"the dedupe store could not check {unchecked} of {asked} ids ({line['error']}, "
+                f"{line['retries']} retries); failing the invocation for a retry"
             )
     for index, marks in changed.items():
         result = out[index]
         result["data"] = remark(result["data"], *marks, unmarked=unmarked)
+    if unanswerable:
+        out = [result for result in out if result is not None]
+        reasons[Reject.UNPROCESSABLE] += len(unanswerable)
 
     stored: Counter[Marks] = Counter(changed.values())
-    stored[mode.first_marks] += len(records) - sum(reasons.values()) - len(changed)
+    stored[mode.first_marks] += len(records) - rejected - len(changed)
     _log_batch(log, event, len(records), reasons, stored, function_name, clock, mode)
     return {"records": out}
+
+
+def _no_record_id(record: Any) -> str | None:
+    """Why an entry of ``records`` cannot be answered per record (None: it can)."""
+    if type(record) is not dict:
+        return f"the entry is {json_kind(record)}, not an object"
+    if record.get("recordId") is None:
+        return "the record has no recordId"
+    return None
+
+
+def _unanswerable(event: Mapping[str, Any], index: int | None, record: Any, problem: str) -> dict[str, Any]:
+    """The log line of an entry Firehose gets no answer for (it fails it as ``Lambda.MissingRecordId`` and
+    keeps its original bytes under the error prefix): where it sat and why, never its contents."""
+    lineage = lineage_of(record) if type(record) is dict else Lineage(None, None, None)
+    return {
+        "level": "WARNING",
+        "message": LogMessage.RECORD_REJECTED.value,
+        "reason": str(Reject.UNPROCESSABLE),
+        "detail": f"{problem}: left out of the response, Firehose fails it as a missing recordId",
+        "index": index,
+        "recordId": None,
+        "shardId": lineage.shard_id,
+        "sequenceNumber": lineage.sequence_number,
+        "invocationId": event.get("invocationId"),
+    }
+
+
+def _store_failure(
+    event: Mapping[str, Any], failures: Sequence[StoreFailure], *, records: int, rejected: int, ids: int
+) -> dict[str, Any]:
+    """The store-outage line: its cause first (the call, AWS's error code and message or the exception's
+    type, the retries made), every cause with the ids it left, and the batch's counts, so an operator tells
+    throttling (raise capacity, wait) from AccessDenied (fix the policy) from a missing table (the config)."""
+    first = failures[0] if failures else StoreFailure("claim", "NoCause", "the store gave no cause", None, 0)
+    return {
+        "level": "ERROR",
+        "message": LogMessage.DEDUPE_UNCHECKED.value,
+        "invocationId": event.get("invocationId"),
+        "error": f"{first.code}: {first.message}" if first.message else first.code,
+        "error_code": first.code,
+        "error_message": first.message,
+        "operation": first.operation,
+        "retries": first.retries,
+        "causes": [f._asdict() for f in failures],
+        "records": records,
+        "rejected": rejected,
+        "ids": ids,
+    }
 
 
 def _log_batch(
@@ -301,9 +378,10 @@ def _marks(
     holders: dict[int, str],
     fields: Sequence[str],
     remembers: bool,
-) -> tuple[dict[int, Marks], int, str | None]:
+) -> tuple[dict[int, Marks], int, int, tuple[StoreFailure, ...]]:
     """The marks of every stored record that is not a plain first arrival, by index; how many ids the store
-    could not check; and its error.
+    could not check, of how many asked; and why (``StoreFailure``s: the store's own, or the exception it
+    raised, or, from a store that says nothing, that it said nothing).
 
     Within the batch the first arrival of an id claims it for all; the others are judged against whoever
     holds the claim: the same fingerprint is a repeat, another is a reused id. A store that remembers
@@ -316,7 +394,7 @@ def _marks(
             repeats.append((index, key))
     changed: dict[int, Marks] = {}
     if not first:
-        return changed, 0, None
+        return changed, 0, 0, ()
 
     def print_of(index: int) -> str:
         if index not in prints:
@@ -325,15 +403,17 @@ def _marks(
         return prints[index]
 
     owners: dict[str, Claim] | None = None
-    error: str | None = None
-    unchecked = 0
+    failures: tuple[StoreFailure, ...] = ()
+    unchecked = asked = 0
     if remembers:
         wanted = [_new_tuple(Claim, (key, holders[i], prints[i])) for key, i in first.items()]
+        asked = len(wanted)
         try:
             owners = claims.claim(wanted)
+            failures = getattr(owners, "failures", ())
         except Exception as exc:  # a store that raises instead of answering: nothing was checked
             owners = {}
-            error = f"{type(exc).__name__}: {exc}"
+            failures = (StoreFailure("claim", *cause_of(exc), None, asked),)
         for claim in wanted:
             owner = owners.get(claim.key)
             if owner is None:
@@ -345,7 +425,10 @@ def _marks(
         owner = owners.get(key) if owners is not None else None
         held = owner.fingerprint if owner is not None else print_of(first[key])
         changed[index] = _against(held, print_of(index))
-    return changed, unchecked, error
+    if unchecked and not failures:
+        said = f"{type(claims).__name__} left {unchecked} ids unanswered"
+        failures = (StoreFailure("claim", "NoCause", said, None, unchecked),)
+    return changed, unchecked, asked, failures
 
 
 def _against(held: str, fingerprint: str) -> Marks:
@@ -353,7 +436,7 @@ def _against(held: str, fingerprint: str) -> Marks:
 
 
 def _rejection(
-    event: Mapping[str, Any], record: Mapping[str, Any], lineage: Lineage, error: RecordError
+    event: Mapping[str, Any], record: Mapping[str, Any], lineage: Lineage, error: RecordError, index: int
 ) -> dict[str, Any]:
     """What an operator needs to find the record; never the payload itself."""
     return {
@@ -361,6 +444,7 @@ def _rejection(
         "message": LogMessage.RECORD_REJECTED.value,
         "reason": str(error.reason),
         "detail": error.detail,
+        "index": index,
         "recordId": record.get("recordId"),
         "shardId": lineage.shard_id,
         "sequenceNumber": lineage.sequence_number,

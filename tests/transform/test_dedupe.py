@@ -9,14 +9,16 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import boto3
 import pytest
+from botocore.stub import Stubber
 from firehose_records import firehose_event, firehose_record, raw_event
 from hypothesis import given
 from hypothesis import strategies as st
 from moto_claims import CLAIMS_TABLE, claims_table
 
 from glue import schema
-from transform_lambda.claims import KEY_ATTRIBUTE, Claim, ClaimStoreError, DynamoClaims
+from transform_lambda.claims import KEY_ATTRIBUTE, Backoff, Claim, ClaimStoreError, DynamoClaims
 from transform_lambda.events import Event, Lineage, enrich, mark, row_bytes
 from transform_lambda.handler import DedupeConfig, process
 
@@ -175,6 +177,102 @@ def test_a_store_outage_delivers_every_record_marked_not_checked(ddb: Any) -> No
     assert error["not_checked"] == 2 and "unreachable" in error["error"]
     (summary,) = [e for e in logs if e["level"] == "INFO"]
     assert summary["not_checked"] == 2 and summary["ok"] == 3
+
+
+def _throttled(ddb: Any, stubber: Stubber, code: str) -> DynamoClaims:
+    for _ in range(Backoff().attempts):
+        stubber.add_client_error(
+            "batch_execute_statement",
+            service_error_code=code,
+            service_message="Rate exceeded",
+            http_status_code=400,
+        )
+    return DynamoClaims(ddb, TABLE, ttl_seconds=60, sleep=lambda _: None)
+
+
+def _denied(ddb: Any, stubber: Stubber, code: str) -> DynamoClaims:
+    message = (
+        "User: arn:aws:sts::123456789012:assumed-role/transform is not authorized to perform: PartiQLInsert"
+    )
+    stubber.add_client_error(
+        "batch_execute_statement", service_error_code=code, service_message=message, http_status_code=400
+    )
+    return DynamoClaims(ddb, TABLE, ttl_seconds=60, sleep=lambda _: None)
+
+
+# (how the store fails, its error code, the retries it gets): throttling is retried to the budget, the
+# others are not.
+STORE_FAILURES = [
+    (_throttled, "ProvisionedThroughputExceededException", Backoff().attempts - 1),
+    (_throttled, "ThrottlingException", Backoff().attempts - 1),
+    (_denied, "AccessDeniedException", 0),
+    (_denied, "ResourceNotFoundException", 0),
+]
+
+
+def test_each_store_failure_logs_its_own_cause_retries_and_the_batchs_counts() -> None:
+    """Throttling, AccessDenied and a missing table each say so: the cause, not ``"error": null``."""
+    lines = []
+    for build, code, retries in STORE_FAILURES:
+        ddb = boto3.client(
+            "dynamodb", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x"
+        )
+        with Stubber(ddb) as stubber:
+            event = batch(
+                [raw_event(event_uuid=U1), raw_event(event_uuid=U2), raw_event(event_uuid=U1), b"[]"]
+            )
+            response, logs = run(event, build(ddb, stubber, code))
+            stubber.assert_no_pending_responses()
+        assert marks(response) == [UNCHECKED, UNCHECKED, REPEAT, "ProcessingFailed"]
+        (line,) = [e for e in logs if e["level"] == "ERROR"]
+        assert line["message"] == "dedupe store unavailable"
+        assert (line["error_code"], line["operation"], line["retries"]) == (
+            code,
+            "BatchExecuteStatement",
+            retries,
+        )
+        assert line["error"].startswith(f"{code}: ") and line["error_message"]
+        assert (line["records"], line["rejected"], line["ids"], line["not_checked"]) == (4, 1, 2, 2)
+        assert line["causes"] == [
+            {
+                "operation": "BatchExecuteStatement",
+                "code": code,
+                "message": line["error_message"],
+                "retries": retries,
+                "ids": 2,
+            }
+        ]
+        lines.append(line)
+    assert len({line["error"] for line in lines}) == len(STORE_FAILURES)
+
+
+def test_a_missing_table_logs_resource_not_found_from_the_statements(ddb: Any) -> None:
+    """On moto with the project's PartiQL INSERT, a table that is not there answers each statement with
+    ``ResourceNotFound`` (DynamoDB's BatchStatementError code): logged as such, not retried."""
+    missing = DynamoClaims(ddb, "no-such-table", ttl_seconds=60, sleep=lambda _: None)
+    _, logs = run(batch([raw_event(event_uuid=U1)]), missing)
+    (line,) = [e for e in logs if e["level"] == "ERROR"]
+    assert (line["error_code"], line["retries"], line["not_checked"], line["ids"]) == (
+        "ResourceNotFound",
+        0,
+        1,
+        1,
+    )
+    assert "not found" in line["error"]
+
+
+def test_a_store_that_gives_no_cause_is_logged_as_saying_none() -> None:
+    _, logs = run(batch([raw_event(event_uuid=U1), raw_event(event_uuid=U2)]), HalfAnswered())
+    (line,) = [e for e in logs if e["level"] == "ERROR"]
+    assert line["error_code"] == "NoCause" and "HalfAnswered left 1 ids unanswered" in line["error"]
+
+
+def test_the_fail_setting_names_the_cause_in_its_error(ddb: Any) -> None:
+    missing = DynamoClaims(ddb, "no-such-table", ttl_seconds=60, sleep=lambda _: None)
+    with pytest.raises(
+        ClaimStoreError, match=r"could not check 1 of 1 ids \(ResourceNotFound: .*, 0 retries\)"
+    ):
+        run(batch([raw_event(event_uuid=U1)]), missing, on_store_failure="fail")
 
 
 def test_partially_answered_claims_mark_only_the_unanswered_not_checked() -> None:

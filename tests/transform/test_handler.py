@@ -199,3 +199,117 @@ def test_json_nested_beyond_the_parser_limit_is_rejected_not_crashing() -> None:
     response, logs = run([deep, raw_event(event_uuid=U2)])
     assert [r["result"] for r in response["records"]] == ["ProcessingFailed", "Ok"]
     assert logs[0]["reason"] == "not_json"
+
+
+# --- Malformed entries of ``records`` --------------------------------------------------------------------
+
+
+def test_malformed_entries_fail_alone_each_with_its_reason() -> None:
+    good = firehose_event([raw_event(event_uuid=U1), raw_event(event_uuid=U2)])["records"]
+    no_id = {k: v for k, v in good[0].items() if k != "recordId"}
+    no_data = {k: v for k, v in good[1].items() if k != "data"} | {"recordId": "no-data"}
+    not_base64 = good[1] | {"recordId": "not-base64", "data": "%%%"}
+    numeric_data = good[1] | {"recordId": "numeric-data", "data": 7}
+    entries = [None, good[0], "a string", no_id, no_data, 42, not_base64, [], numeric_data, good[1]]
+    logs: list[dict[str, Any]] = []
+    response = process({"invocationId": "inv-1", "records": entries}, claims=NoClaims(), log=logs.append)
+    answered = [(r["recordId"], r["result"]) for r in response["records"]]
+    assert answered == [
+        (good[0]["recordId"], "Ok"),
+        ("no-data", "ProcessingFailed"),
+        ("not-base64", "ProcessingFailed"),
+        ("numeric-data", "ProcessingFailed"),
+        (good[1]["recordId"], "Ok"),
+    ]
+    assert [r["data"] for r in response["records"][1:4]] == [None, "%%%", 7]  # what was sent, as sent
+    warnings = {entry["index"]: entry for entry in logs if entry["level"] == "WARNING"}
+    assert sorted(warnings) == [0, 2, 3, 4, 5, 6, 7, 8]
+    assert "null, not an object" in warnings[0]["detail"]
+    assert "a string, not an object" in warnings[2]["detail"]
+    assert (
+        "no recordId" in warnings[3]["detail"]
+        and warnings[3]["sequenceNumber"] == no_id["kinesisRecordMetadata"]["sequenceNumber"]
+    )
+    assert (
+        "a number, not an object" in warnings[5]["detail"]
+        and "an array, not an object" in warnings[7]["detail"]
+    )
+    assert all("missing recordId" in warnings[i]["detail"] for i in (0, 2, 3, 5, 7))
+    assert [warnings[i]["reason"] for i in (4, 6, 8)] == ["bad_base64"] * 3
+    assert "the record has no data" in warnings[4]["detail"] and "is a number," in warnings[8]["detail"]
+    (summary,) = [entry for entry in logs if entry["message"] == "batch processed"]
+    assert (summary["records"], summary["ok"]) == (10, 2)
+    assert summary["rejected"] == {"unprocessable": 5, "bad_base64": 3}
+
+
+def test_records_that_is_not_an_array_is_logged_and_answered_with_nothing() -> None:
+    logs: list[dict[str, Any]] = []
+    assert process({"records": "oops"}, claims=NoClaims(), log=logs.append) == {"records": []}
+    assert "records is not an array" in logs[0]["detail"]
+
+
+def test_a_record_without_an_id_holds_no_claim() -> None:
+    store = HeldStore(set())
+    good = firehose_event([raw_event(event_uuid=U1), raw_event(event_uuid=U2)])["records"]
+    del good[0]["recordId"]
+    response = process({"records": good}, claims=store, log=lambda _: None)
+    assert [r["recordId"] for r in response["records"]] == [good[1]["recordId"]]
+    assert [[c.key for c in call] for call in store.calls] == [[U2]]
+
+
+def _without(field: str) -> Any:
+    return lambda record: {k: v for k, v in record.items() if k != field}
+
+
+# Ways an entry is malformed: (how, whether Firehose's recordId survives it).
+MALFORMED = st.sampled_from(
+    [
+        (lambda record: None, False),
+        (lambda record: "a string", False),
+        (lambda record: 7, False),
+        (lambda record: [record], False),
+        (_without("recordId"), False),
+        (lambda record: record | {"recordId": None}, False),
+        (_without("data"), True),
+        (lambda record: record | {"data": None}, True),
+        (lambda record: record | {"data": 12}, True),
+        (lambda record: record | {"data": "not base64!"}, True),
+        (lambda record: record | {"data": "YQ"}, True),  # unpadded
+    ]
+)
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(
+    st.lists(st.tuples(valid_events, st.none() | MALFORMED), max_size=20), st.sampled_from([NoClaims(), None])
+)
+def test_any_mix_of_good_and_malformed_entries_answers_every_good_one_as_alone(
+    entries: list[tuple[bytes, Any]], store: Any
+) -> None:
+    """Every good entry gets the answer it gets in a batch of the good entries alone; a malformed entry with
+    a recordId fails alone (ProcessingFailed, its data as sent), one without is left out; nothing raises."""
+    claims = store if store is not None else HeldStore(set())
+    records = firehose_event([payload for payload, _ in entries])["records"]
+    sent: list[Any] = []
+    good: list[dict[str, Any]] = []
+    failing_ids: set[str] = set()
+    for record, (_, malformed) in zip(records, entries, strict=True):
+        if malformed is None:
+            sent.append(record)
+            good.append(record)
+        else:
+            how, keeps_id = malformed
+            sent.append(how(dict(record)))
+            if keeps_id:
+                failing_ids.add(record["recordId"])
+    alone = process({"records": good}, claims=claims, log=lambda _: None)["records"]
+    logs: list[dict[str, Any]] = []
+    mixed = process({"records": sent}, claims=claims, log=logs.append)["records"]
+    answered = [r["recordId"] for r in mixed]
+    expected = [r["recordId"] for r in records if r["recordId"] in failing_ids or any(g is r for g in good)]
+    assert answered == expected  # each answerable id exactly once, in order
+    assert [r for r in mixed if r["recordId"] not in failing_ids] == alone
+    assert all(r["result"] == "ProcessingFailed" for r in mixed if r["recordId"] in failing_ids)
+    warnings = [e for e in logs if e["level"] == "WARNING"]
+    assert len(warnings) == len(sent) - len(good)
+    assert all(e["detail"] for e in warnings)
