@@ -7,7 +7,6 @@ the tests check that all of them agree.
 
 from __future__ import annotations
 
-import math
 import re
 from datetime import UTC, date, datetime
 from typing import NamedTuple
@@ -108,19 +107,25 @@ EVENT_TYPE_PATTERN = rf"[A-Za-z0-9_][A-Za-z0-9_.-]{{0,{PARTITION_VALUE_MAX_CHARS
 
 
 def split_seconds(epoch_seconds: float) -> tuple[int, int]:
-    """Whole seconds and milliseconds of an instant, rounded exactly as ``datetime.fromtimestamp`` rounds
-    (half-even to the microsecond, then the milliseconds truncated), so the row's timestamp and its
-    partition always agree. Integer arithmetic: the transform calls this per record."""
+    """Whole seconds and milliseconds of an instant, both truncated toward the past, never rounded up: the
+    row's ``created_at`` (``math.floor``), its ``created_datetime`` and its hour partition all come from
+    here or agree with it, so the three always denote the same second.
+
+    A JSON number means the double it parses to (orjson, jq's ``floor`` in the jq mode and Athena all read
+    it so), written as its shortest decimal (``repr``: the number as sent whenever it has at most 15
+    significant digits). ``1700002799.9999996`` is the double 1700002799.99999952..., second ...2799,
+    22:59:59.999, hour 22. The millisecond is that decimal's, truncated: the last millisecond at or before
+    the double, or the next one when the double is that millisecond's own (``...2799.123`` parses a hair
+    below .123: it is .123, not .122); never the next second, which a double below it cannot be. Exact
+    integer arithmetic (``as_integer_ratio``), then one correctly rounded division, as ``_hotpath.c`` does."""
     if type(epoch_seconds) is int:
         return epoch_seconds, 0
-    fraction, whole = math.modf(epoch_seconds)
-    micros = round(fraction * 1e6)
-    seconds = int(whole)
-    if micros >= 1_000_000:
-        seconds, micros = seconds + 1, micros - 1_000_000
-    elif micros < 0:
-        seconds, micros = seconds - 1, micros + 1_000_000
-    return seconds, micros // 1000
+    numerator, denominator = epoch_seconds.as_integer_ratio()
+    millis = numerator * 1000 // denominator  # floor(epoch_seconds * 1000), exactly
+    if (millis + 1) / 1000 == epoch_seconds:  # the double is the next millisecond's decimal, as read
+        millis += 1
+    seconds, millis = divmod(millis, 1000)
+    return seconds, millis
 
 
 def iso_utc(epoch_seconds: float) -> str:

@@ -502,7 +502,7 @@ typedef struct {
     size_t uuid_length;
     const unsigned char *name;
     size_t name_length;
-    long long whole, seconds; /* created_at floored (the column), and the instant's whole seconds */
+    long long whole, seconds; /* created_at floored (the column) and the instant's second: always equal */
     int millis;
     int is_float; /* created_at as sent: the integer `whole`, or the double `value` */
     double value;
@@ -538,23 +538,19 @@ static int read_created_at(Parser *ps, Fields *fields) {
         return BAIL;
     }
     if (!(value >= (double)min_created_at && value < (double)max_created_at)) return BAIL;
-    double whole;
-    double fraction = modf(value, &whole);
-    /* Python's round(): half to even (the default rounding mode); a product alone, so nothing fuses it */
-    long long micros = (long long)nearbyint(fraction * 1e6);
-    long long seconds = (long long)whole;
-    if (micros >= 1000000) {
-        seconds += 1;
-        micros -= 1000000;
-    } else if (micros < 0) {
-        seconds -= 1;
-        micros += 1000000;
-    }
+    /* glue.schema.split_seconds, exactly: the millisecond truncated toward the past, or the next one when the
+     * double is that millisecond's own decimal (what it reads back as); never the next second. floor() of the
+     * rounded product is one too high only when the product rounded up onto an integer: fma() gives the exact
+     * product's residue's sign. Both doubles are below 2^53 (configure() caps the range at year 10000). */
+    double scaled = floor(value * 1000.0);
+    if (fma(value, 1000.0, -scaled) < 0) scaled -= 1.0;
+    long long total = (long long)scaled;
+    if ((double)(total + 1) / 1000.0 == value) total += 1; /* one correctly rounded division, as Python's */
     fields->whole = (long long)floor(value);
     fields->is_float = 1;
     fields->value = value;
-    fields->seconds = seconds;
-    fields->millis = (int)(micros / 1000);
+    fields->seconds = total / 1000; /* value >= min_created_at >= 0: C's division is the floor here */
+    fields->millis = (int)(total % 1000);
     return 0;
 }
 

@@ -305,7 +305,7 @@ def first_arrival(
                         seconds = whole = created_at
                         created = _SECOND_TEXTS.get(created_at)  # iso_utc_at's text, when it has one
                         created = created + "Z" if created else schema.iso_utc_at(created_at)
-                    else:  # as enrich and partition_values: the column floors, the time rounds
+                    else:  # as enrich and partition_values: one second, truncated (split_seconds)
                         whole = _floor(created_at)
                         seconds, millis = schema.split_seconds(created_at)
                         created = schema.iso_utc_at(seconds, millis)

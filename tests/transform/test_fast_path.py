@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from created_at_boundaries import NEAR_BOUNDARIES, reference_instant
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -52,8 +53,10 @@ VALUES = st.recursive(
 SECONDS = st.one_of(
     st.integers(schema.MIN_CREATED_AT, schema.MAX_CREATED_AT - 1),
     st.floats(schema.MIN_CREATED_AT, schema.MAX_CREATED_AT, exclude_max=True),
-    # Just below a whole second, where rounding to the microsecond carries into the next one.
+    st.decimals(schema.MIN_CREATED_AT, schema.MAX_CREATED_AT - 1, places=3).map(float),
+    # Just below a whole second, where rounding to the microsecond would carry into the next one.
     st.integers(schema.MIN_CREATED_AT, schema.MAX_CREATED_AT - 2).map(lambda s: s + 0.9999996),
+    NEAR_BOUNDARIES.map(float).filter(lambda s: s < schema.MAX_CREATED_AT),
 )
 
 
@@ -68,6 +71,13 @@ def reference_decode(data: Any) -> dict[str, Any]:
 
 def reference_iso(epoch: float) -> str:
     moment = datetime.fromtimestamp(epoch, tz=UTC)
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    millis = moment.microsecond // 1000
+    return f"{text}.{millis:03d}Z" if millis else f"{text}Z"
+
+
+def reference_event_iso(epoch: float) -> str:
+    moment = reference_instant(epoch)
     text = moment.strftime("%Y-%m-%dT%H:%M:%S")
     millis = moment.microsecond // 1000
     return f"{text}.{millis:03d}Z" if millis else f"{text}Z"
@@ -125,14 +135,65 @@ def test_a_number_beyond_a_double_is_rejected_not_stored_as_infinity() -> None:
 
 @given(SECONDS)
 @settings(max_examples=600)
-def test_event_time_texts_match_datetime(epoch: float) -> None:
-    assert schema.iso_utc(epoch) == reference_iso(epoch)
-    moment = datetime.fromtimestamp(epoch, tz=UTC)
+def test_event_time_texts_are_the_sent_time_truncated_in_the_second_of_created_at(epoch: float) -> None:
+    """One rule: ``created_datetime`` and the partition are the instant truncated (to the millisecond, to
+    the hour), in the second ``floor(created_at)`` denotes, never the next one (near second, hour, day and
+    year boundaries too)."""
+    assert schema.iso_utc(epoch) == reference_event_iso(epoch)
+    moment = reference_instant(epoch)
+    assert int(moment.timestamp()) == math.floor(epoch) == schema.split_seconds(epoch)[0]
     assert schema.partition_values("a", epoch) == {
         "event_type": "a",
         "event_date": moment.strftime("%Y-%m-%d"),
         "event_hour": moment.strftime("%H"),
     }
+    assert schema.partition_values("a", epoch) == schema.partition_values("a", math.floor(epoch))
+
+
+# The issue's rows, as JSON texts: (created_at, created_datetime, event_date, event_hour).
+ISSUE_TIMES = [
+    (b"1700002799.9999996", 1_700_002_799, "2023-11-14T22:59:59.999Z", "2023-11-14", "22"),
+    (b"1700002799.9999995", 1_700_002_799, "2023-11-14T22:59:59.999Z", "2023-11-14", "22"),
+    (b"4102444799.9999996", 4_102_444_799, "2099-12-31T23:59:59.999Z", "2099-12-31", "23"),
+    (b"1700002799.123", 1_700_002_799, "2023-11-14T22:59:59.123Z", "2023-11-14", "22"),  # a hair below .123
+    # More digits than a double holds: the double is the next second itself, and all three say so.
+    (b"1700002799.99999999", 1_700_002_800, "2023-11-14T23:00:00Z", "2023-11-14", "23"),
+]
+
+
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "python"])
+@pytest.mark.parametrize(("text", "created_at", "created_datetime", "date", "hour"), ISSUE_TIMES)
+def test_a_sub_second_time_keeps_its_second_in_all_three_values(
+    monkeypatch: Any,
+    compiled: bool,
+    text: bytes,
+    created_at: int,
+    created_datetime: str,
+    date: str,
+    hour: str,
+) -> None:
+    if not compiled:
+        monkeypatch.setattr(events_module, "_hot_first_arrival", None)
+    elif events_module._hot_first_arrival is None:
+        pytest.fail("the compiled path is not built: run `pip install --no-deps -e .`")
+    sent = b'{"event_uuid":"3f2b8c1e-9a4d-4e6f-8b7a-1c2d3e4f5a6b","event_name":"a:b","created_at":%s}' % text
+    meta = {"shardId": "shardId-000000000001", "sequenceNumber": "1", "approximateArrivalTimestamp": 1}
+    record = {"recordId": "r", "data": base64.b64encode(sent).decode(), "kinesisRecordMetadata": meta}
+    calls: list[Any] = []
+    if compiled:
+        hot = events_module._hot_first_arrival
+        monkeypatch.setattr(
+            events_module, "_hot_first_arrival", lambda *a: calls.append(hot(*a)) or calls[-1]
+        )
+    for _ in range(3):  # the general path learns the name, the inline path the partition, then the fastest
+        (answer,) = handler_module.process(
+            {"records": [record]}, claims=handler_module.NoClaims(), log=lambda _: None
+        )["records"]
+    assert not compiled or calls[-1] is not None  # the compiled path wrote the row
+    row = json.loads(base64.b64decode(answer["data"]))
+    keys = answer["metadata"]["partitionKeys"]
+    assert (row["created_at"], row["created_datetime"]) == (created_at, created_datetime)
+    assert (keys["event_date"], keys["event_hour"]) == (date, hour)
 
 
 @given(st.integers(0, 4_102_444_800_000))

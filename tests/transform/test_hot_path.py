@@ -8,10 +8,12 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import math
 import random
 from typing import Any
 
 import pytest
+from created_at_boundaries import NEAR_BOUNDARIES, reference_instant
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -144,6 +146,7 @@ CREATED = st.one_of(
     st.floats(schema.MIN_CREATED_AT - 1, schema.MAX_CREATED_AT + 1),
     st.integers(schema.MIN_CREATED_AT, schema.MAX_CREATED_AT - 2).map(lambda s: s + 0.9999996),
     st.decimals(schema.MIN_CREATED_AT, schema.MAX_CREATED_AT - 1, places=3).map(float),
+    NEAR_BOUNDARIES.map(float),  # fractions near a second, hour, day and year boundary
     st.just("1764072000") | st.just(None) | st.just(True),
 )
 EVENTS = st.fixed_dictionaries(
@@ -176,7 +179,9 @@ METAS = st.one_of(
 def test_the_compiled_path_writes_what_the_python_path_writes(
     obj: dict[str, Any], rnd: random.Random, meta: Any, variant: str, unmarked: bool
 ) -> None:
-    """Byte for byte, with both marks false (claims) or null (a first arrival left for compaction)."""
+    """Byte for byte, with both marks false (claims) or null (a first arrival left for compaction); and in
+    every row either path writes, ``created_at``, ``created_datetime`` and the hour partition denote the same
+    second, the sent time truncated (``_assert_one_second``)."""
     items = list(obj.items())
     if variant == "order":
         rnd.shuffle(items)
@@ -188,12 +193,27 @@ def test_the_compiled_path_writes_what_the_python_path_writes(
     record = _record(raw, meta)
     with pytest.MonkeyPatch.context() as patch:
         answer = _compiled(record, patch, unmarked)
+    expected = _general(record, unmarked)
+    if expected[0] not in ("rejected", "unencodable", "failed"):
+        _assert_one_second(record, *expected[:2])
     if answer is not None:
-        expected = _general(record, unmarked)
         assert expected[0] not in ("rejected", "unencodable", "failed"), expected
         assert answer[:3] == expected
         assert answer[3] is None
         _assert_fields_as_sent(record)
+
+
+def _assert_one_second(record: dict[str, Any], data: str, metadata: dict[str, Any]) -> None:
+    """The row's three times agree: ``created_at`` is the second of ``created_datetime``, which is the sent
+    time truncated to the millisecond (never the next second), and the partition is that second's hour."""
+    row = json.loads(base64.b64decode(data))
+    sent = parse_event(decode(record["data"])).created_at
+    moment = reference_instant(sent) if type(sent) is float else reference_instant(float(sent))
+    assert row["created_at"] == math.floor(sent) == int(moment.timestamp())
+    millis = f".{moment.microsecond // 1000:03d}" if moment.microsecond >= 1000 else ""
+    assert row["created_datetime"] == moment.strftime("%Y-%m-%dT%H:%M:%S") + millis + "Z"
+    keys = metadata["partitionKeys"]
+    assert (keys["event_date"], keys["event_hour"]) == (moment.strftime("%Y-%m-%d"), moment.strftime("%H"))
 
 
 def _assert_fields_as_sent(record: dict[str, Any]) -> None:
