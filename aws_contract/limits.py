@@ -96,6 +96,9 @@ RANDOM_STRING_CHARS = 11
 S3_OBJECT_KEY_MAX_BYTES = 1024
 # https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html: 3-63 characters.
 S3_BUCKET_NAME_MAX_CHARS = 63
+# https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html: "returns some or all (up to 1,000)
+# of the objects in a bucket" per request; keys in UTF-8 binary order, ``StartAfter`` any key to begin after.
+S3_LIST_MAX_KEYS = 1_000
 
 # --- Amazon Kinesis Data Streams ---------------------------------------------------------------------------
 # https://docs.aws.amazon.com/kinesis/latest/APIReference/API_PutRecords.html: "Each PutRecords request can

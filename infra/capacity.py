@@ -112,10 +112,12 @@ KMS_REQUESTS_PER_CLIENT_HOUR = 12
 ATHENA_MIN_SCAN_BYTES = 10_000_000
 ATHENA_BYTES_PER_TB = 10**12
 # Every run looks at every closed partition in the lookback (Compactor.run: _settle, then plan), listing
-# each type-day's original and compacted folders once for all its hours (Compactor._list); it GETs a copy's
+# each type's original and compacted folders once for all its days and hours, from the first day of its
+# lookback to now (Compactor._list: StartAfter), a page of 1,000 keys per request; it GETs a copy's
 # manifest only when an object is newer than the copy (a late arrival), so once per re-compaction.
-TYPE_DAY_LISTS = 2
 HOURS_PER_DAY = 24
+# A compacted type-hour holds its copy's file, manifest and .retired marker (a re-compaction adds the next).
+COPY_OBJECTS = 3
 # Per UNLOAD: PUT-class requests for the run's manifest, its .retired marker, UNLOAD's file and Athena's own
 # result manifest and metadata, plus a tag per object the switch supersedes (each original once; a
 # re-compaction also the copy before it: file, manifest, marker); GET-class: the marker's HEAD, the manifest's
@@ -287,7 +289,7 @@ class CompactionFlow:
     partitions_per_hour: float  # type-hours that hold events, each compacted when it closes
     recompactions_per_hour: float  # later UNLOADs of closed hours that late objects reached
     candidates_per_run: float  # closed partitions each run looks at
-    lists_per_run: float  # S3 LISTs: each type-day of the lookback, its original and its compacted folder
+    lists_per_run: float  # S3 LISTs: each type's original and compacted folders from the lookback's first day
     billed_bytes_per_statement: float  # a partition's bytes, 10 MB at least
     seconds_per_run: float  # the compactor Lambda's, with the assumed latencies
 
@@ -1032,9 +1034,15 @@ def _compaction_flow(load: Load, settings: Settings, parquet_ph: float, objects_
     recompactions_ph = load.event_types * late
     closed_hours = max(0, lookback - settings.compaction_late_window_hours)
     candidates = partitions_ph * closed_hours
-    # Its closed hours span this many dates at most (a window that does not start at midnight straddles one).
-    days = math.ceil(closed_hours / HOURS_PER_DAY) + 1 if closed_hours else 0
-    lists = TYPE_DAY_LISTS * min(candidates, partitions_ph * days)
+    # Each type's listing runs from the lookback's first date to now: the lookback's hours plus the rest of
+    # that first day at most; a page per 1,000 keys of the type's hours in it (originals, and copies).
+    listed_hours = (math.ceil(lookback / HOURS_PER_DAY) + 1) * HOURS_PER_DAY if closed_hours else 0
+    hours_of_type = (partitions_ph / load.event_types) * listed_hours if load.event_types else 0.0
+    per_type_hour = objects_ph / partitions_ph if partitions_ph else 0.0
+    pages = math.ceil(hours_of_type * per_type_hour / limits.S3_LIST_MAX_KEYS) + math.ceil(
+        hours_of_type * (COPY_OBJECTS + recompactions_ph / max(partitions_ph, 1e-9)) / limits.S3_LIST_MAX_KEYS
+    )
+    lists = min(load.event_types, candidates) * pages
     partition_bytes = parquet_ph / partitions_ph if partitions_ph else 0.0
     statements = (partitions_ph + recompactions_ph) / runs_ph
     tags = (objects_ph + PREVIOUS_COPY_OBJECTS * recompactions_ph) / runs_ph
@@ -1088,7 +1096,7 @@ def _compaction_costs(flow: CompactionFlow, objects_ph: float, prices: PriceTabl
         _line(c, "compactor requests (one per run)", runs, "requests", "lambda_request", prices),
         _line(
             c,
-            "S3 LISTs: every run lists each type-day of its lookback",
+            "S3 LISTs: every run lists each type's folders from its lookback's first day",
             runs * flow.lists_per_run,
             "requests",
             "s3_put_request",

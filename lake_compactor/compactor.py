@@ -25,7 +25,7 @@ Why every row stays exactly once whatever stops or overlaps:
 - a copy that is never switched in is tagged too, since no location will ever read it: a run that loses the
   switch tags its own copy and manifest at once (**abandon**); a run that died before switching leaves its
   folder, and a later run **sweeps** it. Before planning a partition, a run lists its compacted folder once
-  (from the run's one listing of its type-day: ``_list``) and, after retiring the current copy if needed,
+  (from the run's one listing of its type: ``_list``) and, after retiring the current copy if needed,
   tags every run there that is not the current copy, started
   more than ``compaction_plan.SWEEP_GRACE`` ago (longer than a run and its UNLOAD can last, so the run can
   neither write into its folder nor switch to it any more), and has no ``.retired`` marker (the retirement
@@ -168,9 +168,10 @@ class Compactor:
     engine: StatementEngine
     config: CompactorConfig
     token: Callable[[], str | None] = lambda: None  # run-id suffix (tests pin it; None: random)
-    # During ``run``: each type-day's folder listed once (LIST requests are most of a run's S3 bill when
-    # every closed hour of the lookback is looked at): prefix -> [(key, last modified)].
+    # During ``run``: each type's folder listed once from the run's first date on (LIST requests are most of a
+    # run's S3 bill when every closed hour of the lookback is looked at): prefix -> [(key, last modified)].
     _listed: dict[str, list[tuple[str, datetime]]] | None = field(default=None, init=False, repr=False)
+    _listed_from: str = field(default="", init=False, repr=False)  # the run's first event_date
 
     # --- which partitions -------------------------------------------------------------------------------
 
@@ -434,9 +435,10 @@ class Compactor:
         """Compact every closed partition with something new, ``parallel`` statements at a time; stop
         starting new ones when less than ``min_seconds`` remain (they stay candidates for the next run)."""
         now = now or datetime.now(UTC)
+        first = first or now - timedelta(hours=self.config.lookback_hours)
         report = CompactionReport()
         jobs: list[PartitionJob] = []
-        self._listed = {}  # planning reads each type-day's folders once
+        self._listed, self._listed_from = {}, f"{first:%Y-%m-%d}"  # planning lists each type's folders once
         try:
             for partition in self.candidates(now, first, last):
                 if not self._settle(report, partition, now):
@@ -504,17 +506,25 @@ class Compactor:
 
     def _list(self, folder: str) -> list[tuple[str, datetime]]:
         """(key, last modified) under a partition's folder. While a run plans, from one listing of the
-        folder's type-day (``<root>event_type=…/event_date=…/``) shared by its hours; else on its own."""
+        folder's type (``<root>event_type=…/``) shared by all its days and hours: S3 lists keys in order, so
+        starting after ``<root>event_type=…/event_date=<the run's first date>`` skips the older days without a
+        request (a type's few days of objects fit one 1,000-key page at prod; was a LIST per type-day, 3x the
+        requests); else the folder on its own."""
         if self._listed is None:
             return self._list_prefix(folder)
-        hour = f"/{schema.PARTITION_KEY_NAMES[-1]}="
-        day = folder[: folder.index(hour) + 1] if hour in folder else folder
-        if day not in self._listed:
-            self._listed[day] = self._list_prefix(day)
-        return [(key, modified) for key, modified in self._listed[day] if key.startswith(folder)]
+        day = f"/{schema.PARTITION_KEY_NAMES[1]}="
+        if day not in folder:
+            return self._list_prefix(folder)
+        kind = folder[: folder.index(day) + 1]
+        if kind not in self._listed:
+            self._listed[kind] = self._list_prefix(kind, f"{kind}{day[1:]}{self._listed_from}")
+        return [(key, modified) for key, modified in self._listed[kind] if key.startswith(folder)]
 
-    def _list_prefix(self, prefix: str) -> list[tuple[str, datetime]]:
-        pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=self.config.bucket, Prefix=prefix)
+    def _list_prefix(self, prefix: str, start_after: str = "") -> list[tuple[str, datetime]]:
+        after = {"StartAfter": start_after} if start_after else {}
+        pages = self.s3.get_paginator("list_objects_v2").paginate(
+            Bucket=self.config.bucket, Prefix=prefix, **after
+        )
         return [(item["Key"], item["LastModified"]) for page in pages for item in page.get("Contents", [])]
 
     def _exists(self, key: str) -> bool:

@@ -67,21 +67,25 @@ class Lake:
         Registrar(self.aws.glue, self.database, self.table).register(created_objects(event))
         return key
 
-    def events(self, count: int, hours: int = 2) -> list[tuple[dict[str, str], dict[str, Any]]]:
-        """(partition, stored row) of ``count`` sample events over ``hours`` event hours from START."""
+    def events(
+        self, count: int, hours: int = 2, start: int = START
+    ) -> list[tuple[dict[str, str], dict[str, Any]]]:
+        """(partition, stored row) of ``count`` sample events over ``hours`` event hours from ``start``."""
         out = []
         for _ in range(count):
-            event = parse_event(sample_events.valid_event(self.rng, START, hours))
+            event = parse_event(sample_events.valid_event(self.rng, start, hours))
             self.sequence += 1
             lineage = Lineage("shardId-000000000000", str(10**20 + self.sequence), (START + 7200) * 1000)
             row = enrich(event, lineage, is_duplicate=False, uuid_reused=False)  # a first arrival, as stored
             out.append((schema.partition_values(event.event_type, event.created_at), row))
         return out
 
-    def land_events(self, count: int, *, objects_per_partition: int = 4, hours: int = 2) -> list[str]:
+    def land_events(
+        self, count: int, *, objects_per_partition: int = 4, hours: int = 2, start: int = START
+    ) -> list[str]:
         """``count`` events, split into several objects per partition (Firehose's buffer flushes)."""
         by_partition: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-        for values, row in self.events(count, hours):
+        for values, row in self.events(count, hours, start):
             by_partition.setdefault(tuple(values[k] for k in schema.PARTITION_KEY_NAMES), []).append(row)
         keys = []
         for ordered, rows in sorted(by_partition.items()):

@@ -374,7 +374,7 @@ def render(result: CapacityPlan, stack: str | None, mismatches: dict[str, tuple[
         k = table("Compaction (the compactor Lambda and Athena UNLOAD)", "", "")
         k.add_row("runs per hour", _n(flow.runs_per_hour, 2))
         k.add_row("closed type-hours each run looks at", _n(flow.candidates_per_run))
-        k.add_row("S3 LISTs per run (each type-day's two folders)", _n(flow.lists_per_run))
+        k.add_row("S3 LISTs per run (each type's two folders)", _n(flow.lists_per_run))
         k.add_row(
             "UNLOADs per hour (closing hours, late re-compactions)",
             f"{_n(flow.statements_per_hour, 1)} ({_n(flow.partitions_per_hour, 1)}, "

@@ -198,8 +198,9 @@ def test_without_compaction_no_mode_has_compactor_lines() -> None:
 
 def test_the_compactor_at_1x_is_priced_line_by_line() -> None:
     """prod's load: 100 type-hours close an hour, each under 10 MB, so each UNLOAD bills Athena's minimum;
-    every hourly run looks at the 45 closed hours of its 48 h lookback, listing each type-day's two folders
-    once (45 hours span 3 dates at most), and reads no manifest (nothing arrives after the late window)."""
+    every hourly run looks at the 45 closed hours of its 48 h lookback, listing each type's two folders once
+    from the lookback's first date (3 days of a type's objects fit one page each), and reads no manifest
+    (nothing arrives after the late window)."""
     p = plan(load(1e6), PROD_LIKE)
     flow = p.compaction
     assert flow is not None and flow.runs_per_hour == 1
@@ -210,9 +211,9 @@ def test_the_compactor_at_1x_is_priced_line_by_line() -> None:
     athena = next(c for c in lines.values() if c.price_key == "athena_tb_scanned")
     assert athena.quantity == pytest.approx(100 * 730 * 10e6 / 1e12)
     assert athena.usd_per_month == pytest.approx(3.65)
-    lists = lines["S3 LISTs: every run lists each type-day of its lookback"]
-    assert flow.lists_per_run == pytest.approx(2 * 100 * 3)
-    assert lists.quantity == pytest.approx(730 * 600) and lists.usd_per_month == pytest.approx(2.19)
+    lists = lines["S3 LISTs: every run lists each type's folders from its lookback's first day"]
+    assert flow.lists_per_run == pytest.approx(2 * 100)
+    assert lists.quantity == pytest.approx(730 * 200) and lists.usd_per_month == pytest.approx(0.73)
     gets = lines["S3 GETs: manifests, and Athena reading the objects"]
     # Per UNLOAD: the marker's HEAD and the manifest, and Athena's two reads of each original object.
     objects_each = p.objects_per_hour / 100
@@ -227,11 +228,15 @@ def test_the_compactor_at_1x_is_priced_line_by_line() -> None:
 
 
 def test_a_shorter_lookback_lists_fewer_hours() -> None:
-    short = plan(load(1e6), Settings(**{**vars(PROD_LIKE), "compaction_lookback_hours": 10}))
-    assert short.compaction is not None and short.compaction.candidates_per_run == pytest.approx(100 * 7)
-    assert (
-        short.usd_by_component()["Compaction"] < plan(load(1e6), PROD_LIKE).usd_by_component()["Compaction"]
-    )
+    """Fewer closed hours to look at; the listing is a page a type either way at prod, and fewer pages once a
+    type's objects over the lookback fill more than one (1000x)."""
+    short = Settings(**{**vars(PROD_LIKE), "compaction_lookback_hours": 10})
+    at_prod = plan(load(1e6), short).compaction
+    assert at_prod is not None and at_prod.candidates_per_run == pytest.approx(100 * 7)
+    assert at_prod.lists_per_run == plan(load(1e6), PROD_LIKE).compaction.lists_per_run == 2 * 100
+    at_huge, huge_long = plan(load(1e9), short), plan(load(1e9), PROD_LIKE)
+    assert at_huge.compaction.lists_per_run < huge_long.compaction.lists_per_run
+    assert at_huge.usd_by_component()["Compaction"] < huge_long.usd_by_component()["Compaction"]
 
 
 def test_events_later_than_the_late_window_are_compacted_again() -> None:
