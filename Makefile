@@ -35,12 +35,12 @@ test: lint
 test-fast: lint
 	$(PY) -m pytest -q -m "not slow"
 
-# One entry point (python -m eventlake.bench --help lists every bench), one process per bench: the dedupe
+# One entry point (python -m benchmarks --help lists every bench), one process per bench: the dedupe
 # bench's boto3 and Powertools stay out of the transform bench's heap. --compaction runs on its own.
 bench: $(STAMP) $(NATIVE)
-	$(PY) -m eventlake.bench $(if $(WRITE),--write)
-	$(PY) -m eventlake.bench --dedupe $(if $(WRITE),--write)
-	$(PY) -m eventlake.bench --pruning $(if $(WRITE),--write)
+	$(PY) -m benchmarks $(if $(WRITE),--write)
+	$(PY) -m benchmarks --dedupe $(if $(WRITE),--write)
+	$(PY) -m benchmarks --pruning $(if $(WRITE),--write)
 
 lock:
 	$(PYTHON) -m venv /tmp/eventlake-lock

@@ -33,11 +33,11 @@ from glue.marks import DEFAULT_FINGERPRINT_FIELDS
 # registered by the compactor, always point at the original folders).
 SOURCE_TABLE = f"{schema.TABLE_NAME}_landing"
 # Rows sorted so that events of one name (alike payloads) and close times sit together: measured by
-# ``eventlake.bench_compaction`` to compress best of the orders tried. Every other column follows, so the
+# ``benchmarks.compaction`` to compress best of the orders tried. Every other column follows, so the
 # order is total and the same rows always give the same file, whatever order they were read in.
 SORT_COLUMNS = ("event_name", "created_at", "event_uuid")
 MARK_COLUMNS = ("is_duplicate", "uuid_reused")
-# UNLOAD's Parquet codec and ZSTD level, chosen by ``eventlake.bench_compaction`` (see BENCHMARKS.md).
+# UNLOAD's Parquet codec and ZSTD level, chosen by ``benchmarks.compaction`` (see BENCHMARKS.md).
 DEFAULT_COMPRESSION = "ZSTD"
 # Level 19 measured ~6 % smaller than 9 at several times the write time; 9 meets the 30 % target with room
 # and is in the range Athena advises (3, or 6-9).

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from eventlake import bench_pruning
+from benchmarks import pruning as bench_pruning
 
 TYPES, DAYS = 8, 3
 

@@ -20,11 +20,15 @@ def test_the_console_script_names_the_cli_entry_point() -> None:
     assert callable(getattr(importlib.import_module(module), function))
 
 
+# Top-level packages that stay out of an installed copy on purpose: what measures (issue 26).
+NOT_INSTALLED = {"benchmarks"}
+
+
 def test_every_top_level_package_is_declared() -> None:
     """A new top-level package left out of ``packages.find`` would be missing from an installed copy."""
     declared = {p.rstrip("*") for p in PYPROJECT["tool"]["setuptools"]["packages"]["find"]["include"]}
     found = {p.parent.name for p in PROJECT_ROOT.glob("*/__init__.py")}
-    assert found == declared
+    assert found - NOT_INSTALLED == declared and not declared & NOT_INSTALLED
 
 
 @pytest.mark.slow

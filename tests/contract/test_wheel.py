@@ -50,6 +50,17 @@ def test_every_data_file_of_a_package_is_declared_package_data() -> None:
     assert data_files() and undeclared == []
 
 
+def test_the_installed_packages_hold_no_bench() -> None:
+    """What measures lives in ``benchmarks/`` beside ``tests/``: ``pip install .`` finds neither."""
+    from setuptools import find_namespace_packages
+
+    find = PYPROJECT["tool"]["setuptools"]["packages"]["find"]
+    shipped = find_namespace_packages(where=str(PROJECT_ROOT / find["where"][0]), include=find["include"])
+    assert "eventlake" in shipped and not [p for p in shipped if p.split(".")[0] in {"benchmarks", "tests"}]
+    modules = [m for p in PACKAGES for m in (PROJECT_ROOT / p).rglob("*.py") if "bench" in m.name]
+    assert modules == []
+
+
 def source_copy(dest: Path) -> Path:
     """What a build reads, copied out of the checkout (a build in place would leave build/ behind)."""
     dest.mkdir()
@@ -109,6 +120,7 @@ def test_the_wheel_installs_and_runs_outside_the_repository(tmp_path: Path) -> N
     stacks = [f"infra/stacks/{p.name}" for p in PROJECT_ROOT.glob("Pulumi.*.yaml")]
     assert missing == [] and stacks and set(stacks) <= shipped
     assert not any(name.startswith("tests/") for name in shipped)
+    assert not [name for name in shipped if name.endswith(".py") and "bench" in name], "benches stay out"
 
     python = fresh_venv(tmp_path / "venv")
     subprocess.run(

@@ -17,7 +17,7 @@ from created_at_boundaries import NEAR_BOUNDARIES, reference_instant
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from eventlake import bench
+from benchmarks import transform as bench
 from glue import schema
 from transform_lambda import events as events_module
 from transform_lambda.events import RecordError, decode, first_arrival, lineage_of, parse_event, stored_row

@@ -1,6 +1,6 @@
 """The check's inputs from the repo: a Lambda package folder holding exactly the zip's files
 (``infra.transform_function.lambda_contents``, so the same cross-compiled ``_hotpath`` and orjson wheel the
-deploy ships), and a JSON file of Firehose events (``eventlake.bench.batches``).
+deploy ships), and a JSON file of Firehose events (``benchmarks.transform.batches``).
 
 Usage: python prepare.py package RUNTIME ARCHITECTURE DEST
        python prepare.py events COUNT SEED DEST
@@ -40,7 +40,7 @@ def build_package(dest: Path, *, runtime: str, architecture: str) -> dict[str, P
 def write_events(dest: Path, *, count: int, seed: int) -> int:
     """Writes ``count`` sample records as Firehose events; returns the number of events."""
     _importable_repo()
-    from eventlake import bench
+    from benchmarks import transform as bench
 
     events = bench.batches(count, seed)
     dest.write_text(json.dumps(events))

@@ -10,7 +10,7 @@ moto, boto3 and pyarrow's heap makes Python's garbage collector, and so every al
 measurably slower (15 % here), which a Lambda never pays.
 
 This module is the one entry point of every bench: ``--dedupe``, ``--pruning`` and ``--compaction`` run
-that bench instead (``BENCHES``; ``python -m eventlake.bench --pruning --help`` lists its flags), in this
+that bench instead (``BENCHES``; ``python -m benchmarks --pruning --help`` lists its flags), in this
 process and importing only what it needs (the dedupe bench brings boto3; ``make bench`` starts one process
 per bench). Each writes only its own section of ``BENCHMARKS.md``.
 """
@@ -56,13 +56,13 @@ from transform_lambda.handler import process
 
 RESULTS = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
 TRANSFORM_SECTION = "Transform"
-PROG = "python -m eventlake.bench"
+PROG = "python -m benchmarks"
 # Every other bench, by its flag here: the module (its ``main(argv, prog)`` parses the rest) and what it
-# measures. A bench module run directly runs its bench too; eventlake.bench_dynamodb is apparatus.
+# measures. A bench module run directly runs its bench too; benchmarks.dynamodb_double is apparatus.
 BENCHES = {
-    "dedupe": ("eventlake.bench_dedupe", "three claim stores through the handler, on an in-process DynamoDB"),
-    "pruning": ("eventlake.bench_pruning", "what a one-type, one-day query reads of a generated lake"),
-    "compaction": ("eventlake.bench_compaction", "a generated lake's objects and bytes, then compacted"),
+    "dedupe": ("benchmarks.dedupe", "three claim stores through the handler, on an in-process DynamoDB"),
+    "pruning": ("benchmarks.pruning", "what a one-type, one-day query reads of a generated lake"),
+    "compaction": ("benchmarks.compaction", "a generated lake's objects and bytes, then compacted"),
 }
 
 
@@ -298,7 +298,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     chooser = argparse.ArgumentParser(prog=PROG, add_help=False)
     others = chooser.add_argument_group(
-        "the other benches (each with its own flags: python -m eventlake.bench --BENCH --help)"
+        "the other benches (each with its own flags: python -m benchmarks --BENCH --help)"
     ).add_mutually_exclusive_group()
     for name, (module, what) in BENCHES.items():
         others.add_argument(
@@ -332,7 +332,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.write:
         write_section(
             TRANSFORM_SECTION,
-            "Written by `make bench WRITE=1` (`python -m eventlake.bench --write`). Ratios compare each\n"
+            "Written by `make bench WRITE=1` (`python -m benchmarks --write`). Ratios compare each\n"
             "step with a baseline measured in the same run: base64-decode, `orjson.loads`, `orjson.dumps`,\n"
             "base64-encode each record, the least any Firehose transform does (target: the transform within\n"
             "2x). The transform runs its compiled path (`transform_lambda/_hotpath.c`) for every record\n"

@@ -1,4 +1,4 @@
-"""One entry point for every bench: ``python -m eventlake.bench`` runs the transform bench or, by a flag, any
+"""One entry point for every bench: ``python -m benchmarks`` runs the transform bench or, by a flag, any
 other; a bench module run directly runs its bench, and one with nothing to run says so and fails."""
 
 from __future__ import annotations
@@ -9,16 +9,19 @@ from pathlib import Path
 
 import pytest
 
-import eventlake
-from eventlake import bench
+import benchmarks
+from benchmarks import transform as bench
 from infra.settings import PROJECT_ROOT
 
-# Modules named like benches that are apparatus for one, with the bench that uses them.
-APPARATUS = {"eventlake.bench_dynamodb": "--dedupe"}
+# Modules of the benchmarks package that are apparatus for a bench, with the bench that uses them; the
+# transform bench is the entry point itself.
+APPARATUS = {"benchmarks.dynamodb_double": "--dedupe"}
+ENTRY = {"benchmarks.__init__", "benchmarks.__main__", "benchmarks.transform"}
 
 
 def bench_modules() -> list[str]:
-    return sorted(f"eventlake.{p.stem}" for p in Path(eventlake.__file__).parent.glob("bench_*.py"))
+    found = (f"benchmarks.{p.stem}" for p in Path(benchmarks.__file__).parent.glob("*.py"))
+    return sorted(set(found) - ENTRY)
 
 
 def python_m(module: str, *argv: str) -> subprocess.CompletedProcess[str]:
@@ -49,7 +52,7 @@ def test_each_bench_takes_its_own_flags_through_the_entry_point(
         bench.main([f"--{name}", "--help"])
     text = capsys.readouterr().out
     assert done.value.code == 0
-    assert text.startswith(f"usage: python -m eventlake.bench --{name}") and "--write" in text
+    assert text.startswith(f"usage: python -m benchmarks --{name}") and "--write" in text
 
 
 def test_two_benches_at_once_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
@@ -61,14 +64,14 @@ def test_two_benches_at_once_is_a_usage_error(capsys: pytest.CaptureFixture[str]
 @pytest.mark.parametrize("module", sorted(m for m, _ in bench.BENCHES.values()))
 def test_a_bench_module_run_directly_runs_its_bench(module: str) -> None:
     done = python_m(module, "--help")
-    assert done.returncode == 0 and "usage: python -m eventlake.bench --" in done.stdout, done.stderr
+    assert done.returncode == 0 and "usage: python -m benchmarks --" in done.stdout, done.stderr
 
 
 @pytest.mark.parametrize("module", sorted(APPARATUS))
 def test_a_module_with_no_bench_says_so_and_fails(module: str) -> None:
     done = python_m(module)
     assert done.returncode != 0 and done.stdout == ""
-    assert "not a bench" in done.stderr and f"python -m eventlake.bench {APPARATUS[module]}" in done.stderr
+    assert "not a bench" in done.stderr and f"python -m benchmarks {APPARATUS[module]}" in done.stderr
 
 
 def test_the_entry_point_runs_the_bench_it_names(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -83,3 +86,8 @@ def test_the_entry_point_runs_the_dedupe_bench(capsys: pytest.CaptureFixture[str
     assert bench.main(["--dedupe", "--events", "200", "--repeats", "1"]) == 0
     out = capsys.readouterr().out
     assert out.count("| (") == 3 and "200 records" in out
+
+
+def test_the_package_runs_the_entry_point() -> None:
+    done = python_m("benchmarks", "--help")
+    assert done.returncode == 0 and all(f"--{name}" in done.stdout for name in bench.BENCHES), done.stderr

@@ -7,8 +7,8 @@ import math
 import pytest
 
 from aws_contract import limits
-from eventlake import bench_dedupe
-from eventlake.bench_dynamodb import DynamoDouble
+from benchmarks import dedupe as bench_dedupe
+from benchmarks.dynamodb_double import DynamoDouble
 from transform_lambda.claims import KEY_ATTRIBUTE, Claim
 
 pytestmark = pytest.mark.slow

@@ -8,7 +8,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from aws_contract import limits
-from eventlake.bench_dynamodb import DynamoDouble
+from benchmarks.dynamodb_double import DynamoDouble
 
 INSERT = "INSERT INTO \"t\" VALUE {'k': ?, 'v': ?}"
 

@@ -1,6 +1,6 @@
 """Compaction, measured: objects and bytes of a generated lake as Firehose writes it, then compacted.
 
-``python -m eventlake.bench --compaction`` (or ``python -m eventlake.bench_compaction``) generates ``--types``
+``python -m benchmarks --compaction`` (or ``python -m benchmarks.compaction``) generates ``--types``
 event types over ``--days`` days of hourly partitions from the project's sample events (renamed per type, so
 payloads keep their real shapes), each event enriched by the transform Lambda's own code and converted by the
 project's model of Firehose's Parquet writer; each type-hour is cut into the objects Firehose would flush with
@@ -38,8 +38,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from benchmarks.pruning import touched
 from eventlake.athena import engine as athena
-from eventlake.bench_pruning import touched
 from eventlake.firehose.conversion import arrow_schema, to_parquet
 from eventlake.local_compaction import DUCKDB_CODECS
 from eventlake.traffic import sample_events
@@ -346,7 +346,7 @@ def measure(root: Path, *, types: int, days: int, per_type_hour: int, stack: str
     return "\n".join(lines)
 
 
-def main(argv: Sequence[str] | None = None, prog: str = "python -m eventlake.bench --compaction") -> int:
+def main(argv: Sequence[str] | None = None, prog: str = "python -m benchmarks --compaction") -> int:
     parser = argparse.ArgumentParser(prog=prog, description=__doc__)
     parser.add_argument("--types", type=int, default=50)
     parser.add_argument("--days", type=int, default=7)
@@ -366,10 +366,10 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m eventlake.ben
     )
     print(text)
     if args.write:
-        from eventlake.bench import write_section
+        from benchmarks.transform import write_section
 
         intro = (
-            "Written by `python -m eventlake.bench --compaction --write`. A generated lake as Firehose "
+            "Written by `python -m benchmarks --compaction --write`. A generated lake as Firehose "
             "writes it (the transform's rows, the Firehose model's Parquet writer), compacted one file per "
             "partition; sizes are exact, no timings."
         )

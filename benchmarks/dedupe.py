@@ -3,13 +3,13 @@
 (a) one conditional ``PutItem`` per id, in series; (b) Powertools for AWS Lambda's idempotency utility with
 its DynamoDB persistence layer, one idempotent call per id (what most users would reach for); (c) this
 project's ``DynamoClaims``, 25 PartiQL ``INSERT`` statements per ``BatchExecuteStatement`` from a pool of
-threads. All three talk to the same in-process DynamoDB double (``bench_dynamodb``: 5 ms per request,
+threads. All three talk to the same in-process DynamoDB double (``dynamodb_double``: 5 ms per request,
 first writer wins) through real boto3 clients: (a) and (b) through botocore's methods, which serialise, sign
 and parse as against AWS; (c) through ``transform_lambda.dynamodb_json``, as the Lambda does (DynamoDB's JSON
 protocol written, signed and read directly, with the client's events, so the double's ``before-send`` hook
 answers it too). Each variant gets a fresh double, and must mark exactly the same records as duplicates.
 
-Run with ``python -m eventlake.bench --dedupe`` (or ``python -m eventlake.bench_dedupe``; ``make bench``
+Run with ``python -m benchmarks --dedupe`` (or ``python -m benchmarks.dedupe``; ``make bench``
 runs it after the transform bench, in its own process: boto3 stays out of the transform bench's heap).
 """
 
@@ -29,8 +29,8 @@ from typing import Any
 
 from aws_contract import firehose_records
 from aws_contract.firehose_records import TransformationRecord
-from eventlake.bench import fill, machine_line, write_section
-from eventlake.bench_dynamodb import LATENCY_S, DynamoDouble
+from benchmarks.dynamodb_double import LATENCY_S, DynamoDouble
+from benchmarks.transform import fill, machine_line, write_section
 from eventlake.traffic.sample_events import DEFAULT_HOURS, Expect, Outgoing, generate, window_start
 from infra import sizing
 from transform_lambda.claims import (
@@ -386,7 +386,7 @@ def report(data: DedupeInput, results: list[DedupeResult]) -> str:
     )
 
 
-def main(argv: Sequence[str] | None = None, prog: str = "python -m eventlake.bench --dedupe") -> int:
+def main(argv: Sequence[str] | None = None, prog: str = "python -m benchmarks --dedupe") -> int:
     parser = argparse.ArgumentParser(prog=prog, description=__doc__)
     parser.add_argument("--events", type=int, default=RECORDS, help="records (default %(default)s)")
     parser.add_argument(
@@ -415,12 +415,12 @@ def bench(count: int = RECORDS, *, repeats: int = REPEATS, write: bool = False) 
 
 DEDUPE_SECTION = "Dedupe through DynamoDB"
 DESCRIPTION = f"""\
-Written by `make bench WRITE=1` (`python -m eventlake.bench --dedupe --write`). The same {RECORDS:,} sample
+Written by `make bench WRITE=1` (`python -m benchmarks --dedupe --write`). The same {RECORDS:,} sample
 events ({DUPLICATE_SHARE:.0%} re-sends of earlier ones, each record its own Kinesis sequence number)
 go through the Lambda's handler (`handler.process`) three times, each with another claim store:
 (a) one conditional `PutItem` per id in series; (b) Powertools for AWS Lambda's idempotency utility
 (`idempotent_function`, `DynamoDBPersistenceLayer`) per id; (c) this project's `DynamoClaims`. All three
-use real boto3 clients against the same in-process DynamoDB (`eventlake/bench_dynamodb.py`): a
+use real boto3 clients against the same in-process DynamoDB (`benchmarks/dynamodb_double.py`): a
 `before-send` hook sleeps {LATENCY_S * 1000:g} ms per request and answers AWS-shaped JSON from a
 first-writer-wins table. (a) and (b) call through botocore's methods; (c) through
 `transform_lambda/dynamodb_json.py`, as the Lambda does: the JSON protocol written, SigV4-signed and read

@@ -304,6 +304,6 @@ def _statement_error(code: str, message: str) -> dict[str, Any]:
 
 if __name__ == "__main__":  # apparatus, not a bench: say where the bench that uses it is
     sys.exit(
-        "eventlake.bench_dynamodb is the in-process DynamoDB the dedupe bench runs on, not a bench: "
-        "run python -m eventlake.bench --dedupe (python -m eventlake.bench --help lists every bench)"
+        "benchmarks.dynamodb_double is the in-process DynamoDB the dedupe bench runs on, not a bench: "
+        "run python -m benchmarks --dedupe (python -m benchmarks --help lists every bench)"
     )

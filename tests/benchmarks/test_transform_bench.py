@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aws_contract import limits
-from eventlake import bench
+from benchmarks import transform as bench
 
 
 def test_bench_reports_every_step_against_the_same_run_baseline() -> None:

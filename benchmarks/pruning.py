@@ -1,6 +1,6 @@
 """Partition pruning, measured: what a query filtered to one event type and one day reads of a lake.
 
-``python -m eventlake.bench --pruning`` (or ``python -m eventlake.bench_pruning``) generates a lake of
+``python -m benchmarks --pruning`` (or ``python -m benchmarks.pruning``) generates a lake of
 ``--types`` x ``--days`` x 24 hourly partitions (one Parquet object each, the Glue columns, written by
 DuckDB's partitioned COPY in the Hive layout Firehose writes), registers every partition the way the registrar
 does, and runs each measured query through the local Athena with DuckDB's ``EXPLAIN ANALYZE``, which reports
@@ -154,7 +154,7 @@ def table(results: list[Touched], *, types: int, days: int) -> str:
     return "\n".join(lines)
 
 
-def main(argv: Sequence[str] | None = None, prog: str = "python -m eventlake.bench --pruning") -> int:
+def main(argv: Sequence[str] | None = None, prog: str = "python -m benchmarks --pruning") -> int:
     parser = argparse.ArgumentParser(prog=prog, description=__doc__)
     parser.add_argument("--types", type=int, default=50)
     parser.add_argument("--days", type=int, default=7)
@@ -168,10 +168,10 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m eventlake.ben
     text = table(results, types=args.types, days=args.days)
     print(text)
     if args.write:
-        from eventlake.bench import write_section
+        from benchmarks.transform import write_section
 
         intro = (
-            "Written by `python -m eventlake.bench --pruning --write` (part of `make bench`). A generated "
+            "Written by `python -m benchmarks --pruning --write` (part of `make bench`). A generated "
             "lake in Firehose's Hive layout, every partition registered in the catalog as the registrar "
             "does; each query runs through the local Athena and DuckDB's `EXPLAIN ANALYZE` reports the "
             "objects its scan opened."

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from eventlake import bench_compaction
+from benchmarks import compaction as bench_compaction
 
 pytestmark = pytest.mark.slow
 
