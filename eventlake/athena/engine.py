@@ -18,6 +18,7 @@ import duckdb
 import sqlglot
 from sqlglot import exp
 
+from eventlake.athena import semantics
 from eventlake.firehose.java_time import DatePatternError, java_tokens
 from glue import partition_query, schema
 from infra.athena_spec import JQ_SQL_DIR
@@ -37,11 +38,18 @@ _DUCKDB_TYPES = {
     "boolean": "BOOLEAN",
     "timestamp": "TIMESTAMP",
 }
+# The types sqlglot needs to type a query's columns: the table's, and the view's (the same columns).
+_TABLE_TYPES = {
+    table: {
+        c.name: {"string": "VARCHAR", "int": "INT"}.get(c.type, c.type.upper())
+        for c in (*schema.COLUMNS, *schema.PARTITION_KEYS)
+    }
+    for table in (schema.TABLE_NAME, UNIQUE_EVENTS_VIEW)
+}
 _HEADER = re.compile(r"--\s*(name|description):\s*(.*)")
 
 
-class TranslationError(ValueError):
-    """Athena SQL that cannot be run faithfully on DuckDB."""
+TranslationError = semantics.TranslationError  # Athena SQL that cannot be run faithfully on DuckDB
 
 
 # --- the queries ----------------------------------------------------------------------------------------
@@ -75,15 +83,36 @@ def load_queries(sql_dir: Path = SQL_DIR) -> dict[str, str]:
 # --- Athena -> DuckDB -----------------------------------------------------------------------------------
 
 
-def to_duckdb(sql: str) -> str:
-    """Translate Athena SQL to DuckDB SQL, raising :class:`TranslationError` for what cannot be mapped."""
+def to_duckdb(sql: str, database: str = LOCAL_DATABASE) -> str:
+    """Translate Athena SQL to DuckDB SQL that gives Athena's answer (``eventlake.athena.semantics``),
+    raising :class:`TranslationError` for what cannot be mapped. ``database``: the query's default one."""
+    return ";\n".join(statement.sql(dialect="duckdb") for statement in _translated(sql, database))
+
+
+def _parse(sql: str) -> list[exp.Expression]:
     try:
-        statements = [s for s in sqlglot.parse(sql, read="athena") if s is not None]
-    except sqlglot.errors.ParseError as exc:
-        raise TranslationError(f"not valid Athena SQL: {exc}") from None
-    return ";\n".join(
-        _name_columns(statement).transform(_rewrite).sql(dialect="duckdb") for statement in statements
-    )
+        return [s for s in sqlglot.parse(semantics.typed_literals(sql), read="athena") if s is not None]
+    except (sqlglot.errors.ParseError, sqlglot.errors.TokenError) as exc:
+        raise TranslationError(f"not valid Athena SQL: {str(exc).splitlines()[0]}") from None
+
+
+def _translated(sql: str, database: str) -> list[exp.Expression]:
+    out = []
+    for statement in _parse(sql):
+        statement = _name_columns(statement)
+        semantics.annotate(statement, _TABLE_TYPES, database)
+        out.append(semantics.rewrite(statement, _rewrite))
+    return out
+
+
+def approximate_columns(sql: str) -> list[str]:
+    """The output columns of the last statement that Athena computes approximately (``approx_distinct``,
+    ``approx_percentile``): allowed, but DuckDB's estimate is not Athena's, so the result must say so."""
+    statements = _parse(sql)
+    if not statements or not isinstance(statements[-1], exp.Select):
+        return []
+    named = _name_columns(statements[-1])
+    return [item.alias_or_name for item in named.expressions if semantics.approximate(item.walk())]
 
 
 def _name_columns(statement: exp.Expression) -> exp.Expression:
@@ -98,7 +127,7 @@ def _name_columns(statement: exp.Expression) -> exp.Expression:
 
 def _rewrite(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.Anonymous):
-        name = str(node.this).lower()
+        name = node.name.lower()
         if name == "format_datetime":
             return _format_datetime(node)
         if name == "to_iso8601":
@@ -122,18 +151,25 @@ def _format_datetime(node: exp.Anonymous) -> exp.Expression:
         raise TranslationError(
             "format_datetime: only format_datetime(<timestamp>, '<literal pattern>') translates"
         )
+    zone = semantics.zone_of(args[0])
+    value = semantics.duckdb_sql(f"{{x}} AT TIME ZONE '{zone}'", x=args[0]) if zone else args[0].copy()
     return exp.Anonymous(
-        this="strftime", expressions=[args[0].copy(), exp.Literal.string(joda_to_strftime(args[1].this))]
+        this="strftime", expressions=[value, exp.Literal.string(joda_to_strftime(args[1].this))]
     )
 
 
 def _to_iso8601(node: exp.Anonymous) -> exp.Expression:
     """Trino's ``to_iso8601``: ``2026-11-25T13:00:00.000`` for a zoneless timestamp(3), ``2026-11-25`` for a
-    date. Only zoneless arguments translate: every timestamp in this lake is zoneless (Glue ``timestamp``)."""
+    date, the offset (``Z`` for UTC) after a timestamp with time zone."""
     if len(node.expressions) != 1:
         raise TranslationError("to_iso8601: takes exactly one argument")
     (arg,) = node.expressions
-    is_date = isinstance(arg, exp.Cast) and arg.to.is_type(exp.DataType.Type.DATE)
+    zone = semantics.zone_of(arg)
+    if zone:
+        return semantics.iso8601(arg, zone)
+    is_date = semantics.type_of(arg).is_type(exp.DataType.Type.DATE) or (
+        isinstance(arg, exp.Cast) and arg.to.is_type(exp.DataType.Type.DATE)
+    )
     pattern = "%Y-%m-%d" if is_date else "%Y-%m-%dT%H:%M:%S.%g"
     return exp.Anonymous(this="strftime", expressions=[arg.copy(), exp.Literal.string(pattern)])
 
@@ -206,16 +242,26 @@ def athena_divergences(sql: str) -> list[str]:
     - Partition columns are strings: Trino refuses ``event_hour = 7`` (varchar = integer), DuckDB casts.
     """
     problems: list[str] = []
-    for node in sqlglot.parse_one(sql, read="athena").walk():
+    tree = sqlglot.parse_one(semantics.typed_literals(sql), read="athena")
+    semantics.annotate(tree, _TABLE_TYPES, LOCAL_DATABASE)
+    for node in tree.walk():
         if isinstance(node, exp.Literal) and node.is_number and not _inside_double_cast(node):
             if any(c in node.this for c in ".eE"):
                 problems.append(
                     f"decimal literal {node.this} is a DECIMAL in Athena: write CAST(... AS DOUBLE)"
                 )
         elif isinstance(node, exp.Div) and not any(_is_double(side) for side in (node.left, node.right)):
-            problems.append(
-                f"division {node.sql('athena')} truncates integers in Athena: CAST a side AS DOUBLE"
-            )
+            kind = semantics.type_of(node)
+            if kind.is_type(exp.DataType.Type.DECIMAL):
+                scale = (semantics.decimal_params(kind) or (0, 0))[1]
+                problems.append(
+                    f"division {node.sql('athena')} is a DECIMAL division in Athena, rounded to {scale} "
+                    "decimals: CAST a side AS DOUBLE for a fraction"
+                )
+            else:
+                problems.append(
+                    f"division {node.sql('athena')} truncates integers in Athena: CAST a side AS DOUBLE"
+                )
         elif isinstance(node, exp.JSONExtract):
             problems.append("json_extract returns JSON in Athena, text in DuckDB: use json_extract_scalar")
         elif isinstance(node, (*_COMPARISONS, exp.In)):
