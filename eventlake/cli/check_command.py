@@ -13,21 +13,11 @@ from typing import Any
 from eventlake.athena import engine as athena
 from eventlake.checks import lake_contents, query_mode, run_record
 from eventlake.checks.invariant import CHECKS, MAX_LISTED, InvariantResult, check, unique_rows
+from eventlake.cli import catalog_reader
 from eventlake.cli.common import CHECK_FAILED, OK, CliError, Context, DefaultsHelp, mirrored_bucket
 from eventlake.cli.output import Field, emit, warn
-from glue import schema
 from infra import athena_spec
 from infra.settings import PROCESSOR_JQ
-
-
-def _catalog(locations: tuple[str, ...]) -> list[athena.CatalogPartition]:
-    """The catalog a compacted run recorded: each partition at its location (its values read from it)."""
-    out = []
-    for location in locations:
-        values = lake_contents.hive_partition(location.removeprefix("s3://").partition("/")[2])
-        out.append(athena.CatalogPartition(tuple(values[k] for k in schema.PARTITION_KEY_NAMES), location))
-    return out
-
 
 READABLE = "every object readable and on the layout"
 VIEW_READABLE = "the unique-events view can be queried"
@@ -91,7 +81,8 @@ def check_lake(root: Path, output: str, name: str | None = None) -> int:
         names: list[str] = []
         view: list[tuple[Any, ...]] | None = None
         try:
-            conn = athena.connect(root, partitions=_catalog(record.locations) or None, as_sent=as_sent)
+            catalog = catalog_reader.locations_catalog(record.locations) or None
+            conn = athena.connect(root, partitions=catalog, as_sent=as_sent)
             sql_dir = athena_spec.JQ_SQL_DIR if as_sent else athena.SQL_DIR
             names, view = athena.run(conn, athena.load_queries(sql_dir)[athena.UNIQUE_EVENTS_VIEW])
         except Exception as exc:  # an unreadable object stops the scan: a violation, not a crash

@@ -1,19 +1,22 @@
 """``eventlake query``: Athena SQL over a local lake, with the same translation (sqlglot -> DuckDB) and the
-same ``events`` table and ``unique_events`` view the demo uses. A lake written with ``processor: jq`` (its run
-record says so) gets that mode's table, view and saved queries (``glue/sql_jq``)."""
+same ``events`` table and ``unique_events`` view the demo uses, read through the table's catalog as Athena
+reads it (``catalog_reader``). The default database is the stack's Glue database, so the README's Athena
+statements run as written. A lake written with ``processor: jq`` (its run record says so) gets that mode's
+table, view and saved queries (``glue/sql_jq``). An answer Athena would not give is refused, never printed."""
 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
 from eventlake.athena import engine as athena
-from eventlake.checks import run_record
-from eventlake.cli.common import OK, CliError, Context, DefaultsHelp, mirrored_bucket, suggest
-from eventlake.cli.output import emit, value_columns
+from eventlake.checks import lake_contents, run_record
+from eventlake.cli import catalog_reader
+from eventlake.cli.common import OK, CliError, Context, DefaultsHelp, aws_errors, mirrored_bucket, suggest
+from eventlake.cli.output import emit, value_columns, warn
 from infra.athena_spec import JQ_SQL_DIR
+from infra.catalog_spec import CatalogSpec
 from infra.settings import PROCESSOR_JQ
 
 
@@ -33,7 +36,10 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     source = command.add_mutually_exclusive_group()
     source.add_argument("--lake", type=Path, help="a local mirror (default out/<stack>/lake)")
     source.add_argument("--bucket", help="a lake bucket, mirrored to a temporary directory first")
-    command.add_argument("--database", default=athena.LOCAL_DATABASE, help="the query's database context")
+    command.add_argument(
+        "--database",
+        help="the query's database context (default: the stack's Glue database, eventlake_<stack>)",
+    )
     command.set_defaults(run=run)
 
 
@@ -50,25 +56,74 @@ def run(args: argparse.Namespace) -> int:
         sql, title = args.file.read_text(encoding="utf-8"), str(args.file)
     else:
         sql, title = args.sql, "query"
-    for problem in athena.athena_divergences(sql):
-        sys.stderr.write(f"eventlake query: warning: {problem}\n")
+    context = Context.from_args(args)
+    catalog = CatalogSpec.from_settings(context.settings)
+    database = args.database or catalog.database_name
+    try:  # a refusal first, alone on its line: no warning about a statement that will not run
+        athena.to_duckdb(sql, database)
+        problems = athena.athena_divergences(sql)
+        approximate = athena.approximate_columns(sql)
+    except athena.TranslationError as exc:
+        raise CliError(str(exc)) from None
+    except Exception as exc:  # sqlglot's own parse errors: one line
+        raise CliError(f"not valid Athena SQL: {_first_line(exc)}") from None
+    for problem in problems:
+        warn("query", problem)
     if args.bucket:
-        context = Context.from_args(args)
+        with aws_errors(
+            f"reading the Glue table {catalog.database_name}.{catalog.table_name}", "check --stack"
+        ):
+            partitions = catalog_reader.glue_catalog(
+                context.client("glue"), catalog.database_name, catalog.table_name
+            )
         with mirrored_bucket(context, args.bucket) as root:
-            return _answer(args, root, sql, title)
-    return _answer(args, _local_root(args), sql, title, as_sent)
+            return _answer(args, root, sql, title, database, partitions, approximate)
+    root = _local_root(args)
+    if not root.is_dir():
+        raise CliError(
+            f"--lake {root} is not a directory (run `eventlake demo` first, or pass --lake/--bucket)"
+        )
+    if not lake_contents.local_objects(root):
+        raise CliError(f"--lake {root} holds no lake objects: nothing to query (is --lake right?)")
+    try:
+        partitions = catalog_reader.recorded_catalog(root)
+    except catalog_reader.NoCatalog as exc:
+        raise CliError(str(exc)) from None
+    return _answer(args, root, sql, title, database, partitions, approximate, as_sent)
 
 
 def _local_root(args: argparse.Namespace) -> Path:
     return args.lake or Path("out") / args.stack / "lake"
 
 
-def _answer(args: argparse.Namespace, root: Path, sql: str, title: str, as_sent: bool = False) -> int:
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _answer(
+    args: argparse.Namespace,
+    root: Path,
+    sql: str,
+    title: str,
+    database: str,
+    partitions: list[athena.CatalogPartition],
+    approximate: list[str],
+    as_sent: bool = False,
+) -> int:
     try:
-        names, rows = athena.run(athena.connect(root, args.database, as_sent=as_sent), sql)
-    except Exception as exc:  # bad SQL or a translation gap: one line, usage error
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CliError(f"{type(exc).__name__}: {message}") from None
+        names, rows = athena.run(athena.connect(root, database, partitions, as_sent=as_sent), sql)
+    except athena.TranslationError as exc:  # what the local engine cannot answer as Athena would
+        raise CliError(str(exc)) from None
+    except Exception as exc:  # bad SQL, or what Athena raises too (a failed CAST, a division by zero)
+        raise CliError(f"{type(exc).__name__}: {_first_line(exc)}") from None
+    extra: dict[str, Any] = {}
+    if approximate:
+        # approx_distinct / approx_percentile: estimates, and DuckDB's are not Athena's.
+        note = f"approximate (an estimate; Athena's estimate differs): {', '.join(approximate)}"
+        warn("query", note)
+        title = f"{title} ({note})"
+        extra["approximate"] = approximate
     # A table cuts long values at the end to keep one line per row; the JSON has them whole.
-    emit(args.output, title, value_columns(names, rows), rows)
+    emit(args.output, title, value_columns(names, rows), rows, **extra)
     return OK
