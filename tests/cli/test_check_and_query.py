@@ -8,12 +8,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from embedded_server import embedded_aws_server
 
 from eventlake.checks.lake_contents import MIRROR_MARKER
 from eventlake.cli.main import main
-from eventlake.embedded.aws import embedded_aws_server
+from eventlake.embedded import eventbridge
 from infra.delivery_spec import DeliverySpec
 from infra.settings import Settings
+from partition_registrar.handler import Registrar, created_objects
 
 pytestmark = pytest.mark.e2e
 
@@ -103,11 +105,22 @@ def served_lake(lake: Path) -> Iterator[tuple[str, str]]:
         aws,
         url,
     ):
-        for path in sorted(lake.rglob("*")):
+        registrar = Registrar(aws.glue, aws.spec.database_name, aws.spec.table_name)
+        for sequencer, path in enumerate(sorted(lake.rglob("*"))):
             if path.is_file() and not path.name.startswith("."):
-                aws.s3.put_object(
-                    Bucket=aws.bucket, Key=path.relative_to(lake).as_posix(), Body=path.read_bytes()
+                key, body = path.relative_to(lake).as_posix(), path.read_bytes()
+                aws.s3.put_object(Bucket=aws.bucket, Key=key, Body=body)
+                # S3 -> EventBridge -> the registrar, as deployed: `query --bucket` reads the Glue catalog.
+                event = eventbridge.object_created(
+                    bucket=aws.bucket,
+                    key=key,
+                    size=len(body),
+                    when_ms=0,
+                    account=aws.account.account_id,
+                    region=aws.region,
+                    sequencer=sequencer,
                 )
+                registrar.register(created_objects(event))
         yield url, aws.bucket
 
 
