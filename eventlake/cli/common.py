@@ -259,12 +259,14 @@ def emit(context_output: str, title: str, columns: Sequence[str], rows: Sequence
         return
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=title, title_justify="left")
+    # Text, never markup or emoji codes: the cells hold data.
+    table = Table(title=Text(title), title_justify="left")
     for column in columns:
-        table.add_column(str(column))
+        table.add_column(Text(str(column)))
     for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
+        table.add_row(*(Text("" if v is None else str(v)) for v in row))
     Console().print(table)
 
 

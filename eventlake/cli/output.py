@@ -127,16 +127,18 @@ def fitted_table(
     narrow = [bool(c.fit) or not c.right for _, c in shown]
 
     def build() -> Table:
-        t = Table(title=title, title_justify="left", title_style="bold", **table)
+        # The title and headers are text too: a query's column may be named `a:ticket:b` or `[x]`.
+        heading = Text(title) if title is not None else None
+        t = Table(title=heading, title_justify="left", title_style="bold", **table)
         for j, (_, c) in enumerate(shown):
             if c.fit:
                 header = end(c.title, limits[j])
-                t.add_column(header, justify="right" if c.right else "left", no_wrap=True)
+                t.add_column(Text(header), justify="right" if c.right else "left", no_wrap=True)
             elif c.right:  # a number: never cut, never narrowed below its width
-                t.add_column(c.title, justify="right", no_wrap=True, min_width=limits[j])
+                t.add_column(Text(c.title), justify="right", no_wrap=True, min_width=limits[j])
             else:  # text that may not be cut: wrapped when narrowed
                 wrap_at = limits[j] if limits[j] < natural[j] else None
-                t.add_column(c.title, overflow="fold", max_width=wrap_at)
+                t.add_column(Text(c.title), overflow="fold", max_width=wrap_at)
         for n, r in enumerate(texts):
             cells = []
             for j, (_, c) in enumerate(shown):

@@ -9,6 +9,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from eventlake.checks import query_mode
 from eventlake.checks.invariant import CHECKS
@@ -28,11 +29,19 @@ PARTITION_COLUMNS = [
 ]
 
 
+class _TextTable(NumbersTable):
+    """Cells given as strings are text, never markup or emoji codes: they hold data (an event name such as
+    ``support:ticket:opened``, a metric's labels in brackets)."""
+
+    def add_row(self, *cells: Any, **options: Any) -> None:
+        super().add_row(*(Text(c) if isinstance(c, str) else c for c in cells), **options)
+
+
 def _table(title: str, *columns: str) -> Table:
     """A label column, then values: a column of numbers is never cut (``NumbersTable``), text wraps."""
-    table = NumbersTable(title=title, title_justify="left", title_style="bold")
+    table = _TextTable(title=Text(title), title_justify="left", title_style="bold")
     for i, name in enumerate(columns):
-        table.add_column(name, justify="left" if i == 0 else "right")
+        table.add_column(Text(name), justify="left" if i == 0 else "right")
     return table
 
 
@@ -138,7 +147,7 @@ def render(report: Report, console: Console) -> None:
 
     for query in report.queries:
         if query.error:
-            console.print(f"[red]query {query.name} failed:[/] {query.error}")
+            console.print(Text.assemble((f"query {query.name} failed:", "red"), f" {query.error}"))
             continue
         shown = query.columns[:QUERY_COLUMNS]
         more = (
@@ -162,20 +171,22 @@ def render(report: Report, console: Console) -> None:
     )
     for check in CHECKS if report.settings.uses_lambda else query_mode.QUERY_CHECKS:
         failed = result.failed_checks[check]
-        verdict.add_row(check, f"[red]{failed}[/]" if failed else "[green]0[/]")
+        verdict.add_row(check, Text(str(failed), style="red" if failed else "green"))
     console.print(verdict)
     for message in result.violations:
-        console.print(f"[red]  x {message}[/]")
+        console.print(Text(f"  x {message}", style="red"))
     for group in result.affected:
         console.print(
-            f"[yellow]  affected by AWS semantics:[/] {group.count} record(s) {group.what}; "
-            f"now in {group.where}; {group.recoverable} recoverable from raw/ "
-            f"(e.g. {', '.join(group.examples)})"
+            Text.assemble(
+                ("  affected by AWS semantics:", "yellow"),
+                f" {group.count} record(s) {group.what}; now in {group.where}; {group.recoverable} "
+                f"recoverable from raw/ (e.g. {', '.join(group.examples)})",
+            )
         )
     timings = ", ".join(f"{k} {v:.1f}s" for k, v in report.timings.items())
     console.print(f"Lake mirrored to {opts.out_dir}/ . Timings: {timings}")
     verdict_text = "[bold green]INVARIANT HOLDS[/]" if report.ok else "[bold red]INVARIANT BROKEN[/]"
-    console.print(f"{verdict_text}: {where_records_went(report)}")
+    console.print(Text.from_markup(verdict_text).append(Text(f": {where_records_went(report)}")))
 
 
 def _render_observations(report: Report, console: Console) -> None:
