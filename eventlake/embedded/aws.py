@@ -8,7 +8,6 @@ The boto3 clients are created here, once, and handed to the producer and the Fir
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -83,59 +82,35 @@ def embedded_aws(settings: Settings, spec: DeliverySpec, *, region: str) -> Iter
 
     Fake credentials are set only for the duration, so a real profile can never be used by mistake.
     """
-    saved = {key: os.environ.get(key) for key in [*_FAKE_CREDENTIALS, "AWS_DEFAULT_REGION"]}
-    os.environ.update(_FAKE_CREDENTIALS)
-    os.environ["AWS_DEFAULT_REGION"] = region
-    try:
-        # moto's PartiQL INSERT overwrites instead of failing with DuplicateItem: the claim store needs AWS's.
-        # The pipeline's hot calls (PutRecords, GetRecords, the claim store's) skip moto's request layer and
-        # its O(shard) Kinesis scans (kinesis_direct, dynamodb_direct), and so do the objects Firehose writes
-        # and the mirror reads (s3_direct): same clients, same backend state.
-        with ExitStack() as stack:
-            for context in (
-                mock_aws(),
-                dynamodb_partiql.installed(),
-                kinesis_direct.installed(),
-                dynamodb_direct.installed(),
-            ):
-                stack.enter_context(context)
-            aws = _create(settings, spec, region)
-            stack.enter_context(kinesis_direct.attached(aws.kinesis, ACCOUNT_ID))
-            stack.enter_context(dynamodb_direct.attached(aws.dynamodb, ACCOUNT_ID))
-            stack.enter_context(s3_direct.attached(aws.s3, ACCOUNT_ID))
-            yield aws
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    # moto's PartiQL INSERT overwrites instead of failing with DuplicateItem: the claim store needs AWS's.
+    # The pipeline's hot calls (PutRecords, GetRecords, the claim store's) skip moto's request layer and
+    # its O(shard) Kinesis scans (kinesis_direct, dynamodb_direct), and so do the objects Firehose writes
+    # and the mirror reads (s3_direct): same clients, same backend state.
+    with fake_credentials(region), ExitStack() as stack:
+        for context in (
+            mock_aws(),
+            dynamodb_partiql.installed(),
+            kinesis_direct.installed(),
+            dynamodb_direct.installed(),
+        ):
+            stack.enter_context(context)
+        aws = create_stack_resources(settings, spec, region)
+        stack.enter_context(kinesis_direct.attached(aws.kinesis, ACCOUNT_ID))
+        stack.enter_context(dynamodb_direct.attached(aws.dynamodb, ACCOUNT_ID))
+        stack.enter_context(s3_direct.attached(aws.s3, ACCOUNT_ID))
+        yield aws
 
 
 @contextmanager
-def embedded_aws_server(
-    settings: Settings, spec: DeliverySpec, *, region: str
-) -> Iterator[tuple[EmbeddedAws, str]]:
-    """The embedded AWS behind an HTTP endpoint (moto's threaded server, in this process), with the stack's
-    resources created: for commands driven as users drive them, with ``--endpoint-url``. Yields the
-    clients (bound to the endpoint) and the endpoint URL."""
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per request otherwise
+def fake_credentials(region: str) -> Iterator[None]:
+    """moto's fake credentials and ``region`` in the environment for the duration, restored after: a real
+    profile can never be used by mistake."""
     saved = {key: os.environ.get(key) for key in [*_FAKE_CREDENTIALS, "AWS_DEFAULT_REGION"]}
     os.environ.update(_FAKE_CREDENTIALS)
     os.environ["AWS_DEFAULT_REGION"] = region
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
     try:
-        host, port = server.get_host_and_port()
-        endpoint = f"http://{host}:{port}"
-        _reset(endpoint)  # moto's server keeps its backends in this process: start from nothing
-        with dynamodb_partiql.installed():
-            yield _create(settings, spec, region, endpoint_url=endpoint), endpoint
-        _reset(endpoint)
+        yield
     finally:
-        server.stop()
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
@@ -143,15 +118,7 @@ def embedded_aws_server(
                 os.environ[key] = value
 
 
-def _reset(endpoint: str) -> None:
-    """moto's documented reset call: every service's state is dropped."""
-    from urllib.request import Request, urlopen
-
-    with urlopen(Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=10):
-        pass
-
-
-def _create(
+def create_stack_resources(
     settings: Settings, spec: DeliverySpec, region: str, endpoint_url: str | None = None
 ) -> EmbeddedAws:
     session = boto3.session.Session(region_name=region)

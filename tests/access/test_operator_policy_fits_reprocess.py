@@ -19,12 +19,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from embedded_server import embedded_aws_server
 
 from eventlake import recovery
 from eventlake.checks.access import ApiCall, CallRecorder, audit
 from eventlake.cli.common import Context
 from eventlake.cli.main import main
-from eventlake.embedded.aws import EmbeddedAws, embedded_aws_server, stack_region
+from eventlake.embedded.aws import EmbeddedAws, stack_region
 from eventlake.firehose import error_records, prefixes
 from glue import schema
 from glue.errors import ErrorCode, ErrorOutputType

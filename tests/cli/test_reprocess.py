@@ -15,10 +15,11 @@ from typing import Any
 
 import pytest
 import reprocess_fixes
+from embedded_server import embedded_aws_server
 
 from eventlake import recovery
 from eventlake.cli.main import main
-from eventlake.embedded.aws import EmbeddedAws, embedded_aws_server, stack_region
+from eventlake.embedded.aws import EmbeddedAws, stack_region
 from eventlake.firehose import error_records, prefixes
 from eventlake.firehose.conversion import convert, to_parquet
 from glue import schema

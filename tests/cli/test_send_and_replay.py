@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from embedded_server import embedded_aws_server
 
 from aws_contract import limits
 from eventlake.cli.common import Context
 from eventlake.cli.main import main
-from eventlake.embedded.aws import EmbeddedAws, embedded_aws_server, stack_region
+from eventlake.embedded.aws import EmbeddedAws, stack_region
 from eventlake.firehose import backup, prefixes
 from eventlake.traffic import producer
 from eventlake.traffic.sample_events import valid_event

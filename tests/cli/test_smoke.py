@@ -10,9 +10,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from embedded_server import embedded_aws_server
 
 from eventlake.cli.main import main
-from eventlake.embedded.aws import EmbeddedAws, embedded_aws_server
+from eventlake.embedded.aws import EmbeddedAws
 from eventlake.firehose.model import FirehoseModel, lambda_invoke
 from infra.delivery_spec import DeliverySpec
 from infra.settings import Settings

@@ -42,3 +42,19 @@ def test_python_m_eventlake_runs_from_another_directory(tmp_path: Path) -> None:
         check=True,
     )
     assert "--events" in done.stdout
+
+
+def test_moto_s_server_is_a_test_dependency_only() -> None:
+    """The installed packages run moto in process; its HTTP server (Flask, Werkzeug) serves only the tests
+    that drive commands through ``--endpoint-url`` (tests/embedded_server.py)."""
+    runtime = PYPROJECT["project"]["dependencies"]
+    assert any(d.startswith("moto") for d in runtime) and not [d for d in runtime if "[server]" in d]
+    assert any("moto[server]" in d for d in PYPROJECT["project"]["optional-dependencies"]["dev"])
+    packages = [p.rstrip("*") for p in PYPROJECT["tool"]["setuptools"]["packages"]["find"]["include"]]
+    importers = [
+        str(path.relative_to(PROJECT_ROOT))
+        for package in packages
+        for path in (PROJECT_ROOT / package).rglob("*.py")
+        if "moto.server" in path.read_text() or "ThreadedMotoServer" in path.read_text()
+    ]
+    assert importers == []

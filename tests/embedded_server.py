@@ -1,0 +1,46 @@
+"""The embedded AWS behind an HTTP endpoint, for tests that drive commands as users do (``--endpoint-url``).
+
+moto's threaded server (``moto[server]``: Flask, Werkzeug) is a test dependency, not a runtime one: the
+demo and the local runner use moto in process (``eventlake.embedded.aws.embedded_aws``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.request import Request, urlopen
+
+from eventlake.embedded import dynamodb_partiql
+from eventlake.embedded.aws import EmbeddedAws, create_stack_resources, fake_credentials
+from infra.delivery_spec import DeliverySpec
+from infra.settings import Settings
+
+
+@contextmanager
+def embedded_aws_server(
+    settings: Settings, spec: DeliverySpec, *, region: str
+) -> Iterator[tuple[EmbeddedAws, str]]:
+    """moto's threaded server in this process, with the stack's resources created: yields the clients (bound
+    to the endpoint) and the endpoint URL."""
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per request otherwise
+    with fake_credentials(region):
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+        try:
+            host, port = server.get_host_and_port()
+            endpoint = f"http://{host}:{port}"
+            reset(endpoint)  # moto's server keeps its backends in this process: start from nothing
+            with dynamodb_partiql.installed():
+                yield create_stack_resources(settings, spec, region, endpoint_url=endpoint), endpoint
+            reset(endpoint)
+        finally:
+            server.stop()
+
+
+def reset(endpoint: str) -> None:
+    """moto's documented reset call: every service's state is dropped."""
+    with urlopen(Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=10):
+        pass
