@@ -64,3 +64,7 @@ class Account:
 
     def alarm_arn(self, alarm_name: str) -> str:
         return self._regional("cloudwatch", f"alarm:{alarm_name}")
+
+    def event_rule_arn(self, rule_name: str) -> str:
+        """A rule on the account's default event bus."""
+        return self._regional("events", f"rule/{rule_name}")

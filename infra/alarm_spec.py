@@ -29,15 +29,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from glue.errors import DIMENSION_FUNCTION, DIMENSION_REASON, METRIC_NAMESPACE, Metric, Reject
+from infra.compaction_spec import CompactionSpec
 from infra.delivery_spec import DeliverySpec
 from infra.registration_spec import RegistrationSpec
-from infra.settings import Settings
+from infra.settings import RESERVED_MAIL_DOMAINS, Settings, placeholder_email
+from lake_compactor import compaction_handler
+
+__all__ = ["RESERVED_MAIL_DOMAINS", "MonitoringSpec", "placeholder_email"]
 
 # --- the documented metrics ------------------------------------------------------------------------------
 FIREHOSE_DOC = "https://docs.aws.amazon.com/firehose/latest/dev/monitoring-with-cloudwatch-metrics.html"
 KINESIS_DOC = "https://docs.aws.amazon.com/streams/latest/dev/monitoring-with-cloudwatch.html"
 LAMBDA_DOC = "https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html"
 DYNAMODB_DOC = "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/metrics-dimensions.html"
+SQS_DOC = "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html"
+# Rules on the default bus publish with the RuleName dimension alone.
+EVENTS_DOC = "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-monitoring.html"
 # The transform's own counts: names and dimensions in glue/errors.py, published in its log lines with the
 # embedded metric format.
 EVENTLAKE_DOC = "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html"
@@ -46,6 +53,10 @@ FIREHOSE_NAMESPACE = "AWS/Firehose"
 KINESIS_NAMESPACE = "AWS/Kinesis"
 LAMBDA_NAMESPACE = "AWS/Lambda"
 DYNAMODB_NAMESPACE = "AWS/DynamoDB"
+SQS_NAMESPACE = "AWS/SQS"
+EVENTS_NAMESPACE = "AWS/Events"
+QUEUE_DIMENSION = "QueueName"
+RULE_DIMENSION = "RuleName"
 DELIVERY_STREAM_DIMENSION = "DeliveryStreamName"
 STREAM_DIMENSION = "StreamName"
 FUNCTION_DIMENSION = "FunctionName"
@@ -78,6 +89,19 @@ def _lambda(name: str) -> MetricName:
 def _dynamodb(name: str) -> MetricName:
     """Table-level: ``TableName`` alone counts the table, not its indexes (the claims table has none)."""
     return MetricName(DYNAMODB_NAMESPACE, name, (TABLE_DIMENSION,), DYNAMODB_DOC)
+
+
+def _queue(name: str) -> MetricName:
+    return MetricName(SQS_NAMESPACE, name, (QUEUE_DIMENSION,), SQS_DOC)
+
+
+def _rule(name: str) -> MetricName:
+    return MetricName(EVENTS_NAMESPACE, name, (RULE_DIMENSION,), EVENTS_DOC)
+
+
+def _compactor(name: str) -> MetricName:
+    """The compactor's own per-run metrics (``lake_compactor.compaction_handler.run_line``)."""
+    return MetricName(METRIC_NAMESPACE, name, (DIMENSION_FUNCTION,), EVENTLAKE_DOC)
 
 
 def _eventlake(metric: Metric, *extra: str) -> MetricName:
@@ -118,6 +142,13 @@ RECORDS_REJECTED_BY_REASON = _eventlake(Metric.RECORDS_REJECTED_BY_REASON, DIMEN
 DUPLICATES = _eventlake(Metric.DUPLICATES)
 REUSED_IDS = _eventlake(Metric.REUSED_IDS)
 NOT_CHECKED = _eventlake(Metric.NOT_CHECKED)
+# The failure queues (messages a rule or a function could not hand on) and the rules' given-up invocations.
+QUEUE_VISIBLE = _queue("ApproximateNumberOfMessagesVisible")
+RULE_FAILED_INVOCATIONS = _rule("FailedInvocations")
+# What a compaction run tagged for expiry.
+COMPACTION_TAGGED = _compactor(compaction_handler.METRIC_TAGGED)
+COMPACTION_TAGS_OUTSIDE_MANIFESTS = _compactor(compaction_handler.METRIC_TAGS_OUTSIDE_MANIFESTS)
+COMPACTION_PARTITION_TAGGED = _compactor(compaction_handler.METRIC_PARTITION_TAGGED_PERCENT)
 
 METRICS: tuple[MetricName, ...] = (
     DATA_FRESHNESS,
@@ -147,6 +178,11 @@ METRICS: tuple[MetricName, ...] = (
     DUPLICATES,
     REUSED_IDS,
     NOT_CHECKED,
+    QUEUE_VISIBLE,
+    RULE_FAILED_INVOCATIONS,
+    COMPACTION_TAGGED,
+    COMPACTION_TAGS_OUTSIDE_MANIFESTS,
+    COMPACTION_PARTITION_TAGGED,
 )
 
 # --- alarms ----------------------------------------------------------------------------------------------
@@ -205,27 +241,6 @@ class AlarmSpec:
         return (self.metric,) if self.metric is not None else tuple(stat for _, stat in self.inputs)
 
 
-# Domains reserved for examples and tests (RFC 2606, RFC 6761): mail to them reaches nobody.
-RESERVED_MAIL_DOMAINS = (
-    "example.com",
-    "example.net",
-    "example.org",
-    "example",
-    "test",
-    "invalid",
-    "localhost",
-)
-
-
-def placeholder_email(email: str | None) -> bool:
-    """An address in a reserved domain, as stack files ship it until a team sets its own: its subscription
-    is never confirmed, so every alarm would reach nobody."""
-    if not email:
-        return False
-    domain = email.rpartition("@")[2].lower().rstrip(".")
-    return any(domain == d or domain.endswith("." + d) for d in RESERVED_MAIL_DOMAINS)
-
-
 @dataclass(frozen=True)
 class MonitoringSpec:
     name_prefix: str
@@ -246,6 +261,10 @@ class MonitoringSpec:
         transform = settings.function_name if settings.uses_lambda else None
         claims = settings.claims_table_name if settings.uses_claims and transform is not None else None
         names = _Resources(settings.stream_name, delivery, transform, registrar, claims)
+        registration = RegistrationSpec.from_settings(settings)
+        failures = _Failures(
+            registration.rule_name, registration.queue_name, CompactionSpec.from_settings(settings)
+        )
         return cls(
             name_prefix=settings.name_prefix,
             topic_name=settings.resource_name("alarms"),
@@ -256,7 +275,7 @@ class MonitoringSpec:
             function_name=transform,
             registrar_function_name=registrar,
             claims_table_name=claims,
-            alarms=_alarms(settings, names),
+            alarms=(*_alarms(settings, names), *_failure_alarms(settings, failures)),
         )
 
     @property
@@ -296,6 +315,69 @@ class _Resources:
     def table_stat(self, metric: MetricName, statistic: str) -> MetricStat:
         assert self.claims is not None
         return MetricStat(metric, ((TABLE_DIMENSION, self.claims),), statistic)
+
+
+@dataclass(frozen=True)
+class _Failures:
+    """The rules and failure queues of the registrar and (when compaction is on) the compactor."""
+
+    registrar_rule: str
+    registrar_queue: str
+    compaction: CompactionSpec | None
+
+
+def _failure_alarms(settings: Settings, f: _Failures) -> tuple[AlarmSpec, ...]:
+    """A message in a failure queue, or an invocation a rule gave up on, is a failure nobody else will see;
+    with compaction, a run that tagged outside its manifests or most of a partition (README's runbook)."""
+
+    def queue(slug: str, what: str, name: str) -> AlarmSpec:
+        return AlarmSpec(
+            settings.resource_name(slug),
+            f"{what} is waiting in {name} (retries spent): see README, When things go wrong",
+            GREATER,
+            0,
+            metric=MetricStat(QUEUE_VISIBLE, ((QUEUE_DIMENSION, name),), MAXIMUM),
+        )
+
+    def rule(slug: str, what: str, name: str) -> AlarmSpec:
+        return AlarmSpec(
+            settings.resource_name(slug),
+            f"EventBridge gave up invoking {what} (rule {name})",
+            GREATER,
+            0,
+            metric=MetricStat(RULE_FAILED_INVOCATIONS, ((RULE_DIMENSION, name),), SUM),
+        )
+
+    alarms = [
+        queue(
+            "registrar-failed-events", "An object event the registrar could not register", f.registrar_queue
+        ),
+        rule("registrar-rule-failed", "the partition registrar", f.registrar_rule),
+    ]
+    c = f.compaction
+    if c is not None:
+        run = ((DIMENSION_FUNCTION, c.function_name),)
+        alarms += [
+            queue("compactor-failed-runs", "A compaction run that failed", c.queue_name),
+            rule("compaction-schedule-failed", "the compactor", c.rule_name),
+            AlarmSpec(
+                settings.resource_name("compaction-tags-outside-manifests"),
+                "A compaction run tried to tag (expire) objects no manifest of its own names: refused, "
+                "the run failed",
+                GREATER,
+                0,
+                metric=MetricStat(COMPACTION_TAGS_OUTSIDE_MANIFESTS, run, SUM),
+            ),
+            AlarmSpec(
+                settings.resource_name("compaction-partition-tagged"),
+                f"A compaction run tagged {settings.alarm_compaction_tagged_percent} % or more of one "
+                "partition's objects for expiry",
+                GREATER_OR_EQUAL,
+                settings.alarm_compaction_tagged_percent,
+                metric=MetricStat(COMPACTION_PARTITION_TAGGED, run, MAXIMUM),
+            ),
+        ]
+    return tuple(alarms)
 
 
 def _alarms(settings: Settings, r: _Resources) -> tuple[AlarmSpec, ...]:

@@ -10,6 +10,7 @@ from aws_contract import limits
 from glue import schema
 from infra.athena_spec import RESULTS_ROOT
 from infra.log_groups import lambda_log_group
+from infra.registration_spec import RegistrationSpec
 from infra.settings import Settings
 from lake_compactor import compaction_handler
 from lake_compactor.compaction_plan import SOURCE_TABLE, SUPERSEDED_TAG
@@ -19,9 +20,13 @@ LAMBDA_PACKAGE = "lake_compactor"
 # The compactor waits on Athena, it does not compute: the least memory, the longest run Lambda allows.
 MEMORY_MB = 256
 # The bucket is versioned: lifecycle expiry of a current version only adds a delete marker and keeps the bytes
-# as a noncurrent version. A superseded object's noncurrent version goes one day later (the shortest
-# expiration wins over the bucket-wide noncurrent rule), so the lake shrinks within days, not a month more.
+# as a noncurrent version. The stack keeps a superseded object's noncurrent version ``noncurrentVersionDays``,
+# as every other object's (the shortest expiration wins, so a shorter one here would undercut the bucket-wide
+# rule: whoever could tag could then empty the lake, versions included, in a week). This default is for
+# callers that model the superseded rules alone (the local runner's embedded bucket), not the stack's.
 SUPERSEDED_NONCURRENT_DAYS = 1
+# At most one compactor at a time: two runs at once are safe but race for the same switches (README's limits).
+RESERVED_CONCURRENCY = 1
 # The roots whose superseded objects expire: originals under the data root, older copies under the compacted.
 SUPERSEDED_ROOTS = (("originals", schema.DATA_ROOT), ("copies", schema.COMPACTED_ROOT))
 
@@ -44,14 +49,21 @@ class CompactionSpec:
     results_root: str
     mark: bool  # recompute the duplicate marks (glue.marks; the transform's rows only: jq has no marks)
     fingerprint_fields: str
+    # A run EventBridge could not invoke, or that failed (no retries: the next run takes up its partitions),
+    # is kept in this queue, as the registrar's failures are in its own.
+    queue_name: str
+    reserved_concurrency: int
+    dead_letter_retention_seconds: int
 
     @classmethod
     def from_settings(cls, settings: Settings) -> CompactionSpec | None:
         """None when ``compactionEnabled`` is false: nothing is provisioned."""
         if not settings.compaction_enabled:
             return None
+        function_name = settings.resource_name("compactor")
+        registration = RegistrationSpec.from_settings(settings)
         return cls(
-            function_name=settings.resource_name("compactor"),
+            function_name=function_name,
             runtime=settings.lambda_runtime,
             memory_mb=MEMORY_MB,
             timeout_seconds=limits.LAMBDA_MAX_TIMEOUT_S,
@@ -67,6 +79,10 @@ class CompactionSpec:
             results_root=RESULTS_ROOT,
             mark=settings.uses_lambda and settings.dedupe_mode.compaction_marks,
             fingerprint_fields=settings.dedupe_fingerprint_fields,
+            queue_name=f"{function_name}-failed",
+            reserved_concurrency=RESERVED_CONCURRENCY,
+            # As long as SQS keeps a message, as the registrar's queue.
+            dead_letter_retention_seconds=registration.dead_letter_retention_seconds,
         )
 
     @property
@@ -94,14 +110,17 @@ def compaction_log_groups(settings: Settings) -> tuple[str, ...]:
     return (spec.log_group_name,) if spec else ()
 
 
-def superseded_expiry_rules(expiry_days: int) -> list[dict[str, Any]]:
+def superseded_expiry_rules(
+    expiry_days: int, noncurrent_days: int = SUPERSEDED_NONCURRENT_DAYS
+) -> list[dict[str, Any]]:
     """The lake bucket's lifecycle rules for what compaction superseded, in the S3 API's ``LifecycleRule``
     shape (``infra/lake_bucket.py`` renders them; the local runner puts them on the embedded bucket and
     applies them with ``eventlake.local_lifecycle``). None when ``expiry_days`` is 0.
 
     Per root: objects carrying ``SUPERSEDED_TAG`` expire ``expiry_days`` after creation (a filter ``And``
     of the root prefix and the tag, https://docs.aws.amazon.com/AmazonS3/latest/userguide/
-    intro-lifecycle-filters.html), their noncurrent versions a day after that; and delete markers left with
+    intro-lifecycle-filters.html), their noncurrent versions ``noncurrent_days`` after that (the stack passes
+    ``noncurrentVersionDays``: a tag never shortens how long a version is kept); and delete markers left with
     no version behind them are removed (``ExpiredObjectDeleteMarker`` takes no tag filter, hence its own
     rule; such a marker hides nothing).
     """
@@ -116,7 +135,7 @@ def superseded_expiry_rules(expiry_days: int) -> list[dict[str, Any]]:
                 "Status": "Enabled",
                 "Filter": {"And": {"Prefix": root, "Tags": [{"Key": key, "Value": value}]}},
                 "Expiration": {"Days": expiry_days},
-                "NoncurrentVersionExpiration": {"NoncurrentDays": SUPERSEDED_NONCURRENT_DAYS},
+                "NoncurrentVersionExpiration": {"NoncurrentDays": noncurrent_days},
             }
         )
         rules.append(

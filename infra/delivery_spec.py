@@ -44,6 +44,19 @@ class DeliverySpec:
     # S3-level compression: none with Parquet (it compresses inside the file), GZIP for the JSON of jq mode.
     data_compression: str = "UNCOMPRESSED"
 
+    @property
+    def written_roots(self) -> tuple[str, ...]:
+        """The lake's roots Firehose writes under (the roots its data, error and backup prefixes start with):
+        its role may put objects there and nowhere else."""
+        prefixes = (
+            self.prefix,
+            self.error_output_prefix,
+            self.backup_prefix,
+            self.backup_error_output_prefix,
+        )
+        roots = (schema.DATA_ROOT, schema.ERROR_ROOT, schema.BACKUP_ROOT)
+        return tuple(root for root in roots if any(p.startswith(root) for p in prefixes))
+
     @classmethod
     def from_settings(cls, settings: Settings) -> DeliverySpec:
         by_query = not settings.uses_lambda

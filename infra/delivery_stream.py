@@ -130,6 +130,7 @@ class DeliveryStream(pulumi.ComponentResource):
                             glue_catalog_arn=account.glue_catalog_arn,
                             kms_via_services=[account.service_host("s3"), account.service_host("kinesis")],
                             reads_schema=spec.uses_lambda,
+                            written_roots=spec.written_roots,
                         )
                     )
                 ),

@@ -13,20 +13,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from glue.schema import COMPACTED_ROOT
+from glue.schema import COMPACTED_ROOT, PARTITION_KEY_NAMES
+from lake_compactor.compaction_plan import SUPERSEDED_TAG
 
 Policy = dict[str, Any]
 
 VERSION = "2012-10-17"
 
-FIREHOSE_S3_ACTIONS = [
-    "s3:AbortMultipartUpload",
-    "s3:GetBucketLocation",
-    "s3:GetObject",
-    "s3:ListBucket",
-    "s3:ListBucketMultipartUploads",
-    "s3:PutObject",
-]
+# Firehose's S3 destination (https://docs.aws.amazon.com/firehose/latest/dev/controlling-access.html
+# #using-iam-s3): the bucket-level actions on the bucket, the object-level ones only under the roots it
+# writes (its data, error and backup prefixes).
+FIREHOSE_BUCKET_ACTIONS = ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"]
+FIREHOSE_OBJECT_ACTIONS = ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"]
+FIREHOSE_S3_ACTIONS = sorted([*FIREHOSE_BUCKET_ACTIONS, *FIREHOSE_OBJECT_ACTIONS])
+# ``ListObjectsV2`` sends its ``Prefix`` as ``s3:prefix`` (https://docs.aws.amazon.com/AmazonS3/latest/
+# userguide/amazon-s3-policy-keys.html): a listing grant names the prefixes its caller lists.
+S3_PREFIX = "s3:prefix"
+LIST_ACTIONS = ["s3:ListBucket"]
 FIREHOSE_KINESIS_ACTIONS = [
     "kinesis:DescribeStream",
     "kinesis:GetShardIterator",
@@ -70,6 +73,8 @@ ATHENA_GLUE_ACTIONS = [
     "glue:BatchGetPartition",
 ]
 ATHENA_BUCKET_ACTIONS = ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"]
+# What is granted on the bucket without a prefix condition (s3:ListBucket is granted by prefix apart).
+ATHENA_BUCKET_LOCATION_ACTIONS = [a for a in ATHENA_BUCKET_ACTIONS if a not in LIST_ACTIONS]
 ATHENA_RESULTS_ACTIONS = [
     "s3:GetObject",
     "s3:PutObject",
@@ -168,6 +173,17 @@ def _statement(sid: str, actions: Sequence[str], resources: Sequence[str], **ext
     return {"Sid": sid, "Effect": "Allow", "Action": list(actions), "Resource": list(resources), **extra}
 
 
+def _list_statement(sid: str, bucket_arn: str, prefixes: Sequence[str]) -> Policy:
+    """``s3:ListBucket`` on the bucket for listings under ``prefixes`` only (each may end in a pattern)."""
+    patterns = [p if p.endswith("*") else f"{p}*" for p in prefixes]
+    return _statement(sid, LIST_ACTIONS, [bucket_arn], Condition={"StringLike": {S3_PREFIX: patterns}})
+
+
+def partition_folders(root: str) -> str:
+    """``<root>event_type=*``: a root's partition folders (what the compactor and operators list)."""
+    return f"{root}{PARTITION_KEY_NAMES[0]}=*"
+
+
 def assume_role_policy(
     service: str, *, source_account: str, source_arns: Sequence[str], external_id: str | None = None
 ) -> Policy:
@@ -235,8 +251,11 @@ def firehose_policy(
     key_arn: str,
     kms_via_services: Sequence[str],
     reads_schema: bool = True,
+    written_roots: Sequence[str] = (),
 ) -> Policy:
-    """What Firehose needs to read the stream, call the processor, read the schema and write S3.
+    """What Firehose needs to read the stream, call the processor, read the schema and write S3: objects
+    only under ``written_roots`` (the data, error and backup roots its prefixes start with), never elsewhere
+    in the bucket (not ``compacted/``, whose copies the compactor alone writes).
 
     The processor is invoked by its qualified ARN (``fn:$LATEST``), hence ``fn`` and ``fn:*``; without a
     Lambda (``function_arn`` None: JQ partitioning) there is no Processor statement, and without format
@@ -256,7 +275,8 @@ def firehose_policy(
     return {
         "Version": VERSION,
         "Statement": [
-            _statement("LakeBucket", FIREHOSE_S3_ACTIONS, [bucket_arn, f"{bucket_arn}/*"]),
+            _statement("LakeBucket", FIREHOSE_BUCKET_ACTIONS, [bucket_arn]),
+            _statement("LakeObjects", FIREHOSE_OBJECT_ACTIONS, [f"{bucket_arn}/{r}*" for r in written_roots]),
             _statement("SourceStream", FIREHOSE_KINESIS_ACTIONS, [stream_arn]),
             *processor,
             _statement("DeliveryLogs", ["logs:PutLogEvents"], list(log_stream_arns)),
@@ -342,6 +362,8 @@ def lake_key_policy(
     alarm_arns: Sequence[str],
     claims_table: bool,
     hosts: KeyServiceHosts,
+    dead_letter_rule_arns: Sequence[str] = (),
+    compactor_role_arn: str | None = None,
 ) -> Policy:
     """The lake key's own policy: exactly who may do what with it, instead of AWS's default "the account's
     IAM decides everything" (``kms:*`` for the account).
@@ -355,9 +377,12 @@ def lake_key_policy(
 
     - administration: the account's key administrators, no cryptographic use;
     - Firehose's role: decrypt the stream's and write the lake's records, through Kinesis and S3 only;
-    - the partition registrar's role: send failed events to its queue (SQS) only;
-    - EventBridge: encrypt what it puts in the registrar's dead-letter queue (as a service principal it can
-      only be allowed here; AWS documents no source condition for EventBridge's KMS requests, so none);
+    - the partition registrar's role and, with compaction, the compactor's: send failed events or runs to
+      their queues (SQS) only;
+    - EventBridge: encrypt what it puts in the rules' dead-letter queues (as a service principal it can only
+      be allowed here), for this account's rules only: ``aws:SourceAccount`` and ``aws:SourceArn``, as AWS's
+      EventBridge key-policy page recommends (https://docs.aws.amazon.com/eventbridge/latest/userguide/
+      eb-encryption-key-policy.html);
     - CloudWatch Logs: the stack's log groups, named in the encryption context;
     - CloudWatch alarms: publish to the encrypted alarm topic, for the stack's alarms only;
     - with dedupe, the claims table: through DynamoDB only (the transform's role, and whoever creates the
@@ -402,7 +427,26 @@ def lake_key_policy(
             ArnEquals={"aws:PrincipalArn": registrar_role_arn},
             StringEquals={"kms:ViaService": [hosts.sqs]},
         ),
-        allow("EventBridgeDeadLetters", {"Service": EVENTS_SERVICE}, SQS_SENDER_KEY_ACTIONS),
+        *(
+            [
+                allow(
+                    "CompactorFailedRuns",
+                    root,
+                    SQS_SENDER_KEY_ACTIONS,
+                    ArnEquals={"aws:PrincipalArn": compactor_role_arn},
+                    StringEquals={"kms:ViaService": [hosts.sqs]},
+                )
+            ]
+            if compactor_role_arn is not None
+            else []
+        ),
+        allow(
+            "EventBridgeDeadLetters",
+            {"Service": EVENTS_SERVICE},
+            SQS_SENDER_KEY_ACTIONS,
+            StringEquals={"aws:SourceAccount": account_id},
+            ArnEquals={"aws:SourceArn": list(dead_letter_rule_arns)},
+        ),
         allow(
             "CloudWatchLogs",
             {"Service": hosts.logs},
@@ -584,7 +628,9 @@ def analyst_policy(
             _statement(
                 "Catalog", ATHENA_GLUE_ACTIONS, [glue_catalog_arn, glue_database_arn, *glue_table_arns]
             ),
-            _statement("LakeBucket", ATHENA_BUCKET_ACTIONS, [bucket_arn]),
+            _statement("LakeBucket", ATHENA_BUCKET_LOCATION_ACTIONS, [bucket_arn]),
+            # Athena lists the table's partition folders and the workgroup's results, nothing else.
+            _list_statement("ListTable", bucket_arn, [data_root, COMPACTED_ROOT, results_root]),
             # Compacted partitions read their copy under the compacted root (lake_compactor).
             _statement(
                 "ReadData",
@@ -611,8 +657,16 @@ COMPACTOR_GLUE_READ_ACTIONS = [*ATHENA_GLUE_ACTIONS]  # the compactor reads part
 COMPACTOR_SWITCH_ACTIONS = ["glue:UpdatePartition"]
 COMPACTOR_SOURCE_ACTIONS = ["glue:BatchCreatePartition"]
 COMPACTOR_WRITE_ACTIONS = ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
-# Retiring what a switch superseded: tag it for the lake's lifecycle rule to expire (never a delete).
+# Retiring what a switch superseded: tag it for the lake's lifecycle rule to expire (never a delete). Only
+# the one tag, and nothing else in the tag set (https://docs.aws.amazon.com/AmazonS3/latest/userguide/
+# tagging-and-policies.html: s3:RequestObjectTagKeys and s3:RequestObjectTag/<key> apply to PutObjectTagging
+# and to a PutObject that tags). Which objects is not a condition IAM has: lake_compactor.compaction_handler's
+# TagScope lets through only what a manifest of the compactor's names.
 COMPACTOR_TAG_ACTIONS = ["s3:PutObjectTagging"]
+COMPACTOR_TAG_CONDITION = {
+    "ForAllValues:StringEquals": {"s3:RequestObjectTagKeys": [SUPERSEDED_TAG[0]]},
+    "StringEquals": {f"s3:RequestObjectTag/{SUPERSEDED_TAG[0]}": SUPERSEDED_TAG[1]},
+}
 
 
 def compactor_policy(
@@ -629,12 +683,31 @@ def compactor_policy(
     results_root: str,
     key_arn: str,
     s3_host: str,
+    failure_queue_arn: str | None = None,
+    sqs_host: str = "",
 ) -> Policy:
     """The compactor: queries in the stack's workgroup only, reads of the two tables, UpdatePartition on the
-    events table only, BatchCreatePartition on its source table only, reads of the data and compacted roots,
-    writes under the compacted root and the results prefix (never under the data root: it deletes nothing),
-    tags on both roots (what a switch superseded, for the lifecycle rule), and the lake key through S3."""
+    events table only, BatchCreatePartition on its source table only, listings and reads of the two roots'
+    partition folders, writes under the compacted root and the results prefix (never under the data root: it
+    deletes nothing), the superseded tag alone under the two roots (what a switch superseded,
+    for the lifecycle rule), and the lake key through S3; with ``failure_queue_arn``, a failed run's event
+    sent to its failure queue (Lambda's on-failure destination sends with the function's role), whose
+    messages the lake key encrypts (through SQS only)."""
     catalog = [glue_catalog_arn, glue_database_arn]
+    folders = [partition_folders(data_root), partition_folders(compacted_root)]
+    failures = (
+        [
+            _statement("FailedRuns", SQS_SEND_ACTIONS, [failure_queue_arn]),
+            _statement(
+                "FailedRunsKey",
+                SQS_SENDER_KEY_ACTIONS,
+                [key_arn],
+                Condition={"StringEquals": {"kms:ViaService": [sqs_host]}},
+            ),
+        ]
+        if failure_queue_arn is not None
+        else []
+    )
     return {
         "Version": VERSION,
         "Statement": [
@@ -645,7 +718,9 @@ def compactor_policy(
             ),
             _statement("SwitchPartitions", COMPACTOR_SWITCH_ACTIONS, [*catalog, glue_table_arn]),
             _statement("SourcePartitions", COMPACTOR_SOURCE_ACTIONS, [*catalog, source_table_arn]),
-            _statement("LakeBucket", ATHENA_BUCKET_ACTIONS, [bucket_arn]),
+            _statement("LakeBucket", ATHENA_BUCKET_LOCATION_ACTIONS, [bucket_arn]),
+            # Its own listings, and Athena's for its UNLOADs (sources, the target folder, the results).
+            _list_statement("ListPartitions", bucket_arn, [*folders, results_root]),
             _statement(
                 "ReadData",
                 ["s3:GetObject"],
@@ -656,14 +731,47 @@ def compactor_policy(
                 "TagSuperseded",
                 COMPACTOR_TAG_ACTIONS,
                 [f"{bucket_arn}/{data_root}*", f"{bucket_arn}/{compacted_root}*"],
+                Condition=COMPACTOR_TAG_CONDITION,
             ),
             _statement("Results", ATHENA_RESULTS_ACTIONS, [f"{bucket_arn}/{results_root}*"]),
+            *failures,
             _statement(
                 "LakeKey",
                 KMS_DATA_ACTIONS,
                 [key_arn],
                 Condition={"StringEquals": {"kms:ViaService": [s3_host]}},
             ),
+        ],
+    }
+
+
+# S3 server access log delivery (https://docs.aws.amazon.com/AmazonS3/latest/userguide/
+# enable-server-access-logging.html#grant-log-delivery-permissions-general).
+LOGGING_SERVICE = "logging.s3.amazonaws.com"
+
+
+def access_log_bucket_policy(
+    *, log_bucket_arn: str, source_bucket_arn: str, prefix: str, account_id: str
+) -> Policy:
+    """The access log bucket: only S3's logging service may put objects, only under the lake bucket's prefix,
+    only for that bucket of this account (``aws:SourceArn``, ``aws:SourceAccount``: confused deputy); and, as
+    the lake bucket, nothing below TLS 1.2."""
+    tls = lake_bucket_policy(log_bucket_arn, "")["Statement"][:2]
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "ServerAccessLogs",
+                "Effect": "Allow",
+                "Principal": {"Service": LOGGING_SERVICE},
+                "Action": "s3:PutObject",
+                "Resource": f"{log_bucket_arn}/{prefix}*",
+                "Condition": {
+                    "ArnLike": {"aws:SourceArn": source_bucket_arn},
+                    "StringEquals": {"aws:SourceAccount": account_id},
+                },
+            },
+            *tls,
         ],
     }
 

@@ -18,7 +18,7 @@ import pulumi_aws as aws
 from infra import iam
 from infra.account import Account
 from infra.alarm_spec import MonitoringSpec
-from infra.compaction_spec import compaction_log_groups
+from infra.compaction_spec import CompactionSpec, compaction_log_groups
 from infra.delivery_spec import DeliverySpec
 from infra.log_groups import firehose_log_group, lambda_log_group
 from infra.protection import data_options
@@ -39,11 +39,17 @@ class LakeKeyArgs:
     log_group_names: tuple[str, ...]
     alarm_names: tuple[str, ...]
     claims_table: bool
+    # The rules whose dead-letter queues the key encrypts (the registrar's, the compactor's schedule), and
+    # the compactor's role (its failed runs' queue); None without compaction.
+    dead_letter_rule_names: tuple[str, ...] = ()
+    compactor_role_name: str | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LakeKeyArgs:
         delivery = DeliverySpec.from_settings(settings).delivery_stream_name
-        registrar = RegistrationSpec.from_settings(settings).function_name
+        registration = RegistrationSpec.from_settings(settings)
+        registrar = registration.function_name
+        compaction = CompactionSpec.from_settings(settings)
         return cls(
             name_prefix=settings.name_prefix,
             alias_name=settings.resource_name("lake"),
@@ -60,6 +66,8 @@ class LakeKeyArgs:
             ),
             alarm_names=MonitoringSpec.from_settings(settings).alarm_names,
             claims_table=settings.uses_claims,
+            dead_letter_rule_names=(registration.rule_name, *([compaction.rule_name] if compaction else [])),
+            compactor_role_name=compaction.function_name if compaction else None,
         )
 
     def policy(self, account: Account) -> iam.Policy:
@@ -72,6 +80,10 @@ class LakeKeyArgs:
             log_group_arns=[account.log_group_arn(name) for name in self.log_group_names],
             alarm_arns=[account.alarm_arn(name) for name in self.alarm_names],
             claims_table=self.claims_table,
+            dead_letter_rule_arns=[account.event_rule_arn(name) for name in self.dead_letter_rule_names],
+            compactor_role_arn=account.role_arn(self.compactor_role_name)
+            if self.compactor_role_name
+            else None,
             hosts=iam.KeyServiceHosts(
                 s3=account.service_host("s3"),
                 kinesis=account.service_host("kinesis"),

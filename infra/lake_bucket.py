@@ -32,6 +32,9 @@ class LakeBucketArgs:
     noncurrent_version_days: int
     results_retention_days: int
     superseded_expiry_days: int  # what compaction superseded (tagged by the compactor); 0: kept
+    # S3 server access logs of the lake bucket into a bucket of their own (kept this many days); "" none.
+    access_log_bucket_base: str
+    access_log_retention_days: int
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LakeBucketArgs:
@@ -43,6 +46,8 @@ class LakeBucketArgs:
             noncurrent_version_days=settings.noncurrent_version_days,
             results_retention_days=settings.athena_results_retention_days,
             superseded_expiry_days=settings.compaction_expiry_days,
+            access_log_bucket_base=settings.resource_name("logs") if settings.access_logging else "",
+            access_log_retention_days=settings.access_log_retention_days,
         )
 
     def bucket_name(self, account: Account) -> str:
@@ -139,6 +144,11 @@ class LakeBucket(pulumi.ComponentResource):
             aws.s3.BucketNotificationArgs(bucket=bucket_id, eventbridge=True),
             opts=child,
         )
+        self.access_logs = (
+            AccessLogBucket(args.access_log_bucket_base, args, account, lake=self.bucket, opts=child)
+            if args.access_log_bucket_base
+            else None
+        )
         # Firehose must not write before objects are encrypted and the bucket locked down.
         self.ready: list[pulumi.Resource] = [public_access, ownership, encryption, versioning, policy]
         self.name: pulumi.Output[str] = self.bucket.bucket
@@ -192,7 +202,10 @@ def lifecycle_rules(args: LakeBucketArgs) -> list[aws.s3.BucketLifecycleConfigur
                 days_after_initiation=ABORT_MULTIPART_DAYS
             ),
         ),
-        *(pulumi_lifecycle_rule(r) for r in superseded_expiry_rules(args.superseded_expiry_days)),
+        *(
+            pulumi_lifecycle_rule(r)
+            for r in superseded_expiry_rules(args.superseded_expiry_days, args.noncurrent_version_days)
+        ),
     ]
 
 
@@ -229,3 +242,147 @@ def pulumi_lifecycle_rule(rule: dict[str, Any]) -> aws.s3.BucketLifecycleConfigu
         if noncurrent
         else None,
     )
+
+
+# Server access logs: the log bucket's default encryption must be SSE-S3, not the lake key. AWS: "You can use
+# default bucket encryption on the target bucket only if you use server-side encryption with Amazon S3
+# managed keys (SSE-S3) ... Default server-side encryption with AWS Key Management Service (AWS KMS) keys
+# (SSE-KMS) is not supported" (https://docs.aws.amazon.com/AmazonS3/latest/userguide/
+# enable-server-access-logging.html, which also rules out Object Lock and a default retention on it).
+# Delivery is granted by a bucket policy to logging.s3.amazonaws.com, not ACLs (object ownership enforced).
+ACCESS_LOG_ENCRYPTION = "AES256"
+# One folder per logged bucket, logs by the day the request was made (Athena can partition on it).
+ACCESS_LOG_DATE_SOURCE = "EventTime"
+
+
+def access_log_prefix(bucket_name: str) -> str:
+    return f"{bucket_name}/"
+
+
+class AccessLogBucket(pulumi.ComponentResource):
+    """Every request to the lake bucket (who, what, which key, the answer), for an audit of who read, tagged
+    or deleted what: S3 server access logs, into a bucket of their own that is private, encrypted, versioned,
+    expiring logs after ``accessLogRetentionDays``, and that only S3's logging service may write to, and only
+    for the lake bucket of this account. Server access logs, not CloudTrail data events: AWS bills only their
+    storage (README, Who may write and read)."""
+
+    def __init__(
+        self,
+        name: str,
+        args: LakeBucketArgs,
+        account: Account,
+        *,
+        lake: aws.s3.Bucket,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("eventlake:index:AccessLogBucket", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.bucket = aws.s3.Bucket(
+            name,
+            aws.s3.BucketArgs(
+                bucket=f"{args.access_log_bucket_base}-{account.account_id}-{account.region}",
+                force_destroy=not args.protect_data,
+            ),
+            opts=data_options(args.protect_data, self),
+        )
+        bucket_id = self.bucket.id
+        public_access = aws.s3.BucketPublicAccessBlock(
+            f"{name}-public-access",
+            aws.s3.BucketPublicAccessBlockArgs(
+                bucket=bucket_id,
+                block_public_acls=True,
+                block_public_policy=True,
+                ignore_public_acls=True,
+                restrict_public_buckets=True,
+            ),
+            opts=child,
+        )
+        ownership = aws.s3.BucketOwnershipControls(
+            f"{name}-ownership",
+            aws.s3.BucketOwnershipControlsArgs(
+                bucket=bucket_id,
+                rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+            ),
+            opts=child,
+        )
+        encryption = aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-encryption",
+            aws.s3.BucketServerSideEncryptionConfigurationInitArgs(
+                bucket=bucket_id,
+                rules=[
+                    aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                        apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                            sse_algorithm=ACCESS_LOG_ENCRYPTION
+                        ),
+                    )
+                ],
+            ),
+            opts=child,
+        )
+        versioning = aws.s3.BucketVersioning(
+            f"{name}-versioning",
+            aws.s3.BucketVersioningInitArgs(
+                bucket=bucket_id,
+                versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+            ),
+            opts=child,
+        )
+        policy = aws.s3.BucketPolicy(
+            f"{name}-policy",
+            aws.s3.BucketPolicyArgs(
+                bucket=bucket_id,
+                policy=pulumi.Output.all(self.bucket.arn, lake.arn, lake.bucket).apply(
+                    lambda a: json.dumps(
+                        iam.access_log_bucket_policy(
+                            log_bucket_arn=a[0],
+                            source_bucket_arn=a[1],
+                            prefix=access_log_prefix(a[2]),
+                            account_id=account.account_id,
+                        )
+                    )
+                ),
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access]),
+        )
+        rule = aws.s3.BucketLifecycleConfigurationRuleArgs
+        aws.s3.BucketLifecycleConfiguration(
+            f"{name}-lifecycle",
+            aws.s3.BucketLifecycleConfigurationArgs(
+                bucket=bucket_id,
+                rules=[
+                    rule(
+                        id="expire-access-logs",
+                        status="Enabled",
+                        filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(),
+                        expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
+                            days=args.access_log_retention_days
+                        ),
+                        noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                            noncurrent_days=args.noncurrent_version_days
+                        ),
+                        abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                            days_after_initiation=ABORT_MULTIPART_DAYS
+                        ),
+                    )
+                ],
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
+        )
+        # Logging starts once S3 may deliver there, and the logs are private and encrypted.
+        self.logging = aws.s3.BucketLogging(
+            f"{name}-logging",
+            aws.s3.BucketLoggingInitArgs(
+                bucket=lake.id,
+                target_bucket=bucket_id,
+                target_prefix=lake.bucket.apply(access_log_prefix),
+                target_object_key_format=aws.s3.BucketLoggingTargetObjectKeyFormatArgs(
+                    partitioned_prefix=aws.s3.BucketLoggingTargetObjectKeyFormatPartitionedPrefixArgs(
+                        partition_date_source=ACCESS_LOG_DATE_SOURCE
+                    )
+                ),
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy, ownership, encryption, versioning]),
+        )
+        self.name: pulumi.Output[str] = self.bucket.bucket
+        self.arn: pulumi.Output[str] = self.bucket.arn
+        self.register_outputs({"name": self.name, "arn": self.arn})

@@ -55,9 +55,20 @@ class LakeCompaction(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        self.queue = aws.sqs.Queue(
+            f"{name}-failed",
+            aws.sqs.QueueArgs(
+                name=spec.queue_name,
+                kms_master_key_id=key_arn,
+                message_retention_seconds=spec.dead_letter_retention_seconds,
+            ),
+            opts=child,
+        )
         parts = stdlib_lambda(
             name,
-            args_of(spec, package=LAMBDA_PACKAGE, handler=HANDLER),
+            args_of(
+                spec, package=LAMBDA_PACKAGE, handler=HANDLER, reserved_concurrency=spec.reserved_concurrency
+            ),
             account,
             parent=self,
             key_arn=key_arn,
@@ -69,6 +80,7 @@ class LakeCompaction(pulumi.ComponentResource):
                 source_table_arn=self.source_table.arn,
                 bucket_arn=bucket_arn,
                 key_arn=key_arn,
+                failure_queue_arn=self.queue.arn,
             ).apply(
                 lambda a: json.dumps(
                     iam.compactor_policy(
@@ -78,6 +90,7 @@ class LakeCompaction(pulumi.ComponentResource):
                         compacted_root=spec.compacted_root,
                         results_root=spec.results_root,
                         s3_host=account.service_host("s3"),
+                        sqs_host=account.service_host("sqs"),
                     )
                 )
             ),
@@ -90,13 +103,21 @@ class LakeCompaction(pulumi.ComponentResource):
         )
         self.log_group, self.role, self.policy = parts.log_group, parts.role, parts.policy
         self.function = parts.function
-        # A scheduled run that fails is not retried: the next run takes up every partition it left.
+        # A scheduled run that fails is not retried (the next run takes up every partition it left), but kept:
+        # its event goes to the failure queue, whose alarm pages (infra/alarm_spec.py).
         aws.lambda_.FunctionEventInvokeConfig(
             f"{name}-async",
             aws.lambda_.FunctionEventInvokeConfigArgs(
-                function_name=self.function.name, maximum_retry_attempts=0
+                function_name=self.function.name,
+                maximum_retry_attempts=0,
+                destination_config=aws.lambda_.FunctionEventInvokeConfigDestinationConfigArgs(
+                    on_failure=aws.lambda_.FunctionEventInvokeConfigDestinationConfigOnFailureArgs(
+                        destination=self.queue.arn
+                    )
+                ),
             ),
-            opts=child,
+            # Lambda checks that the function's role may send to the destination.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.policy]),
         )
         self.rule = aws.cloudwatch.EventRule(
             f"{name}-schedule",
@@ -107,11 +128,27 @@ class LakeCompaction(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        queue_policy = aws.sqs.QueuePolicy(
+            f"{name}-failed-policy",
+            aws.sqs.QueuePolicyArgs(
+                queue_url=self.queue.url,
+                policy=pulumi.Output.all(self.queue.arn, self.rule.arn).apply(
+                    lambda a: json.dumps(iam.dead_letter_queue_policy(a[0], a[1]))
+                ),
+            ),
+            opts=child,
+        )
         permission = events_may_invoke(name, self.function, self.rule, parent=self)
-        aws.cloudwatch.EventTarget(
+        # A schedule EventBridge could not deliver (throttled, no permission) ends in the same queue.
+        self.target = aws.cloudwatch.EventTarget(
             f"{name}-target",
-            aws.cloudwatch.EventTargetArgs(rule=self.rule.name, target_id=TARGET_ID, arn=self.function.arn),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[permission]),
+            aws.cloudwatch.EventTargetArgs(
+                rule=self.rule.name,
+                target_id=TARGET_ID,
+                arn=self.function.arn,
+                dead_letter_config=aws.cloudwatch.EventTargetDeadLetterConfigArgs(arn=self.queue.arn),
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[permission, queue_policy]),
         )
         self.name: pulumi.Output[str] = self.function.name
         self.register_outputs({"name": self.name, "rule": self.rule.arn})

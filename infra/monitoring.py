@@ -11,7 +11,8 @@ import pulumi_aws as aws
 
 from infra import iam
 from infra.account import Account
-from infra.alarm_spec import AlarmSpec, MetricStat, MonitoringSpec, placeholder_email
+from infra.alarm_spec import AlarmSpec, MetricStat, MonitoringSpec
+from infra.settings import placeholder_email
 
 QueryArgs = aws.cloudwatch.MetricAlarmMetricQueryArgs
 QueryMetricArgs = aws.cloudwatch.MetricAlarmMetricQueryMetricArgs

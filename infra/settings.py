@@ -44,6 +44,25 @@ PROCESSOR_JQ = "jq"
 PROCESSORS = (PROCESSOR_LAMBDA, PROCESSOR_JQ)
 # DynamoDB's billing modes (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/capacity-mode.html).
 CLAIMS_BILLING_MODES = ("PAY_PER_REQUEST", "PROVISIONED")
+# Domains reserved for examples and tests (RFC 2606, RFC 6761): mail to them reaches nobody.
+RESERVED_MAIL_DOMAINS = (
+    "example.com",
+    "example.net",
+    "example.org",
+    "example",
+    "test",
+    "invalid",
+    "localhost",
+)
+
+
+def placeholder_email(email: str | None) -> bool:
+    """An address in a reserved domain, as stack files shipped it until a team set its own: its subscription
+    is never confirmed, so every alarm would reach nobody."""
+    if not email:
+        return False
+    domain = email.rpartition("@")[2].lower().rstrip(".")
+    return any(domain == d or domain.endswith("." + d) for d in RESERVED_MAIL_DOMAINS)
 
 
 class SettingsError(ValueError):
@@ -110,6 +129,12 @@ class Settings:
     alarm_duration_percent: int = 80
     # Active partitions as a share of the stream's active-partition limit (before records go to errors).
     alarm_partition_percent: int = 80
+    # One compaction run tagged (for expiry) this share of one partition's objects it saw: 100 means all of
+    # them, its current copy included, which no correct run does (it never tags the copy readers see).
+    alarm_compaction_tagged_percent: int = 100
+    # S3 server access logs of the lake bucket, into a bucket of their own, kept this many days.
+    access_logging: bool = False
+    access_log_retention_days: int = 365
     # Compaction (lake_compactor): closed hour partitions rewritten into one large file each, on a schedule.
     compaction_enabled: bool = True
     compaction_schedule: str = "rate(1 hour)"
@@ -229,6 +254,8 @@ class Settings:
         _range(self, "alarm_rejected_percent", 0, 100)
         _range(self, "alarm_duration_percent", 1, 100)
         _range(self, "alarm_partition_percent", 1, 100)
+        _range(self, "alarm_compaction_tagged_percent", 1, 100)
+        _range(self, "access_log_retention_days", 1, 36500)
         _check(
             _SCHEDULE.fullmatch(self.compaction_schedule) is not None,
             "compactionSchedule",
@@ -263,6 +290,18 @@ class Settings:
 
     def resource_name(self, suffix: str) -> str:
         return f"{self.name_prefix}-{suffix}"
+
+    def check_deployable(self) -> None:
+        """What only a deployment needs (``pulumi preview``/``up``; ``eventlake sizing`` and the local runner
+        read the same stack files without deploying): a stack that protects its data pages a real address,
+        or a failure there reaches nobody. One line, as every settings problem."""
+        _check(
+            not self.protect_data or (bool(self.alarm_email) and not placeholder_email(self.alarm_email)),
+            "alarmEmail",
+            "your on-call address while protectData is true, not "
+            + (f"{self.alarm_email} (a reserved domain)" if self.alarm_email else "empty")
+            + ": pulumi config set eventlake:alarmEmail <address>",
+        )
 
     @property
     def uses_lambda(self) -> bool:
@@ -348,6 +387,14 @@ class Settings:
         keys = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
         unknown = unknown_keys(keys, f"the config of stack {pulumi.get_stack()}")
         return cls.from_lookup(pulumi.get_stack(), pulumi.Config(NAMESPACE).get, unknown)
+
+    @classmethod
+    def for_deployment(cls) -> Settings:
+        """``from_pulumi``, then what a deployment alone requires (``check_deployable``): the program's
+        loader, so a preview of a protected stack without its on-call address fails before anything."""
+        settings = cls.from_pulumi()
+        settings.check_deployable()
+        return settings
 
     @classmethod
     def from_stack_file(cls, stack: str, root: Path | None = None) -> Settings:

@@ -29,6 +29,7 @@ class StdlibLambdaArgs:
     memory_mb: int
     timeout_seconds: int
     log_retention_days: int
+    reserved_concurrency: int | None = None  # None: the account's unreserved pool
 
 
 class FunctionSpec(Protocol):
@@ -46,7 +47,9 @@ class FunctionSpec(Protocol):
     def log_retention_days(self) -> int: ...
 
 
-def args_of(spec: FunctionSpec, *, package: str, handler: str) -> StdlibLambdaArgs:
+def args_of(
+    spec: FunctionSpec, *, package: str, handler: str, reserved_concurrency: int | None = None
+) -> StdlibLambdaArgs:
     return StdlibLambdaArgs(
         function_name=spec.function_name,
         package=package,
@@ -55,6 +58,7 @@ def args_of(spec: FunctionSpec, *, package: str, handler: str) -> StdlibLambdaAr
         memory_mb=spec.memory_mb,
         timeout_seconds=spec.timeout_seconds,
         log_retention_days=spec.log_retention_days,
+        reserved_concurrency=reserved_concurrency,
     )
 
 
@@ -115,6 +119,7 @@ def stdlib_lambda(
             code=lambda_archive(package=args.package),
             environment=aws.lambda_.FunctionEnvironmentArgs(variables=environment),
             logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="Text", log_group=log_group.name),
+            reserved_concurrent_executions=args.reserved_concurrency,
         ),
         # Without the policy and the group, the first invocations could neither log nor do their work.
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[role_policy, log_group]),

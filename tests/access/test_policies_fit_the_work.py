@@ -189,16 +189,20 @@ def test_a_producer_call_outside_the_policy_is_refused_and_an_unmapped_one_repor
 def test_the_whole_bucket_mirror_reads_errors_the_reader_policy_does_not_grant(
     lake: WorkedLake, tmp_path: Path
 ) -> None:
-    """``lake_contents.mirror`` (the local runner's copy of the bucket) is more than a reader does: every
-    object outside the data prefix is refused, each reported with its ARN."""
+    """``lake_contents.mirror`` (the local runner's copy of the bucket) is more than a reader does: listing
+    the whole bucket (no ``s3:prefix`` the reader may list) and every object outside the data prefix are
+    refused, each reported with its ARN."""
     recorder = CallRecorder(lake.aws.account)
     with recorder.recording(lake.aws.s3):
         lake_contents.mirror(lake.aws.s3, lake.aws.bucket, tmp_path / "mirror")
     report = recorder.audit(lake.reader_policy(), name="reader policy")
     bucket_arn = f"arn:aws:s3:::{lake.aws.bucket}"
     assert any(k.startswith(schema.ERROR_ROOT) for k in lake.other_keys)
-    assert {r.refused for r in report.refused} == {(f"{bucket_arn}/{k}",) for k in lake.other_keys}
-    assert {r.call.action for r in report.refused} == {"s3:GetObject"}
+    assert {r.refused for r in report.refused} == {
+        (bucket_arn,),
+        *((f"{bucket_arn}/{k}",) for k in lake.other_keys),
+    }
+    assert {r.call.action for r in report.refused} == {"s3:GetObject", "s3:ListBucket"}
     error_key = min(k for k in lake.other_keys if k.startswith(schema.ERROR_ROOT))
     assert (
         f"reader policy: refused: s3:GetObject on {bucket_arn}/{error_key} [s3 GetObject]" in report.lines()

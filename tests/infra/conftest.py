@@ -24,6 +24,9 @@ PROJECT = "eventlake"
 ACCOUNT_ID = "123456789012"
 REGION = "eu-west-1"
 PARTITION = "aws"
+# What a team sets with `pulumi config set eventlake:alarmEmail` before deploying a stack that protects its
+# data (its stack file names no address, and the program refuses one in a reserved domain).
+ONCALL_EMAIL = "lake-oncall@acme.com"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -165,21 +168,26 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 
 
 def cli_config(stack: str) -> dict[str, str]:
-    """Config as the Pulumi CLI hands it to a program: every value a string, booleans lower case."""
-    return {
+    """Config as the Pulumi CLI hands it to a program: every value a string, booleans lower case; a stack that
+    protects its data gets the on-call address a team sets before its first deploy."""
+    config = {
         key: str(value).lower() if isinstance(value, bool) else str(value)
         for key, value in stack_config(stack).items()
     }
+    if config.get("eventlake:protectData") == "true":
+        config.setdefault("eventlake:alarmEmail", ONCALL_EMAIL)
+    return config
 
 
-def deploy(stack: str) -> Deployment:
+def deploy(stack: str, config: dict[str, str] | None = None) -> Deployment:
+    """Run the program for ``stack`` with its CLI config (``cli_config``), or with ``config`` instead."""
     mocks = RecordingMocks()
     outputs: dict[str, Any] = {}
     pulumi_settings.ROOT.set(None)  # a fresh Stack resource for this run
     pulumi.runtime.set_mocks(
         mocks, project=PROJECT, stack=stack, preview=False, monitor=RecordingMonitor(mocks)
     )
-    pulumi.runtime.set_all_config(cli_config(stack))
+    pulumi.runtime.set_all_config(cli_config(stack) if config is None else config)
 
     @pulumi.runtime.test
     def program() -> pulumi.Output[None]:

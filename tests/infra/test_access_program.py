@@ -167,7 +167,7 @@ def test_the_operator_policy_grants_exactly_what_reprocess_calls(deployment: Dep
     policy = d.one(POLICY, "operator")
     assert policy.inputs["name"] == f"eventlake-{d.stack}-operators"
     assert d.outputs["operator_policy_arn"] == policy.state["arn"]
-    bucket, key = arn(d, BUCKET), arn(d, KEY)
+    bucket, key = arn(d, BUCKET, "-lake"), arn(d, KEY)
     assert json.loads(policy.inputs["policy"]) == {
         "Version": "2012-10-17",
         "Statement": [

@@ -260,7 +260,7 @@ def test_the_events_table_has_a_partition_index_athena_uses(deployment: Deployme
 
 def test_query_results_expire(deployment: Deployment) -> None:
     d = deployment
-    rules = {r["id"]: r for r in d.one(LIFECYCLE).inputs["rules"]}
+    rules = {r["id"]: r for r in d.one(LIFECYCLE, "-lake").inputs["rules"]}
     configured = stack_config(d.stack)["eventlake:athenaResultsRetentionDays"]
     assert rules["expire-athena-results"] == {
         "id": "expire-athena-results",
@@ -294,6 +294,13 @@ ALARM_SLUGS = (
     "dedupe-not-checked",
     "claims-write-throttled",
     "claims-read-throttled",
+    # Failures nobody else would see, and what a compaction run tagged for expiry (issue 31).
+    "registrar-failed-events",
+    "registrar-rule-failed",
+    "compactor-failed-runs",
+    "compaction-schedule-failed",
+    "compaction-tags-outside-manifests",
+    "compaction-partition-tagged",
 )
 
 
@@ -364,11 +371,32 @@ def test_the_key_policy_names_exactly_who_may_use_the_key(deployment: Deployment
                 },
             },
             {
+                "Sid": "CompactorFailedRuns",
+                "Effect": "Allow",
+                "Principal": root,
+                "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+                "Resource": "*",
+                "Condition": {
+                    "ArnEquals": {"aws:PrincipalArn": arn(d, ROLE, "compactor")},
+                    "StringEquals": {"kms:ViaService": ["sqs.eu-west-1.amazonaws.com"]},
+                },
+            },
+            {
+                # Only for this account's two rules: the registrar's and the compactor's schedule.
                 "Sid": "EventBridgeDeadLetters",
                 "Effect": "Allow",
                 "Principal": {"Service": "events.amazonaws.com"},
                 "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
                 "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": ACCOUNT_ID},
+                    "ArnEquals": {
+                        "aws:SourceArn": [
+                            f"arn:aws:events:{region}:rule/{prefix}-data-object-created",
+                            f"arn:aws:events:{region}:rule/{prefix}-compaction-schedule",
+                        ]
+                    },
+                },
             },
             {
                 "Sid": "CloudWatchLogs",
@@ -476,7 +504,8 @@ def test_the_key_policy_names_exactly_who_may_use_the_key(deployment: Deployment
     }
     # Every alarm the key admits exists, and every alarm is admitted (an encrypted topic drops the rest).
     alarms = sorted(a.state["arn"] for a in d.all("aws:cloudwatch/metricAlarm:MetricAlarm"))
-    assert sorted(document["Statement"][5]["Condition"]["ArnLike"]["aws:SourceArn"]) == alarms
+    (cloudwatch,) = [s for s in document["Statement"] if s["Sid"] == "CloudWatchAlarms"]
+    assert sorted(cloudwatch["Condition"]["ArnLike"]["aws:SourceArn"]) == alarms
 
 
 def test_the_analyst_policy_grants_querying_through_the_workgroup_only(deployment: Deployment) -> None:
@@ -484,7 +513,7 @@ def test_the_analyst_policy_grants_querying_through_the_workgroup_only(deploymen
     policy = d.one(POLICY, "analyst")
     assert policy.inputs["name"] == d.one(WORKGROUP).inputs["name"]
     grants = {s["Sid"]: s for s in json.loads(policy.inputs["policy"])["Statement"]}
-    bucket = arn(d, BUCKET)
+    bucket = arn(d, BUCKET, "-lake")
     expected = {
         "Workgroup": (
             [
@@ -516,7 +545,9 @@ def test_the_analyst_policy_grants_querying_through_the_workgroup_only(deploymen
                 arn(d, TABLE, "unique_events"),
             ],
         ),
-        "LakeBucket": (["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"], [bucket]),
+        "LakeBucket": (["s3:GetBucketLocation", "s3:ListBucketMultipartUploads"], [bucket]),
+        # Lists only the table's roots and the results (s3:prefix).
+        "ListTable": (["s3:ListBucket"], [bucket]),
         "ReadData": (
             ["s3:GetObject"],
             [f"{bucket}/{schema.DATA_ROOT}*", f"{bucket}/{schema.COMPACTED_ROOT}*"],
@@ -534,10 +565,16 @@ def test_the_analyst_policy_grants_querying_through_the_workgroup_only(deploymen
             "Effect": "Allow",
             "Action": actions,
             "Resource": resources,
-            **({"Condition": grants[sid]["Condition"]} if sid == "LakeKey" else {}),
+            **({"Condition": grants[sid]["Condition"]} if sid in ("LakeKey", "ListTable") else {}),
         }, sid
     assert grants["LakeKey"]["Condition"] == {
         "StringEquals": {"kms:ViaService": ["s3.eu-west-1.amazonaws.com"]}
+    }
+    # The errors and the raw backup stay unlisted.
+    assert grants["ListTable"]["Condition"] == {
+        "StringLike": {
+            "s3:prefix": [f"{schema.DATA_ROOT}*", f"{schema.COMPACTED_ROOT}*", f"{RESULTS_PREFIX}*"]
+        }
     }
     assert d.outputs["athena_analyst_policy_arn"] == policy.state["arn"]
 

@@ -18,7 +18,7 @@ from aws_contract import limits
 from glue import schema
 from infra import iam
 from infra.athena_spec import RESULTS_ROOT
-from infra.compaction_spec import SUPERSEDED_NONCURRENT_DAYS, superseded_expiry_rules
+from infra.compaction_spec import superseded_expiry_rules
 from infra.pipeline import EventLakeArgs
 from infra.settings import PROJECT_ROOT, Settings, SettingsError
 from lake_compactor import compaction_handler as env
@@ -29,6 +29,7 @@ RULE = "aws:cloudwatch/eventRule:EventRule"
 TARGET = "aws:cloudwatch/eventTarget:EventTarget"
 PERMISSION = "aws:lambda/permission:Permission"
 TABLE = "aws:glue/catalogTable:CatalogTable"
+QUEUE = "aws:sqs/queue:Queue"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 WORKGROUP = "aws:athena/workgroup:Workgroup"
@@ -92,7 +93,7 @@ def test_the_source_table_mirrors_the_events_table_under_its_own_name(deployment
 
 def test_the_compactor_policy_grants_exactly_one_compaction(deployment: Deployment) -> None:
     d = deployment
-    bucket = d.one(BUCKET).state["arn"]
+    bucket = d.one(BUCKET, "-lake").state["arn"]
     catalog = [f"arn:aws:glue:eu-west-1:{ACCOUNT_ID}:catalog", d.one(DATABASE).state["arn"]]
     events, source = d.one(TABLE, "catalog-table").state["arn"], d.one(TABLE, "source-table").state["arn"]
     document = json.loads(d.one(ROLE_POLICY, "compactor").inputs["policy"])
@@ -110,7 +111,8 @@ def test_the_compactor_policy_grants_exactly_one_compaction(deployment: Deployme
         # The switch only on the events table; partitions are created only in the source table.
         "SwitchPartitions": (["glue:UpdatePartition"], [*catalog, events]),
         "SourcePartitions": (["glue:BatchCreatePartition"], [*catalog, source]),
-        "LakeBucket": (iam.ATHENA_BUCKET_ACTIONS, [bucket]),
+        "LakeBucket": (["s3:GetBucketLocation", "s3:ListBucketMultipartUploads"], [bucket]),
+        "ListPartitions": (["s3:ListBucket"], [bucket]),
         "ReadData": (
             ["s3:GetObject"],
             [f"{bucket}/{schema.DATA_ROOT}*", f"{bucket}/{schema.COMPACTED_ROOT}*"],
@@ -123,7 +125,25 @@ def test_the_compactor_policy_grants_exactly_one_compaction(deployment: Deployme
             [f"{bucket}/{schema.DATA_ROOT}*", f"{bucket}/{schema.COMPACTED_ROOT}*"],
         ),
         "Results": (iam.ATHENA_RESULTS_ACTIONS, [f"{bucket}/{RESULTS_ROOT}*"]),
+        # A failed run's event, to its failure queue (Lambda's on-failure destination sends as the role).
+        "FailedRuns": (["sqs:SendMessage"], [d.one(QUEUE, "compactor").state["arn"]]),
+        "FailedRunsKey": (["kms:GenerateDataKey", "kms:Decrypt"], [d.one(KEY).state["arn"]]),
         "LakeKey": (iam.KMS_DATA_ACTIONS, [d.one(KEY).state["arn"]]),
+    }
+    by_sid = {s["Sid"]: s for s in document["Statement"]}
+    # Lists only the two roots' partition folders and the results; tags only with the one superseded tag.
+    assert by_sid["ListPartitions"]["Condition"] == {
+        "StringLike": {
+            "s3:prefix": [
+                f"{schema.DATA_ROOT}event_type=*",
+                f"{schema.COMPACTED_ROOT}event_type=*",
+                f"{RESULTS_ROOT}*",
+            ]
+        }
+    }
+    assert by_sid["TagSuperseded"]["Condition"] == {
+        "ForAllValues:StringEquals": {"s3:RequestObjectTagKeys": [SUPERSEDED_TAG[0]]},
+        "StringEquals": {f"s3:RequestObjectTag/{SUPERSEDED_TAG[0]}": SUPERSEDED_TAG[1]},
     }
     key = next(s for s in document["Statement"] if s["Sid"] == "LakeKey")
     assert key["Condition"] == {"StringEquals": {"kms:ViaService": ["s3.eu-west-1.amazonaws.com"]}}
@@ -134,7 +154,7 @@ def test_the_bucket_expires_what_compaction_superseded_after_the_configured_days
     deployment: Deployment,
 ) -> None:
     d = deployment
-    lifecycle = d.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
+    lifecycle = d.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "-lake")
     rules = {r["id"]: r for r in lifecycle.inputs["rules"]}
     tag_key, tag_value = SUPERSEDED_TAG
     for name, root in (("originals", schema.DATA_ROOT), ("copies", schema.COMPACTED_ROOT)):
@@ -142,12 +162,13 @@ def test_the_bucket_expires_what_compaction_superseded_after_the_configured_days
         # Only tagged objects under the root: a late object (untagged) or another prefix never expires here.
         assert rule["filter"] == {"and": {"prefix": root, "tags": {tag_key: tag_value}}}
         assert rule["expiration"] == {"days": d.settings.compaction_expiry_days}
-        # The bucket is versioned: expiry leaves a noncurrent version, which goes a day later.
-        assert rule["noncurrentVersionExpiration"] == {"noncurrentDays": SUPERSEDED_NONCURRENT_DAYS}
+        # The bucket is versioned: expiry leaves a noncurrent version, kept noncurrentVersionDays as every
+        # other object's (a tag must not shorten it: that was a week to empty the lake, versions included).
+        assert rule["noncurrentVersionExpiration"] == {"noncurrentDays": d.settings.noncurrent_version_days}
         markers = rules[f"remove-delete-markers-{name}"]
         assert markers["filter"] == {"prefix": root}
         assert markers["expiration"] == {"expiredObjectDeleteMarker": True}
-    versioning = d.one("aws:s3/bucketVersioning:BucketVersioning").inputs
+    versioning = d.one("aws:s3/bucketVersioning:BucketVersioning", "-lake").inputs
     assert versioning["versioningConfiguration"]["status"] == "Enabled"
 
 

@@ -135,7 +135,7 @@ def renderings(d: Deployment) -> tuple[dict[str, Any], dict[str, Any]]:
     s3 = firehose.inputs["extendedS3Configuration"]
     local = destination_configuration(
         spec,
-        bucket=d.one(BUCKET).state["bucket"],
+        bucket=d.one(BUCKET, "-lake").state["bucket"],
         role_arn=s3["roleArn"],
         function_arn=d.one(FUNCTION, "processor").state["arn"],  # one function ARN for both renderings
         account=ACCOUNT,

@@ -89,28 +89,30 @@ def test_stream_is_encrypted_with_the_lake_key(deployment: Deployment) -> None:
 def test_bucket_is_private_encrypted_versioned_and_owner_enforced(deployment: Deployment) -> None:
     d = deployment
     name = d.outputs["bucket_name"]
-    assert d.one(BUCKET).inputs["bucket"] == name
+    assert d.one(BUCKET, "-lake").inputs["bucket"] == name
     assert not d.all("aws:s3/bucketV2:BucketV2")
-    block = d.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").inputs
+    block = d.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "-lake").inputs
     assert block["bucket"] == name
     for flag in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"):
         assert block[flag] is True, flag
-    sse = d.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
+    sse = d.one(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "-lake"
+    )
     (rule,) = sse.inputs["rules"]
     assert rule["applyServerSideEncryptionByDefault"] == {
         "sseAlgorithm": "aws:kms",
         "kmsMasterKeyId": arn(d, KEY),
     }
     assert rule["bucketKeyEnabled"] is True
-    versioning = d.one("aws:s3/bucketVersioning:BucketVersioning").inputs
+    versioning = d.one("aws:s3/bucketVersioning:BucketVersioning", "-lake").inputs
     assert versioning["versioningConfiguration"]["status"] == "Enabled"
-    ownership = d.one("aws:s3/bucketOwnershipControls:BucketOwnershipControls").inputs
+    ownership = d.one("aws:s3/bucketOwnershipControls:BucketOwnershipControls", "-lake").inputs
     assert ownership["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
 
 
 def test_bucket_policy_denies_insecure_transport(deployment: Deployment) -> None:
-    bucket_arn, key_arn = arn(deployment, BUCKET), arn(deployment, KEY)
-    document = json.loads(deployment.one("aws:s3/bucketPolicy:BucketPolicy").inputs["policy"])
+    bucket_arn, key_arn = arn(deployment, BUCKET, "-lake"), arn(deployment, KEY)
+    document = json.loads(deployment.one("aws:s3/bucketPolicy:BucketPolicy", "-lake").inputs["policy"])
     assert document == iam.lake_bucket_policy(bucket_arn, key_arn)
     transport, tls, encryption, key = document["Statement"]
     for statement in (transport, tls):
@@ -133,7 +135,7 @@ def test_bucket_policy_denies_insecure_transport(deployment: Deployment) -> None
 
 def test_lifecycle_expires_errors_backups_and_old_versions(deployment: Deployment) -> None:
     s = deployment.settings
-    lifecycle = deployment.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
+    lifecycle = deployment.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "-lake")
     rules = {r["id"]: r for r in lifecycle.inputs["rules"]}
     assert all(r["status"] == "Enabled" for r in rules.values())
     assert rules["expire-errors"]["filter"] == {"prefix": schema.ERROR_ROOT}
@@ -145,19 +147,21 @@ def test_lifecycle_expires_errors_backups_and_old_versions(deployment: Deploymen
     noncurrent = rules["expire-noncurrent-versions"]["noncurrentVersionExpiration"]
     assert noncurrent["noncurrentDays"] == s.noncurrent_version_days
     assert rules["abort-incomplete-uploads"]["abortIncompleteMultipartUpload"]["daysAfterInitiation"] > 0
-    versioning = deployment.one("aws:s3/bucketVersioning:BucketVersioning")
+    versioning = deployment.one("aws:s3/bucketVersioning:BucketVersioning", "-lake")
     assert versioning.urn in lifecycle.dependencies
 
 
 def test_prod_protects_and_retains_the_bucket_and_key(prod: Deployment) -> None:
-    for typ in (BUCKET, KEY):
-        resource = prod.one(typ)
-        assert (resource.protect, resource.retain_on_delete) == (True, True), typ
-    assert prod.one(BUCKET).inputs["forceDestroy"] is False
+    # The lake, its access logs (the record of who touched it) and the key.
+    for typ, name in ((BUCKET, "-lake"), (BUCKET, "-logs"), (KEY, "")):
+        resource = prod.one(typ, name)
+        assert (resource.protect, resource.retain_on_delete) == (True, True), (typ, name)
+        if typ == BUCKET:
+            assert resource.inputs["forceDestroy"] is False, name
 
 
 def test_dev_bucket_is_disposable(dev: Deployment) -> None:
-    bucket = dev.one(BUCKET)
+    bucket = dev.one(BUCKET, "-lake")
     assert (bucket.protect, bucket.retain_on_delete) == (False, False)
     assert bucket.inputs["forceDestroy"] is True
 
@@ -298,7 +302,7 @@ def test_firehose_references_the_right_resources(deployment: Deployment) -> None
         "roleArn": role_arn,
     }
     assert d.outputs["stream_arn"] == arn(d, STREAM)
-    assert s3["bucketArn"] == arn(d, BUCKET)
+    assert s3["bucketArn"] == arn(d, BUCKET, "-lake")
     assert s3["roleArn"] == role_arn
     (processor,) = s3["processingConfiguration"]["processors"]
     params = {p["parameterName"]: p["parameterValue"] for p in processor["parameters"]}
@@ -319,7 +323,7 @@ def test_firehose_references_the_right_resources(deployment: Deployment) -> None
     }
     backup = s3["s3BackupConfiguration"]
     assert s3["s3BackupMode"] == "Enabled"
-    assert backup["bucketArn"] == arn(d, BUCKET)
+    assert backup["bucketArn"] == arn(d, BUCKET, "-lake")
     assert backup["prefix"] == schema.BACKUP_PREFIX
     assert backup["errorOutputPrefix"].startswith(schema.ERROR_ROOT)
     assert "!{firehose:error-output-type}" in backup["errorOutputPrefix"]
@@ -332,8 +336,8 @@ def test_firehose_waits_for_its_role_policy_and_the_locked_down_bucket(deploymen
     dependencies = set(d.one(FIREHOSE).dependencies)
     assert d.one(ROLE_POLICY, "delivery").urn in dependencies
     sse = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
-    assert d.one(sse).urn in dependencies
-    assert d.one("aws:s3/bucketPolicy:BucketPolicy").urn in dependencies
+    assert d.one(sse, "-lake").urn in dependencies
+    assert d.one("aws:s3/bucketPolicy:BucketPolicy", "-lake").urn in dependencies
 
 
 # --- IAM ------------------------------------------------------------------------------------
@@ -372,7 +376,13 @@ def test_every_allow_names_exact_arns(deployment: Deployment) -> None:
             for resource in statement["Resource"]:
                 base = resource.removesuffix("/*").removesuffix(":*")
                 # A grant on one of the lake's prefixes names the bucket's exact ARN before it.
-                for root in (schema.DATA_ROOT, schema.COMPACTED_ROOT, RESULTS_ROOT):
+                for root in (
+                    schema.DATA_ROOT,
+                    schema.COMPACTED_ROOT,
+                    RESULTS_ROOT,
+                    schema.ERROR_ROOT,
+                    schema.BACKUP_ROOT,
+                ):
                     if base.startswith("arn:aws:s3:::"):
                         base = base.removesuffix("/" + root.removesuffix("/"))
                 assert base in known, (r.name, resource)
@@ -393,10 +403,15 @@ def test_firehose_role_trust_is_bound_to_the_account(deployment: Deployment) -> 
 
 def test_firehose_policy_grants_each_service_on_its_exact_arn(deployment: Deployment) -> None:
     d = deployment
-    bucket, fn = arn(d, BUCKET), arn(d, FUNCTION, "processor")
+    bucket, fn = arn(d, BUCKET, "-lake"), arn(d, FUNCTION, "processor")
     grants = statements(d, "delivery")
     expected = {
-        "LakeBucket": (iam.FIREHOSE_S3_ACTIONS, [bucket, f"{bucket}/*"]),
+        # Bucket-level actions on the bucket; objects only under the roots Firehose writes (not compacted/).
+        "LakeBucket": (iam.FIREHOSE_BUCKET_ACTIONS, [bucket]),
+        "LakeObjects": (
+            iam.FIREHOSE_OBJECT_ACTIONS,
+            [f"{bucket}/{root}*" for root in (schema.DATA_ROOT, schema.ERROR_ROOT, schema.BACKUP_ROOT)],
+        ),
         "SourceStream": (iam.FIREHOSE_KINESIS_ACTIONS, [arn(d, STREAM)]),
         "Processor": (["lambda:InvokeFunction", "lambda:GetFunctionConfiguration"], [fn, f"{fn}:*"]),
         "DeliveryLogs": (["logs:PutLogEvents"], sorted(r.state["arn"] for r in d.all(LOG_STREAM))),

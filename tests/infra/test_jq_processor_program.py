@@ -122,7 +122,7 @@ def test_rules_catch_a_wrong_engine_and_a_query_without_the_prefix_keys(jq_dev: 
 def test_firehose_role_keeps_only_what_jq_mode_uses(jq_dev: Deployment) -> None:
     policy = json.loads(jq_dev.one("aws:iam/rolePolicy:RolePolicy", "delivery-policy").inputs["policy"])
     sids = [statement["Sid"] for statement in policy["Statement"]]
-    assert sids == ["LakeBucket", "SourceStream", "DeliveryLogs", "LakeKey"]
+    assert sids == ["LakeBucket", "LakeObjects", "SourceStream", "DeliveryLogs", "LakeKey"]
     actions = {a for statement in policy["Statement"] for a in statement["Action"]}
     assert not any(a.startswith(("lambda:", "glue:", "dynamodb:")) for a in actions)
     assert set(iam.FIREHOSE_S3_ACTIONS) | set(iam.FIREHOSE_KINESIS_ACTIONS) <= actions
@@ -177,21 +177,33 @@ def test_alarms_and_dashboard_watch_only_resources_jq_mode_has(jq_dev: Deploymen
         "stream-iterator-age",
         "stream-write-throttled",
         "registrar-errors",
+        # The registrar's and the compactor's failures, and what a compaction run tagged: jq mode has both.
+        "registrar-failed-events",
+        "registrar-rule-failed",
+        "compactor-failed-runs",
+        "compaction-schedule-failed",
+        "compaction-tags-outside-manifests",
+        "compaction-partition-tagged",
     }
     # The Lambda mode keeps its transform, conversion and claims alarms (same stack file, default processor).
     lambda_slugs = {a.inputs["name"].removeprefix("eventlake-dev-") for a in dev.all(ALARM)}
     assert {"transform-errors", "format-conversion-failed", "claims-write-throttled"} <= lambda_slugs
     assert slugs < lambda_slugs
-    # Every dimension value names a resource this deployment has; nothing reads the transform's own metrics.
+    # Every dimension value names a resource this deployment has; nothing reads the transform's own metrics
+    # (the only EventLake metrics are the compactor's run metrics).
     existing = {
         jq_dev.one(FIREHOSE).inputs["name"],
         jq_dev.one("aws:kinesis/stream:Stream").inputs["name"],
         *(f.inputs["name"] for f in jq_dev.all("aws:lambda/function:Function")),
+        *(q.inputs["name"] for q in jq_dev.all("aws:sqs/queue:Queue")),
+        *(r.inputs["name"] for r in jq_dev.all("aws:cloudwatch/eventRule:EventRule")),
     }
+    compactor = jq_dev.one("aws:lambda/function:Function", "compactor").inputs["name"]
     documented = {(m.namespace, m.name): m.dimensions for m in alarm_spec.METRICS}
     lines = _watched(jq_dev)
     for namespace, name, dims in lines:
-        assert namespace != "EventLake" and namespace not in {"AWS/DynamoDB"}, name
+        assert namespace not in {"AWS/DynamoDB"}, name
+        assert namespace != "EventLake" or dims == {"FunctionName": compactor}, (name, dims)
         assert tuple(dims) == documented[(namespace, name)], name
         assert set(dims.values()) <= existing, (name, dims)
     assert not any(name in {"FailedConversion.Records", "ExecuteProcessing.Success"} for _, name, _ in lines)

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 import pytest
-from conftest import ACCOUNT_ID, Deployment
+from conftest import ACCOUNT_ID, ONCALL_EMAIL, Deployment, cli_config
 
 from glue.errors import Reject
 from infra import alarm_spec
@@ -37,7 +37,9 @@ def arn(d: Deployment, typ: str, name_part: str = "") -> str:
 
 
 def config(d: Deployment, key: str) -> Any:
-    return stack_config(d.stack)[f"eventlake:{key}"]
+    """A stack's config as the program got it (its file, and the on-call address a protected stack needs)."""
+    name = f"eventlake:{key}"
+    return stack_config(d.stack).get(name, cli_config(d.stack).get(name))
 
 
 def alarms(d: Deployment) -> dict[str, dict[str, Any]]:
@@ -52,6 +54,15 @@ def dimensions(d: Deployment) -> dict[str, dict[str, str]]:
         "transform": {"FunctionName": d.one(FUNCTION, "processor").inputs["name"]},
         "registrar": {"FunctionName": d.one(FUNCTION, "registrar").inputs["name"]},
         "table": {"TableName": d.one(CLAIMS).inputs["name"]},
+        "registrar-queue": {"QueueName": d.one("aws:sqs/queue:Queue", "registrar").inputs["name"]},
+        "compactor-queue": {"QueueName": d.one("aws:sqs/queue:Queue", "compactor").inputs["name"]},
+        "registrar-rule": {
+            "RuleName": d.one("aws:cloudwatch/eventRule:EventRule", "registrar").inputs["name"]
+        },
+        "compactor-rule": {
+            "RuleName": d.one("aws:cloudwatch/eventRule:EventRule", "compactor").inputs["name"]
+        },
+        "compactor": {"FunctionName": d.one(FUNCTION, "compactor").inputs["name"]},
     }
 
 
@@ -113,6 +124,46 @@ def single_metric_alarms(d: Deployment) -> dict[str, tuple[str, str, str, str, s
         "dedupe-not-checked": ("EventLake", "NotChecked", "transform", "Sum", GT, 0, 1),
         "claims-write-throttled": ("AWS/DynamoDB", "WriteThrottleEvents", "table", "Sum", GT, 0, 1),
         "claims-read-throttled": ("AWS/DynamoDB", "ReadThrottleEvents", "table", "Sum", GT, 0, 1),
+        # Failures nobody else sees: a message in either failure queue, an invocation either rule gave up on.
+        "registrar-failed-events": (
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            "registrar-queue",
+            "Maximum",
+            GT,
+            0,
+            1,
+        ),
+        "registrar-rule-failed": ("AWS/Events", "FailedInvocations", "registrar-rule", "Sum", GT, 0, 1),
+        "compactor-failed-runs": (
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            "compactor-queue",
+            "Maximum",
+            GT,
+            0,
+            1,
+        ),
+        "compaction-schedule-failed": ("AWS/Events", "FailedInvocations", "compactor-rule", "Sum", GT, 0, 1),
+        # What a compaction run tagged for expiry (its own embedded metrics).
+        "compaction-tags-outside-manifests": (
+            "EventLake",
+            "TagsOutsideManifests",
+            "compactor",
+            "Sum",
+            GT,
+            0,
+            1,
+        ),
+        "compaction-partition-tagged": (
+            "EventLake",
+            "MaxPartitionTaggedPercent",
+            "compactor",
+            "Maximum",
+            GE,
+            config(d, "alarmCompactionTaggedPercent") or 100,
+            1,
+        ),
     }
 
 
@@ -377,19 +428,34 @@ def test_placeholder_addresses_are_the_reserved_domains(email: str | None, place
     assert alarm_spec.placeholder_email(email) is placeholder
 
 
-def test_a_placeholder_alarm_address_is_warned_about_at_deploy(monkeypatch: pytest.MonkeyPatch) -> None:
-    """prod ships with an example.com address until the team sets its own: `pulumi up` says so."""
+def test_a_protected_stack_without_a_real_alarm_address_fails_to_deploy_with_one_line() -> None:
+    """prod names no address and protects its data: preview and up fail, in one line, until a team sets its
+    own (missing, or in a reserved domain); sizing and the local runner read the same file and still work."""
+    from conftest import deploy
+
+    assert "eventlake:alarmEmail" not in stack_config("prod") and "eventlake:alarmEmail" not in stack_config(
+        "huge"
+    )
+    without = {k: v for k, v in cli_config("prod").items() if k != "eventlake:alarmEmail"}
+    for config in (without, {**without, "eventlake:alarmEmail": "eventlake-oncall@example.com"}):
+        with pytest.raises(SettingsError) as raised:
+            deploy("prod", config)
+        assert "\n" not in str(raised.value)
+        assert "alarmEmail" in str(raised.value) and "pulumi config set eventlake:alarmEmail" in str(
+            raised.value
+        )
+    assert Settings.from_stack_file("prod").alarm_email == ""  # not a deployment: no rule
+    deploy("prod", {**without, "eventlake:alarmEmail": ONCALL_EMAIL})
+
+
+def test_an_unprotected_stack_only_warns_about_a_placeholder(monkeypatch: pytest.MonkeyPatch) -> None:
     import pulumi
     from conftest import deploy
 
     warnings: list[str] = []
     monkeypatch.setattr(pulumi.log, "warn", lambda message, *a, **k: warnings.append(message))
-    assert alarm_spec.placeholder_email(stack_config("prod")["eventlake:alarmEmail"])
-    deploy("prod")
+    deploy("dev", {**cli_config("dev"), "eventlake:alarmEmail": "me@example.com"})
     assert [w for w in warnings if "alarmEmail" in w] == [
-        "alarmEmail eventlake-oncall@example.com is a placeholder (a reserved domain): alarms will reach "
+        "alarmEmail me@example.com is a placeholder (a reserved domain): alarms will reach "
         "nobody. Set your on-call address: pulumi config set eventlake:alarmEmail <address>"
     ]
-    warnings.clear()
-    deploy("dev")  # no address: nothing to warn about
-    assert not [w for w in warnings if "alarmEmail" in w]

@@ -86,10 +86,12 @@ def test_the_target_invokes_the_registrar_with_retries_and_a_dead_letter_queue(
         "arn": arn(d, FUNCTION, "registrar"),
         # As long and as often as EventBridge allows (its defaults, stated).
         "retryPolicy": {"maximumRetryAttempts": 185, "maximumEventAgeInSeconds": 24 * 3600},
-        "deadLetterConfig": {"arn": arn(d, QUEUE)},
+        "deadLetterConfig": {"arn": arn(d, QUEUE, "registrar")},
     }
     # Neither an invocation nor a dead letter can be refused once events flow.
-    assert {d.one(PERMISSION, "registrar").urn, d.one(QUEUE_POLICY).urn} <= set(target.dependencies)
+    assert {d.one(PERMISSION, "registrar").urn, d.one(QUEUE_POLICY, "registrar").urn} <= set(
+        target.dependencies
+    )
 
 
 def test_only_the_rule_may_invoke_the_registrar(deployment: Deployment) -> None:
@@ -106,13 +108,13 @@ def test_only_the_rule_may_invoke_the_registrar(deployment: Deployment) -> None:
 
 def test_the_dead_letter_queue_is_encrypted_and_only_the_rule_may_send_to_it(deployment: Deployment) -> None:
     d = deployment
-    queue = d.one(QUEUE)
+    queue = d.one(QUEUE, "registrar")
     assert queue.inputs == {
         "name": f"eventlake-{d.stack}-partition-registrar-failed",
         "kmsMasterKeyId": arn(d, KEY),
         "messageRetentionSeconds": 14 * 24 * 3600,
     }
-    policy = d.one(QUEUE_POLICY).inputs
+    policy = d.one(QUEUE_POLICY, "registrar").inputs
     assert policy["queueUrl"] == queue.state["url"]
     assert json.loads(policy["policy"]) == {
         "Version": "2012-10-17",
@@ -136,7 +138,7 @@ def test_a_failed_invocation_is_retried_by_lambda_then_kept_in_the_queue(deploym
         "functionName": registrar(d)["name"],
         "maximumRetryAttempts": 2,
         "maximumEventAgeInSeconds": 6 * 3600,
-        "destinationConfig": {"onFailure": {"destination": arn(d, QUEUE)}},
+        "destinationConfig": {"onFailure": {"destination": arn(d, QUEUE, "registrar")}},
     }
     assert d.one(ROLE_POLICY, "registrar").urn in config.dependencies
 
@@ -249,7 +251,7 @@ def test_the_registrar_policy_grants_exactly_logs_glue_and_the_failure_queue(dep
                 "Sid": "FailedEvents",
                 "Effect": "Allow",
                 "Action": ["sqs:SendMessage"],
-                "Resource": [arn(d, QUEUE)],
+                "Resource": [arn(d, QUEUE, "registrar")],
             },
             {
                 "Sid": "FailedEventsKey",

@@ -124,7 +124,7 @@ def catalog_renderings(d: Deployment) -> tuple[dict[str, Any], dict[str, Any]]:
     deployed = pulumi_catalog_as_api(
         d.one(DATABASE).inputs, d.one(TABLE, TABLE_NAME_PART).inputs, index_inputs(d)
     )
-    local = embedded_catalog(CatalogSpec.from_settings(d.settings), d.one(BUCKET).state["bucket"])
+    local = embedded_catalog(CatalogSpec.from_settings(d.settings), d.one(BUCKET, "-lake").state["bucket"])
     return deployed, local
 
 
