@@ -76,3 +76,106 @@ def _record_header(root: Path) -> dict[str, Any] | None:
 def _manifest_bucket(root: Path) -> str:
     manifest = json.loads((root / lake_contents.MIRROR_MARKER).read_text())
     return str(manifest.get("bucket") or "lake")
+
+
+# --- a bucket read straight from S3: only the partitions a query's filters select --------------------------
+
+
+def selected_partitions(sql: str, partitions: list[athena.CatalogPartition]) -> list[athena.CatalogPartition]:
+    """The catalog's partitions a query's partition filters can select, as Athena prunes them: the conjuncts
+    of the WHERE of a single-table query (``events`` or the ``unique_events`` view, whose filters reach the
+    table) that compare a partition column with string literals (``=``, ``IN``, ``BETWEEN``). Anything else
+    (an OR, a join, a subquery, a function of a column) selects every partition: never fewer than Athena."""
+    values = _partition_filters(sql)
+    if values is None:
+        return list(partitions)
+    index = {name: i for i, name in enumerate(schema.PARTITION_KEY_NAMES)}
+    return [p for p in partitions if all(test(p.values[index[name]]) for name, test in values)]
+
+
+def _partition_filters(sql: str) -> list[tuple[str, Any]] | None:
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        statements = [s for s in sqlglot.parse(sql, read="athena") if s is not None]
+    except Exception:
+        return None
+    if len(statements) != 1 or not isinstance(statements[0], exp.Select):
+        return None
+    select = statements[0]
+    tables = list(select.find_all(exp.Table))
+    names = {athena.UNIQUE_EVENTS_VIEW, schema.TABLE_NAME}
+    if (
+        len(tables) != 1
+        or tables[0].name not in names
+        or select.args.get("joins")
+        or select.find(exp.Subquery)
+    ):
+        return None
+    where = select.args.get("where")
+    if where is None:
+        return []
+    tests: list[tuple[str, Any]] = []
+    for conjunct in where.this.flatten() if isinstance(where.this, exp.And) else [where.this]:
+        found = _partition_test(conjunct, exp)
+        if found is not None:
+            tests.append(found)
+    return tests
+
+
+def _partition_test(node: Any, exp: Any) -> tuple[str, Any] | None:
+    """(partition column, a test of its value) for ``col = 'v'``, ``col IN ('a', 'b')``, ``col BETWEEN 'a'
+    AND 'b'`` (either side of ``=``); None for anything else (it selects every partition)."""
+    keys = set(schema.PARTITION_KEY_NAMES)
+
+    def column(n: Any) -> str | None:
+        return n.name if isinstance(n, exp.Column) and n.name in keys else None
+
+    def text(n: Any) -> str | None:
+        return n.this if isinstance(n, exp.Literal) and n.is_string else None
+
+    if isinstance(node, exp.EQ):
+        for a, b in ((node.left, node.right), (node.right, node.left)):
+            name, value = column(a), text(b)
+            if name and value is not None:
+                return name, lambda v, value=value: v == value
+    if isinstance(node, exp.In) and column(node.this) and not node.args.get("query"):
+        choices = [text(e) for e in node.expressions]
+        if all(c is not None for c in choices):
+            return column(node.this) or "", lambda v, choices=frozenset(choices): v in choices
+    if isinstance(node, exp.Between) and column(node.this):
+        low, high = text(node.args["low"]), text(node.args["high"])
+        if low is not None and high is not None:
+            return column(node.this) or "", lambda v, low=low, high=high: low <= v <= high
+    return None
+
+
+def download_partitions(
+    s3: Any, bucket: str, partitions: list[athena.CatalogPartition], root: Path, console: Any
+) -> tuple[int, int]:
+    """The objects directly under each partition's location, fetched from S3 into ``root`` at their keys
+    (what Athena reads of them; nothing else of the bucket): (objects, bytes). Their count and size are said
+    on stderr before the first byte is read, then a progress bar."""
+    from eventlake import progress
+
+    listed: list[tuple[str, int]] = []
+    for partition in partitions:
+        prefix = partition.location.removeprefix("s3://").partition("/")[2]
+        pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, Delimiter="/")
+        listed += [(str(o["Key"]), int(o["Size"])) for page in pages for o in page.get("Contents", [])]
+    total = sum(size for _, size in listed)
+    console.print(
+        f"eventlake query: reading {len(listed):,} objects ({total / 2**20:,.1f} MiB) of {len(partitions):,} "
+        f"partitions from s3://{bucket}",
+        markup=False,
+        highlight=False,
+        emoji=False,
+    )
+    with progress.bar(console, "Reading the selected partitions", len(listed)) as advance:
+        for key, _ in listed:
+            target = root / key
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+            advance(1)
+    return len(listed), total

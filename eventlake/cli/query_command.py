@@ -7,14 +7,15 @@ table, view and saved queries (``glue/sql_jq``). An answer Athena would not give
 from __future__ import annotations
 
 import argparse
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from eventlake.athena import engine as athena
 from eventlake.checks import lake_contents, run_record
 from eventlake.cli import catalog_reader
-from eventlake.cli.common import OK, CliError, Context, DefaultsHelp, aws_errors, mirrored_bucket, suggest
-from eventlake.cli.output import emit, value_columns, warn
+from eventlake.cli.common import OK, CliError, Context, DefaultsHelp, aws_errors, suggest
+from eventlake.cli.output import console, emit, value_columns, warn
 from infra.athena_spec import JQ_SQL_DIR
 from infra.catalog_spec import CatalogSpec
 from infra.settings import PROCESSOR_JQ
@@ -35,7 +36,11 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     what.add_argument("--name", help=f"a saved query of glue/sql/ ({', '.join(athena.load_queries())})")
     source = command.add_mutually_exclusive_group()
     source.add_argument("--lake", type=Path, help="a local mirror (default out/<stack>/lake)")
-    source.add_argument("--bucket", help="a lake bucket, mirrored to a temporary directory first")
+    source.add_argument(
+        "--bucket",
+        help="a lake bucket, read through the stack's Glue catalog: only the partitions the query's "
+        "partition filters select are fetched",
+    )
     command.add_argument(
         "--database",
         help="the query's database context (default: the stack's Glue database, eventlake_<stack>)",
@@ -76,8 +81,14 @@ def run(args: argparse.Namespace) -> int:
             partitions = catalog_reader.glue_catalog(
                 context.client("glue"), catalog.database_name, catalog.table_name
             )
-        with mirrored_bucket(context, args.bucket) as root:
-            return _answer(args, root, sql, title, database, partitions, approximate)
+        selected = catalog_reader.selected_partitions(sql, partitions)
+        with tempfile.TemporaryDirectory(prefix="eventlake-query-") as scratch:
+            root = Path(scratch) / "lake"
+            with aws_errors(f"reading s3://{args.bucket}", "check --bucket, --region and --endpoint-url"):
+                catalog_reader.download_partitions(
+                    context.client("s3"), args.bucket, selected, root, console(stderr=True)
+                )
+            return _answer(args, root, sql, title, database, selected, approximate)
     root = _local_root(args)
     if not root.is_dir():
         raise CliError(

@@ -12,10 +12,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlglot
+from botocore.client import BaseClient
 
+from eventlake.athena import engine as athena
 from eventlake.checks import lake_contents, run_record
 from eventlake.cli.main import main
 from eventlake.demo import DemoOptions, open_demo
@@ -159,3 +162,45 @@ def test_a_mirror_without_a_run_record_is_a_clear_error(
     (copy / run_record.RUN_RECORD).unlink()
     code, _, err = run(capsys, "query", "--lake", str(copy), "SELECT count(*) FROM events")
     assert code == 2 and "run record" in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_the_bucket_is_read_only_where_the_partition_filters_select(
+    capsys: pytest.CaptureFixture[str],
+    compacted: tuple[Compacted, EmbeddedAws],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    lake, aws = compacted
+    partitions = athena.catalog_partitions(aws.glue, aws.spec.database_name, aws.spec.table_name)
+    chosen = sorted({p.values[0] for p in partitions})[0]
+    mine = [p.location.removeprefix(f"s3://{lake.bucket}/") for p in partitions if p.values[0] == chosen]
+    expected = {
+        o["Key"]
+        for prefix in mine
+        for o in aws.s3.list_objects_v2(Bucket=lake.bucket, Prefix=prefix, Delimiter="/").get("Contents", [])
+    }
+    read: list[str] = []
+    real = BaseClient._make_api_call
+
+    def counted(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        if operation == "GetObject":
+            read.append(params["Key"])
+        return real(client, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", counted)
+    sql = f"SELECT count(*) AS n FROM events WHERE event_type = '{chosen}'"
+    region = aws.s3.meta.region_name
+    code, out, err = run(
+        capsys, "query", "--bucket", lake.bucket, "--region", region, sql, "--output", "json"
+    )
+    assert code == 0, err
+    assert sorted(read) == sorted(expected) and 0 < len(read) < len(
+        lake_contents.local_objects(lake.after_expiry)
+    )
+    assert f"reading {len(expected):,} objects" in err  # the size estimate, before the first GET
+    local = json.loads(run(capsys, "query", "--lake", str(lake.after_expiry), sql, "--output", "json")[1])
+    assert json.loads(out)["rows"] == local["rows"] and local["rows"][0]["n"] > 0
+    # A filter it cannot read (a function of the column) selects every partition: never fewer than Athena.
+    read.clear()
+    every = "SELECT count(*) AS n FROM events WHERE upper(event_type) = 'X'"
+    assert run(capsys, "query", "--bucket", lake.bucket, "--region", region, every)[0] == 0
+    assert len(read) > len(expected)
