@@ -126,7 +126,7 @@ def event_pool(rng: random.Random, event_type: str, names: list[str], size: int)
                 row["event_name"],
                 row["event_subtype"],
                 row["payload"],
-                len(sample_events._encode(event, rng)),
+                len(sample_events.encode(event, rng)),
             )
         )
     return pool

@@ -245,7 +245,7 @@ def check(
     if unique is not None:
         _check_unique_view(sent, places, unique, result)
     if backup_enabled:
-        _check_backup(sent, lake, result, recovery.resent_bytes())
+        check_backup(sent, lake, result, recovery.resent_bytes())
 
     for (what, where), records in affected.items():
         result.affected.append(
@@ -687,7 +687,7 @@ def _check_unique_view(
             result.violate(UNIQUE_VIEW, f"event {event_id}: the view keeps {lineage}, not the first arrival")
 
 
-def _check_backup(
+def check_backup(
     sent: list[Sent], lake: LakeContents, result: InvariantResult, resent: Counter[bytes] | None = None
 ) -> None:
     """Every record sent, and every one reprocess sent again (``resent``), is in the raw backup as sent."""

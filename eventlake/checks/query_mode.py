@@ -31,7 +31,7 @@ from eventlake.checks.invariant import (
     UNIQUE_VIEW,
     Affected,
     InvariantResult,
-    _check_backup,
+    check_backup,
 )
 from eventlake.checks.lake_contents import LakeContents
 from eventlake.traffic.producer import Sent
@@ -116,7 +116,7 @@ def check_by_query(
     if unique is not None:
         _check_view(sent, stored, unique, result)
     if backup_enabled:
-        _check_backup(list(sent), lake, result)
+        check_backup(list(sent), lake, result)
     return result
 
 

@@ -26,7 +26,7 @@ import jq
 
 from eventlake.firehose import error_records, prefixes
 from eventlake.firehose.kinesis_source import SourceRecord
-from eventlake.firehose.s3_destination import DATA, S3Destination, WrittenObject, _Buffer, _moment
+from eventlake.firehose.s3_destination import DATA, Buffer, S3Destination, WrittenObject, moment
 from glue import partition_query
 from glue.errors import ErrorCode, ErrorOutputType
 
@@ -69,7 +69,7 @@ class RecordsAsSentDestination(S3Destination):
     def deliver_as_sent(self, record: SourceRecord, keys: dict[str, str], now_ms: int) -> list[WrittenObject]:
         where = prefixes.evaluate(
             self._spec.prefix,
-            arrival=_moment(record.arrival_ms),
+            arrival=moment(record.arrival_ms),
             partition_keys=keys,
             time_zone=self._spec.custom_time_zone,
         )
@@ -101,7 +101,7 @@ class RecordsAsSentDestination(S3Destination):
         self._error(ErrorOutputType.PARTITIONING_FAILED, line, len(record.data), record, now_ms)
         return self._take_written()
 
-    def _write_lines(self, where: str, buffer: _Buffer, delivery_ms: int) -> None:
+    def _write_lines(self, where: str, buffer: Buffer, delivery_ms: int) -> None:
         body = b"".join(buffer.items)
         if self._spec.data_compression == partition_query.OUTPUT_COMPRESSION:
             body = gzip.compress(body, mtime=0)

@@ -56,20 +56,24 @@ class WrittenObject:
 
 
 # Puts a buffer in S3 as one object, delivered at the given time (epoch ms).
-_Writer = Callable[["_Buffer", int], None]
+Writer = Callable[["Buffer", int], None]
 
 
 @dataclass
-class _Buffer:
+class Buffer:
+    """One open buffer of a destination (a partition's data, an error kind, the backup): what it holds and
+    when it opened, so the buffering hints can decide when it is written (the jq mode's writer shares it)."""
+
     opened_ms: int
     oldest_arrival_ms: int
-    write: _Writer
+    write: Writer
     items: list[Any] = field(default_factory=list)
     size: int = 0
     records: int = 0
 
 
-def _moment(ms: int) -> datetime:
+def moment(ms: int) -> datetime:
+    """An epoch-millisecond time as the UTC datetime Firehose's prefixes and object names are built from."""
     return datetime.fromtimestamp(ms / 1000, tz=UTC)
 
 
@@ -97,7 +101,7 @@ class S3Destination:
         self._size_limit = spec.buffering_size_mib * limits.MIB
         self._interval_ms = spec.buffering_interval_seconds * 1000
         # Open buffers by (DATA, evaluated prefix), (_ERRORS, error output type) and (BACKUP, "").
-        self._open: dict[tuple[str, str], _Buffer] = {}
+        self._open: dict[tuple[str, str], Buffer] = {}
         # Objects written since the last public call returned them (each public method returns its own).
         self._written: list[WrittenObject] = []
         # When the oldest open buffer opened (None: not known, recomputed): ``tick`` runs once per record and
@@ -140,7 +144,7 @@ class S3Destination:
                     raise prefixes.PrefixError("the Lambda returned no metadata.partitionKeys")
                 where = prefixes.evaluate(
                     self._spec.prefix,
-                    arrival=_moment(item.source.arrival_ms),
+                    arrival=moment(item.source.arrival_ms),
                     partition_keys=item.partition_keys,
                     time_zone=self._spec.custom_time_zone,
                 )
@@ -223,7 +227,7 @@ class S3Destination:
         self._oldest_open_ms = None
         return self._take_written()
 
-    def _in_write_order(self) -> list[tuple[tuple[str, str], _Buffer]]:
+    def _in_write_order(self) -> list[tuple[tuple[str, str], Buffer]]:
         """The open buffers, data then errors then the backup, each kind in the order its buffers opened."""
         return sorted(self._open.items(), key=lambda entry: _WRITE_ORDER.index(entry[0][0]))
 
@@ -275,7 +279,7 @@ class S3Destination:
 
     # --- buffering and writing ---------------------------------------------------------------------------
 
-    def _room(self, key: tuple[str, str], size: int, now_ms: int, arrival_ms: int, write: _Writer) -> _Buffer:
+    def _room(self, key: tuple[str, str], size: int, now_ms: int, arrival_ms: int, write: Writer) -> Buffer:
         """The open buffer for ``key`` if ``size`` more bytes fit in it; else the full one is written now and
         a new one opens (``arrival_ms`` being its oldest record's arrival, ``write`` how it is put in S3)."""
         buffer = self._open.get(key)
@@ -285,13 +289,13 @@ class S3Destination:
             buffer.write(buffer, now_ms)
             buffer = None
         if buffer is None:
-            buffer = self._open[key] = _Buffer(opened_ms=now_ms, oldest_arrival_ms=arrival_ms, write=write)
+            buffer = self._open[key] = Buffer(opened_ms=now_ms, oldest_arrival_ms=arrival_ms, write=write)
             if self._oldest_open_ms is not None:
                 self._oldest_open_ms = min(self._oldest_open_ms, now_ms)
         return buffer
 
     @staticmethod
-    def _add(buffer: _Buffer, item: Any, size: int, arrival_ms: int, records: int = 1) -> None:
+    def _add(buffer: Buffer, item: Any, size: int, arrival_ms: int, records: int = 1) -> None:
         buffer.items.append(item)
         buffer.size += size
         buffer.records += records
@@ -301,22 +305,22 @@ class S3Destination:
         return prefixes.object_name(
             delivery_stream_name=self._spec.delivery_stream_name,
             version=STREAM_VERSION,
-            delivery_time=_moment(delivery_ms),
+            delivery_time=moment(delivery_ms),
             object_uuid=str(uuid.UUID(int=self._rng.getrandbits(128), version=4)),
             extension=extension,
             time_zone=self._spec.custom_time_zone,
         )
 
-    def _write_data(self, where: str, buffer: _Buffer, delivery_ms: int) -> None:
+    def _write_data(self, where: str, buffer: Buffer, delivery_ms: int) -> None:
         table: pa.Table = pa.concat_tables(buffer.items)
         body = conversion.to_parquet(table, compression=self._spec.parquet_compression)
         key = prefixes.object_key(where, self._name(delivery_ms, self._spec.file_extension))
         self._put(key, body, DATA, table.num_rows, buffer, where, delivery_ms)
 
-    def _write_errors(self, kind: str, buffer: _Buffer, delivery_ms: int) -> None:
+    def _write_errors(self, kind: str, buffer: Buffer, delivery_ms: int) -> None:
         where = prefixes.evaluate(
             self._spec.error_output_prefix,
-            arrival=_moment(buffer.oldest_arrival_ms),
+            arrival=moment(buffer.oldest_arrival_ms),
             error_output_type=kind,
             time_zone=self._spec.custom_time_zone,
         )
@@ -324,10 +328,10 @@ class S3Destination:
         key = prefixes.object_key(where, self._name(delivery_ms, ""))
         self._put(key, body, kind, buffer.records, buffer, where, delivery_ms)
 
-    def _write_backup(self, buffer: _Buffer, delivery_ms: int) -> None:
+    def _write_backup(self, buffer: Buffer, delivery_ms: int) -> None:
         where = prefixes.evaluate(
             self._spec.backup_prefix,
-            arrival=_moment(buffer.oldest_arrival_ms),
+            arrival=moment(buffer.oldest_arrival_ms),
             dynamic_partitioning=False,
             time_zone=self._spec.custom_time_zone,
         )
@@ -338,7 +342,7 @@ class S3Destination:
         self._put(key, body, BACKUP, buffer.records, buffer, where, delivery_ms)
 
     def _put(
-        self, key: str, body: bytes, kind: str, records: int, buffer: _Buffer, where: str, delivery_ms: int
+        self, key: str, body: bytes, kind: str, records: int, buffer: Buffer, where: str, delivery_ms: int
     ) -> None:
         self._s3.put_object(Bucket=self._bucket, Key=key, Body=body)
         self._written.append(

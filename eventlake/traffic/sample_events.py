@@ -215,7 +215,7 @@ def catalogue(types: int | None = None) -> dict[str, Callable[[random.Random], P
     return out
 
 
-def _encode(event: Payload, rng: random.Random) -> bytes:
+def encode(event: Payload, rng: random.Random) -> bytes:
     """JSON in the shapes real producers send (compact or spaced, raw UTF-8 or \\u escapes), one line,
     newline-terminated so the raw backup can be split back into records."""
     ensure_ascii = rng.random() < 0.3
@@ -328,7 +328,7 @@ def generate(
         else:
             event = valid_event(rng, start, hours, names)
             record = Outgoing(
-                _encode(event, rng), event["event_uuid"], Expect.VALID, event_uuid=event["event_uuid"]
+                encode(event, rng), event["event_uuid"], Expect.VALID, event_uuid=event["event_uuid"]
             )
             sent_valid.append(record)
             out.append(record)

@@ -530,7 +530,7 @@ def sample() -> list[tuple[bytes, bytes, str]]:
 
     rng = random.Random(11)
     start = sample_events.window_start(datetime(2026, 11, 29, tzinfo=UTC), 1)
-    raws = [sample_events._encode(sample_events.valid_event(rng, start, 1), rng) for _ in range(24_000)]
+    raws = [sample_events.encode(sample_events.valid_event(rng, start, 1), rng) for _ in range(24_000)]
     records = [
         firehose_records.request_record(
             record_id=str(i), data=firehose_records.encode(raw), arrival_ms=1_800_000_000_000,
