@@ -45,11 +45,13 @@ from eventlake.traffic.sample_events import (
     DEFAULT_DUPLICATE_SHARE,
     DEFAULT_HOURS,
     DEFAULT_MALFORMED_SHARE,
+    Expect,
     Outgoing,
     generate,
     window_start,
 )
 from infra import sizing
+from tests.transform import corpora
 from transform_lambda import events
 from transform_lambda.claims import Claim, NoClaims
 from transform_lambda.handler import process
@@ -235,6 +237,105 @@ def run(count: int = 20_000, repeats: int = 7, seed: int = 7) -> list[Measuremen
     )
 
 
+@dataclass(frozen=True)
+class CorpusResult:
+    title: str
+    bytes_per_event: float
+    valid: int
+    compiled: int  # valid records the compiled path wrote, once each name and partition was known
+    handler: float  # CPU seconds over the floor's, the best of the same rounds
+    python_only: float
+
+    @property
+    def share(self) -> float:
+        return self.compiled / self.valid if self.valid else 0.0
+
+
+SAMPLES = "the project's own samples"
+
+
+def corpus_events(name: str, count: int, seed: int = 7) -> list[dict[str, Any]]:
+    """Firehose events of a producer's corpus (``tests/transform/corpora.py``), or of the demo's samples."""
+    if name == SAMPLES:
+        return batches(count, seed)
+    return fill([Outgoing(raw, "k", Expect.VALID) for raw in corpora.generate(name, count, seed)])
+
+
+def compiled_share(batch: list[dict[str, Any]]) -> tuple[int, int]:
+    """(valid records, those the compiled path wrote): the handler run once to learn the names and
+    partitions (as a warm container has), then counted."""
+    quiet = lambda _: None  # noqa: E731
+    for event in batch:
+        process(event, claims=NoClaims(), log=quiet)
+    compiled = events._hot_first_arrival
+    if compiled is None:
+        valid = sum(
+            r["result"] == "Ok" for e in batch for r in process(e, claims=NoClaims(), log=quiet)["records"]
+        )
+        return valid, 0
+    wrote = 0
+
+    def counting(*args: Any) -> Any:
+        nonlocal wrote
+        answer = compiled(*args)
+        wrote += answer is not None
+        return answer
+
+    events._hot_first_arrival = counting
+    try:
+        valid = sum(
+            r["result"] == "Ok" for e in batch for r in process(e, claims=NoClaims(), log=quiet)["records"]
+        )
+    finally:
+        events._hot_first_arrival = compiled
+    return valid, wrote
+
+
+def run_corpora(count: int = 5_000, repeats: int = 7) -> list[CorpusResult]:
+    """Each corpus: its share on the compiled path and the handler's CPU time over the orjson floor's."""
+    quiet = lambda _: None  # noqa: E731
+    results = []
+    for name in [*corpora.CORPORA, SAMPLES]:
+        batch = corpus_events(name, count)
+        raw = sum(len(base64.b64decode(r["data"])) for e in batch for r in e["records"])
+        records = sum(len(e["records"]) for e in batch)
+        valid, wrote = compiled_share(batch)
+        floor, handler, python = measure_all(
+            [
+                ("floor", baseline),
+                ("handler", lambda e: process(e, claims=NoClaims(), log=quiet)),
+                ("python", python_only(lambda e: process(e, claims=NoClaims(), log=quiet))),
+            ],
+            batch,
+            repeats,
+        )
+        results.append(
+            CorpusResult(
+                corpora.TITLES.get(name, name),
+                raw / records,
+                valid,
+                wrote,
+                handler.seconds / floor.seconds,
+                python.seconds / floor.seconds,
+            )
+        )
+    return results
+
+
+def corpus_table(results: list[CorpusResult]) -> str:
+    lines = [
+        "| corpus | B/event | valid records on the compiled path | handler / orjson floor | "
+        "Python paths alone / floor |",
+        "|---|---:|---:|---:|---:|",
+        *(
+            f"| {r.title} | {r.bytes_per_event:,.0f} | {r.share:.1%} | {r.handler:.2f}x | "
+            f"{r.python_only:.2f}x |"
+            for r in results
+        ),
+    ]
+    return "\n".join(lines)
+
+
 def cold_imports(runs: int = 9) -> tuple[float, float]:
     """Median seconds to import the handler and boto3, each in a fresh interpreter with only the
     project and the venv's site-packages on its path (``-S``, as a Lambda sees only its zip and runtime)."""
@@ -273,9 +374,10 @@ def table(results: list[Measurement]) -> str:
 
 
 def machine_line(records: int, detail: str) -> str:
+    load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
     return (
-        f"Measured {datetime.now(UTC):%Y-%m-%d} on {platform.machine()} ({os.cpu_count()} cores) with Python "
-        f"{platform.python_version()}, {records:,} records, {detail}."
+        f"Measured {datetime.now(UTC):%Y-%m-%d} on {platform.machine()} ({os.cpu_count()} cores, load "
+        f"average {load}) with Python {platform.python_version()}, {records:,} records, {detail}."
     )
 
 
@@ -316,10 +418,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--events", type=int, default=20_000, help="records (default %(default)s)")
     parser.add_argument("--repeats", type=int, default=7, help="rounds, the best kept (default %(default)s)")
+    parser.add_argument(
+        "--corpus-events", type=int, default=5_000, help="records per producer corpus (default %(default)s)"
+    )
     parser.add_argument("--write", action="store_true", help=f"write the results to {RESULTS.name}")
     args = parser.parse_args(argv)
     count = args.events
     results = run(count, args.repeats)
+    by_corpus = corpus_table(run_corpora(args.corpus_events, args.repeats))
     handler_s, boto3_s = cold_imports()
     text = table(results)
     imports = (
@@ -328,7 +434,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     compiled = "built" if events._hot_first_arrival is not None else "NOT BUILT (run `pip install -e .`)"
     machine = machine_line(count, f"best CPU time of {args.repeats} rounds, compiled path {compiled}")
-    print(text + "\n\n" + imports + "\n\n" + machine)
+    corpus_note = (
+        f"Per producer ({args.corpus_events:,} events each, `tests/transform/corpora.py`; the share counted "
+        "once each name and partition is known, as in a warm container), in the same process:"
+    )
+    print(text + "\n\n" + imports + "\n\n" + corpus_note + "\n\n" + by_corpus + "\n\n" + machine)
     if args.write:
         write_section(
             TRANSFORM_SECTION,
@@ -341,7 +451,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"({DEFAULT_DUPLICATE_SHARE:.0%} re-sends, {DEFAULT_MALFORMED_SHARE:.0%} malformed), in batches\n"
             "filled to the processor buffer. Times are CPU time, the best of rounds running every step in\n"
             "turn.\n\n"
-            f"{text}\n\n{imports}\n\n{machine}\n",
+            f"{text}\n\n{imports}\n\n{corpus_note}\n\n{by_corpus}\n\n{machine}\n",
         )
     return 0
 
