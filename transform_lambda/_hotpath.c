@@ -27,30 +27,45 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_RECORD 65536 /* decoded bytes; larger records take the Python path */
+#define MAX_RECORD (1 << 20) /* decoded bytes: Kinesis's largest record (1 MiB); larger ones take Python */
 #define MAX_DEPTH 64
-#define MAX_KEYS 64    /* per object: duplicate keys are found by comparing with the object's others */
-#define MAX_SPANS 256 /* keys of the objects open at once */
 #define MAX_INT_DIGITS 18
 #define MAX_SIG_DIGITS 15   /* a decimal with at most 15 significant digits is its double's shortest text */
 #define MAX_LEADING_ZEROS 4 /* orjson writes 0.00001 as such, 0.000001 as 1e-6 */
+#define MAX_NUMBER_TEXT 400 /* a longer number (a 400-digit decimal) is handed back */
+#define NUMBER_ROOM 32      /* the longest number orjson writes is 24 bytes ("-2.2250738585072014e-308") */
+/* Duplicate keys: every key of a record goes into one open-addressing table, tagged with its object's serial
+ * number (unique across calls, so the table is never cleared between records). A record with more keys than
+ * half the table is handed back: any number of keys per object, each found in O(1). */
+#define KEY_SLOTS (1 << 16)
+#define MAX_RECORD_KEYS (KEY_SLOTS / 2)
 
 static long long min_created_at = 946684800LL;  /* replaced by configure() from glue.schema */
 static long long max_created_at = 4102444800LL;
 
 typedef struct {
+    uint32_t object; /* the object's serial; slots of an older record (below Parser.first_object) are free */
+    uint32_t hash;
+    uint32_t start, length; /* the key as written, in the payload buffer */
+} KeySlot;
+
+static KeySlot key_slots[KEY_SLOTS];
+static uint32_t next_object = 1; /* serials handed out; 0 marks a never-used slot */
+
+typedef struct {
     const unsigned char *p, *end; /* the decoded record */
     unsigned char *out;           /* where the payload's compact JSON is written */
     unsigned char *base;          /* start of the payload buffer */
-    size_t spans;
-    struct {
-        size_t start, length;
-    } key[MAX_SPANS];
+    unsigned char *limit;         /* its end: only numbers can grow (1e9 is written 1000000000.0) */
+    uint32_t first_object;        /* this record's first object serial */
+    size_t keys;                  /* keys of this record in key_slots */
 } Parser;
 
 #define BAIL (-1)
 
 static const char HEX[] = "0123456789abcdef";
+
+static char *put_int(char *out, long long value);
 
 /* Bytes a JSON string can hold as they are (orjson writes them so): not '"', '\\' or a control character.
  * PLAIN also excludes bytes >= 0x80, which parse_string checks as UTF-8. */
@@ -210,8 +225,9 @@ static int parse_string(Parser *ps, unsigned char **out) {
     return 0;
 }
 
-/* A JSON number at ps->p; unless `any`, only one orjson writes back as the same text. Sets *is_float. */
-static int scan_number(Parser *ps, const unsigned char **start, size_t *length, int *is_float, int any) {
+/* A JSON number at ps->p. *canonical: orjson writes its value back as this very text (an integer of up to 18
+ * digits but -0, a decimal of up to 15 significant digits as orjson spells it), decided while scanning. */
+static int scan_number(Parser *ps, const unsigned char **start, size_t *length, int *is_float, int *canonical) {
     const unsigned char *s = ps->p, *p = s, *end = ps->end;
     int negative = 0;
     if (p < end && *p == '-') {
@@ -225,44 +241,107 @@ static int scan_number(Parser *ps, const unsigned char **start, size_t *length, 
         while (p < end && *p >= '0' && *p <= '9') p++;
     size_t whole_digits = (size_t)(p - whole);
     *is_float = 0;
+    *canonical = 1;
     if (p < end && *p == '.') {
         const unsigned char *fraction = ++p;
         while (p < end && *p >= '0' && *p <= '9') p++;
         size_t fraction_digits = (size_t)(p - fraction);
         if (!fraction_digits) return BAIL;
         *is_float = 1;
-        if (any) goto exponent;
         int zero_whole = whole_digits == 1 && whole[0] == '0';
         if (fraction_digits == 1 && fraction[0] == '0') { /* 12.0: as written for a whole double */
-            if (whole_digits > MAX_SIG_DIGITS) return BAIL;
+            if (whole_digits > MAX_SIG_DIGITS) *canonical = 0;
+        } else if (fraction[fraction_digits - 1] == '0') { /* 1.50 is written 1.5 */
+            *canonical = 0;
         } else {
-            if (fraction[fraction_digits - 1] == '0') return BAIL; /* 1.50 is written 1.5 */
             size_t significant = fraction_digits + (zero_whole ? 0 : whole_digits);
             if (zero_whole) {
                 size_t zeros = 0;
                 while (fraction[zeros] == '0') zeros++;
-                if (zeros > MAX_LEADING_ZEROS) return BAIL;
+                if (zeros > MAX_LEADING_ZEROS) *canonical = 0;
                 significant -= zeros;
             }
-            if (significant > MAX_SIG_DIGITS || whole_digits > MAX_SIG_DIGITS) return BAIL;
+            if (significant > MAX_SIG_DIGITS || whole_digits > MAX_SIG_DIGITS) *canonical = 0;
         }
-    } else if (!any) {
-        if (whole_digits > MAX_INT_DIGITS) return BAIL;
-        if (negative && whole[0] == '0') return BAIL; /* -0 is written 0 */
+    } else if (whole_digits > MAX_INT_DIGITS || (negative && whole[0] == '0')) { /* -0 is written 0 */
+        *canonical = 0;
     }
-exponent:
     if (p < end && (*p == 'e' || *p == 'E')) {
-        if (!any) return BAIL;
         p++;
         if (p < end && (*p == '+' || *p == '-')) p++;
         const unsigned char *digits = p;
         while (p < end && *p >= '0' && *p <= '9') p++;
         if (p == digits) return BAIL;
         *is_float = 1;
+        *canonical = 0;
     }
     *start = s;
     *length = (size_t)(p - s);
     ps->p = p;
+    return 0;
+}
+
+/* An integer orjson would not write back as sent: -0 as 0; 19 and 20 digits as they are within its 64 bits
+ * (-2^63 to 2^64-1). Beyond them the Python paths write the whole payload with the standard library (exact
+ * integers, Python's float notation): handed back, decided here. */
+static int put_integer(Parser *ps, const unsigned char *s, size_t n) {
+    int negative = s[0] == '-';
+    const unsigned char *digits = s + negative;
+    size_t count = n - (size_t)negative;
+    if (count == 1 && digits[0] == '0') { /* -0 */
+        *ps->out++ = '0';
+        return 0;
+    }
+    if (count > 20) return BAIL;
+    if (count >= 19) {
+        const char *bound = negative ? "9223372036854775808" : "18446744073709551615";
+        size_t bound_digits = strlen(bound);
+        if (count > bound_digits || (count == bound_digits && memcmp(digits, bound, count) > 0)) return BAIL;
+    }
+    memcpy(ps->out, s, n);
+    ps->out += n;
+    return 0;
+}
+
+/* A float in any notation, written as orjson writes its double: the shortest digits that read back as it
+ * (Python's repr, correctly rounded as orjson's), plain from 1e-5 to below 1e16, else d.ddde+N / e-N. Python's
+ * repr differs only in spelling: exponents padded to two digits (1e-07) and 1e-05 where orjson writes 0.00001. */
+static int put_float(Parser *ps, const unsigned char *s, size_t n) {
+    char text[MAX_NUMBER_TEXT + 1];
+    /* room for this number and for the rest of the record, which cannot grow but by numbers */
+    if (n > MAX_NUMBER_TEXT || ps->limit - ps->out < NUMBER_ROOM + (ps->end - ps->p)) return BAIL;
+    memcpy(text, s, n);
+    text[n] = 0;
+    double value = PyOS_string_to_double(text, NULL, NULL); /* overflow: +-HUGE_VAL, no error */
+    if (value == -1.0 && PyErr_Occurred()) return BAIL;
+    if (!isfinite(value)) return BAIL; /* 1e400: the Python paths reject it */
+    char *shortest = PyOS_double_to_string(value, 'r', 0, Py_DTSF_ADD_DOT_0, NULL);
+    if (!shortest) return BAIL;
+    char *e = strchr(shortest, 'e');
+    unsigned char *o = ps->out;
+    size_t length = strlen(shortest);
+    if (!e) {
+        memcpy(o, shortest, length);
+        o += length;
+    } else {
+        int exponent = atoi(e + 1);
+        const char *m = shortest;
+        if (exponent == -5) { /* d.ddde-05 -> 0.0000dddd */
+            if (*m == '-') *o++ = *m++;
+            memcpy(o, "0.0000", 6);
+            o += 6;
+            for (; m < e; m++)
+                if (*m != '.') *o++ = (unsigned char)*m;
+        } else {
+            memcpy(o, m, (size_t)(e - m));
+            o += e - m;
+            *o++ = 'e';
+            *o++ = exponent < 0 ? '-' : '+';
+            o = (unsigned char *)put_int((char *)o, exponent < 0 ? -exponent : exponent);
+        }
+    }
+    PyMem_Free(shortest);
+    ps->out = o;
     return 0;
 }
 
@@ -297,26 +376,37 @@ static int after_member(Parser *ps, unsigned char close, int comma) {
     return 1;
 }
 
-/* A key just written at `key`: BAIL if the object (its keys from `first_key` on) already has it. Keys are
- * compared as written, which is one text per string whatever escapes spelled it. */
-static int add_key(Parser *ps, size_t first_key, const unsigned char *key, size_t length) {
-    if (ps->spans - first_key >= MAX_KEYS || ps->spans >= MAX_SPANS) return BAIL;
-    for (size_t i = first_key; i < ps->spans; i++)
-        if (ps->key[i].length == length && !memcmp(ps->base + ps->key[i].start, key, length)) return BAIL;
-    ps->key[ps->spans].start = (size_t)(key - ps->base);
-    ps->key[ps->spans].length = length;
-    ps->spans++;
+/* A key just written at `key` in object `object`: BAIL if that object already has it. Keys are compared as
+ * written, which is one text per string whatever escapes spelled it. */
+static int add_key(Parser *ps, uint32_t object, const unsigned char *key, size_t length) {
+    if (++ps->keys > MAX_RECORD_KEYS) return BAIL;
+    uint32_t hash = 2166136261u ^ (uint32_t)length; /* FNV-1a */
+    for (size_t i = 0; i < length; i++) hash = (hash ^ key[i]) * 16777619u;
+    size_t slot = (hash ^ object * 2654435761u) & (KEY_SLOTS - 1);
+    for (;;) {
+        KeySlot *k = &key_slots[slot];
+        if (k->object < ps->first_object) break; /* free: an older record's, or never used */
+        if (k->object == object && k->hash == hash && k->length == length &&
+            !memcmp(ps->base + k->start, key, length))
+            return BAIL;
+        slot = (slot + 1) & (KEY_SLOTS - 1);
+    }
+    KeySlot *k = &key_slots[slot];
+    k->object = object;
+    k->hash = hash;
+    k->start = (uint32_t)(key - ps->base);
+    k->length = (uint32_t)length;
     return 0;
 }
 
 static int parse_object(Parser *ps, int depth) {
     if (depth > MAX_DEPTH) return BAIL;
-    size_t first_key = ps->spans;
+    uint32_t object = next_object++;
     if (open_container(ps, '{', '}')) return 0;
     for (;;) {
         if (ps->p >= ps->end || *ps->p != '"') return BAIL;
         unsigned char *key = ps->out;
-        if (parse_string(ps, &ps->out) || add_key(ps, first_key, key, (size_t)(ps->out - key))) return BAIL;
+        if (parse_string(ps, &ps->out) || add_key(ps, object, key, (size_t)(ps->out - key))) return BAIL;
         skip_ws(ps);
         if (ps->p >= ps->end || *ps->p != ':') return BAIL;
         ps->p++;
@@ -325,10 +415,7 @@ static int parse_object(Parser *ps, int depth) {
         if (parse_value(ps, depth + 1)) return BAIL;
         int done = after_member(ps, '}', 1);
         if (done < 0) return BAIL;
-        if (done) {
-            ps->spans = first_key;
-            return 0;
-        }
+        if (done) return 0;
     }
 }
 
@@ -362,8 +449,9 @@ static int parse_value(Parser *ps, int depth) {
     default: {
         const unsigned char *start;
         size_t length;
-        int is_float;
-        if (scan_number(ps, &start, &length, &is_float, 0)) return BAIL;
+        int is_float, canonical;
+        if (scan_number(ps, &start, &length, &is_float, &canonical)) return BAIL;
+        if (!canonical) return is_float ? put_float(ps, start, length) : put_integer(ps, start, length);
         memcpy(ps->out, start, length);
         ps->out += length;
         return 0;
@@ -512,9 +600,9 @@ typedef struct {
 static int read_created_at(Parser *ps, Fields *fields) {
     const unsigned char *start;
     size_t length;
-    int is_float;
+    int is_float, canonical;
     /* any notation: only its value is stored */
-    if (scan_number(ps, &start, &length, &is_float, 1)) return BAIL;
+    if (scan_number(ps, &start, &length, &is_float, &canonical)) return BAIL;
     if (!is_float) {
         if (length > MAX_INT_DIGITS) return BAIL; /* beyond the range anyway */
         long long value = 0;
@@ -558,6 +646,7 @@ static int read_created_at(Parser *ps, Fields *fields) {
  * and event_name written at *side; created_at read. */
 static int parse_event(Parser *ps, unsigned char **side, Fields *fields) {
     int seen_uuid = 0, seen_name = 0, seen_created = 0, members = 0;
+    uint32_t object = next_object++;
     skip_ws(ps);
     if (ps->p >= ps->end || *ps->p != '{') return BAIL;
     ps->p++;
@@ -598,7 +687,7 @@ static int parse_event(Parser *ps, unsigned char **side, Fields *fields) {
                 }
             }
         } else {
-            if (add_key(ps, 0, key, length)) return BAIL;
+            if (add_key(ps, object, key, length)) return BAIL;
             *ps->out++ = ':';
             if (parse_value(ps, 1)) return BAIL;
             members = 1;
@@ -678,7 +767,7 @@ static PyObject *first_arrival(PyObject *self, PyObject *const *args, Py_ssize_t
     if (arrival_ms < 0 || arrival_ms >= 253402300800000LL) goto none; /* years 1970-9999 */
 
     size_t decoded_room = (size_t)data_length / 4 * 3 + 4;
-    size_t payload_room = decoded_room + 16;
+    size_t payload_room = 2 * decoded_room + 2 * NUMBER_ROOM; /* numbers may grow: ps->limit */
     size_t lineage_room = 6 * (size_t)(shard_length + sequence_length); /* each byte at most \u00XX */
     size_t row_room = 2 * payload_room + 2 * decoded_room + lineage_room + 512;
     size_t total = sizeof(Parser) + decoded_room + 2 * payload_room + row_room + (row_room / 3 + 1) * 4;
@@ -698,7 +787,13 @@ static PyObject *first_arrival(PyObject *self, PyObject *const *args, Py_ssize_t
     ps->p = decoded;
     ps->end = decoded + n;
     ps->base = ps->out = payload;
-    ps->spans = 0;
+    ps->limit = payload + payload_room;
+    if (next_object > 0xF0000000u) { /* serials run out in ~4 billion objects: start again on a clear table */
+        memset(key_slots, 0, sizeof key_slots);
+        next_object = 1;
+    }
+    ps->first_object = next_object;
+    ps->keys = 0;
     Fields fields = {0};
     unsigned char *side_out = side;
     if (parse_event(ps, &side_out, &fields)) goto done;

@@ -347,7 +347,12 @@ def _first_arrival_in_general(
     data, partition = stored_row(event, lineage_of(record), unmarked)
     fields = dict(event.payload, event_uuid=event.event_uuid, event_name=event.event_name)
     fields["created_at"] = event.created_at
-    return data, {"partitionKeys": partition}, event.event_uuid.lower(), fields
+    # The partition's shared metadata, remembered as the inline path does: the compiled path takes a
+    # partition's records once it is known, whichever path saw its first (a 19-digit number sends it here).
+    created_at = event.created_at
+    seconds = created_at if type(created_at) is int else schema.split_seconds(created_at)[0]
+    metadata = _METADATA.get((event.event_type, seconds // 3600)) or _metadata(event.event_type, seconds)
+    return data, metadata, event.event_uuid.lower(), fields
 
 
 def _metadata(event_type: str, seconds: int) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import math
 import random
 from typing import Any
 
+import corpora
 import pytest
 from created_at_boundaries import NEAR_BOUNDARIES, reference_instant
 from hypothesis import HealthCheck, given, settings
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 
 from benchmarks import transform as bench
 from glue import schema
+from infra import sizing
 from transform_lambda import events as events_module
 from transform_lambda.events import RecordError, decode, first_arrival, lineage_of, parse_event, stored_row
 from transform_lambda.handler import process
@@ -101,6 +103,7 @@ def _number(value: int | float, rnd: random.Random) -> str:
     if isinstance(value, int):
         return rnd.choice([str(value), str(value), "-0" if value == 0 else str(value)])
     forms = [repr(value), json.dumps(value), f"{value:.17g}", f"{value:.15g}", f"{value:e}", f"{value:.3f}"]
+    forms += [corpora.js_number(value), f"{value:.20E}", f"{value:.16e}".replace("e", "e+0")]
     text = rnd.choice(forms)
     return text if any(c in text for c in ".eE") or "n" in text else text + ".0"
 
@@ -229,6 +232,32 @@ def _assert_fields_as_sent(record: dict[str, Any]) -> None:
     assert [type(v) for v in with_fields[3].values()] == [type(v) for v in sent.values()]
 
 
+@pytest.mark.parametrize("name", list(corpora.CORPORA))
+def test_each_corpus_takes_the_compiled_path_and_answers_as_the_python_paths(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each producer's corpus through the handler, with and without the compiled path: the same responses
+    byte for byte (marks and fingerprints included); once a container has seen each name and partition,
+    every valid record takes the compiled path."""
+    event = {"records": [sizing.firehose_record(raw, i) for i, raw in enumerate(corpora.generate(name, 300))]}
+    quiet = lambda _: None  # noqa: E731
+    taken: list[bool] = []
+
+    def counting(*args: Any) -> Any:
+        answer = hot(*args)  # type: ignore[misc]
+        taken.append(answer is not None)
+        return answer
+
+    first = process(event, claims=_Remembering(), log=quiet)  # learns the names and partitions
+    monkeypatch.setattr(events_module, "_hot_first_arrival", counting)
+    with_hot = process(event, claims=_Remembering(), log=quiet)
+    monkeypatch.setattr(events_module, "_hot_first_arrival", None)
+    without = process(event, claims=_Remembering(), log=quiet)
+    assert first == with_hot == without
+    valid = sum(r["result"] == "Ok" for r in without["records"])
+    assert valid == len(event["records"]) and all(taken) and len(taken) == valid
+
+
 def test_every_valid_sample_record_takes_the_compiled_path(monkeypatch: pytest.MonkeyPatch) -> None:
     """The demo's events (floats, non-ASCII, escapes, spaced and compact JSON): none falls back."""
     records = [r for event in bench.batches(3_000, seed=11) for r in event["records"]]
@@ -256,16 +285,39 @@ ACCEPTED = [
     b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"big":-999999999999999999}',
     b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"k":{"a":{"a":1},"b":[{"a":2}]}}',
     '{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"é":"ü\u2028\x7f"}'.encode(),
+    # every number notation, written as orjson writes its value
+    b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"x":[1e5,1E+5,-0,1.50,0.000001]}',
+    b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"x":[1.5e-7,1e-05,1.5e-05,1e16]}',
+    b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"x":[0.1234567890123456,1e22]}',
+    b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"x":[0.30000000000000004,5e-324]}',
+    b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"x":[1.7976931348623157e308,0e0]}',
+    b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"x":[-0.0,-0e-3,123.4560e2]}',
+    b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"x":[1234567890123456789,-1]}',
+    b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"x":18446744073709551615}',
+    b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"x":-9223372036854775808}',
+    b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"x":1.00000000000000000000001}',
+    b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"x":"1764072000123456789"}',
+    b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,'
+    + b",".join(b'"k%d":%s' % (i, b"null" if i % 2 else b"1.5e-7") for i in range(300))
+    + b"}",  # 300 keys
+    b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"x":['
+    + b",".join(b'{"a":%d,"b":{"a":1e1}}' % i for i in range(100))
+    + b"]}",  # the same keys in many objects
 ]
 REFUSED = [
     b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"x":1,"x":2}',  # duplicate key
     b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"event_uuid":"%s"}',
-    b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"x":1e5}',  # written 100000.0
-    b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"x":-0}',  # written 0
-    b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"x":1.50}',  # written 1.5
-    b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"x":0.000001}',  # 1e-6
-    b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"x":1234567890123456789}',
-    b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"x":0.1234567890123456}',
+    b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"x":18446744073709551616}',
+    b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"x":-9223372036854775809}',
+    b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"x":[1,100000000000000000000]}',
+    b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"x":1e400}',  # no double
+    b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"x":-1e309}',
+    b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"x":{"k":1,"k":1}}',
+    b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"a":1,'
+    + b",".join(b'"k%d":%d' % (i, i) for i in range(200))
+    + b',"a":2}',  # a duplicate among 200 keys
+    # numbers that would grow the payload past twice the record's size (1e9 is written 1000000000.0)
+    b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"x":[' + b"1e9," * 2000 + b"1]}",
     b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"x":"\\ud800"}',  # lone
     b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"x":"\xff"}',  # not UTF-8
     b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"x":"\xed\xa0\x80"}',
@@ -369,20 +421,49 @@ def _decimals() -> list[str]:
     return sorted(texts)
 
 
-def test_every_decimal_it_takes_is_written_as_orjson_writes_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The number rule, swept: it rests on orjson's float formatting, which an upgrade could change."""
+def _exponents() -> list[str]:
+    """Exponent notation over a double's whole range, as producers spell it: ``1e-05`` (Python), ``1.5e-7``
+    (JavaScript), ``1E+16``, ``12345678901234567e-3``; subnormals, the largest double, zero."""
+    texts = {"0e0", "-0E-0", "0.0e5", "5e-324", "1.7976931348623157e308", "2.2250738585072014e-308"}
+    for mantissa in ("1", "-1", "1.5", "9.999999999999999", "12345678901234567", "0.1", "1.00"):
+        for power in range(-330, 311, 3):
+            for marker in ("e", "E", "e+" if power >= 0 else "e"):
+                texts.add(f"{mantissa}{marker}{power}" if power < 0 else f"{mantissa}{marker}{power:02d}")
+    return sorted(texts)
+
+
+def _integers() -> list[str]:
+    """Integers at every digit count up to 20, around orjson's 64-bit bounds (-2^63 and 2^64 - 1)."""
+    texts = {"0", "-0", str(2**63 - 1), str(-(2**63)), str(2**64 - 1), str(2**63)}
+    for digits in range(1, 21):
+        for lead in "19":
+            texts.update((lead + "0" * (digits - 1), "-" + lead * digits, lead * digits))
+    return sorted(texts)
+
+
+def test_every_number_notation_is_written_as_the_python_paths_write_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The number rule, swept: every decimal, exponent and integer within orjson's 64 bits takes the
+    compiled path, written as orjson writes the value (which an orjson upgrade could change); beyond a
+    double's range (rejected) or 64 bits (the payload written by the standard library) it is handed back."""
     sent = b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"x":%s}'
     _compiled(_record(sent % (UUID.encode(), b"1")), monkeypatch)  # name and partition known
     assert hot is not None
     known = events_module._NAME_PARTS, events_module._METADATA, False
-    taken = 0
-    for text in _decimals():
+    handed_back = []
+    texts = _decimals() + _exponents() + _integers()
+    for text in texts:
         record = _record(sent % (UUID.encode(), text.encode()))
         answer = hot(record, *known)
-        if answer is not None:
-            taken += 1
-            assert answer[:3] == _general(record), text
-    assert taken > 3_000  # of ~8,000: the rest have more digits than it keeps
+        expected = _general(record)
+        if answer is None:
+            handed_back.append(text)
+            value = json.loads(text)
+            assert not math.isfinite(value) if isinstance(value, float) else not -(2**63) <= value < 2**64
+        else:
+            assert answer[:3] == expected, text
+    assert len(handed_back) < len(texts) / 20  # 1e309 and beyond; 20-digit integers beyond 2^64 - 1
 
 
 def test_configure_refuses_bounds_its_arithmetic_is_not_written_for() -> None:
