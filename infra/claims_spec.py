@@ -6,7 +6,7 @@ are the ones the Lambda writes. No Pulumi here: the local runner imports this mo
 
 With ``claimsBillingMode: PROVISIONED`` the table's read and write capacity follow the load through
 Application Auto Scaling (target tracking), between bounds derived from the load the stack declares
-(``ClaimsCapacity``); ``eventlake sizing`` prices the same bounds (``infra/capacity.py``).
+(``ClaimsCapacity``); ``eventlake sizing`` prices the same bounds (``infra/capacity/``).
 """
 
 from __future__ import annotations

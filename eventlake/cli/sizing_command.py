@@ -1,4 +1,4 @@
-"""``eventlake sizing``: what a load needs from AWS and what it costs a month (``infra/capacity.py``), and
+"""``eventlake sizing``: what a load needs from AWS and what it costs a month (``infra/capacity/``), and
 with ``--stack`` whether that stack's settings carry it. Exit 1 when the stack crosses a limit or differs from
 what the load needs; without ``--stack`` the verdicts are information (exit 0)."""
 

@@ -86,7 +86,7 @@ def sizing_prediction(
     try:
         from infra import capacity  # type: ignore[attr-defined]
     except ImportError:
-        return "no sizing model yet (infra/capacity.py is not there): nothing to compare with"
+        return "no sizing model yet (infra/capacity/ is not there): nothing to compare with"
     try:
         plan = capacity.plan(capacity.Load(**load), settings)
         return [SizingComparison(n, float(getattr(observed, n)), float(getattr(plan, n))) for n in COMPARED]

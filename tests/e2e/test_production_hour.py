@@ -57,7 +57,7 @@ def test_arrivals_span_the_hour_and_the_observations_count_what_was_written(hour
 @pytest.mark.slow
 def test_the_observations_sit_beside_the_sizing_model(hour) -> None:  # type: ignore[no-untyped-def]
     if isinstance(hour.sizing, str):
-        assert "infra/capacity.py" in hour.sizing or "sizing model" in hour.sizing
+        assert "infra/capacity/" in hour.sizing or "sizing model" in hour.sizing
         return
     by_name = {c.name: c for c in hour.sizing}
     assert set(by_name) == set(observed.COMPARED)

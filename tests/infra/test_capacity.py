@@ -1,4 +1,4 @@
-"""The sizing model (``infra/capacity.py``): hand-checked loads at 1/1000x, 1x and 1000x, each dedupe mode's
+"""The sizing model (``infra/capacity/``): hand-checked loads at 1/1000x, 1x and 1000x, each dedupe mode's
 lines and the mode recommended, claims billed on demand or provisioned, the compactor's runs, properties over
 any load, price overrides, the sized stack files against their declared loads, and the measured constants
 re-measured with the local pipeline's own transform and Parquet writer."""
@@ -251,9 +251,9 @@ def test_events_later_than_the_late_window_are_compacted_again() -> None:
 
 @given(st.floats(-2, 60), st.floats(0, 48))
 def test_the_arrived_share_grows_from_zero_to_one(hours: float, spread: float) -> None:
-    share = capacity._arrived_by(hours, spread)
-    assert 0 <= share <= 1 and capacity._arrived_by(hours + 0.5, spread) >= share - 1e-12
-    assert capacity._arrived_by(0, spread) == 0 and capacity._arrived_by(1 + spread, spread) == pytest.approx(
+    share = capacity.arrived_by(hours, spread)
+    assert 0 <= share <= 1 and capacity.arrived_by(hours + 0.5, spread) >= share - 1e-12
+    assert capacity.arrived_by(0, spread) == 0 and capacity.arrived_by(1 + spread, spread) == pytest.approx(
         1
     )
 
@@ -265,7 +265,7 @@ def test_the_arrived_share_grows_from_zero_to_one(hours: float, spread: float) -
      ("cron(0 * * * ? *)", 1)],
 )  # fmt: skip
 def test_runs_per_hour_of_each_schedule_form(schedule: str, per_hour: float) -> None:
-    assert capacity._runs_per_hour(schedule) == pytest.approx(per_hour)
+    assert capacity.runs_per_hour(schedule) == pytest.approx(per_hour)
 
 
 def test_claims_provisioned_at_the_target_cost_less_than_on_demand_at_1x() -> None:
@@ -433,7 +433,7 @@ def test_bigger_events_never_need_fewer_shards_and_more_types_never_fewer_partit
 
 @given(st.floats(0, 1, exclude_max=True), st.floats(0.01, 48))
 def test_late_shares_of_an_arrival_moment_sum_to_one(f: float, spread: float) -> None:
-    shares = [capacity._share(f, k, spread) for k in range(math.ceil(spread) + 2)]
+    shares = [capacity.share_in_hour(f, k, spread) for k in range(math.ceil(spread) + 2)]
     assert sum(shares) == pytest.approx(1.0) and all(0 <= s <= 1 for s in shares)
 
 

@@ -1,4 +1,4 @@
-"""``processor: jq`` in the capacity model (``infra/capacity.py``): no transform, claims or conversion,
+"""``processor: jq`` in the capacity model (``infra/capacity/``): no transform, claims or conversion,
 JQ processing hours and the records as sent instead; and the README's side-by-side comparison is this model's
 output for the prod stack, not numbers written by hand."""
 

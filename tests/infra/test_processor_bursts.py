@@ -27,7 +27,7 @@ DEV_LIKE = Settings(stack="t", stream_mode="PROVISIONED", stream_shard_count=1, 
 
 def _load_with_batches_every(seconds: float) -> Load:
     """A steady load on one shard whose processor buffer fills every ``seconds``."""
-    raw_per_second = capacity._processor_buffer_mb() * limits.MIB / seconds
+    raw_per_second = capacity.processor_buffer_mb() * limits.MIB / seconds
     return Load(
         EVENTS_PER_HOUR,
         raw_per_second / (EVENTS_PER_HOUR / SECONDS_PER_HOUR),

@@ -1,5 +1,5 @@
 """The README's scaling table (``eventlake sizing`` for the small, prod and huge stacks) is the model's
-output, not numbers written by hand: each figure below is recomputed from ``infra/capacity.py`` and the
+output, not numbers written by hand: each figure below is recomputed from ``infra/capacity/`` and the
 stack files."""
 
 from __future__ import annotations
