@@ -22,8 +22,9 @@ MEMORY_MB = 256
 # The bucket is versioned: lifecycle expiry of a current version only adds a delete marker and keeps the bytes
 # as a noncurrent version. The stack keeps a superseded object's noncurrent version ``noncurrentVersionDays``,
 # as every other object's (the shortest expiration wins, so a shorter one here would undercut the bucket-wide
-# rule: whoever could tag could then empty the lake, versions included, in a week). This default is for
-# callers that model the superseded rules alone (the local runner's embedded bucket), not the stack's.
+# rule: whoever could tag could then empty the lake, versions included, in a week). This default is only for
+# tests of the rules' mechanics on a bucket of their own; the stack and tests/compaction_lake.py pass the
+# stack's ``noncurrentVersionDays``.
 SUPERSEDED_NONCURRENT_DAYS = 1
 # At most one compactor at a time: two runs at once are safe but race for the same switches (README's limits).
 RESERVED_CONCURRENCY = 1

@@ -166,10 +166,9 @@ def open_lake(tmp_path: Path) -> Iterator[Lake]:
     spec = DeliverySpec.from_settings(settings)
     with embedded_aws(settings, spec, region="eu-west-1") as aws:
         local_compaction.ensure_source_table(aws.glue, CatalogSpec.from_settings(settings), aws.bucket)
-        # As deployed (infra/lake_bucket.py): versioned, with the rules expiring what compaction superseded.
+        # As deployed (infra/lake_bucket.py): versioned, with the rules expiring what compaction superseded,
+        # whose noncurrent versions are kept the stack's noncurrentVersionDays.
         aws.s3.put_bucket_versioning(Bucket=aws.bucket, VersioningConfiguration={"Status": "Enabled"})
-        aws.s3.put_bucket_lifecycle_configuration(
-            Bucket=aws.bucket,
-            LifecycleConfiguration={"Rules": superseded_expiry_rules(settings.compaction_expiry_days)},
-        )
+        rules = superseded_expiry_rules(settings.compaction_expiry_days, settings.noncurrent_version_days)
+        aws.s3.put_bucket_lifecycle_configuration(Bucket=aws.bucket, LifecycleConfiguration={"Rules": rules})
         yield Lake(aws, tmp_path, random.Random(16))

@@ -16,15 +16,16 @@ import pytest
 from compaction_lake import NOW, Lake, open_lake
 
 from glue import schema
-from infra.compaction_spec import SUPERSEDED_NONCURRENT_DAYS
 from infra.settings import Settings
 from lake_compactor import compaction_plan as plan
 
 pytestmark = pytest.mark.slow
 
 EXPIRY_DAYS = Settings.from_stack_file("dev").compaction_expiry_days
-# Past the midnight S3 rounds the expiry to, then the noncurrent version's day and its midnight.
-AFTER_EXPIRY = EXPIRY_DAYS + 1 + SUPERSEDED_NONCURRENT_DAYS + 1
+# The noncurrent version is kept the stack's noncurrentVersionDays (tests/compaction_lake.py, as deployed).
+NONCURRENT_DAYS = Settings.from_stack_file("dev").noncurrent_version_days
+# Past the midnight S3 rounds the expiry to, then the noncurrent version's days and their midnight.
+AFTER_EXPIRY = EXPIRY_DAYS + 1 + NONCURRENT_DAYS + 1
 
 
 @pytest.fixture
@@ -52,13 +53,21 @@ def test_after_compaction_and_expiry_the_table_is_whole_and_only_the_copies_rema
     assert lake.expire(EXPIRY_DAYS - 1).expired == []
     assert lake.stored_bytes() == stored
 
+    # Expired, the originals stay as noncurrent versions for noncurrentVersionDays, as every object's: a tag
+    # never shortens how long a version is kept (issue 31: it was a day, a quiet week to empty the lake).
+    data_bytes = lake.stored_bytes(schema.DATA_ROOT)
+    first = lake.expire(EXPIRY_DAYS + 1 + NONCURRENT_DAYS // 2)
+    assert set(first.expired) == originals
+    assert lake.keys(schema.DATA_ROOT) == [] and lake.stored_bytes(schema.DATA_ROOT) == data_bytes
+
     outcome = lake.expire(AFTER_EXPIRY)
-    assert set(outcome.expired) == originals
+    assert outcome.expired == []
     assert lake.table_rows() == before  # every column of every row, each once
     assert lake.keys(schema.DATA_ROOT) == []
-    # Versioned: the expired originals' bytes go with their noncurrent versions a day later.
+    # Versioned: the expired originals' bytes go with their noncurrent versions, those days later.
     assert lake.stored_bytes(schema.DATA_ROOT) == 0
-    assert lake.stored_bytes() == lake.stored_bytes(schema.COMPACTED_ROOT) == stored - outcome.removed_bytes
+    removed = first.removed_bytes + outcome.removed_bytes
+    assert lake.stored_bytes() == lake.stored_bytes(schema.COMPACTED_ROOT) == stored - removed
     # Left: the copies, their manifests and retired markers, nothing else.
     markers = {k for k in lake.keys(schema.COMPACTED_ROOT) if k.endswith(plan.RETIRED_SUFFIX)}
     assert set(lake.keys("")) == lake.current_objects() | markers and len(markers) == partitions

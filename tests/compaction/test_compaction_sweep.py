@@ -19,7 +19,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from glue import schema
-from infra.compaction_spec import SUPERSEDED_NONCURRENT_DAYS
 from infra.settings import Settings
 from lake_compactor import compaction_plan as plan
 from lake_compactor.compaction_plan import CompactionStatement
@@ -28,8 +27,10 @@ from lake_compactor.compactor import Compactor, PartitionJob, StatementEngine
 pytestmark = pytest.mark.slow
 
 EXPIRY_DAYS = Settings.from_stack_file("dev").compaction_expiry_days
-# Past the midnight S3 rounds the expiry to, then the noncurrent version's day and its midnight.
-AFTER_EXPIRY = EXPIRY_DAYS + 1 + SUPERSEDED_NONCURRENT_DAYS + 1
+# The noncurrent version is kept the stack's noncurrentVersionDays (tests/compaction_lake.py, as deployed).
+NONCURRENT_DAYS = Settings.from_stack_file("dev").noncurrent_version_days
+# Past the midnight S3 rounds the expiry to, then the noncurrent version's days and their midnight.
+AFTER_EXPIRY = EXPIRY_DAYS + 1 + NONCURRENT_DAYS + 1
 VALUES = {"event_type": "payment", "event_date": "2026-11-25", "event_hour": "07"}
 
 
