@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from aws_contract import limits
 from eventlake.athena import engine as athena
 from eventlake.checks import lake_contents, run_record
 from glue import schema
@@ -166,8 +167,8 @@ def download_partitions(
         listed += [(str(o["Key"]), int(o["Size"])) for page in pages for o in page.get("Contents", [])]
     total = sum(size for _, size in listed)
     console.print(
-        f"eventlake query: reading {len(listed):,} objects ({total / 2**20:,.1f} MiB) of {len(partitions):,} "
-        f"partitions from s3://{bucket}",
+        f"eventlake query: reading {len(listed):,} objects ({total / limits.MIB:,.1f} MiB) of "
+        f"{len(partitions):,} partitions from s3://{bucket}",
         markup=False,
         highlight=False,
         emoji=False,
