@@ -27,6 +27,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The sanitizer lane's build (tools/sanitize/run, -fsanitize=address): the bytes after the decoded record are
+ * poisoned, so reading one past the record's end is reported, not a silent read of the next buffer. */
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define POISON(p, n) ((void)(p), (void)(n))
+#define UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 #define MAX_RECORD (1 << 20) /* decoded bytes: Kinesis's largest record (1 MiB); larger ones take Python */
 #define MAX_DEPTH 64
 #define MAX_INT_DIGITS 18
@@ -766,7 +777,7 @@ static PyObject *first_arrival(PyObject *self, PyObject *const *args, Py_ssize_t
     if (arrival_ms == -1 && PyErr_Occurred()) goto none;
     if (arrival_ms < 0 || arrival_ms >= 253402300800000LL) goto none; /* years 1970-9999 */
 
-    size_t decoded_room = (size_t)data_length / 4 * 3 + 4;
+    size_t decoded_room = ((size_t)data_length / 4 * 3 + 4 + 15) & ~(size_t)7; /* 8-aligned, 8 spare bytes */
     size_t payload_room = 2 * decoded_room + 2 * NUMBER_ROOM; /* numbers may grow: ps->limit */
     size_t lineage_room = 6 * (size_t)(shard_length + sequence_length); /* each byte at most \u00XX */
     size_t row_room = 2 * payload_room + 2 * decoded_room + lineage_room + 512;
@@ -784,6 +795,7 @@ static PyObject *first_arrival(PyObject *self, PyObject *const *args, Py_ssize_t
 
     Py_ssize_t n = b64_decode((const unsigned char *)data, data_length, decoded);
     if (n < 0) goto done;
+    POISON(decoded + n, decoded_room - (size_t)n);
     ps->p = decoded;
     ps->end = decoded + n;
     ps->base = ps->out = payload;
@@ -885,6 +897,7 @@ static PyObject *first_arrival(PyObject *self, PyObject *const *args, Py_ssize_t
 done:
     Py_XDECREF(parts);
     Py_XDECREF(metadata);
+    UNPOISON(memory, total);
     PyMem_Free(memory);
     if (result || PyErr_Occurred()) return result; /* a result, or an error of its own (memory) */
 none: /* for Python to judge: a str UTF-8 cannot carry (lone surrogates), an arrival beyond 64 bits */
@@ -892,7 +905,35 @@ none: /* for Python to judge: a str UTF-8 cannot carry (lone surrogates), an arr
     Py_RETURN_NONE;
 }
 
+#ifdef HOTPATH_FUZZ_COVERAGE
+/* The lane's fuzz build (gcc -fsanitize-coverage=trace-pc): each instrumented edge bumps a counter hashed from
+ * its address, counters libFuzzer (atheris) reads as coverage once fuzz_coverage() registers them with it. */
+#define COUNTERS 8192
+static unsigned char counters[COUNTERS];
+static uintptr_t pc_table[2 * COUNTERS];
+
+__attribute__((visibility("hidden"), no_sanitize_coverage, no_sanitize_address, no_sanitize_undefined)) void
+__sanitizer_cov_trace_pc(void) {
+    uintptr_t pc = (uintptr_t)__builtin_return_address(0);
+    counters[(pc ^ (pc >> 13)) & (COUNTERS - 1)]++;
+}
+
+/* fuzz_coverage(counters_init, pcs_init): the addresses of libFuzzer's __sanitizer_cov_8bit_counters_init and
+ * __sanitizer_cov_pcs_init (ctypes finds them in atheris's module). */
+static PyObject *fuzz_coverage(PyObject *self, PyObject *args) {
+    unsigned long long counters_init, pcs_init;
+    if (!PyArg_ParseTuple(args, "KK", &counters_init, &pcs_init)) return NULL;
+    for (size_t i = 0; i < COUNTERS; i++) pc_table[2 * i] = i + 1;
+    ((void (*)(unsigned char *, unsigned char *))(uintptr_t)counters_init)(counters, counters + COUNTERS);
+    ((void (*)(const uintptr_t *, const uintptr_t *))(uintptr_t)pcs_init)(pc_table, pc_table + 2 * COUNTERS);
+    Py_RETURN_NONE;
+}
+#endif
+
 static PyMethodDef methods[] = {
+#ifdef HOTPATH_FUZZ_COVERAGE
+    {"fuzz_coverage", fuzz_coverage, METH_VARARGS, "fuzz_coverage(counters_init, pcs_init): the lane's fuzz build"},
+#endif
     {"first_arrival", (PyCFunction)(void (*)(void))first_arrival, METH_FASTCALL,
      "first_arrival(record, names, metadatas, flags) -> (row_base64, metadata, key, fields or None) or None"},
     {"configure", configure, METH_VARARGS, "configure(min_created_at, max_created_at)"},

@@ -334,6 +334,15 @@ def first_arrival(
     return _first_arrival_in_general(record, unmarked)
 
 
+def compiled_answer(record: dict[str, Any], flags: int = 0) -> tuple[str, dict[str, Any], str, Any] | None:
+    """The compiled path's own answer for ``record``, with the names and partitions this process has seen:
+    None when it hands the record back (or is not built). ``flags`` as ``first_arrival`` passes them (1: the
+    common fields, 2: unmarked). For the sanitizer lane's fuzzer, which holds it to the Python paths."""
+    if _hot_first_arrival is None:
+        return None
+    return _hot_first_arrival(record, _NAME_PARTS, _METADATA, flags)
+
+
 def compiled_path() -> bool:
     """Whether the compiled path runs here: every batch's summary line says so, since without it the
     transform is correct but ~2.5x slower (a zip built for another architecture, a runtime refusing it)."""
@@ -344,7 +353,7 @@ def _first_arrival_in_general(
     record: dict[str, Any], unmarked: bool = False
 ) -> tuple[str, dict[str, Any], str, Mapping[str, Any]]:
     event = parse_event(decode(record.get("data")))
-    data, partition = stored_row(event, lineage_of(record), unmarked)
+    data, _ = stored_row(event, lineage_of(record), unmarked)
     fields = dict(event.payload, event_uuid=event.event_uuid, event_name=event.event_name)
     fields["created_at"] = event.created_at
     # The partition's shared metadata, remembered as the inline path does: the compiled path takes a

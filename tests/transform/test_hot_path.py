@@ -7,30 +7,31 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import json
 import math
+import os
 import random
+from pathlib import Path
 from typing import Any
 
 import corpora
 import pytest
 from created_at_boundaries import NEAR_BOUNDARIES, reference_instant
-from hypothesis import HealthCheck, given, settings
+from differential import META
+from differential import firehose_record as _record
+from differential import general as _general
+from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
 from benchmarks import transform as bench
 from glue import schema
 from infra import sizing
 from transform_lambda import events as events_module
-from transform_lambda.events import RecordError, decode, first_arrival, lineage_of, parse_event, stored_row
+from transform_lambda.events import RecordError, decode, first_arrival, parse_event
 from transform_lambda.handler import process
 
 hot = events_module._hot_first_arrival
-META = {
-    "shardId": "shardId-000000000007",
-    "sequenceNumber": "49655373263357467163393349311138426426574112409587572850",
-    "approximateArrivalTimestamp": 1_764_072_000_123,
-}
 UUID = "3f2b8c1e-9a4d-4e6f-8b7a-1c2D3E4F5A6B"
 
 
@@ -38,20 +39,6 @@ def test_the_compiled_path_is_built_here() -> None:
     """Set-up (``pip install -e .``, which ``make`` runs) builds it; without it the benchmarks and the
     equivalence tests below would measure and test the Python paths alone."""
     assert hot is not None, "transform_lambda/_hotpath.c is not built: run `pip install --no-deps -e .`"
-
-
-def _general(record: dict[str, Any], unmarked: bool = False) -> Any:
-    """The general path: decode, parse, lineage, stored_row."""
-    try:
-        event = parse_event(decode(record.get("data")))
-        data, partition = stored_row(event, lineage_of(record), unmarked)
-    except RecordError as exc:
-        return ("rejected", exc.reason)
-    except UnicodeEncodeError:
-        return ("unencodable",)
-    except (ValueError, OverflowError):  # an arrival beyond year 9999: the handler fails the record
-        return ("failed",)
-    return data, {"partitionKeys": partition}, event.event_uuid.lower()
 
 
 def _compiled(record: dict[str, Any], monkeypatch: pytest.MonkeyPatch, unmarked: bool = False) -> Any:
@@ -64,13 +51,6 @@ def _compiled(record: dict[str, Any], monkeypatch: pytest.MonkeyPatch, unmarked:
                 first_arrival(record)
     assert hot is not None
     return hot(record, events_module._NAME_PARTS, events_module._METADATA, unmarked << 1)
-
-
-def _record(text: bytes, meta: Any = META) -> dict[str, Any]:
-    record: dict[str, Any] = {"recordId": "r", "data": base64.b64encode(text).decode()}
-    if meta is not None:
-        record["kinesisRecordMetadata"] = meta
-    return record
 
 
 # ---- JSON as producers write it -------------------------------------------------------------------------
@@ -487,3 +467,81 @@ def test_each_batch_line_says_whether_the_compiled_path_ran(monkeypatch: pytest.
     assert summary()["compiled_path"] is True
     monkeypatch.setattr(events_module, "_hot_first_arrival", None)
     assert summary()["compiled_path"] is False
+
+
+# ---- the sanitizer lane's run (tools/sanitize/run): many cheap examples, under ASan and UBSan ------------
+
+LANE_EXAMPLES = int(os.environ.get("HOTPATH_LANE_EXAMPLES", "0"))
+LANE_LAST_INPUT = os.environ.get("HOTPATH_LAST_INPUT")  # each input written here first: a crash's reproducer
+# What producers and broken producers put into JSON: every number notation, escapes, UTF-8 and its breakage,
+# nesting past the limit, duplicate keys, structure tokens.
+TOKENS = [
+    *b"1e-05 1.5e-7 -0 -0.0 0e0 1E+400 5e-324 1e9 123.4560e2 0.30000000000000004".split(),
+    *b"18446744073709551615 18446744073709551616 -9223372036854775809 1764072000123456789".split(),
+    b"1.00000000000000000000001",
+    b'"\\ud800"',
+    b'"\\ud83d\\udc4d"',
+    b'"\\u00E9\\/"',
+    "é😀".encode(),
+    b"\xff",
+    b"\xed\xa0\x80",
+    b"[" * 70,
+    b"]" * 3,
+    b'"k":1,"k":2',
+    b'"event_uuid":"3f2b8c1e-9a4d-4e6f-8b7a-1c2d3e4f5a6b",',
+    *(b'{} [] , : " \\ null true . 9999999999999999999999'.split()),
+    b" ",
+]
+
+
+@functools.cache
+def _lane_seeds() -> list[bytes]:
+    """The producer corpora and the demo's samples, their names and partitions known to the Python paths."""
+    seeds = [raw for name in corpora.CORPORA for raw in corpora.generate(name, 20, seed=9)]
+    seeds += [base64.b64decode(r["data"]) for e in bench.batches(120, seed=9) for r in e["records"]]
+    compiled, events_module._hot_first_arrival = events_module._hot_first_arrival, None
+    try:
+        for raw in seeds:
+            for _ in range(2):
+                with contextlib.suppress(Exception):
+                    first_arrival(_record(raw))
+    finally:
+        events_module._hot_first_arrival = compiled
+    return seeds
+
+
+def _edited(seeds: list[bytes], plan: bytes) -> bytes:
+    """A seed edited as ``plan`` says: its first two bytes pick the seed, each next four an edit (where, how
+    many bytes to cut, and a token or, past the tokens, the plan's next two bytes). One binary draw is the
+    cheapest example Hypothesis makes: the lane's hundred thousand fit in its time."""
+    raw = bytearray(seeds[int.from_bytes(plan[:2], "big") % len(seeds)])
+    for at in range(2, len(plan) - 3, 4):
+        where = plan[at] * 256 + plan[at + 1]
+        where = where * len(raw) // 65536
+        cut, choice = plan[at + 2] % 9, plan[at + 3]
+        raw[where : where + cut] = TOKENS[choice] if choice < len(TOKENS) else plan[at : at + choice % 3]
+    return bytes(raw)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not LANE_EXAMPLES, reason="the sanitizer lane's run: tools/sanitize/run sets its size")
+@seed(int(os.environ.get("HOTPATH_LANE_SHARD", "0")))
+@given(st.binary(min_size=2, max_size=26), st.booleans())
+@settings(
+    max_examples=max(LANE_EXAMPLES, 1),
+    derandomize=False,  # each shard its own seed (CI's profile derandomizes: every shard would repeat one)
+    database=None,
+    phases=[Phase.explicit, Phase.generate, Phase.shrink],
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+def test_the_lane_holds_the_compiled_path_to_the_python_paths(plan: bytes, unmarked: bool) -> None:
+    """Producers' records, edited with what producers get wrong: whatever the compiled path writes is the
+    Python paths' bytes; no input makes it read or write out of bounds (the lane's sanitizers)."""
+    raw = _edited(_lane_seeds(), plan)
+    record = _record(raw)
+    if LANE_LAST_INPUT:
+        Path(LANE_LAST_INPUT).write_bytes(raw)
+    assert hot is not None
+    answer = hot(record, events_module._NAME_PARTS, events_module._METADATA, unmarked << 1)
+    if answer is not None:
+        assert answer[:3] == _general(record, unmarked), raw
