@@ -99,6 +99,11 @@ S3_BUCKET_NAME_MAX_CHARS = 63
 # https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListObjectsV2.html: "returns some or all (up to 1,000)
 # of the objects in a bucket" per request; keys in UTF-8 binary order, ``StartAfter`` any key to begin after.
 S3_LIST_MAX_KEYS = 1_000
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/storage-class-intro.html (S3 Glacier Instant
+# Retrieval): a 128 KB minimum billable object size and a 90-day minimum storage duration (an object
+# deleted or moved sooner is billed the rest); smaller objects are not worth a transition request each.
+S3_GLACIER_IR_MIN_BILLABLE_BYTES = 128 * 1024
+S3_GLACIER_IR_MIN_STORAGE_DAYS = 90
 
 # --- Amazon Kinesis Data Streams ---------------------------------------------------------------------------
 # https://docs.aws.amazon.com/kinesis/latest/APIReference/API_PutRecords.html: "Each PutRecords request can

@@ -63,6 +63,10 @@ REGISTRAR_SECONDS_PER_OBJECT = 0.1
 # Services re-use a KMS data key for minutes, not per request (S3 bucket keys, Kinesis, DynamoDB): assumed
 # one request per reader or writer every five minutes.
 KMS_REQUESTS_PER_CLIENT_HOUR = 12
+# S3 server access logs: one record a request to the lake bucket, assumed ~500 bytes (AWS publishes no size;
+# a record is ~20 space-separated fields: bucket, time, requester, key, operation, status, sizes, agent, ...).
+ACCESS_LOG_BYTES_PER_REQUEST = 500
+DAYS_PER_MONTH = 730 / 24
 
 # --- The compactor (lake_compactor.compactor), per run -----------------------------------------------------
 # Athena bills a query's bytes scanned in decimal TB, at least 10 MB a query (https://aws.amazon.com/athena/

@@ -30,7 +30,7 @@ from infra.capacity.firehose_billing import firehose_costs
 from infra.capacity.lambda_compute import lambda_costs
 from infra.capacity.limits_crossed import crossed_limits, on_demand_max_bytes
 from infra.capacity.plan_model import CapacityPlan, Load, PriceTable, dollars, per_month
-from infra.capacity.storage_costs import kms_costs, log_costs, s3_costs
+from infra.capacity.storage_costs import access_log_costs, kms_costs, log_costs, s3_costs
 from infra.capacity.stream_shards import kinesis_costs
 from infra.claims_spec import (
     CLAIM_WRITE_UNITS_PER_EVENT,
@@ -155,6 +155,7 @@ def _plan(load: Load, settings: Settings, prices: PriceTable) -> CapacityPlan:
         *kms_costs(reading_shards, concurrency, claims, prices),
         *log_costs(invocations_ps, objects_ph, settings, prices),
     )
+    costs = (*costs, *access_log_costs(costs, settings, prices))
     crossed = crossed_limits(
         load,
         settings,

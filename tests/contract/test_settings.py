@@ -44,6 +44,11 @@ def test_defaults_are_safe_for_firehose() -> None:
         ("streamShardCount", "two", "streamShardCount must be a int"),
         ("parquetCompression", "ZSTD", "parquetCompression must be UNCOMPRESSED, GZIP or SNAPPY"),
         ("glueDatabase", "Event-Lake", "glueDatabase must be lower-case letters"),
+        (
+            "backupArchiveDays",
+            30,
+            r"backupArchiveDays must be 0 .* fewer days than backupRetentionDays \(30; got 30\)",
+        ),
     ],
 )
 def test_bad_values_name_the_key(key: str, value: object, message: str) -> None:

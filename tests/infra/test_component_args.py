@@ -54,6 +54,7 @@ def test_a_setting_no_component_reads_is_caught(monkeypatch: pytest.MonkeyPatch)
             protect_data=settings.protect_data,
             error_retention_days=settings.error_retention_days,
             backup_retention_days=settings.backup_retention_days,
+            backup_archive_days=settings.backup_archive_days,
             noncurrent_version_days=30,
             results_retention_days=settings.athena_results_retention_days,
             superseded_expiry_days=settings.compaction_expiry_days,

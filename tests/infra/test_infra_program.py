@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from conftest import ACCOUNT_ID, Deployment
 
+from aws_contract import limits
 from glue import schema
 from infra import catalog, iam
 from infra.athena_spec import RESULTS_ROOT
@@ -144,11 +145,30 @@ def test_lifecycle_expires_errors_backups_and_old_versions(deployment: Deploymen
     assert rules["expire-errors-archive"]["expiration"]["days"] == s.error_retention_days
     assert rules["expire-raw-backup"]["filter"] == {"prefix": schema.BACKUP_ROOT}
     assert rules["expire-raw-backup"]["expiration"]["days"] == s.backup_retention_days
+    assert ("archive-raw-backup" in rules) == bool(s.backup_archive_days)
     noncurrent = rules["expire-noncurrent-versions"]["noncurrentVersionExpiration"]
     assert noncurrent["noncurrentDays"] == s.noncurrent_version_days
     assert rules["abort-incomplete-uploads"]["abortIncompleteMultipartUpload"]["daysAfterInitiation"] > 0
     versioning = deployment.one("aws:s3/bucketVersioning:BucketVersioning", "-lake")
     assert versioning.urn in lifecycle.dependencies
+
+
+def test_prod_archives_its_raw_backup_to_glacier_instant_retrieval(prod: Deployment) -> None:
+    """Only raw/ objects above Instant Retrieval's 128 KB minimum move, after backupArchiveDays; the expiry
+    rule still removes them all after backupRetentionDays."""
+    s = prod.settings
+    lifecycle = prod.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "-lake")
+    rules = {r["id"]: r for r in lifecycle.inputs["rules"]}
+    archive = rules["archive-raw-backup"]
+    assert archive["filter"] == {
+        "and": {
+            "prefix": schema.BACKUP_ROOT,
+            "objectSizeGreaterThan": limits.S3_GLACIER_IR_MIN_BILLABLE_BYTES,
+        }
+    }
+    assert archive["transitions"] == [{"days": s.backup_archive_days, "storageClass": "GLACIER_IR"}]
+    assert 0 < s.backup_archive_days < s.backup_retention_days
+    assert rules["expire-raw-backup"]["expiration"]["days"] == s.backup_retention_days
 
 
 def test_prod_protects_and_retains_the_bucket_and_key(prod: Deployment) -> None:
