@@ -8,7 +8,7 @@ import json
 import math
 import re
 from binascii import b2a_base64
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -266,6 +266,23 @@ def first_arrival(
         hot = _hot_first_arrival(record, _NAME_PARTS, _METADATA, common_fields | (unmarked << 1))
         if hot is not None:
             return hot
+    return python_first_arrival(record, unmarked)
+
+
+def compiled_call() -> tuple[Callable[..., Any], dict[str, Any], dict[tuple[str, int], Any]] | None:
+    """The compiled path and the names and partitions it reads, for a loop that calls it itself (the handler:
+    no Python frame per record, and it counts what the compiled path wrote): ``function(record, names,
+    metadatas, flags)`` answers as ``first_arrival`` or None (``python_first_arrival`` decides then). None
+    when it is not built."""
+    if _hot_first_arrival is None:
+        return None
+    return _hot_first_arrival, _NAME_PARTS, _METADATA
+
+
+def python_first_arrival(
+    record: dict[str, Any], unmarked: bool = False
+) -> tuple[str, dict[str, Any], str, Mapping[str, Any] | None]:
+    """``first_arrival`` by the Python paths alone (the inline common record, else the general path)."""
     data = record.get("data")
     meta = record.get("kinesisRecordMetadata")
     if type(data) is str and type(meta) is dict:

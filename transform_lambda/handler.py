@@ -64,15 +64,16 @@ from transform_lambda.events import (
     Event,
     Lineage,
     RecordError,
+    compiled_call,
     compiled_path,
     decode,
-    first_arrival,
     json_kind,
     lineage_of,
     parse_event,
+    python_first_arrival,
     remark,
 )
-from transform_lambda.metrics import emf
+from transform_lambda.metrics import COMPILED_RECORDS, emf
 
 Log = Callable[[dict[str, Any]], None]
 OnStoreFailure = Literal["deliver", "fail"]
@@ -197,10 +198,19 @@ def _process(
     reasons: Counter[str] = Counter()
     unanswerable: list[int] = []  # entries with no recordId to answer with: left out of the response
     append, append_key, ok = out.append, keys.append, firehose_records.OK
+    compiled = compiled_call()  # events.first_arrival, unrolled: the compiled path, else the Python paths
+    hot, names, metadatas = compiled if compiled is not None else (None, None, None)
+    flags = common | (unmarked << 1)
+    compiled_records = 0
     for index, record in enumerate(records):
         try:
             # Encoded here, before any claim: a row that cannot be encoded raises now and never holds an id.
-            data, metadata, key, sent = first_arrival(record, common, unmarked)
+            answer = None if hot is None else hot(record, names, metadatas, flags)
+            if answer is None:
+                answer = python_first_arrival(record, unmarked)
+            else:
+                compiled_records += 1
+            data, metadata, key, sent = answer
             if remembers:
                 if sent is None:  # the compiled path keeps only the common fields: the event, parsed again
                     sent = decode(record.get("data"))
@@ -257,7 +267,7 @@ def _process(
 
     stored: Counter[Marks] = Counter(changed.values())
     stored[mode.first_marks] += len(records) - rejected - len(changed)
-    _log_batch(log, event, len(records), reasons, stored, function_name, clock, mode)
+    _log_batch(log, event, len(records), reasons, stored, function_name, clock, mode, compiled_records)
     return {"records": out}
 
 
@@ -319,6 +329,7 @@ def _log_batch(
     function_name: str,
     clock: Callable[[], float],
     mode: DedupeMode = dedupe_modes.CLAIMS,
+    compiled_records: int = 0,
 ) -> None:
     """One summary line per batch, carrying the batch's metrics (embedded metric format), and one line per
     rejection reason with that reason's count as a metric dimensioned by it. ``not_checked`` counts null
@@ -338,6 +349,7 @@ def _log_batch(
         "dedupe": mode.name,
         "rejected": dict(reasons),
         "compiled_path": compiled_path(),
+        "compiled_records": compiled_records,  # rows the compiled path wrote: the rest cost ~2.5x the CPU
     }
     counts = {
         Metric.RECORDS.value: records,
@@ -346,6 +358,7 @@ def _log_batch(
         Metric.DUPLICATES.value: stored[(True, False)],
         Metric.REUSED_IDS.value: stored[(False, True)],
         Metric.NOT_CHECKED.value: stored[(None, None)],
+        COMPILED_RECORDS: compiled_records,
     }
     log(emf(summary, dimensions=function, metrics=counts, timestamp_ms=now_ms))
     for reason, count in sorted(reasons.items()):

@@ -16,6 +16,8 @@ from typing import Any
 from glue.errors import METRIC_NAMESPACE
 
 COUNT = "Count"
+# Records whose row the compiled path (_hotpath.c) wrote, per batch: with RecordsOk, the share on it.
+COMPILED_RECORDS = "CompiledRecords"
 
 
 def emf(

@@ -179,19 +179,33 @@ def test_any_batch_returns_every_id_once_in_order_and_failures_keep_their_bytes(
 
 
 def test_an_unforeseen_failure_fails_that_record_alone(monkeypatch: Any) -> None:
-    real_first_arrival = handler_module.first_arrival
+    """Whether the compiled path or the Python paths raise (the handler calls each itself)."""
+    real_python = handler_module.python_first_arrival
 
     def flaky(record: dict[str, Any], *args: Any) -> Any:
         if U2.encode() in base64.b64decode(record["data"]):
             raise OverflowError("boom")
-        return real_first_arrival(record, *args)
+        return real_python(record, *args)
 
-    monkeypatch.setattr(handler_module, "first_arrival", flaky)
+    # the Python paths as the step that fails; then the same through the compiled path's call
+    monkeypatch.setattr(handler_module, "compiled_call", lambda: None)
+    monkeypatch.setattr(handler_module, "python_first_arrival", flaky)
     response, logs = run([raw_event(event_uuid=U1), raw_event(event_uuid=U2), raw_event(event_uuid=U1)])
     assert [r["result"] for r in response["records"]] == ["Ok", "ProcessingFailed", "Ok"]
     assert [e["reason"] for e in logs if e["level"] == "WARNING"] == ["unprocessable"]
     assert "OverflowError at flaky" in logs[0]["detail"]
     assert "boom" not in logs[0]["detail"]  # exception text may quote the payload: not logged
+    monkeypatch.setattr(handler_module, "python_first_arrival", real_python)
+    monkeypatch.setattr(handler_module, "compiled_call", lambda: (flaky_compiled, {}, {}))
+
+    def flaky_compiled(record: dict[str, Any], *args: Any) -> Any:
+        if U2.encode() in base64.b64decode(record["data"]):
+            raise OverflowError("boom")
+        return None  # handed back: the Python paths write it
+
+    response, logs = run([raw_event(event_uuid=U1), raw_event(event_uuid=U2), raw_event(event_uuid=U1)])
+    assert [r["result"] for r in response["records"]] == ["Ok", "ProcessingFailed", "Ok"]
+    assert "OverflowError at flaky_compiled" in logs[0]["detail"]
 
 
 def test_json_nested_beyond_the_parser_limit_is_rejected_not_crashing() -> None:

@@ -9,9 +9,11 @@ from firehose_records import firehose_event, raw_event
 
 from eventlake.checks.emf_lines import EmfError, metrics_of, totals
 from glue.errors import DIMENSION_FUNCTION, DIMENSION_REASON, METRIC_NAMESPACE, Metric
+from transform_lambda import events
 from transform_lambda import handler as handler_module
 from transform_lambda.claims import Claim, NoClaims
 from transform_lambda.handler import process
+from transform_lambda.metrics import COMPILED_RECORDS
 
 U1 = "11111111-1111-4111-8111-111111111111"
 U2 = "22222222-2222-4222-8222-222222222222"
@@ -35,8 +37,8 @@ def run(payloads: list[bytes | str], claims: Any = None) -> list[dict[str, Any]]
     return logs
 
 
-def key(metric: Metric, *dims: tuple[str, str]) -> tuple[str, str, tuple[tuple[str, str], ...]]:
-    return (METRIC_NAMESPACE, metric.value, (FN, *dims))
+def key(metric: Metric | str, *dims: tuple[str, str]) -> tuple[str, str, tuple[tuple[str, str], ...]]:
+    return (METRIC_NAMESPACE, str(metric), (FN, *dims))
 
 
 def test_a_batch_publishes_its_counts_and_rejections_by_reason() -> None:
@@ -52,6 +54,8 @@ def test_a_batch_publishes_its_counts_and_rejections_by_reason() -> None:
         ]
     )
     summed = totals(logs)
+    compiled = summed.pop(key(COMPILED_RECORDS))
+    assert 0 <= compiled <= 4  # valid records whose name and partition the process knew
     assert summed == {
         key(Metric.RECORDS): 7,
         key(Metric.RECORDS_OK): 4,
@@ -103,3 +107,13 @@ def test_the_entry_point_names_the_deployed_function(monkeypatch: pytest.MonkeyP
 def test_lines_cloudwatch_would_reject_are_refused(broken: dict[str, Any]) -> None:
     with pytest.raises(EmfError):
         metrics_of(broken)
+
+
+def test_the_batch_line_counts_the_records_the_compiled_path_wrote() -> None:
+    """Not whether the module loaded: how many rows it wrote (a warm container's repeat of a batch, all)."""
+    batch = [raw_event(event_uuid=U1), raw_event(event_uuid=U2), b"not json"]
+    run(batch)  # the names and partitions learnt
+    (line,) = [line for line in run(batch) if line.get("message") == "batch processed"]
+    expected = 2 if events.compiled_path() else 0
+    assert line["compiled_records"] == line[COMPILED_RECORDS] == expected
+    assert {"Name": COMPILED_RECORDS, "Unit": "Count"} in line["_aws"]["CloudWatchMetrics"][0]["Metrics"]
