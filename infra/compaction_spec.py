@@ -58,8 +58,9 @@ class CompactionSpec:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> CompactionSpec | None:
-        """None when ``compactionEnabled`` is false: nothing is provisioned."""
-        if not settings.compaction_enabled:
+        """None when the stack does not compact (``Settings.compacts``: ``compactionEnabled`` false, or
+        ``processor: jq``): nothing is provisioned."""
+        if not settings.compacts:
             return None
         function_name = settings.resource_name("compactor")
         registration = RegistrationSpec.from_settings(settings)
@@ -78,7 +79,7 @@ class CompactionSpec:
             data_root=schema.DATA_ROOT,
             compacted_root=schema.COMPACTED_ROOT,
             results_root=RESULTS_ROOT,
-            mark=settings.uses_lambda and settings.dedupe_mode.compaction_marks,
+            mark=settings.dedupe_mode.compaction_marks,
             fingerprint_fields=settings.dedupe_fingerprint_fields,
             queue_name=f"{function_name}-failed",
             reserved_concurrency=RESERVED_CONCURRENCY,

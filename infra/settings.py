@@ -318,6 +318,13 @@ class Settings:
         return self.processor == PROCESSOR_LAMBDA
 
     @property
+    def compacts(self) -> bool:
+        """The compactor runs: ``compactionEnabled``, over the transform's Parquet table. ``processor: jq``
+        never compacts: its table is the records as sent (text, JSON Lines), which an UNLOAD to Parquet would
+        turn into files its text SerDe cannot read, and it carries no marks to recompute."""
+        return self.compaction_enabled and self.uses_lambda
+
+    @property
     def dedupe_mode(self) -> marks.DedupeMode:
         """The ``dedupe`` key as its mode object (``claims`` when the key is misspelled: that is reported)."""
         return marks.MODES.get(self.dedupe, marks.DEFAULT)

@@ -142,7 +142,7 @@ def _plan(load: Load, settings: Settings, prices: PriceTable) -> CapacityPlan:
 
     # --- the compactor -------------------------------------------------------------------------------------
     compaction = (
-        compaction_flow(load, settings, parquet_ph, objects_ph) if settings.compaction_enabled else None
+        compaction_flow(load, settings, parquet_ph, objects_ph) if settings.compacts else None
     )
 
     costs = (
@@ -224,7 +224,7 @@ def _recommend_dedupe(
     fits = writes <= quota
     usd = {m: p.usd_per_month for m, p in by_mode.items()}
     per_million = {m: p.usd_per_million_events for m, p in by_mode.items()}
-    compacts = settings.compaction_enabled
+    compacts = settings.compacts
     later = (
         f"once its hour is compacted (the first run {settings.compaction_late_window_hours} h or more "
         "after the hour ends; late objects at the next run)"

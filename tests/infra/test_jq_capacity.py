@@ -117,13 +117,15 @@ def test_the_readme_comparison_is_the_models_output(prod) -> None:
     lam_claims, jq_claims = _cells("DynamoDB claims")
     assert _dollars(lam_claims) == [whole(plans["lambda"].usd_by_component()["DynamoDB claims"])]
     assert "none" in jq_claims
-    # The compactor runs in both modes (compactionEnabled): its Athena scans, Lambda and S3 requests.
+    # The compactor rewrites the transform's Parquet table (its Athena scans, Lambda and S3 requests); jq mode
+    # has no such table and no compactor (Settings.compacts).
     lam_compaction, jq_compaction = _cells("Compaction")
-    for cell, p in ((lam_compaction, plans["lambda"]), (jq_compaction, plans["jq"])):
-        assert _dollars(cell)[:2] == [
-            whole(p.usd_by_component()["Compaction"]),
-            whole(sum(c.usd_per_month for c in p.costs if c.item.startswith("S3 LISTs"))),
-        ]
+    assert _dollars(lam_compaction)[:2] == [
+        whole(plans["lambda"].usd_by_component()["Compaction"]),
+        whole(sum(c.usd_per_month for c in plans["lambda"].costs if c.item.startswith("S3 LISTs"))),
+    ]
+    assert jq_compaction.strip().startswith("none") and "Compaction" not in plans["jq"].usd_by_component()
+    assert plans["jq"].compaction is None
     lam_rest, jq_rest = _cells("Kinesis (1 shard), S3, Lambda (the registrar too), KMS, logs")
     for cell, p in ((lam_rest, plans["lambda"]), (jq_rest, plans["jq"])):
         assert _dollars(cell) == [whole(sum(p.usd_by_component().get(c, 0.0) for c in OTHER))]

@@ -177,20 +177,18 @@ def test_alarms_and_dashboard_watch_only_resources_jq_mode_has(jq_dev: Deploymen
         "stream-iterator-age",
         "stream-write-throttled",
         "registrar-errors",
-        # The registrar's and the compactor's failures, and what a compaction run tagged: jq mode has both.
+        # The registrar's failures; no compactor in jq mode (Settings.compacts), so none of its alarms.
         "registrar-failed-events",
         "registrar-rule-failed",
-        "compactor-failed-runs",
-        "compaction-schedule-failed",
-        "compaction-tags-outside-manifests",
-        "compaction-partition-tagged",
     }
+    assert not [f for f in jq_dev.all("aws:lambda/function:Function") if "compactor" in f.name]
+    assert not [q for q in jq_dev.all("aws:sqs/queue:Queue") if "compactor" in q.inputs["name"]]
     # The Lambda mode keeps its transform, conversion and claims alarms (same stack file, default processor).
     lambda_slugs = {a.inputs["name"].removeprefix("eventlake-dev-") for a in dev.all(ALARM)}
     assert {"transform-errors", "format-conversion-failed", "claims-write-throttled"} <= lambda_slugs
     assert slugs < lambda_slugs
-    # Every dimension value names a resource this deployment has; nothing reads the transform's own metrics
-    # (the only EventLake metrics are the compactor's run metrics).
+    # Every dimension value names a resource this deployment has; nothing reads the transform's metrics nor
+    # the compactor's (jq mode has neither).
     existing = {
         jq_dev.one(FIREHOSE).inputs["name"],
         jq_dev.one("aws:kinesis/stream:Stream").inputs["name"],
@@ -198,12 +196,11 @@ def test_alarms_and_dashboard_watch_only_resources_jq_mode_has(jq_dev: Deploymen
         *(q.inputs["name"] for q in jq_dev.all("aws:sqs/queue:Queue")),
         *(r.inputs["name"] for r in jq_dev.all("aws:cloudwatch/eventRule:EventRule")),
     }
-    compactor = jq_dev.one("aws:lambda/function:Function", "compactor").inputs["name"]
     documented = {(m.namespace, m.name): m.dimensions for m in alarm_spec.METRICS}
     lines = _watched(jq_dev)
     for namespace, name, dims in lines:
         assert namespace not in {"AWS/DynamoDB"}, name
-        assert namespace != "EventLake" or dims == {"FunctionName": compactor}, (name, dims)
+        assert namespace != "EventLake", (name, dims)
         assert tuple(dims) == documented[(namespace, name)], name
         assert set(dims.values()) <= existing, (name, dims)
     assert not any(name in {"FailedConversion.Records", "ExecuteProcessing.Success"} for _, name, _ in lines)
