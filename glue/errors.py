@@ -90,3 +90,24 @@ class Metric(StrEnum):
     DUPLICATES = "Duplicates"
     REUSED_IDS = "ReusedIds"
     NOT_CHECKED = "NotChecked"
+
+
+# An AWS error message is kept to this many characters in a log line.
+CAUSE_MESSAGE_CHARS = 300
+
+
+def error_cause(exc: BaseException) -> dict[str, str]:
+    """What a failure log line says about its cause: AWS's error code and message from a botocore
+    ``ClientError`` (``response["Error"]``), else the exception's type and text, and always the exception's
+    type. Without it an operator cannot tell throttling from AccessDenied from a bad table name."""
+    response = getattr(exc, "response", None)
+    error = response.get("Error") if isinstance(response, dict) else None
+    if isinstance(error, dict) and error.get("Code"):
+        code, message = str(error["Code"]), str(error.get("Message") or "")
+    else:
+        code, message = type(exc).__name__, str(exc)
+    return {
+        "error_code": code,
+        "error_message": message[:CAUSE_MESSAGE_CHARS],
+        "error_type": type(exc).__name__,
+    }

@@ -48,6 +48,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from glue import schema
+from glue.errors import error_cause
 from glue.marks import DEFAULT_FINGERPRINT_FIELDS
 from lake_compactor import compaction_plan as plan
 from lake_compactor.compaction_plan import CompactionStatement, RunManifest
@@ -487,8 +488,18 @@ class Compactor:
         self._report_failure(report, plan.partition_path(job.values), exc)
 
     def _report_failure(self, report: CompactionReport, name: str, exc: Exception) -> None:
-        report.failed.append(f"{name}: {type(exc).__name__}: {str(exc)[:300]}")
-        line = {"level": "ERROR", "message": "compaction failed", "partition": name, "error": str(exc)[:1000]}
+        """One ERROR line per failed partition with its cause (AWS's code and message, or the exception's
+        type and text; the compactor does not retry: the partition stays a candidate for the next run)."""
+        cause = error_cause(exc)
+        report.failed.append(f"{name}: {cause['error_code']}: {cause['error_message']}")
+        line = {
+            "level": "ERROR",
+            "message": "compaction failed",
+            "partition": name,
+            **cause,
+            "retries": 0,
+            "error": str(exc)[:1000],
+        }
         sys.stdout.write(json.dumps(line) + "\n")
 
     # --- S3 and Glue details ------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from urllib.parse import unquote_plus
 
 from aws_contract import limits
 from glue import schema
+from glue.errors import error_cause
 
 ENV_DATABASE = "GLUE_DATABASE"
 ENV_TABLE = "GLUE_TABLE"
@@ -32,7 +33,12 @@ ALREADY_EXISTS = "AlreadyExistsException"
 
 
 class RegistrationError(RuntimeError):
-    """Glue refused a partition for a reason other than it existing already."""
+    """Glue refused a partition for a reason other than it existing already; ``response`` carries Glue's
+    error code and message as a botocore ``ClientError`` does, so the log line names the cause alike."""
+
+    def __init__(self, text: str, *, code: str, message: str) -> None:
+        super().__init__(text)
+        self.response = {"Error": {"Code": code, "Message": message}}
 
 
 @dataclass(frozen=True)
@@ -94,7 +100,12 @@ class Registrar:
                 if (e.get("ErrorDetail") or {}).get("ErrorCode") != ALREADY_EXISTS
             ]
             if refused:
-                raise RegistrationError(f"Glue refused {len(refused)} partition(s): {refused[:3]}")
+                detail = refused[0].get("ErrorDetail") or {}
+                raise RegistrationError(
+                    f"Glue refused {len(refused)} partition(s): {refused[:3]}",
+                    code=str(detail.get("ErrorCode") or "RegistrationError"),
+                    message=str(detail.get("ErrorMessage") or ""),
+                )
             for values, _ in chunk:
                 self.known.add(values)
                 done.append(values)
@@ -120,7 +131,22 @@ def handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         import boto3  # provided by the Lambda runtime
 
         _REGISTRAR = Registrar(boto3.client("glue"), os.environ[ENV_DATABASE], os.environ[ENV_TABLE])
-    added = _REGISTRAR.register(created_objects(event))
+    objects = created_objects(event)
+    try:
+        added = _REGISTRAR.register(objects)
+    except Exception as exc:
+        # Raised again, so EventBridge retries the event (and past its retries the dead-letter queue keeps
+        # it); this line says why, with the event's counts.
+        line = {
+            "level": "ERROR",
+            "message": "partition registration failed",
+            **error_cause(exc),
+            "retries": 0,
+            "objects": len(objects),
+            "keys": [o.key for o in objects[:3]],
+        }
+        sys.stdout.write(json.dumps(line) + "\n")
+        raise
     line = {"level": "INFO", "message": "partitions registered", "partitions": ["/".join(p) for p in added]}
     sys.stdout.write(json.dumps(line) + "\n")
     return {"registered": len(added)}

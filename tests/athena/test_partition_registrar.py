@@ -4,6 +4,7 @@ the partitions the catalog knows."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -136,6 +137,69 @@ def test_the_lambda_entry_point_reads_its_table_from_the_environment(
         "registered": 1
     }
     assert "viahandler/2026-11-25/09" in capsys.readouterr().out
+    monkeypatch.setattr(registrar_module, "_REGISTRAR", None)
+
+
+class _Refusing:
+    """A Glue client answering BatchCreatePartition as ``answer`` says (a raised error or refused entries)."""
+
+    def __init__(self, answer: Exception | dict[str, Any]) -> None:
+        self.answer = answer
+
+    def get_table(self, **_: Any) -> dict[str, Any]:
+        return {"Table": {"StorageDescriptor": {"Columns": []}}}
+
+    def batch_create_partition(self, **_: Any) -> dict[str, Any]:
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return self.answer
+
+
+@pytest.mark.parametrize(
+    ("answer", "code"),
+    [
+        (
+            ClientError(
+                {"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "BatchCreatePartition"
+            ),
+            "AccessDeniedException",
+        ),
+        (
+            ClientError(
+                {"Error": {"Code": "ThrottlingException", "Message": "slow"}}, "BatchCreatePartition"
+            ),
+            "ThrottlingException",
+        ),
+        (
+            {
+                "Errors": [
+                    {
+                        "PartitionValues": ["a"],
+                        "ErrorDetail": {"ErrorCode": "EntityNotFoundException", "ErrorMessage": "no table"},
+                    }
+                ]
+            },
+            "EntityNotFoundException",
+        ),
+        (ConnectionError("reset by peer"), "ConnectionError"),
+    ],
+)
+def test_a_failed_registration_logs_its_cause_and_counts_then_raises(
+    aws: EmbeddedAws,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    answer: Exception | dict[str, Any],
+    code: str,
+) -> None:
+    """Issue 31 item 5: the line says why (AWS's code and message, or the exception), for how many objects;
+    the raise is what makes EventBridge retry and, past its retries, the dead-letter queue keep the event."""
+    monkeypatch.setattr(registrar_module, "_REGISTRAR", Registrar(_Refusing(answer), "db", "t"))
+    expected = type(answer) if isinstance(answer, Exception) else registrar_module.RegistrationError
+    with pytest.raises(expected):
+        registrar_module.handler(created(aws, key("failing", "2026-11-25", "10")), None)
+    [line] = [json.loads(x) for x in capsys.readouterr().out.splitlines() if '"ERROR"' in x]
+    assert line["message"] == "partition registration failed" and line["error_code"] == code
+    assert line["error_message"] and line["objects"] == 1 and line["retries"] == 0
     monkeypatch.setattr(registrar_module, "_REGISTRAR", None)
 
 
