@@ -1,7 +1,8 @@
 """The delivered lake as files: mirror the bucket to a directory, then read it back as records.
 
 The invariant and the DuckDB queries both read the mirror, so what they check is byte for byte what
-Firehose (the model) put in S3.
+Firehose (the model) put in S3. ``read`` takes its bytes from an ``ObjectReader``: the mirror's files, or
+the bucket itself (``check --bucket``: a production month is too big to copy first), each object once.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ import io
 import json
 import re
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import Any, overload
+from typing import Any, Protocol, overload
+from zoneinfo import ZoneInfo
 
 import pyarrow.parquet as pq
 
@@ -28,6 +31,39 @@ from glue import partition_query, schema
 class LakeObject:
     key: str
     size: int
+
+
+class ObjectReader(Protocol):
+    """Where ``read`` takes an object's bytes from. ``passes``: the exceptions that are the reader's own
+    failure (the bucket unreachable, access denied), raised as they are, never blamed on the object."""
+
+    @property
+    def where(self) -> str: ...  # said in messages: a directory, or s3://bucket
+
+    @property
+    def passes(self) -> tuple[type[BaseException], ...]: ...
+
+    def body(self, key: str) -> bytes: ...
+
+    def exists(self, key: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class MirrorFiles:
+    """A mirror's objects: the files under ``root``, at their keys."""
+
+    root: Path
+    passes: tuple[type[BaseException], ...] = ()
+
+    @property
+    def where(self) -> str:
+        return str(self.root)
+
+    def body(self, key: str) -> bytes:
+        return (self.root / key).read_bytes()
+
+    def exists(self, key: str) -> bool:
+        return (self.root / key).exists()
 
 
 @dataclass(frozen=True)
@@ -65,10 +101,11 @@ class RecoveredLine:
 class ParquetRows(Sequence[Row]):
     """The rows of a mirror's Parquet objects, read from their files each time they are iterated: ``read``
     checks every object once, and a production hour's million rows never sit in memory at once (as Python
-    rows they took gigabytes). A sequence like a list: ``len``, indexing, slicing, ``==`` with a list."""
+    rows they took gigabytes). A sequence like a list: ``len``, indexing, slicing, ``==`` with a list.
+    Over a bucket (an ``ObjectReader``) each iteration reads the objects again: ``len`` reads nothing."""
 
-    def __init__(self, root: Path) -> None:
-        self._root = root
+    def __init__(self, root: Path | ObjectReader) -> None:
+        self._reader: ObjectReader = MirrorFiles(root) if isinstance(root, Path) else root
         self._objects: list[tuple[str, dict[str, str]]] = []
         self._ends: list[int] = []  # cumulative row counts, one per object
 
@@ -95,7 +132,7 @@ class ParquetRows(Sequence[Row]):
                 yield from [None] * table.num_rows
 
     def _table(self, key: str) -> Any:
-        return conversion.read_parquet((self._root / key).read_bytes())
+        return conversion.read_parquet(self._reader.body(key))
 
     @overload
     def __getitem__(self, index: int) -> Row: ...
@@ -119,7 +156,7 @@ class ParquetRows(Sequence[Row]):
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"ParquetRows({len(self):,} rows in {len(self._objects):,} objects under {self._root})"
+        return f"ParquetRows({len(self):,} rows in {len(self._objects):,} objects under {self._reader.where})"
 
 
 def column_values(rows: Sequence[Row], name: str) -> Iterator[Any]:
@@ -131,7 +168,7 @@ def column_values(rows: Sequence[Row], name: str) -> Iterator[Any]:
 
 @dataclass
 class LakeContents:
-    root: Path
+    root: Path | str  # the mirror read, or the bucket (s3://name) read in place
     objects: list[LakeObject] = field(default_factory=list)
     rows: Sequence[Row] = field(default_factory=list)  # read(): a mirror's ParquetRows
     errors: list[ErrorLine] = field(default_factory=list)
@@ -142,6 +179,13 @@ class LakeContents:
     recovered: list[RecoveredLine] = field(default_factory=list)  # archived error records reprocess handled
     # Keys the mirror's manifest names that are no longer there (``mirror_problems``): what a check blames.
     missing: list[str] = field(default_factory=list)
+    # ``read(retain=False)``: records read and checked but not kept (the rows of jq's objects, counted here).
+    lines_not_kept: int = 0
+
+    @property
+    def row_count(self) -> int:
+        """The table's rows read: Parquet rows, or the records jq's objects hold (kept or only counted)."""
+        return len(self.rows) + len(self.lines) + self.lines_not_kept
 
 
 # Written into a mirror directory: the manifest of every file a mirror wrote there (key and size), the only
@@ -268,19 +312,91 @@ def local_objects(root: Path) -> list[LakeObject]:
     ]
 
 
-def read(root: Path, objects: list[LakeObject], problems: list[str] | None = None) -> LakeContents:
+def read(
+    root: Path | ObjectReader,
+    objects: list[LakeObject],
+    problems: list[str] | None = None,
+    *,
+    retain: bool = True,
+    advance: Callable[[int], None] | None = None,
+) -> LakeContents:
     """Every object's rows, error records and backed-up records. With ``problems``, an object that cannot be
-    read (truncated, corrupt, off the layout, a stray) is reported there and skipped instead of raising."""
-    lake = LakeContents(root=root, objects=objects, rows=ParquetRows(root))
+    read (truncated, corrupt, off the layout, a stray) is reported there and skipped instead of raising.
+
+    ``root`` is a mirror's directory, or a reader of the bucket itself. Each object's bytes are read at most
+    once, and only where they are checked: a stray is judged by its key, compacted copies and reprocess's
+    records (read with their archive) are not read here. ``retain=False`` keeps no records (a bucket's
+    month of backups would not fit in memory): each object is still read whole and checked, its records
+    only counted. ``advance(1)`` after each object (a progress bar)."""
+    reader: ObjectReader = MirrorFiles(root) if isinstance(root, Path) else root
+    lake = LakeContents(root=root if isinstance(root, Path) else reader.where, objects=objects)
+    lake.rows = ParquetRows(reader)
     for obj in objects:
         if problems is None:
-            _read_one(lake, root, obj, problems)
-            continue
-        try:
-            _read_one(lake, root, obj, problems)
-        except Exception as exc:  # whatever an unreadable object raises, it is that object's problem
-            problems.append(f"{obj.key}: {type(exc).__name__}: {str(exc)[:200]}")
+            _read_one(lake, reader, obj, problems, retain)
+        else:
+            try:
+                _read_one(lake, reader, obj, problems, retain)
+            except reader.passes:
+                raise
+            except Exception as exc:  # whatever an unreadable object raises, it is that object's problem
+                problems.append(f"{obj.key}: {type(exc).__name__}: {str(exc)[:200]}")
+        if advance is not None:
+            advance(1)
     return lake
+
+
+def bodies_read(objects: Sequence[LakeObject]) -> list[LakeObject]:
+    """The objects whose bytes ``read`` reads (a bucket's GETs, each once): not a compacted copy (its rows
+    are the originals'), not a key off the layout (judged by the key), and reprocess's record of an archived
+    error object only with its archive."""
+    keys = {o.key for o in objects}
+    out = []
+    for o in objects:
+        if o.key.startswith(schema.DATA_ROOT):
+            read_here = schema.partition_of_key(o.key) is not None
+        elif o.key.startswith(schema.ERROR_ROOT):
+            read_here = any(p.fullmatch(o.key) for p in _ERROR_OBJECTS)
+        elif o.key.startswith(schema.ERROR_ARCHIVE_ROOT):
+            archive = o.key.removesuffix(schema.REPROCESSED_SUFFIX)
+            read_here = archive == o.key or archive in keys
+        else:
+            read_here = o.key.startswith(schema.BACKUP_ROOT)
+        if read_here:
+            out.append(o)
+    return out
+
+
+# An arrival hour's folder (errors/, raw/, errors-archive/): Firehose's ``!{timestamp:yyyy/MM/dd/HH}/``.
+_ARRIVAL_FOLDER = re.compile(r"(?:^|/)(\d{4})/(\d{2})/(\d{2})/(\d{2})/[^/]+$")
+
+
+def object_hour(key: str, time_zone: str = "UTC") -> datetime | None:
+    """The hour an object belongs to, in UTC: its partition's event hour (``events/``, ``compacted/``), or
+    the arrival hour of its folder (``errors/``, ``raw/``, ``errors-archive/``, written in the delivery's
+    ``time_zone``). None for a key that says no hour (a stray, off the layout)."""
+    values = hive_partition(key)
+    try:
+        if "event_date" in values and "event_hour" in values:
+            day = datetime.strptime(values["event_date"], "%Y-%m-%d")
+            return day.replace(hour=int(values["event_hour"]), tzinfo=ZoneInfo("UTC"))
+        match = _ARRIVAL_FOLDER.search(key)
+        if match is None:
+            return None
+        year, month, day_of_month, hour = (int(g) for g in match.groups())
+        local = datetime(year, month, day_of_month, hour, tzinfo=ZoneInfo(time_zone))
+        return local.astimezone(ZoneInfo("UTC"))
+    except ValueError:  # an impossible date or hour: no hour
+        return None
+
+
+def in_hours(key: str, first: datetime | None, last: datetime | None, time_zone: str = "UTC") -> bool:
+    """``key``'s hour is within ``first`` .. ``last`` (both included; None: open). A key that says no hour
+    is always in: a stray is a violation whatever the hours, and judged by its key alone (nothing read)."""
+    hour = object_hour(key, time_zone)
+    if hour is None:
+        return True
+    return (first is None or first <= hour) and (last is None or hour <= last)
 
 
 def table_rows(root: Path, locations: Sequence[str]) -> ParquetRows:
@@ -304,59 +420,70 @@ def _row_count(body: bytes, *, whole: bool) -> int:
     return int(pq.ParquetFile(io.BytesIO(body)).metadata.num_rows)
 
 
-def _read_one(lake: LakeContents, root: Path, obj: LakeObject, problems: list[str] | None) -> None:
-    """Read one object whole, then add what it holds: an object that fails adds nothing."""
-    body = (root / obj.key).read_bytes()
+def _read_one(
+    lake: LakeContents, reader: ObjectReader, obj: LakeObject, problems: list[str] | None, retain: bool
+) -> None:
+    """Judge one object by its key, then read it whole (where its bytes are checked) and add what it holds:
+    an object that fails adds nothing."""
     if obj.key.startswith(schema.DATA_ROOT):
         if schema.partition_of_key(obj.key) is None:
             raise ValueError(f"data object off the partition layout {schema.DATA_PREFIX}")
         partition = hive_partition(obj.key)
+        body = reader.body(obj.key)
         if obj.key.endswith(partition_query.OUTPUT_EXTENSION):  # processor jq: the records as sent
-            lake.lines.extend(
-                Row(obj.key, partition, {partition_query.RECORD_COLUMN.name: line})
-                for line in split_records(gzip.decompress(body))
-            )
+            records = split_records(gzip.decompress(body))
+            if retain:
+                lake.lines.extend(
+                    Row(obj.key, partition, {partition_query.RECORD_COLUMN.name: line}) for line in records
+                )
+            else:
+                lake.lines_not_kept += len(records)
             return
         assert isinstance(lake.rows, ParquetRows)
         lake.rows.add(obj.key, partition, _row_count(body, whole=problems is not None))
     elif obj.key.startswith(schema.ERROR_ROOT):
         output_type = error_output_type(obj.key)
+        body = reader.body(obj.key)
         lines = [error_records.read_error_line(line) for line in body.splitlines() if line.strip()]
-        lake.errors.extend(ErrorLine(obj.key, output_type, line) for line in lines)
+        if retain:
+            lake.errors.extend(ErrorLine(obj.key, output_type, line) for line in lines)
     elif obj.key.startswith(schema.BACKUP_ROOT):
-        records = split_records(backup.decode(body, obj.key))
-        lake.backups[obj.key] = records
-        lake.backed_up.update(records)
+        records = split_records(backup.decode(reader.body(obj.key), obj.key))
+        if retain:
+            lake.backups[obj.key] = records
+            lake.backed_up.update(records)
     elif obj.key.startswith(schema.ERROR_ARCHIVE_ROOT):
         # Error objects reprocess handled: their records went back to the stream, or were already stored. Read
         # through the record of what it did beside each (an archive without one is history only).
         if not obj.key.endswith(schema.REPROCESSED_SUFFIX):
-            _read_recovered(lake, root, obj.key, body)
+            _read_recovered(lake, reader, obj.key, reader.body(obj.key), retain)
     elif obj.key.startswith(schema.COMPACTED_ROOT):
         pass  # compacted copies (lake_compactor) repeat rows the originals under events/ hold: counted there
     else:
         raise ValueError("stray object outside events/, errors/, errors-archive/ and raw/")
 
 
-def _read_recovered(lake: LakeContents, root: Path, key: str, body: bytes) -> None:
-    manifest_path = root / (key + schema.REPROCESSED_SUFFIX)
-    if not manifest_path.exists():
+def _read_recovered(
+    lake: LakeContents, reader: ObjectReader, key: str, body: bytes, retain: bool = True
+) -> None:
+    manifest_key = key + schema.REPROCESSED_SUFFIX
+    if not reader.exists(manifest_key):
         return
-    manifest = json.loads(manifest_path.read_bytes())
+    manifest = json.loads(reader.body(manifest_key))
     lines = [line for line in body.split(b"\n") if line.strip()]  # as reprocess numbered them
     output_type = error_output_type(key.removeprefix(schema.ERROR_ARCHIVE_ROOT))
     for entry in manifest["lines"]:
         shard, sequence = entry.get("shard_id"), entry.get("sequence_number")
-        lake.recovered.append(
-            RecoveredLine(
-                key=key,
-                output_type=output_type,
-                record=error_records.read_error_line(lines[entry["line"]]),
-                outcome=entry["outcome"],
-                lineage=(shard, sequence) if shard and sequence else None,
-                data=base64.b64decode(entry["data"]) if entry.get("data") else None,
-            )
+        recovered = RecoveredLine(
+            key=key,
+            output_type=output_type,
+            record=error_records.read_error_line(lines[entry["line"]]),
+            outcome=entry["outcome"],
+            lineage=(shard, sequence) if shard and sequence else None,
+            data=base64.b64decode(entry["data"]) if entry.get("data") else None,
         )
+        if retain:
+            lake.recovered.append(recovered)
 
 
 # The delivery's error prefix and the raw backup's (both under errors/, both split by type).

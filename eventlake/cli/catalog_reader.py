@@ -79,7 +79,7 @@ def _manifest_bucket(root: Path) -> str:
     return str(manifest.get("bucket") or "lake")
 
 
-# --- a bucket read straight from S3: only the partitions a query's filters select --------------------------
+# --- a bucket read straight from S3: the partitions a query's filters select; the objects check reads -----
 
 
 def selected_partitions(sql: str, partitions: list[athena.CatalogPartition]) -> list[athena.CatalogPartition]:
@@ -152,6 +152,44 @@ def _partition_test(node: Any, exp: Any) -> tuple[str, Any] | None:
     return None
 
 
+def listed_objects(s3: Any, bucket: str, prefix: str = "", delimiter: str = "") -> list[tuple[str, int]]:
+    """(key, size) of the bucket's objects under ``prefix`` (with ``delimiter`` "/": directly under it), in
+    S3's order: one LIST a thousand keys, nothing read."""
+    options = {"Delimiter": delimiter} if delimiter else {}
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, **options)
+    return [(str(o["Key"]), int(o["Size"])) for page in pages for o in page.get("Contents", [])]
+
+
+def say_reading(console: Any, command: str, objects: int, size: int, what: str) -> None:
+    """The count and size about to be read, on stderr before the first GET: at prod's size a run's cost
+    (GETs, bytes) should be known before it is paid."""
+    console.print(
+        f"eventlake {command}: reading {objects:,} objects ({size / limits.MIB:,.1f} MiB) of {what}",
+        markup=False,
+        highlight=False,
+        emoji=False,
+    )
+
+
+class BucketObjects:
+    """A bucket's objects read in place (``lake_contents.ObjectReader``), one GET each, the body in memory
+    only while it is checked: ``check --bucket`` copies nothing to disk. ``exists`` answers from the
+    listing it was given (no HEAD). S3's own failures pass through ``read`` (they are not the object's)."""
+
+    def __init__(self, s3: Any, bucket: str, keys: set[str]) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        self._s3, self._bucket, self._keys = s3, bucket, keys
+        self.where = f"s3://{bucket}"
+        self.passes: tuple[type[BaseException], ...] = (BotoCoreError, ClientError)
+
+    def body(self, key: str) -> bytes:
+        return bytes(self._s3.get_object(Bucket=self._bucket, Key=key)["Body"].read())
+
+    def exists(self, key: str) -> bool:
+        return key in self._keys
+
+
 def download_partitions(
     s3: Any, bucket: str, partitions: list[athena.CatalogPartition], root: Path, console: Any
 ) -> tuple[int, int]:
@@ -163,16 +201,9 @@ def download_partitions(
     listed: list[tuple[str, int]] = []
     for partition in partitions:
         prefix = partition.location.removeprefix("s3://").partition("/")[2]
-        pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, Delimiter="/")
-        listed += [(str(o["Key"]), int(o["Size"])) for page in pages for o in page.get("Contents", [])]
+        listed += listed_objects(s3, bucket, prefix, delimiter="/")
     total = sum(size for _, size in listed)
-    console.print(
-        f"eventlake query: reading {len(listed):,} objects ({total / limits.MIB:,.1f} MiB) of "
-        f"{len(partitions):,} partitions from s3://{bucket}",
-        markup=False,
-        highlight=False,
-        emoji=False,
-    )
+    say_reading(console, "query", len(listed), total, f"{len(partitions):,} partitions from s3://{bucket}")
     with progress.bar(console, "Reading the selected partitions", len(listed)) as advance:
         for key, _ in listed:
             target = root / key

@@ -307,17 +307,3 @@ def aws_errors(what: str, hint: str = "") -> Iterator[None]:
         ) from None
     except BotoCoreError as exc:  # an unreachable --endpoint-url, a bad --region
         raise CliError(f"{what}: {exc}{suffix}") from None
-
-
-@contextmanager
-def mirrored_bucket(context: Context, bucket: str) -> Iterator[Path]:
-    """A lake bucket copied to a temporary directory for the length of the block (``check``, ``query``)."""
-    import tempfile
-
-    from eventlake.checks import lake_contents
-
-    with tempfile.TemporaryDirectory(prefix="eventlake-") as scratch:
-        root = Path(scratch) / "lake"
-        with aws_errors(f"mirroring s3://{bucket}", "check --bucket, --region and --endpoint-url"):
-            lake_contents.mirror(context.client("s3"), bucket, root)
-        yield root

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from botocore.client import BaseClient
 from embedded_server import embedded_aws_server
 
+from eventlake.checks import lake_contents
 from eventlake.checks.lake_contents import MIRROR_MARKER
 from eventlake.cli.main import main
 from eventlake.embedded import eventbridge
@@ -210,3 +214,97 @@ def test_at_80_columns_the_table_fits_and_lists_the_violations_below_it(
     assert code == 1 and all(len(text) <= 80 for text in printed), printed
     listed = "".join(text for text in printed if not text.startswith(("┃", "│", "┏", "┡", "└")))
     assert "copy-of-" in listed and "not written by the mirror" in listed and "found 2 times" in listed
+
+
+# --- check --bucket reads the bucket in place ---------------------------------------------------------------
+
+
+def _damaged_bucket(s3: Any, bucket: str, lake: Path) -> None:
+    """The demo's lake in a bucket (a tenth of its data objects), with what a check must find or skip: a
+    truncated Parquet object, strays (in events/ and at the root), a compacted copy (not read: its rows are
+    the originals'), and an archived error object with reprocess's record beside it (read once, with its
+    archive)."""
+    files = sorted(p for p in lake.rglob("*") if p.is_file() and not p.name.startswith("."))
+    data = [p for p in files if p.suffix == ".parquet"]
+    files = [p for p in files if p.suffix != ".parquet"] + data[::10]  # a tenth of the data: a quicker test
+    for path in files:
+        s3.put_object(Bucket=bucket, Key=path.relative_to(lake).as_posix(), Body=path.read_bytes())
+    parquet = [p.relative_to(lake).as_posix() for p in files if p.suffix == ".parquet"]
+    body = (lake / parquet[0]).read_bytes()
+    s3.put_object(Bucket=bucket, Key=parquet[0], Body=body[:40])
+    s3.put_object(Bucket=bucket, Key="events/stray.txt", Body=b"not an object of this lake")
+    s3.put_object(Bucket=bucket, Key="notes.txt", Body=b"at the root")
+    s3.put_object(Bucket=bucket, Key="compacted/" + parquet[1].removeprefix("events/"), Body=body)
+    error = next(p.relative_to(lake).as_posix() for p in files if p.parts[len(lake.parts)] == "errors")
+    archived = "errors-archive/" + error
+    s3.put_object(Bucket=bucket, Key=archived, Body=(lake / error).read_bytes())
+    s3.put_object(Bucket=bucket, Key=archived + ".reprocessed.json", Body=b'{"lines": []}')
+
+
+def _no_copies(path: Path, data: Any) -> int:
+    raise AssertionError(f"check --bucket wrote {path}: it must read the bucket in place")
+
+
+def _without_name(report: dict[str, Any], name: str) -> dict[str, Any]:
+    return {**report, "title": report["title"].replace(name, "LAKE")}
+
+
+def test_check_bucket_reads_each_object_once_in_place_and_equals_the_mirrors_check(
+    capsys: pytest.CaptureFixture[str],
+    lake: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``check --bucket`` against the mirror-based check of the same bucket: the same report, each object
+    read at most once (no compacted copy, no stray), nothing written to disk, the count said before the
+    first GET; with --from/--to only those hours' objects are read, and the report is the mirror's for
+    those hours."""
+    settings = Settings.from_stack_file("dev")
+    with embedded_aws_server(settings, DeliverySpec.from_settings(settings), region="eu-west-1") as (
+        aws,
+        url,
+    ):
+        _damaged_bucket(aws.s3, aws.bucket, lake)
+        mirror = tmp_path / "mirror"  # what check --bucket did before: the whole bucket copied first
+        objects = lake_contents.mirror(aws.s3, aws.bucket, mirror)
+        read: Counter[str] = Counter()
+        real = BaseClient._make_api_call
+
+        def counted(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+            if operation == "GetObject":
+                read[params["Key"]] += 1
+            return real(client, operation, params)
+
+        monkeypatch.setattr(BaseClient, "_make_api_call", counted)
+        remote = ["--endpoint-url", url, "--region", "eu-west-1", "--bucket", aws.bucket, "--output", "json"]
+        with monkeypatch.context() as local_disk:  # no copy of an object on a disk, temporary or not
+            local_disk.setattr(Path, "write_bytes", _no_copies)
+            code, out, err = run(capsys, "check", *remote)
+        code_mirror, out_mirror, _ = run(capsys, "check", "--lake", str(mirror), "--output", "json")
+        bucket_report = _without_name(json.loads(out), f"s3://{aws.bucket}")
+        assert code == code_mirror == 1
+        assert bucket_report == _without_name(json.loads(out_mirror), str(mirror))
+        readable = [v["message"] for v in bucket_report["violations"]]
+        assert len(readable) == 3 and {m.split(":")[0] for m in readable} >= {"notes.txt", "events/stray.txt"}
+        skipped = {"notes.txt", "events/stray.txt"} | {
+            o.key for o in objects if o.key.startswith("compacted/")
+        }
+        assert max(read.values()) == 1 and set(read) == {o.key for o in objects} - skipped
+        assert f"reading {len(read):,} objects" in err
+
+        # One event hour away from the arrival hours: its data objects alone are read.
+        data = [o.key for o in objects if o.key.startswith("events/") and o.key.endswith(".parquet")]
+        arrival = {lake_contents.object_hour(o.key) for o in objects if o.key.startswith(("raw/", "errors"))}
+        hour = next(h for k in data if (h := lake_contents.object_hour(k)) not in arrival)
+        mine = {k for k in data if lake_contents.object_hour(k) == hour}
+        text = f"{hour:%Y-%m-%dT%H}"
+        read.clear()
+        code, out, err = run(capsys, "check", *remote, "--from", text, "--to", text)
+        assert set(read) == mine and max(read.values()) == 1, (set(read) ^ mine, err)
+        assert len(mine) < len(data) and f"reading {len(mine):,} objects" in err
+        local = run(capsys, "check", "--lake", str(mirror), "--from", text, "--to", text, "--output", "json")
+        assert code == local[0] == 1  # the strays say no hour: named whatever the hours
+        assert _without_name(json.loads(out), f"s3://{aws.bucket}") == _without_name(
+            json.loads(local[1]), str(mirror)
+        )
+        assert f"hours {text}..{text} UTC" in json.loads(out)["title"]
