@@ -164,6 +164,8 @@ ATHENA_MIN_BYTES_SCANNED_CUTOFF = 10_000_000
 # https://docs.aws.amazon.com/athena/latest/ug/tables-databases-columns-names.html: names up to 255
 # characters; Glue stores them lower case.
 GLUE_NAME_MAX_CHARS = 255
+# https://docs.aws.amazon.com/glue/latest/webapi/API_Column.html: a column's Comment, at most 255 characters.
+GLUE_COLUMN_COMMENT_MAX_CHARS = 255
 # https://docs.aws.amazon.com/athena/latest/APIReference/API_CreateNamedQuery.html: Name 1-128 characters,
 # Description 1-1024, QueryString 1-262144.
 ATHENA_NAMED_QUERY_NAME_MAX_CHARS = 128

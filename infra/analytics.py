@@ -13,7 +13,7 @@ import pulumi
 import pulumi_aws as aws
 
 from glue import schema
-from infra import iam
+from infra import event_views_spec, iam
 from infra.account import Account
 from infra.athena_spec import (
     NamedQuerySpec,
@@ -39,6 +39,8 @@ class AthenaAnalyticsArgs:
     queries: tuple[NamedQuerySpec, ...]
     view: ViewSpec
     data_root: str
+    # The catalog's typed views (infra/event_views.py): readers may read their definitions too.
+    event_views: tuple[str, ...] = ()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AthenaAnalyticsArgs:
@@ -47,6 +49,7 @@ class AthenaAnalyticsArgs:
             queries=named_queries(sql_dir_for(settings)),
             view=ViewSpec.from_settings(settings),
             data_root=schema.DATA_ROOT,
+            event_views=tuple(v.name for v in event_views_spec.from_settings(settings)),
         )
 
 
@@ -147,7 +150,11 @@ class AthenaAnalytics(pulumi.ComponentResource):
                             workgroup_arn=a["workgroup_arn"],
                             glue_catalog_arn=account.glue_catalog_arn,
                             glue_database_arn=a["glue_database_arn"],
-                            glue_table_arns=[a["table_arn"], a["view_arn"]],
+                            glue_table_arns=[
+                                a["table_arn"],
+                                a["view_arn"],
+                                *(sibling_arn(a["table_arn"], v) for v in args.event_views),
+                            ],
                             bucket_arn=a["bucket_arn"],
                             data_root=args.data_root,
                             results_root=spec.results_root,
@@ -171,3 +178,8 @@ class AthenaAnalytics(pulumi.ComponentResource):
                 "analyst_policy": self.analyst_policy_arn,
             }
         )
+
+
+def sibling_arn(table_arn: str, name: str) -> str:
+    """The ARN of another table or view of the same database (``arn:...:table/<database>/<name>``)."""
+    return f"{table_arn.rsplit('/', 1)[0]}/{name}"

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import pulumi
 
+from infra import event_views_spec
 from infra.account import Account
 from infra.alarm_spec import MonitoringSpec
 from infra.analytics import AthenaAnalytics, AthenaAnalyticsArgs
@@ -22,6 +23,8 @@ from infra.claims_spec import ClaimsTableSpec
 from infra.claims_table import ClaimsTable
 from infra.compaction_spec import CompactionSpec
 from infra.delivery_stream import DeliveryStream, DeliveryStreamArgs
+from infra.event_views import EventViews
+from infra.event_views_spec import EventViewSpec
 from infra.keys import LakeKey, LakeKeyArgs
 from infra.lake_bucket import LakeBucket, LakeBucketArgs
 from infra.lake_compaction import LakeCompaction
@@ -50,6 +53,7 @@ class EventLakeArgs:
     operators: OperatorAccessArgs
     monitoring: MonitoringSpec
     compaction: CompactionSpec | None  # None: no compaction (compactionEnabled false)
+    event_views: tuple[EventViewSpec, ...]  # one typed view per glue/event_types entry
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EventLakeArgs:
@@ -66,6 +70,7 @@ class EventLakeArgs:
             operators=OperatorAccessArgs.from_settings(settings),
             monitoring=MonitoringSpec.from_settings(settings),
             compaction=CompactionSpec.from_settings(settings),
+            event_views=event_views_spec.from_settings(settings),
         )
 
 
@@ -119,6 +124,13 @@ class EventLake(pulumi.ComponentResource):
             bucket_arn=lake.arn,
             key_arn=key.arn,
             catalog=catalog,
+            opts=child,
+        )
+        EventViews(
+            f"{name}-typed",
+            args.event_views,
+            database_name=catalog.database_name,
+            unique_events=analytics.view,
             opts=child,
         )
         if args.compaction is not None:

@@ -21,6 +21,7 @@ from sqlglot import exp
 from eventlake.athena import semantics
 from eventlake.firehose.java_time import DatePatternError, java_tokens
 from glue import partition_query, schema
+from infra import event_views_spec
 from infra.athena_spec import JQ_SQL_DIR
 from infra.settings import PROJECT_ROOT
 
@@ -46,6 +47,13 @@ _TABLE_TYPES = {
     }
     for table in (schema.TABLE_NAME, UNIQUE_EVENTS_VIEW)
 }
+# The catalog's typed views (infra/event_views_spec.py), created on first use by ``create_event_views``.
+_TABLE_TYPES.update(
+    {
+        view: {name: {"string": "VARCHAR"}.get(kind, kind.upper()) for name, kind in columns.items()}
+        for view, columns in event_views_spec.local_column_types().items()
+    }
+)
 _HEADER = re.compile(r"--\s*(name|description):\s*(.*)")
 
 
@@ -142,6 +150,12 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
         containers = [exp.Literal.string("OBJECT"), exp.Literal.string("ARRAY")]
         scalar = exp.and_(valid, exp.Not(this=exp.In(this=kind, expressions=containers)))
         return exp.Case(ifs=[exp.If(this=scalar, true=copy)])
+    if isinstance(node, exp.JSONExtract) and not node.meta.get("valid_only"):
+        # Trino gives NULL for invalid JSON; DuckDB's -> raises (the typed views read json_extract's text).
+        copy = node.copy()
+        copy.meta["valid_only"] = True
+        valid = exp.Anonymous(this="json_valid", expressions=[node.this.copy()])
+        return exp.Case(ifs=[exp.If(this=valid, true=copy)])
     return node
 
 
@@ -445,8 +459,32 @@ def connect(
     return conn
 
 
+def create_event_views(conn: duckdb.DuckDBPyConnection, athena_sql: str) -> None:
+    """Create the catalog's typed views a statement names (the SQL the program deploys, over this session's
+    ``unique_events``), once each: creating all of them on every connection would bind each over the lake."""
+    named = {(t.db, t.name.lower()) for s in _parse(athena_sql) for t in s.find_all(exp.Table)}
+    own = (schema.TABLE_NAME, UNIQUE_EVENTS_VIEW)
+    if not any(name in _TABLE_TYPES and name not in own for _, name in named):
+        return
+    current = conn.execute("SELECT current_schema()").fetchone()[0]  # type: ignore[index]
+    for database, name in sorted(named):
+        database = database or current
+        as_sent = conn.execute(
+            "SELECT count(*) FROM duckdb_columns() "
+            "WHERE schema_name = ? AND table_name = ? AND column_name = ?",
+            [database, UNIQUE_EVENTS_VIEW, "record"],
+        ).fetchone()[0]  # type: ignore[index]
+        view = next((v for v in event_views_spec.local_views(not as_sent) if v.name == name), None)
+        if view is not None:
+            sql = to_duckdb(view.original_sql(), database).replace(
+                f"FROM {UNIQUE_EVENTS_VIEW}", f"FROM {database}.{UNIQUE_EVENTS_VIEW}", 1
+            )
+            conn.execute(f"CREATE VIEW IF NOT EXISTS {database}.{name} AS {sql}")
+
+
 def run(conn: duckdb.DuckDBPyConnection, athena_sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Run Athena SQL on the local lake: (column names, rows)."""
+    create_event_views(conn, athena_sql)
     result = conn.execute(to_duckdb(athena_sql))
     names = [column[0] for column in result.description or []]
     return names, result.fetchall()

@@ -70,6 +70,7 @@ def _same_as_fetchall(kind: pa.DataType) -> bool:
 def run(conn: duckdb.DuckDBPyConnection, athena_sql: str) -> tuple[list[str], Sequence[tuple[Any, ...]]]:
     """``engine.run``: (column names, rows), the rows kept as Arrow columns when every column's type reads
     back as ``fetchall`` gives it; else ``fetchall``'s own list."""
+    engine.create_event_views(conn, athena_sql)
     table = conn.sql(engine.to_duckdb(athena_sql)).to_arrow_table()
     if all(_same_as_fetchall(f.type) for f in table.schema):
         return list(table.column_names), ArrowResultRows(table)

@@ -137,6 +137,8 @@ def _own_type(node: exp.Expression, guessed: exp.DataType | None) -> exp.DataTyp
         return type_of(node.this)
     if isinstance(node, (exp.Cast, exp.TryCast)):
         return node.to
+    if isinstance(node, (exp.JSONFormat, exp.JSONExtractScalar)):  # Trino: varchar
+        return exp.DataType.build("VARCHAR")
     if isinstance(node, _ARITHMETIC):
         left, right = type_of(node.left), type_of(node.right)
         result = _numeric_result(node, left, right)

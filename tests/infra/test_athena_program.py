@@ -25,6 +25,7 @@ from moto import mock_aws
 from aws_contract import limits
 from eventlake.athena.engine import SQL_DIR, load_queries, query_header
 from glue import schema
+from glue.event_catalog import load_catalog
 from infra.athena_spec import NamedQuerySpec, ViewSpec, decode_view_text, named_queries, view_table_input
 from infra.catalog_spec import CatalogSpec, GluePartitionIndex
 from infra.settings import Settings, SettingsError, stack_config
@@ -543,6 +544,8 @@ def test_the_analyst_policy_grants_querying_through_the_workgroup_only(deploymen
                 arn(d, DATABASE),
                 arn(d, TABLE, "catalog-table"),
                 arn(d, TABLE, "unique_events"),
+                # the catalog's typed views (tests/catalog/test_event_views_program.py)
+                *(arn(d, TABLE, f"-typed-{entry.view_name}") for entry in load_catalog()),
             ],
         ),
         "LakeBucket": (["s3:GetBucketLocation", "s3:ListBucketMultipartUploads"], [bucket]),

@@ -137,7 +137,7 @@ def test_table_reads_the_records_as_sent_in_the_same_layout(jq_dev: Deployment) 
     assert table["storageDescriptor"]["inputFormat"] == spec.input_format == partition_query.TEXT_INPUT_FORMAT
     assert table["storageDescriptor"]["serDeInfo"]["serializationLibrary"] == partition_query.TEXT_SERDE
     # The view the stack deploys is jq mode's (over ``record``), with the columns it computes.
-    view = jq_dev.one("aws:glue/catalogTable:CatalogTable", "view").inputs
+    view = jq_dev.one("aws:glue/catalogTable:CatalogTable", "view-unique_events").inputs
     names = [c["name"] for c in view["storageDescriptor"]["columns"]]
     assert names == [c.name for c in partition_query.VIEW_COLUMNS] + list(schema.PARTITION_KEY_NAMES)
 
