@@ -13,12 +13,12 @@ bounded pool of threads: an ``INSERT`` on an existing key fails that statement a
 needs one write unit and the losers are read back (from the error's ``Item`` when DynamoDB returns it,
 else one consistent ``BatchGetItem`` per 100 losers). A claim past its ``expires_at`` is free even before
 DynamoDB's lazy TTL deletes it: it is taken over with a conditional ``PutItem``. Throttled statements and
-failed requests are retried with capped exponential backoff and full jitter; whatever the store still
-cannot answer is left out of the result ("not checked"), with the cause beside it (``Owners.failures``: the
-call, AWS's error code and message or the exception's type and text, the retries made, the ids it left), and
-the handler decides what that means and logs why. The calls
-are made through ``dynamodb_json`` (DynamoDB's JSON protocol without botocore's shape walking, which was
-most of the store's CPU, and CPU under the GIL is what bounds it, not latency).
+failed requests are retried by one helper (``retried``) with capped exponential backoff and full jitter;
+whatever the store still cannot answer is left out of the result ("not checked"), with the cause beside it
+(``Owners.failures``: the call, AWS's error code and message or the exception's type and text, the retries
+made, the ids it left), and the handler decides what that means and logs why. The calls are made through
+``dynamodb_json`` (DynamoDB's JSON protocol without botocore's shape walking, which was most of the store's
+CPU, and CPU under the GIL is what bounds it, not latency).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 
 from aws_contract import limits
 
@@ -180,6 +180,43 @@ class Backoff(NamedTuple):
 
 
 DEFAULT_BACKOFF = Backoff()
+NO_ATTEMPT = ("NoAttempt", "no call was made")
+T = TypeVar("T")
+
+
+def retried(
+    operation: str,
+    pending: list[T],
+    attempt: Callable[[list[T], int], tuple[list[T], tuple[str, str]]],
+    *,
+    backoff: Backoff,
+    sleep: Callable[[float], None],
+    rng: random.Random,
+) -> StoreFailure | None:
+    """The claim store's one retry policy.
+
+    ``attempt(pending, retry)`` makes one call for ``pending`` and returns what is still pending (statements
+    throttled, keys left unprocessed) and why. Up to ``backoff.attempts`` calls in all, with a jittered
+    sleep before each retry. An exception is retried too, even one raised after the request may have
+    reached DynamoDB (a timeout, a dropped connection), because every call the store makes is safe to
+    repeat: an ``INSERT`` that already won finds its own holder, the take-over's condition accepts its own
+    holder, and a read is a read. Not retried: ``NON_RETRYABLE_ERRORS`` (the same call gets the same answer
+    until the policy or the table changes). Returns why anything is still pending (None: nothing is), with
+    the last cause and the retries made."""
+    cause, tried = NO_ATTEMPT, 0
+    for retry in range(backoff.attempts):
+        if not pending:
+            break
+        if retry:
+            sleep(backoff.delay(retry, rng))
+        tried = retry
+        try:
+            pending, cause = attempt(pending, retry)
+        except Exception as exc:  # throttled, a 5xx, the network: see above
+            cause = cause_of(exc)
+            if cause[0] in NON_RETRYABLE_ERRORS:
+                break
+    return StoreFailure(operation, *cause, tried, len(pending)) if pending else None
 
 
 class DynamoClaims:
@@ -239,7 +276,7 @@ class DynamoClaims:
 
         AccessDenied and ResourceNotFound (the request's ``...Exception`` or a statement's code) are not
         retried: the same call gets the same answer until the policy or the table changes. Every other
-        failure is retried as before, up to ``backoff.attempts`` tries."""
+        failure is retried (``retried``), up to ``backoff.attempts`` tries."""
         owners = Owners()
         if not claims:
             return owners
@@ -277,6 +314,20 @@ class DynamoClaims:
         owners.failures = merged(failures)
         return owners
 
+    def _retried(
+        self,
+        operation: str,
+        pending: list[T],
+        attempt: Callable[[list[T], int], tuple[list[T], tuple[str, str]]],
+        failures: list[StoreFailure],
+    ) -> None:
+        """``retried`` with this store's backoff; why anything stayed pending is added to ``failures``."""
+        failure = retried(
+            operation, pending, attempt, backoff=self._backoff, sleep=self._sleep, rng=self._rng
+        )
+        if failure is not None:
+            failures.append(failure)
+
     def _insert_chunks(
         self, claims: list[Claim], now: int, failures: list[StoreFailure]
     ) -> tuple[list[Claim], list[Claim], dict[str, Claim]]:
@@ -313,23 +364,11 @@ class DynamoClaims:
         lost: list[Claim] = []
         found: dict[str, Claim] = {}
         refused: dict[tuple[str, str], list[int]] = {}  # not retried: (code, message) -> [retry, statements]
-        todo = claims
-        cause, tried = ("NoAttempt", "no call was made"), 0
-        for retry in range(self._backoff.attempts):
-            if not todo:
-                break
-            if retry:
-                self._sleep(self._backoff.delay(retry, self._rng))
-            tried = retry
-            try:
-                responses = self._batch_insert(todo, now)
-            except Exception as exc:  # throttled past botocore's retries, network: try again
-                cause = cause_of(exc)
-                if cause[0] in NON_RETRYABLE_ERRORS:
-                    break
-                continue
-            again = []
-            for mine, response in zip(todo, responses, strict=True):
+
+        def attempt(todo: list[Claim], retry: int) -> tuple[list[Claim], tuple[str, str]]:
+            again: list[Claim] = []
+            cause = NO_ATTEMPT
+            for mine, response in zip(todo, self._batch_insert(todo, now), strict=True):
                 error = response.get("Error")
                 if not error:
                     won.append(mine)
@@ -349,9 +388,9 @@ class DynamoClaims:
                 else:  # ValidationError, AccessDenied, ResourceNotFound: not retried, left unchecked
                     key = (str(code), str(error.get("Message") or "")[:_MESSAGE_CHARS])
                     refused.setdefault(key, [retry, 0])[1] += 1
-            todo = again
-        if todo:
-            failures.append(StoreFailure("BatchExecuteStatement", *cause, tried, len(todo)))
+            return again, cause
+
+        self._retried("BatchExecuteStatement", claims, attempt, failures)
         for (code, message), (retry, count) in refused.items():
             failures.append(StoreFailure("BatchExecuteStatement", code, message, retry, count))
         return won, lost, found
@@ -380,49 +419,33 @@ class DynamoClaims:
         """The stored claims by key (None: no item). Keys the store could not read are absent, and added to
         ``failures`` with their last cause."""
         out: dict[str, tuple[Claim, int] | None] = {}
+
+        def attempt(keys: list[dict[str, Any]], _retry: int) -> tuple[list[dict[str, Any]], tuple[str, str]]:
+            response = self._call(
+                "BatchGetItem", {"RequestItems": {self._table: {"Keys": keys, "ConsistentRead": True}}}
+            )
+            for item in response.get("Responses", {}).get(self._table, []):
+                parsed = _from_item(item)
+                if parsed is not None:
+                    out[parsed[0].key] = parsed
+            unprocessed = response.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
+            pending = {k[KEY_ATTRIBUTE]["S"] for k in unprocessed}
+            for key in {k[KEY_ATTRIBUTE]["S"] for k in keys} - pending:
+                out.setdefault(key, None)
+            return unprocessed, ("UnprocessedKeys", f"BatchGetItem left {len(unprocessed)} keys unprocessed")
+
         size = limits.BATCH_GET_ITEM_MAX_KEYS
         for start in range(0, len(claims), size):
             keys = [{KEY_ATTRIBUTE: {"S": c.key}} for c in claims[start : start + size]]
-            cause, tried = ("NoAttempt", "no call was made"), 0
-            for retry in range(self._backoff.attempts):
-                if not keys:
-                    break
-                if retry:
-                    self._sleep(self._backoff.delay(retry, self._rng))
-                tried = retry
-                try:
-                    response = self._call(
-                        "BatchGetItem",
-                        {"RequestItems": {self._table: {"Keys": keys, "ConsistentRead": True}}},
-                    )
-                except Exception as exc:
-                    cause = cause_of(exc)
-                    if cause[0] in NON_RETRYABLE_ERRORS:
-                        break
-                    continue
-                for item in response.get("Responses", {}).get(self._table, []):
-                    parsed = _from_item(item)
-                    if parsed is not None:
-                        out[parsed[0].key] = parsed
-                read = {k[KEY_ATTRIBUTE]["S"] for k in keys}
-                unprocessed = response.get("UnprocessedKeys", {}).get(self._table, {}).get("Keys", [])
-                pending = {k[KEY_ATTRIBUTE]["S"] for k in unprocessed}
-                for key in read - pending:
-                    out.setdefault(key, None)
-                keys = unprocessed
-                cause = ("UnprocessedKeys", f"BatchGetItem left {len(keys)} keys unprocessed")
-            if keys:
-                failures.append(StoreFailure("BatchGetItem", *cause, tried, len(keys)))
+            self._retried("BatchGetItem", keys, attempt, failures)
         return out
 
     def _take_over(self, mine: Claim, now: int, failures: list[StoreFailure]) -> Claim | None:
         """Replace an expired claim; return whoever holds the id afterwards (None: unchecked, and why is
         added to ``failures``)."""
-        cause, tried = ("NoAttempt", "no call was made"), 0
-        for retry in range(self._backoff.attempts):
-            if retry:
-                self._sleep(self._backoff.delay(retry, self._rng))
-            tried = retry
+        holder: list[Claim] = []
+
+        def attempt(todo: list[Claim], retry: int) -> tuple[list[Claim], tuple[str, str]]:
             try:
                 self._call(
                     "PutItem",
@@ -439,20 +462,22 @@ class DynamoClaims:
                         "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                     },
                 )
-                return mine
             except Exception as exc:
                 cause = cause_of(exc)
-                if cause[0] == "ConditionalCheckFailedException":
-                    response = getattr(exc, "response", {}) or {}
-                    parsed = _from_item(response.get("Item") or {})
-                    if parsed:
-                        return parsed[0]  # another invocation took it over first
+                if cause[0] != "ConditionalCheckFailedException":
+                    raise  # retried() decides
+                response = getattr(exc, "response", {}) or {}
+                parsed = _from_item(response.get("Item") or {})
+                if parsed:
+                    holder.append(parsed[0])  # another invocation took it over first
+                else:
                     failures.append(StoreFailure("PutItem", *cause, retry, 1))  # but did not say who
-                    return None
-                if cause[0] in NON_RETRYABLE_ERRORS:
-                    break
-        failures.append(StoreFailure("PutItem", *cause, tried, 1))
-        return None
+                return [], cause
+            holder.append(mine)
+            return [], NO_ATTEMPT
+
+        self._retried("PutItem", [mine], attempt, failures)
+        return holder[0] if holder else None
 
 
 def _to_item(claim: Claim, expires_at: int) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ReadTimeoutError
 from botocore.stub import ANY, Stubber
 from hypothesis import given
 from hypothesis import strategies as st
@@ -18,12 +19,14 @@ from moto_claims import CLAIMS_TABLE, claims_table
 from transform_lambda.claims import (
     EXPIRES_ATTRIBUTE,
     KEY_ATTRIBUTE,
+    NO_ATTEMPT,
     Backoff,
     Claim,
     DynamoClaims,
     StoreFailure,
     cause_of,
     fingerprint,
+    retried,
 )
 
 TABLE = CLAIMS_TABLE
@@ -403,3 +406,61 @@ def test_a_cause_is_the_aws_code_and_message_else_the_exception_type() -> None:
         'Could not connect to the endpoint URL: "https://dynamodb"',
     )
     assert cause_of(ConnectionError("x" * 1000))[1] == "x" * 300  # bounded in a log line
+
+
+# --- One retry policy: the only place a call is made again ------------------------------------------------
+
+
+def _attempts(*outcomes: Any) -> tuple[list[tuple[list[str], int]], Any]:
+    """An ``attempt`` for ``retried`` that logs (pending, retry) and plays ``outcomes``: an exception to
+    raise, or (still pending, cause) to return."""
+    made: list[tuple[list[str], int]] = []
+    queue = list(outcomes)
+
+    def attempt(pending: list[str], retry: int) -> tuple[list[str], tuple[str, str]]:
+        made.append((list(pending), retry))
+        outcome = queue.pop(0)
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    return made, attempt
+
+
+def _retried(attempt: Any, pending: list[str], slept: list[float], attempts: int = 4) -> StoreFailure | None:
+    backoff = Backoff(attempts=attempts, base_s=0.5, cap_s=4.0)
+    return retried("Op", pending, attempt, backoff=backoff, sleep=slept.append, rng=random.Random(1))
+
+
+def test_the_retry_helper_retries_what_is_pending_with_jittered_capped_backoff() -> None:
+    made, attempt = _attempts((["b"], ("ThrottlingError", "slow")), ([], NO_ATTEMPT))
+    slept: list[float] = []
+    assert _retried(attempt, ["a", "b"], slept) is None
+    assert made == [(["a", "b"], 0), (["b"], 1)]
+    assert len(slept) == 1 and 0 <= slept[0] <= min(4.0, 0.5 * 2)
+
+
+def test_the_retry_helper_retries_an_exception_and_gives_up_with_its_cause_and_retries() -> None:
+    timeout = ReadTimeoutError(endpoint_url="https://dynamodb.eu-west-1.amazonaws.com/")
+    made, attempt = _attempts(timeout, timeout, timeout)
+    slept: list[float] = []
+    failure = _retried(attempt, ["a", "b"], slept, attempts=3)
+    assert failure == StoreFailure("Op", "ReadTimeoutError", str(timeout), 2, 2)
+    assert [retry for _, retry in made] == [0, 1, 2] and len(slept) == 2
+
+
+@pytest.mark.parametrize("code", ["AccessDeniedException", "ResourceNotFoundException"])
+def test_the_retry_helper_does_not_retry_what_gets_the_same_answer_again(code: str) -> None:
+    from botocore.exceptions import ClientError
+
+    made, attempt = _attempts(ClientError({"Error": {"Code": code, "Message": "no"}}, "Op"))
+    slept: list[float] = []
+    assert _retried(attempt, ["a"], slept) == StoreFailure("Op", code, "no", 0, 1)
+    assert len(made) == 1 and slept == []
+
+
+def test_the_retry_helper_names_the_last_cause_of_what_stayed_pending() -> None:
+    made, attempt = _attempts(ConnectionError("reset"), (["b"], ("UnprocessedKeys", "1 left")))
+    failure = _retried(attempt, ["a", "b"], [], attempts=2)
+    assert failure == StoreFailure("Op", "UnprocessedKeys", "1 left", 1, 1)
+    assert made == [(["a", "b"], 0), (["a", "b"], 1)]
