@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from eventlake.cli import (
+    catalog_command,
     check_command,
     demo_command,
     query_command,
@@ -22,6 +23,7 @@ COMMANDS = (
     demo_command,
     check_command,
     query_command,
+    catalog_command,
     smoke_command,
     send_command,
     replay_command,
