@@ -6,8 +6,9 @@ project's ``DynamoClaims``, 25 PartiQL ``INSERT`` statements per ``BatchExecuteS
 threads. All three talk to the same in-process DynamoDB double (``dynamodb_double``: 5 ms per request,
 first writer wins) through real boto3 clients: (a) and (b) through botocore's methods, which serialise, sign
 and parse as against AWS; (c) through ``transform_lambda.dynamodb_json``, as the Lambda does (DynamoDB's JSON
-protocol written, signed and read directly, with the client's events, so the double's ``before-send`` hook
-answers it too). Each variant gets a fresh double, and must mark exactly the same records as duplicates.
+protocol written, signed and read directly over botocore's public APIs, with the client's events, so the
+double's ``before-send`` hook answers it too). Each variant gets a fresh double, and must mark exactly the
+same records as duplicates.
 
 Run with ``python -m benchmarks --dedupe`` (or ``python -m benchmarks.dedupe``; ``make bench``
 runs it after the transform bench, in its own process: boto3 stays out of the transform bench's heap).
@@ -262,10 +263,16 @@ def powertools(double: DynamoDouble) -> ClaimStore:
 
 
 def this_project(double: DynamoDouble, concurrency: int = CLAIM_CONCURRENCY) -> ClaimStore:
-    """As the Lambda builds it (``handler.claim_store``): production's client config on the double."""
+    """As the Lambda builds it (``claims.dynamo_claims``): production's client config on the double, with the
+    credentials that client signs with."""
     client = double.client(config=claims_client_config(concurrency))
     return DynamoClaims(
-        client, CLAIMS_TABLE, ttl_seconds=TTL_SECONDS, sleep=lambda _: None, concurrency=concurrency
+        client,
+        CLAIMS_TABLE,
+        ttl_seconds=TTL_SECONDS,
+        credentials=double.credentials,
+        sleep=lambda _: None,
+        concurrency=concurrency,
     )
 
 
@@ -424,9 +431,10 @@ use real boto3 clients against the same in-process DynamoDB (`benchmarks/dynamod
 `before-send` hook sleeps {LATENCY_S * 1000:g} ms per request and answers AWS-shaped JSON from a
 first-writer-wins table. (a) and (b) call through botocore's methods; (c) through
 `transform_lambda/dynamodb_json.py`, as the Lambda does: the JSON protocol written, SigV4-signed and read
-directly, with the client's events and HTTP session. Wall time is the handler's, transform included; the
-claim-store columns are the time spent inside `claim`. Write units count one per write request or
-`INSERT` statement, won or not (items under 1 KB); reads count none."""
+directly over botocore's public APIs, with the client's events (an HTTP session of its own would send).
+Wall time is the handler's, transform included; the claim-store columns are the time spent inside
+`claim`. Write units count one per write request or `INSERT` statement, won or not (items under 1 KB);
+reads count none."""
 
 
 if __name__ == "__main__":

@@ -92,14 +92,23 @@ class DynamoDouble:
     def request_count(self) -> int:
         return sum(self.requests.values())
 
+    @property
+    def credentials(self) -> Any:
+        """What the double's clients sign with (fake), for a claim store that signs itself."""
+        from botocore.credentials import Credentials
+
+        return Credentials("bench", "bench")
+
     def client(self, *, max_pool_connections: int = 10, region: str = "eu-west-1", config: Any = None) -> Any:
-        """A boto3 DynamoDB client (fake credentials) whose requests this double answers; ``config`` replaces
+        """A boto3 DynamoDB client (``credentials``) whose requests this double answers; ``config`` replaces
         the default botocore config (the claim store passes production's)."""
         import boto3
         from botocore.config import Config
 
         client = boto3.session.Session(
-            aws_access_key_id="bench", aws_secret_access_key="bench", region_name=region
+            aws_access_key_id=self.credentials.access_key,
+            aws_secret_access_key=self.credentials.secret_key,
+            region_name=region,
         ).client(
             "dynamodb",
             endpoint_url=f"https://dynamodb.{region}.amazonaws.com",

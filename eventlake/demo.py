@@ -573,17 +573,18 @@ def _rng(options: DemoOptions, purpose: str) -> random.Random:
 
 
 def _claims(settings: Settings, aws: EmbeddedAws, attachments: ExitStack) -> ClaimStore:
-    """The claim store as the deployed Lambda builds it (``handler``): its client's config (no client-side
-    parameter validation, a pool for its threads) and its concurrency, on the embedded DynamoDB."""
+    """The claim store as the deployed Lambda builds it (``claims.dynamo_claims``): its client's config (no
+    client-side parameter validation, a pool for its threads), the credentials that client signs with and
+    its concurrency, on the embedded DynamoDB."""
     if aws.claims_table:  # created only with dedupe: claims
-        client = boto3.session.Session(region_name=aws.region).client(
-            "dynamodb", config=claims_client_config(CLAIM_CONCURRENCY)
-        )
+        session = boto3.session.Session(region_name=aws.region)
+        client = session.client("dynamodb", config=claims_client_config(CLAIM_CONCURRENCY))
         attachments.enter_context(dynamodb_direct.attached(client, ACCOUNT_ID))
         return DynamoClaims(
             client,
             aws.claims_table,
             ttl_seconds=settings.dedupe_ttl_seconds,
+            credentials=session.get_credentials(),
             concurrency=CLAIM_CONCURRENCY,
             sleep=lambda _: None,
         )

@@ -17,8 +17,8 @@ failed requests are retried by one helper (``retried``) with capped exponential 
 whatever the store still cannot answer is left out of the result ("not checked"), with the cause beside it
 (``Owners.failures``: the call, AWS's error code and message or the exception's type and text, the retries
 made, the ids it left), and the handler decides what that means and logs why. The calls are made through
-``dynamodb_json`` (DynamoDB's JSON protocol without botocore's shape walking, which was most of the store's
-CPU, and CPU under the GIL is what bounds it, not latency).
+``dynamodb_json`` (DynamoDB's JSON protocol over botocore's public APIs, without its shape walking, which was
+most of the store's CPU, and CPU under the GIL is what bounds it, not latency).
 """
 
 from __future__ import annotations
@@ -32,6 +32,10 @@ from aws_contract import limits
 
 if TYPE_CHECKING:
     import random
+
+    from botocore.credentials import Credentials
+
+    from transform_lambda.dynamodb_json import Transport
 
 KEY_ATTRIBUTE = "event_uuid"
 HOLDER_ATTRIBUTE = "holder"
@@ -193,7 +197,7 @@ def retried(
     sleep: Callable[[float], None],
     rng: random.Random,
 ) -> StoreFailure | None:
-    """The claim store's one retry policy.
+    """The claim store's one retry policy; the only place a call is ever made again.
 
     ``attempt(pending, retry)`` makes one call for ``pending`` and returns what is still pending (statements
     throttled, keys left unprocessed) and why. Up to ``backoff.attempts`` calls in all, with a jittered
@@ -224,11 +228,14 @@ class DynamoClaims:
 
     The calls go through ``dynamodb_json`` on the given client: DynamoDB's JSON protocol written, signed and
     read directly (~90 µs of CPU per 25-statement call, was ~1.3 ms through botocore's shape walking), with
-    the client's events, endpoint, credentials and HTTP session, so Stubber, moto and the access check see
-    them as before. The work is CPU under the GIL, so the threads are one pool kept for the store's life,
-    each taking chunks until none are left. The client's connection pool must hold ``concurrency``
-    connections (``claims_client`` builds one that does); up to five Lambda invocations per shard run at
-    once, and ``INSERT`` is atomic per key, so exactly one of them wins each id.
+    the client's events, endpoint and config, so Stubber, moto and the access check see them as before.
+    ``credentials`` are the ones the client signs with (``dynamo_claims`` passes its session's); without
+    them the calls go through the client's methods (slower, same answers). ``transport`` replaces the HTTP
+    session built from the client's config (the tests swap it). The work is CPU under the GIL, so the
+    threads are one pool kept for the store's life, each taking chunks until none are left. The client's
+    config sizes the connection pool: it must hold ``concurrency`` connections (``claims_client_config``).
+    Up to five Lambda invocations per shard run at once, and ``INSERT`` is atomic per key, so exactly one of
+    them wins each id.
     """
 
     def __init__(
@@ -237,6 +244,8 @@ class DynamoClaims:
         table_name: str,
         *,
         ttl_seconds: int,
+        credentials: Credentials | None = None,
+        transport: Transport | None = None,
         clock: Callable[[], float] = time.time,
         concurrency: int = 8,
         backoff: Backoff = DEFAULT_BACKOFF,
@@ -244,11 +253,11 @@ class DynamoClaims:
         rng: random.Random | None = None,
     ) -> None:
         self._client = client
-        # The client's DynamoDB operations through dynamodb_json (its events, its transport, not its shape
-        # walking). Imported here: only a configured table needs it, and the cold import stays small.
+        # The client's DynamoDB operations through dynamodb_json (its events, an HTTP session of its config,
+        # not its shape walking). Imported here: only a table needs it, and the cold import stays small.
         from transform_lambda import dynamodb_json
 
-        self._call = dynamodb_json.calls(client)
+        self._call = dynamodb_json.calls(client, credentials, transport=transport)
         self._table = table_name
         self._ttl = ttl_seconds
         self._clock = clock
@@ -505,22 +514,30 @@ def _from_item(item: Mapping[str, Any]) -> tuple[Claim, int] | None:
 
 def claims_client_config(concurrency: int) -> Any:
     """The botocore config of the claims client: a connection pool that fits ``concurrency`` threads
-    (botocore keeps 10 by default; ``dynamodb_json`` sends through the client's own HTTP session), region and
-    credentials as usual. ``DynamoClaims``'s calls go through ``dynamodb_json``: one attempt each, retried by
-    its own backoff, never validated or serialised by botocore. The standard retries and the disabled
-    client-side validation serve calls made through the client's methods (``dynamodb_json``'s fallback for a
-    client it cannot speak for), where validating the typed requests built here was a third of the CPU."""
+    (botocore keeps 10 by default; ``dynamodb_json`` builds its HTTP session from this config), region and
+    credentials as usual. One attempt per call and no botocore retries, on either path: ``retried`` is the
+    store's one retry policy, so nothing else sends a request again. The disabled client-side validation
+    serves calls made through the client's methods (``dynamodb_json``'s fallback for a client it cannot
+    speak for), where validating the typed requests built here was a third of the CPU."""
     from botocore.config import Config  # provided by the Lambda runtime
 
     return Config(
         max_pool_connections=concurrency,
-        retries={"mode": "standard", "max_attempts": 3},
+        retries={"mode": "standard", "total_max_attempts": 1},
         parameter_validation=False,
     )
 
 
-def claims_client(concurrency: int) -> Any:
-    """The DynamoDB client the Lambda claims with."""
+def dynamo_claims(table_name: str, *, ttl_seconds: int, concurrency: int) -> DynamoClaims:
+    """The Lambda's claim store: its client and the credentials that client signs with, from one boto3
+    session (the function's role, from its environment), so ``dynamodb_json`` signs as the client would."""
     import boto3  # provided by the Lambda runtime
 
-    return boto3.client("dynamodb", config=claims_client_config(concurrency))
+    session = boto3.session.Session()
+    return DynamoClaims(
+        session.client("dynamodb", config=claims_client_config(concurrency)),
+        table_name,
+        ttl_seconds=ttl_seconds,
+        credentials=session.get_credentials(),
+        concurrency=concurrency,
+    )

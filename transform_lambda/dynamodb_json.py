@@ -5,23 +5,32 @@ boto3, mostly botocore walking the model's shapes to serialise 100 typed paramet
 its signer, and its per-request machinery, all under the GIL. The parameters are already DynamoDB's typed wire
 form (``{"S": ...}``), so the body is just them as JSON
 (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.LowLevelAPI.html): ``orjson``
-writes it, a small SigV4 signer (below, checked against ``botocore.auth.SigV4Auth`` by the tests) signs it,
-and ``orjson`` reads the answer.
+writes it, a small SigV4 signer (below) signs it, and ``orjson`` reads the answer.
 
-It stays a drop-in for whatever hooks the client, because it emits the client's own events in botocore's
-order, with botocore's keyword arguments (``botocore.client.BaseClient._make_api_call``, ``endpoint.py``):
-``provide-client-params`` and ``before-parameter-build`` (the IAM access check records calls there),
-``before-call`` (``botocore.stub.Stubber`` and the local runner's in-process handlers answer there with
-``(http_response, parsed)``), ``before-send`` with the signed ``AWSPreparedRequest`` (moto and the bench's
-double answer there), then, if nobody answered, the client's own HTTP session (its pool, proxies, timeouts),
-and ``after-call``. Not emitted: ``request-created`` (botocore's signer hangs there; this signs itself) and
-``needs-retry``: one attempt per call, and an error raises, with ``ClientError`` shaped as botocore's
-(``Error.Code`` from ``__type``, ``Error.Message``, modelled members such as ``Item`` at the top level), for
-the caller's own backoff (``DynamoClaims`` retries every call).
+Only botocore's public surface is used, so the Lambda runtime's unpinned botocore cannot break it by renaming
+an internal: the client's ``meta`` (events, service model, endpoint URL, region, config), its modelled
+exceptions, ``AWSPreparedRequest``/``AWSResponse``, and credentials the caller hands in (a session's
+``get_credentials()``). The signer is the project's own because botocore's public ``SigV4Auth`` costs ~8x its
+CPU per call (its headers are ``email.message`` objects, its key derived four HMACs a call), more than the
+claim store's whole 10 % speed budget; the tests hold it to ``SigV4Auth``'s signature for the same request.
 
-Answers keep the wire's values: an attribute of type ``B`` stays base64 text (botocore would decode it). The
-endpoint comes from the client's ruleset once per operation and table names. A client this cannot speak for
-(another protocol or signature version, or not a botocore client) gets its calls through its own methods.
+It stays a drop-in for whatever hooks the client, because it emits the client's own events, in botocore's
+order, through the public ``client.meta.events``: ``provide-client-params`` and ``before-parameter-build``
+(the IAM access check records calls there), ``before-call`` (``botocore.stub.Stubber`` and the local runner's
+in-process handlers answer there with ``(http_response, parsed)``), ``before-send`` with the signed
+``AWSPreparedRequest`` (moto and the bench's double answer there), then, if nobody answered, a ``Transport``
+of its own (a ``botocore.httpsession.URLLib3Session`` built from the client's config: timeouts, pool size,
+proxies; the tests swap it), and ``after-call``. Not emitted: ``request-created`` (botocore's signer hangs
+there; this signs itself) and ``needs-retry``: one attempt per call. Nothing here sends a request twice: an
+error raises, with ``ClientError`` shaped as botocore's (``Error.Code`` from ``__type``, ``Error.Message``,
+modelled members such as ``Item`` at the top level), and the caller's one retry helper decides
+(``claims.retried``).
+
+The endpoint is the client's own ``meta.endpoint_url`` (the regional endpoint, or the one it was given), so
+DynamoDB's optional account-based endpoints are not used, and a client configured to require them is called
+through its methods. Answers keep the wire's values: an attribute of type ``B`` stays base64 text (botocore
+would decode it). A client this cannot speak for (another service, protocol or signature version, no
+credentials given, or not a botocore client) gets its calls through its own methods, decided once.
 """
 
 from __future__ import annotations
@@ -30,9 +39,13 @@ import hashlib
 import hmac
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
+
+if TYPE_CHECKING:
+    from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+    from botocore.credentials import Credentials
 
 CONTENT_TYPE = "application/x-amz-json-1.0"
 ALGORITHM = "AWS4-HMAC-SHA256"
@@ -55,13 +68,20 @@ UNSIGNED_HEADERS = frozenset(
         "x-amzn-trace-id",
     }
 )
-# What the signer sets itself, replacing any given value (botocore's _modify_request_before_signing).
+# What the signer sets itself, replacing any given value (as SigV4Auth.add_auth does).
 _REPLACED = frozenset({"authorization", "x-amz-date", "x-amz-security-token"})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 # hashlib hashes a buffer this long or longer with the GIL released (CPython's HASHLIB_GIL_MINSIZE).
 _GIL_FREE_BYTES = 2048
 
 Call = Callable[[str, dict[str, Any]], dict[str, Any]]
+
+
+class Transport(Protocol):
+    """What sends a signed request when no hook answered it: ``URLLib3Session``'s ``send`` (one attempt, no
+    retries of its own). The tests swap in their own."""
+
+    def send(self, request: AWSPreparedRequest) -> AWSResponse: ...
 
 
 class SigV4:
@@ -186,7 +206,7 @@ def _normalize_path(path: str) -> str:
 
 
 def _request_url(endpoint_url: str) -> str:
-    """The endpoint joined with the operation's path, ``/``, as botocore's ``_urljoin`` does."""
+    """The endpoint joined with the operation's path, ``/``, as botocore joins them."""
     from urllib.parse import urlsplit, urlunsplit
 
     p = urlsplit(endpoint_url)
@@ -197,29 +217,79 @@ def _timestamp() -> str:
     return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
 
 
+def http_session(config: Any, endpoint_url: str, *, verify: bool | str | None = None) -> Transport:
+    """A ``URLLib3Session`` as botocore builds the client's own from its config (connect and read timeouts,
+    pool size, proxies, client certificate, TCP keep-alive). ``verify``: a CA bundle's path, or False; by
+    default ``AWS_CA_BUNDLE``, else ``REQUESTS_CA_BUNDLE``, else the system's and certifi's, as botocore."""
+    import os
+    import socket
+
+    from botocore.httpsession import URLLib3Session
+    from botocore.utils import get_environ_proxies
+
+    if verify is None:
+        verify = os.environ.get("AWS_CA_BUNDLE") or os.environ.get("REQUESTS_CA_BUNDLE") or True
+    socket_options = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+    if config.tcp_keepalive:
+        socket_options.append((socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1))
+    session: Transport = URLLib3Session(
+        verify=verify,
+        proxies=config.proxies or get_environ_proxies(endpoint_url),
+        timeout=(config.connect_timeout, config.read_timeout),
+        max_pool_connections=config.max_pool_connections,
+        socket_options=socket_options,
+        client_cert=config.client_cert,
+        proxies_config=config.proxies_config,
+    )
+    return session
+
+
+def _user_agent(config: Any) -> str:
+    """botocore's user agent for this environment and config, through its public ``useragent`` module."""
+    try:
+        from botocore.useragent import UserAgentString
+    except ImportError:  # a botocore older than its user agent module (2023)
+        import botocore
+
+        return f"Botocore/{botocore.__version__}"
+    return str(UserAgentString.from_environment().with_client_config(config).to_string())
+
+
 class JsonCalls:
     """A botocore DynamoDB client's operations called with wire-form parameters (see the module docstring).
 
     ``call(operation, params)`` returns what ``client.<operation>(**params)`` would (``ResponseMetadata``
     included), raises the client's modelled ``ClientError`` for an error answer, and the transport's
-    exception for a failed send. Thread-safe: nothing is shared between calls but caches."""
+    exception for a failed send; it never sends twice. ``credentials`` must be the ones the client signs
+    with (a session's ``get_credentials()``; refreshed as they near expiry). Thread-safe: nothing is shared
+    between calls but caches and the transport's connection pool."""
 
-    def __init__(self, client: Any, *, timestamp: Callable[[], str] = _timestamp) -> None:
-        from botocore.awsrequest import AWSPreparedRequest, HeadersDict
-
-        self._client = client
-        self._events = client.meta.events
-        self._service = client.meta.service_model
+    def __init__(
+        self,
+        client: Any,
+        credentials: Credentials,
+        *,
+        transport: Transport | None = None,
+        timestamp: Callable[[], str] = _timestamp,
+    ) -> None:
+        meta = client.meta
+        self._exceptions = client.exceptions
+        self._events = meta.events
+        self._service = meta.service_model
         self._service_id = self._service.service_id.hyphenize()
         self._target = self._service.metadata["targetPrefix"]
-        self._signer = client._request_signer
-        self._config = client.meta.config
-        self._http = client._endpoint.http_session
-        self._user_agent = client._user_agent_creator.to_string()
+        self._region = meta.region_name
+        self._signing_name = self._service.signing_name
+        self._config = meta.config
+        self._url = _request_url(meta.endpoint_url)
+        self._signing_credentials = credentials
+        self._transport = transport or http_session(meta.config, meta.endpoint_url)
+        self._user_agent = _user_agent(meta.config)
         self._timestamp = timestamp
         self._sigv4 = SigV4()
         self._models: dict[str, Any] = {}
-        self._endpoints: dict[tuple[Any, ...], tuple[str, dict[str, Any], dict[str, Any]]] = {}
+        from botocore.awsrequest import AWSPreparedRequest, HeadersDict
+
         self._prepared = AWSPreparedRequest
         self._headers = HeadersDict
 
@@ -232,10 +302,10 @@ class JsonCalls:
             model = self._models[operation] = self._service.operation_model(operation)
         service_id, events = self._service_id, self._events
         context: dict[str, Any] = {
-            "client_region": self._client.meta.region_name,
+            "client_region": self._region,
             "client_config": self._config,
             "has_streaming_input": False,
-            "auth_type": model.resolved_auth_type,
+            "auth_type": getattr(model, "resolved_auth_type", None),
             "unsigned_payload": model.unsigned_payload,
             "auth_options": self._service.metadata.get("auth"),
         }
@@ -246,34 +316,31 @@ class JsonCalls:
         events.emit(
             f"before-parameter-build.{service_id}.{operation}", params=params, model=model, context=context
         )
-        url, endpoint_headers = self._endpoint(model, params, context)
-        headers = {
-            "X-Amz-Target": f"{self._target}.{operation}",
-            "Content-Type": CONTENT_TYPE,
-            "User-Agent": self._user_agent,
-            **endpoint_headers,
-        }
         request_dict = {
             "url_path": "/",
             "query_string": "",
             "method": "POST",
-            "headers": headers,
+            "headers": {
+                "X-Amz-Target": f"{self._target}.{operation}",
+                "Content-Type": CONTENT_TYPE,
+                "User-Agent": self._user_agent,
+            },
             "body": orjson.dumps(params),
-            "url": url,
+            "url": self._url,
             "context": context,
         }
         _, answered = events.emit_until_response(
             f"before-call.{service_id}.{operation}",
             model=model,
             params=request_dict,
-            request_signer=self._signer,
+            request_signer=None,  # botocore passes its signer; this client's is not public
             context=context,
         )
         if answered is not None:
             http, parsed = answered
         else:
             try:
-                http, parsed = self._send(operation, model, request_dict)
+                http, parsed = self._send(operation, request_dict)
             except Exception as exc:
                 events.emit(f"after-call-error.{service_id}.{operation}", exception=exc, context=context)
                 raise
@@ -286,40 +353,13 @@ class JsonCalls:
         )
         if http.status_code >= 300:
             code = context.get("error_code_override") or parsed.get("Error", {}).get("Code")
-            raise self._client.exceptions.from_code(code)(parsed, operation)
+            raise self._exceptions.from_code(code)(parsed, operation)
         return parsed
 
-    def _endpoint(
-        self, model: Any, params: Mapping[str, Any], context: dict[str, Any]
-    ) -> tuple[str, dict[str, Any]]:
-        """The request URL and extra headers from the client's own endpoint resolution (its ruleset: region,
-        FIPS, dual-stack, account-based endpoints), with what it sets in the request context (auth type,
-        signing region and name); resolved once per operation and the table names it may depend on (~45 µs
-        a call otherwise)."""
-        key = (model.name, params.get("TableName"), tuple(params.get("RequestItems") or ()))
-        resolved = self._endpoints.get(key)
-        if resolved is None:
-            before = dict(context)
-            url, headers, properties = self._client._resolve_endpoint_ruleset(model, params, context)
-            if properties:
-                context["endpoint_properties"] = properties
-            changes = {k: v for k, v in context.items() if k not in before or before[k] is not v}
-            resolved = self._endpoints[key] = (_request_url(url), dict(headers), changes)
-        url, headers, changes = resolved
-        for name, value in changes.items():
-            context[name] = dict(value) if isinstance(value, dict) else value
-        return url, headers
-
-    def _send(self, operation: str, model: Any, request_dict: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
-        """Sign, offer to ``before-send``, else send with the client's HTTP session; parse the answer."""
+    def _send(self, operation: str, request_dict: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        """Sign, offer to ``before-send``, else send once through the transport; parse the answer."""
         context = request_dict["context"]
-        credentials = self._signer._credentials
-        if credentials is None:
-            from botocore.exceptions import NoCredentialsError
-
-            raise NoCredentialsError()
-        frozen = credentials.get_frozen_credentials()  # refreshes credentials about to expire
-        signing = context.get("signing", {})
+        frozen = self._signing_credentials.get_frozen_credentials()  # refreshes credentials about to expire
         headers: dict[str, Any] = request_dict["headers"]
         body: bytes = request_dict["body"]
         timestamp = self._timestamp()
@@ -333,18 +373,19 @@ class JsonCalls:
                 access_key=frozen.access_key,
                 secret_key=frozen.secret_key,
                 token=frozen.token,
-                region=signing.get("region") or self._signer.region_name,
-                service=signing.get("signing_name") or self._signer.signing_name,
+                region=self._region,
+                service=self._signing_name,
                 timestamp=timestamp,
             )
         )
         wire = self._headers({k: v.encode() if isinstance(v, str) else v for k, v in headers.items()})
         wire["Content-Length"] = str(len(body))
-        request = self._prepared("POST", request_dict["url"], wire, body, False, context)
+        request = self._prepared("POST", request_dict["url"], wire, body, False)
+        request.context = context
         answers = self._events.emit(f"before-send.{self._service_id}.{operation}", request=request)
         http = next((r for _, r in answers if r is not None), None)
         if http is None:
-            http = self._http.send(request)
+            http = self._transport.send(request)
         return http, _parse(http)
 
 
@@ -394,41 +435,37 @@ def _parse(http: Any) -> dict[str, Any]:
     return parsed
 
 
-def calls(client: Any) -> Call:
-    """``JsonCalls`` for a botocore DynamoDB client that speaks JSON 1.0 with SigV4; otherwise the client's
-    own methods (``call("BatchGetItem", params)`` -> ``client.batch_get_item(**params)``)."""
+def speaks_for(client: Any) -> bool:
+    """Whether ``JsonCalls`` can make ``client``'s calls as the client would: a botocore DynamoDB client of
+    JSON 1.0 signing with SigV4, with a region, not required to use account-based endpoints."""
     try:
-        service = client.meta.service_model
-        eligible = (
+        meta = client.meta
+        service = meta.service_model
+        config = meta.config
+        return (
             service.service_name == "dynamodb"
             and service.resolved_protocol == "json"
             and service.metadata.get("jsonVersion") == "1.0"
-            and client._request_signer.signature_version == "v4"
+            and (config.signature_version or service.signature_version) == "v4"
+            and bool(meta.region_name)
+            and bool(meta.endpoint_url)
+            and getattr(config, "account_id_endpoint_mode", None) != "required"
         )
     except AttributeError:
-        eligible = False
+        return False
+
+
+def calls(client: Any, credentials: Credentials | None = None, *, transport: Transport | None = None) -> Call:
+    """``JsonCalls`` for a client it ``speaks_for``, given the client's ``credentials``; otherwise the
+    client's own methods (``call("BatchGetItem", params)`` -> ``client.batch_get_item(**params)``): slower,
+    never wrong. Decided here, once: a call never changes path after it may have been sent."""
+    if credentials is not None and speaks_for(client):
+        return JsonCalls(client, credentials, transport=transport)
 
     def through_methods(operation: str, params: dict[str, Any]) -> dict[str, Any]:
         from botocore import xform_name
 
-        return getattr(client, xform_name(operation))(**params)
+        result: dict[str, Any] = getattr(client, xform_name(operation))(**params)
+        return result
 
-    if not eligible:
-        return through_methods
-    try:
-        direct: JsonCalls | None = JsonCalls(client)
-    except AttributeError:  # a botocore without the internals read here (the Lambda runtime ships its own)
-        return through_methods
-
-    def guarded(operation: str, params: dict[str, Any]) -> dict[str, Any]:
-        """The direct path, and the client's methods for good once it meets a botocore whose internals it
-        does not know (an attribute gone, a signature changed): slower, never wrong."""
-        nonlocal direct
-        if direct is not None:
-            try:
-                return direct.call(operation, params)
-            except (AttributeError, TypeError):
-                direct = None
-        return through_methods(operation, params)
-
-    return guarded
+    return through_methods

@@ -53,11 +53,10 @@ from transform_lambda.claims import (
     Claim,
     ClaimStore,
     ClaimStoreError,
-    DynamoClaims,
     NoClaims,
     StoreFailure,
     cause_of,
-    claims_client,
+    dynamo_claims,
     fingerprint,
 )
 from transform_lambda.events import (
@@ -127,8 +126,7 @@ def claim_store() -> ClaimStore:
         table = os.environ.get(ENV_TABLE)
         if table:
             ttl = int(os.environ[ENV_TTL_SECONDS])
-            client = claims_client(CLAIM_CONCURRENCY)
-            _STORE = DynamoClaims(client, table, ttl_seconds=ttl, concurrency=CLAIM_CONCURRENCY)
+            _STORE = dynamo_claims(table, ttl_seconds=ttl, concurrency=CLAIM_CONCURRENCY)
         else:
             _STORE = NoClaims()
     return _STORE

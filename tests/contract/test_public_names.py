@@ -11,8 +11,6 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from infra.settings import PROJECT_ROOT
 
 SOURCE = (
@@ -72,10 +70,6 @@ def test_no_module_reaches_into_another_modules_private_names() -> None:
     assert KNOWN - uses == set(), "fixed: drop it from KNOWN"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 26 item 2: transform_lambda/dynamodb_json.py still reads a botocore client's internals",
-)
 def test_no_private_botocore_name_is_used() -> None:
     """botocore's ``_``-names change without notice and the Lambda runtime's botocore is not pinned."""
     offenders = []

@@ -10,11 +10,12 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.credentials import Credentials
 from botocore.exceptions import ReadTimeoutError
 from botocore.stub import ANY, Stubber
 from hypothesis import given
 from hypothesis import strategies as st
-from moto_claims import CLAIMS_TABLE, claims_table
+from moto_claims import CLAIMS_TABLE, CREDENTIALS, ScriptedTransport, claims_table
 
 from transform_lambda.claims import (
     EXPIRES_ATTRIBUTE,
@@ -25,6 +26,7 @@ from transform_lambda.claims import (
     DynamoClaims,
     StoreFailure,
     cause_of,
+    claims_client_config,
     fingerprint,
     retried,
 )
@@ -40,7 +42,15 @@ def client() -> Iterator[Any]:
 
 
 def store(client: Any, now: float = NOW, **kwargs: Any) -> DynamoClaims:
-    return DynamoClaims(client, TABLE, ttl_seconds=3600, clock=lambda: now, sleep=lambda _: None, **kwargs)
+    return DynamoClaims(
+        client,
+        TABLE,
+        ttl_seconds=3600,
+        credentials=CREDENTIALS,
+        clock=lambda: now,
+        sleep=lambda _: None,
+        **kwargs,
+    )
 
 
 def c(key: str, holder: str, fp: str = "f1") -> Claim:
@@ -109,7 +119,9 @@ def test_concurrent_invocations_let_exactly_one_holder_win_each_id(client: Any) 
 
 
 def test_a_missing_table_leaves_ids_unchecked_instead_of_raising(client: Any) -> None:
-    broken = DynamoClaims(client, "no-such-table", ttl_seconds=60, sleep=lambda _: None)
+    broken = DynamoClaims(
+        client, "no-such-table", ttl_seconds=60, credentials=CREDENTIALS, sleep=lambda _: None
+    )
     assert broken.claim([c("a", "h")]) == {}
 
 
@@ -126,7 +138,12 @@ def test_the_extension_refuses_more_than_25_statements(client: Any) -> None:
 
 @pytest.fixture
 def stubbed() -> Iterator[tuple[Any, Stubber]]:
-    ddb = boto3.client("dynamodb", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x")
+    ddb = boto3.client(
+        "dynamodb",
+        region_name="eu-west-1",
+        aws_access_key_id=CREDENTIALS.access_key,
+        aws_secret_access_key=CREDENTIALS.secret_key,
+    )
     with Stubber(ddb) as stubber:
         yield ddb, stubber
         stubber.assert_no_pending_responses()
@@ -197,6 +214,7 @@ def test_throttled_statements_are_retried_with_backoff_and_jitter(stubbed: tuple
         ddb,
         TABLE,
         ttl_seconds=60,
+        credentials=CREDENTIALS,
         clock=lambda: NOW,
         sleep=slept.append,
         rng=random.Random(3),
@@ -227,7 +245,13 @@ def test_throttling_past_the_budget_leaves_those_ids_unchecked(stubbed: tuple[An
             "batch_execute_statement", service_error_code="ThrottlingException", http_status_code=400
         )
     claims = DynamoClaims(
-        ddb, TABLE, ttl_seconds=60, clock=lambda: NOW, sleep=lambda _: None, backoff=backoff
+        ddb,
+        TABLE,
+        ttl_seconds=60,
+        credentials=CREDENTIALS,
+        clock=lambda: NOW,
+        sleep=lambda _: None,
+        backoff=backoff,
     )
     assert claims.claim([c("a", "s0:1:0"), c("b", "s0:2:0")]) == {"a": c("a", "s0:1:0")}
 
@@ -300,9 +324,14 @@ def test_the_fingerprint_is_the_one_the_table_already_holds(values: list[Any]) -
 # --- Why ids went unchecked: each failure carries its cause ------------------------------------------------
 
 
+# Through dynamodb_json (credentials given) and through the client's methods (none): the same policy.
+PATHS = pytest.mark.parametrize("credentials", [CREDENTIALS, None], ids=["direct", "methods"])
+
+
+@PATHS
 @pytest.mark.parametrize("code", ["ThrottlingException", "ProvisionedThroughputExceededException"])
 def test_a_throttled_store_names_the_throttling_and_its_retries(
-    stubbed: tuple[Any, Stubber], code: str
+    stubbed: tuple[Any, Stubber], code: str, credentials: Credentials | None
 ) -> None:
     ddb, stubber = stubbed
     backoff = Backoff(attempts=3)
@@ -314,13 +343,22 @@ def test_a_throttled_store_names_the_throttling_and_its_retries(
             http_status_code=400,
         )
     slept: list[float] = []
-    claims = DynamoClaims(ddb, TABLE, ttl_seconds=60, clock=lambda: NOW, sleep=slept.append, backoff=backoff)
+    claims = DynamoClaims(
+        ddb,
+        TABLE,
+        ttl_seconds=60,
+        credentials=credentials,
+        clock=lambda: NOW,
+        sleep=slept.append,
+        backoff=backoff,
+    )
     owners = claims.claim([c("a", "s0:1:0"), c("b", "s0:2:0")])
     assert owners == {}
     assert owners.failures == (StoreFailure("BatchExecuteStatement", code, "Rate exceeded", 2, 2),)
     assert len(slept) == backoff.attempts - 1  # retried as before
 
 
+@PATHS
 @pytest.mark.parametrize(
     ("code", "message"),
     [
@@ -329,14 +367,16 @@ def test_a_throttled_store_names_the_throttling_and_its_retries(
     ],
 )
 def test_access_denied_and_a_missing_table_are_not_retried(
-    stubbed: tuple[Any, Stubber], code: str, message: str
+    stubbed: tuple[Any, Stubber], code: str, message: str, credentials: Credentials | None
 ) -> None:
     ddb, stubber = stubbed
     stubber.add_client_error(
         "batch_execute_statement", service_error_code=code, service_message=message, http_status_code=400
     )
     slept: list[float] = []
-    claims = DynamoClaims(ddb, TABLE, ttl_seconds=60, clock=lambda: NOW, sleep=slept.append)
+    claims = DynamoClaims(
+        ddb, TABLE, ttl_seconds=60, credentials=credentials, clock=lambda: NOW, sleep=slept.append
+    )
     owners = claims.claim([c("a", "s0:1:0")])
     assert owners == {} and slept == []  # one call: a second would find no stubbed answer
     assert owners.failures == (StoreFailure("BatchExecuteStatement", code, message, 0, 1),)
@@ -353,7 +393,13 @@ def test_statements_refused_for_good_name_their_code_and_are_not_retried(
     stubber.add_response("batch_execute_statement", {"Responses": [denied, throttled]}, {"Statements": ANY})
     stubber.add_response("batch_execute_statement", {"Responses": [throttled]}, {"Statements": ANY})
     claims = DynamoClaims(
-        ddb, TABLE, ttl_seconds=60, clock=lambda: NOW, sleep=lambda _: None, backoff=Backoff(2)
+        ddb,
+        TABLE,
+        ttl_seconds=60,
+        credentials=CREDENTIALS,
+        clock=lambda: NOW,
+        sleep=lambda _: None,
+        backoff=Backoff(2),
     )
     owners = claims.claim([c("a", "s0:1:0"), c("b", "s0:2:0")])
     assert owners == {}
@@ -372,7 +418,13 @@ def test_a_failed_read_back_names_its_call_and_cause(stubbed: tuple[Any, Stubber
             "batch_get_item", service_error_code="InternalServerError", service_message="oops"
         )
     claims = DynamoClaims(
-        ddb, TABLE, ttl_seconds=60, clock=lambda: NOW, sleep=lambda _: None, backoff=Backoff(2)
+        ddb,
+        TABLE,
+        ttl_seconds=60,
+        credentials=CREDENTIALS,
+        clock=lambda: NOW,
+        sleep=lambda _: None,
+        backoff=Backoff(2),
     )
     owners = claims.claim([c("a", "s0:1:0")])
     assert owners == {}
@@ -381,7 +433,9 @@ def test_a_failed_read_back_names_its_call_and_cause(stubbed: tuple[Any, Stubber
 
 def test_a_missing_table_on_moto_names_resource_not_found(client: Any) -> None:
     slept: list[float] = []
-    broken = DynamoClaims(client, "no-such-table", ttl_seconds=60, sleep=slept.append)
+    broken = DynamoClaims(
+        client, "no-such-table", ttl_seconds=60, credentials=CREDENTIALS, sleep=slept.append
+    )
     owners = broken.claim([c("a", "h"), c("b", "h2")])
     assert owners == {} and slept == []
     (failure,) = owners.failures
@@ -464,3 +518,63 @@ def test_the_retry_helper_names_the_last_cause_of_what_stayed_pending() -> None:
     failure = _retried(attempt, ["a", "b"], [], attempts=2)
     assert failure == StoreFailure("Op", "UnprocessedKeys", "1 left", 1, 1)
     assert made == [(["a", "b"], 0), (["a", "b"], 1)]
+
+
+def test_a_request_timed_out_after_sending_is_sent_again_only_by_the_retry_policy() -> None:
+    """The timeout may come after DynamoDB took the INSERTs: nothing below the store sends them again; its
+    retry does (once per backoff attempt), and finds them its own."""
+    ddb = boto3.client(
+        "dynamodb",
+        region_name="eu-west-1",
+        aws_access_key_id=CREDENTIALS.access_key,
+        aws_secret_access_key=CREDENTIALS.secret_key,
+        config=claims_client_config(4),
+    )
+    timeout = ReadTimeoutError(endpoint_url="https://dynamodb.eu-west-1.amazonaws.com/")
+    # DynamoDB took both INSERTs before the answer was lost: the retry finds them held by their own records.
+    duplicates = [
+        {
+            "Error": {
+                "Code": "DuplicateItem",
+                "Message": "Duplicate",
+                "Item": owner_item(k, h, expires=NOW + 60),
+            }
+        }
+        for k, h in (("a", "s0:1:0"), ("b", "s0:2:0"))
+    ]
+    transport = ScriptedTransport(timeout, (200, {"Responses": duplicates}))
+    slept: list[float] = []
+    claims = DynamoClaims(
+        ddb,
+        TABLE,
+        ttl_seconds=60,
+        credentials=CREDENTIALS,
+        transport=transport,
+        clock=lambda: NOW,
+        sleep=slept.append,
+    )
+    assert claims.claim([c("a", "s0:1:0"), c("b", "s0:2:0")]) == {
+        "a": c("a", "s0:1:0"),
+        "b": c("b", "s0:2:0"),
+    }
+    assert transport.operations == ["BatchExecuteStatement"] * 2 and len(slept) == 1
+
+    once = ScriptedTransport(timeout)
+    claims = DynamoClaims(
+        ddb,
+        TABLE,
+        ttl_seconds=60,
+        credentials=CREDENTIALS,
+        transport=once,
+        clock=lambda: NOW,
+        backoff=Backoff(1),
+    )
+    owners = claims.claim([c("a", "s0:1:0")])
+    assert owners == {} and len(once.sent) == 1
+    assert owners.failures == (StoreFailure("BatchExecuteStatement", "ReadTimeoutError", str(timeout), 0, 1),)
+
+
+def test_the_claims_client_leaves_retrying_to_the_store() -> None:
+    """botocore's own retries would send again outside the store's policy (on the methods path)."""
+    assert claims_client_config(16).retries == {"mode": "standard", "total_max_attempts": 1}
+    assert claims_client_config(16).max_pool_connections == 16
