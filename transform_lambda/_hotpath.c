@@ -7,14 +7,18 @@
  * It never rejects a record itself, so the Python path stays the one definition of what is valid.
  *
  * Handled: a JSON object with the three fields (event_uuid a canonical UUID, not nil; event_name already
- * seen valid, in the `names` dict; created_at an integer or a plain decimal), any payload of objects,
- * arrays, strings (escapes and UTF-8 checked), integers of up to 18 digits, decimals orjson would write
- * back unchanged, true/false/null. Answered None: exponents, longer numbers, duplicate keys, lone
- * surrogates, invalid UTF-8 or base64, deep nesting, large records, names with escapes or unseen names.
+ * seen valid, in the `names` dict; created_at a number), any payload of objects (any number of keys),
+ * arrays, strings (escapes and UTF-8 checked), numbers in any notation written as orjson writes them,
+ * true/false/null. Answered None: integers beyond 64 bits, non-finite numbers, duplicate keys, lone
+ * surrogates, invalid UTF-8 or base64, deep nesting, records over 1 MiB, names with escapes or unseen names.
  *
- * Output, as orjson.dumps writes events.enrich's row: compact, keys in the row's order, non-ASCII kept,
- * '"' '\\' and control characters escaped as orjson escapes them; the payload is the event without its
- * three fields, in its order, compact, written as a JSON string.
+ * first_arrivals runs the handler's loop over a batch in C up to each record it hands back, answering the
+ * records it writes as the handler does (one C call per run of records instead of a Python iteration each).
+ *
+ * Output, as orjson.dumps writes events.row: compact, glue.schema's columns in its order (given to
+ * configure(); COLUMNS names those this module can write, and events.py refuses it if they differ),
+ * non-ASCII kept, '"' '\\' and control characters escaped as orjson escapes them; the payload is the event
+ * without its three fields, in its order, compact, written as a JSON string.
  *
  * Stable ABI only (abi3): one build serves Python 3.11 to 3.14 (infra/native_build.py builds Lambda's).
  */
@@ -24,6 +28,7 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,11 +50,13 @@
 #define MAX_LEADING_ZEROS 4 /* orjson writes 0.00001 as such, 0.000001 as 1e-6 */
 #define MAX_NUMBER_TEXT 400 /* a longer number (a 400-digit decimal) is handed back */
 #define NUMBER_ROOM 32      /* the longest number orjson writes is 24 bytes ("-2.2250738585072014e-308") */
-/* Duplicate keys: every key of a record goes into one open-addressing table, tagged with its object's serial
- * number (unique across calls, so the table is never cleared between records). A record with more keys than
- * half the table is handed back: any number of keys per object, each found in O(1). */
+/* Duplicate keys: every key of a record goes into an open-addressing table, tagged with its object's serial
+ * number (unique across calls, so a table is never cleared between records), each found in O(1). A record
+ * is parsed with a small table, which stays in the CPU's cache (the large one, probed at random, misses it
+ * on nearly every key: ~5 % of the handler's time); one with more keys than half of it is parsed again with
+ * the large table, and one with more than half of that is handed back. */
 #define KEY_SLOTS (1 << 16)
-#define MAX_RECORD_KEYS (KEY_SLOTS / 2)
+#define SMALL_KEY_SLOTS (1 << 12)
 
 static long long min_created_at = 946684800LL;  /* replaced by configure() from glue.schema */
 static long long max_created_at = 4102444800LL;
@@ -60,7 +67,7 @@ typedef struct {
     uint32_t start, length; /* the key as written, in the payload buffer */
 } KeySlot;
 
-static KeySlot key_slots[KEY_SLOTS];
+static KeySlot key_slots[KEY_SLOTS], small_key_slots[SMALL_KEY_SLOTS];
 static uint32_t next_object = 1; /* serials handed out; 0 marks a never-used slot */
 
 typedef struct {
@@ -69,7 +76,10 @@ typedef struct {
     unsigned char *base;          /* start of the payload buffer */
     unsigned char *limit;         /* its end: only numbers can grow (1e9 is written 1000000000.0) */
     uint32_t first_object;        /* this record's first object serial */
-    size_t keys;                  /* keys of this record in key_slots */
+    size_t keys;                  /* keys of this record in `slots` */
+    KeySlot *slots;               /* key_slots or small_key_slots */
+    size_t slot_mask;             /* its size - 1 */
+    int too_many_keys;            /* more keys than half of `slots`: handed back */
 } Parser;
 
 #define BAIL (-1)
@@ -390,19 +400,22 @@ static int after_member(Parser *ps, unsigned char close, int comma) {
 /* A key just written at `key` in object `object`: BAIL if that object already has it. Keys are compared as
  * written, which is one text per string whatever escapes spelled it. */
 static int add_key(Parser *ps, uint32_t object, const unsigned char *key, size_t length) {
-    if (++ps->keys > MAX_RECORD_KEYS) return BAIL;
+    if (++ps->keys > ps->slot_mask / 2) {
+        ps->too_many_keys = 1;
+        return BAIL;
+    }
     uint32_t hash = 2166136261u ^ (uint32_t)length; /* FNV-1a */
     for (size_t i = 0; i < length; i++) hash = (hash ^ key[i]) * 16777619u;
-    size_t slot = (hash ^ object * 2654435761u) & (KEY_SLOTS - 1);
+    size_t slot = (hash ^ object * 2654435761u) & ps->slot_mask;
     for (;;) {
-        KeySlot *k = &key_slots[slot];
+        KeySlot *k = &ps->slots[slot];
         if (k->object < ps->first_object) break; /* free: an older record's, or never used */
         if (k->object == object && k->hash == hash && k->length == length &&
             !memcmp(ps->base + k->start, key, length))
             return BAIL;
-        slot = (slot + 1) & (KEY_SLOTS - 1);
+        slot = (slot + 1) & ps->slot_mask;
     }
-    KeySlot *k = &key_slots[slot];
+    KeySlot *k = &ps->slots[slot];
     k->object = object;
     k->hash = hash;
     k->start = (uint32_t)(key - ps->base);
@@ -594,6 +607,7 @@ static int is_uuid(const unsigned char *s, size_t n) {
 
 #define FLAG_FIELDS 1
 #define FLAG_UNMARKED 2
+#define FLAG_REPEAT_FIELDS 4 /* first_arrivals: the fields of repeats only */
 #define PUT(text) (memcpy(o, text, sizeof(text) - 1), o += sizeof(text) - 1)
 
 typedef struct {
@@ -713,22 +727,92 @@ static int parse_event(Parser *ps, unsigned char **side, Fields *fields) {
     return 0;
 }
 
+/* ---- the stored row's columns: names and order from glue.schema.COLUMN_NAMES, given to configure() ---- */
+
+enum {
+    COL_EVENT_UUID,
+    COL_EVENT_NAME,
+    COL_EVENT_SUBTYPE,
+    COL_CREATED_AT,
+    COL_CREATED_DATETIME,
+    COL_IS_DUPLICATE,
+    COL_UUID_REUSED,
+    COL_PAYLOAD,
+    COL_SHARD,
+    COL_SEQUENCE,
+    COL_ARRIVAL,
+    N_COLUMNS
+};
+/* The columns this module can write, by name (its COLUMNS attribute). Their order in the row is only what
+ * configure() is given: a schema that names a column not here, or leaves one out, is refused there. */
+static const char *const COLUMN_NAMES[N_COLUMNS] = {
+    [COL_EVENT_UUID] = "event_uuid",
+    [COL_EVENT_NAME] = "event_name",
+    [COL_EVENT_SUBTYPE] = "event_subtype",
+    [COL_CREATED_AT] = "created_at",
+    [COL_CREATED_DATETIME] = "created_datetime",
+    [COL_IS_DUPLICATE] = "is_duplicate",
+    [COL_UUID_REUSED] = "uuid_reused",
+    [COL_PAYLOAD] = "payload",
+    [COL_SHARD] = "source_shard_id",
+    [COL_SEQUENCE] = "source_sequence_number",
+    [COL_ARRIVAL] = "source_arrival_datetime",
+};
+#define MAX_COLUMN_KEY 32 /* `,"source_arrival_datetime":` is 27 bytes */
+static int column_order[N_COLUMNS];
+static char column_keys[N_COLUMNS][MAX_COLUMN_KEY]; /* `{"name":` for the first column, `,"name":` after */
+static size_t column_key_lengths[N_COLUMNS];
+static int configured = 0; /* first_arrival refuses to write a row before configure() */
+
+/* configure(min_created_at, max_created_at, columns): the accepted event times and the row's column names in
+ * their order (glue.schema's, events.py passes them), each one of COLUMNS exactly once. */
 static PyObject *configure(PyObject *self, PyObject *args) {
     long long low, high;
-    if (!PyArg_ParseTuple(args, "LL", &low, &high)) return NULL;
+    PyObject *columns;
+    if (!PyArg_ParseTuple(args, "LLO", &low, &high, &columns)) return NULL;
     /* put_iso, the hour and floor() are written for instants from 1970 to year 9999 */
     if (low < 0 || high <= low || high > 253402300800LL) {
         PyErr_SetString(PyExc_ValueError,
                         "configure() takes 0 <= min_created_at < max_created_at <= year 10000");
         return NULL;
     }
+    if (!PyTuple_Check(columns) || PyTuple_Size(columns) != N_COLUMNS) {
+        PyErr_Format(PyExc_ValueError, "configure() takes the row's %d column names as a tuple", N_COLUMNS);
+        return NULL;
+    }
+    int order[N_COLUMNS], taken[N_COLUMNS] = {0};
+    for (Py_ssize_t c = 0; c < N_COLUMNS; c++) {
+        PyObject *name = PyTuple_GetItem(columns, c);
+        const char *text = name && PyUnicode_Check(name) ? PyUnicode_AsUTF8AndSize(name, NULL) : NULL;
+        if (!text) {
+            PyErr_Clear();
+            PyErr_SetString(PyExc_ValueError, "configure(): a column name is not a str");
+            return NULL;
+        }
+        int known = -1;
+        for (int k = 0; k < N_COLUMNS; k++)
+            if (!strcmp(text, COLUMN_NAMES[k])) known = k;
+        if (known < 0 || taken[known]++) {
+            PyErr_Format(PyExc_ValueError, "configure(): column %R is %s", name,
+                         known < 0 ? "not one this module writes" : "named twice");
+            return NULL;
+        }
+        order[c] = known;
+    }
+    for (int c = 0; c < N_COLUMNS; c++) {
+        column_order[c] = order[c];
+        column_key_lengths[c] = (size_t)snprintf(column_keys[c], MAX_COLUMN_KEY, "%c\"%s\":", c ? ',' : '{',
+                                                 COLUMN_NAMES[order[c]]);
+    }
     min_created_at = low;
     max_created_at = high;
+    configured = 1;
     Py_RETURN_NONE;
 }
 
 static PyObject *KEY_DATA, *KEY_METADATA, *KEY_SHARD, *KEY_SEQUENCE, *KEY_ARRIVAL;
 static PyObject *KEY_UUID, *KEY_NAME, *KEY_CREATED;
+static PyObject *KEY_RECORD_ID, *KEY_RESULT, *KEY_ROW_METADATA; /* and KEY_DATA: a response entry's keys */
 
 /* record[key] if it is exactly a str (borrowed), else NULL with no error set. */
 static PyObject *item(PyObject *record, PyObject *key, int want_str) {
@@ -738,26 +822,45 @@ static PyObject *item(PyObject *record, PyObject *key, int want_str) {
     return value;
 }
 
-/* first_arrival(record, names, metadatas, flags) -> (row_base64, metadata, key, fields) or None.
- *
- * `record` is one of Firehose's records; `names` maps each event_name found valid to its (event_type,
- * event_subtype); `metadatas` maps (event_type, hour since the epoch) to the partition's shared response
- * metadata. None when the record, its name or its partition is new to them: the Python path decides.
- * `fields` is None unless `flags` has FLAG_FIELDS: then a dict of the event's event_uuid, event_name and created_at
- * as sent (what the dedupe fingerprint reads by default), as orjson would have parsed them. */
-static PyObject *first_arrival(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 4 || !PyDict_Check(args[1]) || !PyDict_Check(args[2])) {
-        PyErr_SetString(PyExc_TypeError,
-                        "first_arrival(record, names, metadatas, flags): names and metadatas are dicts");
-        return NULL;
-    }
-    /* args[3]: flags, a bool or an int: FLAG_FIELDS hands over the common fields; FLAG_UNMARKED writes both
-     * marks null (the dedupe modes whose first arrivals wait for compaction, glue/marks.py) */
-    long flags = PyLong_AsLong(args[3]);
-    if (flags == -1 && PyErr_Occurred()) return NULL;
+/* A record's working memory: one buffer kept between calls (a malloc and free per record were ~4 % of the
+ * handler's time), or, for a large record or a call made while it is in use (a finalizer run by a collection
+ * during this call's allocations could call in again), its own. The sanitizer lane's build allocates every
+ * time, so AddressSanitizer bounds each record's memory exactly. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SPARE_BYTES 0
+#else
+#define SPARE_BYTES (64 * 1024)
+#endif
+static char *spare;
+static int spare_in_use;
+
+static char *working_memory(size_t total) {
+    if (total > SPARE_BYTES || spare_in_use) return PyMem_Malloc(total);
+    if (!spare && !(spare = PyMem_Malloc(SPARE_BYTES))) return NULL;
+    spare_in_use = 1;
+    return spare;
+}
+
+static void release_working_memory(char *memory) {
+    if (memory == spare) spare_in_use = 0;
+    else PyMem_Free(memory);
+}
+
+/* One record's answer: new references; `fields` NULL unless asked for. */
+typedef struct {
+    PyObject *data, *metadata, *key, *fields;
+} Answer;
+
+#define ANSWERED 1
+#define HANDED_BACK 0 /* for Python to judge, no error set */
+#define FAILED (-1)   /* an error of its own (memory), set */
+
+/* The first arrival's row of `record` (see first_arrival). With `first` (the batch's dict of dedupe keys),
+ * *repeat says whether the record's key is in it, and FLAG_REPEAT_FIELDS asks for the fields of repeats. */
+static int answer_record(PyObject *record, PyObject *names, PyObject *metadatas, long flags, PyObject *first,
+                         int *repeat, Answer *answer) {
     int want_fields = (flags & FLAG_FIELDS) != 0, unmarked = (flags & FLAG_UNMARKED) != 0;
-    PyObject *record = args[0], *names = args[1], *metadatas = args[2];
-    if (!PyDict_CheckExact(record)) Py_RETURN_NONE;
+    if (!PyDict_CheckExact(record)) return HANDED_BACK;
     PyObject *data_object = item(record, KEY_DATA, 1);
     PyObject *meta = item(record, KEY_METADATA, 0);
     if (!data_object || !meta) goto none;
@@ -780,35 +883,48 @@ static PyObject *first_arrival(PyObject *self, PyObject *const *args, Py_ssize_t
     size_t decoded_room = ((size_t)data_length / 4 * 3 + 4 + 15) & ~(size_t)7; /* 8-aligned, 8 spare bytes */
     size_t payload_room = 2 * decoded_room + 2 * NUMBER_ROOM; /* numbers may grow: ps->limit */
     size_t lineage_room = 6 * (size_t)(shard_length + sequence_length); /* each byte at most \u00XX */
-    size_t row_room = 2 * payload_room + 2 * decoded_room + lineage_room + 512;
+    /* 1024: the column keys (~200 bytes), two timestamps, created_at, the marks and quotes */
+    size_t row_room = 2 * payload_room + 2 * decoded_room + lineage_room + 1024;
     size_t total = sizeof(Parser) + decoded_room + 2 * payload_room + row_room + (row_room / 3 + 1) * 4;
-    char *memory = PyMem_Malloc(total);
-    if (!memory) return PyErr_NoMemory();
+    char *memory = working_memory(total);
+    if (!memory) {
+        PyErr_NoMemory();
+        return FAILED;
+    }
     Parser *ps = (Parser *)memory;
     unsigned char *decoded = (unsigned char *)memory + sizeof(Parser);
     unsigned char *payload = decoded + decoded_room;
     unsigned char *side = payload + payload_room;
     unsigned char *line = side + payload_room;
     char *encoded = (char *)line + row_room;
-    PyObject *result = NULL;
+    int outcome = HANDED_BACK;
     PyObject *parts = NULL, *metadata = NULL; /* held while this call allocates (a collection may run) */
+    PyObject *text = NULL, *key_object = NULL, *sent = NULL;
 
     Py_ssize_t n = b64_decode((const unsigned char *)data, data_length, decoded);
     if (n < 0) goto done;
     POISON(decoded + n, decoded_room - (size_t)n);
-    ps->p = decoded;
-    ps->end = decoded + n;
-    ps->base = ps->out = payload;
-    ps->limit = payload + payload_room;
-    if (next_object > 0xF0000000u) { /* serials run out in ~4 billion objects: start again on a clear table */
-        memset(key_slots, 0, sizeof key_slots);
-        next_object = 1;
+    Fields fields;
+    for (int large = 0;; large = 1) { /* the small key table first (see KEY_SLOTS) */
+        ps->p = decoded;
+        ps->end = decoded + n;
+        ps->base = ps->out = payload;
+        ps->limit = payload + payload_room;
+        if (next_object > 0xF0000000u) { /* serials run out after ~4 billion objects: clear tables */
+            memset(key_slots, 0, sizeof key_slots);
+            memset(small_key_slots, 0, sizeof small_key_slots);
+            next_object = 1;
+        }
+        ps->first_object = next_object;
+        ps->keys = 0;
+        ps->slots = large ? key_slots : small_key_slots;
+        ps->slot_mask = (large ? KEY_SLOTS : SMALL_KEY_SLOTS) - 1;
+        ps->too_many_keys = 0;
+        memset(&fields, 0, sizeof fields);
+        unsigned char *side_out = side;
+        if (!parse_event(ps, &side_out, &fields)) break;
+        if (large || !ps->too_many_keys) goto done;
     }
-    ps->first_object = next_object;
-    ps->keys = 0;
-    Fields fields = {0};
-    unsigned char *side_out = side;
-    if (parse_event(ps, &side_out, &fields)) goto done;
     if (!is_uuid(fields.uuid + 1, fields.uuid_length - 2)) goto done;
     const unsigned char *name = fields.name + 1;
     size_t name_length = fields.name_length - 2;
@@ -831,52 +947,82 @@ static PyObject *first_arrival(PyObject *self, PyObject *const *args, Py_ssize_t
     if (!metadata) goto done;
 
     unsigned char *o = line;
-    PUT("{\"event_uuid\":");
-    memcpy(o, fields.uuid, fields.uuid_length);
-    o += fields.uuid_length;
-    PUT(",\"event_name\":");
-    memcpy(o, fields.name, fields.name_length);
-    o += fields.name_length;
-    PUT(",\"event_subtype\":");
-    const unsigned char *colon = memchr(name, ':', name_length);
-    if (colon) {
-        const unsigned char *subtype = colon + 1, *name_end = name + name_length;
-        const unsigned char *next = memchr(subtype, ':', (size_t)(name_end - subtype));
-        *o++ = '"';
-        size_t sub_length = (size_t)((next ? next : name_end) - subtype);
-        memcpy(o, subtype, sub_length);
-        o += sub_length;
-        *o++ = '"';
-    } else {
-        PUT("null");
+    for (int c = 0; c < N_COLUMNS; c++) {
+        memcpy(o, column_keys[c], column_key_lengths[c]);
+        o += column_key_lengths[c];
+        switch (column_order[c]) {
+        case COL_EVENT_UUID:
+            memcpy(o, fields.uuid, fields.uuid_length);
+            o += fields.uuid_length;
+            break;
+        case COL_EVENT_NAME:
+            memcpy(o, fields.name, fields.name_length);
+            o += fields.name_length;
+            break;
+        case COL_EVENT_SUBTYPE: {
+            const unsigned char *colon = memchr(name, ':', name_length);
+            if (!colon) {
+                PUT("null");
+                break;
+            }
+            const unsigned char *subtype = colon + 1, *name_end = name + name_length;
+            const unsigned char *next = memchr(subtype, ':', (size_t)(name_end - subtype));
+            size_t sub_length = (size_t)((next ? next : name_end) - subtype);
+            *o++ = '"';
+            memcpy(o, subtype, sub_length);
+            o += sub_length;
+            *o++ = '"';
+            break;
+        }
+        case COL_CREATED_AT: o = (unsigned char *)put_int((char *)o, fields.whole); break;
+        case COL_CREATED_DATETIME:
+            *o++ = '"';
+            o = (unsigned char *)put_iso((char *)o, fields.seconds, fields.millis);
+            *o++ = '"';
+            break;
+        case COL_IS_DUPLICATE:
+        case COL_UUID_REUSED:
+            if (unmarked) PUT("null");
+            else PUT("false");
+            break;
+        case COL_PAYLOAD:
+            *o++ = '"';
+            o = put_escaped(o, payload, (size_t)(ps->out - payload));
+            *o++ = '"';
+            break;
+        case COL_SHARD:
+            *o++ = '"';
+            o = put_escaped(o, (const unsigned char *)shard, (size_t)shard_length);
+            *o++ = '"';
+            break;
+        case COL_SEQUENCE:
+            *o++ = '"';
+            o = put_escaped(o, (const unsigned char *)sequence, (size_t)sequence_length);
+            *o++ = '"';
+            break;
+        case COL_ARRIVAL:
+            *o++ = '"';
+            o = (unsigned char *)put_iso((char *)o, arrival_ms / 1000, (int)(arrival_ms % 1000));
+            *o++ = '"';
+            break;
+        }
     }
-    PUT(",\"created_at\":");
-    o = (unsigned char *)put_int((char *)o, fields.whole);
-    PUT(",\"created_datetime\":\"");
-    o = (unsigned char *)put_iso((char *)o, fields.seconds, fields.millis);
-    if (unmarked)
-        PUT("\",\"is_duplicate\":null,\"uuid_reused\":null,\"payload\":\"");
-    else
-        PUT("\",\"is_duplicate\":false,\"uuid_reused\":false,\"payload\":\"");
-    o = put_escaped(o, payload, (size_t)(ps->out - payload));
-    PUT("\",\"source_shard_id\":\"");
-    o = put_escaped(o, (const unsigned char *)shard, (size_t)shard_length);
-    PUT("\",\"source_sequence_number\":\"");
-    o = put_escaped(o, (const unsigned char *)sequence, (size_t)sequence_length);
-    PUT("\",\"source_arrival_datetime\":\"");
-    o = (unsigned char *)put_iso((char *)o, arrival_ms / 1000, (int)(arrival_ms % 1000));
-    PUT("\"}\n");
+    PUT("}\n");
 
-    size_t encoded_length = b64_encode(line, (size_t)(o - line), encoded);
+    outcome = FAILED; /* from here on, only memory can fail */
     char key[36];
     for (int i = 0; i < 36; i++) {
         unsigned char c = fields.uuid[1 + i];
         key[i] = (char)(c >= 'A' && c <= 'F' ? c + 32 : c);
     }
-    PyObject *text = PyUnicode_DecodeASCII(encoded, (Py_ssize_t)encoded_length, NULL);
-    PyObject *key_object = text ? PyUnicode_FromStringAndSize(key, 36) : NULL;
-    PyObject *sent = NULL;
-    if (key_object && want_fields) {
+    key_object = PyUnicode_FromStringAndSize(key, 36);
+    if (!key_object) goto done;
+    if (first) {
+        *repeat = PyDict_GetItemWithError(first, key_object) != NULL;
+        if (!*repeat && PyErr_Occurred()) goto done;
+        want_fields |= *repeat && (flags & FLAG_REPEAT_FIELDS);
+    }
+    if (want_fields) { /* as orjson parsed them: the same types (1 and 1.0 fingerprint differently) */
         PyObject *uuid = PyUnicode_FromStringAndSize((const char *)fields.uuid + 1, 36);
         PyObject *name_text = PyUnicode_FromStringAndSize((const char *)name, (Py_ssize_t)name_length);
         PyObject *created =
@@ -888,21 +1034,142 @@ static PyObject *first_arrival(PyObject *self, PyObject *const *args, Py_ssize_t
         Py_XDECREF(uuid);
         Py_XDECREF(name_text);
         Py_XDECREF(created);
+        if (!sent) goto done;
     }
-    if (key_object && (sent || !want_fields))
-        result = PyTuple_Pack(4, text, metadata, key_object, sent ? sent : Py_None);
+    size_t encoded_length = b64_encode(line, (size_t)(o - line), encoded);
+    text = PyUnicode_DecodeASCII(encoded, (Py_ssize_t)encoded_length, NULL);
+    if (!text) goto done;
+    answer->data = text;
+    answer->metadata = metadata;
+    answer->key = key_object;
+    answer->fields = sent;
+    text = key_object = sent = metadata = NULL; /* handed over */
+    outcome = ANSWERED;
+done:
     Py_XDECREF(text);
     Py_XDECREF(key_object);
     Py_XDECREF(sent);
-done:
     Py_XDECREF(parts);
     Py_XDECREF(metadata);
     UNPOISON(memory, total);
-    PyMem_Free(memory);
-    if (result || PyErr_Occurred()) return result; /* a result, or an error of its own (memory) */
+    release_working_memory(memory);
+    if (outcome == FAILED && !PyErr_Occurred()) outcome = HANDED_BACK;
+    if (outcome != HANDED_BACK) return outcome;
 none: /* for Python to judge: a str UTF-8 cannot carry (lone surrogates), an arrival beyond 64 bits */
     PyErr_Clear();
-    Py_RETURN_NONE;
+    return HANDED_BACK;
+}
+
+static int refuse_unconfigured(void) {
+    if (configured) return 0;
+    PyErr_SetString(PyExc_RuntimeError, "configure() first: the row's columns come from glue.schema");
+    return -1;
+}
+
+/* first_arrival(record, names, metadatas, flags) -> (row_base64, metadata, key, fields) or None.
+ *
+ * `record` is one of Firehose's records; `names` maps each event_name found valid to its (event_type,
+ * event_subtype); `metadatas` maps (event_type, hour since the epoch) to the partition's shared response
+ * metadata. None when the record, its name or its partition is new to them: the Python path decides.
+ * `fields` is None unless `flags` has FLAG_FIELDS: then a dict of the event's event_uuid, event_name and
+ * created_at as sent (what the dedupe fingerprint reads by default), as orjson would have parsed them. */
+static PyObject *first_arrival(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 4 || !PyDict_Check(args[1]) || !PyDict_Check(args[2])) {
+        PyErr_SetString(PyExc_TypeError,
+                        "first_arrival(record, names, metadatas, flags): names and metadatas are dicts");
+        return NULL;
+    }
+    if (refuse_unconfigured()) return NULL;
+    /* args[3]: flags, a bool or an int: FLAG_FIELDS hands over the common fields; FLAG_UNMARKED writes both
+     * marks null (the dedupe modes whose first arrivals wait for compaction, glue/marks.py) */
+    long flags = PyLong_AsLong(args[3]);
+    if (flags == -1 && PyErr_Occurred()) return NULL;
+    Answer answer;
+    int outcome = answer_record(args[0], args[1], args[2], flags & ~FLAG_REPEAT_FIELDS, NULL, NULL, &answer);
+    if (outcome == FAILED) return NULL;
+    if (outcome == HANDED_BACK) Py_RETURN_NONE;
+    PyObject *result = PyTuple_Pack(4, answer.data, answer.metadata, answer.key,
+                                    answer.fields ? answer.fields : Py_None);
+    Py_DECREF(answer.data);
+    Py_DECREF(answer.metadata);
+    Py_DECREF(answer.key);
+    Py_XDECREF(answer.fields);
+    return result;
+}
+
+/* first_arrivals(records, start, names, metadatas, flags, ok, out, first, repeats, sents) -> stop
+ *
+ * The handler's loop over a batch, compiled: first_arrival for records[start], records[start + 1]..., in
+ * order, until one it hands back; that one's index is returned (len(records) at the end), the Python paths
+ * decide it, and the handler calls again from the next, so each record is tried here first, as one by one.
+ * A record written is answered in out[index] as the handler answers it: {"recordId", "result": ok, "data",
+ * "metadata"}; one without a recordId is handed back (the handler says why). `first` (a dict, or None when
+ * the batch marks no repeats) maps each dedupe key to the index of its first stored record; a key already in
+ * it makes the record a repeat, (index, key) appended to `repeats`. `sents` (a dict) gets index -> the common
+ * fields (first_arrival's `fields`) of every record with FLAG_FIELDS, of repeats with FLAG_REPEAT_FIELDS.
+ * A failure of its own (memory) stops the batch at that record, cleared: the Python paths then write it. */
+static PyObject *first_arrivals(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 10 || !PyList_CheckExact(args[0]) || !PyDict_Check(args[2]) || !PyDict_Check(args[3]) ||
+        !PyList_CheckExact(args[6]) || !(args[7] == Py_None || PyDict_CheckExact(args[7])) ||
+        !PyList_CheckExact(args[8]) || !PyDict_CheckExact(args[9])) {
+        PyErr_SetString(PyExc_TypeError,
+                        "first_arrivals(records: list, start, names: dict, metadatas: dict, flags, ok, "
+                        "out: list, first: dict | None, repeats: list, sents: dict)");
+        return NULL;
+    }
+    if (refuse_unconfigured()) return NULL;
+    PyObject *records = args[0], *names = args[2], *metadatas = args[3], *ok = args[5], *out = args[6];
+    PyObject *first = args[7] == Py_None ? NULL : args[7], *repeats = args[8], *sents = args[9];
+    Py_ssize_t start = PyLong_AsSsize_t(args[1]);
+    long flags = PyLong_AsLong(args[4]);
+    if (PyErr_Occurred()) return NULL;
+    Py_ssize_t count = PyList_Size(records);
+    if (start < 0 || start > count || PyList_Size(out) != count) {
+        PyErr_SetString(PyExc_ValueError, "first_arrivals(): 0 <= start <= len(records) == len(out)");
+        return NULL;
+    }
+    Py_ssize_t index = start;
+    for (; index < count; index++) {
+        PyObject *record = PyList_GetItem(records, index);
+        if (!PyDict_CheckExact(record)) break;
+        PyObject *record_id = PyDict_GetItemWithError(record, KEY_RECORD_ID);
+        if (!record_id || record_id == Py_None) break;
+        Py_INCREF(record_id);
+        int repeat = 0;
+        Answer answer;
+        if (answer_record(record, names, metadatas, flags, first, &repeat, &answer) != ANSWERED) {
+            Py_DECREF(record_id);
+            break;
+        }
+        /* each step that can fail comes before what the handler reads (first, repeats, out) */
+        PyObject *entry = PyDict_New(), *at = PyLong_FromSsize_t(index);
+        int failed = !entry || !at || PyDict_SetItem(entry, KEY_RECORD_ID, record_id) ||
+                     PyDict_SetItem(entry, KEY_RESULT, ok) || PyDict_SetItem(entry, KEY_DATA, answer.data) ||
+                     PyDict_SetItem(entry, KEY_ROW_METADATA, answer.metadata) ||
+                     (answer.fields && PyDict_SetItem(sents, at, answer.fields));
+        if (!failed && first) {
+            if (repeat) {
+                PyObject *pair = PyTuple_Pack(2, at, answer.key);
+                failed = !pair || PyList_Append(repeats, pair);
+                Py_XDECREF(pair);
+            } else {
+                failed = PyDict_SetItem(first, answer.key, at);
+            }
+        }
+        Py_DECREF(record_id);
+        Py_XDECREF(at);
+        Py_DECREF(answer.data);
+        Py_DECREF(answer.metadata);
+        Py_DECREF(answer.key);
+        Py_XDECREF(answer.fields);
+        if (failed) {
+            Py_XDECREF(entry);
+            break;
+        }
+        PyList_SetItem(out, index, entry); /* steals entry; the None there goes */
+    }
+    PyErr_Clear(); /* a failure of its own: the Python paths decide that record */
+    return PyLong_FromSsize_t(index);
 }
 
 #ifdef HOTPATH_FUZZ_COVERAGE
@@ -936,7 +1203,9 @@ static PyMethodDef methods[] = {
 #endif
     {"first_arrival", (PyCFunction)(void (*)(void))first_arrival, METH_FASTCALL,
      "first_arrival(record, names, metadatas, flags) -> (row_base64, metadata, key, fields or None) or None"},
-    {"configure", configure, METH_VARARGS, "configure(min_created_at, max_created_at)"},
+    {"first_arrivals", (PyCFunction)(void (*)(void))first_arrivals, METH_FASTCALL,
+     "first_arrivals(records, start, names, metadatas, flags, ok, out, first, repeats, sents) -> stop"},
+    {"configure", configure, METH_VARARGS, "configure(min_created_at, max_created_at, columns)"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -968,6 +1237,22 @@ PyMODINIT_FUNC PyInit__hotpath(void) {
     KEY_NAME = PyUnicode_InternFromString("event_name");
     KEY_CREATED = PyUnicode_InternFromString("created_at");
     if (!KEY_DATA || !KEY_METADATA || !KEY_SHARD || !KEY_SEQUENCE || !KEY_ARRIVAL) return NULL;
+    KEY_RECORD_ID = PyUnicode_InternFromString("recordId");
+    KEY_RESULT = PyUnicode_InternFromString("result");
+    KEY_ROW_METADATA = PyUnicode_InternFromString("metadata");
     if (!KEY_UUID || !KEY_NAME || !KEY_CREATED) return NULL;
-    return PyModule_Create(&module);
+    if (!KEY_RECORD_ID || !KEY_RESULT || !KEY_ROW_METADATA) return NULL;
+    PyObject *self = PyModule_Create(&module);
+    PyObject *columns = self ? PyTuple_New(N_COLUMNS) : NULL;
+    for (int c = 0; columns && c < N_COLUMNS; c++) {
+        PyObject *name = PyUnicode_FromString(COLUMN_NAMES[c]);
+        if (!name) Py_CLEAR(columns);
+        else PyTuple_SetItem(columns, c, name);
+    }
+    if (!columns || PyModule_AddObject(self, "COLUMNS", columns)) { /* AddObject steals only on success */
+        Py_XDECREF(columns);
+        Py_XDECREF(self);
+        return NULL;
+    }
+    return self;
 }

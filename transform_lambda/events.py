@@ -90,7 +90,9 @@ def _decode_exactly(raw: bytes) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise RecordError(Reject.INVALID_UTF8, f"invalid UTF-8 at byte {exc.start}") from None
     try:
-        value = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+        if text.startswith("\ufeff"):  # json.loads's own refusal, kept for its words
+            json.loads(text)
+        value = _EXACT_JSON.decode(text)  # json.loads, without building a decoder each time
     except (ValueError, RecursionError) as exc:
         raise RecordError(Reject.NOT_JSON, f"not JSON ({exc})") from None
     if not isinstance(value, dict):
@@ -108,6 +110,9 @@ def _finite_float(text: str) -> float:
 
 def _reject_constant(name: str) -> Any:
     raise json.JSONDecodeError(f"{name} is not valid JSON", name, 0)
+
+
+_EXACT_JSON = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
 
 
 def parse_event(obj: dict[str, Any]) -> Event:
@@ -192,24 +197,59 @@ def json_kind(value: Any) -> str:
 def enrich(
     event: Event, lineage: Lineage, *, is_duplicate: bool | None = None, uuid_reused: bool | None = None
 ) -> dict[str, Any]:
-    """The stored row: exactly the Glue data columns, in their declared order (a test holds this literal to
-    ``schema.COLUMN_NAMES``). The dedupe marks are filled in after the claim (see ``remark``), so a row is
-    built, and proven encodable, before its id is claimed."""
+    """The stored row of an event (``row``). The dedupe marks are filled in after the claim (see ``remark``),
+    so a row is built, and proven encodable, before its id is claimed."""
     event_uuid, event_name, _, event_subtype, created_at, payload = event
     arrival = lineage.arrival_ms
+    return row(
+        event_uuid,
+        event_name,
+        event_subtype,
+        created_at if type(created_at) is int else math.floor(created_at),
+        schema.iso_utc(created_at),
+        is_duplicate,
+        uuid_reused,
+        dumps(payload),
+        lineage.shard_id,
+        lineage.sequence_number,
+        None if arrival is None else _arrival_iso(arrival),
+    )
+
+
+def row(
+    event_uuid: str,
+    event_name: str,
+    event_subtype: str | None,
+    created_at: int,
+    created_datetime: str,
+    is_duplicate: bool | None,
+    uuid_reused: bool | None,
+    payload: str,
+    source_shard_id: str | None,
+    source_sequence_number: str | None,
+    source_arrival_datetime: str | None,
+) -> dict[str, Any]:
+    """The stored row, the one Python definition both Python paths write (``enrich``, the inline path of
+    ``python_first_arrival``): exactly the Glue data columns, in ``schema.COLUMN_NAMES``'s order, each from
+    its namesake argument (held at import, below; ``_hotpath.c`` takes the names and order from the schema,
+    given to its ``configure``)."""
     return {
         "event_uuid": event_uuid,
         "event_name": event_name,
         "event_subtype": event_subtype,
-        "created_at": created_at if type(created_at) is int else math.floor(created_at),
-        "created_datetime": schema.iso_utc(created_at),
+        "created_at": created_at,
+        "created_datetime": created_datetime,
         "is_duplicate": is_duplicate,
         "uuid_reused": uuid_reused,
-        "payload": dumps(payload),
-        "source_shard_id": lineage.shard_id,
-        "source_sequence_number": lineage.sequence_number,
-        "source_arrival_datetime": None if arrival is None else _arrival_iso(arrival),
+        "payload": payload,
+        "source_shard_id": source_shard_id,
+        "source_sequence_number": source_sequence_number,
+        "source_arrival_datetime": source_arrival_datetime,
     }
+
+
+if list(row(*schema.COLUMN_NAMES).items()) != [(name, name) for name in schema.COLUMN_NAMES]:
+    raise ImportError("events.row is not glue.schema.COLUMNS: the stored row must be the table's columns")
 
 
 def _arrival_iso(arrival_ms: int) -> str:
@@ -269,14 +309,29 @@ def first_arrival(
     return python_first_arrival(record, unmarked)
 
 
-def compiled_call() -> tuple[Callable[..., Any], dict[str, Any], dict[tuple[str, int], Any]] | None:
-    """The compiled path and the names and partitions it reads, for a loop that calls it itself (the handler:
-    no Python frame per record, and it counts what the compiled path wrote): ``function(record, names,
-    metadatas, flags)`` answers as ``first_arrival`` or None (``python_first_arrival`` decides then). None
-    when it is not built."""
-    if _hot_first_arrival is None:
+FLAG_FIELDS, FLAG_UNMARKED, FLAG_REPEAT_FIELDS = 1, 2, 4  # _hotpath.c's flags
+
+
+class Compiled(NamedTuple):
+    """The compiled path as the handler calls it itself (no Python frame per record; it counts the rows the
+    compiled path wrote). ``one(record, names, metadatas, flags)`` answers as ``first_arrival`` or None
+    (``python_first_arrival`` decides then). ``batch``, the module's ``first_arrivals``, runs the handler's
+    loop in C from a record to the next one it hands back; None when ``one`` is not the module's own (a test
+    counting its calls), so that the handler calls ``one`` per record."""
+
+    one: Callable[..., Any]
+    batch: Callable[..., int] | None
+    names: dict[str, Any]
+    metadatas: dict[tuple[str, int], Any]
+
+
+def compiled_call() -> Compiled | None:
+    """The compiled path and the names and partitions it reads; None when it is not built (or refused)."""
+    one = _hot_first_arrival
+    if one is None:
         return None
-    return _hot_first_arrival, _NAME_PARTS, _METADATA
+    own = _HOT is not None and one is _HOT.first_arrival
+    return Compiled(one, _HOT.first_arrivals if own else None, _NAME_PARTS, _METADATA)  # type: ignore[union-attr]
 
 
 def python_first_arrival(
@@ -285,6 +340,7 @@ def python_first_arrival(
     """``first_arrival`` by the Python paths alone (the inline common record, else the general path)."""
     data = record.get("data")
     meta = record.get("kinesisRecordMetadata")
+    decoded: Any = None  # what decode(data) gives, once known: the general path then does not decode again
     if type(data) is str and type(meta) is dict:
         try:
             raw = _a2b(data, strict_mode=True)
@@ -295,7 +351,9 @@ def python_first_arrival(
                 obj = orjson.loads(raw)
             except orjson.JSONDecodeError:
                 obj = None
+            decoded = raw  # decode's bytes, for its exact path (decode would parse them so)
             if type(obj) is dict:
+                decoded = obj
                 event_uuid = obj.get("event_uuid")
                 event_name = obj.get("event_name")
                 created_at = obj.get("created_at")
@@ -327,20 +385,21 @@ def python_first_arrival(
                         seconds, millis = schema.split_seconds(created_at)
                         created = schema.iso_utc_at(seconds, millis)
                     try:
+                        mark = None if unmarked else False
                         line = orjson.dumps(
-                            {  # enrich's row, literally (a test holds the two paths to the same bytes)
-                                "event_uuid": event_uuid,
-                                "event_name": event_name,
-                                "event_subtype": parts[1],
-                                "created_at": whole,
-                                "created_datetime": created,
-                                "is_duplicate": None if unmarked else False,
-                                "uuid_reused": None if unmarked else False,
-                                "payload": orjson.dumps(payload).decode("utf-8"),
-                                "source_shard_id": shard,
-                                "source_sequence_number": sequence,
-                                "source_arrival_datetime": _arrival_iso(arrival),
-                            },
+                            row(
+                                event_uuid,
+                                event_name,
+                                parts[1],
+                                whole,
+                                created,
+                                mark,
+                                mark,
+                                orjson.dumps(payload).decode("utf-8"),
+                                shard,
+                                sequence,
+                                _arrival_iso(arrival),
+                            ),
                             option=_LINE,
                         )
                     except TypeError:  # beyond orjson: the general path decides
@@ -348,7 +407,7 @@ def python_first_arrival(
                     if line is not None:
                         metadata = _METADATA.get((parts[0], seconds // 3600)) or _metadata(parts[0], seconds)
                         return _b2a(line, newline=False).decode("ascii"), metadata, event_uuid.lower(), obj
-    return _first_arrival_in_general(record, unmarked)
+    return _first_arrival_in_general(record, unmarked, decoded)
 
 
 def compiled_answer(record: dict[str, Any], flags: int = 0) -> tuple[str, dict[str, Any], str, Any] | None:
@@ -367,9 +426,18 @@ def compiled_path() -> bool:
 
 
 def _first_arrival_in_general(
-    record: dict[str, Any], unmarked: bool = False
+    record: dict[str, Any], unmarked: bool = False, decoded: dict[str, Any] | bytes | None = None
 ) -> tuple[str, dict[str, Any], str, Mapping[str, Any]]:
-    event = parse_event(decode(record.get("data")))
+    """``decoded``: ``decode(record["data"])`` when the inline path has it (a dict), or the base64-decoded
+    bytes orjson did not make a dict of (which ``decode`` hands to its exact path): a rejected record, most
+    often, is not decoded twice."""
+    if type(decoded) is dict:
+        sent = decoded
+    elif type(decoded) is bytes:
+        sent = _decode_exactly(decoded)
+    else:
+        sent = decode(record.get("data"))
+    event = parse_event(sent)
     data, _ = stored_row(event, lineage_of(record), unmarked)
     fields = dict(event.payload, event_uuid=event.event_uuid, event_name=event.event_name)
     fields["created_at"] = event.created_at
@@ -392,13 +460,30 @@ def _metadata(event_type: str, seconds: int) -> dict[str, Any]:
 
 
 _METADATA: dict[tuple[str, int], dict[str, Any]] = {}  # (event type, hour since the epoch) -> metadata
+
+
+def refusal(module: Any) -> str | None:
+    """Why the compiled ``module`` must not write rows here, else None, once it is configured from
+    ``glue.schema``: the event-time window and the row's column names in their order. The module says which
+    columns it can write (``COLUMNS``); any other set means it was built for another schema, and its rows
+    would not be the table's (the Python paths, which write ``row``, serve then)."""
+    columns = getattr(module, "COLUMNS", None)
+    if type(columns) is not tuple or sorted(columns) != sorted(schema.COLUMN_NAMES):
+        return f"its columns {columns!r} are not glue.schema's {schema.COLUMN_NAMES!r}"
+    try:
+        module.configure(_MIN_CREATED_AT, _MAX_CREATED_AT, schema.COLUMN_NAMES)
+    except (TypeError, ValueError) as exc:
+        return f"it refused glue.schema ({exc})"
+    return None
+
+
 try:  # built in place by ``pip install -e .`` and into the Lambda's zip (infra/native_build.py)
-    from transform_lambda._hotpath import configure as _configure_hot_path
-    from transform_lambda._hotpath import first_arrival as _hot_first_arrival
+    from transform_lambda import _hotpath
 except ImportError:  # not built: the Python paths alone, the same rows, slower
-    _hot_first_arrival = None
-else:
-    _configure_hot_path(_MIN_CREATED_AT, _MAX_CREATED_AT)
+    _hotpath = None  # type: ignore[assignment]
+COMPILED_REFUSED = None if _hotpath is None else refusal(_hotpath)  # the batch line's compiled_path says it
+_HOT = None if _hotpath is None or COMPILED_REFUSED else _hotpath
+_hot_first_arrival = None if _HOT is None else _HOT.first_arrival
 _a2b, _b2a = binascii.a2b_base64, binascii.b2a_base64
 _floor = math.floor
 _UUID_MATCH = _UUID.fullmatch

@@ -60,7 +60,10 @@ from transform_lambda.claims import (
     fingerprint,
 )
 from transform_lambda.events import (
-    Event,
+    FLAG_FIELDS,
+    FLAG_REPEAT_FIELDS,
+    FLAG_UNMARKED,
+    Compiled,
     Lineage,
     RecordError,
     compiled_call,
@@ -68,7 +71,6 @@ from transform_lambda.events import (
     decode,
     json_kind,
     lineage_of,
-    parse_event,
     python_first_arrival,
     remark,
 )
@@ -188,63 +190,87 @@ def _process(
     unmarked = mode.first_marks == UNCHECKED  # how first arrivals are written: marks false, or null
     remembers = mode.batch_marks and getattr(claims, "remembers", True)
     fields = dedupe.fingerprint_fields
-    common = remembers and set(fields) <= set(INPUT_FIELDS)  # the compiled path can hand over these
-    out: list[TransformationResult] = []
-    keys: list[str | None] = []  # the dedupe key of each stored record, None for a rejected one
+    common = mode.batch_marks and set(fields) <= set(INPUT_FIELDS)  # the compiled path can hand over these
+    count = len(records)
+    out: list[TransformationResult | None] = [None] * count  # None: rejected without an answer, taken out
+    first: dict[str, int] = {}  # each dedupe key's first stored record, by index
+    repeats: list[tuple[int, str]] = []  # (index, key) of every later stored record with a key seen before
+    sents: dict[int, Mapping[str, Any]] = {}  # the event's fields as sent, by index, where kept
     prints: dict[int, str] = {}  # fingerprints, by index, where computed
     holders: dict[int, str] = {}  # for a store that remembers: each stored record's holder, by index
     reasons: Counter[str] = Counter()
     unanswerable: list[int] = []  # entries with no recordId to answer with: left out of the response
-    append, append_key, ok = out.append, keys.append, firehose_records.OK
+    ok = firehose_records.OK
     compiled = compiled_call()  # events.first_arrival, unrolled: the compiled path, else the Python paths
-    hot, names, metadatas = compiled if compiled is not None else (None, None, None)
-    flags = common | (unmarked << 1)
+    hot = batch = None
+    if compiled is not None:
+        hot, batch, names, metadatas = compiled
+        if type(records) is not list:
+            batch = None
+    # The common fields of every record for a store that remembers (its fingerprints), else of repeats only.
+    flags = (FLAG_FIELDS if remembers else FLAG_REPEAT_FIELDS) * common | FLAG_UNMARKED * unmarked
+    one_flags = flags & ~FLAG_REPEAT_FIELDS  # a call per record: its fields, if asked, are every record's
+    marking = first if mode.batch_marks else None
     compiled_records = 0
-    for index, record in enumerate(records):
+    index = 0
+    while index < count:
+        if batch is not None:  # the compiled loop, up to the next record it hands back, which Python decides
+            stopped = batch(records, index, names, metadatas, flags, ok, out, marking, repeats, sents)
+            compiled_records += stopped - index
+            if remembers:
+                for at in range(index, stopped):
+                    sent = sents[at] if common else decode(records[at].get("data"))
+                    prints[at] = fingerprint([sent.get(f) for f in fields])
+                    holders[at] = holder_of(records[at])
+            if stopped == count:
+                break
+            index = stopped
+        at, record = index, records[index]
+        index += 1
         try:
             # Encoded here, before any claim: a row that cannot be encoded raises now and never holds an id.
-            answer = None if hot is None else hot(record, names, metadatas, flags)
-            if answer is None:
+            answer = None if hot is None or batch is not None else hot(record, names, metadatas, one_flags)
+            took = answer is not None
+            if not took:
                 answer = python_first_arrival(record, unmarked)
-            else:
-                compiled_records += 1
             data, metadata, key, sent = answer
             if remembers:
                 if sent is None:  # the compiled path keeps only the common fields: the event, parsed again
                     sent = decode(record.get("data"))
-                prints[index] = fingerprint([sent.get(f) for f in fields])
-                holders[index] = holder_of(record)
+                prints[at] = fingerprint([sent.get(f) for f in fields])
+                holders[at] = holder_of(record)
+            elif sent is not None:
+                sents[at] = sent  # for a fingerprint, should the batch repeat its id
         except Exception as exc:  # a poison record must not fail its whole batch
             problem = _no_record_id(record)
             if problem is not None:  # nothing to answer it with: placeholders, taken out below
-                unanswerable.append(index)
-                log(_unanswerable(event, index, record, problem))
-                append(None)  # type: ignore[arg-type]
-                append_key(None)
+                unanswerable.append(at)
+                log(_unanswerable(event, at, record, problem))
                 continue
             error = exc if isinstance(exc, RecordError) else _unprocessable(exc)
             reasons[error.reason] += 1
-            log(_rejection(event, record, lineage_of(record), error, index))
-            append(firehose_records.processing_failed(record.get("recordId"), record.get("data")))
-            append_key(None)
+            log(_rejection(event, record, lineage_of(record), error, at))
+            out[at] = firehose_records.processing_failed(record.get("recordId"), record.get("data"))
         else:  # a transformed record (firehose_records.OK), built inline
             record_id = record.get("recordId")
             if record_id is None:  # a valid event without an id to answer with: not stored, not claimed
-                unanswerable.append(index)
-                log(_unanswerable(event, index, record, "the record has no recordId"))
-                prints.pop(index, None)
-                holders.pop(index, None)
-                append(None)  # type: ignore[arg-type]
-                append_key(None)
+                unanswerable.append(at)
+                log(_unanswerable(event, at, record, "the record has no recordId"))
+                prints.pop(at, None)
+                holders.pop(at, None)
+                sents.pop(at, None)
                 continue
-            append({"recordId": record_id, "result": ok, "data": data, "metadata": metadata})
-            append_key(key)
+            out[at] = {"recordId": record_id, "result": ok, "data": data, "metadata": metadata}
+            compiled_records += took  # counted once stored, as the compiled loop counts
+            if marking is not None and first.setdefault(key, at) != at:
+                repeats.append((at, key))
 
     changed: dict[int, Marks] = {}
     unchecked, asked, failures = 0, 0, ()
     if mode.batch_marks:
+        sent_of = _Sent(sents, compiled, common)
         changed, unchecked, asked, failures = _marks(
-            keys, records, claims, prints, holders, fields, remembers
+            first, repeats, records, claims, prints, holders, fields, remembers, sent_of
         )
     rejected = sum(reasons.values()) + len(unanswerable)
     if unchecked:
@@ -375,42 +401,51 @@ def _log_batch(
         )
 
 
-def _field(item: Event, name: str) -> Any:
-    if name in ("event_uuid", "event_name", "created_at"):
-        return getattr(item, name)
-    return item.payload.get(name)
+class _Sent:
+    """The event's fields as sent of a stored record whose fingerprint the loop did not compute (a repeat, or
+    the record it repeats, when the store remembers nothing): as the loop kept them, else the compiled path's
+    common fields (one more parse, in C), else the event decoded again. Only for repeats: rare."""
+
+    def __init__(self, kept: dict[int, Mapping[str, Any]], compiled: Compiled | None, common: bool) -> None:
+        self.kept = kept
+        self.compiled = compiled if compiled is not None and compiled.batch is not None and common else None
+
+    def __call__(self, record: Mapping[str, Any], index: int) -> Mapping[str, Any]:
+        sent = self.kept.get(index)
+        if sent is None and self.compiled is not None:
+            answer = self.compiled.one(record, self.compiled.names, self.compiled.metadatas, FLAG_FIELDS)
+            sent = None if answer is None else answer[3]
+        return sent if sent is not None else decode(record.get("data"))
 
 
 def _marks(
-    keys: list[str | None],
+    first: dict[str, int],
+    repeats: list[tuple[int, str]],
     records: Sequence[Mapping[str, Any]],
     claims: ClaimStore,
     prints: dict[int, str],
     holders: dict[int, str],
     fields: Sequence[str],
     remembers: bool,
+    sent_of: Callable[[Mapping[str, Any], int], Mapping[str, Any]],
 ) -> tuple[dict[int, Marks], int, int, tuple[StoreFailure, ...]]:
     """The marks of every stored record that is not a plain first arrival, by index; how many ids the store
     could not check, of how many asked; and why (``StoreFailure``s: the store's own, or the exception it
     raised, or, from a store that says nothing, that it said nothing).
 
-    Within the batch the first arrival of an id claims it for all; the others are judged against whoever
-    holds the claim: the same fingerprint is a repeat, another is a reused id. A store that remembers
-    nothing (``NoClaims``) is not called, and a fingerprint it did not get is computed only for an id the
-    batch repeats (from the record again: it is rare, and keeping every event for it is not)."""
-    first: dict[str, int] = {}
-    repeats: list[tuple[int, str]] = []
-    for index, key in enumerate(keys):
-        if key is not None and first.setdefault(key, index) != index:
-            repeats.append((index, key))
+    ``first`` holds each id's first stored record in the batch, ``repeats`` the later ones (the loop found
+    them). The first arrival of an id claims it for all; the others are judged against whoever holds the
+    claim: the same fingerprint is a repeat, another is a reused id. A store that remembers nothing
+    (``NoClaims``) is not called, and a fingerprint it did not get is computed only for an id the batch
+    repeats (``sent_of``: keeping every event for it is not worth it)."""
     changed: dict[int, Marks] = {}
     if not first:
         return changed, 0, 0, ()
 
     def print_of(index: int) -> str:
         if index not in prints:
-            item = parse_event(decode(records[index].get("data")))
-            prints[index] = fingerprint(_field(item, f) for f in fields)
+            sent = sent_of(records[index], index)
+            prints[index] = fingerprint([sent.get(f) for f in fields])
         return prints[index]
 
     owners: dict[str, Claim] | None = None

@@ -365,6 +365,31 @@ def test_a_plain_record_takes_the_inline_path(monkeypatch: Any, created_at: floa
     assert first_arrival(record)[:3] == expected
 
 
+def test_both_python_paths_write_the_one_row(monkeypatch: Any) -> None:
+    """``events.row`` is the one Python definition of the stored row: the inline path and the general path
+    both write what it returns (a column added there shows in both)."""
+    meta = {"shardId": "shardId-000000000001", "sequenceNumber": "1", "approximateArrivalTimestamp": 1}
+    sent = {
+        "event_uuid": "3f2b8c1e-9a4d-4e6f-8b7a-1c2d3e4f5a6b",
+        "event_name": "a:b",
+        "created_at": 1_764_072_000,
+    }
+    record = {"recordId": "r", "data": base64.b64encode(json.dumps(sent).encode()).decode()}
+    record["kinesisRecordMetadata"] = meta
+    monkeypatch.setattr(events_module, "_hot_first_arrival", None)
+    first_arrival(record)  # the name learned: the next one takes the inline path
+    one_row = events_module.row
+    monkeypatch.setattr(events_module, "row", lambda *values: {**one_row(*values), "region": "eu"})
+    general = events_module._first_arrival_in_general(record)
+    monkeypatch.setattr(events_module, "_first_arrival_in_general", lambda _: pytest.fail("general path"))
+    inline = first_arrival(record)
+    assert inline[0] == general[0]
+    assert json.loads(base64.b64decode(inline[0])) == {
+        **json.loads(base64.b64decode(_general(record)[0])),
+        "region": "eu",
+    }
+
+
 @given(KINESIS_METADATA | st.none() | st.just("metadata"), st.none() | st.text(max_size=4))
 def test_the_holder_read_inline_is_the_holder_of_the_lineage(meta: Any, record_id: str | None) -> None:
     record: dict[str, Any] = {"recordId": record_id}

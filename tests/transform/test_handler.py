@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from glue import schema
 from transform_lambda import handler as handler_module
 from transform_lambda.claims import Claim, ClaimStoreError, NoClaims
+from transform_lambda.events import Compiled
 from transform_lambda.handler import DedupeConfig, process
 
 U1 = "11111111-1111-4111-8111-111111111111"
@@ -196,7 +197,8 @@ def test_an_unforeseen_failure_fails_that_record_alone(monkeypatch: Any) -> None
     assert "OverflowError at flaky" in logs[0]["detail"]
     assert "boom" not in logs[0]["detail"]  # exception text may quote the payload: not logged
     monkeypatch.setattr(handler_module, "python_first_arrival", real_python)
-    monkeypatch.setattr(handler_module, "compiled_call", lambda: (flaky_compiled, {}, {}))
+    # a stand-in called per record (no batch), as the handler calls any compiled path but the module's own
+    monkeypatch.setattr(handler_module, "compiled_call", lambda: Compiled(flaky_compiled, None, {}, {}))
 
     def flaky_compiled(record: dict[str, Any], *args: Any) -> Any:
         if U2.encode() in base64.b64decode(record["data"]):

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import corpora
+import orjson
 import pytest
 from created_at_boundaries import NEAR_BOUNDARIES, reference_instant
 from differential import META
@@ -25,11 +26,14 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
 from benchmarks import transform as bench
+from glue import marks as dedupe_modes
 from glue import schema
 from infra import sizing
 from transform_lambda import events as events_module
+from transform_lambda.claims import NoClaims
 from transform_lambda.events import RecordError, decode, first_arrival, parse_event
-from transform_lambda.handler import process
+from transform_lambda.handler import DedupeConfig, process
+from transform_lambda.metrics import COMPILED_RECORDS
 
 hot = events_module._hot_first_arrival
 UUID = "3f2b8c1e-9a4d-4e6f-8b7a-1c2D3E4F5A6B"
@@ -283,6 +287,9 @@ ACCEPTED = [
     b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"x":['
     + b",".join(b'{"a":%d,"b":{"a":1e1}}' % i for i in range(100))
     + b"]}",  # the same keys in many objects
+    b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,'
+    + b",".join(b'"k%d":{"j%d":%d}' % (i, i, i) for i in range(2100))
+    + b"}",  # more keys than the small key table holds: parsed again with the large one
 ]
 REFUSED = [
     b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"x":1,"x":2}',  # duplicate key
@@ -296,6 +303,12 @@ REFUSED = [
     b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"a":1,'
     + b",".join(b'"k%d":%d' % (i, i) for i in range(200))
     + b',"a":2}',  # a duplicate among 200 keys
+    b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"a":1,'
+    + b",".join(b'"k%d":%d' % (i, i) for i in range(3000))
+    + b',"a":2}',  # a duplicate among 3,000 keys (the large key table's)
+    b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,'
+    + b",".join(b'"k%d":%d' % (i, i) for i in range(32_800))
+    + b"}",  # more keys than the large key table holds
     # numbers that would grow the payload past twice the record's size (1e9 is written 1000000000.0)
     b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"x":[' + b"1e9," * 2000 + b"1]}",
     b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"x":"\\ud800"}',  # lone
@@ -385,6 +398,111 @@ def test_the_handler_marks_the_same_with_and_without_the_compiled_path(
     assert marks.count(True) > 0
 
 
+def _odd_batch() -> dict[str, Any]:
+    """The demo's events with what a batch can hold besides: entries that are no objects or have no recordId
+    (valid events among them), a name the container has not seen, records without lineage, repeats of one id
+    with the same and with another fingerprint, next to each other and far apart."""
+    event = bench.batches(600, seed=21)[0]
+    records = event["records"][:400]
+    again = [dict(r) for r in records[:40:3]]  # repeats, same fingerprint
+    sent = b'{"event_uuid":"%s","event_name":"order:placed","created_at":%d}'
+    ids = [json.loads(base64.b64decode(r["data"])).get("event_uuid", UUID) for r in records[5:60:7]]
+    reused = [_record(sent % (uuid.encode(), 1764072000 + i)) for i, uuid in enumerate(ids)]  # another print
+    unseen = _record(b'{"event_uuid":"%s","event_name":"never:seen","created_at":1764072000}' % UUID.encode())
+    no_id = dict(records[2])
+    del no_id["recordId"]
+    no_lineage = {k: v for k, v in records[9].items() if k != "kinesisRecordMetadata"}
+    records[100:100] = [*again, "not a record", None, no_id, unseen, dict(unseen), no_lineage, *reused]
+    records += [dict(r) for r in records[:30]]
+    for index, record in enumerate(records):
+        if type(record) is dict and "recordId" in record:
+            record["recordId"] = f"r{index}"
+    return {**event, "records": records}
+
+
+@pytest.mark.parametrize("mode", ["claims", "compaction", "off"])
+@pytest.mark.parametrize("remembering", [False, True])
+def test_the_compiled_batch_answers_as_one_record_at_a_time(
+    mode: str, remembering: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The handler's loop in C (``first_arrivals``), the handler calling the compiled path per record (any
+    stand-in for it), and the Python paths alone: the same response, marks, log lines and compiled records."""
+    event = _odd_batch()
+    dedupe = DedupeConfig(mode=dedupe_modes.mode(mode))
+
+    def handle() -> tuple[Any, list[dict[str, Any]]]:
+        logs: list[dict[str, Any]] = []
+        claims = _Remembering() if remembering else NoClaims()
+        response = process(json.loads(json.dumps(event)), claims=claims, log=logs.append, dedupe=dedupe)
+        return response, [{k: v for k, v in line.items() if k != "_aws"} for line in logs]
+
+    handle()  # the names and partitions learned, as in a warm container
+    batched = handle()
+    assert hot is not None
+    monkeypatch.setattr(events_module, "_hot_first_arrival", lambda *args: hot(*args))
+    one_by_one = handle()
+    monkeypatch.setattr(events_module, "_hot_first_arrival", None)
+    python = handle()
+    assert batched == one_by_one
+    assert batched[0] == python[0]
+    (summary,) = [line for line in batched[1] if line["message"] == "batch processed"]
+    (python_summary,) = [line for line in python[1] if line["message"] == "batch processed"]
+    assert summary["compiled_records"] > 400 and python_summary["compiled_records"] == 0
+    counts = ("compiled_path", "compiled_records", COMPILED_RECORDS)
+    plain = [
+        [{k: v for k, v in line.items() if k not in counts} for line in run[1]] for run in (batched, python)
+    ]
+    assert plain[0] == plain[1]
+    rows = [json.loads(base64.b64decode(r["data"])) for r in batched[0]["records"] if r["result"] == "Ok"]
+    if mode != "off":
+        assert {(r["is_duplicate"], r["uuid_reused"]) for r in rows} >= {(True, False), (False, True)}
+
+
+def test_the_compiled_batch_stops_where_it_hands_back() -> None:
+    """Called from a record, it writes up to the next record it hands back (the Python paths decide that
+    one) and returns its index; the records it wrote are answered, their ids entered, repeats listed."""
+    assert hot is not None
+    module = pytest.importorskip("transform_lambda._hotpath")
+    records = [r for r in bench.batches(200, seed=4)[0]["records"][:60] if r]
+    for record in records:  # names and partitions learned
+        with contextlib.suppress(Exception):
+            first_arrival(record)
+    names, metadatas = events_module._NAME_PARTS, events_module._METADATA
+    records[10] = {**records[10], "data": "not base64"}
+    records[20] = dict(records[3])
+    out: list[Any] = [None] * len(records)
+    first: dict[str, int] = {}
+    repeats: list[Any] = []
+    sents: dict[int, Any] = {}
+    stopped = module.first_arrivals(records, 0, names, metadatas, 4, "Ok", out, first, repeats, sents)
+    assert stopped == 10 and out[10:] == [None] * (len(records) - 10)
+    for index in range(10):
+        data, metadata, key, _ = hot(records[index], names, metadatas, 0)
+        assert out[index] == {
+            "recordId": records[index]["recordId"],
+            "result": "Ok",
+            "data": data,
+            "metadata": metadata,
+        }
+        assert list(out[index]) == [
+            "recordId",
+            "result",
+            "data",
+            "metadata",
+        ]  # the order the response is written in
+        assert first[key] == index
+    stopped = module.first_arrivals(records, 11, names, metadatas, 4, "Ok", out, first, repeats, sents)
+    assert stopped == len(records) or out[stopped] is None
+    key = hot(records[3], names, metadatas, 0)[2]
+    assert (20, key) in repeats and sents[20] == hot(records[3], names, metadatas, 1)[3]
+    with pytest.raises(ValueError, match="start"):
+        module.first_arrivals(
+            records, len(records) + 1, names, metadatas, 0, "Ok", out, first, repeats, sents
+        )
+    with pytest.raises(TypeError, match="first_arrivals"):
+        module.first_arrivals(tuple(records), 0, names, metadatas, 0, "Ok", out, first, repeats, sents)
+
+
 def _decimals() -> list[str]:
     """Decimal texts around every edge of the compiled path's number rule (significant digits, whole digits,
     leading fraction zeros, trailing zeros, signs): each either written back unchanged or handed back."""
@@ -450,8 +568,83 @@ def test_configure_refuses_bounds_its_arithmetic_is_not_written_for() -> None:
     module = pytest.importorskip("transform_lambda._hotpath")
     for low, high in [(-1, 10), (10, 10), (0, 253_402_300_801)]:
         with pytest.raises(ValueError, match="configure"):
-            module.configure(low, high)
-    module.configure(schema.MIN_CREATED_AT, schema.MAX_CREATED_AT)  # as events.py set it
+            module.configure(low, high, schema.COLUMN_NAMES)
+    module.configure(schema.MIN_CREATED_AT, schema.MAX_CREATED_AT, schema.COLUMN_NAMES)  # as events.py set it
+
+
+# ---- one definition of the stored row: glue.schema's columns, in its order --------------------------------
+
+
+def test_the_module_writes_the_schemas_columns_and_events_checks_it() -> None:
+    """The columns the module can write are the schema's (events.py would refuse it otherwise), and it was
+    configured with them: nothing of the row's shape is left to the C source alone."""
+    module = pytest.importorskip("transform_lambda._hotpath")
+    assert sorted(module.COLUMNS) == sorted(schema.COLUMN_NAMES)
+    assert events_module.refusal(module) is None and events_module.COMPILED_REFUSED is None
+
+
+def test_the_compiled_row_takes_its_column_order_from_configure(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Given the schema's names in another order, the compiled path writes that order, the same values: the
+    order in the rows is the schema's, not the C source's."""
+    module = pytest.importorskip("transform_lambda._hotpath")
+    record = _record(ACCEPTED[0] % UUID.encode())
+    answer = _compiled(record, monkeypatch)
+    assert answer is not None
+    row = json.loads(base64.b64decode(answer[0]))
+    assert list(row) == list(schema.COLUMN_NAMES)
+    reordered = tuple(reversed(schema.COLUMN_NAMES))
+    module.configure(schema.MIN_CREATED_AT, schema.MAX_CREATED_AT, reordered)
+    try:
+        again = module.first_arrival(record, events_module._NAME_PARTS, events_module._METADATA, 0)
+    finally:
+        module.configure(schema.MIN_CREATED_AT, schema.MAX_CREATED_AT, schema.COLUMN_NAMES)
+    assert again is not None
+    text = base64.b64decode(again[0])
+    assert text == orjson.dumps({name: row[name] for name in reordered}, option=orjson.OPT_APPEND_NEWLINE)
+    assert module.first_arrival(record, events_module._NAME_PARTS, events_module._METADATA, 0) == answer
+
+
+@pytest.mark.parametrize(
+    ("columns", "why"),
+    [
+        (schema.COLUMN_NAMES[:-1], "column names"),
+        ((*schema.COLUMN_NAMES[:-1], "source_region"), "not one this module writes"),
+        ((*schema.COLUMN_NAMES[:-1], schema.COLUMN_NAMES[0]), "named twice"),
+        (list(schema.COLUMN_NAMES), "as a tuple"),
+        ((*schema.COLUMN_NAMES[:-1], 7), "not a str"),
+    ],
+)
+def test_configure_refuses_columns_it_cannot_write(columns: Any, why: str) -> None:
+    """A schema with a column the module does not write, or without one it writes, is refused whole (events.py
+    then uses the Python paths), and the configuration in force stays."""
+    module = pytest.importorskip("transform_lambda._hotpath")
+    with pytest.raises(ValueError, match=why):
+        module.configure(schema.MIN_CREATED_AT, schema.MAX_CREATED_AT, columns)
+    record = _record(ACCEPTED[0] % UUID.encode())
+    answer = module.first_arrival(record, events_module._NAME_PARTS, events_module._METADATA, 0)
+    assert answer is None or list(json.loads(base64.b64decode(answer[0]))) == list(schema.COLUMN_NAMES)
+
+
+class _OtherSchema:
+    """A build of the module for another schema: one column more than glue.schema's."""
+
+    COLUMNS = (*schema.COLUMN_NAMES, "source_region")
+
+    def configure(self, *args: Any) -> None:
+        pytest.fail("a module whose columns differ is not configured")
+
+
+class _Refusing:
+    COLUMNS = schema.COLUMN_NAMES
+
+    def configure(self, *args: Any) -> None:
+        raise ValueError("configure(): column 'payload' is not one this module writes")
+
+
+def test_events_refuses_a_module_built_for_another_schema() -> None:
+    assert "not glue.schema's" in (events_module.refusal(_OtherSchema()) or "")
+    assert "refused glue.schema" in (events_module.refusal(_Refusing()) or "")
+    assert "not glue.schema's" in (events_module.refusal(object()) or "")  # a build from before COLUMNS
 
 
 def test_each_batch_line_says_whether_the_compiled_path_ran(monkeypatch: pytest.MonkeyPatch) -> None:
