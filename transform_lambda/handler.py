@@ -239,8 +239,6 @@ def _process(
                     sent = decode(record.get("data"))
                 prints[at] = fingerprint([sent.get(f) for f in fields])
                 holders[at] = holder_of(record)
-            elif sent is not None:
-                sents[at] = sent  # for a fingerprint, should the batch repeat its id
         except Exception as exc:  # a poison record must not fail its whole batch
             problem = _no_record_id(record)
             if problem is not None:  # nothing to answer it with: placeholders, taken out below
@@ -258,7 +256,6 @@ def _process(
                 log(_unanswerable(event, at, record, "the record has no recordId"))
                 prints.pop(at, None)
                 holders.pop(at, None)
-                sents.pop(at, None)
                 continue
             out[at] = {"recordId": record_id, "result": ok, "data": data, "metadata": metadata}
             compiled_records += took  # counted once stored, as the compiled loop counts
@@ -403,8 +400,9 @@ def _log_batch(
 
 class _Sent:
     """The event's fields as sent of a stored record whose fingerprint the loop did not compute (a repeat, or
-    the record it repeats, when the store remembers nothing): as the loop kept them, else the compiled path's
-    common fields (one more parse, in C), else the event decoded again. Only for repeats: rare."""
+    the record it repeats, when the store remembers nothing): as the compiled loop kept them (a repeat's),
+    else the compiled path's common fields (one more parse, in C), else the event decoded again. Only for
+    repeats: rare, and keeping every event for them would cost every record (its memory kept to the end)."""
 
     def __init__(self, kept: dict[int, Mapping[str, Any]], compiled: Compiled | None, common: bool) -> None:
         self.kept = kept
