@@ -263,31 +263,17 @@ def corpus_events(name: str, count: int, seed: int = 7) -> list[dict[str, Any]]:
 
 def compiled_share(batch: list[dict[str, Any]]) -> tuple[int, int]:
     """(valid records, those the compiled path wrote): the handler run once to learn the names and
-    partitions (as a warm container has), then counted."""
+    partitions (as a warm container has), then counted by its own batch lines (``compiled_records``), as
+    the Lambda runs it."""
     quiet = lambda _: None  # noqa: E731
     for event in batch:
         process(event, claims=NoClaims(), log=quiet)
-    compiled = events._hot_first_arrival
-    if compiled is None:
-        valid = sum(
-            r["result"] == "Ok" for e in batch for r in process(e, claims=NoClaims(), log=quiet)["records"]
-        )
-        return valid, 0
-    wrote = 0
-
-    def counting(*args: Any) -> Any:
-        nonlocal wrote
-        answer = compiled(*args)
-        wrote += answer is not None
-        return answer
-
-    events._hot_first_arrival = counting
-    try:
-        valid = sum(
-            r["result"] == "Ok" for e in batch for r in process(e, claims=NoClaims(), log=quiet)["records"]
-        )
-    finally:
-        events._hot_first_arrival = compiled
+    valid = wrote = 0
+    for event in batch:
+        lines: list[dict[str, Any]] = []
+        response = process(event, claims=NoClaims(), log=lines.append)
+        valid += sum(r["result"] == "Ok" for r in response["records"])
+        wrote += sum(line.get("compiled_records", 0) for line in lines)
     return valid, wrote
 
 

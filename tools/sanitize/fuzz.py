@@ -2,7 +2,8 @@
 the producer corpora (``tests/transform/corpora.py``) and the demo's samples.
 
 Each input is one record's bytes. Whenever the compiled path writes a row, it must be the Python paths'
-bytes, metadata and dedupe key; a difference raises (libFuzzer then prints the input and writes it as
+bytes, metadata and dedupe key, and the handler's compiled loop (``first_arrivals``) must answer the record
+as the single call does; a difference raises (libFuzzer then prints the input and writes it as
 ``crash-*``), and a sanitizer report stops the process with the input beside it. Coverage: the lane builds
 the module with gcc's ``-fsanitize-coverage=trace-pc`` and ``-DHOTPATH_FUZZ_COVERAGE``, whose counters are
 registered with atheris's libFuzzer here (atheris instruments Python; the C module needs its own counters).
@@ -18,6 +19,7 @@ import ctypes
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "transform"), str(Path(__file__).parent)]
@@ -62,6 +64,34 @@ def one_input(data: bytes) -> None:
         expected = general(record, unmarked)
         if answer[:3] != expected:
             raise AssertionError(f"the paths differ on {data!r}: compiled {answer[:3]}, Python {expected}")
+    in_batch(record, answer, unmarked, data)
+
+
+def in_batch(record: dict[str, Any], answer: Any, unmarked: bool, data: bytes) -> None:
+    """The handler's compiled loop (``first_arrivals``) on the record twice: both answered as the single call
+    answered it, the second a repeat with its common fields; or both handed back."""
+    compiled = events.compiled_call()
+    assert compiled is not None and compiled.batch is not None
+    flags = events.FLAG_REPEAT_FIELDS | events.FLAG_UNMARKED * unmarked
+    records = [record, dict(record)]
+    out: list[Any] = [None, None]
+    first: dict[str, int] = {}
+    repeats: list[Any] = []
+    sents: dict[int, Any] = {}
+    stopped = compiled.batch(
+        records, 0, compiled.names, compiled.metadatas, flags, "Ok", out, first, repeats, sents
+    )
+    if answer is None:
+        ok = stopped == 0 and out == [None, None] and not first and not repeats and not sents
+    else:
+        entry = {"recordId": record["recordId"], "result": "Ok", "data": answer[0], "metadata": answer[1]}
+        fields = events.compiled_answer(record, events.FLAG_FIELDS)
+        ok = (
+            stopped == 2 and out == [entry, entry] and first == {answer[2]: 0} and repeats == [(1, answer[2])]
+        )
+        ok = ok and fields is not None and sents == {1: fields[3]}
+    if not ok:
+        raise AssertionError(f"the compiled loop differs from the single call on {data!r}: {out}, {stopped}")
 
 
 def main() -> None:
