@@ -1134,10 +1134,13 @@ static PyObject *first_arrivals(PyObject *self, PyObject *const *args, Py_ssize_
         if (!PyDict_CheckExact(record)) break;
         PyObject *record_id = PyDict_GetItemWithError(record, KEY_RECORD_ID);
         if (!record_id || record_id == Py_None) break;
+        Py_INCREF(record); /* held: a collection during the allocations below runs finalizers */
         Py_INCREF(record_id);
         int repeat = 0;
         Answer answer;
-        if (answer_record(record, names, metadatas, flags, first, &repeat, &answer) != ANSWERED) {
+        int outcome = answer_record(record, names, metadatas, flags, first, &repeat, &answer);
+        Py_DECREF(record);
+        if (outcome != ANSWERED) {
             Py_DECREF(record_id);
             break;
         }
