@@ -1,5 +1,5 @@
-"""Compares driver runs: their responses and their log lines (but for the field naming the path that
-ran) must be byte-identical after ``json.dumps(sort_keys=True)``; a run in compiled mode must have loaded the
+"""Compares driver runs: their responses and their log lines (but for the fields naming the path that
+ran and what it wrote) must be byte-identical after ``json.dumps(sort_keys=True)``; a run in compiled mode must have loaded the
 compiled path and written records through it; a pure run must not have called it. Exits 1 on any failure, so
 the check fails.
 
@@ -14,14 +14,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-# The one log field that must differ between a compiled and a pure run: each batch line says which ran.
-MODE_FIELD = "compiled_path"
+# The log fields that must differ between a compiled and a pure run: each batch line says which path ran and
+# how many rows it wrote (also as the CompiledRecords metric).
+MODE_FIELDS = frozenset({"compiled_path", "compiled_records", "CompiledRecords"})
 
 
 def digest(path: Path) -> tuple[str, int]:
     value = json.loads(path.read_text())
     if path.name.endswith(".logs"):
-        value = [{k: v for k, v in line.items() if k != MODE_FIELD} for line in value]
+        value = [{k: v for k, v in line.items() if k not in MODE_FIELDS} for line in value]
     text = json.dumps(value, sort_keys=True).encode()
     return hashlib.sha256(text).hexdigest(), len(text)
 
