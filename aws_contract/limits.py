@@ -179,6 +179,9 @@ ATHENA_NAMED_QUERY_MAX_CHARS = 262_144
 ATHENA_UNLOAD_PARQUET_COMPRESSIONS = ("SNAPPY", "GZIP", "ZSTD")
 ATHENA_ZSTD_LEVEL_RANGE = (1, 22)
 ATHENA_QUERY_MAX_CHARS = 262_144
+# https://aws.amazon.com/athena/pricing/: "rounded up to the nearest megabyte, with a 10 MB minimum per
+# query" (decimal MB): a query that scans less is billed 10 MB.
+ATHENA_MIN_BILLED_BYTES_PER_QUERY = 10_000_000
 
 # --- Amazon EventBridge ------------------------------------------------------------------------------------
 # https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_RetryPolicy.html: MaximumRetryAttempts

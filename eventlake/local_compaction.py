@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from eventlake.embedded.aws import catalog_table_request
 from glue import schema
 from infra.catalog_spec import CatalogSpec
 from lake_compactor import compaction_plan as plan
-from lake_compactor.compaction_plan import CompactionStatement
+from lake_compactor.compaction_plan import BatchStatement, CompactionStatement
 from lake_compactor.compactor import CompactionFailed, Compactor, CompactorConfig
 
 # DuckDB's COPY codec names for UNLOAD's Parquet compressions.
@@ -68,20 +69,21 @@ class DuckDbUnload:
     workdir: Path
     written: dict[str, list[str]] = field(default_factory=dict)  # handle -> keys written
 
-    def start(self, statement: CompactionStatement, token: str) -> str:
+    def start(self, statement: CompactionStatement | BatchStatement, token: str) -> str:
         _, target = plan.key_of(statement.target)
         if self.s3.list_objects_v2(Bucket=self.bucket, Prefix=target, MaxKeys=1).get("KeyCount", 0):
             raise CompactionFailed(f"UNLOAD target {statement.target} is not empty")
+        members = statement.members if isinstance(statement, BatchStatement) else (statement,)
         root = Path(tempfile.mkdtemp(prefix=_SAFE.sub("_", token)[:60] + "-", dir=self.workdir))
         conn = duckdb.connect(":memory:")
         try:
             conn.execute("SET TimeZone = 'UTC'")
             partitions = []
-            if statement.include_current:
+            for member in (m for m in members if m.include_current):
                 partition = self.glue.get_partition(
-                    DatabaseName=statement.database,
-                    TableName=statement.table,
-                    PartitionValues=[statement.values[k] for k in schema.PARTITION_KEY_NAMES],
+                    DatabaseName=member.database,
+                    TableName=member.table,
+                    PartitionValues=[member.values[k] for k in schema.PARTITION_KEY_NAMES],
                 )["Partition"]
                 location = partition["StorageDescriptor"]["Location"]
                 self._download_folder(location, root)
@@ -89,19 +91,32 @@ class DuckDbUnload:
                 values = tuple(partition["Values"])
                 partitions.append(athena.CatalogPartition(values, location, columns))
             athena.create_view(conn, root, statement.database, partitions)
-            self._source_view(conn, statement, root)
-            out = root / "compacted.parquet"
+            self._source_view(conn, members, root)
             codec = DUCKDB_CODECS[statement.compression]
             level = f", COMPRESSION_LEVEL {statement.zstd_level}" if statement.compression == "ZSTD" else ""
-            conn.execute(
-                f"COPY ({athena.to_duckdb(statement.select_sql())}) TO '{_quote(out)}' "
-                f"(FORMAT parquet, COMPRESSION {codec}{level})"
-            )
+            select = athena.to_duckdb(statement.select_sql())
+            if isinstance(statement, BatchStatement):
+                # UNLOAD's partitioned_by: a Hive folder per partition, its columns not in the files.
+                out = root / "batch"
+                keys = ", ".join(schema.PARTITION_KEY_NAMES)
+                conn.execute(
+                    f"COPY ({select}) TO '{_quote(out)}' "
+                    f"(FORMAT parquet, COMPRESSION {codec}{level}, PARTITION_BY ({keys}))"
+                )
+                files = {
+                    f"{target}{f.relative_to(out).as_posix()}": f for f in sorted(out.rglob("*.parquet"))
+                }
+            else:
+                out = root / "compacted.parquet"
+                conn.execute(
+                    f"COPY ({select}) TO '{_quote(out)}' (FORMAT parquet, COMPRESSION {codec}{level})"
+                )
+                files = {f"{target}{_SAFE.sub('_', token)[-40:]}.parquet": out}
         finally:
             conn.close()
-        key = f"{target}{_SAFE.sub('_', token)[-40:]}.parquet"
-        self.s3.put_object(Bucket=self.bucket, Key=key, Body=out.read_bytes())
-        self.written[token] = [key]
+        for key, path in files.items():
+            self.s3.put_object(Bucket=self.bucket, Key=key, Body=path.read_bytes())
+        self.written[token] = list(files)
         return token
 
     def wait(self, handle: str) -> None:
@@ -124,25 +139,27 @@ class DuckDbUnload:
         return target
 
     def _source_view(
-        self, conn: duckdb.DuckDBPyConnection, statement: CompactionStatement, root: Path
+        self, conn: duckdb.DuckDBPyConnection, members: Sequence[CompactionStatement], root: Path
     ) -> None:
-        """The source table as Athena reads it for this statement: the listed objects only, each row with its
-        object's ``"$path"`` and the partition values of its folder."""
-        files = [self._download(plan.key_of(uri)[1], root) for uri in statement.sources]
+        """The source table as Athena reads it for these statements: the listed objects only, each row with
+        its object's ``"$path"`` and the partition values of its folder."""
         types = {c.name: athena._DUCKDB_TYPES[c.type] for c in schema.COLUMNS}
         select = ", ".join(f'CAST("{name}" AS {kind}) AS "{name}"' for name, kind in types.items())
-        keys = ", ".join(f"'{statement.values[k]}' AS \"{k}\"" for k in schema.PARTITION_KEY_NAMES)
-        view = f'{statement.database}."{statement.source_table}"'
-        if files:
-            paths = ", ".join(f"'{_quote(f)}'" for f in files)
-            prefix = len(root.as_posix()) + 2
-            body = (
-                f"SELECT {select}, {keys}, 's3://{self.bucket}/' || substr(filename, {prefix}) AS \"$path\" "
-                f"FROM read_parquet([{paths}], filename = true, union_by_name = true)"
-            )
-        else:
-            body = f'SELECT {select}, {keys}, NULL::VARCHAR AS "$path" FROM (SELECT 1) WHERE false'
-        conn.execute(f"CREATE OR REPLACE VIEW {view} AS {body}")
+        parts = []
+        for member in members:
+            files = [self._download(plan.key_of(uri)[1], root) for uri in member.sources]
+            keys = ", ".join(f"'{member.values[k]}' AS \"{k}\"" for k in schema.PARTITION_KEY_NAMES)
+            if files:
+                paths = ", ".join(f"'{_quote(f)}'" for f in files)
+                prefix = len(root.as_posix()) + 2
+                parts.append(
+                    f"SELECT {select}, {keys}, 's3://{self.bucket}/' || substr(filename, {prefix}) "
+                    f'AS "$path" FROM read_parquet([{paths}], filename = true, union_by_name = true)'
+                )
+            else:
+                parts.append(f'SELECT {select}, {keys}, NULL::VARCHAR AS "$path" FROM (SELECT 1) WHERE false')
+        view = f'{members[0].database}."{members[0].source_table}"'
+        conn.execute(f"CREATE OR REPLACE VIEW {view} AS {' UNION ALL '.join(parts)}")
 
 
 def _quote(path: Path) -> str:

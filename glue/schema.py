@@ -85,6 +85,9 @@ REPROCESSED_SUFFIX = ".reprocessed.json"
 # Compacted copies of closed partitions (lake_compactor): never under DATA_ROOT, so no original partition
 # folder, Firehose prefix or registrar rule sees them; a partition reads one only once switched to it.
 COMPACTED_ROOT = "compacted/"
+# Where one UNLOAD of several small partitions lands before the compactor copies each partition's files
+# into its own copy folder (lake_compactor.compaction_plan.BatchStatement); nothing reads it; it expires.
+COMPACTION_STAGING_ROOT = "compaction-staging/"
 
 DATA_PREFIX = DATA_ROOT + "".join(
     f"{name}=!{{partitionKeyFromLambda:{name}}}/" for name in PARTITION_KEY_NAMES

@@ -149,3 +149,26 @@ def superseded_expiry_rules(
             }
         )
     return rules
+
+
+# A batch's staging files (lake_compactor.compaction_plan.BatchStatement) are copied into each partition's own
+# copy folder within the run that wrote them and never read after: a day later they expire, and so do their
+# versions. They hold no data that is not in a copy folder, so this shorter noncurrent expiry empties nothing
+# a reader sees (the superseded rules keep noncurrentVersionDays).
+STAGING_EXPIRY_DAYS = 1
+STAGING_EXPIRY_RULE: dict[str, Any] = {
+    "ID": "expire-compaction-staging",
+    "Status": "Enabled",
+    "Filter": {"Prefix": schema.COMPACTION_STAGING_ROOT},
+    "Expiration": {"Days": STAGING_EXPIRY_DAYS},
+    "NoncurrentVersionExpiration": {"NoncurrentDays": STAGING_EXPIRY_DAYS},
+}
+
+
+def compaction_lifecycle_rules(
+    compacts: bool, expiry_days: int, noncurrent_days: int = SUPERSEDED_NONCURRENT_DAYS
+) -> list[dict[str, Any]]:
+    """Every lifecycle rule compaction needs, in the S3 API's shape: ``superseded_expiry_rules`` and, when the
+    stack compacts, the staging folder's expiry."""
+    staging = [dict(STAGING_EXPIRY_RULE)] if compacts else []
+    return [*superseded_expiry_rules(expiry_days, noncurrent_days), *staging]

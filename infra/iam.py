@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from glue.schema import COMPACTED_ROOT, PARTITION_KEY_NAMES
+from glue.schema import COMPACTED_ROOT, COMPACTION_STAGING_ROOT, PARTITION_KEY_NAMES
 from lake_compactor.compaction_plan import SUPERSEDED_TAG
 
 Policy = dict[str, Any]
@@ -719,14 +719,23 @@ def compactor_policy(
             _statement("SwitchPartitions", COMPACTOR_SWITCH_ACTIONS, [*catalog, glue_table_arn]),
             _statement("SourcePartitions", COMPACTOR_SOURCE_ACTIONS, [*catalog, source_table_arn]),
             _statement("LakeBucket", ATHENA_BUCKET_LOCATION_ACTIONS, [bucket_arn]),
-            # Its own listings, and Athena's for its UNLOADs (sources, the target folder, the results).
-            _list_statement("ListPartitions", bucket_arn, [*folders, results_root]),
+            # Its own listings, and Athena's for its UNLOADs (sources, the target folder, the results); a
+            # batch's staging folder, which its UNLOAD writes and it copies each partition's files from.
+            _list_statement("ListPartitions", bucket_arn, [*folders, COMPACTION_STAGING_ROOT, results_root]),
             _statement(
                 "ReadData",
                 ["s3:GetObject"],
-                [f"{bucket_arn}/{data_root}*", f"{bucket_arn}/{compacted_root}*"],
+                [
+                    f"{bucket_arn}/{data_root}*",
+                    f"{bucket_arn}/{compacted_root}*",
+                    f"{bucket_arn}/{COMPACTION_STAGING_ROOT}*",
+                ],
             ),
-            _statement("WriteCompacted", COMPACTOR_WRITE_ACTIONS, [f"{bucket_arn}/{compacted_root}*"]),
+            _statement(
+                "WriteCompacted",
+                COMPACTOR_WRITE_ACTIONS,
+                [f"{bucket_arn}/{compacted_root}*", f"{bucket_arn}/{COMPACTION_STAGING_ROOT}*"],
+            ),
             _statement(
                 "TagSuperseded",
                 COMPACTOR_TAG_ACTIONS,

@@ -17,7 +17,7 @@ from glue import schema
 from infra import iam
 from infra.account import Account
 from infra.athena_spec import RESULTS_ROOT
-from infra.compaction_spec import superseded_expiry_rules
+from infra.compaction_spec import compaction_lifecycle_rules
 from infra.protection import data_options, renamed_from
 from infra.settings import Settings
 
@@ -35,6 +35,7 @@ class LakeBucketArgs:
     noncurrent_version_days: int
     results_retention_days: int
     superseded_expiry_days: int  # what compaction superseded (tagged by the compactor); 0: kept
+    compacts: bool  # the compactor runs (its batches' staging folder expires)
     # S3 server access logs of the lake bucket into a bucket of their own (kept this many days); "" none.
     access_log_bucket_base: str
     access_log_retention_days: int
@@ -50,6 +51,7 @@ class LakeBucketArgs:
             noncurrent_version_days=settings.noncurrent_version_days,
             results_retention_days=settings.athena_results_retention_days,
             superseded_expiry_days=settings.compaction_expiry_days,
+            compacts=settings.compacts,
             access_log_bucket_base=settings.resource_name("logs") if settings.access_logging else "",
             access_log_retention_days=settings.access_log_retention_days,
         )
@@ -209,7 +211,9 @@ def lifecycle_rules(args: LakeBucketArgs) -> list[aws.s3.BucketLifecycleConfigur
         ),
         *(
             pulumi_lifecycle_rule(r)
-            for r in superseded_expiry_rules(args.superseded_expiry_days, args.noncurrent_version_days)
+            for r in compaction_lifecycle_rules(
+                args.compacts, args.superseded_expiry_days, args.noncurrent_version_days
+            )
         ),
     ]
 

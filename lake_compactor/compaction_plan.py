@@ -8,7 +8,10 @@ Layout (``glue.schema`` owns the roots):
   non-empty target, so a run never writes into another's folder; no ``key=value`` segment, so the path
   keeps exactly the table's partition keys) and, beside it, the run's manifest
   ``compacted/<partition>/<run id>.json`` naming every original object whose rows the copy holds;
-- the catalog's partition location says which copy readers see; the switch is one Glue ``UpdatePartition``.
+- the catalog's partition location says which copy readers see; the switch is one Glue ``UpdatePartition``;
+- partitions too small to bill Athena's 10 MB minimum on their own share one UNLOAD (``BatchStatement``),
+  written ``partitioned_by`` the partition keys into ``compaction-staging/<batch id>/`` and copied from there
+  into each partition's own copy folder, so everything after the write is as for a partition on its own.
 
 The copy reads originals through the compactor's own table (``SOURCE_TABLE``: same columns, partitions at
 the original folders, restricted to the listed objects with Athena's ``"$path"``), so an object Firehose
@@ -295,8 +298,86 @@ def fingerprint_expression(field_name: str) -> str:
     return f"json_format(json_extract(payload, {_literal(path)}))"
 
 
-def statement_fits(statement: CompactionStatement) -> bool:
+def statement_fits(statement: CompactionStatement | BatchStatement) -> bool:
     return len(statement.athena_sql()) <= limits.ATHENA_QUERY_MAX_CHARS
+
+
+# A partition whose UNLOAD would read less than Athena bills a query at least joins a batch: one UNLOAD for
+# many such partitions bills their bytes once (at prod, 100 type-hours of ~1 MB each an hour: 100 minimum
+# bills became one). A batch reads this many bytes at most, so one stays a short query.
+BATCH_MAX_BYTES = 1_000_000_000
+
+
+def staging_folder(batch_id: str) -> str:
+    """``compaction-staging/<batch id>/``: where a batch's UNLOAD writes, one Hive folder per partition."""
+    return f"{schema.COMPACTION_STAGING_ROOT}{batch_id}/"
+
+
+def staged_partition_folder(batch_id: str, values: dict[str, str]) -> str:
+    """Where a batch's UNLOAD (``partitioned_by`` the partition keys) put one partition's files."""
+    return f"{staging_folder(batch_id)}{partition_path(values)}"
+
+
+@dataclass(frozen=True)
+class BatchStatement:
+    """One UNLOAD of several partitions' copies: each member's rows, marked and ordered exactly as its own
+    statement would (``CompactionStatement.select_sql``: the marks are computed within a partition), with the
+    partition's values as the last columns, written ``partitioned_by`` the partition keys under ``target``
+    (a staging folder): Athena writes one Hive folder per partition
+    (https://docs.aws.amazon.com/athena/latest/ug/unload.html, ``partitioned_by``), whose files the compactor
+    then copies into each partition's own copy folder. The members share the database, tables and codec."""
+
+    members: tuple[CompactionStatement, ...]
+    target: str  # s3://.../compaction-staging/<batch id>/
+
+    def __post_init__(self) -> None:
+        if not self.members:
+            raise ValueError("a batch holds at least one partition")
+        shared = {(m.database, m.table, m.source_table, m.compression, m.zstd_level) for m in self.members}
+        if len(shared) != 1:
+            raise ValueError("a batch's partitions share their database, tables and codec")
+        paths = [partition_path(m.values) for m in self.members]
+        if len(set(paths)) != len(paths):
+            raise ValueError("a partition appears once in a batch")
+
+    @property
+    def database(self) -> str:
+        return self.members[0].database
+
+    @property
+    def compression(self) -> str:
+        return self.members[0].compression
+
+    @property
+    def zstd_level(self) -> int:
+        return self.members[0].zstd_level
+
+    def select_sql(self) -> str:
+        keys = ", ".join(_identifier(k) for k in schema.PARTITION_KEY_NAMES)
+        parts = []
+        for i, member in enumerate(self.members):
+            literals = ", ".join(
+                f"{_literal(member.values[k])} AS {_identifier(k)}" for k in schema.PARTITION_KEY_NAMES
+            )
+            parts.append(f"SELECT member_{i}.*, {literals} FROM (\n{member.select_sql()}\n) AS member_{i}")
+        order = ", ".join((*(f"{k} ASC" for k in schema.PARTITION_KEY_NAMES), *self._member_order()))
+        columns = ", ".join((*schema.COLUMN_NAMES, keys))
+        union = "\nUNION ALL\n".join(parts)
+        return f"SELECT {columns} FROM (\n{union}\n) AS batch\nORDER BY {order}"
+
+    def _member_order(self) -> tuple[str, ...]:
+        return tuple(f"{c} ASC NULLS LAST" for c in self.members[0]._total_order())
+
+    def properties(self) -> dict[str, str]:
+        return self.members[0].properties()
+
+    def athena_sql(self) -> str:
+        props = ", ".join(f"{name} = {_literal(value)}" for name, value in self.properties().items())
+        keys = ", ".join(_literal(k) for k in schema.PARTITION_KEY_NAMES)
+        return (
+            f"UNLOAD (\n{self.select_sql()}\n) TO {_literal(self.target)} "
+            f"WITH ({props}, partitioned_by = ARRAY[{keys}])"
+        )
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,9 @@ locally), so the same code runs in the Lambda, the local runner and the tests.
 
 For each closed partition: **plan** (read its catalog location and, when it already reads a copy, that copy's
 manifest; list the original folder; the objects no manifest names are new) -> **write** (one UNLOAD of the
-current copy plus the new objects into a fresh ``<run id>/`` folder, then the run's manifest) -> **switch**
+current copy plus the new objects into a fresh ``<run id>/`` folder, then the run's manifest; partitions under
+Athena's 10 MB minimum share one UNLOAD into a staging folder, each copied from there into its own
+``<run id>/`` folder: ``Compactor._run_batch``) -> **switch**
 (re-read the location: if another run switched it meanwhile, abandon this copy; else one ``UpdatePartition``).
 
 Why every row stays exactly once whatever stops or overlaps:
@@ -47,6 +49,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from aws_contract import limits
 from glue import schema
 from glue.errors import error_cause
 from glue.marks import DEFAULT_FINGERPRINT_FIELDS
@@ -74,7 +77,7 @@ class StatementEngine(Protocol):
     """Runs a compaction statement: ``start`` submits it (idempotent for one ``token``), ``wait`` blocks until
     it has written every file or raises :class:`CompactionFailed`."""
 
-    def start(self, statement: CompactionStatement, token: str) -> str: ...
+    def start(self, statement: CompactionStatement | plan.BatchStatement, token: str) -> str: ...
 
     def wait(self, handle: str) -> None: ...
 
@@ -108,6 +111,7 @@ class PartitionJob:
     new_sources: tuple[str, ...]  # keys of original objects added by this run
     run_id: str
     statement: CompactionStatement
+    source_bytes: int = 0  # what its statement reads: the new objects and the current copy, as listed
 
     @property
     def location(self) -> str:
@@ -173,6 +177,9 @@ class Compactor:
     # run's S3 bill when every closed hour of the lookback is looked at): prefix -> [(key, last modified)].
     _listed: dict[str, list[tuple[str, datetime]]] | None = field(default=None, init=False, repr=False)
     _listed_from: str = field(default="", init=False, repr=False)  # the run's first event_date
+    # Each listed object's size: what a job reads, so a run knows which partitions are small enough to batch.
+    _sizes: dict[str, int] = field(default_factory=dict, init=False, repr=False)
+    _now: datetime | None = field(default=None, init=False, repr=False)  # the run's clock, for batch ids
 
     # --- which partitions -------------------------------------------------------------------------------
 
@@ -219,7 +226,12 @@ class Compactor:
             half = statement.sources[: len(statement.sources) // 2]
             statement = dataclasses.replace(statement, sources=half)
         taken = tuple(plan.key_of(uri)[1] for uri in statement.sources)
-        return PartitionJob(values, partition, location, previous, taken, run_id, statement)
+        copy = plan.compacted_folder(values, current_run) if current_run is not None else None
+        current = [
+            k for k, _ in self._list(plan.compacted_partition_folder(values)) if copy and k.startswith(copy)
+        ]
+        size = sum(self._sizes.get(k, 0) for k in (*taken, *current))
+        return PartitionJob(values, partition, location, previous, taken, run_id, statement, size)
 
     def _took_all(
         self,
@@ -263,6 +275,9 @@ class Compactor:
     def finish(self, job: PartitionJob, handle: str) -> None:
         """Wait for the copy, then write its manifest (before any reader can be switched to it)."""
         self.engine.wait(handle)
+        self._put_manifest(job)
+
+    def _put_manifest(self, job: PartitionJob) -> None:
         _, key = plan.key_of(plan.s3_uri(self.config.bucket, plan.manifest_key(job.values, job.run_id)))
         self.s3.put_object(
             Bucket=self.config.bucket, Key=key, Body=job.manifest.to_json(), ContentType="application/json"
@@ -451,13 +466,89 @@ class Compactor:
                     jobs.append(job)
         finally:
             self._listed = None
-        for start in range(0, len(jobs), max(1, self.config.parallel)):
+        self._now = now
+        batches = self._batches(
+            [j for j in jobs if j.source_bytes < limits.ATHENA_MIN_BILLED_BYTES_PER_QUERY]
+        )
+        batched = {id(j) for batch in batches if len(batch) > 1 for j in batch}
+        alone = [j for j in jobs if id(j) not in batched]
+        left = len(jobs)
+        for batch in (b for b in batches if len(b) > 1):
             if time_left() < min_seconds:
-                report.deferred = len(jobs) - start
                 break
-            wave = jobs[start : start + self.config.parallel]
+            self._run_batch(batch, report)
+            left -= len(batch)
+        for start in range(0, len(alone), max(1, self.config.parallel)):
+            if time_left() < min_seconds:
+                break
+            wave = alone[start : start + self.config.parallel]
             self._run_wave(wave, report)
+            left -= len(wave)
+        report.deferred = left
         return report
+
+    def _batches(self, small: Sequence[PartitionJob]) -> list[list[PartitionJob]]:
+        """Small jobs (each would read less than Athena bills a query at least) grouped, in order, into
+        batches that read ``compaction_plan.BATCH_MAX_BYTES`` at most and whose UNLOAD fits one query."""
+        batches: list[list[PartitionJob]] = []
+        current: list[PartitionJob] = []
+        for job in small:
+            candidate = [*current, job]
+            size = sum(j.source_bytes for j in candidate)
+            if current and (
+                size > plan.BATCH_MAX_BYTES or not plan.statement_fits(self._batch(candidate, ""))
+            ):
+                batches.append(current)
+                candidate = [job]
+            current = candidate
+        if current:
+            batches.append(current)
+        return batches
+
+    def _batch(self, jobs: Sequence[PartitionJob], batch_id: str) -> plan.BatchStatement:
+        target = plan.s3_uri(self.config.bucket, plan.staging_folder(batch_id or "0" * 24))
+        return plan.BatchStatement(tuple(j.statement for j in jobs), target)
+
+    def _run_batch(self, jobs: Sequence[PartitionJob], report: CompactionReport) -> None:
+        """One UNLOAD for every job of the batch into a staging folder, then per job: its files copied into
+        its own copy folder (so every copy, manifest and marker sits where a one-partition run puts it: the
+        protocol after the write is unchanged), its manifest, its switch and its retirement. The staging
+        folder is never read and expires (``infra.compaction_spec``)."""
+        batch_id = plan.new_run_id(self._now or datetime.now(UTC), self.token())
+        statement = self._batch(jobs, batch_id)
+        try:
+            for job in jobs:
+                self._register_sources(job)
+            handle = self.engine.start(statement, token=f"compaction-batch-{batch_id}")
+            self.engine.wait(handle)
+        except Exception as exc:  # every partition of the batch keeps its location; the next run retries
+            for job in jobs:
+                self._failed(report, job, exc)
+            return
+        for job in jobs:
+            try:
+                self._unstage(batch_id, job)
+                self._put_manifest(job)
+                switched = self.switch(job)
+            except Exception as exc:
+                self._failed(report, job, exc)
+                continue
+            self._after_switch(job, switched, report)
+
+    def _unstage(self, batch_id: str, job: PartitionJob) -> None:
+        """Copy the partition's files from the batch's staging folder into the job's own copy folder."""
+        staged = self._list_prefix(plan.staged_partition_folder(batch_id, job.values))
+        if not staged:
+            raise CompactionFailed(
+                f"the batch {batch_id} wrote nothing for {plan.partition_path(job.values)}"
+            )
+        _, folder = plan.key_of(job.location)
+        for key, _ in staged:
+            self.s3.copy_object(
+                Bucket=self.config.bucket,
+                Key=f"{folder}{key.rsplit('/', 1)[-1]}",
+                CopySource={"Bucket": self.config.bucket, "Key": key},
+            )
 
     def _run_wave(self, wave: Sequence[PartitionJob], report: CompactionReport) -> None:
         handles: list[tuple[PartitionJob, str | None]] = []
@@ -467,22 +558,26 @@ class Compactor:
             except Exception as exc:  # one partition's failure must not stop the others
                 self._failed(report, job, exc)
         for job, handle in handles:
-            name = plan.partition_path(job.values)
             try:
                 self.finish(job, handle)
                 switched = self.switch(job)
             except Exception as exc:
                 self._failed(report, job, exc)
                 continue
-            if switched:
-                report.switched.append(name)
-                self._retire_into(report, job.glue_partition["Values"])
-            else:
-                report.abandoned.append(name)
-                try:
-                    report.tagged += self.abandon(job.values, job.run_id, LOST_THE_SWITCH)
-                except Exception as exc:  # its copy stays untagged until a later run sweeps it
-                    self._failed(report, job, exc)
+            self._after_switch(job, switched, report)
+
+    def _after_switch(self, job: PartitionJob, switched: bool, report: CompactionReport) -> None:
+        """Retire what the switch superseded, or, when another run switched first, abandon this copy."""
+        name = plan.partition_path(job.values)
+        if switched:
+            report.switched.append(name)
+            self._retire_into(report, job.glue_partition["Values"])
+        else:
+            report.abandoned.append(name)
+            try:
+                report.tagged += self.abandon(job.values, job.run_id, LOST_THE_SWITCH)
+            except Exception as exc:  # its copy stays untagged until a later run sweeps it
+                self._failed(report, job, exc)
 
     def _failed(self, report: CompactionReport, job: PartitionJob, exc: Exception) -> None:
         self._report_failure(report, plan.partition_path(job.values), exc)
@@ -536,7 +631,12 @@ class Compactor:
         pages = self.s3.get_paginator("list_objects_v2").paginate(
             Bucket=self.config.bucket, Prefix=prefix, **after
         )
-        return [(item["Key"], item["LastModified"]) for page in pages for item in page.get("Contents", [])]
+        found = []
+        for page in pages:
+            for item in page.get("Contents", []):
+                found.append((item["Key"], item["LastModified"]))
+                self._sizes[item["Key"]] = int(item.get("Size", 0))
+        return found
 
     def _exists(self, key: str) -> bool:
         try:

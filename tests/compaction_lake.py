@@ -19,7 +19,7 @@ from eventlake.firehose.conversion import convert, to_parquet
 from eventlake.traffic import sample_events
 from glue import schema
 from infra.catalog_spec import CatalogSpec
-from infra.compaction_spec import superseded_expiry_rules
+from infra.compaction_spec import compaction_lifecycle_rules
 from infra.delivery_spec import DeliverySpec
 from infra.settings import Settings
 from lake_compactor import compaction_plan as plan
@@ -169,6 +169,8 @@ def open_lake(tmp_path: Path) -> Iterator[Lake]:
         # As deployed (infra/lake_bucket.py): versioned, with the rules expiring what compaction superseded,
         # whose noncurrent versions are kept the stack's noncurrentVersionDays.
         aws.s3.put_bucket_versioning(Bucket=aws.bucket, VersioningConfiguration={"Status": "Enabled"})
-        rules = superseded_expiry_rules(settings.compaction_expiry_days, settings.noncurrent_version_days)
+        rules = compaction_lifecycle_rules(
+            settings.compacts, settings.compaction_expiry_days, settings.noncurrent_version_days
+        )
         aws.s3.put_bucket_lifecycle_configuration(Bucket=aws.bucket, LifecycleConfiguration={"Rules": rules})
         yield Lake(aws, tmp_path, random.Random(16))

@@ -86,6 +86,16 @@ COPY_OBJECTS = 3
 # GET, and Athena's reads of each object (assumed: its footer, then its data).
 STATEMENT_PUTS = 2
 ATHENA_PUTS = 3
+# A batched partition: its file lands in the staging folder (Athena's PUT), then one CopyObject (PUT-class)
+# into its copy folder; the batch's UNLOAD adds Athena's manifest and metadata once. Staged files are kept a
+# day, and their versions a day more (infra.compaction_spec.STAGING_EXPIRY_RULE): ~3 days of them stored.
+ATHENA_RESULT_PUTS = 2
+STAGING_STORED_DAYS = 3
+# A member's share of a batch's query string, measured on a statement of this many source objects, so the
+# model and the compactor agree on how many partitions one UNLOAD holds.
+SAMPLE_SOURCE_KEY = (
+    "events/event_type=abcdefghij/event_date=2026-11-25/event_hour=07/" + "x" * 80 + ".parquet"
+)
 PREVIOUS_COPY_OBJECTS = 3
 STATEMENT_GETS = 2
 ATHENA_GETS_PER_OBJECT = 2

@@ -9,13 +9,16 @@ from aws_contract import limits
 from infra.capacity.calibration import (
     ATHENA_BYTES_PER_TB,
     ATHENA_GETS_PER_OBJECT,
-    ATHENA_MIN_SCAN_BYTES,
-    ATHENA_PUTS,
+    ATHENA_RESULT_PUTS,
+    BILLING_GB,
     COMPACTOR_CALL_SECONDS,
     COPY_OBJECTS,
+    DAYS_PER_MONTH,
     HOURS_PER_DAY,
     HOURS_PER_MONTH,
     PREVIOUS_COPY_OBJECTS,
+    SAMPLE_SOURCE_KEY,
+    STAGING_STORED_DAYS,
     STATEMENT_GETS,
     STATEMENT_GLUE_CALLS,
     STATEMENT_PUTS,
@@ -108,16 +111,52 @@ def compaction_flow(load: Load, settings: Settings, parquet_ph: float, objects_p
         + statements * (STATEMENT_PUTS + STATEMENT_GETS + STATEMENT_GLUE_CALLS)
         + tags
     )
-    unload = UNLOAD_SECONDS + partition_bytes / UNLOAD_BYTES_PER_SECOND
+    members = batch_members(partition_bytes, per_type_hour) if statements > 1 else 1.0
+    members = min(members, statements) if statements else 1.0
+    unloads = statements / members
+    unload = UNLOAD_SECONDS + members * partition_bytes / UNLOAD_BYTES_PER_SECOND
+    copies = statements if members > 1 else 0.0
     return CompactionFlow(
         runs_per_hour=runs_ph,
         partitions_per_hour=partitions_ph,
         recompactions_per_hour=recompactions_ph,
         candidates_per_run=candidates,
         lists_per_run=lists,
-        billed_bytes_per_statement=max(partition_bytes, ATHENA_MIN_SCAN_BYTES),
-        seconds_per_run=calls * COMPACTOR_CALL_SECONDS + statements * unload / DEFAULT_PARALLEL,
+        billed_bytes_per_statement=max(members * partition_bytes, limits.ATHENA_MIN_BILLED_BYTES_PER_QUERY),
+        seconds_per_run=(calls + copies) * COMPACTOR_CALL_SECONDS
+        + unloads * unload / (1 if members > 1 else DEFAULT_PARALLEL),
+        partitions_per_unload=members,
+        partition_bytes=partition_bytes,
     )
+
+
+def batch_members(partition_bytes: float, objects_each: float) -> float:
+    """How many partitions of ``partition_bytes`` share one UNLOAD: 1 when a partition bills Athena's
+    minimum on its own, else as many as ``BATCH_MAX_BYTES`` and one query string hold (the compactor's own
+    ``BatchStatement`` text, measured on a member reading ``objects_each`` objects)."""
+    from lake_compactor import compaction_plan as plan
+
+    if partition_bytes >= limits.ATHENA_MIN_BILLED_BYTES_PER_QUERY:
+        return 1.0
+    values = {"event_type": "abcdefghij", "event_date": "2026-11-25", "event_hour": "07"}
+    sources = tuple(f"s3://bucket/{SAMPLE_SOURCE_KEY}" for _ in range(max(1, math.ceil(objects_each))))
+
+    def member(i: int) -> plan.CompactionStatement:
+        return plan.CompactionStatement(
+            "eventlake_prod",
+            "events",
+            plan.SOURCE_TABLE,
+            {**values, "event_hour": f"{i % 24:02d}"},
+            True,
+            sources,
+            f"s3://bucket/{plan.compacted_folder(values, '0' * 24)}",
+        )
+
+    one = len(plan.BatchStatement((member(0),), "s3://bucket/compaction-staging/x/").athena_sql())
+    two = len(plan.BatchStatement((member(0), member(1)), "s3://bucket/compaction-staging/x/").athena_sql())
+    by_text = 1 + (limits.ATHENA_QUERY_MAX_CHARS - one) // max(1, two - one)
+    by_bytes = plan.BATCH_MAX_BYTES // max(1.0, partition_bytes)
+    return float(max(1, min(by_text, by_bytes)))
 
 
 def compaction_costs(flow: CompactionFlow, objects_ph: float, prices: PriceTable) -> list[CostLine]:
@@ -128,6 +167,11 @@ def compaction_costs(flow: CompactionFlow, objects_ph: float, prices: PriceTable
     c = "Compaction"
     runs = flow.runs_per_hour * HOURS_PER_MONTH
     statements = flow.statements_per_hour * HOURS_PER_MONTH
+    unloads = flow.unloads_per_hour * HOURS_PER_MONTH
+    copies = statements if flow.batched else 0.0
+    # Each partition's manifest and marker and its one file; each UNLOAD's own manifest and metadata; a
+    # batched partition's copy out of the staging folder.
+    puts = statements * (STATEMENT_PUTS + 1) + unloads * ATHENA_RESULT_PUTS + copies
     objects_each = objects_ph / flow.partitions_per_hour if flow.partitions_per_hour else 0.0
     tags = (objects_ph + PREVIOUS_COPY_OBJECTS * flow.recompactions_per_hour) * HOURS_PER_MONTH
     manifests = flow.recompactions_per_hour * HOURS_PER_MONTH  # a copy's manifest, when late objects came
@@ -135,8 +179,9 @@ def compaction_costs(flow: CompactionFlow, objects_ph: float, prices: PriceTable
     return [
         cost_line(
             c,
-            "Athena UNLOAD scans of each closed hour's objects (10 MB each at least)",
-            statements * flow.billed_bytes_per_statement / ATHENA_BYTES_PER_TB,
+            "Athena UNLOAD scans of each closed hour's objects (10 MB an UNLOAD at least; small "
+            "partitions share one)",
+            unloads * flow.billed_bytes_per_statement / ATHENA_BYTES_PER_TB,
             "TB",
             "athena_tb_scanned",
             prices,
@@ -160,10 +205,18 @@ def compaction_costs(flow: CompactionFlow, objects_ph: float, prices: PriceTable
         ),
         cost_line(
             c,
-            "S3 PUTs: copies, manifests, markers",
-            statements * (STATEMENT_PUTS + ATHENA_PUTS),
+            "S3 PUTs: copies, manifests, markers (and staged files' copies)",
+            puts,
             "requests",
             "s3_put_request",
+            prices,
+        ),
+        cost_line(
+            c,
+            f"staged batch files ({STAGING_STORED_DAYS} days, then expired)",
+            copies * flow.partition_bytes * STAGING_STORED_DAYS / DAYS_PER_MONTH / BILLING_GB,
+            "GB-months",
+            "s3_standard_gb_month",
             prices,
         ),
         cost_line(c, "S3 tags on superseded objects", tags, "requests", "s3_put_request", prices),

@@ -177,12 +177,25 @@ class CompactionFlow:
     recompactions_per_hour: float  # later UNLOADs of closed hours that late objects reached
     candidates_per_run: float  # closed partitions each run looks at
     lists_per_run: float  # S3 LISTs: each type's original and compacted folders from the lookback's first day
-    billed_bytes_per_statement: float  # a partition's bytes, 10 MB at least
+    billed_bytes_per_statement: float  # what one UNLOAD bills: its partitions' bytes, 10 MB at least
     seconds_per_run: float  # the compactor Lambda's, with the assumed latencies
+    # Partitions under Athena's 10 MB minimum share an UNLOAD (lake_compactor: BatchStatement), as many as
+    # one query string and BATCH_MAX_BYTES hold; 1: each partition its own.
+    partitions_per_unload: float = 1.0
+    partition_bytes: float = 0.0  # one type-hour's Parquet bytes
 
     @property
     def statements_per_hour(self) -> float:
+        """Partitions compacted an hour (each its copy, manifest and switch)."""
         return self.partitions_per_hour + self.recompactions_per_hour
+
+    @property
+    def unloads_per_hour(self) -> float:
+        return self.statements_per_hour / self.partitions_per_unload
+
+    @property
+    def batched(self) -> bool:
+        return self.partitions_per_unload > 1
 
 
 @dataclass(frozen=True)

@@ -141,9 +141,7 @@ def _plan(load: Load, settings: Settings, prices: PriceTable) -> CapacityPlan:
     )
 
     # --- the compactor -------------------------------------------------------------------------------------
-    compaction = (
-        compaction_flow(load, settings, parquet_ph, objects_ph) if settings.compacts else None
-    )
+    compaction = compaction_flow(load, settings, parquet_ph, objects_ph) if settings.compacts else None
 
     costs = (
         *kinesis_costs(mode, shards, records_ps, record_bytes, settings, prices),

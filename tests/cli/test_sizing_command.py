@@ -101,10 +101,6 @@ def test_huge_keeps_its_marks_by_compaction_under_30_cents(capsys: pytest.Captur
     assert "6.9x the table quota" in doc["dedupe"]["why"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 24's target for prod is missed by $0.003 ($0.303; see tests/infra/test_capacity.py)",
-)
 def test_prod_in_compaction_mode_is_under_30_cents(capsys: pytest.CaptureFixture[str]) -> None:
     _, doc = sized(capsys, "--stack", "prod", "--dedupe", "compaction")
     assert doc["usd_per_million_events"] <= 0.30

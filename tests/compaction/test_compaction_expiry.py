@@ -16,6 +16,7 @@ import pytest
 from compaction_lake import NOW, Lake, open_lake
 
 from glue import schema
+from infra.compaction_spec import STAGING_EXPIRY_DAYS
 from infra.settings import Settings
 from lake_compactor import compaction_plan as plan
 
@@ -47,6 +48,13 @@ def test_after_compaction_and_expiry_the_table_is_whole_and_only_the_copies_rema
     assert report.tagged == len(originals)
     assert lake.superseded(schema.DATA_ROOT) == originals
     assert lake.superseded(schema.COMPACTED_ROOT) == set()  # a first copy supersedes no copy
+    # The small partitions were written by batches, whose staging files (copied into each partition's copy
+    # folder) expire a day later with their versions: nothing reads them.
+    staged = set(lake.keys(schema.COMPACTION_STAGING_ROOT))
+    assert len(staged) == partitions
+    # Due at the midnight after a day, then its version the midnight after a day more (local_lifecycle).
+    assert set(lake.expire(2 * STAGING_EXPIRY_DAYS + 2).expired) == staged
+    assert lake.stored_bytes(schema.COMPACTION_STAGING_ROOT) == 0
     stored = lake.stored_bytes()
 
     # Not before the rule's days: S3 counts them from each object's creation (today).

@@ -135,3 +135,47 @@ def test_a_failed_unload_raises_with_athenas_reason() -> None:
         )
         with pytest.raises(CompactionFailed, match="HIVE_PATH_ALREADY_EXISTS"):
             engine.wait("q")
+
+
+@given(st.lists(texts, min_size=1, max_size=4, unique=True))
+def test_a_batch_unloads_each_partition_as_its_own_statement_would_partitioned_by_the_keys(
+    types: list[str],
+) -> None:
+    """Small partitions share one UNLOAD: each member's own SELECT (its marks computed within it), its values
+    as the last columns, ``partitioned_by`` the partition keys into the staging folder; parses as Athena."""
+    members = tuple(
+        plan.CompactionStatement(
+            "db",
+            "events",
+            plan.SOURCE_TABLE,
+            {**VALUES, "event_type": t},
+            i % 2 == 0,
+            (plan.s3_uri("lake", f"events/{i}.parquet"),),
+            f"s3://lake/compacted/{i}/",
+        )
+        for i, t in enumerate(types)
+    )
+    batch = plan.BatchStatement(members, "s3://lake/" + plan.staging_folder("20261125T130501Z-1a2b3c4d"))
+    parsed = sqlglot.parse_one(batch.select_sql(), read="athena")
+    assert [c.alias_or_name for c in parsed.expressions][-3:] == list(plan.schema.PARTITION_KEY_NAMES)
+    literals = {lit.this for lit in parsed.find_all(sqlglot.exp.Literal) if lit.is_string}
+    assert set(types) <= literals
+    assert all(member.select_sql() in batch.select_sql() for member in members)
+    keys = ", ".join(f"'{k}'" for k in plan.schema.PARTITION_KEY_NAMES)
+    assert batch.athena_sql().endswith(
+        f"compression_level = '{plan.ZSTD_LEVEL}', partitioned_by = ARRAY[{keys}])"
+    )
+    assert " TO 's3://lake/compaction-staging/20261125T130501Z-1a2b3c4d/' " in batch.athena_sql()
+
+
+def test_a_batch_refuses_a_partition_twice_or_another_database() -> None:
+    one = plan.CompactionStatement("db", "events", plan.SOURCE_TABLE, VALUES, True, (), "s3://l/c/1/")
+    with pytest.raises(ValueError, match="once"):
+        plan.BatchStatement((one, one), "s3://l/s/")
+    other = plan.CompactionStatement(
+        "db2", "events", plan.SOURCE_TABLE, {**VALUES, "event_type": "b"}, True, (), "s3://l/c/2/"
+    )
+    with pytest.raises(ValueError, match="share"):
+        plan.BatchStatement((one, other), "s3://l/s/")
+    with pytest.raises(ValueError, match="at least one"):
+        plan.BatchStatement((), "s3://l/s/")

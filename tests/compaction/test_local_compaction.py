@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from compaction_lake import NOW, START, Lake, open_lake
@@ -184,3 +185,50 @@ def test_a_run_lists_each_type_once_and_reads_no_manifest_of_an_unchanged_copy(l
     late = lake.compactor(**exact).run(datetime.now(UTC), first=first, last=last)
     assert len(late.switched) == 1 and late.unchanged == partitions - 1
     assert calls["GetObject"] >= 1
+
+
+def test_small_partitions_share_one_unload_and_read_as_if_each_had_its_own(tmp_path: Path) -> None:
+    """The same lake compacted by one run (its small partitions in one batch, copied out of the staging
+    folder) and partition by partition (an UNLOAD each): the same table, every column and mark; each
+    partition's copy in its own folder, with its manifest, as a one-partition run leaves it."""
+    results = []
+    for batched in (True, False):
+        (tmp_path / str(batched)).mkdir()
+        lakes = open_lake(tmp_path / str(batched))
+        lake = next(lakes)
+        lake.land_events(300, objects_per_partition=3)
+        before = lake.table_rows()
+        compactor = lake.compactor()
+        starts: list[Any] = []
+        compactor.engine.start = _recording(compactor.engine.start, starts)
+        if batched:
+            report = compactor.run(NOW)
+            assert len(report.switched) == len(lake.locations()) and not report.failed
+            assert [type(s).__name__ for s in starts] == ["BatchStatement"]
+            assert len(starts[0].members) == len(lake.locations()) > 1
+        else:
+            for partition in compactor.candidates(NOW):
+                job = compactor.plan(partition, NOW)
+                assert job is not None
+                compactor.write(job)
+                assert compactor.switch(job)
+            assert {type(s).__name__ for s in starts} == {"CompactionStatement"}
+        for values, location in lake.locations().items():
+            run = plan.run_of_location(location)
+            assert run is not None and location.endswith(f"/{run}/")
+            named = dict(zip(schema.PARTITION_KEY_NAMES, values, strict=True))
+            assert plan.manifest_key(named, run) in lake.keys(schema.COMPACTED_ROOT)
+        assert lake.table_rows() == before
+        results.append(lake.table_rows())
+        lakes.close()
+    assert results[0] == results[1]
+
+
+def _recording(start: Any, into: list[Any]) -> Any:
+    """``start`` that first records the statement it is given."""
+
+    def recorded(statement: Any, token: str) -> str:
+        into.append(statement)
+        return start(statement, token)
+
+    return recorded

@@ -197,20 +197,28 @@ def test_without_compaction_no_mode_has_compactor_lines() -> None:
 
 
 def test_the_compactor_at_1x_is_priced_line_by_line() -> None:
-    """prod's load: 100 type-hours close an hour, each under 10 MB, so each UNLOAD bills Athena's minimum;
-    every hourly run looks at the 45 closed hours of its 48 h lookback, listing each type's two folders once
-    from the lookback's first date (3 days of a type's objects fit one page each), and reads no manifest
-    (nothing arrives after the late window)."""
+    """prod's load: 100 type-hours close an hour, each under Athena's 10 MB minimum, so they share UNLOADs
+    (as many as one query string holds: a batch bills its bytes once, not 10 MB a partition); every hourly
+    run looks at the 45 closed hours of its 48 h lookback, listing each type's two folders once from the
+    lookback's first date (3 days of a type's objects fit one page each), and reads no manifest (nothing
+    arrives after the late window)."""
     p = plan(load(1e6), PROD_LIKE)
     flow = p.compaction
     assert flow is not None and flow.runs_per_hour == 1
     assert flow.partitions_per_hour == pytest.approx(100) and flow.recompactions_per_hour == 0
-    assert flow.billed_bytes_per_statement == capacity.ATHENA_MIN_SCAN_BYTES
+    assert flow.partition_bytes < limits.ATHENA_MIN_BILLED_BYTES_PER_QUERY
+    # How many partitions one UNLOAD's text holds: the compactor's own BatchStatement, measured.
+    assert 20 < flow.partitions_per_unload < 100 and flow.batched
+    assert flow.unloads_per_hour == pytest.approx(100 / flow.partitions_per_unload)
+    assert flow.billed_bytes_per_statement == pytest.approx(flow.partitions_per_unload * flow.partition_bytes)
     assert flow.candidates_per_run == pytest.approx(100 * (48 - 3))
     lines = {c.item: c for c in p.costs if c.component == "Compaction"}
     athena = next(c for c in lines.values() if c.price_key == "athena_tb_scanned")
-    assert athena.quantity == pytest.approx(100 * 730 * 10e6 / 1e12)
-    assert athena.usd_per_month == pytest.approx(3.65)
+    # Every byte of the month's Parquet once (it was 100 x 10 MB an hour, $3.65 a month).
+    assert athena.quantity == pytest.approx(p.parquet_bytes_per_hour * 730 / 1e12)
+    assert athena.usd_per_month < 0.5
+    staged = next(c for c in lines.values() if c.item.startswith("staged batch files"))
+    assert staged.quantity == pytest.approx(p.parquet_bytes_per_hour * 730 * 3 / (730 / 24) / 2**30)
     lists = lines["S3 LISTs: every run lists each type's folders from its lookback's first day"]
     assert flow.lists_per_run == pytest.approx(2 * 100)
     assert lists.quantity == pytest.approx(730 * 200) and lists.usd_per_month == pytest.approx(0.73)
@@ -219,9 +227,9 @@ def test_the_compactor_at_1x_is_priced_line_by_line() -> None:
     objects_each = p.objects_per_hour / 100
     assert gets.quantity == pytest.approx(100 * 730 * (2 + 2 * objects_each))
     assert lines["S3 tags on superseded objects"].quantity == pytest.approx(p.objects_per_hour * 730)
-    # At 1000x the partitions are larger than the minimum: Athena scans the Parquet bytes themselves.
+    # At 1000x the partitions are larger than the minimum: each its own UNLOAD, Athena scans their bytes.
     big = plan(load(1e9), PROD_LIKE).compaction
-    assert big is not None
+    assert big is not None and not big.batched and big.unloads_per_hour == pytest.approx(100)
     assert big.billed_bytes_per_statement == pytest.approx(
         plan(load(1e9), PROD_LIKE).parquet_bytes_per_hour / 100
     )
@@ -499,16 +507,11 @@ def test_1000x_keeps_its_marks_for_under_30_cents_a_million_events() -> None:
     assert p.usd_per_million_events <= 0.30
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 24's target for prod is missed by $0.003: $0.303 per million events, of which prod's 7-day "
-    "stream retention is $0.02 and Firehose's 5 KB step $0.23 (README, What the claims cost)",
-)
 def test_1x_in_compaction_mode_is_under_30_cents_a_million_events() -> None:
-    s = Settings.from_stack_file("prod")
-    assert (
-        plan(Load.declared(s, EU), dataclasses_replace(s, dedupe="compaction")).usd_per_million_events <= 0.30
-    )
+    """Issue 24's target: prod's load and stack with ``dedupe: compaction`` (its stream kept 7 days)."""
+    s = dataclasses_replace(Settings.from_stack_file("prod"), dedupe="compaction")
+    p = plan(Load.declared(s, EU), s)
+    assert p.load.dedupe is COMPACTION and p.usd_per_million_events <= 0.30
 
 
 def test_a_stack_without_a_declared_load_is_refused() -> None:

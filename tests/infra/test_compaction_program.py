@@ -115,10 +115,18 @@ def test_the_compactor_policy_grants_exactly_one_compaction(deployment: Deployme
         "ListPartitions": (["s3:ListBucket"], [bucket]),
         "ReadData": (
             ["s3:GetObject"],
-            [f"{bucket}/{schema.DATA_ROOT}*", f"{bucket}/{schema.COMPACTED_ROOT}*"],
+            [
+                f"{bucket}/{schema.DATA_ROOT}*",
+                f"{bucket}/{schema.COMPACTED_ROOT}*",
+                f"{bucket}/{schema.COMPACTION_STAGING_ROOT}*",
+            ],
         ),
-        # Writes only under the compacted root and the results: the originals are never touched.
-        "WriteCompacted": (iam.COMPACTOR_WRITE_ACTIONS, [f"{bucket}/{schema.COMPACTED_ROOT}*"]),
+        # Writes only under the compacted root, a batch's staging folder and the results: the originals are
+        # never touched.
+        "WriteCompacted": (
+            iam.COMPACTOR_WRITE_ACTIONS,
+            [f"{bucket}/{schema.COMPACTED_ROOT}*", f"{bucket}/{schema.COMPACTION_STAGING_ROOT}*"],
+        ),
         # Tags what a switch superseded, on both roots, for the lifecycle rule: tagging and nothing else.
         "TagSuperseded": (
             ["s3:PutObjectTagging"],
@@ -137,6 +145,7 @@ def test_the_compactor_policy_grants_exactly_one_compaction(deployment: Deployme
             "s3:prefix": [
                 f"{schema.DATA_ROOT}event_type=*",
                 f"{schema.COMPACTED_ROOT}event_type=*",
+                f"{schema.COMPACTION_STAGING_ROOT}*",
                 f"{RESULTS_ROOT}*",
             ]
         }

@@ -58,6 +58,7 @@ def test_a_setting_no_component_reads_is_caught(monkeypatch: pytest.MonkeyPatch)
             noncurrent_version_days=30,
             results_retention_days=settings.athena_results_retention_days,
             superseded_expiry_days=settings.compaction_expiry_days,
+            compacts=settings.compacts,
             access_log_bucket_base=settings.resource_name("logs") if settings.access_logging else "",
             access_log_retention_days=settings.access_log_retention_days,
         )

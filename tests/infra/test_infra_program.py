@@ -399,6 +399,7 @@ def test_every_allow_names_exact_arns(deployment: Deployment) -> None:
                 for root in (
                     schema.DATA_ROOT,
                     schema.COMPACTED_ROOT,
+                    schema.COMPACTION_STAGING_ROOT,
                     RESULTS_ROOT,
                     schema.ERROR_ROOT,
                     schema.BACKUP_ROOT,

@@ -103,11 +103,12 @@ def test_the_dedupe_and_compactor_rows_are_the_models(plans: dict[str, CapacityP
     )
     assert numbers(huge) == [whole(claims.dedupe_writes_per_second), "7"]
     assert round(claims.dedupe_writes_per_second / 40_000) == 7
-    for cell, stack in zip(cells("compactor: `UNLOAD`s an hour"), STACKS, strict=True):
+    for cell, stack in zip(cells("compactor: type-hours compacted an hour"), STACKS, strict=True):
         flow = plans[stack].compaction
         assert flow is not None
         assert numbers(cell) == [
             whole(flow.statements_per_hour),
+            f"{flow.unloads_per_hour:.1f}",
             whole(flow.billed_bytes_per_statement / 1e6),
             whole(flow.candidates_per_run),
         ]

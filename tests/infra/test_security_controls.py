@@ -26,7 +26,7 @@ from infra.alarm_spec import (
     QUEUE_VISIBLE,
     RULE_FAILED_INVOCATIONS,
 )
-from infra.compaction_spec import CompactionSpec
+from infra.compaction_spec import STAGING_EXPIRY_RULE, CompactionSpec
 from infra.lake_bucket import ACCESS_LOG_ENCRYPTION, access_log_prefix
 from infra.registration_spec import RegistrationSpec
 from infra.settings import PROJECT_ROOT, Settings, SettingsError, placeholder_email, stack_config
@@ -95,10 +95,13 @@ def _superseded_versions_kept(d: Deployment) -> None:
     """A tag never shortens how long a version is kept: no rule expires noncurrent versions sooner than the
     bucket-wide ``noncurrentVersionDays`` (it was one day: about eight days to empty the lake)."""
     rules = d.one(LIFECYCLE, "-lake").inputs["rules"]
+    # The compactor's staging folder holds only files it copied into copy folders (never read): its own day.
+    staging = [r for r in rules if r["id"] == STAGING_EXPIRY_RULE["ID"]]
+    assert [r["filter"] for r in staging] == [{"prefix": schema.COMPACTION_STAGING_ROOT}]
     kept = [
         r["noncurrentVersionExpiration"]["noncurrentDays"]
         for r in rules
-        if "noncurrentVersionExpiration" in r
+        if "noncurrentVersionExpiration" in r and r not in staging
     ]
     superseded = [r for r in rules if r["id"].startswith("expire-superseded-")]
     assert len(superseded) == 2 and all("noncurrentVersionExpiration" in r for r in superseded)
