@@ -457,8 +457,10 @@ def _read_one(
         # through the record of what it did beside each (an archive without one is history only).
         if not obj.key.endswith(schema.REPROCESSED_SUFFIX):
             _read_recovered(lake, reader, obj.key, reader.body(obj.key), retain)
-    elif obj.key.startswith(schema.COMPACTED_ROOT):
-        pass  # compacted copies (lake_compactor) repeat rows the originals under events/ hold: counted there
+    elif obj.key.startswith((schema.COMPACTED_ROOT, schema.COMPACTION_STAGING_ROOT)):
+        # Compacted copies (lake_compactor) and a batch's staging files repeat rows the originals under
+        # events/ hold: counted there.
+        pass
     else:
         raise ValueError("stray object outside events/, errors/, errors-archive/ and raw/")
 

@@ -41,7 +41,11 @@ def private_uses(path: Path) -> Iterator[tuple[str, str]]:
             modules.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             for alias in node.names:
-                if alias.name.startswith("_") and not alias.name.startswith("__"):
+                if (
+                    alias.name.startswith("_")
+                    and not alias.name.startswith("__")
+                    and not _own_accelerator(path, node.module, alias.name)
+                ):
                     yield node.module or ".", alias.name
                 modules.add(alias.asname or alias.name)
     for node in ast.walk(tree):
@@ -53,6 +57,13 @@ def private_uses(path: Path) -> Iterator[tuple[str, str]]:
             and node.value.id in modules
         ):
             yield node.value.id, node.attr
+
+
+def _own_accelerator(path: Path, module: str | None, name: str) -> bool:
+    """``from package import _module`` inside that package, of a C extension module (``_hotpath.c``): private
+    to its package by CPython's convention (``_json``, ``_pickle``), not another module's private name."""
+    folder = PROJECT_ROOT / (module or "").replace(".", "/")
+    return bool(module) and path.parent == folder and (folder / f"{name}.c").is_file()
 
 
 def found() -> set[tuple[str, str, str]]:
