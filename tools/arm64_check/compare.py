@@ -1,7 +1,7 @@
 """Compares driver runs: their responses and their log lines (but for the fields naming the path that
-ran and what it wrote) must be byte-identical after ``json.dumps(sort_keys=True)``; a run in compiled mode must have loaded the
-compiled path and written records through it; a pure run must not have called it. Exits 1 on any failure, so
-the check fails.
+ran and what it wrote) must be byte-identical after ``json.dumps(sort_keys=True)``; a run in compiled mode
+must have loaded the compiled path and written records through it; a pure run must not have called it. Exits
+1 on any failure, so the check fails.
 
 Usage: python compare.py OUT...   (the driver's OUT names; OUT.logs and OUT.summary.json are read too)
 """
