@@ -96,12 +96,15 @@ class DuckDbUnload:
             level = f", COMPRESSION_LEVEL {statement.zstd_level}" if statement.compression == "ZSTD" else ""
             select = athena.to_duckdb(statement.select_sql())
             if isinstance(statement, BatchStatement):
-                # UNLOAD's partitioned_by: a Hive folder per partition, its columns not in the files.
+                # UNLOAD's partitioned_by: a Hive folder per partition, its columns not in the files, each
+                # file sorted as the SELECT says (Athena's UNLOAD keeps it per file; DuckDB's partitioned
+                # COPY writes in parallel and keeps it only when told, so ORDER_BY names it again).
                 out = root / "batch"
                 keys = ", ".join(schema.PARTITION_KEY_NAMES)
+                order = ", ".join(statement.file_order())
                 conn.execute(
                     f"COPY ({select}) TO '{_quote(out)}' "
-                    f"(FORMAT parquet, COMPRESSION {codec}{level}, PARTITION_BY ({keys}))"
+                    f"(FORMAT parquet, COMPRESSION {codec}{level}, PARTITION_BY ({keys}), ORDER_BY ({order}))"
                 )
                 files = {
                     f"{target}{f.relative_to(out).as_posix()}": f for f in sorted(out.rglob("*.parquet"))

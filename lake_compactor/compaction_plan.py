@@ -231,7 +231,7 @@ class CompactionStatement:
         have. So the same rows get the same marks whatever their order, and compacting again changes
         nothing."""
         rows = self._union()
-        order = ", ".join(f"{c} ASC NULLS LAST" for c in self._total_order())
+        order = ", ".join(f"{c} ASC NULLS LAST" for c in self.order_columns())
         columns = ", ".join(schema.COLUMN_NAMES)
         if not self.mark:
             return f"SELECT {columns} FROM (\n{rows}\n) AS rows_to_compact\nORDER BY {order}"
@@ -252,7 +252,8 @@ class CompactionStatement:
             f"{rows}\n) AS rows_to_compact\n) AS ranked\n) AS marked\nORDER BY {order}"
         )
 
-    def _total_order(self) -> tuple[str, ...]:
+    def order_columns(self) -> tuple[str, ...]:
+        """Every column, the sort columns first: the copy's total row order (ascending, nulls last)."""
         rest = tuple(c for c in schema.COLUMN_NAMES if c not in self.sort_columns)
         return (*self.sort_columns, *rest)
 
@@ -366,7 +367,13 @@ class BatchStatement:
         return f"SELECT {columns} FROM (\n{union}\n) AS batch\nORDER BY {order}"
 
     def _member_order(self) -> tuple[str, ...]:
-        return tuple(f"{c} ASC NULLS LAST" for c in self.members[0]._total_order())
+        return tuple(f"{c} ASC NULLS LAST" for c in self.members[0].order_columns())
+
+    def file_order(self) -> tuple[str, ...]:
+        """The order of rows within each written file: a partition's own (``CompactionStatement``). Athena
+        keeps the SELECT's sort within each file an UNLOAD writes; an engine that writes partitions in
+        parallel must be told it per file (the local runner's DuckDB: ``COPY ... ORDER_BY``)."""
+        return self._member_order()
 
     def properties(self) -> dict[str, str]:
         return self.members[0].properties()
