@@ -29,11 +29,13 @@ demo: $(STAMP) $(NATIVE)
 lint: $(STAMP) $(NATIVE)
 	$(PY) -m ruff check .
 
+# One worker per core (pytest-xdist), tests handed out as workers free up: the suite's e2e runs are long and
+# few, so work stealing keeps both cores busy to the end. Plain `pytest` still runs everything in one process.
 test: lint
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto --dist worksteal
 
 test-fast: lint
-	$(PY) -m pytest -q -m "not slow"
+	$(PY) -m pytest -q -n auto --dist worksteal -m "not slow"
 
 # One entry point (python -m benchmarks --help lists every bench), one process per bench: the dedupe
 # bench's boto3 and Powertools stay out of the transform bench's heap. --compaction runs on its own.
