@@ -176,12 +176,12 @@ def python_only(step: Step) -> Step:
     set-up could not build it) would run. The same rows (tests/transform/test_hot_path.py)."""
 
     def without(event: dict[str, Any]) -> Any:
-        compiled = events._hot_first_arrival
-        events._hot_first_arrival = None
+        compiled = events.hot_first_arrival
+        events.hot_first_arrival = None
         try:
             return step(event)
         finally:
-            events._hot_first_arrival = compiled
+            events.hot_first_arrival = compiled
 
     return without
 
@@ -418,7 +418,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"Cold import of `transform_lambda.handler` (with orjson): {handler_s * 1000:.0f} ms, "
         f"{handler_s / boto3_s:.2f}x `import boto3` ({boto3_s * 1000:.0f} ms), medians of fresh interpreters."
     )
-    compiled = "built" if events._hot_first_arrival is not None else "NOT BUILT (run `pip install -e .`)"
+    compiled = "built" if events.hot_first_arrival is not None else "NOT BUILT (run `pip install -e .`)"
     machine = machine_line(count, f"best CPU time of {args.repeats} rounds, compiled path {compiled}")
     corpus_note = (
         f"Per producer ({args.corpus_events:,} events each, `tests/transform/corpora.py`; the share counted "

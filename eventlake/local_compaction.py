@@ -146,7 +146,7 @@ class DuckDbUnload:
     ) -> None:
         """The source table as Athena reads it for these statements: the listed objects only, each row with
         its object's ``"$path"`` and the partition values of its folder."""
-        types = {c.name: athena._DUCKDB_TYPES[c.type] for c in schema.COLUMNS}
+        types = {c.name: athena.DUCKDB_TYPES[c.type] for c in schema.COLUMNS}
         select = ", ".join(f'CAST("{name}" AS {kind}) AS "{name}"' for name, kind in types.items())
         parts = []
         for member in members:

@@ -302,8 +302,8 @@ def first_arrival(
     inline: one function, no tuples or intermediate calls (the Python-only row of BENCHMARKS.md). Anything
     else, and anything this path would have to judge, goes the general way (``decode`` -> ``parse_event`` ->
     ``stored_row``), which decides and names the reason; a property test holds the two to the same bytes."""
-    if _hot_first_arrival is not None:  # the same, compiled (``_hotpath.c``); None: the paths below decide
-        hot = _hot_first_arrival(record, _NAME_PARTS, _METADATA, common_fields | (unmarked << 1))
+    if hot_first_arrival is not None:  # the same, compiled (``_hotpath.c``); None: the paths below decide
+        hot = hot_first_arrival(record, _NAME_PARTS, _METADATA, common_fields | (unmarked << 1))
         if hot is not None:
             return hot
     return python_first_arrival(record, unmarked)
@@ -327,7 +327,7 @@ class Compiled(NamedTuple):
 
 def compiled_call() -> Compiled | None:
     """The compiled path and the names and partitions it reads; None when it is not built (or refused)."""
-    one = _hot_first_arrival
+    one = hot_first_arrival
     if one is None:
         return None
     own = _HOT is not None and one is _HOT.first_arrival
@@ -414,15 +414,15 @@ def compiled_answer(record: dict[str, Any], flags: int = 0) -> tuple[str, dict[s
     """The compiled path's own answer for ``record``, with the names and partitions this process has seen:
     None when it hands the record back (or is not built). ``flags`` as ``first_arrival`` passes them (1: the
     common fields, 2: unmarked). For the sanitizer lane's fuzzer, which holds it to the Python paths."""
-    if _hot_first_arrival is None:
+    if hot_first_arrival is None:
         return None
-    return _hot_first_arrival(record, _NAME_PARTS, _METADATA, flags)
+    return hot_first_arrival(record, _NAME_PARTS, _METADATA, flags)
 
 
 def compiled_path() -> bool:
     """Whether the compiled path runs here: every batch's summary line says so, since without it the
     transform is correct but ~2.5x slower (a zip built for another architecture, a runtime refusing it)."""
-    return _hot_first_arrival is not None
+    return hot_first_arrival is not None
 
 
 def _first_arrival_in_general(
@@ -479,11 +479,18 @@ def refusal(module: Any) -> str | None:
 
 try:  # built in place by ``pip install -e .`` and into the Lambda's zip (infra/native_build.py)
     from transform_lambda import _hotpath
-except ImportError:  # not built: the Python paths alone, the same rows, slower
+
+    COMPILED_IMPORT_ERROR: str | None = None
+except ImportError as error:  # not built: the Python paths alone, the same rows, slower
     _hotpath = None  # type: ignore[assignment]
+    COMPILED_IMPORT_ERROR = repr(error)  # why not, for the arm64 check's summary (the handler carries on)
 COMPILED_REFUSED = None if _hotpath is None else refusal(_hotpath)  # the batch line's compiled_path says it
 _HOT = None if _hotpath is None or COMPILED_REFUSED else _hotpath
-_hot_first_arrival = None if _HOT is None else _HOT.first_arrival
+# The compiled module's file when it serves (the arm64 check proves it came from the zip), else None.
+COMPILED_FILE: str | None = None if _HOT is None else str(_HOT.__file__)
+# The compiled ``first_arrival``, None when it is not built or refused. Public because benches, tests and the
+# arm64 check set it to None (the Python paths alone) or wrap it to count its calls, then put it back.
+hot_first_arrival = None if _HOT is None else _HOT.first_arrival
 _a2b, _b2a = binascii.a2b_base64, binascii.b2a_base64
 _floor = math.floor
 _UUID_MATCH = _UUID.fullmatch

@@ -31,7 +31,8 @@ LOCAL_DATABASE = "eventlake"
 # glue/sql/unique_events.sql, deployed as a view of the same name (infra/athena_spec.py): one row per event.
 UNIQUE_EVENTS_VIEW = "unique_events"
 
-_DUCKDB_TYPES = {
+# Glue column type -> DuckDB type; local compaction casts its source view with the same map.
+DUCKDB_TYPES = {
     "string": "VARCHAR",
     "bigint": "BIGINT",
     "int": "INTEGER",
@@ -311,7 +312,7 @@ def _inside_double_cast(node: exp.Expression) -> bool:
 
 def _columns() -> list[tuple[str, str]]:
     """(name, DuckDB type) of the table as Glue declares it: data columns, then the partition keys."""
-    return [(c.name, _DUCKDB_TYPES[c.type]) for c in (*schema.COLUMNS, *schema.PARTITION_KEYS)]
+    return [(c.name, DUCKDB_TYPES[c.type]) for c in (*schema.COLUMNS, *schema.PARTITION_KEYS)]
 
 
 @dataclass(frozen=True)

@@ -33,8 +33,8 @@ def test_each_bench_rewrites_only_its_own_section(tmp_path) -> None:
 
 
 def test_the_python_only_step_runs_without_the_compiled_path_and_restores_it() -> None:
-    compiled = bench.events._hot_first_arrival
+    compiled = bench.events.hot_first_arrival
     seen = []
-    step = bench.python_only(lambda event: seen.append(bench.events._hot_first_arrival))
+    step = bench.python_only(lambda event: seen.append(bench.events.hot_first_arrival))
     step({})
-    assert seen == [None] and bench.events._hot_first_arrival is compiled
+    assert seen == [None] and bench.events.hot_first_arrival is compiled

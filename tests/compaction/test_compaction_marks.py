@@ -108,7 +108,7 @@ def _compact(
     try:
         conn.execute("SET TimeZone = 'UTC'")
         conn.execute(f"CREATE SCHEMA {DB}")
-        columns = ", ".join(f'"{c.name}" {athena._DUCKDB_TYPES[c.type]}' for c in schema.COLUMNS)
+        columns = ", ".join(f'"{c.name}" {athena.DUCKDB_TYPES[c.type]}' for c in schema.COLUMNS)
         keys = ", ".join(f'"{k}" VARCHAR' for k in schema.PARTITION_KEY_NAMES)
         conn.execute(f"CREATE TABLE {DB}.events ({columns}, {keys})")
         conn.execute(f'CREATE TABLE {DB}.events_landing ({columns}, {keys}, "$path" VARCHAR)')

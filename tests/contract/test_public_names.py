@@ -2,14 +2,18 @@
 own", so a name reached from elsewhere is renamed public, or the need for it goes away. And botocore's
 private names are used nowhere: the claim store speaks to DynamoDB through public APIs.
 
-What still reaches across is listed in ``KNOWN``, each with the module that owns the fix; the list only
-shrinks (a test fails when an entry is no longer needed)."""
+Every package of the project and ``__main__.py`` are read; what counts is ``from x import _y``, ``import
+x._y`` and ``x._y`` (or ``x.y._z``) on a name an import bound, whether the module is this project's or a
+dependency's. One exception: a package's own C accelerator module (``transform_lambda/_hotpath.c``) imported
+by a module of that package, private to its package by CPython's convention (``json`` importing ``_json``)."""
 
 from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from infra.settings import PROJECT_ROOT
 
@@ -23,62 +27,105 @@ SOURCE = (
     "lake_compactor",
     "benchmarks",
     "tools",
+    "__main__.py",
 )
-# (file, module alias or imported module, name): still to go.
-KNOWN = {
-    ("eventlake/local_compaction.py", "athena", "_DUCKDB_TYPES"),
-    ("benchmarks/transform.py", "events", "_hot_first_arrival"),
-    ("tools/arm64_check/driver.py", "ev", "_hot_first_arrival"),
-}
 
 
-def private_uses(path: Path) -> Iterator[tuple[str, str]]:
+def _private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
+def private_uses(path: Path, source: str | None = None) -> Iterator[tuple[str, str]]:
     """(module, name) for each private name ``path`` imports from another module or reads off one."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    modules: set[str] = set()
+    tree = ast.parse(path.read_text(encoding="utf-8") if source is None else source)
+    bound: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            modules.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
             for alias in node.names:
-                if (
-                    alias.name.startswith("_")
-                    and not alias.name.startswith("__")
-                    and not _own_accelerator(path, node.module, alias.name)
-                ):
-                    yield node.module or ".", alias.name
-                modules.add(alias.asname or alias.name)
+                parts = alias.name.split(".")
+                for depth, part in enumerate(parts):
+                    parent = ".".join(parts[:depth])
+                    if _private(part) and not _own_accelerator(path, parent, part):
+                        yield parent, part
+                bound.add((alias.asname or alias.name).split(".")[0])
+        elif isinstance(node, ast.ImportFrom):
+            module = "." * node.level + (node.module or "")
+            parts = (node.module or "").split(".")
+            for depth, part in enumerate(parts):
+                parent = "." * node.level + ".".join(parts[:depth])
+                if _private(part) and not _own_accelerator(path, parent, part):
+                    yield parent, part
+            for alias in node.names:
+                if _private(alias.name) and not _own_accelerator(path, module, alias.name):
+                    yield module, alias.name
+                bound.add(alias.asname or alias.name)
     for node in ast.walk(tree):
-        if (
-            isinstance(node, ast.Attribute)
-            and node.attr.startswith("_")
-            and not node.attr.startswith("__")
-            and isinstance(node.value, ast.Name)
-            and node.value.id in modules
-        ):
-            yield node.value.id, node.attr
+        if isinstance(node, ast.Attribute) and _private(node.attr):
+            base = node.value
+            while isinstance(base, ast.Attribute):
+                base = base.value
+            if isinstance(base, ast.Name) and base.id in bound:
+                yield ast.unparse(node.value), node.attr
 
 
-def _own_accelerator(path: Path, module: str | None, name: str) -> bool:
-    """``from package import _module`` inside that package, of a C extension module (``_hotpath.c``): private
-    to its package by CPython's convention (``_json``, ``_pickle``), not another module's private name."""
-    folder = PROJECT_ROOT / (module or "").replace(".", "/")
-    return bool(module) and path.parent == folder and (folder / f"{name}.c").is_file()
+def _own_accelerator(path: Path, module: str, name: str) -> bool:
+    """``from package import _module`` (or ``import package._module``) inside that package, of a C extension
+    module (``_hotpath.c``): private to its package by CPython's convention (``_json``, ``_pickle``)."""
+    if not module or module.startswith("."):
+        folder = path.parent if module in (".", "") else None
+    else:
+        folder = PROJECT_ROOT / module.replace(".", "/")
+    return folder is not None and path.parent == folder and (folder / f"{name}.c").is_file()
+
+
+def sources() -> Iterator[Path]:
+    for root in SOURCE:
+        top = PROJECT_ROOT / root
+        yield from [top] if top.is_file() else sorted(top.rglob("*.py"))
 
 
 def found() -> set[tuple[str, str, str]]:
     return {
         (path.relative_to(PROJECT_ROOT).as_posix(), module, name)
-        for root in SOURCE
-        for path in sorted((PROJECT_ROOT / root).rglob("*.py"))
+        for path in sources()
         for module, name in private_uses(path)
     }
 
 
 def test_no_module_reaches_into_another_modules_private_names() -> None:
-    uses = found()
-    assert uses - KNOWN == set(), "a private name used from another module: make it public"
-    assert KNOWN - uses == set(), "fixed: drop it from KNOWN"
+    assert found() == set(), "a private name used from another module: make it public"
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("from eventlake.athena.engine import _TYPES", {("eventlake.athena.engine", "_TYPES")}),
+        ("from .model import _Buffer", {(".model", "_Buffer")}),
+        ("from eventlake.athena import engine as athena\nathena._TYPES", {("athena", "_TYPES")}),
+        (
+            "import eventlake.athena.engine\neventlake.athena.engine._TYPES",
+            {("eventlake.athena.engine", "_TYPES")},
+        ),
+        ("import transform_lambda._hotpath", {("transform_lambda", "_hotpath")}),
+        ("import os\nos._exit(0)", {("os", "_exit")}),
+        ("from transform_lambda import _hotpath", {("transform_lambda", "_hotpath")}),
+        ("import os\nself._private, os.__file__, local._name", set()),
+    ],
+)
+def test_the_scan_sees_each_way_of_reaching_in(source: str, expected: set[tuple[str, str]]) -> None:
+    """Read as a module of ``tools/`` (not ``transform_lambda``, whose own accelerator is allowed)."""
+    assert set(private_uses(PROJECT_ROOT / "tools" / "probe.py", source)) == expected
+
+
+def test_a_package_may_import_its_own_accelerator() -> None:
+    events = PROJECT_ROOT / "transform_lambda" / "events.py"
+    for source in (
+        "from transform_lambda._hotpath import first_arrival",
+        "from transform_lambda import _hotpath",
+        "import transform_lambda._hotpath",
+        "from . import _hotpath",
+    ):
+        assert set(private_uses(events, source)) == set()
 
 
 def test_no_private_botocore_name_is_used() -> None:

@@ -60,7 +60,7 @@ def test_compaction_mode_marks_repeats_in_the_batch_and_leaves_the_rest_null(
     compiled: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if not compiled:
-        monkeypatch.setattr(events_module, "_hot_first_arrival", None)
+        monkeypatch.setattr(events_module, "hot_first_arrival", None)
     for _ in range(2):  # the second batch takes the compiled path for names and partitions seen once
         got, summary = _run(marks.COMPACTION, Refuses())
     assert got == [marks.UNCHECKED, marks.UNCHECKED, marks.REPEAT, marks.REUSED, "ProcessingFailed"]
@@ -71,7 +71,7 @@ def test_compaction_mode_marks_repeats_in_the_batch_and_leaves_the_rest_null(
 @pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "python"])
 def test_off_marks_nothing(compiled: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     if not compiled:
-        monkeypatch.setattr(events_module, "_hot_first_arrival", None)
+        monkeypatch.setattr(events_module, "hot_first_arrival", None)
     for _ in range(2):
         got, summary = _run(marks.OFF, Refuses())
     assert got == [marks.UNCHECKED] * 4 + ["ProcessingFailed"]

@@ -173,18 +173,16 @@ def test_a_sub_second_time_keeps_its_second_in_all_three_values(
     hour: str,
 ) -> None:
     if not compiled:
-        monkeypatch.setattr(events_module, "_hot_first_arrival", None)
-    elif events_module._hot_first_arrival is None:
+        monkeypatch.setattr(events_module, "hot_first_arrival", None)
+    elif events_module.hot_first_arrival is None:
         pytest.fail("the compiled path is not built: run `pip install --no-deps -e .`")
     sent = b'{"event_uuid":"3f2b8c1e-9a4d-4e6f-8b7a-1c2d3e4f5a6b","event_name":"a:b","created_at":%s}' % text
     meta = {"shardId": "shardId-000000000001", "sequenceNumber": "1", "approximateArrivalTimestamp": 1}
     record = {"recordId": "r", "data": base64.b64encode(sent).decode(), "kinesisRecordMetadata": meta}
     calls: list[Any] = []
     if compiled:
-        hot = events_module._hot_first_arrival
-        monkeypatch.setattr(
-            events_module, "_hot_first_arrival", lambda *a: calls.append(hot(*a)) or calls[-1]
-        )
+        hot = events_module.hot_first_arrival
+        monkeypatch.setattr(events_module, "hot_first_arrival", lambda *a: calls.append(hot(*a)) or calls[-1])
     for _ in range(3):  # the general path learns the name, the inline path the partition, then the fastest
         (answer,) = handler_module.process(
             {"records": [record]}, claims=handler_module.NoClaims(), log=lambda _: None
@@ -319,7 +317,7 @@ def test_the_inline_path_gives_what_the_general_path_gives(sent: bytes, meta: An
         record["kinesisRecordMetadata"] = meta
     expected = _outcome(_general, record)
     with pytest.MonkeyPatch.context() as patch:  # the Python paths (test_hot_path.py: the compiled one)
-        patch.setattr(events_module, "_hot_first_arrival", None)
+        patch.setattr(events_module, "hot_first_arrival", None)
         assert _outcome(first_arrival, record) == expected
         assert _outcome(first_arrival, record) == expected  # again, once the event's name is known
         try:
@@ -360,7 +358,7 @@ def test_a_plain_record_takes_the_inline_path(monkeypatch: Any, created_at: floa
         "kinesisRecordMetadata": meta,
     }
     expected = _general(record)
-    monkeypatch.setattr(events_module, "_hot_first_arrival", None)  # test_hot_path.py: the compiled one
+    monkeypatch.setattr(events_module, "hot_first_arrival", None)  # test_hot_path.py: the compiled one
     monkeypatch.setattr(events_module, "_first_arrival_in_general", lambda _: pytest.fail("general path"))
     assert first_arrival(record)[:3] == expected
 
@@ -376,7 +374,7 @@ def test_both_python_paths_write_the_one_row(monkeypatch: Any) -> None:
     }
     record = {"recordId": "r", "data": base64.b64encode(json.dumps(sent).encode()).decode()}
     record["kinesisRecordMetadata"] = meta
-    monkeypatch.setattr(events_module, "_hot_first_arrival", None)
+    monkeypatch.setattr(events_module, "hot_first_arrival", None)
     first_arrival(record)  # the name learned: the next one takes the inline path
     one_row = events_module.row
     monkeypatch.setattr(events_module, "row", lambda *values: {**one_row(*values), "region": "eu"})

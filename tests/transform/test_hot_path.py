@@ -35,7 +35,7 @@ from transform_lambda.events import RecordError, decode, first_arrival, parse_ev
 from transform_lambda.handler import DedupeConfig, process
 from transform_lambda.metrics import COMPILED_RECORDS
 
-hot = events_module._hot_first_arrival
+hot = events_module.hot_first_arrival
 UUID = "3f2b8c1e-9a4d-4e6f-8b7a-1c2D3E4F5A6B"
 
 
@@ -49,7 +49,7 @@ def _compiled(record: dict[str, Any], monkeypatch: pytest.MonkeyPatch, unmarked:
     """The compiled path's answer, once the Python path has seen the record's name and partition (as it
     has in a Lambda container after the first record of each)."""
     with monkeypatch.context() as patch:
-        patch.setattr(events_module, "_hot_first_arrival", None)
+        patch.setattr(events_module, "hot_first_arrival", None)
         for _ in range(2):  # the general path learns the name, the inline path then the partition
             with contextlib.suppress(RecordError, UnicodeEncodeError, ValueError, OverflowError):
                 first_arrival(record)
@@ -233,9 +233,9 @@ def test_each_corpus_takes_the_compiled_path_and_answers_as_the_python_paths(
         return answer
 
     first = process(event, claims=_Remembering(), log=quiet)  # learns the names and partitions
-    monkeypatch.setattr(events_module, "_hot_first_arrival", counting)
+    monkeypatch.setattr(events_module, "hot_first_arrival", counting)
     with_hot = process(event, claims=_Remembering(), log=quiet)
-    monkeypatch.setattr(events_module, "_hot_first_arrival", None)
+    monkeypatch.setattr(events_module, "hot_first_arrival", None)
     without = process(event, claims=_Remembering(), log=quiet)
     assert first == with_hot == without
     valid = sum(r["result"] == "Ok" for r in without["records"])
@@ -386,7 +386,7 @@ def test_the_handler_marks_the_same_with_and_without_the_compiled_path(
     again, and repeats and reused ids are marked as the Python path marks them."""
     events = bench.batches(4_000, seed=3)
     with_hot = [process(e, claims=_Remembering(), log=lambda _: None) for e in events]
-    monkeypatch.setattr(events_module, "_hot_first_arrival", None)
+    monkeypatch.setattr(events_module, "hot_first_arrival", None)
     without = [process(e, claims=_Remembering(), log=lambda _: None) for e in events]
     assert with_hot == without
     marks = [
@@ -439,9 +439,9 @@ def test_the_compiled_batch_answers_as_one_record_at_a_time(
     handle()  # the names and partitions learned, as in a warm container
     batched = handle()
     assert hot is not None
-    monkeypatch.setattr(events_module, "_hot_first_arrival", lambda *args: hot(*args))
+    monkeypatch.setattr(events_module, "hot_first_arrival", lambda *args: hot(*args))
     one_by_one = handle()
-    monkeypatch.setattr(events_module, "_hot_first_arrival", None)
+    monkeypatch.setattr(events_module, "hot_first_arrival", None)
     python = handle()
     assert batched == one_by_one
     assert batched[0] == python[0]
@@ -658,7 +658,7 @@ def test_each_batch_line_says_whether_the_compiled_path_ran(monkeypatch: pytest.
         return line
 
     assert summary()["compiled_path"] is True
-    monkeypatch.setattr(events_module, "_hot_first_arrival", None)
+    monkeypatch.setattr(events_module, "hot_first_arrival", None)
     assert summary()["compiled_path"] is False
 
 
@@ -692,14 +692,14 @@ def _lane_seeds() -> list[bytes]:
     """The producer corpora and the demo's samples, their names and partitions known to the Python paths."""
     seeds = [raw for name in corpora.CORPORA for raw in corpora.generate(name, 20, seed=9)]
     seeds += [base64.b64decode(r["data"]) for e in bench.batches(120, seed=9) for r in e["records"]]
-    compiled, events_module._hot_first_arrival = events_module._hot_first_arrival, None
+    compiled, events_module.hot_first_arrival = events_module.hot_first_arrival, None
     try:
         for raw in seeds:
             for _ in range(2):
                 with contextlib.suppress(Exception):
                     first_arrival(_record(raw))
     finally:
-        events_module._hot_first_arrival = compiled
+        events_module.hot_first_arrival = compiled
     return seeds
 
 

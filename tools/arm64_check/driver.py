@@ -24,15 +24,6 @@ def isolate(pkg: str) -> None:
     sys.path[:] = [pkg, *stdlib]
 
 
-def hotpath_error() -> str | None:
-    """Why ``transform_lambda._hotpath`` does not import (events.py swallows the ImportError), or None."""
-    try:
-        import transform_lambda._hotpath  # noqa: F401
-    except ImportError as error:
-        return repr(error)
-    return None
-
-
 def run(pkg: str, events_path: str, out_path: str, *, pure: bool) -> dict[str, Any]:
     """``pkg``: an absolute path ending in os.sep, so a module's file under it starts with it."""
     isolate(pkg)
@@ -45,19 +36,15 @@ def run(pkg: str, events_path: str, out_path: str, *, pure: bool) -> dict[str, A
     for name, module in (("transform_lambda.events", ev), ("orjson", orjson)):
         if not str(module.__file__).startswith(pkg):
             raise SystemExit(f"{name} loaded from outside {pkg}: {module.__file__}")
-    loaded = ev._hot_first_arrival is not None
-    hot_file = None
-    if loaded:
-        import transform_lambda._hotpath as hotpath
-
-        hot_file = str(hotpath.__file__)
-        if not hot_file.startswith(pkg):
-            raise SystemExit(f"_hotpath loaded from outside {pkg}: {hot_file}")
+    loaded = ev.hot_first_arrival is not None
+    hot_file = ev.COMPILED_FILE  # None exactly when the compiled path does not serve
+    if hot_file is not None and not hot_file.startswith(pkg):
+        raise SystemExit(f"_hotpath loaded from outside {pkg}: {hot_file}")
     counts = {"calls": 0, "taken": 0}  # records offered to the compiled path, and those it wrote
     if pure:
-        ev._hot_first_arrival = None
+        ev.hot_first_arrival = None
     elif loaded:
-        hot: Callable[..., Any] = ev._hot_first_arrival
+        hot: Callable[..., Any] = ev.hot_first_arrival
 
         def counted(*args: Any) -> Any:
             counts["calls"] += 1
@@ -65,7 +52,7 @@ def run(pkg: str, events_path: str, out_path: str, *, pure: bool) -> dict[str, A
             counts["taken"] += result is not None
             return result
 
-        ev._hot_first_arrival = counted
+        ev.hot_first_arrival = counted
 
     with open(events_path) as f:
         batches: list[dict[str, Any]] = json.load(f)
@@ -85,7 +72,7 @@ def run(pkg: str, events_path: str, out_path: str, *, pure: bool) -> dict[str, A
         "machine": platform.machine(),
         "compiled_loaded": loaded,
         "hotpath": hot_file,
-        "hotpath_error": None if loaded else hotpath_error(),
+        "hotpath_error": None if loaded else ev.COMPILED_IMPORT_ERROR,
         "orjson": orjson.__version__,
         "batches": len(responses),
         "records": len(records),
