@@ -156,6 +156,8 @@ class Settings:
     expected_event_bytes: int = 222
     expected_event_types: int = 100
     expected_late_spread_hours: int = 1
+    # User events per Kinesis record: 1 unless producers aggregate (KPL format, `eventlake send --aggregate`).
+    expected_events_per_record: int = 1
 
     def __post_init__(self) -> None:
         if not self.name_prefix:
@@ -296,6 +298,7 @@ class Settings:
         _range(self, "expected_event_bytes", 1, limits.KINESIS_RECORD_MAX_BYTES)
         _range(self, "expected_event_types", 1, 10**6)
         _range(self, "expected_late_spread_hours", 0, 24 * 366)
+        _range(self, "expected_events_per_record", 1, 10**6)
 
     def resource_name(self, suffix: str) -> str:
         return f"{self.name_prefix}-{suffix}"

@@ -17,6 +17,11 @@ from infra.settings import CLAIMS_BILLING_MODES, PROCESSORS, Settings, SettingsE
 
 # Without --stack or a declared load: the seed's load today (1x).
 DEFAULT_EVENTS_PER_HOUR = 1_000_000
+FIREHOSE_BILLING_NOTE = (
+    "Firehose and KPL aggregates: AWS documents that Firehose de-aggregates them, not whether its 5 KB "
+    "billing step applies to the aggregate or to each user record; the total assumes each user record "
+    "(no Firehose saving), the other reading is shown beside it."
+)
 
 
 def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -55,7 +60,10 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         + "; ".join(f"{m.name}: {m.summary}" for m in marks.MODES.values()),
     )
     load.add_argument(
-        "--events-per-record", type=_whole, default=1, help="events per Kinesis record (KPL aggregation)"
+        "--events-per-record",
+        type=_whole,
+        help="events per Kinesis record: 1 unless producers aggregate (KPL format, eventlake send "
+        "--aggregate packs ~95 of 222 bytes in 25 KB); default: the stack's expectedEventsPerRecord, else 1",
     )
     command.add_argument(
         "--processor",
@@ -129,7 +137,11 @@ def run(args: argparse.Namespace) -> int:
             ),
             dedupe=settings.dedupe_mode if args.dedupe is None else marks.mode(args.dedupe),
             region=region,
-            events_per_record=args.events_per_record,
+            events_per_record=_pick(
+                args.events_per_record,
+                declared and declared.expected_events_per_record,
+                settings.expected_events_per_record,
+            ),
         )
         prices = PriceTable.load(region, dict(args.price))
     except (ValueError, PriceError) as exc:
@@ -183,6 +195,8 @@ def as_document(
             "shards": result.shards,
             "mode": result.stream_mode,
             "usd_per_month_by_mode": dict(result.kinesis_usd_by_mode),
+            "events_per_record": load.events_per_record,
+            "record_bytes": result.record_bytes,
         },
         "firehose": {
             "delivery_streams": result.delivery_streams,
@@ -193,6 +207,12 @@ def as_document(
             "mean_object_bytes": result.mean_object_bytes,
             "backup_objects_per_hour": result.backup_objects_per_hour,
             "partitions": [vars(flow) for flow in result.partitions],
+            # Whether Firehose bills a KPL aggregate or each de-aggregated user record in 5 KB steps is not
+            # documented: "costs" use billing_assumed; both are priced (equal without aggregation).
+            "billing_assumed": result.firehose_billing,
+            "billing_note": FIREHOSE_BILLING_NOTE,
+            "usd_per_month_by_billing": dict(result.firehose_usd_by_billing),
+            "total_usd_per_month_by_billing": result.usd_per_month_by_firehose_billing(),
         },
         "lambda": {
             "processor_buffer_mb": result.processor_buffer_mb,
@@ -289,6 +309,11 @@ def render(result: CapacityPlan, stack: str | None, mismatches: dict[str, tuple[
     console.print(f"prices: {prices.region} list prices as of {prices.as_of}{fallback}{overridden}")
 
     k = table("Kinesis", "", "")
+    if load.events_per_record > 1:
+        k.add_row(
+            "events per record (KPL aggregates), record size",
+            f"{_n(load.events_per_record)}, {_bytes(result.record_bytes)}",
+        )
     k.add_row(
         "records/s, bytes/s (with partition keys)",
         f"{_n(result.records_per_second, 1)}, {_bytes(result.bytes_per_second)}/s",
@@ -312,7 +337,13 @@ def render(result: CapacityPlan, stack: str | None, mismatches: dict[str, tuple[
         f"{_n(result.objects_per_hour)}, {_bytes(result.mean_object_bytes)}",
     )
     f.add_row("raw backup objects per hour", _n(result.backup_objects_per_hour))
+    if load.events_per_record > 1:
+        for billing, usd in result.firehose_usd_by_billing.items():
+            used = ", in the total" if billing == result.firehose_billing else ""
+            f.add_row(f"a month, 5 KB steps {billing}{used}", f"${_n(usd, 2)}")
     console.print(f)
+    if load.events_per_record > 1:
+        console.print(FIREHOSE_BILLING_NOTE)
     p = table(
         "Partitions, by event hour (per type x hour)",
         "event hour",
@@ -397,6 +428,10 @@ def render(result: CapacityPlan, stack: str | None, mismatches: dict[str, tuple[
         f"[bold]{_n(result.usd_per_month, 2)}[/]",
     )
     c.add_row("per million events", "", "", "", _n(result.usd_per_million_events, 4))
+    if load.events_per_record > 1:
+        for billing, usd in result.usd_per_month_by_firehose_billing().items():
+            if billing != result.firehose_billing:
+                c.add_row("total if Firehose", f"bills 5 KB steps {billing}", "", "", _n(usd, 2))
     console.print(c)
 
     x = table(

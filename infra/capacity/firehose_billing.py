@@ -1,4 +1,12 @@
-"""Firehose: ingestion (5 KB steps), Parquet conversion, dynamic partitioning, JQ processing."""
+"""Firehose: ingestion (5 KB steps), Parquet conversion, dynamic partitioning, JQ processing.
+
+With KPL-aggregated producers the 5 KB step is an open question. Firehose's pricing page bills Kinesis Data
+Streams-sourced ingestion "per GB ingested in 5KB increments" per record, and format conversion on the same
+GBs; its guides say Firehose "de-aggregates the records before it delivers them to the destination" (and to
+the Lambda). Neither says whether the record rounded up is the aggregated Kinesis record (one 25 KB aggregate
+billed 25 KB) or each de-aggregated user record (each 222-byte event still billed 5 KB). ``plan`` prices
+both and keeps the second in its total (``ASSUMED``): it claims no Firehose saving AWS has not documented.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +17,11 @@ from infra.capacity.calibration import BILLING_GB, HOURS_PER_MONTH, JQ_SECONDS_P
 from infra.capacity.plan_model import CostLine, PriceTable, cost_line, per_month
 from infra.settings import SECONDS_PER_HOUR
 
+PER_USER_RECORD = "per de-aggregated user record"
+PER_AGGREGATE = "per aggregated Kinesis record"
+BILLINGS = (PER_USER_RECORD, PER_AGGREGATE)
+ASSUMED = PER_USER_RECORD  # the conservative reading: aggregation saves nothing on Firehose
+
 
 def firehose_costs(
     eps: float,
@@ -18,19 +31,21 @@ def firehose_costs(
     objects_ph: float,
     transform: bool,
     prices: PriceTable,
+    note: str = "",
 ) -> list[CostLine]:
-    """Ingestion (each record rounded up to 5 KB), then Parquet conversion (counted like ingestion) with the
-    Lambda, or JQ processing hours without it; dynamic partitioning per GB delivered and per object."""
+    """Ingestion (each record of ``record_bytes``, ``records_ps`` a second, rounded up to 5 KB), then Parquet
+    conversion (the pricing page bills it on the GBs ingested, in 5 KB increments) with the Lambda, or JQ
+    processing hours without it; dynamic partitioning per GB delivered and per object. ``note`` names the
+    billing reading in the items when producers aggregate."""
     c = "Firehose"
+    per = f"5 KB {note}" if note else "5 KB per record"
     billed = (
         math.ceil(record_bytes / limits.FIREHOSE_BILLING_RECORD_BYTES) * limits.FIREHOSE_BILLING_RECORD_BYTES
     )
     gb = per_month(records_ps) * billed / BILLING_GB
     delivered = delivered_ph * HOURS_PER_MONTH / BILLING_GB
     if transform:
-        step = cost_line(
-            c, "Parquet conversion (5 KB per record)", gb, "GB", "firehose_format_conversion_gb", prices
-        )
+        step = cost_line(c, f"Parquet conversion ({per})", gb, "GB", "firehose_format_conversion_gb", prices)
     else:  # the query runs on each de-aggregated event
         jq_hours = per_month(eps) * JQ_SECONDS_PER_RECORD / SECONDS_PER_HOUR
         step = cost_line(
@@ -42,7 +57,7 @@ def firehose_costs(
             prices,
         )
     return [
-        cost_line(c, "ingestion (5 KB per record)", gb, "GB", "firehose_ingestion_gb", prices),
+        cost_line(c, f"ingestion ({per})", gb, "GB", "firehose_ingestion_gb", prices),
         step,
         cost_line(
             c, "dynamic partitioning, data", delivered, "GB", "firehose_dynamic_partitioning_gb", prices

@@ -41,6 +41,8 @@ def crossed_limits(
     reading_shards: int,
     writes_ps: float,
     compaction: CompactionFlow | None,
+    *,
+    record_bytes: float = 0.0,
 ) -> list[CrossedLimit]:
     out: list[CrossedLimit] = []
 
@@ -48,6 +50,13 @@ def crossed_limits(
         if needed > allowed:
             out.append(CrossedLimit(limit, needed, allowed, key, advice))
 
+    check(
+        "Kinesis record size, 1 MiB (data and partition key)",
+        record_bytes,
+        limits.KINESIS_RECORD_MAX_BYTES,
+        "expectedEventsPerRecord",
+        "fewer events per aggregated record (eventlake send --aggregate packs 25 KB)",
+    )
     needed = max(by_records, by_bytes)
     if settings.stream_mode == "PROVISIONED":
         have = settings.stream_shard_count

@@ -87,6 +87,7 @@ class Load:
             late_spread_hours=settings.expected_late_spread_hours,
             dedupe=settings.dedupe_mode,
             region=region,
+            events_per_record=settings.expected_events_per_record,
         )
 
 
@@ -246,10 +247,21 @@ class CapacityPlan:
     dedupe_usd_by_mode: Mapping[str, float] = field(default_factory=dict)
     dedupe_recommended: str | None = None  # None with processor jq (no transform: no claims to size)
     dedupe_why: str = ""
+    # One Kinesis record's bytes with its partition key (a KPL aggregate of events_per_record events).
+    record_bytes: float = 0.0
+    # Firehose's lines under each reading of its billing of aggregates (firehose_billing.BILLINGS; equal
+    # without aggregation), and the one ``costs`` holds: AWS does not document which applies.
+    firehose_billing: str = ""
+    firehose_usd_by_billing: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def usd_per_month(self) -> float:
         return sum(line.usd_per_month for line in self.costs)
+
+    def usd_per_month_by_firehose_billing(self) -> dict[str, float]:
+        """The month's total under each reading of Firehose's billing of aggregates."""
+        rest = self.usd_per_month - self.firehose_usd_by_billing.get(self.firehose_billing, 0.0)
+        return {billing: rest + usd for billing, usd in self.firehose_usd_by_billing.items()}
 
     @property
     def usd_per_million_events(self) -> float:

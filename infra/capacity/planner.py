@@ -7,7 +7,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from aws_contract import limits
+from aws_contract import kpl_aggregation, limits
 from glue import marks
 from infra.capacity.active_partitions import (
     backup_objects_per_hour,
@@ -26,7 +26,8 @@ from infra.capacity.calibration import (
 )
 from infra.capacity.claims_units import claims_costs, provisioned_units
 from infra.capacity.compactor_runs import compaction_costs, compaction_flow
-from infra.capacity.firehose_billing import firehose_costs
+from infra.capacity.firehose_billing import ASSUMED as FIREHOSE_BILLING_ASSUMED
+from infra.capacity.firehose_billing import BILLINGS, PER_AGGREGATE, firehose_costs
 from infra.capacity.lambda_compute import lambda_costs
 from infra.capacity.limits_crossed import crossed_limits, on_demand_max_bytes
 from infra.capacity.plan_model import CapacityPlan, Load, PriceTable, dollars, per_month
@@ -69,7 +70,7 @@ def _plan(load: Load, settings: Settings, prices: PriceTable) -> CapacityPlan:
     batch_marks = load.dedupe.batch_marks and transform
     eps = load.events_per_second
     records_ps = eps / load.events_per_record
-    record_bytes = load.avg_event_bytes * load.events_per_record + PARTITION_KEY_BYTES
+    record_bytes = kinesis_record_bytes(load)
     bytes_ps = records_ps * record_bytes
 
     # --- Kinesis: both write limits of a shard -------------------------------------------------------------
@@ -143,9 +144,27 @@ def _plan(load: Load, settings: Settings, prices: PriceTable) -> CapacityPlan:
     # --- the compactor -------------------------------------------------------------------------------------
     compaction = compaction_flow(load, settings, parquet_ph, objects_ph) if settings.compacts else None
 
+    # Firehose under both readings of its billing of aggregates (the same lines without aggregation).
+    event_record_bytes = load.avg_event_bytes + PARTITION_KEY_BYTES
+    aggregated = load.events_per_record > 1
+    firehose_by_billing = {
+        billing: firehose_costs(
+            eps,
+            records_ps if billing == PER_AGGREGATE else eps,
+            record_bytes if billing == PER_AGGREGATE else event_record_bytes,
+            parquet_ph,
+            objects_ph,
+            transform,
+            prices,
+            note=("per aggregate" if billing == PER_AGGREGATE else "per user record, assumed")
+            if aggregated
+            else "",
+        )
+        for billing in BILLINGS
+    }
     costs = (
         *kinesis_costs(mode, shards, records_ps, record_bytes, settings, prices),
-        *firehose_costs(eps, records_ps, record_bytes, parquet_ph, objects_ph, transform, prices),
+        *firehose_by_billing[FIREHOSE_BILLING_ASSUMED],
         *lambda_costs(invocations_ps, concurrency, objects_ph, settings, prices),
         *claims_lines,
         *(compaction_costs(compaction, objects_ph, prices) if compaction else ()),
@@ -166,6 +185,7 @@ def _plan(load: Load, settings: Settings, prices: PriceTable) -> CapacityPlan:
         reading_shards,
         writes_ps,
         compaction,
+        record_bytes=record_bytes,
     )
     recommended: dict[str, Any] = {"streamMode": mode}
     if mode == "PROVISIONED":
@@ -205,7 +225,22 @@ def _plan(load: Load, settings: Settings, prices: PriceTable) -> CapacityPlan:
         costs=tuple(c for c in costs if c.quantity > 0),
         crossed=tuple(crossed),
         recommended=recommended,
+        record_bytes=record_bytes,
+        firehose_billing=FIREHOSE_BILLING_ASSUMED,
+        firehose_usd_by_billing={
+            billing: sum(c.usd_per_month for c in lines) for billing, lines in firehose_by_billing.items()
+        },
     )
+
+
+def kinesis_record_bytes(load: Load) -> float:
+    """One Kinesis record's bytes with its partition key: an event as sent, or an aggregate of
+    ``events_per_record`` of them in the KPL format, each keeping its own key in the aggregate's table."""
+    if load.events_per_record == 1:
+        return load.avg_event_bytes + PARTITION_KEY_BYTES
+    event = math.ceil(load.avg_event_bytes)
+    aggregate = kpl_aggregation.aggregate_bytes(load.events_per_record, event, PARTITION_KEY_BYTES)
+    return aggregate + PARTITION_KEY_BYTES
 
 
 def _recommend_dedupe(
