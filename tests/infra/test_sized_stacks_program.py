@@ -48,8 +48,8 @@ def test_each_sized_stack_deploys_the_stream_sizing_recommends(
 
 def test_huge_runs_hundreds_of_provisioned_shards(huge: Deployment) -> None:
     shards = huge.one(STREAM).inputs["shardCount"]
-    # 1B events/hour is 277,778 records/s: at least 278 shards by the records limit alone.
-    assert shards >= 278 and shards == huge.settings.stream_shard_count
+    # 1B events/hour in aggregates of 95 (issue 30) is 74.6 MB/s: at least 72 shards by 1 MiB/s alone.
+    assert shards >= 72 and shards == huge.settings.stream_shard_count
 
 
 def test_huge_has_no_claims_table_and_nothing_that_expects_one(huge: Deployment, prod: Deployment) -> None:
