@@ -11,9 +11,13 @@ from typing import Any
 
 import pytest
 from catalog import typed_lake
+from hypothesis import given
+from hypothesis import strategies as st
 
 from eventlake import catalog_drift
+from eventlake.athena import engine as athena
 from eventlake.catalog_inference import observe, propose
+from eventlake.cli.catalog_command import in_dates
 from eventlake.cli.main import main
 from glue import event_catalog
 from glue.event_catalog import CATALOG_DIR, walk
@@ -72,6 +76,16 @@ def test_inference_gives_the_declared_type_of_every_field_the_samples_always_sen
             if declared.required and not declared.nullable:
                 assert proposed[declared.path].type == declared.type, (entry.name, declared.path)
                 assert proposed[declared.path].required, (entry.name, declared.path)
+
+
+@given(st.dates(), st.none() | st.dates(), st.none() | st.dates(), st.sampled_from(["00", "23"]))
+def test_a_partition_is_read_exactly_when_its_event_date_is_in_the_range(
+    day: Any, start: Any, end: Any, hour: str
+) -> None:
+    """``--bucket`` fetches a partition by its catalog values: the day's string compared as dates are."""
+    partition = athena.CatalogPartition(("payment", day.isoformat(), hour), "s3://lake/events/x/")
+    expected = (start is None or start <= day) and (end is None or day <= end)
+    assert in_dates(partition, start and start.isoformat(), end and end.isoformat()) == expected
 
 
 # --- the command, on demo lakes -----------------------------------------------------------------------
