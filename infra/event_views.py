@@ -1,6 +1,7 @@
 """The catalog's typed views in the stack's Glue database: one ``VIRTUAL_VIEW`` per ``glue/event_types``
-entry, rendered from ``infra.event_views_spec`` exactly as ``infra.analytics`` renders ``unique_events``
-(which each of them reads, so each is created after it and deleted before it).
+entry, rendered from its ``EventViewSpec.table_input`` (the one definition ``eventlake demo`` creates in the
+embedded Glue too) as ``infra.analytics`` renders ``unique_events``, which each of them reads, so each is
+created after it and deleted before it.
 
 One Glue table resource per view, and nothing else: a view holds no data, so adding, changing or removing an
 entry replaces or updates only its own view.
@@ -8,10 +9,11 @@ entry replaces or updates only its own view.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pulumi
 import pulumi_aws as aws
 
-from infra.athena_spec import PRESTO_VIEW_EXPANDED_TEXT, VIEW_PARAMETERS, VIEW_TABLE_TYPE
 from infra.event_views_spec import EventViewSpec
 
 
@@ -28,27 +30,33 @@ class EventViews(pulumi.ComponentResource):
         super().__init__("eventlake:index:EventViews", name, None, opts)
         after_unique_events = pulumi.ResourceOptions(parent=self, depends_on=[unique_events])
         self.views = [
-            aws.glue.CatalogTable(
-                f"{name}-{view.name}",
-                aws.glue.CatalogTableArgs(
-                    name=view.name,
-                    database_name=database_name,
-                    description=view.description(),
-                    table_type=VIEW_TABLE_TYPE,
-                    parameters=dict(VIEW_PARAMETERS),
-                    view_original_text=view.original_text(),
-                    view_expanded_text=PRESTO_VIEW_EXPANDED_TEXT,
-                    storage_descriptor=aws.glue.CatalogTableStorageDescriptorArgs(
-                        columns=[
-                            aws.glue.CatalogTableStorageDescriptorColumnArgs(
-                                name=c.name, type=c.type, comment=c.comment
-                            )
-                            for c in view.columns
-                        ]
-                    ),
-                ),
-                opts=after_unique_events,
-            )
+            _view(f"{name}-{view.name}", view.table_input(), database_name, after_unique_events)
             for view in views
         ]
         self.register_outputs({"views": [v.name for v in self.views]})
+
+
+def _view(
+    name: str, table: dict[str, Any], database_name: pulumi.Input[str], opts: pulumi.ResourceOptions
+) -> aws.glue.CatalogTable:
+    return aws.glue.CatalogTable(
+        name,
+        aws.glue.CatalogTableArgs(
+            name=table["Name"],
+            database_name=database_name,
+            description=table["Description"],
+            table_type=table["TableType"],
+            parameters=table["Parameters"],
+            view_original_text=table["ViewOriginalText"],
+            view_expanded_text=table["ViewExpandedText"],
+            storage_descriptor=aws.glue.CatalogTableStorageDescriptorArgs(
+                columns=[
+                    aws.glue.CatalogTableStorageDescriptorColumnArgs(
+                        name=c["Name"], type=c["Type"], comment=c["Comment"]
+                    )
+                    for c in table["StorageDescriptor"]["Columns"]
+                ]
+            ),
+        ),
+        opts=opts,
+    )

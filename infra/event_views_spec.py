@@ -31,10 +31,13 @@ from glue import event_catalog, schema
 from glue.event_catalog import DeclaredField, EventType
 from infra.athena_spec import (
     DATA_CATALOG,
+    PRESTO_VIEW_EXPANDED_TEXT,
     PRESTO_VIEW_PREFIX,
     PRESTO_VIEW_SUFFIX,
     VIEW_OWNER,
+    VIEW_PARAMETERS,
     VIEW_QUERY,
+    VIEW_TABLE_TYPE,
     presto_type,
 )
 from infra.compaction_spec import CompactionSpec
@@ -172,6 +175,21 @@ class EventViewSpec:
 
     def description(self) -> str:
         return f"{self.event_name} events (schema version {self.version}, {self.source}), one row per event"
+
+    def table_input(self) -> dict[str, Any]:
+        """The view as Glue ``CreateTable``'s ``TableInput``: what the program deploys
+        (``infra/event_views.py`` renders it) and what ``eventlake demo`` creates in the embedded Glue."""
+        return {
+            "Name": self.name,
+            "Description": self.description(),
+            "TableType": VIEW_TABLE_TYPE,
+            "Parameters": dict(VIEW_PARAMETERS),
+            "ViewOriginalText": self.original_text(),
+            "ViewExpandedText": PRESTO_VIEW_EXPANDED_TEXT,
+            "StorageDescriptor": {
+                "Columns": [{"Name": c.name, "Type": c.type, "Comment": c.comment} for c in self.columns]
+            },
+        }
 
 
 def event_view(entry: EventType, database_name: str, uses_lambda: bool) -> EventViewSpec:
