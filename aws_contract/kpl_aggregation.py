@@ -10,9 +10,11 @@ definition. The tests hold it to awslabs' own Python aggregator and de-aggregato
 
 What is not an aggregate is one ordinary record, as the reference de-aggregators (awslabs' KCL and
 ``aws-kinesis-agg``) read it: no magic number, too short, an MD5 that does not match, protobuf that does not
-parse. Stricter than them in two places, so that no bytes are ever lost without a trace: an aggregate whose
-record names a key outside its tables (``aws-kinesis-agg`` logs and drops the rest of it) and an aggregate of
-no records (it yields nothing) are ordinary records too, which the transform then rejects with their bytes.
+parse (its required fields included, as protobuf-java's parser holds them). Stricter than ``aws-kinesis-agg``
+in three places, so that no bytes are ever lost or changed without a trace: an aggregate whose record names a
+key outside its tables (it logs and drops the rest), one of no records (it yields nothing) and one with a key
+that is not UTF-8 (it hands back bytes) are ordinary records too, which the transform rejects with their
+bytes.
 """
 
 from __future__ import annotations
@@ -284,11 +286,6 @@ def _record(buf: memoryview, keys: list[str], hash_keys: list[str]) -> UserRecor
 
 
 def _tag(buf: memoryview) -> None:
-    """Tags are read only to be checked (nothing downstream sees them): ``key`` is required."""
-    has_key = False
-    for number, wire, value in _fields(buf):
-        if number in (1, 2) and wire == _LEN:
-            _text(value)
-            has_key = has_key or number == 1
-    if not has_key:
+    """Tags are only checked (nothing downstream sees them, their text included): ``key`` is required."""
+    if not any(number == 1 and wire == _LEN for number, wire, _ in _fields(buf)):
         raise _NotAnAggregate("a tag without its key")

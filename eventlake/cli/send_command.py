@@ -8,6 +8,11 @@ stops the send (each one named by line number, exit 2) unless ``--skip-invalid``
 partition key is the event's ``event_uuid`` (``--partition-key-field``), or a random UUID when the object
 has no usable value. Records go out in PutRecords batches (500 records / 5 MiB) with per-entry retries,
 backoff and jitter; exit 1 if some were still rejected after the last retry.
+
+``--aggregate`` packs consecutive lines into KPL aggregated records (``aws_contract.kpl_aggregation``), each
+line keeping its own bytes and partition key inside: fewer Kinesis records, so fewer shards by the 1,000
+records/s limit and fewer PUT payload units. At most 25 KB a record (``AGGREGATE_MAX_BYTES``: one PUT payload
+unit and five of Firehose's 5 KB steps), which Firehose de-aggregates before the transform sees them.
 """
 
 from __future__ import annotations
@@ -20,13 +25,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from aws_contract import limits
+from aws_contract import kpl_aggregation, limits
 from eventlake.cli import kinesis_put
 from eventlake.cli.common import CHECK_FAILED, OK, CliError, Context, DefaultsHelp, emit, positive_int, share
 from eventlake.traffic import record_framing, sample_events
 from eventlake.traffic.sample_events import Outgoing
 
-COLUMNS = ["stream", "source", "records", "skipped", "accepted", "failed", "retried", "calls"]
+COLUMNS = ["stream", "source", "events", "records", "skipped", "accepted", "failed", "retried", "calls"]
 MAX_LISTED = 5  # oversize lines named in the error before "and N more"
 MAX_BAD_LINES = 20  # invalid lines reported one per line before "and N more"
 
@@ -57,6 +62,14 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         help="send the valid lines and skip the others (not UTF-8, not one JSON object, over the record "
         "limit), saying how many; without it a bad line sends nothing",
     )
+    command.add_argument(
+        "--aggregate",
+        action="store_true",
+        help="pack consecutive lines into KPL aggregated records of at most "
+        f"{kpl_aggregation.AGGREGATE_MAX_BYTES:,} bytes (one 25 KB PUT payload unit), each line keeping its "
+        "bytes and partition key; Firehose de-aggregates them before the transform. A lone line, or one too "
+        "large to share a record, goes as itself",
+    )
     generated = command.add_argument_group("with --generate")
     generated.add_argument("--seed", type=int, default=1, help="seed of the generated events")
     generated.add_argument(
@@ -83,6 +96,9 @@ def run(args: argparse.Namespace) -> int:
         records, source = _generated(args)
     else:
         records, source, skipped = _read(args.file, args.partition_key_field, args.skip_invalid)
+    events = len(records)
+    if args.aggregate:
+        records = aggregated(records)
     context = Context.from_args(args)
     stream = context.stream_name
     kinesis = kinesis_put.client(context, "kinesis")
@@ -96,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
             (
                 stream,
                 source,
+                events,
                 len(records),
                 skipped,
                 len(ledger.records),
@@ -106,6 +123,13 @@ def run(args: argparse.Namespace) -> int:
         ],
     )
     return CHECK_FAILED if ledger.failed else OK
+
+
+def aggregated(records: list[Outgoing]) -> list[Outgoing]:
+    """``records`` packed in order into KPL aggregated records (a lone one as itself), each keyed by its
+    first record's partition key, as the KPL does."""
+    users = (kpl_aggregation.UserRecord(r.partition_key, r.data) for r in records)
+    return [kinesis_put.outgoing(e.data, e.partition_key) for e in kpl_aggregation.pack(users)]
 
 
 def _read(name: str, field: str, skip_invalid: bool) -> tuple[list[Outgoing], str, int]:

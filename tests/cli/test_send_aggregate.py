@@ -1,0 +1,96 @@
+"""``eventlake send --aggregate`` against the embedded AWS: what lands on the stream are KPL aggregated
+records of at most 25 KB that awslabs' de-aggregator (``aws-kinesis-agg``) reads back as exactly the lines
+sent, each aggregate a run of consecutive lines in order, each line with its own partition key; a lone line
+goes as itself."""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from embedded_server import embedded_aws_server
+
+from aws_contract import kpl_aggregation, limits
+from eventlake.cli.main import main
+from eventlake.embedded.aws import EmbeddedAws, stack_region
+from eventlake.traffic.sample_events import valid_event
+from infra.delivery_spec import DeliverySpec
+from infra.settings import Settings
+
+_saved_path = list(sys.path)
+try:
+    from aws_kinesis_agg import deaggregator
+finally:
+    sys.path[:] = _saved_path
+
+pytestmark = pytest.mark.e2e
+STACK = "dev"
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[tuple[EmbeddedAws, str]]:
+    settings = Settings.from_stack_file(STACK)
+    with embedded_aws_server(
+        settings, DeliverySpec.from_settings(settings), region=stack_region(STACK)
+    ) as up:
+        yield up
+
+
+def everything_on(aws: EmbeddedAws) -> list[dict[str, Any]]:
+    """Every record on the stream, shard by shard (one shard: dev), from the start."""
+    out: list[dict[str, Any]] = []
+    for shard in aws.kinesis.list_shards(StreamName=aws.stream_name)["Shards"]:
+        iterator = aws.kinesis.get_shard_iterator(
+            StreamName=aws.stream_name, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        while iterator:
+            page = aws.kinesis.get_records(ShardIterator=iterator, Limit=limits.GET_RECORDS_MAX_RECORDS)
+            out += page["Records"]
+            iterator = page.get("NextShardIterator") if page["Records"] else None
+    return out
+
+
+def test_send_aggregate_puts_aggregates_that_awslabs_reads_back_as_sent(
+    capsys: pytest.CaptureFixture[str], stack: tuple[EmbeddedAws, str], tmp_path: Path
+) -> None:
+    aws, endpoint = stack
+    rng = random.Random(30)
+    start = int(datetime(2026, 11, 25, tzinfo=UTC).timestamp())
+    lines = [json.dumps(valid_event(rng, start, 24)).encode() + b"\n" for _ in range(700)]
+    lines.append(b'{"note": "' + b"z" * 30_000 + b'", "event_uuid": "big"}\n')  # too large to share
+    lines.append(b'{"event_uuid": "last"}\n')  # alone at the end
+    before = len(everything_on(aws))
+    file = tmp_path / "events.jsonl"
+    file.write_bytes(b"".join(lines))
+    code = main(["send", str(file), "--aggregate", "--stack", STACK, "--endpoint-url", endpoint,
+                 "--output", "json"])  # fmt: skip
+    [row] = json.loads(capsys.readouterr().out)["rows"]
+    put = everything_on(aws)[before:]
+    assert code == 0 and row["events"] == len(lines) and row["records"] == row["accepted"] == len(put)
+    assert row["failed"] == 0 and len(put) < len(lines) / 50
+    keys = [json.loads(line).get("event_uuid") for line in lines]
+    expected = list(zip(keys, lines, strict=True))
+    where = {line: i for i, line in enumerate(lines)}
+    runs: list[int] = []
+    for record in put:
+        size = len(record["Data"]) + len(record["PartitionKey"].encode())
+        users = []
+        for user in deaggregator.iter_deaggregate_records([record], data_format="Boto3"):
+            k = user["kinesis"]
+            data = base64.b64decode(k["data"]) if k.get("aggregated") else bytes(k["data"])
+            users.append((k["partitionKey"], data))
+        assert size <= kpl_aggregation.AGGREGATE_MAX_BYTES or len(users) == 1
+        first = where[users[0][1]]
+        assert users == expected[first : first + len(users)]  # consecutive lines, in order, keys their own
+        assert record["PartitionKey"] == users[0][0]
+        runs += range(first, first + len(users))
+    assert sorted(runs) == list(range(len(lines)))  # every line exactly once
+    by_data = {r["Data"]: r for r in put}
+    assert lines[-1] in by_data and lines[-2] in by_data  # the lone ones as written
