@@ -3,6 +3,28 @@
 Firehose starts reading a stream at ``LATEST`` when the delivery stream is created, so the reader
 takes its iterators when it is constructed (before anything is produced) and sees every later record
 exactly once; nothing written before it registered is delivered, as on AWS.
+
+KPL aggregated records are de-aggregated here, as they are read, because that is all AWS documents: "Amazon
+Data Firehose de-aggregates the records before it delivers them to the destination. If you configure your
+Firehose stream to transform the data, Amazon Data Firehose de-aggregates the records before it delivers them
+to AWS Lambda" (Firehose guide, "Configure source settings for Amazon Kinesis Data Streams"; Kinesis guide,
+"Use the KPL with Amazon Data Firehose"). Each user record becomes one ``SourceRecord`` with the aggregate's
+shard, sequence number and arrival time and its own partition key, data and subsequence number (0, 1, ... in
+the aggregate), so the Lambda's ``kinesisRecordMetadata`` and ``recordId`` are per user record. Everything
+downstream sees user records, which fixes what the model keeps where AWS's documentation is silent:
+
+- the raw source backup (``raw/``) holds each user record's bytes, not the aggregate's ("Firehose can back up
+  all untransformed records", data-transformation-source-record-backup: it does not say before or after
+  de-aggregation; chosen so ``raw/`` stays one JSON line per event, as the producer contract promises);
+- a ``processing-failed`` record's ``rawData`` is the user record's bytes (the record the Lambda was given);
+  a ``format-conversion-failed`` record also names its ``sequenceNumber`` and ``subSequenceNumber``, as the
+  conversion guide documents.
+
+A record that is not an aggregate (``kpl_aggregation.deaggregate``: no magic number, an MD5 that does not
+match, protobuf that does not parse, ...) is delivered as one record with its bytes as put, subsequence 0:
+what awslabs' reference de-aggregators (the KCL, ``aws-kinesis-agg``) do with a corrupt aggregate; Firehose
+documents nothing for it. The transform then rejects it (not UTF-8 JSON), so a corrupt aggregate lands whole
+under the processing-failed error prefix, as on AWS with this Lambda, and in ``raw/`` as put.
 """
 
 from __future__ import annotations
@@ -12,7 +34,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from aws_contract import limits
+from aws_contract import kpl_aggregation, limits
 
 
 @dataclass(frozen=True, slots=True)  # a production hour holds a million
@@ -24,7 +46,8 @@ class SourceRecord:
     partition_key: str
     data: bytes
     arrival_ms: int
-    subsequence_number: int = 0  # non-zero only for KPL-aggregated records (not produced here)
+    # A user record's place in its KPL aggregate (0, 1, ...); 0 for a record put on its own.
+    subsequence_number: int = 0
 
     @property
     def lineage(self) -> tuple[str, str]:
@@ -58,16 +81,7 @@ class KinesisReader:
             return []
         response = self._kinesis.get_records(ShardIterator=iterator, Limit=limits.GET_RECORDS_MAX_RECORDS)
         self._iterators[shard] = response.get("NextShardIterator")
-        return [
-            SourceRecord(
-                shard_id=shard,
-                sequence_number=str(r["SequenceNumber"]),
-                partition_key=r["PartitionKey"],
-                data=bytes(r["Data"]),
-                arrival_ms=int(r["ApproximateArrivalTimestamp"].timestamp() * 1000),
-            )
-            for r in response["Records"]
-        ]
+        return [user for r in response["Records"] for user in deaggregated(shard, r)]
 
     def _shard(self, shard: str) -> Iterator[SourceRecord]:
         """One shard's records, page by page, until a GetRecords returns nothing: caught up."""
@@ -86,3 +100,18 @@ class KinesisReader:
             if not records:
                 return
             yield records
+
+
+def deaggregated(shard: str, record: dict[str, Any]) -> list[SourceRecord]:
+    """One GetRecords record as Firehose holds it: its user records when it is a KPL aggregate (each with the
+    aggregate's sequence number and its own subsequence number), else itself."""
+    data = bytes(record["Data"])
+    sequence = str(record["SequenceNumber"])
+    arrival_ms = int(record["ApproximateArrivalTimestamp"].timestamp() * 1000)
+    users = kpl_aggregation.deaggregate(data)
+    if users is None:
+        return [SourceRecord(shard, sequence, record["PartitionKey"], data, arrival_ms)]
+    return [
+        SourceRecord(shard, sequence, user.partition_key, user.data, arrival_ms, subsequence_number=i)
+        for i, user in enumerate(users)
+    ]
