@@ -1,4 +1,5 @@
-"""``eventlake demo``: the real pipeline on an embedded AWS, end to end, checked against the invariant."""
+"""``eventlake demo``: the real pipeline on an embedded AWS, end to end, checked against the invariant; then
+the catalog's typed views created in the embedded Glue and one question answered through a typed view."""
 
 from __future__ import annotations
 
@@ -106,9 +107,10 @@ def run(args: argparse.Namespace) -> int:
             f"--duplicate-share {args.duplicate_share} + --malformed-share {args.malformed_share} must stay "
             "below 1 (the rest are the valid first copies)"
         )
+    from eventlake import catalog_views
     from eventlake.cli import output
     from eventlake.cli.report import document, render
-    from eventlake.demo import run_demo
+    from eventlake.demo import open_demo
 
     options = DemoOptions(
         stack=args.stack,
@@ -132,12 +134,28 @@ def run(args: argparse.Namespace) -> int:
         quiet=False,
         root=args.root,
     )
+    progress = output.console(stderr=True)
     try:  # progress on stderr: stdout holds the summary alone (one JSON document with --output json)
-        report = run_demo(options, console=output.console(stderr=True))
+        with open_demo(options, console=progress) as opened:
+            report = opened.report
+            # The typed views in the embedded Glue, as deployed, and a question answered through one.
+            glue, settings = opened.aws.glue, report.settings
+            catalog_views.create_in_glue(glue, settings)
+            typed = catalog_views.answer(glue, settings, options.out_dir, report.catalog_partitions)
     except (MirrorRefused, SettingsError) as exc:
         raise CliError(str(exc)) from None
     if args.output == "json":
-        output.write_json(document(report))
+        output.write_json({**document(report), "typed_view": typed.document()})
     else:
-        render(report, output.console())
+        out = output.console()
+        render(report, out)
+        database = report.settings.glue_database
+        out.print(
+            f"Typed views: {len(typed.views)} created in the embedded Glue database {database} (one per "
+            "glue/event_types file, beside events and unique_events); through one of them:",
+            markup=False,
+            highlight=False,
+        )
+        out.print("  " + " ".join(typed.sql.split()), markup=False, highlight=False)
+        out.print(output.fitted_table(out, None, output.value_columns(typed.columns, typed.rows), typed.rows))
     return OK if report.ok else CHECK_FAILED
