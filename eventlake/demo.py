@@ -46,7 +46,7 @@ from infra.delivery_spec import DeliverySpec
 from infra.settings import PROJECT_ROOT, Settings
 from lake_compactor import compaction_plan
 from lake_compactor.compactor import CompactionReport
-from partition_registrar.handler import Registrar, created_objects
+from partition_registrar.registrar_handler import Registrar, created_objects
 from transform_lambda.claims import ClaimStore, DynamoClaims, NoClaims, claims_client_config
 from transform_lambda.handler import CLAIM_CONCURRENCY, DedupeConfig
 

@@ -17,9 +17,9 @@ from typing import Any
 from aws_contract import limits
 from glue import schema
 from infra.settings import Settings
-from partition_registrar.handler import ENV_DATABASE, ENV_TABLE
+from partition_registrar.registrar_handler import ENV_DATABASE, ENV_TABLE
 
-HANDLER = "partition_registrar.handler.handler"
+HANDLER = "partition_registrar.registrar_handler.handler"
 LAMBDA_PACKAGE = "partition_registrar"
 # One Glue call per new partition (GetTable once per container): small and quick.
 MEMORY_MB = 256

@@ -24,7 +24,7 @@ from infra.delivery_spec import DeliverySpec
 from infra.settings import Settings
 from lake_compactor import compaction_plan as plan
 from lake_compactor.compactor import Compactor
-from partition_registrar.handler import Registrar, created_objects
+from partition_registrar.registrar_handler import Registrar, created_objects
 from transform_lambda.events import Lineage, enrich, parse_event, row_bytes
 
 # Event hours 2026-11-25 08:00-09:59; "now" is well past the late window.

@@ -19,8 +19,8 @@ from eventlake.firehose.conversion import convert, to_parquet
 from glue import schema
 from infra.delivery_spec import DeliverySpec
 from infra.settings import Settings
-from partition_registrar import handler as registrar_module
-from partition_registrar.handler import Registrar, created_objects
+from partition_registrar import registrar_handler as registrar_module
+from partition_registrar.registrar_handler import Registrar, created_objects
 from transform_lambda.events import Event, Lineage, dumps, enrich
 
 NOW_MS = 1_764_072_000_000

@@ -19,7 +19,7 @@ from eventlake.cli.main import main
 from eventlake.embedded import eventbridge
 from infra.delivery_spec import DeliverySpec
 from infra.settings import Settings
-from partition_registrar.handler import Registrar, created_objects
+from partition_registrar.registrar_handler import Registrar, created_objects
 
 pytestmark = pytest.mark.e2e
 

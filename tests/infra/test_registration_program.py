@@ -152,7 +152,7 @@ def test_the_registrar_lambda_configuration(deployment: Deployment) -> None:
     inputs = fn.inputs
     assert check_lambda(inputs) == []
     assert inputs["name"] == f"eventlake-{d.stack}-partition-registrar"
-    assert inputs["handler"] == "partition_registrar.handler.handler"
+    assert inputs["handler"] == "partition_registrar.registrar_handler.handler"
     assert inputs["runtime"] == s.lambda_runtime
     assert inputs["architectures"] == ["arm64"]
     assert inputs["role"] == arn(d, ROLE, "registrar")
@@ -182,7 +182,7 @@ def shipped_files() -> set[str]:
 def test_the_registrar_zip_holds_its_package_and_the_shared_modules_only(dev: Deployment) -> None:
     files = set(registrar(dev)["code"].assets)
     assert files == shipped_files()
-    assert {"partition_registrar/__init__.py", "partition_registrar/handler.py", "glue/schema.py"} <= files
+    assert {"partition_registrar/__init__.py", "partition_registrar/registrar_handler.py", "glue/schema.py"} <= files
     assert {"aws_contract/limits.py"} <= files
     assert not any(f.startswith("transform_lambda/") or "sql" in f or "__pycache__" in f for f in files)
 
@@ -199,7 +199,7 @@ def test_the_shipped_files_run_the_registrar_on_the_standard_library_alone(tmp_p
     }
     script = (
         "import json, sys; sys.path.insert(0, '.');"
-        "from partition_registrar.handler import Registrar, created_objects, handler;"
+        "from partition_registrar.registrar_handler import Registrar, created_objects, handler;"
         "calls = [];"
         "Glue = type('Glue', (), {"
         "'get_table': lambda self, **kw: {'Table': {'StorageDescriptor': {'Columns': [], 'Location': 'x'}}},"
