@@ -60,6 +60,7 @@ def test_provisioned_reads_the_declared_load_which_on_demand_does_not() -> None:
     """Every setting reaches a component (test_component_args.py); PROVISIONED also reads the load the
     stack declares, since the table's bounds derive from it."""
     unread = {"stack", "expected_event_bytes", "expected_event_types", "expected_late_spread_hours"}
+    unread.add("expected_events_per_record")  # the sizing's alone: no resource depends on it
     assert fields_read(dedupe="claims", claims_billing_mode="PROVISIONED") == FIELDS - unread
     assert "expected_events_per_hour" not in fields_read(dedupe="claims")
     assert "claims_billing_mode" not in fields_read(dedupe="compaction", claims_billing_mode="PROVISIONED")
