@@ -182,7 +182,11 @@ def shipped_files() -> set[str]:
 def test_the_registrar_zip_holds_its_package_and_the_shared_modules_only(dev: Deployment) -> None:
     files = set(registrar(dev)["code"].assets)
     assert files == shipped_files()
-    assert {"partition_registrar/__init__.py", "partition_registrar/registrar_handler.py", "glue/schema.py"} <= files
+    assert {
+        "partition_registrar/__init__.py",
+        "partition_registrar/registrar_handler.py",
+        "glue/schema.py",
+    } <= files
     assert {"aws_contract/limits.py"} <= files
     assert not any(f.startswith("transform_lambda/") or "sql" in f or "__pycache__" in f for f in files)
 
