@@ -25,7 +25,7 @@ from eventlake.embedded.aws import EmbeddedAws
 from glue import schema
 from infra.delivery_spec import DeliverySpec
 from infra.settings import PROJECT_ROOT, Settings
-from partition_registrar.handler import Registrar, created_objects
+from partition_registrar.registrar_handler import Registrar, created_objects
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 REGION = "eu-west-1"
