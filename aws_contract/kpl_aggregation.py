@@ -5,8 +5,8 @@ The format (https://github.com/awslabs/amazon-kinesis-producer/blob/master/aggre
 field 2: the explicit hash key table, field 3: the records, each with its partition key's index (1), an
 optional explicit hash key index (2), its data (3) and optional tags (4)), then the MD5 digest of the
 protobuf bytes. Stdlib only, in the spirit of ``aws_contract.limits``: the producer (``eventlake send
---aggregate``), the local Firehose model's de-aggregation, ``replay`` and the sizing all use this one
-definition. The tests hold it to awslabs' own Python aggregator and de-aggregator (``aws-kinesis-agg``).
+--aggregate``), the local Firehose model's de-aggregation and the sizing all use this one definition. The
+tests hold it to awslabs' own Python aggregator and de-aggregator (``aws-kinesis-agg``).
 
 What is not an aggregate is one ordinary record, as the reference de-aggregators (awslabs' KCL and
 ``aws-kinesis-agg``) read it: no magic number, too short, an MD5 that does not match, protobuf that does not
@@ -66,6 +66,11 @@ class KinesisEntry:
 # --- writing ------------------------------------------------------------------------------------------------
 
 
+def _md5(message: bytes | memoryview) -> bytes:
+    """The format's checksum: an integrity check, not security (so FIPS-mode Pythons allow it)."""
+    return hashlib.md5(message, usedforsecurity=False).digest()
+
+
 def varint_bytes(value: int) -> int:
     """Bytes of ``value`` as a protobuf varint."""
     return max(1, -(-value.bit_length() // 7))
@@ -115,7 +120,7 @@ def encode(records: Sequence[UserRecord]) -> bytes:
     tables = b"".join(_field(_KEY_TABLE, k.encode("utf-8")) for k in keys)
     tables += b"".join(_field(_HASH_KEY_TABLE, k.encode("utf-8")) for k in hash_keys)
     message = tables + bytes(body)
-    return MAGIC + message + hashlib.md5(message).digest()
+    return MAGIC + message + _md5(message)
 
 
 def aggregate_bytes(count: int, data_bytes: int, key_bytes: int) -> int:
@@ -185,7 +190,7 @@ def deaggregate(data: bytes) -> list[UserRecord] | None:
     if len(data) <= len(MAGIC) + DIGEST_BYTES or not data.startswith(MAGIC):
         return None
     message = memoryview(data)[len(MAGIC) : -DIGEST_BYTES]
-    if hashlib.md5(message).digest() != data[-DIGEST_BYTES:]:
+    if _md5(message) != data[-DIGEST_BYTES:]:
         return None
     try:
         return _parse(message)
