@@ -18,10 +18,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from catalog.test_event_views import expected, leaves
 
+from eventlake.athena import engine as athena
+from eventlake.cli import catalog_reader
 from eventlake.cli.main import main
 from eventlake.demo import DemoOptions, open_demo
 from eventlake.traffic.sample_events import Expect
+from glue import event_catalog, schema
+from glue.event_catalog import walk
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 Event = dict[str, Any]
@@ -31,6 +36,7 @@ Event = dict[str, Any]
 class Lake:
     root: Path
     events: list[Event]  # every distinct event the table holds, as sent
+    as_sent: bool  # processor jq
 
     def of(self, name: str) -> list[Event]:
         return [e for e in self.events if e["event_name"] == name]
@@ -40,7 +46,7 @@ class Lake:
 def lake(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lake]:
     root = tmp_path_factory.mktemp(f"analyst-{request.param}") / "lake"
     options = DemoOptions(
-        events=4000,
+        events=20_000,
         seed=12,
         out=root,
         processor=request.param,
@@ -53,7 +59,7 @@ def lake(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         assert opened.report.ok
         sent = [json.loads(r.data) for r in opened.report.ledger.records if r.expect == Expect.VALID]
     assert len({e["event_uuid"].lower() for e in sent}) == len(sent)  # the first copies: one per event
-    yield Lake(root, sent)
+    yield Lake(root, sent, request.param == "jq")
 
 
 def query(lake: Lake, capsys: pytest.CaptureFixture[str], sql: str) -> list[dict[str, Any]]:
@@ -240,3 +246,65 @@ def test_cart_value_per_currency_from_nested_columns(lake: Lake, capsys: pytest.
     assert [(r["currency"], r["units"]) for r in rows] == [x[:2] for x in expected]
     for row, (*_, value) in zip(rows, expected, strict=True):
         assert row["value"] == pytest.approx(value, rel=1e-12)
+
+
+CATALOG = event_catalog.load_catalog()
+
+
+def test_every_view_reads_what_was_sent_and_what_json_extract_scalar_reads(lake: Lake) -> None:
+    conn = athena.connect(
+        lake.root, partitions=catalog_reader.recorded_catalog(lake.root), as_sent=lake.as_sent
+    )
+    source = "record" if lake.as_sent else "payload"
+    for entry in CATALOG:
+        fields = leaves(entry)
+        columns = [event_catalog.column_name(f.path) for f in fields]
+        _, rows = athena.run(conn, f"SELECT event_uuid, {', '.join(columns)} FROM {entry.view_name}")
+        got = {row[0]: row[1:] for row in rows}
+        sent = lake.of(entry.name)
+        assert len(got) == len(rows) == len(sent) > 0, entry.name  # one row per event
+        for event in sent:
+            payload = {k: v for k, v in event.items() if k not in schema.INPUT_FIELDS}
+            for field, value in zip(fields, got[event["event_uuid"]], strict=True):
+                if field.type in ("object", "array"):
+                    value = json.loads(value) if value is not None else None
+                assert value == expected(field, payload), (entry.name, field.path)
+        scalars = [f for f in fields if f.type not in ("object", "array")]
+        extracted = ", ".join(f"json_extract_scalar({source}, '$.{'.'.join(f.path)}')" for f in scalars)
+        if not scalars:
+            continue
+        _, texts = athena.run(
+            conn, f"SELECT event_uuid, {extracted} FROM unique_events WHERE event_name = '{entry.name}'"
+        )
+        for row in texts:
+            typed = dict(zip(columns, got[row[0]], strict=True))
+            for field, text in zip(scalars, row[1:], strict=True):
+                value = typed[event_catalog.column_name(field.path)]
+                assert value == _read(field, text), (entry.name, field.path, value, text)
+
+
+def _read(field: Any, text: str | None) -> Any:
+    """What ``json_extract_scalar``'s text says, as the declared type (a number compared as a number)."""
+    if text is None:
+        return None
+    if field.type == "integer":
+        return int(text)
+    if field.type == "number":
+        return float(text)
+    if field.type == "boolean":
+        return {"true": True, "false": False}[text]
+    return text
+
+
+def test_catalog_infer_gives_the_declared_type_of_every_field_always_sent(
+    lake: Lake, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["catalog", "infer", "--lake", str(lake.root), "--write", str(tmp_path), "--output", "json"])
+    capsys.readouterr()
+    assert code == 0
+    proposed = {e.name: {f.path: f for f in walk(e.fields)} for e in event_catalog.load_catalog(tmp_path)}
+    for entry in CATALOG:
+        for declared in walk(entry.fields):
+            if declared.required and not declared.nullable:
+                field = proposed[entry.name][declared.path]
+                assert (field.type, field.required) == (declared.type, True), (entry.name, declared.path)
