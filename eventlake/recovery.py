@@ -677,7 +677,12 @@ def _plan(
         outcome.records = len(lines)
 
     originals: RawOriginals | None = None
-    if options.originals == "backup" and target.spec.source_backup and target.spec.uses_lambda:
+    # Only the Lambda's error records need their originals (jq mode's rawData is the record as sent).
+    if (
+        options.originals == "backup"
+        and target.spec.source_backup
+        and not target.spec.processing.records_as_sent
+    ):
         originals = RawOriginals(target.s3, target.bucket, target.spec)
         wanted: dict[str, set[str]] = defaultdict(set)
         for item in planned:
@@ -714,7 +719,7 @@ def _plan(
                     record,
                     options,
                     originals,
-                    via_lambda=target.spec.uses_lambda,
+                    via_lambda=not target.spec.processing.records_as_sent,
                     table=target.table,
                     line=index,
                 )

@@ -31,6 +31,7 @@ from typing import Any
 from glue.errors import DIMENSION_FUNCTION, DIMENSION_REASON, METRIC_NAMESPACE, Metric, Reject
 from infra.compaction_spec import CompactionSpec
 from infra.delivery_spec import DeliverySpec
+from infra.processors import processor_for
 from infra.registration_spec import RegistrationSpec
 from infra.settings import RESERVED_MAIL_DOMAINS, Settings, placeholder_email
 from lake_compactor import compaction_handler
@@ -258,7 +259,7 @@ class MonitoringSpec:
     def from_settings(cls, settings: Settings) -> MonitoringSpec:
         delivery = DeliverySpec.from_settings(settings).delivery_stream_name
         registrar = RegistrationSpec.from_settings(settings).function_name
-        transform = settings.function_name if settings.uses_lambda else None
+        transform = processor_for(settings).function_name(settings)
         claims = settings.claims_table_name if settings.uses_claims and transform is not None else None
         names = _Resources(settings.stream_name, delivery, transform, registrar, claims)
         registration = RegistrationSpec.from_settings(settings)

@@ -21,18 +21,19 @@ from pathlib import Path
 from typing import Any
 
 from aws_contract import limits
-from glue import partition_query, schema
+from glue import schema
+from infra import processors
 from infra.catalog_spec import CatalogSpec
-from infra.settings import PROJECT_ROOT, Settings
+from infra.settings import Settings
 
-SQL_DIR = PROJECT_ROOT / "glue" / "sql"
+SQL_DIR = processors.LAMBDA.sql_dir
 # processor: jq: the queries over the records as sent (the table has one ``record`` column).
-JQ_SQL_DIR = PROJECT_ROOT / "glue" / "sql_jq"
+JQ_SQL_DIR = processors.JQ.sql_dir
 
 
 def sql_dir_for(settings: Settings) -> Path:
     """The stack's saved queries: over the Lambda's columns, or over the records as sent (jq mode)."""
-    return SQL_DIR if settings.uses_lambda else JQ_SQL_DIR
+    return processors.processor_for(settings).sql_dir
 
 
 # Query results go to the lake bucket under this prefix (kept apart from the table's data, and expired).
@@ -162,8 +163,7 @@ class ViewSpec:
             database_name=catalog.database_name,
             name=VIEW_QUERY.lower(),
             original_sql=query.body,
-            columns=(catalog.columns if settings.uses_lambda else partition_query.VIEW_COLUMNS)
-            + catalog.partition_keys,
+            columns=processors.processor_for(settings).view_columns(catalog.columns) + catalog.partition_keys,
             owner=VIEW_OWNER,
         )
 

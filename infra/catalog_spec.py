@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from aws_contract import limits
-from glue import partition_query, schema
+from glue import schema
+from infra.processors import processor_for
 from infra.settings import Settings
 
-DATABASE_DESCRIPTION = "Event lake (Firehose-written Parquet)"
 # Athena uses a table's partition indexes only when the table enables partition filtering
 # (https://docs.aws.amazon.com/glue/latest/dg/partition-indexes.html#partition-index-integration-engines).
 PARTITION_FILTERING_PARAMETERS: dict[str, str] = {"partition_filtering.enabled": "true"}
@@ -65,41 +65,21 @@ class CatalogSpec:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> CatalogSpec:
-        if not settings.uses_lambda:
-            return cls._records_as_sent(settings)
+        """The table of the stack's processor (``infra.processors``): the transform's Parquet rows, or the
+        records as sent; the same name and partition layout either way."""
+        table = processor_for(settings).table
         return cls(
             database_name=settings.glue_database,
-            database_description=DATABASE_DESCRIPTION,
+            database_description=table.description,
             table_name=schema.TABLE_NAME.lower(),
             table_type=schema.TABLE_TYPE,
-            table_parameters=MappingProxyType({**schema.TABLE_PARAMETERS, **PARTITION_FILTERING_PARAMETERS}),
-            columns=_lower_case(schema.COLUMNS),
+            table_parameters=MappingProxyType({**table.parameters, **PARTITION_FILTERING_PARAMETERS}),
+            columns=_lower_case(table.columns),
             partition_keys=_lower_case(schema.PARTITION_KEYS),
             data_root=schema.DATA_ROOT,
-            input_format=schema.PARQUET_INPUT_FORMAT,
-            output_format=schema.PARQUET_OUTPUT_FORMAT,
-            serde_library=schema.PARQUET_SERDE,
-            serde_parameters=MappingProxyType(dict(schema.SERDE_PARAMETERS)),
-            partition_indexes=PARTITION_INDEXES,
-        )
-
-    @classmethod
-    def _records_as_sent(cls, settings: Settings) -> CatalogSpec:
-        """processor: jq: the same table name and partition layout, over the records as sent (JSON Lines)."""
-        return cls(
-            database_name=settings.glue_database,
-            database_description="Event lake (records as sent, JSON Lines, partitioned by Firehose's JQ)",
-            table_name=schema.TABLE_NAME.lower(),
-            table_type=schema.TABLE_TYPE,
-            table_parameters=MappingProxyType(
-                {**partition_query.TABLE_PARAMETERS, **PARTITION_FILTERING_PARAMETERS}
-            ),
-            columns=_lower_case(partition_query.COLUMNS),
-            partition_keys=_lower_case(schema.PARTITION_KEYS),
-            data_root=schema.DATA_ROOT,
-            input_format=partition_query.TEXT_INPUT_FORMAT,
-            output_format=partition_query.TEXT_OUTPUT_FORMAT,
-            serde_library=partition_query.TEXT_SERDE,
+            input_format=table.input_format,
+            output_format=table.output_format,
+            serde_library=table.serde_library,
             serde_parameters=MappingProxyType(dict(schema.SERDE_PARAMETERS)),
             partition_indexes=PARTITION_INDEXES,
         )

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from aws_contract import limits
 from glue import partition_query, schema
 from infra import sizing
-from infra.settings import PROCESSOR_LAMBDA, Settings
+from infra.processors import LAMBDA, Processor, processor_for, processor_named
+from infra.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -39,8 +40,9 @@ class DeliverySpec:
     deserializer_case_insensitive: bool = True
     # Firehose invokes a qualified ARN (AWS's own examples use $LATEST); IAM grants fn and fn:*.
     lambda_qualifier: str = "$LATEST"
-    # lambda: the transform Lambda and Parquet conversion; jq: Firehose's JQ partitioning, records as sent.
-    processor: str = PROCESSOR_LAMBDA
+    # lambda: the transform Lambda and Parquet conversion; jq: Firehose's JQ partitioning, records as sent
+    # (``processing`` is its object).
+    processor: str = LAMBDA.name
     # S3-level compression: none with Parquet (it compresses inside the file), GZIP for the JSON of jq mode.
     data_compression: str = "UNCOMPRESSED"
 
@@ -59,10 +61,10 @@ class DeliverySpec:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DeliverySpec:
-        by_query = not settings.uses_lambda
+        processing = processor_for(settings)
         return cls(
             delivery_stream_name=settings.resource_name("delivery"),
-            prefix=partition_query.DATA_PREFIX if by_query else schema.DATA_PREFIX,
+            prefix=processing.data_prefix,
             error_output_prefix=schema.ERROR_PREFIX,
             backup_prefix=schema.BACKUP_PREFIX,
             backup_error_output_prefix=schema.BACKUP_ERROR_PREFIX,
@@ -76,21 +78,15 @@ class DeliverySpec:
             database_name=settings.glue_database,
             table_name=schema.TABLE_NAME,
             source_backup=settings.source_backup,
-            processor=settings.processor,
-            **(
-                {
-                    "data_compression": partition_query.OUTPUT_COMPRESSION,
-                    "file_extension": partition_query.OUTPUT_EXTENSION,
-                }
-                if by_query
-                else {}
-            ),
+            processor=processing.name,
+            data_compression=processing.data_compression,
+            file_extension=processing.file_extension,
         )
 
     @property
-    def uses_lambda(self) -> bool:
-        """The Lambda processor and the Parquet conversion run; otherwise the JQ query and no conversion."""
-        return self.processor == PROCESSOR_LAMBDA
+    def processing(self) -> Processor:
+        """The processor object: what runs between the stream and the lake, and what follows from it."""
+        return processor_named(self.processor)
 
     def query_parameters(self) -> list[tuple[str, str]]:
         """The ``MetadataExtraction`` processor's parameters (jq mode): the query and AWS's only engine."""

@@ -10,7 +10,7 @@ import pulumi
 import pulumi_aws as aws
 from pulumi_aws import kinesis
 
-from glue import partition_query, schema
+from glue import schema
 from infra import iam
 from infra.account import Account
 from infra.catalog import Catalog
@@ -118,7 +118,7 @@ class DeliveryStream(pulumi.ComponentResource):
                 policy=pulumi.Output.all(
                     bucket_arn=bucket_arn,
                     stream_arn=stream_arn,
-                    function_arn=function_arn if spec.uses_lambda else None,
+                    function_arn=function_arn,
                     log_stream_arns=pulumi.Output.all(*(s.arn for s in streams.values())),
                     glue_database_arn=catalog.database.arn,
                     glue_table_arn=catalog.table.arn,
@@ -129,7 +129,7 @@ class DeliveryStream(pulumi.ComponentResource):
                             **a,
                             glue_catalog_arn=account.glue_catalog_arn,
                             kms_via_services=[account.service_host("s3"), account.service_host("kinesis")],
-                            reads_schema=spec.uses_lambda,
+                            reads_schema=spec.processing.converts_format,
                             written_roots=spec.written_roots,
                         )
                     )
@@ -206,20 +206,19 @@ def _processing(
     role_arn: pulumi.Input[str],
     region: str,
 ) -> tuple[list[ProcessorArgs], ConversionArgs | None]:
-    """The processors and the format conversion: the Lambda and Parquet, or (jq mode) only Firehose's JQ
-    ``MetadataExtraction`` (its query and engine) and the records delivered as they came."""
-    if not spec.uses_lambda:
-        parameters = [ParameterArgs(parameter_name=k, parameter_value=v) for k, v in spec.query_parameters()]
-        return [ProcessorArgs(type=partition_query.METADATA_EXTRACTION, parameters=parameters)], None
-    if function_arn is None:
-        raise ValueError("the Lambda processor needs the transform's ARN")
-    # A qualified ARN pins what Firehose calls; the role grants both fn and fn:*.
-    lambda_parameters = pulumi.Output.from_input(function_arn).apply(
+    """The processor and the format conversion, as the stack's processor says: the Lambda and Parquet, or
+    (jq mode) only Firehose's JQ ``MetadataExtraction`` (its query and engine), records as they came."""
+    processing = spec.processing
+    # The Lambda's: a qualified ARN pins what Firehose calls (the role grants both fn and fn:*).
+    parameters = pulumi.Output.from_input(function_arn).apply(
         lambda arn: [
             ParameterArgs(parameter_name=key, parameter_value=value)
-            for key, value in spec.processor_parameters(arn)
+            for key, value in processing.processor_parameters(spec, arn)
         ]
     )
+    processors = [ProcessorArgs(type=processing.firehose_processor_type, parameters=parameters)]
+    if not processing.converts_format:
+        return processors, None
     conversion = ConversionArgs(
         enabled=True,
         input_format_configuration=InputFormatArgs(
@@ -238,4 +237,4 @@ def _processing(
             version_id=schema.SCHEMA_VERSION_ID,
         ),
     )
-    return [ProcessorArgs(type="Lambda", parameters=lambda_parameters)], conversion
+    return processors, conversion

@@ -13,6 +13,7 @@ import pulumi_aws as aws
 from glue import schema
 from infra import iam
 from infra.account import Account
+from infra.processors import processor_for
 from infra.settings import Settings
 
 
@@ -31,12 +32,7 @@ class OperatorAccessArgs:
             error_root=schema.ERROR_ROOT,
             backup_root=schema.BACKUP_ROOT,
             archive_root=schema.ERROR_ARCHIVE_ROOT,
-            table_prefixes=tuple(
-                f"{root}{schema.PARTITION_KEY_NAMES[0]}="
-                for root in (schema.DATA_ROOT, schema.COMPACTED_ROOT)
-            )
-            if settings.uses_lambda
-            else (),
+            table_prefixes=processor_for(settings).table_prefixes,
         )
 
 

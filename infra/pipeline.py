@@ -63,7 +63,7 @@ class EventLakeArgs:
             lake=LakeBucketArgs.from_settings(settings),
             catalog=CatalogSpec.from_settings(settings),
             claims=ClaimsTableSpec.from_settings(settings) if settings.uses_claims else None,
-            function=TransformFunctionArgs.from_settings(settings) if settings.uses_lambda else None,
+            function=TransformFunctionArgs.for_processor(settings),
             delivery=DeliveryStreamArgs.from_settings(settings),
             registration=RegistrationSpec.from_settings(settings),
             analytics=AthenaAnalyticsArgs.from_settings(settings),

@@ -19,6 +19,7 @@ from infra import iam, lambda_bundle, native_build
 from infra.account import Account
 from infra.claims_table import ClaimsTable
 from infra.log_groups import lambda_log_group
+from infra.processors import processor_for
 from infra.protection import renamed_from
 from infra.settings import LAMBDA_ARCHITECTURE, PROJECT_ROOT, Settings
 from transform_lambda.claims import (
@@ -101,6 +102,13 @@ class TransformFunctionArgs:
     # Handed to the Lambda only when it has a claims table:
     claims_ttl_seconds: int
     on_store_failure: str
+
+    @classmethod
+    def for_processor(cls, settings: Settings) -> TransformFunctionArgs | None:
+        """The transform Lambda when the stack's processor runs one (``infra.processors``), else None."""
+        if processor_for(settings).function_name(settings) is None:
+            return None
+        return cls.from_settings(settings)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TransformFunctionArgs:

@@ -19,7 +19,7 @@ import boto3
 from moto import mock_aws
 
 from eventlake.embedded import dynamodb_direct, dynamodb_partiql, kinesis_direct, s3_direct
-from glue import partition_query, schema
+from glue import schema
 from infra.account import Account
 from infra.catalog_spec import CatalogSpec
 from infra.claims_spec import ClaimsTableSpec
@@ -286,6 +286,7 @@ def destination_configuration(
 ) -> dict[str, Any]:
     """``ExtendedS3DestinationConfiguration`` mirroring the spec, as the Pulumi program sends it."""
     bucket_arn = account.bucket_arn(bucket)
+    processing = spec.processing
     config: dict[str, Any] = {
         "RoleARN": role_arn,
         "BucketARN": bucket_arn,
@@ -295,16 +296,17 @@ def destination_configuration(
             "SizeInMBs": spec.buffering_size_mib,
             "IntervalInSeconds": spec.buffering_interval_seconds,
         },
-        # Format conversion requires UNCOMPRESSED here; the Parquet serializer compresses.
-        "CompressionFormat": "UNCOMPRESSED",
+        # Format conversion requires UNCOMPRESSED here (the Parquet serializer compresses); jq mode's JSON
+        # Lines are GZIP'd by S3-level compression.
+        "CompressionFormat": spec.data_compression,
         "ProcessingConfiguration": {
             "Enabled": True,
             "Processors": [
                 {
-                    "Type": "Lambda",
+                    "Type": processing.firehose_processor_type,
                     "Parameters": [
                         {"ParameterName": name, "ParameterValue": value}
-                        for name, value in spec.processor_parameters(function_arn)
+                        for name, value in processing.processor_parameters(spec, function_arn)
                     ],
                 }
             ],
@@ -333,17 +335,7 @@ def destination_configuration(
         "FileExtension": spec.file_extension,
         "S3BackupMode": "Enabled" if spec.source_backup else "Disabled",
     }
-    if not spec.uses_lambda:  # processor jq: Firehose's JQ partitions, records delivered as sent
-        config["CompressionFormat"] = spec.data_compression
-        config["ProcessingConfiguration"]["Processors"] = [
-            {
-                "Type": partition_query.METADATA_EXTRACTION,
-                "Parameters": [
-                    {"ParameterName": name, "ParameterValue": value}
-                    for name, value in spec.query_parameters()
-                ],
-            }
-        ]
+    if not processing.converts_format:  # processor jq: records delivered as sent
         del config["DataFormatConversionConfiguration"]
     if spec.source_backup:
         config["S3BackupConfiguration"] = {

@@ -31,6 +31,7 @@ from eventlake.firehose import metadata_extraction
 from eventlake.firehose.kinesis_source import KinesisReader, SourceRecord
 from eventlake.firehose.s3_destination import BeforeConversion, S3Destination, WrittenObject
 from eventlake.firehose.transformation import Batcher, Invocation, Invoke, LambdaProcessor
+from infra import processors
 from infra.delivery_spec import DeliverySpec
 from transform_lambda.claims import ClaimStore
 from transform_lambda.handler import DEFAULT_DEDUPE, LOCAL_FUNCTION_NAME, DedupeConfig, Log, process
@@ -38,6 +39,14 @@ from transform_lambda.handler import DEFAULT_DEDUPE, LOCAL_FUNCTION_NAME, Dedupe
 Progress = Callable[[int], None]
 # With a Kinesis source, Firehose keeps up to five Lambda invocations per shard outstanding at once.
 MAX_CONCURRENT_INVOCATIONS_PER_SHARD = 5
+# Each processor's local model (``infra.processors``): the partitioner Firehose runs itself, if any, and its
+# S3 side. processor jq: no Lambda; Firehose's own JQ partitions the records, delivered as sent.
+LOCAL_MODELS: dict[
+    str, tuple[Callable[[], metadata_extraction.QueryPartitioner | None], type[S3Destination]]
+] = {
+    processors.LAMBDA.name: (lambda: None, S3Destination),
+    processors.JQ.name: (metadata_extraction.QueryPartitioner, metadata_extraction.RecordsAsSentDestination),
+}
 
 
 def lambda_invoke(
@@ -141,9 +150,8 @@ class FirehoseModel:
             interval_s=spec.processor_buffer_interval_seconds,
             max_records=max_batch_records,
         )
-        # processor jq: no Lambda; Firehose's own JQ partitions the records, delivered as sent.
-        self._by_query = None if spec.uses_lambda else metadata_extraction.QueryPartitioner()
-        destination = S3Destination if spec.uses_lambda else metadata_extraction.RecordsAsSentDestination
+        partitioner, destination = LOCAL_MODELS[spec.processing.name]
+        self._by_query = partitioner()
         self._destination = destination(
             aws.s3,
             aws.bucket,
