@@ -27,9 +27,10 @@ from aws_contract import limits
 from eventlake import local_compaction, progress
 from eventlake.athena import engine as athena
 from eventlake.athena import result_rows
-from eventlake.checks import emf_lines, query_mode, run_record
+from eventlake.checks import emf_lines, run_record
 from eventlake.checks import lake_contents as lake
-from eventlake.checks.invariant import Faults, InvariantResult, check, unique_rows
+from eventlake.checks.invariant import Faults, InvariantResult
+from eventlake.checks.mode_invariants import RunFacts, View, invariant_for
 from eventlake.embedded import dynamodb_direct, eventbridge, kinesis_direct
 from eventlake.embedded.aws import ACCOUNT_ID, EmbeddedAws, embedded_aws, stack_region
 from eventlake.firehose import observed
@@ -39,7 +40,7 @@ from eventlake.traffic import faults, sample_events
 from eventlake.traffic.producer import Ledger, send
 from glue import schema
 from glue.errors import LogMessage
-from infra.athena_spec import JQ_SQL_DIR
+from infra import processors
 from infra.catalog_spec import CatalogSpec
 from infra.compaction_spec import CompactionSpec
 from infra.delivery_spec import DeliverySpec
@@ -249,7 +250,7 @@ class OpenDemo:
         partitions = register_partitions(self.aws, run.written)
         objects = lake.mirror(self.aws.s3, self.aws.bucket, options.out_dir)
         contents = lake.read(options.out_dir, objects)
-        queries = _run_queries(options.out_dir, settings.glue_database, partitions, not settings.uses_lambda)
+        queries = _run_queries(options.out_dir, settings.glue_database, partitions, spec.processing)
         return result, FollowUpDelivery(run, contents, queries, partitions, rejections)
 
     def compact(self) -> CompactedLake:
@@ -263,7 +264,7 @@ class OpenDemo:
             lake.read(options.out_dir, objects),
             rows=lake.table_rows(options.out_dir, [p.location for p in partitions]),
         )
-        queries = _run_queries(options.out_dir, settings.glue_database, partitions, not settings.uses_lambda)
+        queries = _run_queries(options.out_dir, settings.glue_database, partitions, spec.processing)
         # Beside the mirror again, so that `eventlake check` re-checks the lake as it stands now.
         run_record.write(
             options.out_dir,
@@ -417,7 +418,7 @@ def open_demo(options: DemoOptions, *, console: Any = None) -> Iterator[OpenDemo
 
         step = time.perf_counter()
         with _step(options, console, "Running the saved queries (DuckDB, as Athena)"):
-            queries = _run_queries(out_dir, settings.glue_database, partitions, not settings.uses_lambda)
+            queries = _run_queries(out_dir, settings.glue_database, partitions, spec.processing)
         timings["queries"] = time.perf_counter() - step
 
         step = time.perf_counter()
@@ -429,21 +430,10 @@ def open_demo(options: DemoOptions, *, console: Any = None) -> Iterator[OpenDemo
             redelivered=run.redelivered,
         )
         with _step(options, console, f"Checking the invariant ({len(ledger.records):,} records)"):
-            if settings.uses_lambda:
-                result = check(
-                    ledger.records,
-                    contents,
-                    rejections=rejections,
-                    dedupe=settings.dedupe_mode,
-                    backup_enabled=spec.source_backup,
-                    faults=faults_injected,
-                    unique=_unique_rows(queries),
-                    compacted=compaction is not None,
-                )
-            else:  # processor jq: what that mode guarantees (eventlake.checks.query_mode)
-                result = query_mode.check_by_query(
-                    ledger.records, contents, backup_enabled=spec.source_backup, unique=_view_rows(queries)
-                )
+            facts = RunFacts(
+                rejections, settings.dedupe_mode, spec.source_backup, faults_injected, compaction is not None
+            )
+            result = invariant_for(spec.processing).run(ledger.records, contents, facts, _view(queries))
             # Beside the mirror: what `eventlake check` needs to re-check this lake later.
             run_record.write(
                 out_dir,
@@ -534,9 +524,9 @@ def compact_lake(aws: EmbeddedAws, settings: Settings) -> CompactionReport:
     (``CompactionSpec``)."""
     compaction = CompactionSpec.from_settings(settings)
     if compaction is None:
-        raise ValueError(f"stack {settings.stack} has compactionEnabled false: nothing compacts its lake")
-    if not settings.uses_lambda:
-        raise ValueError("the compactor rewrites the transform's Parquet table; processor jq has none")
+        raise ValueError(
+            f"stack {settings.stack} compacts nothing (compactionEnabled false, or processor jq: no Parquet)"
+        )
     catalog = CatalogSpec.from_settings(settings)
     local_compaction.ensure_source_table(aws.glue, catalog, aws.bucket)
     known = athena.catalog_partitions(aws.glue, catalog.database_name, catalog.table_name)
@@ -607,20 +597,10 @@ def _collect_log(
     return log
 
 
-def _view_rows(queries: list[QueryResult]) -> list[dict[str, Any]]:
-    """processor jq: the unique-events view's rows by column name."""
+def _view(queries: list[QueryResult]) -> View:
+    """What the unique-events view returned (its columns and rows; none when it failed), for the invariant."""
     view = next((q for q in queries if q.name == athena.UNIQUE_EVENTS_VIEW), None)
-    return [] if view is None or view.error else [dict(zip(view.columns, r, strict=True)) for r in view.rows]
-
-
-def _unique_rows(queries: list[QueryResult]) -> Sequence[tuple[str, tuple[str, str]]]:
-    """What the unique-events view returned, as (lower-cased event_uuid, source lineage)."""
-    view = next((q for q in queries if q.name == athena.UNIQUE_EVENTS_VIEW), None)
-    if view is None or view.error:
-        return []
-    if isinstance(view.rows, result_rows.ArrowResultRows):  # every event: made as read, not held
-        return result_rows.ViewLineages(view.rows)
-    return unique_rows(view.columns, view.rows)
+    return ([], []) if view is None or view.error else (view.columns, view.rows)
 
 
 def register_partitions(aws: EmbeddedAws, written: Sequence[WrittenObject]) -> list[athena.CatalogPartition]:
@@ -646,12 +626,12 @@ def _run_queries(
     lake_root: Path,
     database: str,
     partitions: Sequence[athena.CatalogPartition] | None = None,
-    as_sent: bool = False,
+    processor: processors.Processor = processors.LAMBDA,
 ) -> list[QueryResult]:
     results: list[QueryResult] = []
-    conn = athena.connect(lake_root, database, partitions, as_sent)
+    conn = athena.connect(lake_root, database, partitions, processor.records_as_sent)
     try:
-        for name, sql in athena.load_queries(JQ_SQL_DIR if as_sent else athena.SQL_DIR).items():
+        for name, sql in athena.load_queries(processor.sql_dir).items():
             try:
                 columns, rows = result_rows.run(conn, sql)  # as Arrow columns: the view is every event
                 results.append(QueryResult(name, columns, rows))

@@ -16,15 +16,15 @@ from typing import Any
 
 from eventlake import progress, recovery
 from eventlake.athena import engine as athena
-from eventlake.checks import lake_contents, query_mode, run_record
-from eventlake.checks.invariant import CHECKS, MAX_LISTED, InvariantResult, check, unique_rows
+from eventlake.checks import lake_contents, run_record
+from eventlake.checks.invariant import MAX_LISTED
 from eventlake.checks.lake_contents import LakeContents, LakeObject
+from eventlake.checks.mode_invariants import RunFacts, invariant_for
 from eventlake.cli import catalog_reader
 from eventlake.cli.common import CHECK_FAILED, OK, CliError, Context, DefaultsHelp, aws_errors
 from eventlake.cli.output import Field, console, emit, warn
-from infra import athena_spec
+from infra import processors
 from infra.delivery_spec import DeliverySpec
-from infra.settings import PROCESSOR_JQ
 
 READABLE = "every object readable and on the layout"
 VIEW_READABLE = "the unique-events view can be queried"
@@ -171,40 +171,25 @@ def _report(
         root, record = recorded
         if record.compacted:  # the table as its catalog reads it: the compacted copies
             contents = dataclasses.replace(contents, rows=lake_contents.table_rows(root, record.locations))
-        as_sent = record.processor == PROCESSOR_JQ
+        processor = processors.processor_named(record.processor)
         names: list[str] = []
         view: list[tuple[Any, ...]] | None = None
         try:
             catalog = catalog_reader.locations_catalog(record.locations) or None
-            conn = athena.connect(root, partitions=catalog, as_sent=as_sent)
-            sql_dir = athena_spec.JQ_SQL_DIR if as_sent else athena.SQL_DIR
-            names, view = athena.run(conn, athena.load_queries(sql_dir)[athena.UNIQUE_EVENTS_VIEW])
+            conn = athena.connect(root, partitions=catalog, as_sent=processor.records_as_sent)
+            query = athena.load_queries(processor.sql_dir)[athena.UNIQUE_EVENTS_VIEW]
+            names, view = athena.run(conn, query)
         except Exception as exc:  # an unreadable object stops the scan: a violation, not a crash
             violations += 1
             reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
             rows.append((VIEW_READABLE, 1, reason))
             examples[VIEW_READABLE] = [reason]
-        result: InvariantResult
-        if as_sent:
-            result = query_mode.check_by_query(
-                record.sent,
-                contents,
-                backup_enabled=record.backup_enabled,
-                unique=None if view is None else [dict(zip(names, r, strict=True)) for r in view],
-            )
-            checks = query_mode.QUERY_CHECKS
-        else:
-            result = check(
-                record.sent,
-                contents,
-                rejections=record.rejections,
-                dedupe=record.dedupe,
-                backup_enabled=record.backup_enabled,
-                faults=record.faults,
-                unique=None if view is None else unique_rows(names, view),
-                compacted=record.compacted,
-            )
-            checks = CHECKS
+        invariant = invariant_for(processor)
+        facts = RunFacts(
+            record.rejections, record.dedupe, record.backup_enabled, record.faults, record.compacted
+        )
+        result = invariant.run(record.sent, contents, facts, None if view is None else (names, view))
+        checks = invariant.names
         violations += result.violation_count
         for check_name in checks:
             listed = result.examples.get(check_name, [])

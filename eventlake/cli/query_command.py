@@ -16,9 +16,8 @@ from eventlake.checks import lake_contents, run_record
 from eventlake.cli import catalog_reader
 from eventlake.cli.common import OK, CliError, Context, DefaultsHelp, aws_errors, suggest
 from eventlake.cli.output import console, emit, value_columns, warn
-from infra.athena_spec import JQ_SQL_DIR
+from infra import processors
 from infra.catalog_spec import CatalogSpec
-from infra.settings import PROCESSOR_JQ
 
 
 def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -49,8 +48,11 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    as_sent = not args.bucket and run_record.recorded_processor(_local_root(args)) == PROCESSOR_JQ
-    saved = athena.load_queries(JQ_SQL_DIR if as_sent else athena.SQL_DIR)
+    # A local lake is read as its run recorded; --bucket (or no record) as the transform's table.
+    recorded = None if args.bucket else run_record.recorded_processor(_local_root(args))
+    processor = processors.processor_named(recorded or processors.LAMBDA.name)
+    as_sent = processor.records_as_sent
+    saved = athena.load_queries(processor.sql_dir)
     if args.name is not None:
         if args.name not in saved:
             raise CliError(f"--name {args.name!r} is not a saved query{suggest(args.name, saved)}")

@@ -11,8 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from eventlake.checks import query_mode
-from eventlake.checks.invariant import CHECKS
+from eventlake.checks.mode_invariants import invariant_for
 from eventlake.cli.output import MIDDLE, Field, NumbersTable, fitted_table, value_columns
 from eventlake.demo import Report
 from eventlake.firehose.s3_destination import BACKUP, DATA, WrittenObject
@@ -169,7 +168,7 @@ def render(report: Report, console: Console) -> None:
         "check",
         "violations",
     )
-    for check in CHECKS if report.settings.uses_lambda else query_mode.QUERY_CHECKS:
+    for check in invariant_for(report.spec.processing).names:
         failed = result.failed_checks[check]
         verdict.add_row(check, Text(str(failed), style="red" if failed else "green"))
     console.print(verdict)
@@ -243,7 +242,7 @@ def document(report: Report) -> dict[str, Any]:
     opts, spec, stats, result = report.options, report.spec, report.stats, report.invariant
     by = report.sent_by_expectation
     data = report.objects_of(DATA)
-    checks = CHECKS if report.settings.uses_lambda else query_mode.QUERY_CHECKS
+    checks = invariant_for(report.spec.processing).names
 
     def kind(objects: Sequence[WrittenObject]) -> dict[str, int]:
         return {

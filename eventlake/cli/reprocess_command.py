@@ -123,6 +123,8 @@ def run(args: argparse.Namespace) -> int:
         s3, kinesis = context.client("s3"), context.client("kinesis")
         dynamodb = context.client("dynamodb") if settings.uses_claims else None
         bucket = args.bucket or _stack_bucket(context)
+    spec = DeliverySpec.from_settings(settings)
+    as_sent = spec.processing.records_as_sent
     target = recovery.ReprocessTarget(
         s3=s3,
         kinesis=kinesis,
@@ -130,12 +132,12 @@ def run(args: argparse.Namespace) -> int:
         bucket=bucket,
         stream_name=context.stream_name,
         claims_table=settings.claims_table_name if settings.uses_claims else None,
-        spec=DeliverySpec.from_settings(settings),
+        spec=spec,
         # What the table holds, so a record whose row landed is not sent twice (the transform's Parquet rows;
         # processor jq stores records as sent and has no lineage to compare).
-        table=recovery.TableRows(s3, bucket) if settings.uses_lambda else None,
+        table=None if as_sent else recovery.TableRows(s3, bucket),
         # ...and to tell byte-identical records of one millisecond apart, the stream read back.
-        stream=recovery.StreamRecords(kinesis, context.stream_name) if settings.uses_lambda else None,
+        stream=None if as_sent else recovery.StreamRecords(kinesis, context.stream_name),
     )
     options = recovery.ReprocessOptions(
         types=tuple(dict.fromkeys(args.types)) if args.types else recovery.ReprocessOptions().types,
