@@ -2,12 +2,13 @@
 read from ``payload`` without the view, and a typed table materialised from the view: the numbers README's
 Query section quotes, and when materialising would pay off.
 
-``python -m benchmarks.typed_views [--events N] [--hours H] [--write]`` runs the demo (compacted, as every
-closed hour is in production: one Parquet object per partition), then for each query asks DuckDB's plan which
-objects its scan opens (``Scanning Files``) and which columns it reads (``Projections``), and sums the
-compressed size of those columns' chunks in those objects from their Parquet footers: the bytes a columnar
-engine reads, which is what Athena bills as data scanned (before its 10 MB minimum per query). Row-group
-statistics could skip more; with one row group per object here they skip nothing for these questions.
+``.venv/bin/python tools/event_catalog/bytes_scanned.py [--events N] [--hours H] [--write]`` runs the demo
+(compacted, as every closed hour is in production: one Parquet object per partition), then for each query
+asks DuckDB's plan which objects its scan opens (``Scanning Files``) and which columns it reads
+(``Projections``, and the columns its pushed-down filters test), and sums the compressed size of those
+columns' chunks in those objects from their Parquet footers: the bytes a columnar engine reads, which is
+what Athena bills as data scanned (before its 10 MB minimum per query). Row-group statistics could skip
+more; with one row group per object here they skip nothing for these questions.
 """
 
 from __future__ import annotations
@@ -25,11 +26,14 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
 from eventlake.athena import engine as athena
 from eventlake.demo import DemoOptions, run_demo
 from glue import schema
+from infra.settings import PROJECT_ROOT
 
-RESULTS = Path(__file__).with_name("typed_views_results.md")
+RESULTS = PROJECT_ROOT / "benchmarks" / "typed_views_results.md"
 NAME, VIEW, FIELD = "payment:order:completed", "payment_order_completed", "total_amount"
 MB = 10**6
 ATHENA_MINIMUM_BYTES = 10 * MB  # Athena bills at least 10 MB a query (infra/prices: athena_tb_scanned)
@@ -214,7 +218,7 @@ def table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: Sequence[str] | None = None, prog: str = "python -m benchmarks.typed_views") -> int:
+def main(argv: Sequence[str] | None = None, prog: str = "tools/event_catalog/bytes_scanned.py") -> int:
     parser = argparse.ArgumentParser(prog=prog, description=__doc__)
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--hours", type=int, default=2)
@@ -226,7 +230,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "python -m benchmarks.ty
     print(text)
     if args.write:
         intro = (
-            "# Typed views: bytes scanned\n\nWritten by `python -m benchmarks.typed_views --write` "
+            "# Typed views: bytes scanned\n\nWritten by `tools/event_catalog/bytes_scanned.py --write` "
             f"(`--events {args.events} --hours {args.hours} --seed {args.seed}`). Each query's objects and "
             "columns from DuckDB's plan of it; the bytes are those columns' compressed chunks in those "
             "objects (their Parquet footers), what Athena bills as data scanned.\n"
