@@ -7,31 +7,18 @@ from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 
+from project_sources import python_files
+
 from aws_contract import limits
 from infra.settings import PROJECT_ROOT
 
-# Every package of the project, and the Pulumi program's own entry point.
-PACKAGES = (
-    "aws_contract",
-    "eventlake",
-    "glue",
-    "infra",
-    "transform_lambda",
-    "lake_compactor",
-    "partition_registrar",
-    "benchmarks",
-    "tools",
-    "__main__.py",
-)
 # Fake payload values of the sample events (durations, ids, counts), not limits.
 NOT_LIMITS = {Path("eventlake/traffic/sample_events.py")}
 
 
 def sources() -> Iterator[tuple[Path, ast.Module]]:
-    for package in PACKAGES:
-        top = PROJECT_ROOT / package
-        for path in [top] if top.is_file() else sorted(top.rglob("*.py")):
-            yield path.relative_to(PROJECT_ROOT), ast.parse(path.read_text(), str(path))
+    for path in python_files():
+        yield path.relative_to(PROJECT_ROOT), ast.parse(path.read_text(), str(path))
 
 
 def test_no_two_classes_share_a_name() -> None:

@@ -15,21 +15,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from project_sources import python_files
 
 from infra.settings import PROJECT_ROOT
 
-SOURCE = (
-    "eventlake",
-    "infra",
-    "transform_lambda",
-    "glue",
-    "aws_contract",
-    "partition_registrar",
-    "lake_compactor",
-    "benchmarks",
-    "tools",
-    "__main__.py",
-)
 CHOOSER = "infra/processors.py"
 MODE_NAMES = {"uses_lambda", "PROCESSOR_JQ", "PROCESSOR_LAMBDA"}
 PROCESSOR_FLAGS = {"records_as_sent", "converts_format"}
@@ -90,12 +79,10 @@ def mode_conditions(source: str) -> list[int]:
 
 def found() -> Counter[str]:
     counts: Counter[str] = Counter()
-    for root in SOURCE:
-        top = PROJECT_ROOT / root
-        for path in [top] if top.is_file() else sorted(top.rglob("*.py")):
-            rel = path.relative_to(PROJECT_ROOT).as_posix()
-            if rel != CHOOSER:
-                counts.update({rel: len(mode_conditions(path.read_text(encoding="utf-8")))})
+    for path in python_files():
+        rel = path.relative_to(PROJECT_ROOT).as_posix()
+        if rel != CHOOSER:
+            counts.update({rel: len(mode_conditions(path.read_text(encoding="utf-8")))})
     return +counts
 
 

@@ -14,21 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from project_sources import python_files
 
 from infra.settings import PROJECT_ROOT
-
-SOURCE = (
-    "eventlake",
-    "infra",
-    "transform_lambda",
-    "glue",
-    "aws_contract",
-    "partition_registrar",
-    "lake_compactor",
-    "benchmarks",
-    "tools",
-    "__main__.py",
-)
 
 
 def _private(name: str) -> bool:
@@ -78,16 +66,10 @@ def _own_accelerator(path: Path, module: str, name: str) -> bool:
     return folder is not None and path.parent == folder and (folder / f"{name}.c").is_file()
 
 
-def sources() -> Iterator[Path]:
-    for root in SOURCE:
-        top = PROJECT_ROOT / root
-        yield from [top] if top.is_file() else sorted(top.rglob("*.py"))
-
-
 def found() -> set[tuple[str, str, str]]:
     return {
         (path.relative_to(PROJECT_ROOT).as_posix(), module, name)
-        for path in sources()
+        for path in python_files()
         for module, name in private_uses(path)
     }
 
@@ -131,20 +113,19 @@ def test_a_package_may_import_its_own_accelerator() -> None:
 def test_no_private_botocore_name_is_used() -> None:
     """botocore's ``_``-names change without notice and the Lambda runtime's botocore is not pinned."""
     offenders = []
-    for root in SOURCE:
-        for path in (PROJECT_ROOT / root).rglob("*.py"):
-            text = path.read_text(encoding="utf-8")
-            if "botocore" not in text and "boto3" not in text:
-                continue
-            tree = ast.parse(text)
-            for node in ast.walk(tree):
-                if (
-                    isinstance(node, ast.Attribute)
-                    and node.attr.startswith("_")
-                    and not node.attr.startswith("__")
-                    and node.attr in BOTOCORE_PRIVATE
-                ):
-                    offenders.append(f"{path.relative_to(PROJECT_ROOT)}:{node.lineno} {node.attr}")
+    for path in python_files():
+        text = path.read_text(encoding="utf-8")
+        if "botocore" not in text and "boto3" not in text:
+            continue
+        tree = ast.parse(text)
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr.startswith("_")
+                and not node.attr.startswith("__")
+                and node.attr in BOTOCORE_PRIVATE
+            ):
+                offenders.append(f"{path.relative_to(PROJECT_ROOT)}:{node.lineno} {node.attr}")
     assert offenders == []
 
 
