@@ -163,6 +163,7 @@ def generate(
                 columns["payload"].append(event.payload)
                 columns["source_shard_id"].append(SHARD)
                 columns["source_sequence_number"].append(str(sequence))
+                columns["source_subsequence_number"].append(0)
                 columns["source_arrival_datetime"].append((at + 1 + int(rng.random() * 29)) * 1000)
                 stats.raw_json_bytes += event.raw_bytes
             table = pa.Table.from_pydict(columns, schema=target)

@@ -68,6 +68,7 @@ def generate_lake(
         "payload": "'{\"n\":' || i::VARCHAR || ',\"note\":\"' || md5(i::VARCHAR) || '\"}'",
         "source_shard_id": "'shardId-000000000000'",
         "source_sequence_number": "i::VARCHAR",
+        "source_subsequence_number": "0::BIGINT",
         "source_arrival_datetime": f"to_timestamp({created} + 5)::TIMESTAMP",
     }
     assert list(columns) == list(schema.COLUMN_NAMES)

@@ -34,13 +34,15 @@ DEFAULT_FINGERPRINT_FIELDS = ("event_name", "created_at")
 
 # The columns that order a partition's copies of one id, earliest first: when Kinesis accepted the record,
 # then its shard and its sequence number (sequence numbers are decimal strings that grow within a shard:
-# shorter is smaller). Rows that tie on all of these are the same Kinesis record stored twice (Firehose
-# redelivered its batch): any order among them gives the same bytes, since they differ in nothing else.
+# shorter is smaller), then its place in its KPL aggregate (null: a row from before that column, put on its
+# own: 0). Rows that tie on all of these are the same record stored twice (Firehose redelivered its batch):
+# any order among them gives the same bytes, since they differ in nothing else.
 ARRIVAL_ORDER = (
     "source_arrival_datetime ASC NULLS LAST",
     "source_shard_id ASC NULLS LAST",
     "length(source_sequence_number) ASC NULLS LAST",
     "source_sequence_number ASC NULLS LAST",
+    "source_subsequence_number ASC NULLS FIRST",
 )
 
 

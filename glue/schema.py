@@ -59,6 +59,12 @@ COLUMNS: tuple[Column, ...] = (
     Column("payload", "string", "JSON object of every field beyond event_uuid/event_name/created_at"),
     Column("source_shard_id", "string", "Kinesis shard the record came from"),
     Column("source_sequence_number", "string", "Kinesis sequence number, for replay and lineage"),
+    Column(
+        "source_subsequence_number",
+        "bigint",
+        "Place in its KPL aggregate (0, 1, ...; 0: put on its own): the user records of one aggregate share "
+        "the sequence number",
+    ),
     Column("source_arrival_datetime", "timestamp", "When Kinesis accepted the record (UTC)"),
 )
 

@@ -740,6 +740,7 @@ enum {
     COL_PAYLOAD,
     COL_SHARD,
     COL_SEQUENCE,
+    COL_SUBSEQUENCE,
     COL_ARRIVAL,
     N_COLUMNS
 };
@@ -756,9 +757,10 @@ static const char *const COLUMN_NAMES[N_COLUMNS] = {
     [COL_PAYLOAD] = "payload",
     [COL_SHARD] = "source_shard_id",
     [COL_SEQUENCE] = "source_sequence_number",
+    [COL_SUBSEQUENCE] = "source_subsequence_number",
     [COL_ARRIVAL] = "source_arrival_datetime",
 };
-#define MAX_COLUMN_KEY 32 /* `,"source_arrival_datetime":` is 27 bytes */
+#define MAX_COLUMN_KEY 32 /* `,"source_subsequence_number":` is 29 bytes */
 static int column_order[N_COLUMNS];
 static char column_keys[N_COLUMNS][MAX_COLUMN_KEY]; /* `{"name":` for the first column, `,"name":` after */
 static size_t column_key_lengths[N_COLUMNS];
@@ -810,7 +812,7 @@ static PyObject *configure(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
-static PyObject *KEY_DATA, *KEY_METADATA, *KEY_SHARD, *KEY_SEQUENCE, *KEY_ARRIVAL;
+static PyObject *KEY_DATA, *KEY_METADATA, *KEY_SHARD, *KEY_SEQUENCE, *KEY_SUBSEQUENCE, *KEY_ARRIVAL;
 static PyObject *KEY_UUID, *KEY_NAME, *KEY_CREATED;
 static PyObject *KEY_RECORD_ID, *KEY_RESULT, *KEY_ROW_METADATA; /* and KEY_DATA: a response entry's keys */
 
@@ -868,6 +870,17 @@ static int answer_record(PyObject *record, PyObject *names, PyObject *metadatas,
     PyObject *sequence_object = item(meta, KEY_SEQUENCE, 1);
     PyObject *arrival_object = PyDict_GetItemWithError(meta, KEY_ARRIVAL);
     if (!shard_object || !sequence_object || !arrival_object || !PyLong_CheckExact(arrival_object)) goto none;
+    /* The user record's place in its KPL aggregate: absent is null, an int is written, anything else (a digit
+     * string, a number past 64 bits) is Python's to judge, as lineage_of reads it. */
+    PyObject *subsequence_object = PyDict_GetItemWithError(meta, KEY_SUBSEQUENCE);
+    if (!subsequence_object && PyErr_Occurred()) goto none;
+    long long subsequence = 0;
+    if (subsequence_object && subsequence_object != Py_None) {
+        if (!PyLong_CheckExact(subsequence_object)) goto none;
+        subsequence = PyLong_AsLongLong(subsequence_object);
+        if (subsequence == -1 && PyErr_Occurred()) goto none;
+    }
+    int subsequence_null = !subsequence_object || subsequence_object == Py_None;
 
     Py_ssize_t data_length, shard_length, sequence_length;
     const char *data = PyUnicode_AsUTF8AndSize(data_object, &data_length);
@@ -999,6 +1012,10 @@ static int answer_record(PyObject *record, PyObject *names, PyObject *metadatas,
             *o++ = '"';
             o = put_escaped(o, (const unsigned char *)sequence, (size_t)sequence_length);
             *o++ = '"';
+            break;
+        case COL_SUBSEQUENCE:
+            if (subsequence_null) PUT("null");
+            else o = (unsigned char *)put_int((char *)o, subsequence);
             break;
         case COL_ARRIVAL:
             *o++ = '"';
@@ -1235,11 +1252,12 @@ PyMODINIT_FUNC PyInit__hotpath(void) {
     KEY_METADATA = PyUnicode_InternFromString("kinesisRecordMetadata");
     KEY_SHARD = PyUnicode_InternFromString("shardId");
     KEY_SEQUENCE = PyUnicode_InternFromString("sequenceNumber");
+    KEY_SUBSEQUENCE = PyUnicode_InternFromString("subsequenceNumber");
     KEY_ARRIVAL = PyUnicode_InternFromString("approximateArrivalTimestamp");
     KEY_UUID = PyUnicode_InternFromString("event_uuid");
     KEY_NAME = PyUnicode_InternFromString("event_name");
     KEY_CREATED = PyUnicode_InternFromString("created_at");
-    if (!KEY_DATA || !KEY_METADATA || !KEY_SHARD || !KEY_SEQUENCE || !KEY_ARRIVAL) return NULL;
+    if (!KEY_DATA || !KEY_METADATA || !KEY_SHARD || !KEY_SEQUENCE || !KEY_SUBSEQUENCE || !KEY_ARRIVAL) return NULL;
     KEY_RECORD_ID = PyUnicode_InternFromString("recordId");
     KEY_RESULT = PyUnicode_InternFromString("result");
     KEY_ROW_METADATA = PyUnicode_InternFromString("metadata");

@@ -212,6 +212,7 @@ def enrich(
         dumps(payload),
         lineage.shard_id,
         lineage.sequence_number,
+        lineage.subsequence_number,
         None if arrival is None else _arrival_iso(arrival),
     )
 
@@ -227,6 +228,7 @@ def row(
     payload: str,
     source_shard_id: str | None,
     source_sequence_number: str | None,
+    source_subsequence_number: int | None,
     source_arrival_datetime: str | None,
 ) -> dict[str, Any]:
     """The stored row, the one Python definition both Python paths write (``enrich``, the inline path of
@@ -244,6 +246,7 @@ def row(
         "payload": payload,
         "source_shard_id": source_shard_id,
         "source_sequence_number": source_sequence_number,
+        "source_subsequence_number": source_subsequence_number,
         "source_arrival_datetime": source_arrival_datetime,
     }
 
@@ -361,6 +364,7 @@ def python_first_arrival(
                 shard = meta.get("shardId")
                 sequence = meta.get("sequenceNumber")
                 arrival = meta.get("approximateArrivalTimestamp")
+                subsequence = meta.get("subsequenceNumber")
                 if (
                     parts is not None
                     and (type(created_at) is int or type(created_at) is float)
@@ -373,6 +377,7 @@ def python_first_arrival(
                     and type(sequence) is str
                     and sequence
                     and type(arrival) is int
+                    and (subsequence is None or type(subsequence) is int)
                 ):
                     payload = obj.copy()
                     del payload["event_uuid"], payload["event_name"], payload["created_at"]
@@ -398,6 +403,7 @@ def python_first_arrival(
                                 orjson.dumps(payload).decode("utf-8"),
                                 shard,
                                 sequence,
+                                subsequence,
                                 _arrival_iso(arrival),
                             ),
                             option=_LINE,

@@ -314,6 +314,7 @@ def _unanswerable(event: Mapping[str, Any], index: int | None, record: Any, prob
         "recordId": None,
         "shardId": lineage.shard_id,
         "sequenceNumber": lineage.sequence_number,
+        "subSequenceNumber": lineage.subsequence_number,
         "invocationId": event.get("invocationId"),
     }
 
@@ -492,6 +493,7 @@ def _rejection(
         "recordId": record.get("recordId"),
         "shardId": lineage.shard_id,
         "sequenceNumber": lineage.sequence_number,
+        "subSequenceNumber": lineage.subsequence_number,  # one user record of a KPL aggregate
         "invocationId": event.get("invocationId"),
     }
 

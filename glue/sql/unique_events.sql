@@ -11,6 +11,7 @@ SELECT
     payload,
     source_shard_id,
     source_sequence_number,
+    source_subsequence_number,
     source_arrival_datetime,
     event_type,
     event_date,
@@ -24,7 +25,8 @@ FROM (
                 source_arrival_datetime ASC NULLS LAST,
                 source_shard_id ASC NULLS LAST,
                 length(source_sequence_number) ASC NULLS LAST,
-                source_sequence_number ASC NULLS LAST
+                source_sequence_number ASC NULLS LAST,
+                source_subsequence_number ASC NULLS FIRST
         ) AS copy_number
     FROM events
 ) AS numbered

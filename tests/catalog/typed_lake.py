@@ -84,6 +84,7 @@ def _parquet_rows(rows: list[tuple[Event, int]]) -> pa.Table:
             "payload": json.dumps(payload_of(event), ensure_ascii=False),
             "source_shard_id": "shardId-000000000000",
             "source_sequence_number": str(10**20 + sequence),
+            "source_subsequence_number": 0,
             "source_arrival_datetime": (created + 5 + copy) * 1000,
         }
         for key, value in values.items():

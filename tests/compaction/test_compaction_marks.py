@@ -61,6 +61,7 @@ def partitions(draw: Any) -> list[dict[str, Any]]:
             "payload": draw(st.sampled_from(['{"amount":1}', '{"amount":2}', "{}"])),
             "source_shard_id": draw(st.sampled_from(["shardId-000000000000", "shardId-000000000001"])),
             "source_sequence_number": str(draw(st.sampled_from([9, 10, 11, 100]))) + f"{number:03d}",
+            "source_subsequence_number": draw(st.sampled_from([None, 0, 1])),
             "source_arrival_datetime": HOUR + timedelta(milliseconds=draw(st.integers(0, 3))),
         }
         rows.append(row)
@@ -83,6 +84,7 @@ def _expected(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
                 r["source_shard_id"],
                 len(r["source_sequence_number"]),
                 r["source_sequence_number"],
+                -1 if r["source_subsequence_number"] is None else r["source_subsequence_number"],
                 r["event_uuid"],
                 r["event_name"],
                 r["created_at"],
@@ -180,6 +182,7 @@ def _row(**changes: Any) -> dict[str, Any]:
         "payload": "{}",
         "source_shard_id": "shardId-000000000000",
         "source_sequence_number": "1",
+        "source_subsequence_number": 0,
         "source_arrival_datetime": HOUR,
     }
     return {**row, **changes}
