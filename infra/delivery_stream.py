@@ -10,7 +10,6 @@ import pulumi
 import pulumi_aws as aws
 from pulumi_aws import kinesis
 
-from glue import schema
 from infra import iam
 from infra.account import Account
 from infra.catalog import Catalog
@@ -129,7 +128,7 @@ class DeliveryStream(pulumi.ComponentResource):
                             **a,
                             glue_catalog_arn=account.glue_catalog_arn,
                             kms_via_services=[account.service_host("s3"), account.service_host("kinesis")],
-                            reads_schema=spec.processing.converts_format,
+                            reads_schema=spec.processing.conversion(spec) is not None,
                             written_roots=spec.written_roots,
                         )
                     )
@@ -217,24 +216,24 @@ def _processing(
         ]
     )
     processors = [ProcessorArgs(type=processing.firehose_processor_type, parameters=parameters)]
-    if not processing.converts_format:
+    conversion = processing.conversion(spec)
+    if conversion is None:
         return processors, None
-    conversion = ConversionArgs(
+    return processors, ConversionArgs(
         enabled=True,
         input_format_configuration=InputFormatArgs(
             deserializer=DeserializerArgs(
-                open_x_json_ser_de=OpenXJsonArgs(case_insensitive=spec.deserializer_case_insensitive)
+                open_x_json_ser_de=OpenXJsonArgs(case_insensitive=conversion.case_insensitive)
             )
         ),
         output_format_configuration=OutputFormatArgs(
-            serializer=SerializerArgs(parquet_ser_de=ParquetArgs(compression=spec.parquet_compression))
+            serializer=SerializerArgs(parquet_ser_de=ParquetArgs(compression=conversion.compression))
         ),
         schema_configuration=SchemaArgs(
             database_name=catalog.database_name,
             table_name=catalog.table_name,
             role_arn=role_arn,
             region=region,
-            version_id=schema.SCHEMA_VERSION_ID,
+            version_id=conversion.version_id,
         ),
     )
-    return processors, conversion

@@ -29,6 +29,7 @@ from typing import Any
 from aws_contract import limits
 from glue import event_catalog, schema
 from glue.event_catalog import DeclaredField, EventType
+from infra import processors
 from infra.athena_spec import (
     DATA_CATALOG,
     PRESTO_VIEW_EXPANDED_TEXT,
@@ -41,6 +42,7 @@ from infra.athena_spec import (
     presto_type,
 )
 from infra.compaction_spec import CompactionSpec
+from infra.processors import Processor
 from infra.settings import Settings
 
 # A leaf at most this many names deep gets its own column (``item.price.amount``); deeper is JSON text.
@@ -66,22 +68,14 @@ class ViewColumn:
     expression: str
 
 
-def envelope(uses_lambda: bool) -> tuple[tuple[ViewColumn, ...], tuple[ViewColumn, ...]]:
-    """The columns before the fields (id, time, subtype, the marks where the table has them) and after them
-    (the partition columns), each read as is from ``unique_events``."""
+def envelope(processor: Processor) -> tuple[tuple[ViewColumn, ...], tuple[ViewColumn, ...]]:
+    """The columns before the fields (id, time, subtype, the marks where the processor's table has them) and
+    after them (the partition columns), each read as is from ``unique_events``."""
     by_name = {c.name: c for c in (*schema.COLUMNS, *schema.PARTITION_KEYS)}
-    first = ["event_uuid", "created_datetime", "event_subtype"]
-    if uses_lambda:
-        first += ["is_duplicate", "uuid_reused"]
+    first = ["event_uuid", "created_datetime", "event_subtype", *processor.mark_columns]
     head = tuple(ViewColumn(n, by_name[n].type, by_name[n].comment, n) for n in first)
     tail = tuple(ViewColumn(c.name, c.type, c.comment, c.name) for c in schema.PARTITION_KEYS)
     return head, tail
-
-
-def source_column(uses_lambda: bool) -> str:
-    """The JSON the fields are read from: the Lambda's ``payload``, or the jq mode's whole ``record``
-    (the same paths: ``payload`` is the record without its three envelope fields)."""
-    return "payload" if uses_lambda else "record"
 
 
 def field_columns(entry: EventType, source: str) -> tuple[ViewColumn, ...]:
@@ -192,10 +186,12 @@ class EventViewSpec:
         }
 
 
-def event_view(entry: EventType, database_name: str, uses_lambda: bool) -> EventViewSpec:
-    """The view of one entry; a field whose column repeats another's or an envelope column's is refused."""
-    head, tail = envelope(uses_lambda)
-    fields = field_columns(entry, source_column(uses_lambda))
+def event_view(entry: EventType, database_name: str, processor: Processor) -> EventViewSpec:
+    """The view of one entry, its fields read from the processor's JSON column (the Lambda's ``payload``, or
+    the jq mode's whole ``record``: the same paths); a field whose column repeats another's or an envelope
+    column's is refused."""
+    head, tail = envelope(processor)
+    fields = field_columns(entry, processor.json_column)
     seen = dict.fromkeys((c.name for c in (*head, *tail)), "an envelope column")
     for column in fields:
         if column.name in seen:
@@ -220,7 +216,7 @@ def event_view(entry: EventType, database_name: str, uses_lambda: bool) -> Event
 
 def event_views(
     database_name: str,
-    uses_lambda: bool,
+    processor: Processor,
     taken: tuple[str, ...],
     catalog_dir: Path | None = None,
 ) -> tuple[EventViewSpec, ...]:
@@ -228,7 +224,7 @@ def event_views(
     ``taken``: the database's other tables and views; a view name among them is refused (at preview: the
     program builds these before any resource)."""
     entries = event_catalog.load_catalog(catalog_dir or event_catalog.CATALOG_DIR)
-    views = tuple(event_view(e, database_name, uses_lambda) for e in entries)
+    views = tuple(event_view(e, database_name, processor) for e in entries)
     for view in views:
         if view.name in taken:
             raise event_catalog.CatalogError(
@@ -246,19 +242,24 @@ def taken_names(settings: Settings) -> tuple[str, ...]:
 
 
 def from_settings(settings: Settings) -> tuple[EventViewSpec, ...]:
-    return event_views(settings.glue_database, settings.uses_lambda, taken_names(settings))
+    return event_views(settings.glue_database, settings.processing, taken_names(settings))
+
+
+def local_views(processor: Processor) -> tuple[EventViewSpec, ...]:
+    """Every catalog view for the local engine (the database is the session's; no compactor table there)."""
+    return _local_views(processor.name)
 
 
 @cache
-def local_views(uses_lambda: bool) -> tuple[EventViewSpec, ...]:
-    """Every catalog view for the local engine (the database is the session's; no compactor table there)."""
-    return event_views("", uses_lambda, (schema.TABLE_NAME, VIEW_QUERY))
+def _local_views(processor_name: str) -> tuple[EventViewSpec, ...]:
+    # By name: the catalog is read once per processor and process (a processor object is not hashable).
+    return event_views("", processors.processor_named(processor_name), (schema.TABLE_NAME, VIEW_QUERY))
 
 
 def local_column_types() -> dict[str, dict[str, str]]:
-    """View name -> column -> Glue type, over both modes' columns: what the local engine types queries by."""
+    """View name -> column -> Glue type, over every mode's columns: what the local engine types queries by."""
     out: dict[str, dict[str, str]] = {}
-    for uses_lambda in (True, False):
-        for view in local_views(uses_lambda):
+    for processor in processors.PROCESSORS.values():
+        for view in local_views(processor):
             out.setdefault(view.name, {}).update({c.name: c.type for c in view.columns})
     return out

@@ -12,12 +12,15 @@ from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_contract import limits
 from glue import marks
 from lake_compactor.compaction_plan import DEFAULT_COMPRESSION as DEFAULT_COMPACTION_COMPRESSION
 from lake_compactor.compaction_plan import SWEEP_GRACE
+
+if TYPE_CHECKING:
+    from infra.processors import Processor
 
 NAMESPACE = "eventlake"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -258,7 +261,7 @@ class Settings:
             "alarmFreshnessSeconds",
             f"0 (automatic) or more than {self.min_alarm_freshness_seconds:g} s (with dynamic partitioning "
             f"Firehose may take {limits.PARTITIONED_DELIVERY_DELAY_FACTOR}x bufferingIntervalSeconds"
-            + (", after the processor's processorBufferIntervalSeconds" if self.uses_lambda else "")
+            + self.processing.freshness_note
             + f"; got {freshness})",
         )
         _range(self, "alarm_iterator_age_seconds", 1, self.stream_retention_hours * SECONDS_PER_HOUR - 1)
@@ -316,16 +319,18 @@ class Settings:
         )
 
     @property
-    def uses_lambda(self) -> bool:
-        """The transform Lambda runs (and with it the claims table, when dedupe is on)."""
-        return self.processor == PROCESSOR_LAMBDA
+    def processing(self) -> Processor:
+        """The stack's processor object (``infra.processors``): what differs between ``processor`` modes is
+        asked of it, never tested here."""
+        from infra import processors  # it reads Settings, so it is imported once a Settings exists
+
+        return processors.processor_for(self)
 
     @property
     def compacts(self) -> bool:
-        """The compactor runs: ``compactionEnabled``, over the transform's Parquet table. ``processor: jq``
-        never compacts: its table is the records as sent (text, JSON Lines), which an UNLOAD to Parquet would
-        turn into files its text SerDe cannot read, and it carries no marks to recompute."""
-        return self.compaction_enabled and self.uses_lambda
+        """The compactor runs: ``compactionEnabled``, where the processor's table can be compacted
+        (``processor: jq``'s never is)."""
+        return self.processing.compacts(self)
 
     @property
     def dedupe_mode(self) -> marks.DedupeMode:
@@ -334,8 +339,8 @@ class Settings:
 
     @property
     def uses_claims(self) -> bool:
-        """A DynamoDB claims table is deployed and claimed by the transform."""
-        return self.uses_lambda and self.dedupe_mode.claims_table
+        """A DynamoDB claims table is deployed and claimed by the transform (with ``processor: lambda``)."""
+        return self.processing.marks(self.dedupe_mode).claims_table
 
     @property
     def claims_table_name(self) -> str:
@@ -354,7 +359,7 @@ class Settings:
         """The freshness a healthy stream can reach: records wait for the Lambda processor's buffer (jq mode
         has none: the query runs as records arrive), then up to 1.5x the S3 buffering interval with dynamic
         partitioning."""
-        processor_wait = self.processor_buffer_interval_seconds if self.uses_lambda else 0
+        processor_wait = self.processing.buffer_wait_seconds(self)
         return limits.PARTITIONED_DELIVERY_DELAY_FACTOR * self.buffering_interval_seconds + processor_wait
 
     @property

@@ -21,8 +21,7 @@ from sqlglot import exp
 from eventlake.athena import semantics
 from eventlake.firehose.java_time import DatePatternError, java_tokens
 from glue import partition_query, schema
-from infra import event_views_spec
-from infra.athena_spec import JQ_SQL_DIR
+from infra import event_views_spec, processors
 from infra.settings import PROJECT_ROOT
 
 SQL_DIR = PROJECT_ROOT / "glue" / "sql"
@@ -357,18 +356,27 @@ def create_view(
     partitions: Sequence[CatalogPartition] | None = None,
     as_sent: bool = False,
 ) -> None:
-    """(Re)create ``<database>.events`` over the lake's Parquet files (``as_sent``: jq mode's JSON Lines).
+    """(Re)create ``<database>.events`` over the lake's objects, read as the processor's Glue table says
+    (``as_sent``: jq mode's JSON Lines, else the transform's Parquet), and its ``unique_events`` view.
 
     With ``partitions`` (the Glue catalog's), only the files of those partitions are read, as Athena reads a
-    Hive table: an object in a partition nobody registered is invisible. Without, every Parquet file under the
+    Hive table: an object in a partition nobody registered is invisible. Without, every data file under the
     data root is read (what ``MSCK REPAIR TABLE`` would register). An empty lake gets an empty view with the
     same columns; call this again once the first objects exist.
     """
-    if as_sent:
-        _create_as_sent_view(conn, lake_root, database, partitions)
-        return
+    processor = processors.holding(as_sent)
+    body = _TABLE_READERS[processor.table.input_format](lake_root, partitions)
+    conn.execute(f"CREATE SCHEMA IF NOT EXISTS {database}")
+    conn.execute(f"CREATE OR REPLACE VIEW {database}.{schema.TABLE_NAME} AS {body}")
+    # The view the program deploys (a Glue VIRTUAL_VIEW of the same SELECT), so queries can name it here too.
+    view_sql = load_queries(processor.sql_dir).get(UNIQUE_EVENTS_VIEW)
+    if view_sql is not None:
+        conn.execute(f"CREATE OR REPLACE VIEW {database}.{UNIQUE_EVENTS_VIEW} AS {to_duckdb(view_sql)}")
+
+
+def _parquet_table(lake_root: Path, partitions: Sequence[CatalogPartition] | None) -> str:
+    """The SELECT of a Parquet table (the transform's rows), its columns cast to their Glue types."""
     columns = _columns()
-    table = f"{database}.{schema.TABLE_NAME}"
     data_root = Path(lake_root) / schema.DATA_ROOT
     # Objects written before a column was added lack it: Athena reads it as NULL, DuckDB needs union_by_name,
     # which opens every file when the view is bound. When the catalog says every partition has the table's
@@ -395,23 +403,13 @@ def create_view(
     else:
         select = ", ".join(f'CAST(NULL AS {kind}) AS "{name}"' for name, kind in columns)
         body = f"SELECT {select} WHERE false"
-    conn.execute(f"CREATE SCHEMA IF NOT EXISTS {database}")
-    conn.execute(f"CREATE OR REPLACE VIEW {table} AS {body}")
-    # The view the program deploys (a Glue VIRTUAL_VIEW of the same SELECT), so queries can name it here too.
-    view_sql = load_queries().get(UNIQUE_EVENTS_VIEW)
-    if view_sql is not None:
-        conn.execute(f"CREATE OR REPLACE VIEW {database}.{UNIQUE_EVENTS_VIEW} AS {to_duckdb(view_sql)}")
+    return body
 
 
-def _create_as_sent_view(
-    conn: duckdb.DuckDBPyConnection,
-    lake_root: Path,
-    database: str,
-    partitions: Sequence[CatalogPartition] | None,
-) -> None:
-    """processor jq: ``events`` is one ``record`` column per line of the GZIP JSON Lines objects, read as text
-    the way Hive's TextInputFormat and LazySimpleSerDe (delimiter U+0001, no quoting) read them; the unique
-    view is ``glue/sql_jq``'s."""
+def _text_table(lake_root: Path, partitions: Sequence[CatalogPartition] | None) -> str:
+    """The SELECT of a text table (processor jq): one ``record`` column per line of the GZIP JSON Lines
+    objects, read as text the way Hive's TextInputFormat and LazySimpleSerDe (delimiter U+0001, no quoting)
+    read them."""
     names = [f'"{n}"' for n in (*(c.name for c in partition_query.COLUMNS), *schema.PARTITION_KEY_NAMES)]
     pattern = f"*{partition_query.OUTPUT_EXTENSION}"
     if partitions is not None:
@@ -435,11 +433,14 @@ def _create_as_sent_view(
         body = f"SELECT {', '.join(names)} FROM {source}"
     else:
         body = f"SELECT {', '.join(f'CAST(NULL AS VARCHAR) AS {n}' for n in names)} WHERE false"
-    conn.execute(f"CREATE SCHEMA IF NOT EXISTS {database}")
-    conn.execute(f"CREATE OR REPLACE VIEW {database}.{schema.TABLE_NAME} AS {body}")
-    view_sql = load_queries(JQ_SQL_DIR).get(UNIQUE_EVENTS_VIEW)
-    if view_sql is not None:
-        conn.execute(f"CREATE OR REPLACE VIEW {database}.{UNIQUE_EVENTS_VIEW} AS {to_duckdb(view_sql)}")
+    return body
+
+
+# How the local engine reads a table, by its Glue input format (as Athena picks a table's reader).
+_TABLE_READERS = {
+    schema.PARQUET_INPUT_FORMAT: _parquet_table,
+    partition_query.TEXT_INPUT_FORMAT: _text_table,
+}
 
 
 def connect(
@@ -470,12 +471,12 @@ def create_event_views(conn: duckdb.DuckDBPyConnection, athena_sql: str) -> None
     current = conn.execute("SELECT current_schema()").fetchone()[0]  # type: ignore[index]
     for database, name in sorted(named):
         database = database or current
-        as_sent = conn.execute(
-            "SELECT count(*) FROM duckdb_columns() "
-            "WHERE schema_name = ? AND table_name = ? AND column_name = ?",
-            [database, UNIQUE_EVENTS_VIEW, "record"],
-        ).fetchone()[0]  # type: ignore[index]
-        view = next((v for v in event_views_spec.local_views(not as_sent) if v.name == name), None)
+        columns = conn.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ?",
+            [database, UNIQUE_EVENTS_VIEW],
+        ).fetchall()
+        processor = processors.reading({column for (column,) in columns})
+        view = next((v for v in event_views_spec.local_views(processor) if v.name == name), None)
         if view is not None:
             sql = to_duckdb(view.original_sql(), database).replace(
                 f"FROM {UNIQUE_EVENTS_VIEW}", f"FROM {database}.{UNIQUE_EVENTS_VIEW}", 1

@@ -26,8 +26,9 @@ from eventlake.cli import catalog_reader
 from eventlake.cli.common import CHECK_FAILED, OK, CliError, Context, DefaultsHelp, aws_errors
 from eventlake.cli.output import console, emit
 from glue import event_catalog, schema
+from infra import processors
 from infra.catalog_spec import CatalogSpec
-from infra.settings import PROCESSOR_JQ
+from infra.processors import Processor
 
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -95,12 +96,13 @@ def run(args: argparse.Namespace) -> int:
 
 def _lake_events(root: Path, start: str | None, end: str | None) -> list[tuple[str, dict[str, Any]]]:
     """(event name, payload) of every event once in the selected event dates, from a local mirror."""
-    as_sent = run_record.recorded_processor(root) == PROCESSOR_JQ
+    # A mirror without a run record is read as the transform's lake, as eventlake query reads it.
+    processor = processors.processor_named(run_record.recorded_processor(root) or processors.LAMBDA.name)
     try:
         partitions = catalog_reader.recorded_catalog(root)
     except catalog_reader.NoCatalog as exc:
         raise CliError(str(exc)) from None
-    return list(_events(root, partitions, as_sent, start, end))
+    return list(_events(root, partitions, processor, start, end))
 
 
 def _bucket_events(args: argparse.Namespace) -> list[tuple[str, dict[str, Any]]]:
@@ -122,7 +124,7 @@ def _bucket_events(args: argparse.Namespace) -> list[tuple[str, dict[str, Any]]]
         root = Path(scratch) / "lake"
         with aws_errors(f"reading s3://{args.bucket}", "check --bucket, --region and --endpoint-url"):
             _fetch(context.client("s3"), args.bucket, selected, root)
-        return list(_events(root, selected, not context.settings.uses_lambda, args.start, args.end))
+        return list(_events(root, selected, context.settings.processing, args.start, args.end))
 
 
 def _dates(start: str | None, end: str | None) -> str:
@@ -162,16 +164,17 @@ def _fetch(s3: Any, bucket: str, partitions: list[athena.CatalogPartition], root
 def _events(
     root: Path,
     partitions: list[athena.CatalogPartition],
-    as_sent: bool,
+    processor: Processor,
     start: str | None,
     end: str | None,
 ) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(event name, payload) of every event once, in the selected event dates."""
-    column = "record" if as_sent else "payload"
+    """(event name, payload) of every event once, in the selected event dates, read from the processor's
+    JSON column of unique_events."""
+    column = processor.json_column
     bounds = [f"event_date >= '{start}'"] if start else []
     bounds += [f"event_date <= '{end}'"] if end else []
     where = f" WHERE {' AND '.join(bounds)}" if bounds else ""
-    conn = athena.connect(root, partitions=partitions, as_sent=as_sent)
+    conn = athena.connect(root, partitions=partitions, as_sent=processor.records_as_sent)
     # In a fixed order, so the examples and the files proposed are the same on every run and either source.
     order = " ORDER BY event_name, created_datetime, event_uuid"
     _, rows = athena.run(conn, f"SELECT event_name, {column} FROM unique_events{where}{order}")

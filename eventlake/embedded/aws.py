@@ -25,6 +25,7 @@ from infra.catalog_spec import CatalogSpec
 from infra.claims_spec import ClaimsTableSpec
 from infra.delivery_spec import DeliverySpec
 from infra.lake_bucket import bucket_name
+from infra.processors import FormatConversion
 from infra.settings import PROJECT_ROOT, Settings, stack_config
 
 ACCOUNT_ID = "123456789012"  # moto's default account
@@ -281,12 +282,33 @@ def claims_ttl_request(spec: ClaimsTableSpec) -> dict[str, Any]:
     }
 
 
+def _conversion(conversion: FormatConversion, role_arn: str, account: Account) -> dict[str, Any]:
+    """``DataFormatConversionConfiguration`` of the processor's conversion, as the program renders it."""
+    return {
+        "Enabled": True,
+        "SchemaConfiguration": {
+            "RoleARN": role_arn,
+            "DatabaseName": conversion.database_name,
+            "TableName": conversion.table_name,
+            "Region": account.region,
+            "VersionId": conversion.version_id,
+        },
+        "InputFormatConfiguration": {
+            "Deserializer": {"OpenXJsonSerDe": {"CaseInsensitive": conversion.case_insensitive}}
+        },
+        "OutputFormatConfiguration": {
+            "Serializer": {"ParquetSerDe": {"Compression": conversion.compression}}
+        },
+    }
+
+
 def destination_configuration(
     spec: DeliverySpec, *, bucket: str, role_arn: str, function_arn: str, account: Account
 ) -> dict[str, Any]:
     """``ExtendedS3DestinationConfiguration`` mirroring the spec, as the Pulumi program sends it."""
     bucket_arn = account.bucket_arn(bucket)
     processing = spec.processing
+    conversion = processing.conversion(spec)  # None: records delivered as they are (processor jq)
     config: dict[str, Any] = {
         "RoleARN": role_arn,
         "BucketARN": bucket_arn,
@@ -315,28 +337,15 @@ def destination_configuration(
             "Enabled": True,
             "RetryOptions": {"DurationInSeconds": spec.retry_duration_seconds},
         },
-        "DataFormatConversionConfiguration": {
-            "Enabled": True,
-            "SchemaConfiguration": {
-                "RoleARN": role_arn,
-                "DatabaseName": spec.database_name,
-                "TableName": spec.table_name,
-                "Region": account.region,
-                "VersionId": schema.SCHEMA_VERSION_ID,
-            },
-            "InputFormatConfiguration": {
-                "Deserializer": {"OpenXJsonSerDe": {"CaseInsensitive": spec.deserializer_case_insensitive}}
-            },
-            "OutputFormatConfiguration": {
-                "Serializer": {"ParquetSerDe": {"Compression": spec.parquet_compression}}
-            },
-        },
+        **(
+            {}
+            if conversion is None
+            else {"DataFormatConversionConfiguration": _conversion(conversion, role_arn, account)}
+        ),
         "CustomTimeZone": spec.custom_time_zone,
         "FileExtension": spec.file_extension,
         "S3BackupMode": "Enabled" if spec.source_backup else "Disabled",
     }
-    if not processing.converts_format:  # processor jq: records delivered as sent
-        del config["DataFormatConversionConfiguration"]
     if spec.source_backup:
         config["S3BackupConfiguration"] = {
             "RoleARN": role_arn,

@@ -7,13 +7,7 @@ from functools import lru_cache
 
 from aws_contract import limits
 from infra import sizing
-from infra.capacity.calibration import (
-    AS_SENT_BYTES_PER_RAW_BYTE,
-    PARQUET_BYTES_PER_RAW_BYTE,
-    PARQUET_OBJECT_OVERHEAD_BYTES,
-    TIME_STEPS,
-    TRANSFORMED_BYTES_PER_RAW_BYTE,
-)
+from infra.capacity.calibration import TIME_STEPS
 from infra.capacity.plan_model import Load, PartitionFlow
 from infra.settings import SECONDS_PER_HOUR, Settings
 
@@ -36,11 +30,11 @@ def share_in_hour(f: float, k: int, spread: float) -> float:
 
 
 def processor_batch_seconds(raw_ps: float, shards: int, settings: Settings) -> float:
-    """How often each shard's processor batch is delivered when the processor buffer fills before its interval
-    passes: a steady load then delivers a batch per shard every ``buffer / bytes per second``. Else 0, as
-    without a Lambda: a batch closed by its interval opens at the next record, so batches come at jittered
-    times and records reach the S3 buffers about as they arrive (Poisson)."""
-    if not settings.uses_lambda or raw_ps <= 0:
+    """How often each shard's Lambda processor batch is delivered when the processor buffer fills before its
+    interval passes: a steady load then delivers a batch per shard every ``buffer / bytes per second``. Else
+    0, as without a Lambda (``infra.processors``): a batch closed by its interval opens at the next record,
+    so batches come at jittered times and records reach the S3 buffers about as they arrive (Poisson)."""
+    if raw_ps <= 0:
         return 0.0
     by_size = processor_buffer_mb() * limits.MIB * shards / raw_ps
     return by_size if by_size < settings.processor_buffer_interval_seconds else 0.0
@@ -70,11 +64,8 @@ def partition_flows(
     interval = settings.buffering_interval_seconds
     size = settings.buffering_size_mib * limits.MIB
     buffered_bytes = load.avg_event_bytes * buffered_per_raw_byte(settings)
-    if settings.uses_lambda:
-        per_row = load.avg_event_bytes * PARQUET_BYTES_PER_RAW_BYTE[settings.parquet_compression]
-        overhead = PARQUET_OBJECT_OVERHEAD_BYTES[settings.parquet_compression]
-    else:  # the records as sent, GZIP
-        per_row, overhead = load.avg_event_bytes * AS_SENT_BYTES_PER_RAW_BYTE, 0
+    per_raw_byte, overhead = settings.processing.object_bytes(settings)
+    per_row = load.avg_event_bytes * per_raw_byte
     per_type = load.events_per_second / load.event_types
     offsets = range(math.ceil(load.late_spread_hours) + 1)
     active = {k: 0.0 for k in offsets}
@@ -124,7 +115,7 @@ def partition_flows(
 
 def buffered_per_raw_byte(settings: Settings) -> float:
     """What Firehose's S3 buffer holds per byte sent: the transform's output, or the record itself (jq)."""
-    return TRANSFORMED_BYTES_PER_RAW_BYTE if settings.uses_lambda else 1.0
+    return settings.processing.buffered_per_raw_byte
 
 
 def backup_objects_per_hour(raw_ps: float, settings: Settings) -> float:

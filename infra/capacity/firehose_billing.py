@@ -11,11 +11,14 @@ both and keeps the second in its total (``ASSUMED``): it claims no Firehose savi
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from aws_contract import limits
-from infra.capacity.calibration import BILLING_GB, HOURS_PER_MONTH, JQ_SECONDS_PER_RECORD
+from infra.capacity.calibration import BILLING_GB, HOURS_PER_MONTH
 from infra.capacity.plan_model import CostLine, PriceTable, cost_line, per_month
-from infra.settings import SECONDS_PER_HOUR
+
+if TYPE_CHECKING:
+    from infra.processors import Processor
 
 PER_USER_RECORD = "per de-aggregated user record"
 PER_AGGREGATE = "per aggregated Kinesis record"
@@ -29,13 +32,14 @@ def firehose_costs(
     record_bytes: float,
     delivered_ph: float,
     objects_ph: float,
-    transform: bool,
+    processor: Processor,
     prices: PriceTable,
     note: str = "",
 ) -> list[CostLine]:
     """Ingestion (each record of ``record_bytes``, ``records_ps`` a second, rounded up to 5 KB), then Parquet
     conversion (the pricing page bills it on the GBs ingested, in 5 KB increments) with the Lambda, or JQ
-    processing hours without it; dynamic partitioning per GB delivered and per object. ``note`` names the
+    processing hours without it (the ``processor``'s own line); dynamic partitioning per GB delivered and
+    per object. ``note`` names the
     billing reading in the items when producers aggregate."""
     c = "Firehose"
     per = f"5 KB {note}" if note else "5 KB per record"
@@ -44,21 +48,9 @@ def firehose_costs(
     )
     gb = per_month(records_ps) * billed / BILLING_GB
     delivered = delivered_ph * HOURS_PER_MONTH / BILLING_GB
-    if transform:
-        step = cost_line(c, f"Parquet conversion ({per})", gb, "GB", "firehose_format_conversion_gb", prices)
-    else:  # the query runs on each de-aggregated event
-        jq_hours = per_month(eps) * JQ_SECONDS_PER_RECORD / SECONDS_PER_HOUR
-        step = cost_line(
-            c,
-            "JQ processing (assumed 0.25 ms a record)",
-            jq_hours,
-            "hours",
-            "firehose_jq_processing_hour",
-            prices,
-        )
     return [
         cost_line(c, f"ingestion ({per})", gb, "GB", "firehose_ingestion_gb", prices),
-        step,
+        processor.firehose_processing(eps, gb, per, prices),
         cost_line(
             c, "dynamic partitioning, data", delivered, "GB", "firehose_dynamic_partitioning_gb", prices
         ),

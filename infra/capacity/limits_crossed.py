@@ -131,7 +131,7 @@ def crossed_limits(
         "lambdaMemoryMb",
         "more memory, or a longer lambdaTimeoutSeconds",
     )
-    if load.dedupe.claims_table and settings.uses_lambda:
+    if settings.processing.marks(load.dedupe).claims_table:
         check(
             "DynamoDB table quota (40,000 write units/s by default)",
             writes_ps,

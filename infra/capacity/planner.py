@@ -12,10 +12,7 @@ from glue import marks
 from infra.capacity.active_partitions import (
     backup_objects_per_hour,
     buffered_per_raw_byte,
-    invocations_per_second,
     partition_flows,
-    processor_batch_seconds,
-    processor_buffer_mb,
 )
 from infra.capacity.calibration import (
     BILLING_GB,
@@ -51,7 +48,7 @@ def plan(load: Load, settings: Settings, prices: PriceTable | None = None) -> Ca
         m.name: main if m is load.dedupe else _plan(dataclasses.replace(load, dedupe=m), settings, prices)
         for m in marks.MODES.values()
     }
-    mode, why = _recommend_dedupe(main, by_mode, settings)
+    mode, why = settings.processing.dedupe_choice(lambda: _recommend_dedupe(main, by_mode, settings))
     recommended = dict(main.recommended)
     if mode is not None:  # processor jq has no claims table: its dedupe is not sized here
         recommended["dedupe"] = mode
@@ -65,9 +62,10 @@ def plan(load: Load, settings: Settings, prices: PriceTable | None = None) -> Ca
 
 
 def _plan(load: Load, settings: Settings, prices: PriceTable) -> CapacityPlan:
-    transform = settings.uses_lambda  # processor jq: no transform Lambda, no claims, no conversion
-    claims = load.dedupe.claims_table and transform
-    batch_marks = load.dedupe.batch_marks and transform
+    processor = settings.processing  # processor jq: no transform Lambda, no claims, no conversion
+    dedupe = processor.marks(load.dedupe)
+    claims = dedupe.claims_table
+    batch_marks = dedupe.batch_marks
     eps = load.events_per_second
     records_ps = eps / load.events_per_record
     record_bytes = kinesis_record_bytes(load)
@@ -97,7 +95,7 @@ def _plan(load: Load, settings: Settings, prices: PriceTable) -> CapacityPlan:
     reading_shards = shards if mode == "PROVISIONED" else max(shards, limits.ON_DEMAND_INITIAL_SHARDS)
 
     # --- Firehose: partitions, objects ------------------------------------------------------------------
-    batch_s = processor_batch_seconds(eps * load.avg_event_bytes, reading_shards, settings)
+    batch_s = processor.batch_seconds(eps * load.avg_event_bytes, reading_shards, settings)
     flows, mean_active, peak_active = partition_flows(load, settings, batch_s, reading_shards)
     objects_ph = sum(f.objects_per_hour for f in flows)
     mean_object = (
@@ -112,10 +110,8 @@ def _plan(load: Load, settings: Settings, prices: PriceTable) -> CapacityPlan:
     backup_ph = backup_objects_per_hour(raw_ps, settings) if settings.source_backup else 0.0
 
     # --- Lambda: Firehose's processor buffer, per shard ---------------------------------------------------
-    buffer_mb = processor_buffer_mb() if transform else 0.0
-    invocations_ps = (
-        invocations_per_second(raw_ps, eps, reading_shards, buffer_mb, settings) if transform else 0.0
-    )
+    buffer_mb = processor.processor_buffer_mb()
+    invocations_ps = processor.invocations_per_second(raw_ps, eps, reading_shards, settings)
     records_per_inv = eps / invocations_ps if invocations_ps else 0.0
     cpu = load.transform_seconds_per_record
     if claims:
@@ -154,7 +150,7 @@ def _plan(load: Load, settings: Settings, prices: PriceTable) -> CapacityPlan:
             record_bytes if billing == PER_AGGREGATE else event_record_bytes,
             parquet_ph,
             objects_ph,
-            transform,
+            processor,
             prices,
             note=("per aggregate" if billing == PER_AGGREGATE else "per user record, assumed")
             if aggregated
@@ -245,12 +241,10 @@ def kinesis_record_bytes(load: Load) -> float:
 
 def _recommend_dedupe(
     main: CapacityPlan, by_mode: Mapping[str, CapacityPlan], settings: Settings
-) -> tuple[str | None, str]:
+) -> tuple[str, str]:
     """The dedupe mode the stack should hold for this load, and why: the mode asked for (the stack's, or
     ``--dedupe``'s) while the load allows it, compaction when claims would cross the table quota, with what
-    the other modes would cost beside it."""
-    if not settings.uses_lambda:
-        return None, "processor jq: no transform and no claims table, so the dedupe mode is not sized here"
+    the other modes would cost beside it (where the processor makes marks: ``Processor.dedupe_choice``)."""
     quota = limits.ON_DEMAND_TABLE_MAX_WRITES_PER_S
     claims = by_mode[marks.CLAIMS.name]
     writes = claims.dedupe_writes_per_second

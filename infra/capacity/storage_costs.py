@@ -33,8 +33,7 @@ def s3_costs(
     lines = [
         cost_line(
             c,
-            f"{'Parquet' if settings.uses_lambda else 'JSON Lines, GZIP'}, each month's data "
-            "(the lake grows by this)",
+            f"{settings.processing.stored_format}, each month's data (the lake grows by this)",
             month_gb,
             "GB-months",
             "s3_standard_gb_month",

@@ -16,7 +16,7 @@ from moto import mock_aws
 from eventlake import catalog_views
 from eventlake.cli.main import main
 from eventlake.embedded.aws import catalog_database_input
-from infra import event_views_spec
+from infra import event_views_spec, processors
 from infra.athena_spec import VIEW_QUERY
 from infra.catalog_spec import CatalogSpec
 from infra.settings import Settings
@@ -101,7 +101,7 @@ def test_the_demo_prints_a_question_through_a_typed_view(
     assert main([*argv, "--output", "json"]) == 0
     typed = json.loads(capsys.readouterr().out)["typed_view"]
     assert typed["sql"] == catalog_views.DEMO_QUESTION
-    assert typed["views"] == sorted(v.name for v in event_views_spec.local_views(True))
+    assert typed["views"] == sorted(v.name for v in event_views_spec.local_views(processors.LAMBDA))
     # The same answer as `eventlake query` over the mirror the demo left (the repository's views there).
     assert main(["query", "--lake", str(lake), typed["sql"], "--output", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["rows"] == typed["rows"] != []
@@ -113,7 +113,7 @@ def test_the_demo_prints_a_question_through_a_typed_view(
     # The table the terminal shows (once: another whole run): the SQL on one line, then the answer.
     assert main(["demo", "--events", "200", *extra, "--out", str(tmp_path / "again")]) == 0
     out = capsys.readouterr().out
-    views = len(event_views_spec.local_views(True))
+    views = len(event_views_spec.local_views(processors.LAMBDA))
     assert f"Typed views: {views} created in the embedded Glue database eventlake_dev" in " ".join(
         out.split()
     )

@@ -23,7 +23,7 @@ from benchmarks import pruning as bench_pruning
 from eventlake.athena import engine as athena
 from glue import event_catalog, schema
 from glue.event_catalog import CatalogError, DeclaredField, EventType
-from infra import event_views_spec
+from infra import event_views_spec, processors
 from infra.athena_spec import presto_type
 from infra.event_views_spec import MAX_DEPTH, EventViewSpec, event_view, event_views
 from infra.settings import Settings
@@ -69,9 +69,14 @@ def expected(field: DeclaredField, payload: dict[str, Any]) -> Any:
 # --- the SQL ----------------------------------------------------------------------------------------
 
 
+def _processor(uses_lambda: bool) -> processors.Processor:
+    """The processor a case names: the transform's (marks, ``payload``) or jq's (``record``)."""
+    return processors.LAMBDA if uses_lambda else processors.JQ
+
+
 @pytest.mark.parametrize("uses_lambda", [True, False], ids=["lambda", "jq"])
 def test_every_entry_has_a_view_selecting_exactly_its_columns_from_unique_events(uses_lambda: bool) -> None:
-    views = event_views("eventlake_dev", uses_lambda, ("events", "unique_events"))
+    views = event_views("eventlake_dev", _processor(uses_lambda), ("events", "unique_events"))
     assert [v.name for v in views] == [e.view_name for e in CATALOG]
     for view, entry in zip(views, CATALOG, strict=True):
         statement = sqlglot.parse_one(view.original_sql(), read="athena")
@@ -101,7 +106,7 @@ def test_a_view_name_taken_by_a_table_or_view_is_refused_in_one_line(tmp_path: P
     with pytest.raises(
         CatalogError, match=r"^events\.json: view name 'events' is already a table or view of db$"
     ):
-        event_views("db", True, ("events", "unique_events"), tmp_path)
+        event_views("db", processors.LAMBDA, ("events", "unique_events"), tmp_path)
     landing = Settings(stack="dev")
     assert "events_landing" in event_views_spec.taken_names(landing)
 
@@ -117,10 +122,10 @@ def test_a_field_column_repeating_another_is_refused() -> None:
         source="a.b.json",
     )
     with pytest.raises(CatalogError, match=r"^a\.b\.json: field column 'user_id' of view a_b repeats"):
-        event_view(twins, "db", True)
+        event_view(twins, "db", processors.LAMBDA)
     envelope = EventType("a:b", 1, (DeclaredField(("event_date",), "string"),), source="a.b.json")
     with pytest.raises(CatalogError, match="'event_date' of view a_b repeats an envelope column"):
-        event_view(envelope, "db", True)
+        event_view(envelope, "db", processors.LAMBDA)
 
 
 _field_names = st.from_regex(r"[a-z][a-z0-9]{0,6}", fullmatch=True)
@@ -150,7 +155,7 @@ def test_any_declared_tree_gives_one_typed_column_per_leaf_and_sql_both_engines_
 ) -> None:
     entry = EventType("t:x", 1, fields)
     try:
-        view = event_view(entry, "db", uses_lambda)
+        view = event_view(entry, "db", _processor(uses_lambda))
     except CatalogError as exc:  # two paths that snake-case to one column (a_b.c and a.b_c cannot: no _)
         assert "repeats" in str(exc)
         return
@@ -312,7 +317,7 @@ def test_a_one_type_one_day_query_through_a_typed_view_opens_only_that_days_obje
     catalog = bench_pruning.generate_lake(tmp_path, types=types, days=days)
     conn = athena.connect(tmp_path, partitions=catalog)
     entry = EventType("t07:done", 1, (DeclaredField(("n",), "integer"), DeclaredField(("note",), "string")))
-    view = event_view(entry, athena.LOCAL_DATABASE, True)
+    view = event_view(entry, athena.LOCAL_DATABASE, processors.LAMBDA)
     day = "2026-11-02"
     sql = f"SELECT count(*), sum(n) FROM ({view.original_sql()}) AS v WHERE event_date = '{day}'"
     touched = bench_pruning.touched(conn, "typed view", sql, tmp_path, catalog, "t07", day)

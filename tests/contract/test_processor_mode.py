@@ -24,26 +24,10 @@ MODE_NAMES = {"uses_lambda", "PROCESSOR_JQ", "PROCESSOR_LAMBDA"}
 PROCESSOR_FLAGS = {"records_as_sent", "converts_format"}
 CARRIERS = {"as_sent", "via_lambda"}  # a local or a parameter holding the mode
 KNOWN = {
-    # Owned by other engineers this session (issue 26's processor step could not edit them): Settings'
-    # properties (uses_lambda, compacts, uses_claims, freshness, the buffer's description).
-    "infra/settings.py": 5,
-    # The sizing plan's transform/no-transform terms (infra/capacity/, another engineer's).
-    "infra/capacity/active_partitions.py": 3,
-    "infra/capacity/limits_crossed.py": 1,
-    "infra/capacity/planner.py": 1,
-    "infra/capacity/storage_costs.py": 1,
-    # The typed views' envelope and source column per mode (the catalog engineer's).
-    "infra/event_views_spec.py": 2,
-    "eventlake/catalog_views.py": 1,
-    "eventlake/cli/catalog_command.py": 3,
-    # Still to go, in modules free to change: the Parquet conversion (the delivery stream and the embedded
-    # Firehose render it only when the processor converts); reprocess's lineage readers and raw originals
-    # (the Lambda's error records alone need them); the local engine's table over the records as sent.
-    "infra/delivery_stream.py": 1,
-    "eventlake/embedded/aws.py": 1,
+    # Owned by another engineer this session: reprocess's lineage readers and raw originals (the Lambda's
+    # error records alone need them).
     "eventlake/recovery.py": 5,
     "eventlake/cli/reprocess_command.py": 2,
-    "eventlake/athena/engine.py": 2,
 }
 
 
