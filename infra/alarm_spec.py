@@ -33,7 +33,7 @@ from infra.compaction_spec import CompactionSpec
 from infra.delivery_spec import DeliverySpec
 from infra.processors import processor_for
 from infra.registration_spec import RegistrationSpec
-from infra.settings import RESERVED_MAIL_DOMAINS, Settings, placeholder_email
+from infra.settings import RESERVED_MAIL_DOMAINS, Settings, placeholder_email, reads, settings_args
 from lake_compactor import compaction_handler
 
 __all__ = ["RESERVED_MAIL_DOMAINS", "MonitoringSpec", "placeholder_email"]
@@ -244,11 +244,11 @@ class AlarmSpec:
 
 @dataclass(frozen=True)
 class MonitoringSpec:
-    name_prefix: str
+    name_prefix: str = reads("name_prefix")
     topic_name: str
     email: str | None
     dashboard_name: str
-    stream_name: str
+    stream_name: str = reads("stream_name")
     delivery_stream_name: str
     function_name: str | None  # None with processor jq: no transform Lambda
     registrar_function_name: str
@@ -266,12 +266,12 @@ class MonitoringSpec:
         failures = _Failures(
             registration.rule_name, registration.queue_name, CompactionSpec.from_settings(settings)
         )
-        return cls(
-            name_prefix=settings.name_prefix,
+        return settings_args(
+            cls,
+            settings,
             topic_name=settings.resource_name("alarms"),
             email=settings.alarm_email or None,
             dashboard_name=settings.resource_name("flow"),
-            stream_name=settings.stream_name,
             delivery_stream_name=delivery,
             function_name=transform,
             registrar_function_name=registrar,

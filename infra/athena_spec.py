@@ -24,7 +24,7 @@ from aws_contract import limits
 from glue import schema
 from infra import processors
 from infra.catalog_spec import CatalogSpec
-from infra.settings import Settings
+from infra.settings import Settings, reads, settings_args
 
 SQL_DIR = processors.LAMBDA.sql_dir
 # processor: jq: the queries over the records as sent (the table has one ``record`` column).
@@ -117,24 +117,24 @@ class WorkgroupSpec:
     name: str
     description: str
     engine_version: str
-    bytes_scanned_cutoff: int
+    bytes_scanned_cutoff: int = reads("athena_scan_limit_bytes")
     results_root: str
     encryption_option: str
-    protect_data: bool
+    protect_data: bool = reads("protect_data")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WorkgroupSpec:
-        return cls(
+        return settings_args(
+            cls,
+            settings,
             name=settings.resource_name("analysts"),
             description=(
                 f"Queries on the {settings.name_prefix} event lake: engine v3, results encrypted with the "
                 f"lake key, at most {settings.athena_scan_limit_gb} GB scanned per query"
             ),
             engine_version=ENGINE_VERSION,
-            bytes_scanned_cutoff=settings.athena_scan_limit_bytes,
             results_root=RESULTS_ROOT,
             encryption_option=RESULTS_ENCRYPTION,
-            protect_data=settings.protect_data,
         )
 
     def output_location(self, bucket: str) -> str:

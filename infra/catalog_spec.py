@@ -14,7 +14,7 @@ from types import MappingProxyType
 from aws_contract import limits
 from glue import schema
 from infra.processors import processor_for
-from infra.settings import Settings
+from infra.settings import Settings, reads, settings_args
 
 # Athena uses a table's partition indexes only when the table enables partition filtering
 # (https://docs.aws.amazon.com/glue/latest/dg/partition-indexes.html#partition-index-integration-engines).
@@ -38,7 +38,7 @@ PARTITION_INDEXES = (GluePartitionIndex("by_type_date_hour", schema.PARTITION_KE
 class CatalogSpec:
     """Names are lower case: Glue lowercases them, and anything else shows a permanent diff."""
 
-    database_name: str
+    database_name: str = reads("glue_database")
     database_description: str
     table_name: str
     table_type: str
@@ -68,8 +68,9 @@ class CatalogSpec:
         """The table of the stack's processor (``infra.processors``): the transform's Parquet rows, or the
         records as sent; the same name and partition layout either way."""
         table = processor_for(settings).table
-        return cls(
-            database_name=settings.glue_database,
+        return settings_args(
+            cls,
+            settings,
             database_description=table.description,
             table_name=schema.TABLE_NAME.lower(),
             table_type=schema.TABLE_TYPE,

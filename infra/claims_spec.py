@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass
 
 from aws_contract import limits
-from infra.settings import SECONDS_PER_HOUR, Settings
+from infra.settings import SECONDS_PER_HOUR, Settings, reads, settings_args
 from transform_lambda.claims import EXPIRES_ATTRIBUTE, KEY_ATTRIBUTE
 
 SSE_TYPE = "KMS"  # encrypted with the lake's own key, not DynamoDB's AWS-owned one
@@ -109,15 +109,15 @@ def _reads(low: int, high: int) -> ScaledDimension:
 
 @dataclass(frozen=True)
 class ClaimsTableSpec:
-    table_name: str
+    table_name: str = reads("claims_table_name")
     hash_key: str
     hash_key_type: str
-    billing_mode: str
+    billing_mode: str = reads("claims_billing_mode")
     # TTL deletion is lazy; the Lambda checks the expiry itself, TTL only bounds the size.
     ttl_attribute: str
-    point_in_time_recovery: bool
+    point_in_time_recovery: bool = reads("dedupe_point_in_time_recovery")
     # Like the bucket and the key: with protectData neither a destroy nor a replacement deletes it.
-    deletion_protection: bool
+    deletion_protection: bool = reads("protect_data")
     # PROVISIONED only: the auto-scaled capacity (the table starts at each minimum).
     capacity: ClaimsCapacity | None = None
     sse_type: str = SSE_TYPE
@@ -127,13 +127,11 @@ class ClaimsTableSpec:
         # pulumi-aws defaults to PROVISIONED; on demand unless the stack asks: claims follow the stream's
         # bursts, and a provisioned table pays for its capacity whether used or not.
         provisioned = settings.claims_billing_mode == PROVISIONED
-        return cls(
-            table_name=settings.claims_table_name,
+        return settings_args(
+            cls,
+            settings,
             hash_key=KEY_ATTRIBUTE,
             hash_key_type="S",
-            billing_mode=settings.claims_billing_mode,
             ttl_attribute=EXPIRES_ATTRIBUTE,
-            point_in_time_recovery=settings.dedupe_point_in_time_recovery,
-            deletion_protection=settings.protect_data,
             capacity=ClaimsCapacity.from_settings(settings) if provisioned else None,
         )

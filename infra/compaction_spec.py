@@ -11,7 +11,7 @@ from glue import schema
 from infra.athena_spec import RESULTS_ROOT
 from infra.log_groups import lambda_log_group
 from infra.registration_spec import RegistrationSpec
-from infra.settings import Settings
+from infra.settings import Settings, reads, settings_args
 from lake_compactor import compaction_handler
 from lake_compactor.compaction_plan import SOURCE_TABLE, SUPERSEDED_TAG
 
@@ -35,21 +35,21 @@ SUPERSEDED_ROOTS = (("originals", schema.DATA_ROOT), ("copies", schema.COMPACTED
 @dataclass(frozen=True)
 class CompactionSpec:
     function_name: str
-    runtime: str
+    runtime: str = reads("lambda_runtime")
     memory_mb: int
     timeout_seconds: int
-    log_retention_days: int
+    log_retention_days: int = reads("log_retention_days")
     rule_name: str
-    schedule: str
-    late_window_hours: int
-    lookback_hours: int
-    compression: str
+    schedule: str = reads("compaction_schedule")
+    late_window_hours: int = reads("compaction_late_window_hours")
+    lookback_hours: int = reads("compaction_lookback_hours")
+    compression: str = reads("compaction_compression")
     source_table: str
     data_root: str
     compacted_root: str
     results_root: str
     mark: bool  # recompute the duplicate marks (glue.marks; the transform's rows only: jq has no marks)
-    fingerprint_fields: str
+    fingerprint_fields: str = reads("dedupe_fingerprint_fields")
     # A run EventBridge could not invoke, or that failed (no retries: the next run takes up its partitions),
     # is kept in this queue, as the registrar's failures are in its own.
     queue_name: str
@@ -64,23 +64,18 @@ class CompactionSpec:
             return None
         function_name = settings.resource_name("compactor")
         registration = RegistrationSpec.from_settings(settings)
-        return cls(
+        return settings_args(
+            cls,
+            settings,
             function_name=function_name,
-            runtime=settings.lambda_runtime,
             memory_mb=MEMORY_MB,
             timeout_seconds=limits.LAMBDA_MAX_TIMEOUT_S,
-            log_retention_days=settings.log_retention_days,
             rule_name=settings.resource_name("compaction-schedule"),
-            schedule=settings.compaction_schedule,
-            late_window_hours=settings.compaction_late_window_hours,
-            lookback_hours=settings.compaction_lookback_hours,
-            compression=settings.compaction_compression,
             source_table=SOURCE_TABLE,
             data_root=schema.DATA_ROOT,
             compacted_root=schema.COMPACTED_ROOT,
             results_root=RESULTS_ROOT,
             mark=settings.dedupe_mode.compaction_marks,
-            fingerprint_fields=settings.dedupe_fingerprint_fields,
             queue_name=f"{function_name}-failed",
             reserved_concurrency=RESERVED_CONCURRENCY,
             # As long as SQS keeps a message, as the registrar's queue.

@@ -12,7 +12,7 @@ from aws_contract import limits
 from glue import partition_query, schema
 from infra import sizing
 from infra.processors import LAMBDA, Processor, processor_for, processor_named
-from infra.settings import Settings
+from infra.settings import Settings, reads, settings_args
 
 
 @dataclass(frozen=True)
@@ -22,16 +22,16 @@ class DeliverySpec:
     error_output_prefix: str
     backup_prefix: str
     backup_error_output_prefix: str
-    buffering_size_mib: int
-    buffering_interval_seconds: int
+    buffering_size_mib: int = reads("buffering_size_mib")
+    buffering_interval_seconds: int = reads("buffering_interval_seconds")
     processor_buffer_mb: float
-    processor_buffer_interval_seconds: int
-    processor_retries: int
-    retry_duration_seconds: int
-    parquet_compression: str
-    database_name: str
+    processor_buffer_interval_seconds: int = reads("processor_buffer_interval_seconds")
+    processor_retries: int = reads("processor_retries")
+    retry_duration_seconds: int = reads("delivery_retry_seconds")
+    parquet_compression: str = reads("parquet_compression")
+    database_name: str = reads("glue_database")
     table_name: str
-    source_backup: bool
+    source_backup: bool = reads("source_backup")
     # Raw records are JSON text: GZIP shrinks them ~4x and S3 stores them as-is (.gz objects).
     backup_compression: str = "GZIP"
     custom_time_zone: str = "UTC"
@@ -62,22 +62,16 @@ class DeliverySpec:
     @classmethod
     def from_settings(cls, settings: Settings) -> DeliverySpec:
         processing = processor_for(settings)
-        return cls(
+        return settings_args(
+            cls,
+            settings,
             delivery_stream_name=settings.resource_name("delivery"),
             prefix=processing.data_prefix,
             error_output_prefix=schema.ERROR_PREFIX,
             backup_prefix=schema.BACKUP_PREFIX,
             backup_error_output_prefix=schema.BACKUP_ERROR_PREFIX,
-            buffering_size_mib=settings.buffering_size_mib,
-            buffering_interval_seconds=settings.buffering_interval_seconds,
             processor_buffer_mb=sizing.processor_buffer_mb(),
-            processor_buffer_interval_seconds=settings.processor_buffer_interval_seconds,
-            processor_retries=settings.processor_retries,
-            retry_duration_seconds=settings.delivery_retry_seconds,
-            parquet_compression=settings.parquet_compression,
-            database_name=settings.glue_database,
             table_name=schema.TABLE_NAME,
-            source_backup=settings.source_backup,
             processor=processing.name,
             data_compression=processing.data_compression,
             file_extension=processing.file_extension,

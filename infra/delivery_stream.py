@@ -16,7 +16,7 @@ from infra.catalog import Catalog
 from infra.delivery_spec import DeliverySpec
 from infra.log_groups import firehose_log_group
 from infra.protection import renamed_from
-from infra.settings import Settings
+from infra.settings import Settings, reads, settings_args
 
 # Short names for the nested Args classes (each carries its whole path in its name).
 ExtendedS3Args = kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationArgs
@@ -49,11 +49,11 @@ BACKUP_LOG_STREAM = "BackupDelivery"
 @dataclass(frozen=True)
 class DeliveryStreamArgs:
     spec: DeliverySpec
-    log_retention_days: int
+    log_retention_days: int = reads("log_retention_days")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DeliveryStreamArgs:
-        return cls(spec=DeliverySpec.from_settings(settings), log_retention_days=settings.log_retention_days)
+        return settings_args(cls, settings, spec=DeliverySpec.from_settings(settings))
 
 
 class DeliveryStream(pulumi.ComponentResource):

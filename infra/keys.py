@@ -23,22 +23,22 @@ from infra.delivery_spec import DeliverySpec
 from infra.log_groups import firehose_log_group, lambda_log_group
 from infra.protection import data_options
 from infra.registration_spec import RegistrationSpec
-from infra.settings import Settings
+from infra.settings import Settings, reads, settings_args
 
 
 @dataclass(frozen=True)
 class LakeKeyArgs:
-    name_prefix: str
+    name_prefix: str = reads("name_prefix")
     alias_name: str  # without the ``alias/`` prefix
-    deletion_window_days: int
-    protect_data: bool
-    stream_name: str
+    deletion_window_days: int = reads("kms_deletion_window_days")
+    protect_data: bool = reads("protect_data")
+    stream_name: str = reads("stream_name")
     # Roles are named after what assumes them: the delivery stream and the registrar function.
     firehose_role_name: str
     registrar_role_name: str
     log_group_names: tuple[str, ...]
     alarm_names: tuple[str, ...]
-    claims_table: bool
+    claims_table: bool = reads("uses_claims")
     # The rules whose dead-letter queues the key encrypts (the registrar's, the compactor's schedule), and
     # the compactor's role (its failed runs' queue); None without compaction.
     dead_letter_rule_names: tuple[str, ...] = ()
@@ -50,12 +50,10 @@ class LakeKeyArgs:
         registration = RegistrationSpec.from_settings(settings)
         registrar = registration.function_name
         compaction = CompactionSpec.from_settings(settings)
-        return cls(
-            name_prefix=settings.name_prefix,
+        return settings_args(
+            cls,
+            settings,
             alias_name=settings.resource_name("lake"),
-            deletion_window_days=settings.kms_deletion_window_days,
-            protect_data=settings.protect_data,
-            stream_name=settings.stream_name,
             firehose_role_name=delivery,
             registrar_role_name=registrar,
             log_group_names=(
@@ -65,7 +63,6 @@ class LakeKeyArgs:
                 *compaction_log_groups(settings),
             ),
             alarm_names=MonitoringSpec.from_settings(settings).alarm_names,
-            claims_table=settings.uses_claims,
             dead_letter_rule_names=(registration.rule_name, *([compaction.rule_name] if compaction else [])),
             compactor_role_name=compaction.function_name if compaction else None,
         )

@@ -19,7 +19,7 @@ from infra.account import Account
 from infra.athena_spec import RESULTS_ROOT
 from infra.compaction_spec import compaction_lifecycle_rules
 from infra.protection import data_options, renamed_from
-from infra.settings import Settings
+from infra.settings import Settings, reads, settings_args
 
 ABORT_MULTIPART_DAYS = 7
 GLACIER_IR = "GLACIER_IR"  # S3's storage class name for Glacier Instant Retrieval
@@ -28,32 +28,27 @@ GLACIER_IR = "GLACIER_IR"  # S3's storage class name for Glacier Instant Retriev
 @dataclass(frozen=True)
 class LakeBucketArgs:
     name_base: str  # the bucket's name before the account and region
-    protect_data: bool
-    error_retention_days: int
-    backup_retention_days: int
-    backup_archive_days: int  # raw/ objects to S3 Glacier Instant Retrieval after this many days; 0: never
-    noncurrent_version_days: int
-    results_retention_days: int
-    superseded_expiry_days: int  # what compaction superseded (tagged by the compactor); 0: kept
-    compacts: bool  # the compactor runs (its batches' staging folder expires)
+    protect_data: bool = reads("protect_data")
+    error_retention_days: int = reads("error_retention_days")
+    backup_retention_days: int = reads("backup_retention_days")
+    # raw/ objects to S3 Glacier Instant Retrieval after this many days; 0: never
+    backup_archive_days: int = reads("backup_archive_days")
+    noncurrent_version_days: int = reads("noncurrent_version_days")
+    results_retention_days: int = reads("athena_results_retention_days")
+    # What compaction superseded (tagged by the compactor) expires after this many days; 0: kept.
+    superseded_expiry_days: int = reads("compaction_expiry_days")
+    compacts: bool = reads("compacts")  # the compactor runs (its batches' staging folder expires)
     # S3 server access logs of the lake bucket into a bucket of their own (kept this many days); "" none.
     access_log_bucket_base: str
-    access_log_retention_days: int
+    access_log_retention_days: int = reads("access_log_retention_days")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LakeBucketArgs:
-        return cls(
+        return settings_args(
+            cls,
+            settings,
             name_base=settings.resource_name("lake"),
-            protect_data=settings.protect_data,
-            error_retention_days=settings.error_retention_days,
-            backup_retention_days=settings.backup_retention_days,
-            backup_archive_days=settings.backup_archive_days,
-            noncurrent_version_days=settings.noncurrent_version_days,
-            results_retention_days=settings.athena_results_retention_days,
-            superseded_expiry_days=settings.compaction_expiry_days,
-            compacts=settings.compacts,
             access_log_bucket_base=settings.resource_name("logs") if settings.access_logging else "",
-            access_log_retention_days=settings.access_log_retention_days,
         )
 
     def bucket_name(self, account: Account) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 
 from aws_contract import limits
 from glue import schema
-from infra.settings import Settings
+from infra.settings import Settings, reads, settings_args
 from partition_registrar.registrar_handler import ENV_DATABASE, ENV_TABLE
 
 HANDLER = "partition_registrar.registrar_handler.handler"
@@ -33,10 +33,10 @@ __all__ = ["ENV_DATABASE", "ENV_TABLE", "HANDLER", "LAMBDA_PACKAGE", "Registrati
 @dataclass(frozen=True)
 class RegistrationSpec:
     function_name: str
-    runtime: str
+    runtime: str = reads("lambda_runtime")
     memory_mb: int
     timeout_seconds: int
-    log_retention_days: int
+    log_retention_days: int = reads("log_retention_days")
     rule_name: str
     queue_name: str
     data_root: str
@@ -52,12 +52,12 @@ class RegistrationSpec:
     @classmethod
     def from_settings(cls, settings: Settings) -> RegistrationSpec:
         function_name = settings.resource_name("partition-registrar")
-        return cls(
+        return settings_args(
+            cls,
+            settings,
             function_name=function_name,
-            runtime=settings.lambda_runtime,
             memory_mb=MEMORY_MB,
             timeout_seconds=TIMEOUT_SECONDS,
-            log_retention_days=settings.log_retention_days,
             rule_name=settings.resource_name("data-object-created"),
             queue_name=f"{function_name}-failed",
             data_root=schema.DATA_ROOT,

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aws_contract import limits
 from glue import marks
@@ -72,95 +72,505 @@ class SettingsError(ValueError):
     """A stack config value is missing its type or outside what AWS accepts."""
 
 
+T = TypeVar("T")
+Check = Callable[["Settings", str], None]  # (the settings, the field's name): reports through ``_check``
+
+
+@dataclass(frozen=True)
+class Setting:
+    """What one stack key means and what it accepts, kept on its field (``dataclasses.field``'s metadata), so
+    validation, README's configuration table and the CLI's help where it names the key are one text.
+    ``shown_default``: README's default cell where the value is derived (``eventlake-<stack>``)."""
+
+    description: str
+    checks: tuple[Check, ...] = ()
+    shown_default: str = ""
+
+
+SETTING = "setting"  # the metadata key of a field's ``Setting``
+
+
+def setting(default: Any, description: str, *checks: Check, shown_default: str = "") -> Any:
+    """A ``Settings`` field: its default, its meaning and its checks (run in order, every problem kept)."""
+    return dataclasses.field(default=default, metadata={SETTING: Setting(description, checks, shown_default)})
+
+
+Bound = int | Callable[["Settings"], int]  # a bound, or one that follows another setting
+
+
+def between(low: Bound, high: Bound) -> Check:
+    """The value is within ``low``..``high``, both included."""
+
+    def check(settings: Settings, name: str) -> None:
+        bounds = [b(settings) if callable(b) else b for b in (low, high)]
+        _range(settings, name, *bounds)
+
+    return check
+
+
+def one_of(choices: tuple[str, ...]) -> Check:
+    """The value is one of ``choices``, all named in the message."""
+
+    def check(settings: Settings, name: str) -> None:
+        _check(getattr(settings, name) in choices, config_key(name), _one_of(choices))
+
+    return check
+
+
+def closest_of(choices: tuple[str, ...]) -> Check:
+    """The value is one of ``choices``; the message names the closest (``did you mean``)."""
+
+    def check(settings: Settings, name: str) -> None:
+        _choice(name, getattr(settings, name), choices)
+
+    return check
+
+
+def rule(ok: Callable[[Settings], bool], expected: str | Callable[[Settings], str]) -> Check:
+    """Any other condition, with what the key must be (text, or built from the settings when it fails)."""
+
+    def check(settings: Settings, name: str) -> None:
+        if not ok(settings):
+            _check(False, config_key(name), expected if isinstance(expected, str) else expected(settings))
+
+    return check
+
+
 @dataclass(frozen=True)
 class Settings:
-    """Every knob of a stack. Defaults are safe for a small dev stack; each is documented in README."""
+    """Every knob of a stack. Defaults are safe for a small dev stack. Each key carries its meaning and its
+    checks (``setting``): validation runs them, README's configuration table is ``configuration_table()``."""
 
     stack: str
-    name_prefix: str = ""
-    glue_database: str = ""
+    name_prefix: str = setting(
+        "",
+        "prefix of every resource name",
+        rule(
+            lambda s: re.fullmatch(r"[a-z0-9][a-z0-9-]{0,29}", s.name_prefix) is not None,
+            "1-30 lower-case letters, digits or '-' (it starts S3 bucket names, which allow 63 in all)",
+        ),
+        shown_default="`eventlake-<stack>`",
+    )
+    glue_database: str = setting(
+        "",
+        "Glue database of the `events` table (per stack, so stacks can share an account)",
+        rule(
+            lambda s: (
+                re.fullmatch(rf"[a-z0-9_]{{1,{limits.GLUE_NAME_MAX_CHARS}}}", s.glue_database) is not None
+            ),
+            "lower-case letters, digits and underscores (Glue lowercases names; Athena dislikes '-')",
+        ),
+        shown_default="`eventlake_<stack>`",
+    )
     # Kinesis
-    stream_mode: str = "ON_DEMAND"
-    stream_shard_count: int = 1
-    stream_retention_hours: int = 24
+    stream_mode: str = setting(
+        "ON_DEMAND",
+        "`ON_DEMAND` or `PROVISIONED`",
+        one_of(("ON_DEMAND", "PROVISIONED")),
+    )
+    stream_shard_count: int = setting(
+        1,
+        "shards when `PROVISIONED` (1 MB/s or 1,000 records/s in per shard)",
+        between(*limits.STREAM_SHARD_COUNT_RANGE),
+    )
+    stream_retention_hours: int = setting(
+        24,
+        "how long Kinesis keeps records (24-8760): the replay window if Firehose stalls",
+        between(*limits.STREAM_RETENTION_HOURS_RANGE),
+    )
     # What derives the partition keys: the transform Lambda (validation, enrichment, dedupe marks, Parquet),
     # or Firehose's own JQ (no Lambda, no claims table; records stored as sent, JSON Lines, GZIP).
-    processor: str = "lambda"
+    processor: str = setting(
+        "lambda",
+        (
+            "`lambda` (the transform: validation, enrichment, dedupe marks, Parquet) or `jq` (no Lambda, no "
+            "claims table: Firehose's JQ partitions the records, stored as sent; see [Without the "
+            "Lambda](#without-the-lambda-processor-jq))"
+        ),
+        one_of(PROCESSORS),
+    )
     # Firehose delivery (dynamic partitioning + Parquet need >= 64 MiB and >= 60 s)
-    buffering_size_mib: int = 128
-    buffering_interval_seconds: int = 300
-    processor_buffer_interval_seconds: int = 60
-    processor_retries: int = 3
-    delivery_retry_seconds: int = 300
-    parquet_compression: str = "SNAPPY"
-    source_backup: bool = True
+    buffering_size_mib: int = setting(
+        128,
+        "S3 buffer per partition, 64-128 (dynamic partitioning and Parquet need ≥ 64)",
+        between(
+            max(limits.PARTITIONED_MIN_BUFFER_MIB, limits.CONVERSION_MIN_BUFFER_MIB),
+            limits.BUFFERING_SIZE_MIB_RANGE[1],
+        ),
+    )
+    buffering_interval_seconds: int = setting(
+        300,
+        "S3 buffer interval, 60-900; latency can reach ~1.5x this",
+        between(limits.PARTITIONED_MIN_INTERVAL_S, limits.BUFFERING_INTERVAL_S_RANGE[1]),
+    )
+    processor_buffer_interval_seconds: int = setting(
+        60,
+        "how long Firehose gathers records before invoking the Lambda (0-900)",
+        between(*limits.PROCESSOR_INTERVAL_S_RANGE),
+    )
+    processor_retries: int = setting(
+        3,
+        "Lambda invocation retries before a batch goes to `processing-failed`",
+        between(0, MAX_PROCESSOR_RETRIES),
+    )
+    delivery_retry_seconds: int = setting(
+        300,
+        "how long Firehose retries S3 delivery (0-7200)",
+        between(*limits.PARTITIONING_RETRY_S_RANGE),
+    )
+    parquet_compression: str = setting(
+        "SNAPPY",
+        "`SNAPPY`, `GZIP` or `UNCOMPRESSED`",
+        one_of(limits.PARQUET_COMPRESSIONS),
+    )
+    source_backup: bool = setting(
+        True,
+        "keep every raw record under `raw/` (can be turned on later, never off)",
+    )
     # Lambda
-    lambda_runtime: str = "python3.13"
-    lambda_memory_mb: int = 512
-    lambda_timeout_seconds: int = 120
-    log_retention_days: int = 14
+    lambda_runtime: str = setting(
+        "python3.13",
+        "`python3.12`, `python3.13` or `python3.14`",
+        one_of(limits.LAMBDA_PYTHON_RUNTIMES),
+    )
+    lambda_memory_mb: int = setting(
+        512,
+        "transform memory (CPU scales with it)",
+        between(*limits.LAMBDA_MEMORY_MB_RANGE),
+    )
+    # Firehose gives an invocation at most 5 minutes, less than Lambda's own maximum
+    lambda_timeout_seconds: int = setting(
+        120,
+        "transform timeout, ≤ 300 (Firehose's limit)",
+        between(1, limits.FIREHOSE_MAX_INVOCATION_S),
+    )
+    log_retention_days: int = setting(
+        14,
+        "CloudWatch retention for the Lambda's and Firehose's logs",
+        rule(
+            lambda s: s.log_retention_days in limits.LOG_RETENTION_DAYS,
+            f"one of CloudWatch's values {list(limits.LOG_RETENTION_DAYS)}",
+        ),
+    )
     # Who marks duplicates (glue.marks): claims (a DynamoDB claims table, real time, exact after compaction),
     # compaction (no table: marks within a batch at once, across batches when the hour is compacted) or off.
-    dedupe: str = marks.DEFAULT.name
+    dedupe: str = setting(
+        marks.DEFAULT.name,
+        (
+            "who marks duplicates (see [Duplicates](#duplicates-what-the-marks-mean)): `claims` (real-time "
+            "marks from a DynamoDB claims table, made exact by compaction), `compaction` (no claims table, no"
+            " DynamoDB call: repeats within a batch marked at once, the rest when its hour is compacted; "
+            "needs `compactionEnabled`) or `off`; replaces `dedupeEnabled`"
+        ),
+        closest_of(tuple(marks.MODES)),
+        rule(
+            lambda s: (
+                s.compaction_enabled or s.dedupe_mode.claims_table or not s.dedupe_mode.compaction_marks
+            ),
+            "claims or off while compactionEnabled is false (dedupe: compaction marks rows when their hour "
+            "is compacted; without the compactor they would stay null)",
+        ),
+    )
     # The claims table's capacity: PAY_PER_REQUEST (on demand) or PROVISIONED with target-tracking auto
     # scaling of reads and writes between bounds derived from the declared load.
-    claims_billing_mode: str = "PAY_PER_REQUEST"
-    dedupe_ttl_days: int = 7
+    claims_billing_mode: str = setting(
+        "PAY_PER_REQUEST",
+        (
+            "the claims table's capacity: `PAY_PER_REQUEST` (on demand) or `PROVISIONED`, reads and writes "
+            "auto-scaled by target tracking at 70 % use between bounds derived from `expectedEventsPerHour` "
+            "(minimum: the load at 70 %; maximum 4x that; 5-100 units when no load is declared)"
+        ),
+        closest_of(CLAIMS_BILLING_MODES),
+    )
+    dedupe_ttl_days: int = setting(
+        7,
+        "how long an `event_uuid` is remembered",
+        between(1, 3650),
+    )
     # What tells a repeat (same fields) from a different event reusing its id: top-level field names.
-    dedupe_fingerprint_fields: str = ",".join(marks.DEFAULT_FINGERPRINT_FIELDS)
+    dedupe_fingerprint_fields: str = setting(
+        ",".join(marks.DEFAULT_FINGERPRINT_FIELDS),
+        "fields that tell a repeat (same values) from a different event reusing its id (`uuid_reused`)",
+        rule(
+            lambda s: all(
+                re.fullmatch(r"[A-Za-z0-9_.$-]{1,128}", f) for f in s.dedupe_fingerprint_fields.split(",")
+            ),
+            "a comma-separated list of top-level event field names (no spaces), e.g. event_name,created_at",
+        ),
+    )
     # deliver: rows the store could not check get is_duplicate = null; fail: the invocation fails (retried).
-    dedupe_on_store_failure: str = "deliver"
-    dedupe_point_in_time_recovery: bool = False
+    dedupe_on_store_failure: str = setting(
+        "deliver",
+        (
+            "claims table unavailable past its retries: `deliver` (rows marked `is_duplicate` null) or `fail`"
+            " (Firehose retries the batch)"
+        ),
+        one_of(("deliver", "fail")),
+    )
+    dedupe_point_in_time_recovery: bool = setting(
+        False,
+        "point-in-time recovery of the claims table (on in prod)",
+    )
     # Lake bucket
-    error_retention_days: int = 90
-    backup_retention_days: int = 30
+    error_retention_days: int = setting(
+        90,
+        "lifecycle expiry of `errors/`",
+        between(1, 36500),
+    )
+    backup_retention_days: int = setting(
+        30,
+        "lifecycle expiry of `raw/`",
+        between(1, 36500),
+    )
     # raw/ objects move to S3 Glacier Instant Retrieval this many days after they were written (0: never):
     # read only to replay, in milliseconds like Standard, at a fifth of its storage price.
-    backup_archive_days: int = 0
-    noncurrent_version_days: int = 30
-    protect_data: bool = False
-    kms_deletion_window_days: int = 30
+    backup_archive_days: int = setting(
+        0,
+        (
+            "`raw/` objects move to S3 Glacier Instant Retrieval this many days after they were written (0: "
+            "never; fewer than `backupRetentionDays`): read only to replay, in milliseconds as from Standard,"
+            " at a fifth of its storage price ($0.004 a GB-month, $0.03 a GB read, billed 90 days at least); "
+            "only objects above its 128 KB minimum move. prod and huge: 7"
+        ),
+        rule(
+            lambda s: s.backup_archive_days == 0 or 0 < s.backup_archive_days < s.backup_retention_days,
+            lambda s: (
+                f"0 (raw/ stays in S3 Standard) or fewer days than backupRetentionDays "
+                f"({s.backup_retention_days}; got {s.backup_archive_days})"
+            ),
+        ),
+    )
+    noncurrent_version_days: int = setting(
+        30,
+        "expiry of overwritten/deleted object versions",
+        between(1, 36500),
+    )
+    protect_data: bool = setting(
+        False,
+        (
+            "protect (and retain) the lake bucket, its KMS key and the claims table (deletion protection on):"
+            " `pulumi destroy` cannot delete data"
+        ),
+    )
+    kms_deletion_window_days: int = setting(
+        30,
+        "KMS key deletion window (7-30)",
+        between(*limits.KMS_DELETION_WINDOW_DAYS_RANGE),
+    )
     # Athena: the stack's workgroup cancels a query past this many GB scanned; its results expire
-    athena_scan_limit_gb: int = 100
-    athena_results_retention_days: int = 30
+    athena_scan_limit_gb: int = setting(
+        100,
+        (
+            "the stack's Athena workgroup cancels a query that scans more than this many GB (10^9 bytes; ≥ "
+            "Athena's 10 MB minimum)"
+        ),
+        rule(
+            lambda s: s.athena_scan_limit_bytes >= limits.ATHENA_MIN_BYTES_SCANNED_CUTOFF,
+            lambda s: (
+                f"a whole number of GB of at least Athena's minimum cutoff of "
+                f"{limits.ATHENA_MIN_BYTES_SCANNED_CUTOFF} bytes (got {s.athena_scan_limit_gb})"
+            ),
+        ),
+    )
+    athena_results_retention_days: int = setting(
+        30,
+        "lifecycle expiry of Athena query results (`athena-results/` in the lake bucket)",
+        between(1, 36500),
+    )
     # Alarms: every alarm notifies one SNS topic; an e-mail address (optional) is subscribed to it.
-    alarm_email: str = ""
+    alarm_email: str = setting(
+        "",
+        (
+            "e-mail address subscribed to the stack's alarm topic (SNS, encrypted with the lake key); empty: "
+            "no subscription. No stack file names one: set it with `pulumi config set eventlake:alarmEmail "
+            "<address>`. With `protectData: true`, preview and up fail while it is empty or in a reserved "
+            "domain (example.com, .test, ...); otherwise a reserved domain only warns"
+        ),
+        rule(
+            lambda s: (
+                s.alarm_email == "" or re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", s.alarm_email) is not None
+            ),
+            "an e-mail address, or empty for no subscription",
+        ),
+        shown_default="empty",
+    )
     # Oldest record Firehose has not yet delivered to S3; 0: twice what healthy delivery can reach.
-    alarm_freshness_seconds: int = 0
+    alarm_freshness_seconds: int = setting(
+        0,
+        (
+            "alarm when the oldest record not yet in S3 is older than this (Firehose "
+            "`DeliveryToS3.DataFreshness`); must exceed 1.5x `bufferingIntervalSeconds` + "
+            "`processorBufferIntervalSeconds` (the latter only with `processor: lambda`); `0`: twice that"
+        ),
+        rule(
+            lambda s: (
+                s.alarm_freshness_seconds == 0 or s.alarm_freshness_seconds > s.min_alarm_freshness_seconds
+            ),
+            lambda s: (
+                f"0 (automatic) or more than {s.min_alarm_freshness_seconds:g} s (with dynamic partitioning "
+                f"Firehose may take {limits.PARTITIONED_DELIVERY_DELAY_FACTOR}x bufferingIntervalSeconds"
+                + s.processing.freshness_note
+                + f"; got {s.alarm_freshness_seconds})"
+            ),
+        ),
+    )
     # How far Firehose's reads lag behind the newest record in the stream.
-    alarm_iterator_age_seconds: int = 600
+    alarm_iterator_age_seconds: int = setting(
+        600,
+        (
+            "alarm when Firehose reads the stream this far behind its newest record (Kinesis "
+            "`GetRecords.IteratorAgeMilliseconds`); below the retention"
+        ),
+        between(1, lambda s: s.stream_retention_hours * SECONDS_PER_HOUR - 1),
+    )
     # Share of a period's records the transform rejects (to the processing-failed prefix).
-    alarm_rejected_percent: int = 1
+    alarm_rejected_percent: int = setting(
+        1,
+        (
+            "alarm when the transform rejects more than this share of a period's records (0-100; `0`: any "
+            "rejection)"
+        ),
+        between(0, 100),
+    )
     # The transform's longest invocation, as a share of its timeout.
-    alarm_duration_percent: int = 80
+    alarm_duration_percent: int = setting(
+        80,
+        "alarm when a transform invocation takes more than this share of `lambdaTimeoutSeconds`",
+        between(1, 100),
+    )
     # Active partitions as a share of the stream's active-partition limit (before records go to errors).
-    alarm_partition_percent: int = 80
+    alarm_partition_percent: int = setting(
+        80,
+        (
+            "alarm when active partitions pass this share of the stream's active-partition limit (records "
+            "beyond it go to `errors/`)"
+        ),
+        between(1, 100),
+    )
     # One compaction run tagged (for expiry) this share of one partition's objects it saw: 100 means all of
     # them, its current copy included, which no correct run does (it never tags the copy readers see).
-    alarm_compaction_tagged_percent: int = 100
+    alarm_compaction_tagged_percent: int = setting(
+        100,
+        (
+            "alarm when one compaction run tags (for expiry) this share or more of one partition's objects it"
+            " saw (1-100); `100`, the copy readers see included, is what no correct run does"
+        ),
+        between(1, 100),
+    )
     # S3 server access logs of the lake bucket, into a bucket of their own, kept this many days.
-    access_logging: bool = False
-    access_log_retention_days: int = 365
+    access_logging: bool = setting(
+        False,
+        (
+            "S3 server access logs of every request to the lake bucket, into a bucket of its own "
+            "(`<namePrefix>-logs-<account>-<region>`, SSE-S3, private, versioned; only S3's log delivery may "
+            "write); on in prod and huge"
+        ),
+    )
+    access_log_retention_days: int = setting(
+        365,
+        (
+            "lifecycle expiry of the access logs (1-36500); their noncurrent versions go after "
+            "`noncurrentVersionDays`"
+        ),
+        between(1, 36500),
+    )
     # Compaction (lake_compactor): closed hour partitions rewritten into one large file each, on a schedule.
-    compaction_enabled: bool = True
-    compaction_schedule: str = "rate(1 hour)"
+    compaction_enabled: bool = setting(
+        True,
+        (
+            "provision the compactor (a scheduled Lambda; see [Compaction](#compaction-few-large-files)); "
+            "with `processor: jq` none is (its table is the records as sent, text: nothing to rewrite as "
+            "Parquet, no marks)"
+        ),
+    )
+    compaction_schedule: str = setting(
+        "rate(1 hour)",
+        "when it runs: an EventBridge `rate(...)` or `cron(...)` expression",
+        rule(
+            lambda s: _SCHEDULE.fullmatch(s.compaction_schedule) is not None,
+            "an EventBridge schedule expression, rate(<n> <unit>) or cron(...), e.g. rate(1 hour)",
+        ),
+    )
     # An hour is compacted once it ended this long ago; later objects join at the next run after they land.
-    compaction_late_window_hours: int = 3
+    compaction_late_window_hours: int = setting(
+        3,
+        "an event hour is compacted once it ended this long ago (1-8784)",
+        between(1, MAX_COMPACTION_HOURS),
+    )
     # How far back each run looks for hours to compact or for late objects of compacted hours.
-    compaction_lookback_hours: int = 48
-    compaction_compression: str = DEFAULT_COMPACTION_COMPRESSION
+    compaction_lookback_hours: int = setting(
+        48,
+        (
+            "how far back each run looks for hours to compact and for late objects of compacted hours (at "
+            "least the late window + 7 h: a copy left by a crashed run is swept once 6 h old, while its hour "
+            "is still looked at)"
+        ),
+        between(lambda s: s.compaction_late_window_hours + SWEEP_GRACE_HOURS + 1, MAX_COMPACTION_HOURS),
+    )
+    compaction_compression: str = setting(
+        DEFAULT_COMPACTION_COMPRESSION,
+        "Parquet codec of the compacted files: `SNAPPY`, `GZIP` or `ZSTD` (Athena UNLOAD's; ZSTD at level 9)",
+        one_of(limits.ATHENA_UNLOAD_PARQUET_COMPRESSIONS),
+    )
     # What a compaction superseded (originals in its copy, older copies) expires this many days after it was
     # written (S3 lifecycle counts from creation); 0: never expires.
-    compaction_expiry_days: int = 7
+    compaction_expiry_days: int = setting(
+        7,
+        (
+            "what a compaction replaced (originals in its copy, older copies; tagged by the compactor) "
+            "expires this many days after S3 wrote it; at least `compactionLookbackHours` + 24 h; `0`: kept "
+            "forever (see [Expiry](#expiry-of-what-a-compaction-replaced))"
+        ),
+        between(0, 36500),
+        rule(
+            lambda s: (
+                s.compaction_expiry_days == 0
+                or s.compaction_expiry_days * 24 >= s.compaction_lookback_hours + MIN_SUPERSEDED_GAP_HOURS
+            ),
+            lambda s: (
+                f"0 (never expire) or at least compactionLookbackHours + {MIN_SUPERSEDED_GAP_HOURS} h "
+                f"({-(-(s.compaction_lookback_hours + MIN_SUPERSEDED_GAP_HOURS) // 24)} days; "
+                f"got {s.compaction_expiry_days})"
+            ),
+        ),
+    )
     # The load the stack is sized for (0 events: not declared). `eventlake sizing` and tests/infra/
     # test_capacity.py check the stack's settings against what that load needs; the only resource that reads
     # one is a PROVISIONED claims table, whose auto-scaling bounds follow expectedEventsPerHour.
-    expected_events_per_hour: int = 0
-    expected_event_bytes: int = 222
-    expected_event_types: int = 100
-    expected_late_spread_hours: int = 1
+    expected_events_per_hour: int = setting(
+        0,
+        (
+            "the load the stack is sized for, in events an hour (0: none declared): `eventlake sizing` and "
+            "`tests/infra/test_capacity.py` check the stack's settings against what it needs; a `PROVISIONED`"
+            " claims table's auto-scaling bounds follow it (see "
+            "[Scaling](#scaling-1000x-smaller-or-bigger-is-stack-config))"
+        ),
+        between(0, 10**15),
+    )
+    expected_event_bytes: int = setting(
+        222,
+        "the declared load's average event size in bytes (read by sizing alone)",
+        between(1, limits.KINESIS_RECORD_MAX_BYTES),
+    )
+    expected_event_types: int = setting(
+        100,
+        "the declared load's number of event types (read by sizing alone)",
+        between(1, 10**6),
+    )
+    expected_late_spread_hours: int = setting(
+        1,
+        "the declared load's events arrive up to this many hours late, uniformly (read by sizing alone)",
+        between(0, 24 * 366),
+    )
     # User events per Kinesis record: 1 unless producers aggregate (KPL format, `eventlake send --aggregate`).
-    expected_events_per_record: int = 1
+    expected_events_per_record: int = setting(
+        1,
+        (
+            "the declared load's events per Kinesis record: 1 unless producers aggregate (KPL format, "
+            "`eventlake send --aggregate`; read by sizing alone)"
+        ),
+        between(1, 10**6),
+    )
 
     def __post_init__(self) -> None:
         if not self.name_prefix:
@@ -169,139 +579,9 @@ class Settings:
         if not self.glue_database:
             default = re.sub(r"[^a-z0-9_]", "_", f"{NAMESPACE}_{self.stack}".lower())
             object.__setattr__(self, "glue_database", default)
-        _check(
-            re.fullmatch(rf"[a-z0-9_]{{1,{limits.GLUE_NAME_MAX_CHARS}}}", self.glue_database) is not None,
-            "glueDatabase",
-            "lower-case letters, digits and underscores (Glue lowercases names; Athena dislikes '-')",
-        )
-        _check(
-            re.fullmatch(r"[a-z0-9][a-z0-9-]{0,29}", self.name_prefix) is not None,
-            "namePrefix",
-            "1-30 lower-case letters, digits or '-' (it starts S3 bucket names, which allow 63 in all)",
-        )
-        _check(self.stream_mode in {"ON_DEMAND", "PROVISIONED"}, "streamMode", "ON_DEMAND or PROVISIONED")
-        _check(self.processor in PROCESSORS, "processor", _one_of(PROCESSORS))
-        _range(self, "stream_shard_count", *limits.STREAM_SHARD_COUNT_RANGE)
-        _range(self, "stream_retention_hours", *limits.STREAM_RETENTION_HOURS_RANGE)
-        _range(
-            self,
-            "buffering_size_mib",
-            max(limits.PARTITIONED_MIN_BUFFER_MIB, limits.CONVERSION_MIN_BUFFER_MIB),
-            limits.BUFFERING_SIZE_MIB_RANGE[1],
-        )
-        _range(
-            self,
-            "buffering_interval_seconds",
-            limits.PARTITIONED_MIN_INTERVAL_S,
-            limits.BUFFERING_INTERVAL_S_RANGE[1],
-        )
-        _range(self, "processor_buffer_interval_seconds", *limits.PROCESSOR_INTERVAL_S_RANGE)
-        _range(self, "processor_retries", 0, MAX_PROCESSOR_RETRIES)
-        _range(self, "delivery_retry_seconds", *limits.PARTITIONING_RETRY_S_RANGE)
-        _check(
-            self.parquet_compression in limits.PARQUET_COMPRESSIONS,
-            "parquetCompression",
-            _one_of(limits.PARQUET_COMPRESSIONS),
-        )
-        _check(
-            self.lambda_runtime in limits.LAMBDA_PYTHON_RUNTIMES,
-            "lambdaRuntime",
-            _one_of(limits.LAMBDA_PYTHON_RUNTIMES),
-        )
-        _range(self, "lambda_memory_mb", *limits.LAMBDA_MEMORY_MB_RANGE)
-        # Firehose gives an invocation at most 5 minutes, less than Lambda's own maximum.
-        _range(self, "lambda_timeout_seconds", 1, limits.FIREHOSE_MAX_INVOCATION_S)
-        _check(
-            self.log_retention_days in limits.LOG_RETENTION_DAYS,
-            "logRetentionDays",
-            f"one of CloudWatch's values {list(limits.LOG_RETENTION_DAYS)}",
-        )
-        _choice("dedupe", self.dedupe, tuple(marks.MODES))
-        _check(
-            self.compaction_enabled or self.dedupe_mode.claims_table or not self.dedupe_mode.compaction_marks,
-            "dedupe",
-            "claims or off while compactionEnabled is false (dedupe: compaction marks rows when their "
-            "hour is compacted; without the compactor they would stay null)",
-        )
-        _choice("claims_billing_mode", self.claims_billing_mode, CLAIMS_BILLING_MODES)
-        _range(self, "dedupe_ttl_days", 1, 3650)
-        _check(
-            all(
-                re.fullmatch(r"[A-Za-z0-9_.$-]{1,128}", f) for f in self.dedupe_fingerprint_fields.split(",")
-            ),
-            "dedupeFingerprintFields",
-            "a comma-separated list of top-level event field names (no spaces), e.g. event_name,created_at",
-        )
-        _check(self.dedupe_on_store_failure in {"deliver", "fail"}, "dedupeOnStoreFailure", "deliver or fail")
-        _range(self, "error_retention_days", 1, 36500)
-        _range(self, "backup_retention_days", 1, 36500)
-        _check(
-            self.backup_archive_days == 0 or 0 < self.backup_archive_days < self.backup_retention_days,
-            "backupArchiveDays",
-            f"0 (raw/ stays in S3 Standard) or fewer days than backupRetentionDays "
-            f"({self.backup_retention_days}; got {self.backup_archive_days})",
-        )
-        _range(self, "noncurrent_version_days", 1, 36500)
-        _range(self, "kms_deletion_window_days", *limits.KMS_DELETION_WINDOW_DAYS_RANGE)
-        _check(
-            self.athena_scan_limit_bytes >= limits.ATHENA_MIN_BYTES_SCANNED_CUTOFF,
-            "athenaScanLimitGb",
-            f"a whole number of GB of at least Athena's minimum cutoff of "
-            f"{limits.ATHENA_MIN_BYTES_SCANNED_CUTOFF} bytes (got {self.athena_scan_limit_gb})",
-        )
-        _range(self, "athena_results_retention_days", 1, 36500)
-        _check(
-            self.alarm_email == "" or re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", self.alarm_email) is not None,
-            "alarmEmail",
-            "an e-mail address, or empty for no subscription",
-        )
-        freshness = self.alarm_freshness_seconds
-        _check(
-            freshness == 0 or freshness > self.min_alarm_freshness_seconds,
-            "alarmFreshnessSeconds",
-            f"0 (automatic) or more than {self.min_alarm_freshness_seconds:g} s (with dynamic partitioning "
-            f"Firehose may take {limits.PARTITIONED_DELIVERY_DELAY_FACTOR}x bufferingIntervalSeconds"
-            + self.processing.freshness_note
-            + f"; got {freshness})",
-        )
-        _range(self, "alarm_iterator_age_seconds", 1, self.stream_retention_hours * SECONDS_PER_HOUR - 1)
-        _range(self, "alarm_rejected_percent", 0, 100)
-        _range(self, "alarm_duration_percent", 1, 100)
-        _range(self, "alarm_partition_percent", 1, 100)
-        _range(self, "alarm_compaction_tagged_percent", 1, 100)
-        _range(self, "access_log_retention_days", 1, 36500)
-        _check(
-            _SCHEDULE.fullmatch(self.compaction_schedule) is not None,
-            "compactionSchedule",
-            "an EventBridge schedule expression, rate(<n> <unit>) or cron(...), e.g. rate(1 hour)",
-        )
-        _range(self, "compaction_late_window_hours", 1, MAX_COMPACTION_HOURS)
-        # A copy left by a run that crashed when its hour closed must still be a candidate once past the
-        # sweep's grace, or nothing ever tags it.
-        _range(
-            self,
-            "compaction_lookback_hours",
-            self.compaction_late_window_hours + SWEEP_GRACE_HOURS + 1,
-            MAX_COMPACTION_HOURS,
-        )
-        _check(
-            self.compaction_compression in limits.ATHENA_UNLOAD_PARQUET_COMPRESSIONS,
-            "compactionCompression",
-            _one_of(limits.ATHENA_UNLOAD_PARQUET_COMPRESSIONS),
-        )
-        _range(self, "compaction_expiry_days", 0, 36500)
-        least_expiry_hours = self.compaction_lookback_hours + MIN_SUPERSEDED_GAP_HOURS
-        _check(
-            self.compaction_expiry_days == 0 or self.compaction_expiry_days * 24 >= least_expiry_hours,
-            "compactionExpiryDays",
-            f"0 (never expire) or at least compactionLookbackHours + {MIN_SUPERSEDED_GAP_HOURS} h "
-            f"({-(-least_expiry_hours // 24)} days; got {self.compaction_expiry_days})",
-        )
-        _range(self, "expected_events_per_hour", 0, 10**15)
-        _range(self, "expected_event_bytes", 1, limits.KINESIS_RECORD_MAX_BYTES)
-        _range(self, "expected_event_types", 1, 10**6)
-        _range(self, "expected_late_spread_hours", 0, 24 * 366)
-        _range(self, "expected_events_per_record", 1, 10**6)
+        for field in stack_keys():
+            for check in field.metadata[SETTING].checks:
+                check(self, field.name)
 
     def resource_name(self, suffix: str) -> str:
         return f"{self.name_prefix}-{suffix}"
@@ -383,9 +663,7 @@ class Settings:
         (``problems`` found before, a value of the wrong type, a value out of range) is reported at once."""
         found = list(problems)
         values: dict[str, Any] = {}
-        for field in fields(cls):
-            if field.name == "stack":
-                continue
+        for field in stack_keys():
             raw = lookup(config_key(field.name))
             if raw is not None:
                 try:
@@ -430,6 +708,63 @@ class Settings:
         return cls.from_lookup(stack, lambda key: config.get(f"{NAMESPACE}:{key}"), unknown)
 
 
+def stack_keys() -> tuple[dataclasses.Field[Any], ...]:
+    """The fields that are stack keys (every field but ``stack``), in their order."""
+    return tuple(f for f in fields(Settings) if SETTING in f.metadata)
+
+
+def described(name: str) -> Setting:
+    """The ``Setting`` of a field (by its Python name): its meaning, checks and shown default."""
+    return next(f.metadata[SETTING] for f in stack_keys() if f.name == name)
+
+
+def default_text(field: dataclasses.Field[Any]) -> str:
+    """A key's default as a stack file spells it (``true``, ``ON_DEMAND``, ``0``)."""
+    return str(field.default).lower() if isinstance(field.default, bool) else str(field.default)
+
+
+def shown_default(field: dataclasses.Field[Any]) -> str:
+    """A key's default as README's configuration table shows it."""
+    return field.metadata[SETTING].shown_default or f"`{default_text(field)}`"
+
+
+def key_help(name: str, what: str) -> str:
+    """The help of a CLI flag that stands for a stack key (by its field name): ``what`` it sets, then the key
+    and its default, as the settings define them."""
+    field = next(f for f in stack_keys() if f.name == name)
+    return f"{what} (default: the stack's {config_key(name)}, else {default_text(field)})"
+
+
+def configuration_table() -> str:
+    """README's configuration table (under "Configuration"), one row per stack key, from the fields."""
+    rows = [
+        f"| `{config_key(f.name)}` | {shown_default(f)} | {f.metadata[SETTING].description} |"
+        for f in stack_keys()
+    ]
+    return "\n".join(["| key | default | meaning |", "|---|---|---|", *rows])
+
+
+READS = "reads"  # the metadata key of a component argument's ``reads``
+
+
+def reads(attribute: str) -> Any:
+    """A component argument (a field of an args or spec dataclass) taken from the ``Settings`` attribute
+    ``attribute``, a stack key or a property derived from keys: ``settings_args`` fills it, so a setting
+    reaches its component where the argument is declared, without a copy in each ``from_settings``."""
+    if not hasattr(Settings, attribute):
+        raise AttributeError(f"Settings has no {attribute!r} for a component argument to read")
+    return dataclasses.field(metadata={READS: attribute})
+
+
+def settings_args(cls: type[T], settings: Settings, **derived: Any) -> T:
+    """``cls`` (a component's arguments, a dataclass) built from the settings: each field declared with
+    ``reads`` takes its attribute's value, ``derived`` gives the others (names, constants, values computed
+    from several keys)."""
+    arguments = fields(cls)  # type: ignore[arg-type]
+    taken = {f.name: getattr(settings, f.metadata[READS]) for f in arguments if READS in f.metadata}
+    return cls(**taken, **derived)
+
+
 # The AWS provider's own config keys (https://www.pulumi.com/registry/packages/aws/installation-configuration/):
 # a typo among them (aws:regoin) would otherwise be ignored and the stack deployed to the default region.
 AWS_PROVIDER_KEYS = frozenset(
@@ -456,7 +791,7 @@ RENAMED_KEYS = {
 def unknown_keys(keys: set[str], where: str) -> list[str]:
     """One line per key that is not a setting of this project or of the AWS provider, with the closest
     valid key; a namespace spelled like ``eventlake`` (``eventLake:``) is a typo, not another project's."""
-    known = [f"{NAMESPACE}:{config_key(f.name)}" for f in fields(Settings) if f.name != "stack"]
+    known = [f"{NAMESPACE}:{config_key(f.name)}" for f in stack_keys()]
     aws_known = [f"aws:{k}" for k in sorted(AWS_PROVIDER_KEYS)]
     problems = []
     for key in sorted(keys):
@@ -621,8 +956,9 @@ def _choice(key: str, value: str, choices: tuple[str, ...]) -> None:
     """``value`` must be one of ``choices``: one line with the closest valid spelling."""
     if value in choices:
         return
-    close = difflib.get_close_matches(value.lower(), choices, n=1, cutoff=0.5)
-    hint = f"; did you mean {close[0]}?" if close else ""
+    by_lower = {c.lower(): c for c in choices}  # any case, so PROVISONED finds PROVISIONED
+    close = difflib.get_close_matches(value.lower(), list(by_lower), n=1, cutoff=0.5)
+    hint = f"; did you mean {by_lower[close[0]]}?" if close else ""
     _check(False, config_key(key), f"{_one_of(choices)} (got {value!r}{hint})")
 
 

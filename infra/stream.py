@@ -13,29 +13,22 @@ import pulumi_aws as aws
 from infra import iam
 from infra.account import Account
 from infra.protection import data_options
-from infra.settings import Settings
+from infra.settings import Settings, reads, settings_args
 
 
 @dataclass(frozen=True)
 class EventStreamArgs:
-    name: str
-    mode: str  # ON_DEMAND or PROVISIONED
-    shard_count: int  # PROVISIONED only
-    retention_hours: int
+    name: str = reads("stream_name")
+    mode: str = reads("stream_mode")  # ON_DEMAND or PROVISIONED
+    shard_count: int = reads("stream_shard_count")  # PROVISIONED only
+    retention_hours: int = reads("stream_retention_hours")
     # Records not yet read are data: protected and retained like the bucket.
-    protect_data: bool
+    protect_data: bool = reads("protect_data")
     producer_policy_name: str
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EventStreamArgs:
-        return cls(
-            name=settings.stream_name,
-            mode=settings.stream_mode,
-            shard_count=settings.stream_shard_count,
-            retention_hours=settings.stream_retention_hours,
-            protect_data=settings.protect_data,
-            producer_policy_name=settings.resource_name("producers"),
-        )
+        return settings_args(cls, settings, producer_policy_name=settings.resource_name("producers"))
 
     @property
     def provisioned(self) -> bool:

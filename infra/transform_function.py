@@ -21,7 +21,7 @@ from infra.claims_table import ClaimsTable
 from infra.log_groups import lambda_log_group
 from infra.processors import processor_for
 from infra.protection import renamed_from
-from infra.settings import LAMBDA_ARCHITECTURE, PROJECT_ROOT, Settings
+from infra.settings import LAMBDA_ARCHITECTURE, PROJECT_ROOT, Settings, reads, settings_args
 from transform_lambda.claims import (
     ENV_DEDUPE_MODE,
     ENV_FINGERPRINT_FIELDS,
@@ -92,16 +92,16 @@ def lambda_trust_policy(account: Account, function_name: str) -> iam.Policy:
 
 @dataclass(frozen=True)
 class TransformFunctionArgs:
-    function_name: str
-    runtime: str
-    memory_mb: int
-    timeout_seconds: int
-    log_retention_days: int
-    dedupe: str  # glue.marks: who marks duplicates
-    fingerprint_fields: str
+    function_name: str = reads("function_name")
+    runtime: str = reads("lambda_runtime")
+    memory_mb: int = reads("lambda_memory_mb")
+    timeout_seconds: int = reads("lambda_timeout_seconds")
+    log_retention_days: int = reads("log_retention_days")
+    dedupe: str = reads("dedupe")  # glue.marks: who marks duplicates
+    fingerprint_fields: str = reads("dedupe_fingerprint_fields")
     # Handed to the Lambda only when it has a claims table:
-    claims_ttl_seconds: int
-    on_store_failure: str
+    claims_ttl_seconds: int = reads("dedupe_ttl_seconds")
+    on_store_failure: str = reads("dedupe_on_store_failure")
 
     @classmethod
     def for_processor(cls, settings: Settings) -> TransformFunctionArgs | None:
@@ -112,17 +112,7 @@ class TransformFunctionArgs:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TransformFunctionArgs:
-        return cls(
-            function_name=settings.function_name,
-            runtime=settings.lambda_runtime,
-            memory_mb=settings.lambda_memory_mb,
-            timeout_seconds=settings.lambda_timeout_seconds,
-            log_retention_days=settings.log_retention_days,
-            dedupe=settings.dedupe,
-            fingerprint_fields=settings.dedupe_fingerprint_fields,
-            claims_ttl_seconds=settings.dedupe_ttl_seconds,
-            on_store_failure=settings.dedupe_on_store_failure,
-        )
+        return settings_args(cls, settings)
 
 
 class TransformFunction(pulumi.ComponentResource):

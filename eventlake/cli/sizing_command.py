@@ -13,7 +13,7 @@ from typing import Any
 from eventlake.cli.common import CHECK_FAILED, DEFAULT_REGION, OK, CliError, DefaultsHelp, global_options
 from glue import marks
 from infra.capacity import HOURS_PER_MONTH, CapacityPlan, Load, PriceError, PriceTable, plan
-from infra.settings import CLAIMS_BILLING_MODES, PROCESSORS, Settings, SettingsError, stack_config
+from infra.settings import CLAIMS_BILLING_MODES, PROCESSORS, Settings, SettingsError, key_help, stack_config
 
 # Without --stack or a declared load: the seed's load today (1x).
 DEFAULT_EVENTS_PER_HOUR = 1_000_000
@@ -45,37 +45,41 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         "--events-per-hour", type=_number, help=f"default: the stack's, else {DEFAULT_EVENTS_PER_HOUR:,}"
     )
     load.add_argument(
-        "--event-bytes", type=_number, help="average event size in bytes (default: the stack's, else 222)"
+        "--event-bytes", type=_number, help=key_help("expected_event_bytes", "average event size in bytes")
     )
-    load.add_argument("--types", type=_whole, help="number of event types (default: the stack's, else 100)")
+    load.add_argument("--types", type=_whole, help=key_help("expected_event_types", "number of event types"))
     load.add_argument(
         "--late-spread-hours",
         type=_number,
-        help="events arrive up to this late, uniformly (default: the stack's, else 1)",
+        help=key_help("expected_late_spread_hours", "events arrive up to this late, uniformly"),
     )
     load.add_argument(
         "--dedupe",
         choices=tuple(marks.MODES),
-        help=f"who marks duplicates (default: the stack's, else {marks.DEFAULT}): "
+        help=key_help("dedupe", "who marks duplicates")
+        + ": "
         + "; ".join(f"{m.name}: {m.summary}" for m in marks.MODES.values()),
     )
     load.add_argument(
         "--events-per-record",
         type=_whole,
-        help="events per Kinesis record: 1 unless producers aggregate (KPL format, eventlake send "
-        "--aggregate packs ~95 of 222 bytes in 25 KB); default: the stack's expectedEventsPerRecord, else 1",
+        help=key_help(
+            "expected_events_per_record",
+            "events per Kinesis record: 1 unless producers aggregate (KPL format, eventlake send --aggregate "
+            "packs ~95 of 222 bytes in 25 KB)",
+        ),
     )
     command.add_argument(
         "--processor",
         choices=PROCESSORS,
-        help="size the stack with this processor (default: the stack's, else lambda): jq has no transform, "
-        "no claims and no Parquet conversion",
+        help=key_help("processor", "size the stack with this processor")
+        + ": jq has no transform, no claims and no Parquet conversion",
     )
     command.add_argument(
         "--claims-billing-mode",
         choices=CLAIMS_BILLING_MODES,
-        help="price the claims table this way (default: the stack's claimsBillingMode, else "
-        "PAY_PER_REQUEST); PROVISIONED: auto-scaled capacity at 70 %% use",
+        help=key_help("claims_billing_mode", "price the claims table this way")
+        + "; PROVISIONED: auto-scaled capacity at 70 %% use",
     )
     command.add_argument(
         "--price",
