@@ -131,50 +131,110 @@ def aggregate_bytes(count: int, data_bytes: int, key_bytes: int) -> int:
     return len(MAGIC) + tables + records + DIGEST_BYTES
 
 
+class _Open:
+    """One aggregate being filled: its records and its encoded size so far (tables included)."""
+
+    def __init__(self) -> None:
+        self.group: list[UserRecord] = []
+        self.size = 0
+        self.keys: dict[str, int] = {}
+        self.hash_keys: dict[str, int] = {}
+
+    def _grown(self, record: UserRecord) -> int:
+        """The encoded size with ``record`` added (tables included)."""
+        grown = self.size or len(MAGIC) + DIGEST_BYTES
+        key_index = self.keys.get(record.partition_key, len(self.keys))
+        if record.partition_key not in self.keys:
+            grown += _table_entry_bytes(record.partition_key)
+        hash_index = None
+        if record.explicit_hash_key is not None:
+            hash_index = self.hash_keys.get(record.explicit_hash_key, len(self.hash_keys))
+            if record.explicit_hash_key not in self.hash_keys:
+                grown += _table_entry_bytes(record.explicit_hash_key)
+        return grown + _record_bytes(key_index, hash_index, len(record.data))
+
+    def full_for(self, record: UserRecord, max_bytes: int) -> bool:
+        """Whether ``record`` no longer fits (data and the aggregate's partition key, its first record's)."""
+        return (
+            bool(self.group) and self._grown(record) + len(self.group[0].partition_key.encode()) > max_bytes
+        )
+
+    def add(self, record: UserRecord) -> None:
+        self.size = self._grown(record)
+        self.group.append(record)
+        self.keys.setdefault(record.partition_key, len(self.keys))
+        if record.explicit_hash_key is not None:
+            self.hash_keys.setdefault(record.explicit_hash_key, len(self.hash_keys))
+
+    def entry(self) -> KinesisEntry:
+        first = self.group[0]
+        if len(self.group) == 1:
+            return KinesisEntry(first.partition_key, first.data, (first,))
+        data = encode(self.group)
+        assert len(data) == self.size, (len(data), self.size)  # the running size is the encoder's, exactly
+        return KinesisEntry(first.partition_key, data, tuple(self.group))
+
+
 def pack(records: Iterable[UserRecord], max_bytes: int = AGGREGATE_MAX_BYTES) -> Iterator[KinesisEntry]:
     """Consecutive records packed into entries of at most ``max_bytes`` (data and partition key), in order.
     An entry's partition key is its first record's (the KPL's choice: the shard follows it). A lone record, or
     one too large to share, goes as itself: its bytes exactly as the producer wrote them."""
-    group: list[UserRecord] = []
-    size = 0
-    keys: dict[str, int] = {}
-    hash_keys: dict[str, int] = {}
-
-    def added(record: UserRecord) -> int:
-        """``size`` with ``record`` added (tables included), before adding it."""
-        grown = size or len(MAGIC) + DIGEST_BYTES
-        key_index = keys.get(record.partition_key, len(keys))
-        if record.partition_key not in keys:
-            grown += _table_entry_bytes(record.partition_key)
-        hash_index = None
-        if record.explicit_hash_key is not None:
-            hash_index = hash_keys.get(record.explicit_hash_key, len(hash_keys))
-            if record.explicit_hash_key not in hash_keys:
-                grown += _table_entry_bytes(record.explicit_hash_key)
-        return grown + _record_bytes(key_index, hash_index, len(record.data))
-
-    def entry() -> KinesisEntry:
-        first = group[0]
-        if len(group) == 1:
-            return KinesisEntry(first.partition_key, first.data, (first,))
-        data = encode(group)
-        assert len(data) == size, (len(data), size)  # the running size is the encoder's, byte for byte
-        return KinesisEntry(first.partition_key, data, tuple(group))
-
+    open_ = _Open()
     for record in records:
-        grown = added(record)
-        head_key = (group[0] if group else record).partition_key
-        if group and grown + len(head_key.encode("utf-8")) > max_bytes:
-            yield entry()
-            group, keys, hash_keys, size = [], {}, {}, 0
-            grown = added(record)
-        group.append(record)
-        keys.setdefault(record.partition_key, len(keys))
-        if record.explicit_hash_key is not None:
-            hash_keys.setdefault(record.explicit_hash_key, len(hash_keys))
-        size = grown
-    if group:
-        yield entry()
+        if open_.full_for(record, max_bytes):
+            yield open_.entry()
+            open_ = _Open()
+        open_.add(record)
+    if open_.group:
+        yield open_.entry()
+
+
+@dataclass(frozen=True, slots=True)
+class ShardRange:
+    """One open shard and the hash keys it takes (ListShards' ``HashKeyRange``, both ends included)."""
+
+    shard_id: str
+    starting_hash_key: int
+    ending_hash_key: int
+
+
+def hash_key(partition_key: str) -> int:
+    """Where Kinesis puts a partition key: the MD5 of its UTF-8 bytes as a 128-bit unsigned integer
+    (Kinesis API reference, PutRecord: "MD5 hash function is used to map partition keys to 128-bit integer
+    values")."""
+    return int.from_bytes(_md5(partition_key.encode("utf-8")), "big")
+
+
+def shard_of(partition_key: str, shards: Sequence[ShardRange]) -> str:
+    """The open shard whose hash key range holds ``partition_key``'s hash key."""
+    key = hash_key(partition_key)
+    for shard in shards:
+        if shard.starting_hash_key <= key <= shard.ending_hash_key:
+            return shard.shard_id
+    raise ValueError(f"no shard's hash key range holds {partition_key!r}")
+
+
+def pack_by_shard(
+    records: Iterable[UserRecord], shards: Sequence[ShardRange], max_bytes: int = AGGREGATE_MAX_BYTES
+) -> Iterator[KinesisEntry]:
+    """``pack``, as the KPL aggregates: only records bound for one shard share an aggregate (each record's
+    own partition key picks the shard; the aggregate, keyed by its first record's, lands there too). Copies
+    of one event (one partition key) so stay on one shard, in the order sent: an earlier aggregate, or an
+    earlier place in the same one. Each shard's aggregate goes out when the next record of that shard no
+    longer fits; what is open at the end goes out in the order it opened."""
+    open_by_shard: dict[str, _Open] = {}
+    for record in records:
+        shard = shard_of(record.partition_key, shards)
+        open_ = open_by_shard.get(shard)
+        if open_ is not None and open_.full_for(record, max_bytes):
+            yield open_.entry()
+            del open_by_shard[shard]  # the next one goes in last: the dict keeps the order aggregates opened
+            open_ = None
+        if open_ is None:
+            open_ = open_by_shard[shard] = _Open()
+        open_.add(record)
+    for open_ in open_by_shard.values():
+        yield open_.entry()
 
 
 # --- reading ------------------------------------------------------------------------------------------------
@@ -196,6 +256,71 @@ def deaggregate(data: bytes) -> list[UserRecord] | None:
         return _parse(message)
     except _NotAnAggregate:
         return None
+
+
+def aggregate_length(blob: bytes, start: int = 0) -> int | None:
+    """The length of the aggregate that starts at ``start`` in ``blob``, when one does (magic number,
+    protobuf, then the MD5 of that protobuf), else None. An aggregate says nowhere how long it is: where
+    records are concatenated without a delimiter (Firehose's raw backup), its end is the first field boundary
+    of its protobuf followed by that protobuf's MD5, and the bytes up to there must be an aggregate
+    (``deaggregate``). A JSON line never starts with the magic number (not UTF-8)."""
+    if blob[start : start + len(MAGIC)] != MAGIC:
+        return None
+    view = memoryview(blob)
+    at = start + len(MAGIC)
+    digest = hashlib.md5(usedforsecurity=False)  # an integrity check, as _md5
+    try:
+        while at < len(view):
+            end = _field_end(view, at)
+            digest.update(view[at:end])
+            at = end
+            if view[at : at + DIGEST_BYTES] == digest.digest():
+                length = at + DIGEST_BYTES - start
+                if deaggregate(bytes(view[start : start + length])) is not None:
+                    return length
+    except _NotAnAggregate:
+        return None
+    return None
+
+
+def _field_end(buf: memoryview, at: int) -> int:
+    """Where the protobuf field starting at ``at`` ends (any wire type but groups)."""
+    tag, at = _read_varint(buf, at)
+    wire = tag & 7
+    if tag >> 3 == 0:
+        raise _NotAnAggregate("field number 0")
+    if wire == _VARINT:
+        return _read_varint(buf, at)[1]
+    if wire == _LEN:
+        length, at = _read_varint(buf, at)
+        end = at + length
+    elif wire in (_I64, _I32):
+        end = at + (8 if wire == _I64 else 4)
+    else:
+        raise _NotAnAggregate(f"wire type {wire}")
+    if end > len(buf):
+        raise _NotAnAggregate("truncated field")
+    return end
+
+
+def split_records(blob: bytes) -> list[bytes]:
+    """Kinesis records back from a concatenation of them (Firehose's raw backup): each aggregate whole
+    (``aggregate_length``), every other record up to and including its newline (the producer contract); a
+    last record without one as it is."""
+    if MAGIC not in blob:
+        parts = blob.split(b"\n")
+        records = [part + b"\n" for part in parts[:-1]]
+        return [*records, parts[-1]] if parts[-1] else records
+    records = []
+    at = 0
+    while at < len(blob):
+        length = aggregate_length(blob, at)
+        if length is None:
+            newline = blob.find(b"\n", at)
+            length = (len(blob) if newline < 0 else newline + 1) - at
+        records.append(blob[at : at + length])
+        at += length
+    return records
 
 
 def _read_varint(buf: memoryview, at: int) -> tuple[int, int]:

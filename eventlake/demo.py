@@ -29,7 +29,7 @@ from eventlake.athena import engine as athena
 from eventlake.athena import result_rows
 from eventlake.checks import emf_lines, run_record
 from eventlake.checks import lake_contents as lake
-from eventlake.checks.invariant import Faults, InvariantResult
+from eventlake.checks.invariant import Faults, InvariantResult, Lineage
 from eventlake.checks.mode_invariants import RunFacts, View, invariant_for
 from eventlake.embedded import dynamodb_direct, eventbridge, kinesis_direct
 from eventlake.embedded.aws import ACCOUNT_ID, EmbeddedAws, embedded_aws, stack_region
@@ -37,7 +37,7 @@ from eventlake.firehose import observed
 from eventlake.firehose.model import FirehoseModel, FirehoseRun, Stats, lambda_invoke
 from eventlake.firehose.s3_destination import DATA, WrittenObject
 from eventlake.traffic import faults, sample_events
-from eventlake.traffic.producer import Ledger, send
+from eventlake.traffic.producer import Ledger, send, stream_shards
 from glue import schema
 from glue.errors import LogMessage
 from infra import processors
@@ -81,6 +81,9 @@ class DemoOptions:
     # End with a compaction pass over every partition (as the compactor Lambda would once each hour closed):
     # the invariant then reads the table through its catalog and holds the marks exact.
     compact: bool = False
+    # Produce as the KPL does: the events bound for each shard packed into KPL aggregated records
+    # (``kpl_aggregation.pack_by_shard``), which the Firehose model de-aggregates before the Lambda.
+    aggregate: bool = False
 
     @property
     def out_dir(self) -> Path:
@@ -121,7 +124,7 @@ class Report:
     queries: list[QueryResult]
     catalog_partitions: list[athena.CatalogPartition]  # what the Glue catalog knows: what the queries read
     invariant: InvariantResult
-    rejections: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # the Lambda's log
+    rejections: dict[Lineage, list[str]] = field(default_factory=dict)  # the Lambda's log
     # What CloudWatch would extract from the Lambda's embedded-metric-format lines, summed over the run.
     metrics: Counter[emf_lines.MetricKey] = field(default_factory=Counter)
     timings: dict[str, float] = field(default_factory=dict)
@@ -170,14 +173,22 @@ class Report:
 
     @property
     def raw_bytes_delivered(self) -> int:
-        """Bytes the producer sent for the records that became rows."""
-        shards, sequences = (lake.column_values(self.lake.rows, c) for c in _LINEAGE_COLUMNS)
-        delivered = {(str(shard), str(seq)) for shard, seq in zip(shards, sequences, strict=True)}
+        """Bytes the producer sent for the records that became rows (each user record's own bytes)."""
+        shards, sequences, subsequences = (lake.column_values(self.lake.rows, c) for c in _LINEAGE_COLUMNS)
+        delivered = {
+            (str(shard), str(seq), sub or 0)
+            for shard, seq, sub in zip(shards, sequences, subsequences, strict=True)
+        }
         return sum(len(s.data) for s in self.ledger.records if s.lineage in delivered)
+
+    @property
+    def kinesis_records(self) -> int:
+        """Kinesis records put: one per event, or one per KPL aggregate (``aggregate``)."""
+        return len({s.kinesis_lineage for s in self.ledger.records})
 
 
 Advance = progress.Advance
-_LINEAGE_COLUMNS = ("source_shard_id", "source_sequence_number")  # what Row.lineage reads
+_LINEAGE_COLUMNS = ("source_shard_id", "source_sequence_number", "source_subsequence_number")  # Row.lineage's
 T = TypeVar("T")
 
 
@@ -189,7 +200,7 @@ class FollowUpDelivery:
     lake: lake.LakeContents
     queries: list[QueryResult]
     catalog_partitions: list[athena.CatalogPartition]
-    rejections: dict[tuple[str, str], list[str]]  # the Lambda's rejection log lines of this pass
+    rejections: dict[Lineage, list[str]]  # the Lambda's rejection log lines of this pass
 
     def query(self, name: str) -> QueryResult:
         return next(q for q in self.queries if q.name == name)
@@ -219,7 +230,7 @@ class OpenDemo:
     passes: int = 1
     faults: Faults = field(default_factory=Faults)
     # The Lambda's rejection log lines of every pass so far, by source record (what `eventlake check` reads).
-    rejections: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    rejections: dict[Lineage, list[str]] = field(default_factory=dict)
 
     def deliver_more(self, put: Callable[[], T]) -> tuple[T, FollowUpDelivery]:
         """Call ``put`` (it puts records on the stream, e.g. ``eventlake reprocess``), then deliver what it
@@ -229,7 +240,7 @@ class OpenDemo:
         to the run's ``--out`` again and run the queries there. Returns ``put``'s result and the pass."""
         options, settings, spec = self.report.options, self.report.settings, self.report.spec
         self.passes += 1
-        rejections: dict[tuple[str, str], list[str]] = {}
+        rejections: dict[Lineage, list[str]] = {}
         log_lines: list[dict[str, Any]] = []
         model = FirehoseModel(  # its reader registers at LATEST here, before ``put`` runs
             self.aws,
@@ -302,7 +313,7 @@ def open_demo(options: DemoOptions, *, console: Any = None) -> Iterator[OpenDemo
 
     with embedded_aws(settings, spec, region=region) as aws, ExitStack() as attachments:
         timings["start embedded AWS"] = time.perf_counter() - started
-        rejections: dict[tuple[str, str], list[str]] = {}
+        rejections: dict[Lineage, list[str]] = {}
         claims = _claims(settings, aws, attachments)
         flaky_claims = (
             faults.FlakyClaims(claims, options.fail_dedupe, _rng(options, "dedupe"))
@@ -361,6 +372,7 @@ def open_demo(options: DemoOptions, *, console: Any = None) -> Iterator[OpenDemo
                 rng=_rng(options, "producer"),
                 resend_batch_rate=options.resend_batches,
                 progress=advance,
+                aggregate_for=stream_shards(aws.kinesis, aws.stream_name) if options.aggregate else None,
             )
         avg_event_bytes = sum(len(o.data) for o in outgoing) / max(1, len(outgoing))
         del outgoing  # the ledger keeps every record's bytes
@@ -582,14 +594,18 @@ def _claims(settings: Settings, aws: EmbeddedAws, attachments: ExitStack) -> Cla
 
 
 def _collect_log(
-    into: dict[tuple[str, str], list[str]], metric_lines: list[dict[str, Any]]
+    into: dict[Lineage, list[str]], metric_lines: list[dict[str, Any]]
 ) -> Callable[[dict[str, Any]], None]:
     """The Lambda's log, kept like CloudWatch would: every rejection line, by source record, and every line
     that carries metrics (embedded metric format), which CloudWatch Logs would turn into metrics."""
 
     def log(entry: dict[str, Any]) -> None:
         if entry.get("message") == LogMessage.RECORD_REJECTED:
-            lineage = (str(entry.get("shardId")), str(entry.get("sequenceNumber")))
+            lineage = (
+                str(entry.get("shardId")),
+                str(entry.get("sequenceNumber")),
+                entry.get("subSequenceNumber") or 0,
+            )
             into.setdefault(lineage, []).append(str(entry.get("reason")))
         if "_aws" in entry:
             metric_lines.append(entry)

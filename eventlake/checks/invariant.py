@@ -1,7 +1,8 @@
 """THE INVARIANT: every record the producer sent is in the lake exactly once, and correct.
 
-Exactly once means: one Parquet row (found by its Kinesis shard and sequence number, which the
-Lambda writes into every row), or one error record (``processing-failed`` records carry the producer's
+Exactly once means: one Parquet row (found by its Kinesis shard, sequence number and subsequence number,
+which the Lambda writes into every row: the user records of one KPL aggregate share the first two), or one
+error record (``processing-failed`` records carry the producer's
 original bytes; the later stages carry the Lambda's output, which names the source record). Beyond
 that: each row's fields are what the Lambda must derive from the record (uuid, name, subtype, both
 event times, lineage, arrival, the type-specific payload compared type-strictly), each row sits in the
@@ -11,7 +12,7 @@ delivered valid event (its earliest-arriving copy), the dedupe marks say what th
 promises (``glue.marks``; with claims, exact by expectation without faults: the first copy ``false``, every
 later copy ``true``, ``null`` only when the store was failing; once the lake is compacted, exact in every
 mode that marks: the earliest-arriving copy ``false``, every other ``true``; never ``uuid_reused`` for ids
-the producer never reused), and the raw backup holds every record as sent.
+the producer never reused), and the raw backup holds every Kinesis record as sent (an aggregate whole).
 
 Where AWS's documented behaviour makes a guarantee impossible (a batch whose every invocation
 attempt failed, a record the converter rejected, a partition over the active limit), the record is
@@ -33,14 +34,17 @@ from typing import Any
 
 import orjson
 
+from aws_contract import kpl_aggregation
 from eventlake.checks.lake_contents import ErrorLine, LakeContents, RecoveredLine, Row, column_values
-from eventlake.traffic.producer import Sent
+from eventlake.traffic.producer import Sent, kinesis_records
 from eventlake.traffic.sample_events import Expect
 from glue import marks, schema
 from glue.errors import ErrorCode, ErrorOutputType
 from glue.marks import DedupeMode
 
-Lineage = tuple[str, str]
+# A record sent: (shard, sequence number, subsequence number); the user records of one aggregate share the
+# first two, a record put on its own is subsequence 0.
+Lineage = tuple[str, str, int]
 # The Lambda's LogMessage.RECORD_REJECTED log lines by source record: one reason per line.
 Rejections = Mapping[Lineage, Sequence[str]]
 MAX_LISTED = 20
@@ -54,13 +58,14 @@ REJECTION = "malformed records rejected once, for the reason they were built wit
 UNIQUE_VIEW = "unique-events view: one row per delivered event, its first arrival"
 ORIGINALS = "one is_duplicate=false row per distinct valid event_uuid"
 FIRST_COPY = "is_duplicate=false is the first copy to arrive"
-BACKUP = "raw backup holds every record as sent"
+BACKUP = "raw backup holds every Kinesis record as sent"
 CHECKS = (EXACTLY_ONCE, ROW_CONTENT, PARTITION, REJECTION, UNIQUE_VIEW, ORIGINALS, FIRST_COPY, BACKUP)
-# What the unique-events view returned: (lower-cased event_uuid, (source shard, source sequence number)).
-UniqueRows = Sequence[tuple[str, Lineage]]
+# What the unique-events view returned: (lower-cased event_uuid, (source shard, source sequence number)): its
+# Kinesis record (copies of an event in one aggregate are the same row but for their marks).
+UniqueRows = Sequence[tuple[str, tuple[str, str]]]
 
 
-def unique_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[tuple[str, Lineage]]:
+def unique_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[tuple[str, tuple[str, str]]]:
     """The unique-events view's result as the invariant reads it: (lower-cased event_uuid, lineage)."""
     at = {name: i for i, name in enumerate(columns)}
     return [
@@ -215,8 +220,12 @@ def check(
         candidates = waiting.get(line.record.raw)
         if candidates:
             places[candidates.pop(0).lineage].append(_Place(line.output_type, error=line))
-        elif again.get(line.record.raw):
-            places[again[line.record.raw].pop(0).lineage].append(_Place(line.output_type, error=line))
+        elif pending := again.get(line.record.raw):
+            # Copies of one event share their bytes (in one aggregate, often one batch): the copy still short
+            # of its second delivery takes it.
+            pick = next((c for c in pending if len(places.get(c.lineage, [])) < 2), pending[0])
+            pending.remove(pick)
+            places[pick.lineage].append(_Place(line.output_type, error=line))
         else:
             result.violate(EXACTLY_ONCE, f"processing-failed {line.key} matches no undelivered record")
 
@@ -226,6 +235,14 @@ def check(
         if len(found) == 2 and s.lineage in faults.redelivered and found[0].kind == found[1].kind:
             what = "processed twice: Firehose redelivered its batch (at least once); the view keeps one row"
             affected[(what, f"two {found[0].kind} records, same source record")].append(s)
+            found = found[:1]
+        elif len(found) == 2 and s.lineage in faults.redelivered:
+            # Each delivery of a redelivered batch met its own fate: one landed and a fault hit the other (or
+            # faults hit both). Both copies are checked; the row, if any, is the one the marks checks read.
+            what = "processed twice: Firehose redelivered its batch, and a fault hit one delivery"
+            affected[(what, " and ".join(sorted(p.kind for p in found)))].append(s)
+            found.sort(key=lambda p: p.row is None)
+            _check_place(s, found[1], logged.get(s.lineage, []), faults, result, affected)
             found = found[:1]
         if len(found) != 1:
             where = ", ".join(sorted(p.kind for p in found)) or "nowhere"
@@ -247,14 +264,15 @@ def check(
     if backup_enabled:
         check_backup(sent, lake, result, recovery.resent_bytes())
 
+    originals = backed_up_records(lake.backed_up) if affected else Counter()
     for (what, where), records in affected.items():
         result.affected.append(
             Affected(
                 what=what,
                 where=where,
                 count=len(records),
-                recoverable=sum(1 for s in records if lake.backed_up[s.data] > 0),
-                examples=tuple(f"{s.shard_id}/{s.sequence_number}" for s in records[:3]),
+                recoverable=sum(1 for s in records if originals[s.data] > 0),
+                examples=tuple(_where_sent(s) for s in records[:3]),
             )
         )
     return result
@@ -284,9 +302,11 @@ class _Recovery:
         by_lineage = {s.lineage: s for s in sent}
         # A processing-failed line names no record: it recovers one that sent those bytes and has no row.
         with_rows = set(
-            zip(
+            (shard, sequence, subsequence or 0)
+            for shard, sequence, subsequence in zip(
                 column_values(lake.rows, "source_shard_id"),
                 column_values(lake.rows, "source_sequence_number"),
+                column_values(lake.rows, "source_subsequence_number"),
                 strict=True,
             )
         )
@@ -317,6 +337,8 @@ class _Recovery:
                 data=line.data or original.data,
                 shard_id=line.lineage[0],
                 sequence_number=line.lineage[1],
+                subsequence_number=line.lineage[2],
+                aggregated=False,
             )
             found.as_sent[line.lineage] = again
             found.origin[line.lineage] = original.lineage
@@ -339,7 +361,12 @@ def _transformed_lineage(raw: bytes) -> Lineage | None:
         return None
     if not isinstance(row, dict):
         return None
-    return str(row.get("source_shard_id")), str(row.get("source_sequence_number"))
+    subsequence = row.get("source_subsequence_number")
+    return (
+        str(row.get("source_shard_id")),
+        str(row.get("source_sequence_number")),
+        subsequence if isinstance(subsequence, int) and not isinstance(subsequence, bool) else 0,
+    )
 
 
 def _check_place(
@@ -396,7 +423,24 @@ def _check_place(
 
 
 def _label(s: Sent) -> str:
-    return f"record #{s.index} ({s.shard_id}/{s.sequence_number})"
+    return f"record #{s.index} ({_where_sent(s)})"
+
+
+def _where_sent(s: Sent) -> str:
+    """shard/sequence, and /subsequence for a user record of an aggregate."""
+    where = f"{s.shard_id}/{s.sequence_number}"
+    return f"{where}/{s.subsequence_number}" if s.aggregated else where
+
+
+def backed_up_records(backed_up: Counter[bytes]) -> Counter[bytes]:
+    """The records a raw backup holds, each aggregate's user records on their own (what an error record's
+    original bytes are found among)."""
+    out: Counter[bytes] = Counter()
+    for record, count in backed_up.items():
+        users = kpl_aggregation.deaggregate(record)
+        for data in [record] if users is None else [u.data for u in users]:
+            out[data] += count
+    return out
 
 
 def _in(keys: Any, lead: str = "in ", listed: int = 3) -> str:
@@ -456,8 +500,9 @@ def _row_findings(s: Sent, row: Row, label: str) -> tuple[tuple[str, str], ...]:
     if (
         values.get("source_shard_id") != s.shard_id
         or values.get("source_sequence_number") != s.sequence_number
+        or values.get("source_subsequence_number") != s.subsequence_number
     ):
-        problems.append("source_shard_id/source_sequence_number differ from the record's lineage")
+        problems.append("source_shard_id/sequence/subsequence numbers differ from the record's lineage")
     if _instant_ms(values.get("source_arrival_datetime")) is None:
         problems.append(
             f"source_arrival_datetime {values.get('source_arrival_datetime')!r} is not a timestamp"
@@ -522,9 +567,9 @@ def _check_exact_marks(
     sent: list[Sent], places: dict[Lineage, list[_Place]], result: InvariantResult
 ) -> None:
     """After compaction, in every mode that marks (``glue.marks``): per valid event, its earliest-arriving row
-    (``ARRIVAL_ORDER``: arrival, shard, sequence number) is the one ``false`` row and every other row, the
-    same record stored twice included, is ``true``; ``uuid_reused`` is false (the producer never reuses
-    an id)."""
+    (``ARRIVAL_ORDER``: arrival, shard, sequence and subsequence numbers) is the one ``false`` row and every
+    other row, the same record stored twice included, is ``true``; ``uuid_reused`` is false (the producer
+    never reuses an id)."""
     for event_id, copies in _valid_copies(sent).items():
         rows = [
             (
@@ -534,6 +579,7 @@ def _check_exact_marks(
                     p.row.lineage[0],
                     len(p.row.lineage[1]),
                     p.row.lineage[1],
+                    p.row.lineage[2],
                 ),
                 p.row,
             )
@@ -666,7 +712,7 @@ def _check_unique_view(
             continue
         for place in places.get(s.lineage, []):
             if place.row is not None:
-                arrival, (shard, sequence) = place.row.arrival_ms, place.row.lineage
+                arrival, (shard, sequence, _) = place.row.arrival_ms, place.row.lineage
                 order = (arrival, shard, len(sequence), sequence, place.row.lineage)
                 event_id = s.event_uuid.lower()
                 earliest[event_id] = min(earliest.get(event_id, order), order)
@@ -683,15 +729,16 @@ def _check_unique_view(
         first = earliest.get(event_id)
         if first is None:
             result.violate(UNIQUE_VIEW, f"event {event_id}: in the unique-events view but never delivered")
-        elif first[-1] != lineage:
+        elif first[-1][:2] != tuple(lineage):
             result.violate(UNIQUE_VIEW, f"event {event_id}: the view keeps {lineage}, not the first arrival")
 
 
 def check_backup(
     sent: list[Sent], lake: LakeContents, result: InvariantResult, resent: Counter[bytes] | None = None
 ) -> None:
-    """Every record sent, and every one reprocess sent again (``resent``), is in the raw backup as sent."""
-    expected = Counter(s.data for s in sent) + (resent or Counter())
+    """Every Kinesis record sent (an aggregate whole: ``kinesis_records``), and every one reprocess sent again
+    (``resent``, each record on its own), is in the raw backup as sent."""
+    expected = kinesis_records(sent) + (resent or Counter())
     missing = expected - lake.backed_up
     extra = lake.backed_up - expected
     if missing:

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 import pyarrow.parquet as pq
 
+from aws_contract import kpl_aggregation
 from eventlake.firehose import backup, conversion, error_records, prefixes
 from glue import partition_query, schema
 
@@ -73,9 +74,15 @@ class Row:
     values: dict[str, Any]
 
     @property
-    def lineage(self) -> tuple[str, str]:
-        """The Kinesis record the row came from (shard, sequence number), as the Lambda wrote it."""
-        return str(self.values.get("source_shard_id")), str(self.values.get("source_sequence_number"))
+    def lineage(self) -> tuple[str, str, int]:
+        """The record the row came from (shard, sequence number, subsequence number), as the Lambda wrote
+        it: the subsequence number tells the user records of one KPL aggregate apart (0 for a record put on
+        its own, and for a row written before the column existed)."""
+        return (
+            str(self.values.get("source_shard_id")),
+            str(self.values.get("source_sequence_number")),
+            self.values.get("source_subsequence_number") or 0,
+        )
 
 
 @dataclass(frozen=True)
@@ -94,7 +101,7 @@ class RecoveredLine:
     output_type: str
     record: error_records.ErrorRecord
     outcome: str  # "resent" or "stored"
-    lineage: tuple[str, str] | None = None
+    lineage: tuple[str, str, int] | None = None  # reprocess puts each record on its own: subsequence 0
     data: bytes | None = None
 
 
@@ -172,7 +179,8 @@ class LakeContents:
     objects: list[LakeObject] = field(default_factory=list)
     rows: Sequence[Row] = field(default_factory=list)  # read(): a mirror's ParquetRows
     errors: list[ErrorLine] = field(default_factory=list)
-    backed_up: Counter[bytes] = field(default_factory=Counter)  # raw records found in the backup
+    # Kinesis records found in the raw backup, as put (an aggregate whole: ``kpl_aggregation.split_records``).
+    backed_up: Counter[bytes] = field(default_factory=Counter)
     backups: dict[str, list[bytes]] = field(default_factory=dict)  # each backup object's records, in order
     # processor jq: records stored as sent (JSON Lines objects under events/), with their object's key.
     lines: list[Row] = field(default_factory=list)
@@ -476,12 +484,13 @@ def _read_recovered(
     output_type = error_output_type(key.removeprefix(schema.ERROR_ARCHIVE_ROOT))
     for entry in manifest["lines"]:
         shard, sequence = entry.get("shard_id"), entry.get("sequence_number")
+        subsequence = int(entry.get("subsequence_number") or 0)
         recovered = RecoveredLine(
             key=key,
             output_type=output_type,
             record=error_records.read_error_line(lines[entry["line"]]),
             outcome=entry["outcome"],
-            lineage=(shard, sequence) if shard and sequence else None,
+            lineage=(shard, sequence, subsequence) if shard and sequence else None,
             data=base64.b64decode(entry["data"]) if entry.get("data") else None,
         )
         if retain:
@@ -505,9 +514,6 @@ def error_output_type(key: str) -> str:
 
 
 def split_records(blob: bytes) -> list[bytes]:
-    """Newline-terminated records back from a concatenation (the producer's terminator, kept)."""
-    parts = blob.split(b"\n")
-    records = [part + b"\n" for part in parts[:-1]]
-    if parts[-1]:
-        records.append(parts[-1])
-    return records
+    """Records back from a concatenation: newline-terminated ones (the producer's terminator, kept) and KPL
+    aggregates whole (the raw backup of an aggregating producer), as ``kpl_aggregation.split_records``."""
+    return kpl_aggregation.split_records(blob)

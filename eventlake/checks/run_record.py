@@ -26,7 +26,7 @@ VERSION = 1
 class RunRecord:
     stack: str
     sent: list[Sent]
-    rejections: dict[tuple[str, str], list[str]]
+    rejections: dict[tuple[str, str, int], list[str]]
     faults: Faults
     dedupe: DedupeMode
     backup_enabled: bool
@@ -59,7 +59,7 @@ def write(
         "locations": sorted(locations),
         "backup_enabled": backup_enabled,
         "processor": processor,
-        "rejections": [[shard, seq, list(reasons)] for (shard, seq), reasons in rejections.items()],
+        "rejections": [[shard, seq, sub, list(reasons)] for (shard, seq, sub), reasons in rejections.items()],
         "faults": {
             "invocations": faults.invocations,
             "dedupe": faults.dedupe,
@@ -88,6 +88,8 @@ def _line(s: Sent) -> str:
             "shard_id": s.shard_id,
             "sequence_number": s.sequence_number,
             "resent_batch": s.resent_batch,
+            "subsequence_number": s.subsequence_number,
+            "aggregated": s.aggregated,
         }
     )
 
@@ -104,13 +106,13 @@ def read(root: Path) -> RunRecord | None:
     return RunRecord(
         stack=header["stack"],
         sent=[_sent(json.loads(line)) for line in rest if line],
-        rejections={(shard, seq): list(reasons) for shard, seq, reasons in header["rejections"]},
+        rejections={_lineage(entry[:-1]): list(entry[-1]) for entry in header["rejections"]},
         faults=Faults(
             invocations=faults["invocations"],
             dedupe=faults["dedupe"],
             concurrent=faults["concurrent"],
-            conversion=frozenset(tuple(x) for x in faults["conversion"]),
-            redelivered=frozenset(tuple(x) for x in faults["redelivered"]),
+            conversion=frozenset(_lineage(x) for x in faults["conversion"]),
+            redelivered=frozenset(_lineage(x) for x in faults["redelivered"]),
         ),
         dedupe=_dedupe(header),
         backup_enabled=header["backup_enabled"],
@@ -118,6 +120,12 @@ def read(root: Path) -> RunRecord | None:
         compacted=bool(header.get("compacted")),
         locations=tuple(header.get("locations") or ()),
     )
+
+
+def _lineage(values: Sequence) -> tuple[str, str, int]:
+    """(shard, sequence, subsequence); a record from before subsequence numbers names two (0: put alone)."""
+    shard, sequence, *rest = values
+    return str(shard), str(sequence), int(rest[0]) if rest else 0
 
 
 def _dedupe(header: Mapping) -> DedupeMode:
@@ -156,4 +164,6 @@ def _sent(item: Mapping) -> Sent:
         shard_id=item["shard_id"],
         sequence_number=item["sequence_number"],
         resent_batch=item["resent_batch"],
+        subsequence_number=int(item.get("subsequence_number") or 0),
+        aggregated=bool(item.get("aggregated")),
     )

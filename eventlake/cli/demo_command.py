@@ -98,6 +98,12 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         help="end with a compaction pass over every partition (as the compactor does once each hour closes): "
         "the invariant then reads the table through its catalog and holds the duplicate marks exact",
     )
+    demo.add_argument(
+        "--aggregate",
+        action="store_true",
+        help="produce as the KPL does: the events bound for each shard packed into KPL aggregated records "
+        "(as send --aggregate), which Firehose de-aggregates before the transform",
+    )
     demo.set_defaults(run=run)
 
 
@@ -131,6 +137,7 @@ def run(args: argparse.Namespace) -> int:
         arrival_seconds=args.arrive_over,
         processor=args.processor,
         compact=args.compact,
+        aggregate=args.aggregate,
         quiet=False,
         root=args.root,
     )

@@ -74,6 +74,8 @@ def render(report: Report, console: Console) -> None:
     sent = _table("Sent to Kinesis", "", "records")
     by = report.sent_by_expectation
     sent.add_row("events sent (PutRecords)", f"{len(report.ledger.records):,}")
+    if opts.aggregate:
+        sent.add_row("  in Kinesis records (KPL aggregates)", f"{report.kinesis_records:,}")
     sent.add_row("  valid, first copy", f"{by['valid']:,}")
     sent.add_row("  exact re-sends (duplicates)", f"{by['duplicate']:,}")
     sent.add_row("  malformed", f"{by['malformed']:,}")
@@ -268,6 +270,7 @@ def document(report: Report) -> dict[str, Any]:
         "out": str(opts.out_dir),
         "sent": {
             "records": len(report.ledger.records),
+            "kinesis_records": report.kinesis_records,  # fewer than records when the producer aggregates
             "valid": by["valid"],
             "duplicate": by["duplicate"],
             "malformed": by["malformed"],

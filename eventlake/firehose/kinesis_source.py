@@ -11,14 +11,18 @@ to AWS Lambda" (Firehose guide, "Configure source settings for Amazon Kinesis Da
 "Use the KPL with Amazon Data Firehose"). Each user record becomes one ``SourceRecord`` with the aggregate's
 shard, sequence number and arrival time and its own partition key, data and subsequence number (0, 1, ... in
 the aggregate), so the Lambda's ``kinesisRecordMetadata`` and ``recordId`` are per user record. Everything
-downstream sees user records, which fixes what the model keeps where AWS's documentation is silent:
+downstream but the raw backup sees user records; where AWS's documentation is silent the model chooses:
 
-- the raw source backup (``raw/``) holds each user record's bytes, not the aggregate's ("Firehose can back up
-  all untransformed records", data-transformation-source-record-backup: it does not say before or after
-  de-aggregation; chosen so ``raw/`` stays one JSON line per event, as the producer contract promises);
+- the raw source backup (``raw/``) holds each Kinesis record's bytes as put, an aggregate whole ("Firehose can
+  back up all untransformed records", data-transformation-source-record-backup: it does not say before or
+  after de-aggregation). Chosen so that ``eventlake replay`` re-sends exactly what was sent, an aggregate as
+  one Kinesis record byte for byte; ``raw/`` then holds JSON lines and aggregates one after another, which
+  ``kpl_aggregation.split_records`` cuts apart again (an aggregate ends where the MD5 of its protobuf does).
+  were AWS to back up the user records instead, replay would re-send them one a record, as any JSON line;
 - a ``processing-failed`` record's ``rawData`` is the user record's bytes (the record the Lambda was given);
   a ``format-conversion-failed`` record also names its ``sequenceNumber`` and ``subSequenceNumber``, as the
-  conversion guide documents.
+  conversion guide documents; the Lambda's row names its Kinesis record and its place in it
+  (``source_sequence_number``, ``source_subsequence_number``), so every later error record does too.
 
 A record that is not an aggregate (``kpl_aggregation.deaggregate``: no magic number, an MD5 that does not
 match, protobuf that does not parse, ...) is delivered as one record with its bytes as put, subsequence 0:
@@ -48,10 +52,21 @@ class SourceRecord:
     arrival_ms: int
     # A user record's place in its KPL aggregate (0, 1, ...); 0 for a record put on its own.
     subsequence_number: int = 0
+    # The Kinesis record's bytes as put, when this user record came out of an aggregate (the raw backup's).
+    put_data: bytes | None = None
 
     @property
-    def lineage(self) -> tuple[str, str]:
-        return self.shard_id, self.sequence_number
+    def lineage(self) -> tuple[str, str, int]:
+        """The user record: its Kinesis record (shard, sequence number) and its place in it."""
+        return self.shard_id, self.sequence_number, self.subsequence_number
+
+    @property
+    def as_put(self) -> bytes | None:
+        """The Kinesis record's bytes as put, on the first user record read from it (None on the others):
+        what the raw backup keeps, once per Kinesis record."""
+        if self.subsequence_number:
+            return None
+        return self.data if self.put_data is None else self.put_data
 
 
 class KinesisReader:
@@ -112,6 +127,8 @@ def deaggregated(shard: str, record: dict[str, Any]) -> list[SourceRecord]:
     if users is None:
         return [SourceRecord(shard, sequence, record["PartitionKey"], data, arrival_ms)]
     return [
-        SourceRecord(shard, sequence, user.partition_key, user.data, arrival_ms, subsequence_number=i)
+        SourceRecord(
+            shard, sequence, user.partition_key, user.data, arrival_ms, subsequence_number=i, put_data=data
+        )
         for i, user in enumerate(users)
     ]

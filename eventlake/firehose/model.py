@@ -110,7 +110,8 @@ class FirehoseRun:
     written: tuple[WrittenObject, ...]
     shard_count: int
     peak_active_partitions: int
-    redelivered: frozenset[tuple[str, str]] = frozenset()  # (shard, sequence number) processed twice
+    # User records processed twice: (shard, sequence number, subsequence number).
+    redelivered: frozenset[tuple[str, str, int]] = frozenset()
 
 
 class FirehoseModel:
@@ -181,7 +182,7 @@ class FirehoseModel:
         destination = self._destination
         written: list[WrittenObject] = []
         invocations: list[Stats] = []
-        redelivered: set[tuple[str, str]] = set()
+        redelivered: set[tuple[str, str, int]] = set()
         wave: list[tuple[list[SourceRecord], int]] = []
         peak = 0
         read = 0
@@ -218,7 +219,7 @@ class FirehoseModel:
         wave: list[tuple[list[SourceRecord], int]],
         now_ms: int,
         invocations: list[Stats],
-        redelivered: set[tuple[str, str]],
+        redelivered: set[tuple[str, str, int]],
     ) -> list[WrittenObject]:
         """Invoke the wave's batches (at once if there are several), then deliver their results in order at
         ``now_ms``, when the last of them has ended; redeliver a share of them."""

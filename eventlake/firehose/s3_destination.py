@@ -114,11 +114,13 @@ class S3Destination:
     # out, is written by the call that made it so).
 
     def back_up(self, record: SourceRecord, now_ms: int) -> list[WrittenObject]:
-        """Every source record, untransformed, before the Lambda sees it."""
-        if self._spec.source_backup:
-            size = len(record.data)
+        """Every source record, untransformed, before the Lambda sees it: each Kinesis record once, as put
+        (an aggregate whole, with its first user record; see ``kinesis_source``)."""
+        data = record.as_put
+        if self._spec.source_backup and data is not None:
+            size = len(data)
             buffer = self._room((BACKUP, ""), size, now_ms, record.arrival_ms, self._write_backup)
-            self._add(buffer, record.data, size, record.arrival_ms)
+            self._add(buffer, data, size, record.arrival_ms)
         return self._take_written()
 
     def processing_failed(self, failures: list[Failed], now_ms: int) -> list[WrittenObject]:

@@ -71,7 +71,7 @@ class CorruptTimestamps:
 
     rate: float
     rng: random.Random
-    corrupted: set[tuple[str, str]] = field(default_factory=set)  # (shard, sequence number)
+    corrupted: set[tuple[str, str, int]] = field(default_factory=set)  # (shard, sequence, subsequence)
 
     def __call__(self, item: Transformed) -> bytes:
         if self.rng.random() >= self.rate:

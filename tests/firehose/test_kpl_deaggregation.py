@@ -1,8 +1,9 @@
 """The local Firehose de-aggregates KPL aggregated records as AWS documents: each user record reaches the
 Lambda with the aggregate's shard, sequence number and arrival and its own partition key, data and
-subsequence number; the raw backup keeps user records, error records keep the user record's bytes (and, for a
-conversion failure, its sequence and subsequence numbers); a corrupt aggregate reaches the Lambda whole, is
-rejected and lands with its bytes as put under the processing-failed prefix."""
+subsequence number, which its row keeps; the raw backup keeps each Kinesis record as put (an aggregate whole),
+error records keep the user record's bytes (and, for a conversion failure, its sequence and subsequence
+numbers); a corrupt aggregate reaches the Lambda whole, is rejected and lands with its bytes as put under the
+processing-failed prefix."""
 
 from __future__ import annotations
 
@@ -20,9 +21,10 @@ from aws_contract import kpl_aggregation
 from aws_contract.kpl_aggregation import UserRecord
 from eventlake.embedded.aws import embedded_aws
 from eventlake.firehose import backup, error_records
+from eventlake.firehose.conversion import read_parquet
 from eventlake.firehose.kinesis_source import deaggregated
 from eventlake.firehose.model import FirehoseModel
-from eventlake.firehose.s3_destination import BACKUP
+from eventlake.firehose.s3_destination import BACKUP, DATA
 from eventlake.firehose.transformation import Transformed
 from eventlake.traffic.sample_events import valid_event
 from glue.errors import ErrorOutputType
@@ -139,9 +141,17 @@ def test_the_model_delivers_user_records_and_sends_a_corrupt_aggregate_to_errors
     assert base64.b64decode(broken["data"]) == corrupt
     assert broken["kinesisRecordMetadata"]["partitionKey"] == "corrupt-key"
 
-    # raw/: every user record's bytes and the corrupt record as put, nothing else.
+    # Each row names its user record: the aggregate's sequence number and its own subsequence number.
+    rows = [
+        row for key, body in objects.items() if kinds[key] == DATA for row in read_parquet(body).to_pylist()
+    ]
+    lineage = {(r["source_sequence_number"], r["source_subsequence_number"]) for r in rows}
+    assert lineage == {(put["aggregate"]["SequenceNumber"], i) for i in range(30) if i != 2} | {
+        (put["plain"]["SequenceNumber"], 0)
+    }
+    # raw/: each Kinesis record as put, the aggregate whole, the corrupt record too, nothing else.
     raw = b"".join(backup.decode(body, key) for key, body in objects.items() if kinds[key] == BACKUP)
-    assert sorted(_pieces(raw, corrupt)) == sorted([*aggregate_lines, plain_line, corrupt])
+    assert sorted(_pieces(raw, corrupt)) == sorted([aggregate, plain_line, corrupt])
     # errors/: the corrupt aggregate whole (processing failed), the unconvertible user record with its own
     # sequence and subsequence numbers (format conversion failed).
     errors = {
@@ -156,7 +166,8 @@ def test_the_model_delivers_user_records_and_sends_a_corrupt_aggregate_to_errors
 
 
 def _pieces(raw: bytes, corrupt: bytes) -> list[bytes]:
-    """The backup split into the records that went in: the corrupt record whole, the rest line by line."""
+    """The backup split into the records that went in: the corrupt record whole (no framing finds where an
+    aggregate that is not one ends), the rest as ``split_records`` cuts it."""
     at = raw.index(corrupt)
     rest = raw[:at] + raw[at + len(corrupt) :]
-    return [corrupt, *rest.splitlines(keepends=True)]
+    return [corrupt, *kpl_aggregation.split_records(rest)]
