@@ -9,14 +9,16 @@ What each error record holds decides what is sent again:
   it stores, so these records hold no dedupe claim (but see "FunctionError after the claims" below).
 - ``format-conversion-failed``, ``partitioning-failed`` and ``activePartitionExceeded`` records carry the
   Lambda's *transformed* row, which names its source record (``source_shard_id``,
-  ``source_sequence_number``). The original bytes are taken from the raw backup (``raw/``) when it holds
+  ``source_sequence_number``, and ``source_subsequence_number``: the user records of one KPL aggregate share
+  the first two). The original bytes are taken from the raw backup (``raw/``) when it holds
   them, else rebuilt from the row (``event_uuid``, ``event_name``, ``created_at`` and the fields of
   ``payload``). The backup is preferred because it gives the bytes exactly as the producer sent them: the
   row keeps ``created_at`` only to the millisecond and not in its original JSON form, and the dedupe
   fingerprint hashes that value, so a rebuilt record could read as "a different event reusing the id" next
   to a delivered copy of the same event. The backup has no lineage, so a record is found there by content
-  (same id, name, instant and payload), in the backup folders of its arrival hour and the hour before (a
-  backup object sits in the folder of its oldest record). These records passed the Lambda, which claimed
+  (same id, name, instant and payload; an aggregate in the backup is read as its user records), in the
+  backup folders of its arrival hour and the hour before (a backup object sits in the folder of its oldest
+  record). These records passed the Lambda, which claimed
   their ``event_uuid`` for them (holder: shard, sequence number, subsequence number). Sent again they get a
   new sequence number and would be marked duplicates of themselves, so their claims are released first: a
   conditional ``DeleteItem`` that deletes the claim only while *this* record holds it, never one another
@@ -33,6 +35,11 @@ Running it again does no harm: archived objects are gone from ``errors/``, and a
 records that are kept again. If a run dies half-way (after a put, before the archive), the next run sends
 those records once more: copies of one event, which the dedupe marks (the claim is released only while the
 failed record holds it) and the unique-events view (one row per event, its earliest arrival) absorb.
+
+Aggregated input (KPL aggregates, which Firehose de-aggregates): every record here is a user record, named
+by (shard, sequence number, subsequence number) wherever a lineage is compared (a row, a claim's holder, the
+stream read back, de-aggregated as Firehose reads it). Each record is sent again on its own, not
+re-aggregated: it is a handful of records, and the transform reads a lone record and a user record alike.
 
 Records already in the table are not sent again. Before a record goes back on the stream, the table's rows
 of its event's partition are read (``TableRows``: every Parquet object under the partition's original folder
@@ -75,10 +82,11 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from aws_contract import limits
+from aws_contract import kpl_aggregation, limits
 from eventlake.checks.lake_contents import error_output_type, split_records
 from eventlake.firehose import backup, error_records, prefixes
 from eventlake.firehose.error_records import ErrorRecord
+from eventlake.firehose.kinesis_source import deaggregated
 from eventlake.traffic.producer import ProducerError, Sent, send
 from eventlake.traffic.sample_events import Expect, Outgoing
 from glue import schema
@@ -405,12 +413,13 @@ class RawOriginals:
             for page in paginator.paginate(Bucket=self._bucket, Prefix=folder):
                 for item in page.get("Contents", []):
                     body = self._s3.get_object(Bucket=self._bucket, Key=item["Key"])["Body"].read()
-                    for record in split_records(backup.decode(body, item["Key"])):
+                    for record in _user_records(split_records(backup.decode(body, item["Key"]))):
                         for needle in needles:
                             if needle in record:
                                 self._found.setdefault(needle.decode(), []).append(record)
 
     def original(self, row: dict[str, Any]) -> bytes | None:
+        """The backed-up record the Lambda turned into ``row``, if the backup holds it."""
         return next((r for r in self._found.get(row["event_uuid"], []) if same_event(r, row)), None)
 
 
@@ -418,7 +427,7 @@ class RawOriginals:
 class StoredRow:
     """What recovery needs of one row of the table: its Kinesis record and its event."""
 
-    lineage: tuple[str, str]  # (source_shard_id, source_sequence_number)
+    lineage: tuple[str, str, int]  # (source_shard_id, source_sequence_number, source_subsequence_number)
     arrival_ms: int | None
     row: dict[str, Any]  # event_uuid, event_name, created_at, created_datetime (ISO text), payload
 
@@ -437,6 +446,7 @@ class TableRows:
         "payload",
         "source_shard_id",
         "source_sequence_number",
+        "source_subsequence_number",
         "source_arrival_datetime",
     )
 
@@ -463,7 +473,9 @@ class TableRows:
                     if not item["Key"].endswith(".parquet"):
                         continue
                     body = self._s3.get_object(Bucket=self._bucket, Key=item["Key"])["Body"].read()
-                    table = pq.read_table(io.BytesIO(body), columns=list(self.COLUMNS))
+                    parquet = pq.ParquetFile(io.BytesIO(body))
+                    present = set(parquet.schema_arrow.names)  # an object from before a column has none
+                    table = parquet.read(columns=[c for c in self.COLUMNS if c in present])
                     for values_of_row in table.to_pylist():
                         stored = _stored_row(values_of_row)
                         identity = (stored.lineage, stored.arrival_ms, stored.row["payload"])
@@ -477,7 +489,11 @@ def _stored_row(values: dict[str, Any]) -> StoredRow:
     arrival = values.get("source_arrival_datetime")
     created = values.get("created_datetime")
     return StoredRow(
-        lineage=(str(values.get("source_shard_id")), str(values.get("source_sequence_number"))),
+        lineage=(
+            str(values.get("source_shard_id")),
+            str(values.get("source_sequence_number")),
+            values.get("source_subsequence_number") or 0,
+        ),
         arrival_ms=None if arrival is None else _epoch_ms(arrival),
         row={
             "event_uuid": values.get("event_uuid"),
@@ -499,7 +515,8 @@ class StreamRecords:
     """The records Kinesis accepted at one millisecond, read back from the stream while it retains them: the
     one way to tell byte-identical records apart when one failed in the Lambda (its error record carries its
     bytes and arrival, no sequence number). Per shard, a shard iterator ``AT_TIMESTAMP`` then ``GetRecords``
-    until a record arrived later (https://docs.aws.amazon.com/kinesis/latest/APIReference/API_GetShardIterator.html)."""
+    until a record arrived later (https://docs.aws.amazon.com/kinesis/latest/APIReference/API_GetShardIterator.html).
+    A KPL aggregate is read as Firehose reads it: its user records, each with its subsequence number."""
 
     PAGE = 1000
 
@@ -507,11 +524,11 @@ class StreamRecords:
         self._kinesis = kinesis
         self._stream = stream_name
         self._shards: list[str] | None = None
-        self._found: dict[int, list[tuple[tuple[str, str], bytes]] | None] = {}
+        self._found: dict[int, list[tuple[tuple[str, str, int], bytes]] | None] = {}
 
-    def at(self, arrival_ms: int) -> list[tuple[tuple[str, str], bytes]] | None:
-        """((shard, sequence number), data) of every record that arrived at ``arrival_ms``; None when the
-        stream cannot say (past its retention, or unreadable)."""
+    def at(self, arrival_ms: int) -> list[tuple[tuple[str, str, int], bytes]] | None:
+        """((shard, sequence number, subsequence number), data) of every record (user record) that arrived at
+        ``arrival_ms``; None when the stream cannot say (past its retention, or unreadable)."""
         if arrival_ms not in self._found:
             try:
                 self._found[arrival_ms] = self._read(arrival_ms)
@@ -519,13 +536,13 @@ class StreamRecords:
                 self._found[arrival_ms] = None
         return self._found[arrival_ms]
 
-    def _read(self, arrival_ms: int) -> list[tuple[tuple[str, str], bytes]] | None:
+    def _read(self, arrival_ms: int) -> list[tuple[tuple[str, str, int], bytes]] | None:
         moment = datetime.fromtimestamp(arrival_ms / 1000, tz=UTC)
         if self._shards is None:
             self._shards = []
             for page in self._kinesis.get_paginator("list_shards").paginate(StreamName=self._stream):
                 self._shards += [shard["ShardId"] for shard in page["Shards"]]
-        found: list[tuple[tuple[str, str], bytes]] = []
+        found: list[tuple[tuple[str, str, int], bytes]] = []
         for shard in self._shards:
             iterator = self._kinesis.get_shard_iterator(
                 StreamName=self._stream, ShardId=shard, ShardIteratorType="AT_TIMESTAMP", Timestamp=moment
@@ -539,7 +556,7 @@ class StreamRecords:
                         later = True
                         break
                     if ms == arrival_ms:
-                        found.append(((shard, record["SequenceNumber"]), bytes(record["Data"])))
+                        found += [(user.lineage, user.data) for user in deaggregated(shard, record)]
                 if later or not response["Records"]:
                     break
                 iterator = response.get("NextShardIterator")
@@ -606,14 +623,13 @@ def _plan_record(
         except ValueError as exc:
             return None, f"cannot recover the original: {exc}"
         shard, sequence = row.get("source_shard_id"), row.get("source_sequence_number")
+        subsequence = _subsequence(row, record)
         if shard and sequence and table is not None:
             values = schema.partition_values(row["event_name"].split(":")[0], row["created_at"])
-            if any(r.lineage == (shard, sequence) for r in table.of(values, row["event_uuid"])):
+            if any(r.lineage == (shard, sequence, subsequence) for r in table.of(values, row["event_uuid"])):
                 return None, ALREADY_STORED
         if shard and sequence:
-            claim = HeldClaim(
-                row["event_uuid"].lower(), f"{shard}:{sequence}:{record.subsequence_number or 0}"
-            )
+            claim = HeldClaim(row["event_uuid"].lower(), f"{shard}:{sequence}:{subsequence}")
         found = originals.original(row) if originals else None
         data, origin = (found, "raw backup") if found is not None else (rebuild(row), "rebuilt")
     else:
@@ -649,7 +665,7 @@ def _plan(
     objects: list[tuple[str, str]],
     options: ReprocessOptions,
     outcomes: dict[str, ObjectOutcome],
-    after_lambda: dict[tuple[str, int], list[tuple[str, str]]] | None = None,
+    after_lambda: dict[tuple[str, int], list[tuple[str, str, int]]] | None = None,
 ) -> list[_Planned]:
     """Read one hour's error objects and decide, record by record, what to send and what to keep."""
     planned: list[_Planned] = []
@@ -741,7 +757,7 @@ def _plan(
 def _send_once(
     target: ReprocessTarget,
     planned: list[_Planned],
-    after_lambda: dict[tuple[str, int], list[tuple[str, str]]],
+    after_lambda: dict[tuple[str, int], list[tuple[str, str, int]]],
     outcomes: dict[str, ObjectOutcome],
 ) -> None:
     """Records that failed in the Lambda (``processing-failed``, no lineage), sent again once each.
@@ -760,7 +776,11 @@ def _send_once(
                 moment = _instant(r.row["source_arrival_datetime"])
                 if moment is not None:
                     key = (str(r.row["event_uuid"]).lower(), _epoch_ms(moment))
-                    lineage = (str(r.row["source_shard_id"]), str(r.row["source_sequence_number"]))
+                    lineage = (
+                        str(r.row["source_shard_id"]),
+                        str(r.row["source_sequence_number"]),
+                        _subsequence(r.row, None),
+                    )
                     after_lambda.setdefault(key, []).append(lineage)
     groups: dict[tuple[bytes, int], list[tuple[_Planned, Resend]]] = defaultdict(list)
     for item in planned:
@@ -815,6 +835,7 @@ def reprocessed_manifest(key: str, resent: Sequence[tuple[Resend, Sent]], stored
             "outcome": RESENT,
             "shard_id": s.shard_id,
             "sequence_number": s.sequence_number,
+            "subsequence_number": s.subsequence_number,
             "data": base64.b64encode(s.data).decode("ascii"),
         }
         for r, s in resent
@@ -878,7 +899,8 @@ def _release_unheld(
     if holder is None:
         return  # no claim: the re-sent record will take it
     shard, _, rest = holder.partition(":")
-    lineage = (shard, rest.split(":")[0])
+    sequence, _, subsequence = rest.partition(":")
+    lineage = (shard, sequence, int(subsequence) if subsequence.isdigit() else 0)
     if holder in ours or any(r.lineage == lineage for r in target.table.of(values, event_id)):
         outcome.claims_not_held += 1  # a stored or in-flight record holds it: the re-send is its repeat
         return
@@ -892,7 +914,7 @@ def _handle(
     outcome: ObjectOutcome,
     ours: set[str] | None = None,
 ) -> None:
-    """Release, send, record and archive one error object. ``ours``: the holders (``shard:sequence:0``) of
+    """Release, send, record and archive one error object. ``ours``: the holders (``shard:sequence:sub``) of
     the records this run sent, which may be in flight: their claims are theirs."""
     ours = set() if ours is None else ours
     if outcome.failed:
@@ -937,7 +959,7 @@ def _handle(
     sent = ledger.records if ledger is not None else []
     outcome.resent = len(sent)
     outcome.origins.update(r.origin for r in item.resend)
-    ours.update(f"{s.shard_id}:{s.sequence_number}:0" for s in sent)
+    ours.update(f"{s.shard_id}:{s.sequence_number}:{s.subsequence_number}" for s in sent)
     try:
         if rest:
             body = b"".join(k.line + b"\n" for k in item.kept)
@@ -973,7 +995,7 @@ def reprocess(
     keys = error_object_keys(target.s3, target.bucket, target.spec, options)
     outcomes = {key: ObjectOutcome(key, output_type) for key, output_type in keys}
     ours: set[str] = set()
-    after_lambda: dict[tuple[str, int], list[tuple[str, str]]] = {}
+    after_lambda: dict[tuple[str, int], list[tuple[str, str, int]]] = {}
     for _, objects in _by_hour(keys):
         for item in _plan(target, objects, options, outcomes, after_lambda):
             _handle(target, item, options, outcomes[item.key], ours)
@@ -990,6 +1012,22 @@ def _by_hour(keys: list[tuple[str, str]]) -> Iterator[tuple[str, list[tuple[str,
 
 
 # --- helpers -----------------------------------------------------------------------------------------------
+
+
+def _subsequence(row: dict[str, Any], record: ErrorRecord | None) -> int:
+    """The user record's place in its KPL aggregate: the Lambda's row says it (``source_subsequence_number``),
+    a conversion failure's error record too; 0 for a row from before that column, a record put on its own."""
+    value = row.get("source_subsequence_number")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return (record.subsequence_number if record is not None else None) or 0
+
+
+def _user_records(records: Sequence[bytes]) -> Iterator[bytes]:
+    """Backed-up Kinesis records as the Lambda saw them: an aggregate's user records, any other as it is."""
+    for record in records:
+        users = kpl_aggregation.deaggregate(record)
+        yield from [record] if users is None else (u.data for u in users)
 
 
 def _json(data: bytes | str) -> Any:

@@ -17,6 +17,7 @@ import pytest
 import reprocess_fixes
 from embedded_server import embedded_aws_server
 
+from aws_contract import kpl_aggregation
 from eventlake import recovery
 from eventlake.cli.main import main
 from eventlake.embedded.aws import EmbeddedAws, stack_region
@@ -363,9 +364,9 @@ def test_byte_identical_records_of_one_millisecond_are_sent_again_once_each(
     first, second, third = (lake.next_sequence() for _ in range(3))
     stored(lake, [(value, first, ARRIVAL_MS)])
     failed = lake.error_object(PROCESSING, [processing_failed(line(value), ErrorCode.FUNCTION_ERROR)] * 3)
-    other = (SHARD, lake.next_sequence())
+    other = (SHARD, lake.next_sequence(), 0)
     stream = StreamAt(
-        {ARRIVAL_MS: [((SHARD, s), line(value)) for s in (first, second, third)] + [(other, b"{}\n")]}
+        {ARRIVAL_MS: [((SHARD, s, 0), line(value)) for s in (first, second, third)] + [(other, b"{}\n")]}
         if retained
         else None
     )
@@ -391,21 +392,45 @@ def test_the_stream_is_read_back_at_one_instant_on_every_shard(lake: Lake) -> No
         StreamName=aws.stream_name,
         Records=[{"Data": line(event(n)), "PartitionKey": f"k{n}"} for n in range(31, 37)],
     )
-    by_lineage = {(r["ShardId"], r["SequenceNumber"]) for r in put["Records"]}
-    arrivals: dict[int, set[tuple[str, str]]] = {}
+    by_lineage = {(r["ShardId"], r["SequenceNumber"], 0) for r in put["Records"]}
+    arrivals: dict[int, set[tuple[str, str, int]]] = {}
     for shard in {r["ShardId"] for r in put["Records"]}:
         iterator = aws.kinesis.get_shard_iterator(
             StreamName=aws.stream_name, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
         )["ShardIterator"]
         for record in aws.kinesis.get_records(ShardIterator=iterator)["Records"]:
             ms = round(record["ApproximateArrivalTimestamp"].timestamp() * 1000)
-            arrivals.setdefault(ms, set()).add((shard, record["SequenceNumber"]))
+            arrivals.setdefault(ms, set()).add((shard, record["SequenceNumber"], 0))
     reader = recovery.StreamRecords(aws.kinesis, aws.stream_name)
     for ms, lineages in arrivals.items():
         found = reader.at(ms)
         assert found is not None and {lineage for lineage, _ in found} == lineages
     assert set().union(*arrivals.values()) == by_lineage
     assert reader.at(min(arrivals) - 1) == []  # nothing arrived then
+
+
+def test_the_stream_read_back_is_de_aggregated_as_firehose_reads_it(lake: Lake) -> None:
+    """A KPL aggregate read back at its millisecond is its user records, each named by the aggregate's shard
+    and sequence number and its own subsequence number: what a failed user record's bytes are compared to."""
+    aws = lake.aws
+    users = [kpl_aggregation.UserRecord(f"k{n}", line(event(n))) for n in range(41, 45)]
+    put = aws.kinesis.put_record(
+        StreamName=aws.stream_name, Data=kpl_aggregation.encode(users), PartitionKey="k41"
+    )
+    iterator = aws.kinesis.get_shard_iterator(
+        StreamName=aws.stream_name,
+        ShardId=put["ShardId"],
+        ShardIteratorType="AT_SEQUENCE_NUMBER",
+        StartingSequenceNumber=put["SequenceNumber"],
+    )["ShardIterator"]
+    [record] = aws.kinesis.get_records(ShardIterator=iterator, Limit=1)["Records"]
+    ms = round(record["ApproximateArrivalTimestamp"].timestamp() * 1000)
+    found = recovery.StreamRecords(aws.kinesis, aws.stream_name).at(ms)
+    assert found is not None
+    ours = [
+        (lineage, data) for lineage, data in found if lineage[:2] == (put["ShardId"], put["SequenceNumber"])
+    ]
+    assert ours == [((put["ShardId"], put["SequenceNumber"], i), u.data) for i, u in enumerate(users)]
 
 
 def test_a_fix_function_turns_rejected_records_into_new_bytes(
