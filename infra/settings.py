@@ -747,13 +747,14 @@ def configuration_table() -> str:
 READS = "reads"  # the metadata key of a component argument's ``reads``
 
 
-def reads(attribute: str) -> Any:
+def reads(attribute: str, **field_options: Any) -> Any:
     """A component argument (a field of an args or spec dataclass) taken from the ``Settings`` attribute
     ``attribute``, a stack key or a property derived from keys: ``settings_args`` fills it, so a setting
-    reaches its component where the argument is declared, without a copy in each ``from_settings``."""
+    reaches its component where the argument is declared, without a copy in each ``from_settings``.
+    ``field_options`` as ``dataclasses.field`` takes them (a default, for arguments also built by hand)."""
     if not hasattr(Settings, attribute):
         raise AttributeError(f"Settings has no {attribute!r} for a component argument to read")
-    return dataclasses.field(metadata={READS: attribute})
+    return dataclasses.field(metadata={READS: attribute}, **field_options)
 
 
 def settings_args(cls: type[T], settings: Settings, **derived: Any) -> T:

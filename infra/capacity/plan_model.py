@@ -23,7 +23,7 @@ from infra.claims_spec import (
     DUPLICATE_SHARE,
     ClaimsCapacity,
 )
-from infra.settings import SECONDS_PER_HOUR, Settings
+from infra.settings import SECONDS_PER_HOUR, Settings, reads, settings_args
 
 
 class PriceError(ValueError):
@@ -37,14 +37,15 @@ class Load:
     ``glue.marks`` mode, or its name); ``events_per_record``: user events per Kinesis record (1 without KPL
     aggregation); the ``*_seconds_per_record`` are one vCPU's time."""
 
-    events_per_hour: float
-    avg_event_bytes: float
-    event_types: int
-    late_spread_hours: float
-    dedupe: marks.DedupeMode
+    # A stack's declared load (``declared``) reads these from its expected* keys and its dedupe mode.
+    events_per_hour: float = reads("expected_events_per_hour")
+    avg_event_bytes: float = reads("expected_event_bytes")
+    event_types: int = reads("expected_event_types")
+    late_spread_hours: float = reads("expected_late_spread_hours")
+    dedupe: marks.DedupeMode = reads("dedupe_mode")  # noqa: RUF009 (reads returns a dataclasses.field)
     region: str
     duplicate_share: float = DUPLICATE_SHARE
-    events_per_record: int = 1
+    events_per_record: int = reads("expected_events_per_record", default=1)
     transform_seconds_per_record: float = TRANSFORM_SECONDS_PER_RECORD
     claim_seconds_per_record: float = CLAIM_SECONDS_PER_RECORD
     marks_seconds_per_record: float = MARKS_SECONDS_PER_RECORD
@@ -80,15 +81,7 @@ class Load:
         """The load a stack file declares (``expected*`` keys), with the stack's own dedupe mode."""
         if not settings.expected_events_per_hour:
             raise ValueError(f"stack {settings.stack} declares no load (eventlake:expectedEventsPerHour)")
-        return cls(
-            events_per_hour=settings.expected_events_per_hour,
-            avg_event_bytes=settings.expected_event_bytes,
-            event_types=settings.expected_event_types,
-            late_spread_hours=settings.expected_late_spread_hours,
-            dedupe=settings.dedupe_mode,
-            region=region,
-            events_per_record=settings.expected_events_per_record,
-        )
+        return settings_args(cls, settings, region=region)
 
 
 @dataclass(frozen=True)
@@ -231,7 +224,7 @@ class CapacityPlan:
     dedupe_writes_per_second: float
     dedupe_reads_per_second: float
     claims_stored_gb: float
-    claims_billing_mode: str
+    claims_billing_mode: str = reads("claims_billing_mode")
     # The auto-scaling bounds a provisioned table would have for this load (claims only).
     claims_capacity: ClaimsCapacity | None
     # The claims' writes both ways, whichever is billed: on demand, and provisioned at PROVISIONED_TARGET_USE.

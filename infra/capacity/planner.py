@@ -35,7 +35,7 @@ from infra.claims_spec import (
     PROVISIONED,
     ClaimsCapacity,
 )
-from infra.settings import PROCESSORS, Settings
+from infra.settings import PROCESSORS, Settings, settings_args
 
 
 def plan(load: Load, settings: Settings, prices: PriceTable | None = None) -> CapacityPlan:
@@ -186,7 +186,9 @@ def _plan(load: Load, settings: Settings, prices: PriceTable) -> CapacityPlan:
     recommended: dict[str, Any] = {"streamMode": mode}
     if mode == "PROVISIONED":
         recommended["streamShardCount"] = shards
-    return CapacityPlan(
+    return settings_args(
+        CapacityPlan,
+        settings,
         load=load,
         prices=prices,
         records_per_second=records_ps,
@@ -213,7 +215,6 @@ def _plan(load: Load, settings: Settings, prices: PriceTable) -> CapacityPlan:
         dedupe_writes_per_second=writes_ps,
         dedupe_reads_per_second=reads_ps,
         claims_stored_gb=claims_gb,
-        claims_billing_mode=settings.claims_billing_mode,
         claims_capacity=claims_capacity,
         claims_on_demand_usd_per_month=on_demand_writes,
         claims_provisioned_usd_per_month=provisioned_writes,

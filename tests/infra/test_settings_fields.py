@@ -6,6 +6,7 @@ closest valid spelling where there is one). Components' arguments declare the se
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 from pathlib import Path
 from typing import Any
@@ -246,3 +247,20 @@ def test_settings_args_fills_what_is_declared_and_takes_the_rest_as_given() -> N
     assert args == Args(name="n", days=12, claims=False)
     with pytest.raises(AttributeError, match="no 'error_retention' for a component argument"):
         reads("error_retention")
+
+
+def test_no_component_argument_is_a_hand_copied_setting() -> None:
+    """A call in infra/ passing ``name=settings.attribute`` is a copy ``reads`` replaces: the argument should
+    declare the setting it reads, so a new setting touches its field and its component only."""
+    copies = []
+    for path in sorted((PROJECT_ROOT / "infra").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                copies += [
+                    f"{path.relative_to(PROJECT_ROOT)}:{node.lineno} {kw.arg}"
+                    for kw in node.keywords
+                    if isinstance(kw.value, ast.Attribute)
+                    and isinstance(kw.value.value, ast.Name)
+                    and kw.value.value.id == "settings"
+                ]
+    assert copies == []
