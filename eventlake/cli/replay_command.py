@@ -9,6 +9,11 @@ already landed come back marked as duplicates by the transform's dedupe (its cla
 JSON object (a record put without its terminator, or with a newline inside, or not JSON at all) is held back
 and reported with its object and byte offset; exit 1 if any was, or if some record was still rejected after
 the last retry.
+
+A KPL aggregate in the backup (an aggregating producer's record, which Firehose de-aggregated for the
+transform; the raw backup keeps it as put) is re-sent whole, byte for byte, with its first user record's
+partition key, as the KPL sent it: replay re-sends what was sent, and the transform's dedupe marks its user
+records that already landed, one by one.
 """
 
 from __future__ import annotations
@@ -55,8 +60,9 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         help="re-send the raw source backup of some arrival hours (after a fix in the transform)",
         description="Read the raw backup objects of the arrival hours --from .. --to (both included, UTC), "
         "cut them back into the records exactly as put (one JSON object per record, terminated by a "
-        "newline) and put them on the stream again. Events already in the lake come back marked as "
-        "duplicates. Pieces that are not one JSON object are held back and reported (exit 1).",
+        "newline; a KPL aggregate whole, byte for byte) and put them on the stream again. Events already in "
+        "the lake come back marked as duplicates. Pieces that are not one JSON object are held back and "
+        "reported (exit 1).",
         formatter_class=DefaultsHelp,
     )
     command.add_argument(
@@ -93,6 +99,8 @@ class ReplayedObject:
     held_back: list[HeldBack] = field(default_factory=list)
     unterminated: int = 0
     unglued: int = 0
+    aggregates: int = 0
+    aggregated_events: int = 0
     accepted: int = 0
     failed: int = 0
     unreadable: str | None = None
@@ -107,6 +115,9 @@ class ReplayedObject:
             notes.append(f"{self.unglued} records put without a newline cut out of the next (re-sent as put)")
         if self.unterminated > self.unglued:
             notes.append("last record has no newline (re-sent as it was)")
+        if self.aggregates:
+            events = self.aggregated_events
+            notes.append(f"{self.aggregates} KPL aggregates of {events} events (re-sent whole)")
         return (self.key, self.records, len(self.held_back), self.accepted, self.failed, "; ".join(notes))
 
 
@@ -158,6 +169,7 @@ def run(args: argparse.Namespace) -> int:
                 split = record_framing.split_backup(blob)
                 replayed.records, replayed.held_back = len(split.records), split.held_back
                 replayed.unterminated, replayed.unglued = split.unterminated, split.unglued
+                replayed.aggregates, replayed.aggregated_events = split.aggregates, split.aggregated_events
                 if kinesis is not None:
                     before = sum(o.accepted for o in objects)
                     _send(kinesis, stream, replayed, split.records, args.partition_key_field, before)

@@ -9,8 +9,10 @@ partition key is the event's ``event_uuid`` (``--partition-key-field``), or a ra
 has no usable value. Records go out in PutRecords batches (500 records / 5 MiB) with per-entry retries,
 backoff and jitter; exit 1 if some were still rejected after the last retry.
 
-``--aggregate`` packs consecutive lines into KPL aggregated records (``aws_contract.kpl_aggregation``), each
-line keeping its own bytes and partition key inside: fewer Kinesis records, so fewer shards by the 1,000
+``--aggregate`` packs lines into KPL aggregated records (``aws_contract.kpl_aggregation``), each line keeping
+its own bytes and partition key inside, and, as the KPL does, only lines bound for one shard together (each
+line's own key picks its shard, from ListShards' hash key ranges), so the copies of an event stay on one shard
+in the order sent: fewer Kinesis records, so fewer shards by the 1,000
 records/s limit and fewer PUT payload units. At most 25 KB a record (``AGGREGATE_MAX_BYTES``: one PUT payload
 unit and five of Firehose's 5 KB steps), which Firehose de-aggregates before the transform sees them.
 """
@@ -27,8 +29,18 @@ from typing import Any
 
 from aws_contract import kpl_aggregation, limits
 from eventlake.cli import kinesis_put
-from eventlake.cli.common import CHECK_FAILED, OK, CliError, Context, DefaultsHelp, emit, positive_int, share
-from eventlake.traffic import record_framing, sample_events
+from eventlake.cli.common import (
+    CHECK_FAILED,
+    OK,
+    CliError,
+    Context,
+    DefaultsHelp,
+    aws_errors,
+    emit,
+    positive_int,
+    share,
+)
+from eventlake.traffic import producer, record_framing, sample_events
 from eventlake.traffic.sample_events import Outgoing
 
 COLUMNS = ["stream", "source", "events", "records", "skipped", "accepted", "failed", "retried", "calls"]
@@ -65,7 +77,7 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
     command.add_argument(
         "--aggregate",
         action="store_true",
-        help="pack consecutive lines into KPL aggregated records of at most "
+        help="pack the lines bound for each shard into KPL aggregated records of at most "
         f"{kpl_aggregation.AGGREGATE_MAX_BYTES:,} bytes (one 25 KB PUT payload unit), each line keeping its "
         "bytes and partition key; Firehose de-aggregates them before the transform. A lone line, or one too "
         "large to share a record, goes as itself",
@@ -97,11 +109,13 @@ def run(args: argparse.Namespace) -> int:
     else:
         records, source, skipped = _read(args.file, args.partition_key_field, args.skip_invalid)
     events = len(records)
-    if args.aggregate:
-        records = aggregated(records)
     context = Context.from_args(args)
     stream = context.stream_name
     kinesis = kinesis_put.client(context, "kinesis")
+    if args.aggregate:
+        with aws_errors(f"ListShards of stream {stream}", "check --stack, --region and --endpoint-url"):
+            shards = producer.stream_shards(kinesis, stream)
+        records = aggregated(records, shards)
     with kinesis_put.progress_bar(args.output, f"Sending to {stream}", len(records)) as advance:
         ledger = kinesis_put.put(kinesis, stream, records, progress=advance)
     emit(
@@ -125,11 +139,12 @@ def run(args: argparse.Namespace) -> int:
     return CHECK_FAILED if ledger.failed else OK
 
 
-def aggregated(records: list[Outgoing]) -> list[Outgoing]:
-    """``records`` packed in order into KPL aggregated records (a lone one as itself), each keyed by its
-    first record's partition key, as the KPL does."""
+def aggregated(records: list[Outgoing], shards: list[kpl_aggregation.ShardRange]) -> list[Outgoing]:
+    """``records`` packed in order into KPL aggregated records of the records bound for one shard (a lone one
+    as itself), each keyed by its first record's partition key, as the KPL does."""
     users = (kpl_aggregation.UserRecord(r.partition_key, r.data) for r in records)
-    return [kinesis_put.outgoing(e.data, e.partition_key) for e in kpl_aggregation.pack(users)]
+    packed = kpl_aggregation.pack_by_shard(users, shards)
+    return [kinesis_put.outgoing(e.data, e.partition_key) for e in packed]
 
 
 def _read(name: str, field: str, skip_invalid: bool) -> tuple[list[Outgoing], str, int]:

@@ -17,6 +17,11 @@ too: they cannot be told apart from a broken framing, and the transform rejected
 (their bytes are in errors/). The last piece of an object may lack the terminator: an object holds whole
 records, so a lone JSON object there is one record put without "\\n", re-sent exactly as it was.
 
+An aggregating producer's records (KPL aggregates, ``eventlake send --aggregate``) are binary and carry no
+terminator: an aggregate is recognised where a record starts (its magic number, never the start of UTF-8
+text) and ends where the MD5 of its protobuf does (``kpl_aggregation.aggregate_length``); it is re-sent whole,
+byte for byte, keyed by its first user record's partition key as the KPL keys it (``partition_key``).
+
 ``eventlake send`` keeps the contract: each input line becomes one record, its bytes as in the file with
 its "\\n" (a last line without one gets it). ``partition_key`` takes the event's own uuid, as the demo's
 producer does, so an event and its re-sends land on one shard, in order.
@@ -30,7 +35,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from aws_contract import limits
+from aws_contract import kpl_aggregation, limits
 
 TERMINATOR = b"\n"
 
@@ -67,6 +72,8 @@ class BackupSplit:
     held_back: list[HeldBack] = field(default_factory=list)
     unterminated: int = 0  # records re-sent without "\n": glued ones, and an object's unterminated last
     unglued: int = 0  # records cut out of a run of objects a producer put without "\n"
+    aggregates: int = 0  # records that are KPL aggregates (re-sent whole)
+    aggregated_events: int = 0  # the user records those aggregates hold
 
 
 def input_lines(blob: bytes) -> list[InputLine]:
@@ -94,7 +101,11 @@ def _no_constant(name: str) -> Any:
 
 def partition_key(data: bytes, field_name: str) -> str:
     """The record's ``field_name`` when it is a usable key (a non-empty string of at most 256 characters),
-    else a random UUID: a record that is not a JSON object still goes through and lands in errors/."""
+    else a random UUID: a record that is not a JSON object still goes through and lands in errors/. A KPL
+    aggregate's key is its first user record's own (the KPL keys an aggregate so)."""
+    users = kpl_aggregation.deaggregate(data)
+    if users is not None:
+        return users[0].partition_key
     obj = json_object(data)
     value = obj.get(field_name) if obj is not None else None
     if isinstance(value, str) and 0 < len(value) <= limits.PARTITION_KEY_MAX_CHARS:
@@ -112,6 +123,14 @@ def split_backup(blob: bytes) -> BackupSplit:
     out = BackupSplit()
     offset = 0
     while offset < len(blob):
+        aggregate = kpl_aggregation.aggregate_length(blob, offset)
+        if aggregate is not None:
+            record = blob[offset : offset + aggregate]
+            out.records.append(record)
+            out.aggregates += 1
+            out.aggregated_events += len(kpl_aggregation.deaggregate(record) or ())
+            offset += aggregate
+            continue
         end = blob.find(TERMINATOR, offset)
         terminated = end >= 0
         stop = end + len(TERMINATOR) if terminated else len(blob)

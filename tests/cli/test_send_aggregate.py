@@ -1,6 +1,7 @@
 """``eventlake send --aggregate`` against the embedded AWS: what lands on the stream are KPL aggregated
 records of at most 25 KB that awslabs' de-aggregator (``aws-kinesis-agg``) reads back as exactly the lines
-sent, each aggregate a run of consecutive lines in order, each line with its own partition key; a lone line
+sent, each line with its own partition key; as the KPL aggregates, an aggregate holds only lines bound for the
+shard it lands on (each line's own key picks it), a run of that shard's lines in the order sent; a lone line
 goes as itself."""
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from embedded_server import embedded_aws_server
 from aws_contract import kpl_aggregation, limits
 from eventlake.cli.main import main
 from eventlake.embedded.aws import EmbeddedAws, stack_region
+from eventlake.traffic import producer
 from eventlake.traffic.sample_events import valid_event
 from infra.delivery_spec import DeliverySpec
 from infra.settings import Settings
@@ -44,7 +46,7 @@ def stack() -> Iterator[tuple[EmbeddedAws, str]]:
 
 
 def everything_on(aws: EmbeddedAws) -> list[dict[str, Any]]:
-    """Every record on the stream, shard by shard (one shard: dev), from the start."""
+    """Every record on the stream, shard by shard, from the start, each with its ``ShardId``."""
     out: list[dict[str, Any]] = []
     for shard in aws.kinesis.list_shards(StreamName=aws.stream_name)["Shards"]:
         iterator = aws.kinesis.get_shard_iterator(
@@ -52,7 +54,7 @@ def everything_on(aws: EmbeddedAws) -> list[dict[str, Any]]:
         )["ShardIterator"]
         while iterator:
             page = aws.kinesis.get_records(ShardIterator=iterator, Limit=limits.GET_RECORDS_MAX_RECORDS)
-            out += page["Records"]
+            out += [{**r, "ShardId": shard["ShardId"]} for r in page["Records"]]
             iterator = page.get("NextShardIterator") if page["Records"] else None
     return out
 
@@ -65,21 +67,23 @@ def test_send_aggregate_puts_aggregates_that_awslabs_reads_back_as_sent(
     start = int(datetime(2026, 11, 25, tzinfo=UTC).timestamp())
     lines = [json.dumps(valid_event(rng, start, 24)).encode() + b"\n" for _ in range(700)]
     lines.append(b'{"note": "' + b"z" * 30_000 + b'", "event_uuid": "big"}\n')  # too large to share
-    lines.append(b'{"event_uuid": "last"}\n')  # alone at the end
-    before = len(everything_on(aws))
+    lines.append(b'{"event_uuid": "last"}\n')  # the last of its shard's aggregate
+    before = {(r["ShardId"], r["SequenceNumber"]) for r in everything_on(aws)}
     file = tmp_path / "events.jsonl"
     file.write_bytes(b"".join(lines))
     code = main(["send", str(file), "--aggregate", "--stack", STACK, "--endpoint-url", endpoint,
                  "--output", "json"])  # fmt: skip
     [row] = json.loads(capsys.readouterr().out)["rows"]
-    put = everything_on(aws)[before:]
+    put = [r for r in everything_on(aws) if (r["ShardId"], r["SequenceNumber"]) not in before]
     assert code == 0 and row["events"] == len(lines) and row["records"] == row["accepted"] == len(put)
     assert row["failed"] == 0 and len(put) < len(lines) / 50
     keys = [json.loads(line).get("event_uuid") for line in lines]
-    expected = list(zip(keys, lines, strict=True))
-    where = {line: i for i, line in enumerate(lines)}
-    runs: list[int] = []
-    for record in put:
+    shards = producer.stream_shards(aws.kinesis, aws.stream_name)
+    by_shard: dict[str, list[tuple[str, bytes]]] = {}
+    for key, line in zip(keys, lines, strict=True):
+        by_shard.setdefault(kpl_aggregation.shard_of(key, shards), []).append((key, line))
+    taken = dict.fromkeys(by_shard, 0)
+    for record in put:  # each shard's records in the order they were put
         size = len(record["Data"]) + len(record["PartitionKey"].encode())
         users = []
         for user in deaggregator.iter_deaggregate_records([record], data_format="Boto3"):
@@ -87,10 +91,12 @@ def test_send_aggregate_puts_aggregates_that_awslabs_reads_back_as_sent(
             data = base64.b64decode(k["data"]) if k.get("aggregated") else bytes(k["data"])
             users.append((k["partitionKey"], data))
         assert size <= kpl_aggregation.AGGREGATE_MAX_BYTES or len(users) == 1
-        first = where[users[0][1]]
-        assert users == expected[first : first + len(users)]  # consecutive lines, in order, keys their own
+        shard, first = record["ShardId"], taken[record["ShardId"]]
+        # The next lines bound for this shard, in the order sent, each with its own key.
+        assert users == by_shard[shard][first : first + len(users)]
         assert record["PartitionKey"] == users[0][0]
-        runs += range(first, first + len(users))
-    assert sorted(runs) == list(range(len(lines)))  # every line exactly once
+        taken[shard] += len(users)
+    assert taken == {shard: len(bound) for shard, bound in by_shard.items()}  # every line exactly once
+    assert len(by_shard) > 1  # the stack's shards all took lines
     by_data = {r["Data"]: r for r in put}
-    assert lines[-1] in by_data and lines[-2] in by_data  # the lone ones as written
+    assert lines[-2] in by_data  # too large to share: as written
