@@ -3,8 +3,8 @@ processor object, and everything else asks that object for what differs instead 
 
 A condition on the mode is an ``if``/``else``/``while`` test, a comprehension's ``if``, an ``and``/``or``/
 ``not`` or an ``==``/``!=`` that names ``uses_lambda``, ``PROCESSOR_JQ``/``PROCESSOR_LAMBDA``, compares a
-``processor``, reads one of the processor object's own flags (``records_as_sent``, ``converts_format``) or a
-local name that carries one (``as_sent``, ``via_lambda``).
+``processor``, reads one of the processor object's own flags (``records_as_sent``; ``converts_format`` was one
+before the processor owned its conversion) or a local name that carries one (``as_sent``, ``via_lambda``).
 What still tests it is listed in ``KNOWN`` (file -> how many), each with why it is left; the list only
 shrinks (a test fails when an entry is no longer needed, or its count drops)."""
 
