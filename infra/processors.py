@@ -33,7 +33,7 @@ from infra.settings import PROCESSOR_JQ, PROCESSOR_LAMBDA, PROJECT_ROOT, SECONDS
 if TYPE_CHECKING:
     from infra.delivery_spec import DeliverySpec
 
-# What sizing says of the dedupe mode where the processor makes no marks whatever ``dedupe`` says.
+# The dedupe mode sizing recommends (None where the processor marks nothing whatever dedupe says), and why.
 DedupeChoice = tuple[str | None, str]
 
 
