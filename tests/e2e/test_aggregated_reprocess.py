@@ -24,6 +24,7 @@ from eventlake.cli.main import main
 from eventlake.demo import DemoOptions, open_demo
 from glue import schema
 from glue.errors import ErrorCode, ErrorOutputType
+from transform_lambda.claims import HOLDER_ATTRIBUTE, KEY_ATTRIBUTE
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -47,6 +48,7 @@ def reprocessed_lake(out: Path, capsys: pytest.CaptureFixture[str], *, aggregate
     with open_demo(DemoOptions(out=out, aggregate=aggregate, **FAULTS)) as opened:
         report = opened.report
         before = list(report.lake.errors)
+        holders_before = holders(opened.aws)
 
         def reprocess() -> tuple[int, dict[str, Any]]:
             code = main(["reprocess", "--stack", "dev", "--output", "json"])
@@ -54,6 +56,7 @@ def reprocessed_lake(out: Path, capsys: pytest.CaptureFixture[str], *, aggregate
 
         (code, summary), follow_up = opened.deliver_more(reprocess)
         assert code == 0, summary["title"]
+        holders_after = holders(opened.aws)
         compacted = opened.compact()
         kept = [c for c in schema.COLUMN_NAMES if c not in KINESIS_RECORD_COLUMNS]
         rows = Counter(
@@ -65,10 +68,17 @@ def reprocessed_lake(out: Path, capsys: pytest.CaptureFixture[str], *, aggregate
             "sent": [s.data for s in report.ledger.records],
             "kinesis_records": report.kinesis_records,
             "before": before,
+            "holders": (holders_before, holders_after),
             "summary": summary,
             "rows": rows,
             "left": left,
         }
+
+
+def holders(aws: Any) -> dict[str, str]:
+    """Each claimed id and the record holding its claim (shard:sequence:subsequence)."""
+    items = aws.dynamodb.get_paginator("scan").paginate(TableName=aws.claims_table, ConsistentRead=True)
+    return {i[KEY_ATTRIBUTE]["S"]: i[HOLDER_ATTRIBUTE]["S"] for page in items for i in page["Items"]}
 
 
 def test_a_reprocessed_lake_of_aggregates_equals_the_one_of_single_records(
@@ -91,9 +101,21 @@ def test_a_reprocessed_lake_of_aggregates_equals_the_one_of_single_records(
         json.loads(e.record.raw) for e in before if e.output_type == ErrorOutputType.ACTIVE_PARTITION_EXCEEDED
     ]
     assert any(row["source_subsequence_number"] > 0 for row in exceeded)
-    # Reprocess sent them again, releasing the claims they held (found by shard:sequence:subsequence).
+    # Reprocess sent them again, releasing the claims they held, each held as shard:sequence:subsequence (a
+    # record past the Lambda holds its id's claim; the re-sent copy claims it anew, so it is not marked a
+    # repeat of itself).
     total = aggregated["summary"]["rows"][-1]
     assert total["resent"] > 0 and total["claims_released"] > 0
+    held_before, held_after = aggregated["holders"]
+    failed_holders = {
+        (row["event_uuid"].lower(), f"{row['source_shard_id']}:{row['source_sequence_number']}:{sub}")
+        for e in before
+        if e.output_type != ErrorOutputType.PROCESSING_FAILED
+        for row in [json.loads(e.record.raw)]
+        if (sub := row["source_subsequence_number"]) > 0
+    }
+    held = {(key, holder) for key, holder in failed_holders if held_before.get(key) == holder}
+    assert held and not any(held_after.get(key) == holder for key, holder in held)
 
     # The end state is the same lake: the same rows with the same (compacted, exact) marks, the same records
     # left under errors/: only the malformed ones the transform rejects.
