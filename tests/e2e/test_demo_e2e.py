@@ -161,7 +161,13 @@ def arrivals_by_object(report: Report) -> dict[str, list[int]]:
             by_bytes[line.record.raw].append(line.record.arrival_ms)
         else:
             transformed = json.loads(line.record.raw)
-            source = by_lineage[(transformed["source_shard_id"], transformed["source_sequence_number"])]
+            source = by_lineage[
+                (
+                    transformed["source_shard_id"],
+                    transformed["source_sequence_number"],
+                    transformed["source_subsequence_number"],
+                )
+            ]
             by_bytes[source.data].append(line.record.arrival_ms)
     for arrivals in by_bytes.values():
         arrivals.sort()

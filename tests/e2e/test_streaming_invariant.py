@@ -69,7 +69,10 @@ def _rewrite(path: Path, report: Report, change: Callable[[pa.Table], pa.Table])
 
 def _index(report: Report, table: pa.Table) -> int:
     """The ledger index of the record the table's first row came from."""
-    lineage = (table.column("source_shard_id")[0].as_py(), table.column("source_sequence_number")[0].as_py())
+    lineage = tuple(
+        table.column(c)[0].as_py()
+        for c in ("source_shard_id", "source_sequence_number", "source_subsequence_number")
+    )
     return next(s.index for s in report.ledger.records if s.lineage == lineage)
 
 
