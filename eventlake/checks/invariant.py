@@ -412,6 +412,15 @@ def _check_place(
         else:
             result.violate(EXACTLY_ONCE, f"{label}: processing-failed with {record.error_code}")
         return
+    row_names = _transformed_lineage(record.raw) if kind == ErrorOutputType.FORMAT_CONVERSION_FAILED else None
+    if row_names is not None and (record.sequence_number, record.subsequence_number) != row_names[1:]:
+        # The documented shape names the user record (its aggregate's sequence number, its place in it), as
+        # the Lambda's row it carries does.
+        result.violate(
+            EXACTLY_ONCE,
+            f"{label}: {kind} names sequence {record.sequence_number} / subsequence "
+            f"{record.subsequence_number}, its row {row_names[1]} / {row_names[2]}",
+        )
     if kind == ErrorOutputType.FORMAT_CONVERSION_FAILED and s.lineage in faults.conversion:
         what = "Parquet conversion rejected its transformed bytes (injected +00:00 timestamp)"
         affected[(what, f"{kind}, {record.error_code}, transformed bytes; original in raw backup")].append(s)

@@ -15,6 +15,7 @@ One lake per run for the module (each 20,000-event run takes ~20-80 s on a loade
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from typing import Any
 import pytest
 
 from aws_contract import kpl_aggregation
-from eventlake.checks import run_record
+from eventlake.checks import invariant, run_record
 from eventlake.demo import DemoOptions, Report, run_demo
 from eventlake.traffic.producer import kinesis_records
 from glue import schema
@@ -157,3 +158,27 @@ def test_the_demo_command_takes_aggregate(tmp_path: Path, capsys: pytest.Capture
                  "--output", "json"])  # fmt: skip
     sent = json.loads(capsys.readouterr().out)["sent"]
     assert code == 0 and sent["records"] == 300 and sent["kinesis_records"] < 20
+
+
+def test_a_conversion_error_record_naming_another_user_record_breaks_it(faulty: Report) -> None:
+    """Its ``subSequenceNumber`` is checked against the row it carries: the user record it stands for."""
+    record = run_record.read(faulty.options.out_dir)
+    assert record is not None
+    lines = list(faulty.lake.errors)
+    at = next(
+        i
+        for i, e in enumerate(lines)
+        if e.output_type == ErrorOutputType.FORMAT_CONVERSION_FAILED and e.record.subsequence_number
+    )
+    wrong = dataclasses.replace(lines[at].record, subsequence_number=lines[at].record.subsequence_number + 1)
+    lines[at] = dataclasses.replace(lines[at], record=wrong)
+    result = invariant.check(
+        record.sent,
+        dataclasses.replace(faulty.lake, errors=lines),
+        rejections=record.rejections,
+        dedupe=record.dedupe,
+        backup_enabled=record.backup_enabled,
+        faults=record.faults,
+    )
+    assert result.failed_checks == Counter({invariant.EXACTLY_ONCE: 1})
+    assert "names sequence" in result.violations[0]
