@@ -17,8 +17,9 @@ TIME_STEPS = 120
 # --- Measured on this repository's sample events (the demo's generator), 2026-11-29 ------------------------
 # tests/infra/test_capacity.py re-measures each of these and fails if one drifts by more than its tolerance.
 # The transform's output (what Firehose's S3 buffer counts, before conversion) per raw event byte: enrichment
-# adds columns and re-serialises the payload as a JSON string.
-TRANSFORMED_BYTES_PER_RAW_BYTE = 2.21
+# adds columns and re-serialises the payload as a JSON string (2.21 until rows named their KPL subsequence
+# number, source_subsequence_number: re-measured 2.35 on 2026-12-07).
+TRANSFORMED_BYTES_PER_RAW_BYTE = 2.35
 # One partition's Parquet object (one event type, Firehose's serializer settings): a fixed part (footer,
 # schema, page headers) plus bytes per raw event byte. SNAPPY and GZIP: least relative squares over objects of
 # 10 to 1,500 rows of each of the sample's 17 types; UNCOMPRESSED: the slope from 100 to 1,000 rows. One

@@ -54,14 +54,14 @@ def test_jq_mode_has_no_transform_claims_or_conversion_and_pays_jq_hours(prod) -
             c.usd_per_month for c in jq.costs if c.price_key == key
         ], key
     # The objects depend on the bytes only through a buffer filling before its interval: rare at 1M/h, both
-    # modes write the same objects within 0.1 %.
+    # modes write the same objects within 0.3 % (the transform's rows are 2.35x the raw bytes, jq's 1x).
     (lam_objects,) = [
         c.usd_per_month for c in lam.costs if c.price_key == "firehose_dynamic_partitioning_object"
     ]
     (jq_objects,) = [
         c.usd_per_month for c in jq.costs if c.price_key == "firehose_dynamic_partitioning_object"
     ]
-    assert jq_objects == pytest.approx(lam_objects, rel=1e-3)
+    assert jq_objects == pytest.approx(lam_objects, rel=3e-3)
     # Delivered bytes are the GZIP'd records as sent, not the Parquet of the transformed rows.
     assert jq.parquet_bytes_per_hour < lam.parquet_bytes_per_hour
     assert jq.usd_per_month < lam.usd_per_month
