@@ -145,7 +145,11 @@ class DuckDbUnload:
         self, conn: duckdb.DuckDBPyConnection, members: Sequence[CompactionStatement], root: Path
     ) -> None:
         """The source table as Athena reads it for these statements: the listed objects only, each row with
-        its object's ``"$path"`` and the partition values of its folder."""
+        its object's ``"$path"`` and the partition values of its folder.
+
+        Materialised once (a table, not a view): a batch's statement reads the source once per member, and
+        over a view DuckDB binds every member's files again for each (115 members of one file each took
+        120 s where the table takes 7, for the same rows). The objects do not change while it runs."""
         types = {c.name: athena.DUCKDB_TYPES[c.type] for c in schema.COLUMNS}
         select = ", ".join(f'CAST("{name}" AS {kind}) AS "{name}"' for name, kind in types.items())
         parts = []
@@ -162,7 +166,7 @@ class DuckDbUnload:
             else:
                 parts.append(f'SELECT {select}, {keys}, NULL::VARCHAR AS "$path" FROM (SELECT 1) WHERE false')
         view = f'{members[0].database}."{members[0].source_table}"'
-        conn.execute(f"CREATE OR REPLACE VIEW {view} AS {' UNION ALL '.join(parts)}")
+        conn.execute(f"CREATE OR REPLACE TABLE {view} AS {' UNION ALL '.join(parts)}")
 
 
 def _quote(path: Path) -> str:
