@@ -432,9 +432,11 @@ def test_bigger_events_never_need_fewer_shards_and_more_types_never_fewer_partit
         x.events_per_hour, x.avg_event_bytes, x.event_types * k, x.late_spread_hours, x.dedupe, x.region
     )
     assert plan(bigger, PROD_LIKE).shards >= plan(x, PROD_LIKE).shards
-    assert plan(more, PROD_LIKE).mean_active_partitions >= plan(x, PROD_LIKE).mean_active_partitions * (
-        1 - 1e-9
-    )
+    # Relative and absolute slack: at rates like 1e-301 events an hour the model's intermediates underflow
+    # (found by Hypothesis: 1.29761909e-301 against 1.29762216e-301 partitions); a billionth of a partition
+    # is rounding at any scale, never a plan with fewer partitions.
+    fewer = plan(x, PROD_LIKE).mean_active_partitions * (1 - 1e-9) - 1e-9
+    assert plan(more, PROD_LIKE).mean_active_partitions >= fewer
 
 
 @given(st.floats(0, 1, exclude_max=True), st.floats(0.01, 48))
