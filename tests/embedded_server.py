@@ -9,8 +9,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 from urllib.request import Request, urlopen
 
+from aws_contract import limits
 from eventlake.embedded import dynamodb_partiql
 from eventlake.embedded.aws import EmbeddedAws, create_stack_resources, fake_credentials
 from infra.delivery_spec import DeliverySpec
@@ -44,3 +46,17 @@ def reset(endpoint: str) -> None:
     """moto's documented reset call: every service's state is dropped."""
     with urlopen(Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=10):
         pass
+
+
+def stream_records(aws: EmbeddedAws) -> list[dict[str, Any]]:
+    """Every record on the stack's stream, shard by shard from the start, each with its ``ShardId``."""
+    out: list[dict[str, Any]] = []
+    for shard in aws.kinesis.list_shards(StreamName=aws.stream_name)["Shards"]:
+        iterator = aws.kinesis.get_shard_iterator(
+            StreamName=aws.stream_name, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        while iterator:
+            page = aws.kinesis.get_records(ShardIterator=iterator, Limit=limits.GET_RECORDS_MAX_RECORDS)
+            out += [{**r, "ShardId": shard["ShardId"]} for r in page["Records"]]
+            iterator = page.get("NextShardIterator") if page["Records"] else None
+    return out

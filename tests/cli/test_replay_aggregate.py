@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from embedded_server import embedded_aws_server
+from embedded_server import embedded_aws_server, stream_records
 
-from aws_contract import kpl_aggregation, limits
+from aws_contract import kpl_aggregation
 from eventlake.cli.main import main
 from eventlake.embedded.aws import EmbeddedAws, stack_region
 from eventlake.firehose.model import FirehoseModel, lambda_invoke
@@ -41,20 +41,6 @@ def stack() -> Iterator[tuple[EmbeddedAws, str]]:
         yield up
 
 
-def everything_on(aws: EmbeddedAws) -> list[dict[str, Any]]:
-    """Every record on the stream, shard by shard, from the start."""
-    out: list[dict[str, Any]] = []
-    for shard in aws.kinesis.list_shards(StreamName=aws.stream_name)["Shards"]:
-        iterator = aws.kinesis.get_shard_iterator(
-            StreamName=aws.stream_name, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
-        while iterator:
-            page = aws.kinesis.get_records(ShardIterator=iterator, Limit=limits.GET_RECORDS_MAX_RECORDS)
-            out += page["Records"]
-            iterator = page.get("NextShardIterator") if page["Records"] else None
-    return out
-
-
 def cli(capsys: pytest.CaptureFixture[str], endpoint: str, *argv: str) -> tuple[int, Any]:
     code = main([*argv, "--stack", STACK, "--endpoint-url", endpoint, "--output", "json"])
     return code, json.loads(capsys.readouterr().out)
@@ -74,7 +60,7 @@ def test_replay_re_sends_each_aggregate_as_it_was_put(
     (tmp_path / "plain.jsonl").write_bytes(b"".join(lines[580:]))
     assert cli(capsys, endpoint, "send", str(tmp_path / "aggregated.jsonl"), "--aggregate")[0] == 0
     assert cli(capsys, endpoint, "send", str(tmp_path / "plain.jsonl"))[0] == 0
-    put = everything_on(aws)
+    put = stream_records(aws)
     aggregates = [r for r in put if kpl_aggregation.deaggregate(r["Data"]) is not None]
     assert len(aggregates) >= 2 and len(put) == len(aggregates) + 20
 
@@ -90,7 +76,7 @@ def test_replay_re_sends_each_aggregate_as_it_was_put(
     notes = " ".join(row["note"] for row in out["rows"][:-1])
     assert sum(int(n) for n in re.findall(r"KPL aggregates of (\d+) events", notes)) == 580
     sent = Counter((r["Data"], r["PartitionKey"]) for r in put)
-    now = Counter((r["Data"], r["PartitionKey"]) for r in everything_on(aws))
+    now = Counter((r["Data"], r["PartitionKey"]) for r in stream_records(aws))
     # Exactly the Kinesis records sent, once more, byte for byte, each with the partition key it was put with.
     assert now - sent == sent
 

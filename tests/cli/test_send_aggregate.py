@@ -13,12 +13,11 @@ import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
-from embedded_server import embedded_aws_server
+from embedded_server import embedded_aws_server, stream_records
 
-from aws_contract import kpl_aggregation, limits
+from aws_contract import kpl_aggregation
 from eventlake.cli.main import main
 from eventlake.embedded.aws import EmbeddedAws, stack_region
 from eventlake.traffic import producer
@@ -45,20 +44,6 @@ def stack() -> Iterator[tuple[EmbeddedAws, str]]:
         yield up
 
 
-def everything_on(aws: EmbeddedAws) -> list[dict[str, Any]]:
-    """Every record on the stream, shard by shard, from the start, each with its ``ShardId``."""
-    out: list[dict[str, Any]] = []
-    for shard in aws.kinesis.list_shards(StreamName=aws.stream_name)["Shards"]:
-        iterator = aws.kinesis.get_shard_iterator(
-            StreamName=aws.stream_name, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
-        while iterator:
-            page = aws.kinesis.get_records(ShardIterator=iterator, Limit=limits.GET_RECORDS_MAX_RECORDS)
-            out += [{**r, "ShardId": shard["ShardId"]} for r in page["Records"]]
-            iterator = page.get("NextShardIterator") if page["Records"] else None
-    return out
-
-
 def test_send_aggregate_puts_aggregates_that_awslabs_reads_back_as_sent(
     capsys: pytest.CaptureFixture[str], stack: tuple[EmbeddedAws, str], tmp_path: Path
 ) -> None:
@@ -68,13 +53,13 @@ def test_send_aggregate_puts_aggregates_that_awslabs_reads_back_as_sent(
     lines = [json.dumps(valid_event(rng, start, 24)).encode() + b"\n" for _ in range(700)]
     lines.append(b'{"note": "' + b"z" * 30_000 + b'", "event_uuid": "big"}\n')  # too large to share
     lines.append(b'{"event_uuid": "last"}\n')  # the last of its shard's aggregate
-    before = {(r["ShardId"], r["SequenceNumber"]) for r in everything_on(aws)}
+    before = {(r["ShardId"], r["SequenceNumber"]) for r in stream_records(aws)}
     file = tmp_path / "events.jsonl"
     file.write_bytes(b"".join(lines))
     code = main(["send", str(file), "--aggregate", "--stack", STACK, "--endpoint-url", endpoint,
                  "--output", "json"])  # fmt: skip
     [row] = json.loads(capsys.readouterr().out)["rows"]
-    put = [r for r in everything_on(aws) if (r["ShardId"], r["SequenceNumber"]) not in before]
+    put = [r for r in stream_records(aws) if (r["ShardId"], r["SequenceNumber"]) not in before]
     assert code == 0 and row["events"] == len(lines) and row["records"] == row["accepted"] == len(put)
     assert row["failed"] == 0 and len(put) < len(lines) / 50
     keys = [json.loads(line).get("event_uuid") for line in lines]
