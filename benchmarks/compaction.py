@@ -40,8 +40,8 @@ import pyarrow.parquet as pq
 
 from benchmarks.pruning import touched
 from eventlake.athena import engine as athena
-from eventlake.firehose.conversion import arrow_schema, to_parquet
-from eventlake.local_compaction import DUCKDB_CODECS
+from eventlake.firehose_formats.conversion import arrow_schema, to_parquet
+from eventlake.simulator.local_compaction import DUCKDB_CODECS
 from eventlake.traffic import sample_events
 from glue import schema
 from infra.settings import Settings

@@ -40,7 +40,7 @@ import orjson
 
 from aws_contract import limits
 from aws_contract.firehose_records import TransformationRecord
-from eventlake.firehose import conversion
+from eventlake.firehose_formats import conversion
 from eventlake.traffic.sample_events import (
     DEFAULT_DUPLICATE_SHARE,
     DEFAULT_HOURS,

@@ -1,6 +1,6 @@
 """The Glue database and table as plain data, derived from settings and ``glue.schema``.
 
-``infra/catalog.py`` renders it as pulumi-aws Args; the embedded AWS (``eventlake/embedded/aws.py``)
+``infra/catalog.py`` renders it as pulumi-aws Args; the embedded AWS (``eventlake/simulator/embedded/aws.py``)
 renders it as the boto3 ``create_database``/``create_table`` inputs. Both read the same object, so
 the local catalog is the deployed one. No Pulumi here: the local runner imports this module.
 """

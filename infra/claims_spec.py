@@ -1,8 +1,9 @@
 """The DynamoDB claims table as plain data, derived from settings and the Lambda's ``claims`` module.
 
-``infra/claims_table.py`` renders it as pulumi-aws Args; the embedded AWS (``eventlake/embedded/aws.py``)
-renders it as the boto3 ``create_table``/``update_time_to_live`` inputs. Key and TTL attribute names
-are the ones the Lambda writes. No Pulumi here: the local runner imports this module.
+``infra/claims_table.py`` renders it as pulumi-aws Args; the embedded AWS
+(``eventlake/simulator/embedded/aws.py``) renders it as the boto3 ``create_table``/``update_time_to_live``
+inputs. Key and TTL attribute names are the ones the Lambda writes. No Pulumi here: the local runner imports
+this module.
 
 With ``claimsBillingMode: PROVISIONED`` the table's read and write capacity follow the load through
 Application Auto Scaling (target tracking), between bounds derived from the load the stack declares

@@ -112,7 +112,7 @@ def superseded_expiry_rules(
 ) -> list[dict[str, Any]]:
     """The lake bucket's lifecycle rules for what compaction superseded, in the S3 API's ``LifecycleRule``
     shape (``infra/lake_bucket.py`` renders them; the local runner puts them on the embedded bucket and
-    applies them with ``eventlake.local_lifecycle``). None when ``expiry_days`` is 0.
+    applies them with ``eventlake.simulator.local_lifecycle``). None when ``expiry_days`` is 0.
 
     Per root: objects carrying ``SUPERSEDED_TAG`` expire ``expiry_days`` after creation (a filter ``And``
     of the root prefix and the tag, https://docs.aws.amazon.com/AmazonS3/latest/userguide/

@@ -85,11 +85,12 @@ ATHENA_RESULTS_ACTIONS = [
 # producer to a stream encrypted with a customer managed key needs kms:GenerateDataKey on it).
 PRODUCER_STREAM_ACTIONS = ["kinesis:PutRecord", "kinesis:PutRecords"]
 PRODUCER_KEY_ACTIONS = ["kms:GenerateDataKey"]
-# What ``eventlake reprocess`` (eventlake.recovery) calls besides putting records: it lists and reads the
-# error objects and the raw backup, writes an object's kept lines beside it, archives it (CopyObject:
-# s3:GetObject on the source, s3:PutObject on the target) and deletes it; with dedupe it reads (--dry-run) and
-# deletes the claims its failed records still hold (https://docs.aws.amazon.com/service-authorization/latest/
-# reference/list_amazons3.html, .../list_amazondynamodb.html).
+# What ``eventlake reprocess`` (eventlake.operations.recovery) calls besides putting records: it lists and
+# reads the error objects and the raw backup, writes an object's kept lines beside it, archives it
+# (CopyObject: s3:GetObject on the source, s3:PutObject on the target) and deletes it; with dedupe it reads
+# (--dry-run) and deletes the claims its failed records still hold
+# (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html,
+# .../list_amazondynamodb.html).
 OPERATOR_LIST_ACTIONS = ["s3:ListBucket"]
 OPERATOR_READ_ACTIONS = ["s3:GetObject"]
 OPERATOR_ERROR_WRITE_ACTIONS = ["s3:PutObject", "s3:DeleteObject"]

@@ -11,11 +11,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from eventlake import local_compaction, local_lifecycle
 from eventlake.athena import engine as athena
-from eventlake.embedded import eventbridge
-from eventlake.embedded.aws import EmbeddedAws, embedded_aws
-from eventlake.firehose.conversion import convert, to_parquet
+from eventlake.firehose_formats.conversion import convert, to_parquet
+from eventlake.simulator import local_compaction, local_lifecycle
+from eventlake.simulator.embedded import eventbridge
+from eventlake.simulator.embedded.aws import EmbeddedAws, embedded_aws
 from eventlake.traffic import sample_events
 from glue import schema
 from infra.catalog_spec import CatalogSpec

@@ -1,7 +1,7 @@
 """The embedded AWS behind an HTTP endpoint, for tests that drive commands as users do (``--endpoint-url``).
 
 moto's threaded server (``moto[server]``: Flask, Werkzeug) is a test dependency, not a runtime one: the
-demo and the local runner use moto in process (``eventlake.embedded.aws.embedded_aws``).
+demo and the local runner use moto in process (``eventlake.simulator.embedded.aws.embedded_aws``).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import Any
 from urllib.request import Request, urlopen
 
 from aws_contract import limits
-from eventlake.embedded import dynamodb_partiql
-from eventlake.embedded.aws import EmbeddedAws, create_stack_resources, fake_credentials
+from eventlake.simulator.embedded import dynamodb_partiql
+from eventlake.simulator.embedded.aws import EmbeddedAws, create_stack_resources, fake_credentials
 from infra.delivery_spec import DeliverySpec
 from infra.settings import Settings
 

@@ -15,7 +15,7 @@ from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.credentials import Credentials
 from moto import mock_aws
 
-from eventlake.embedded import dynamodb_partiql
+from eventlake.simulator.embedded import dynamodb_partiql
 from transform_lambda.claims import KEY_ATTRIBUTE
 
 CLAIMS_TABLE = "eventlake-test-claims"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from eventlake.firehose.error_records import ErrorRecord
+from eventlake.firehose_formats.error_records import ErrorRecord
 from glue.errors import ErrorCode
 
 # The event time a producer forgot to send, as the operator found it in their own records.

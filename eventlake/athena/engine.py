@@ -19,7 +19,7 @@ import sqlglot
 from sqlglot import exp
 
 from eventlake.athena import semantics
-from eventlake.firehose.java_time import DatePatternError, java_tokens
+from eventlake.firehose_formats.java_time import DatePatternError, java_tokens
 from glue import partition_query, schema
 from infra import event_views_spec, processors
 from infra.settings import PROJECT_ROOT

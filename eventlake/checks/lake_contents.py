@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 import pyarrow.parquet as pq
 
 from aws_contract import kpl_aggregation
-from eventlake.firehose import backup, conversion, error_records, prefixes
+from eventlake.firehose_formats import backup, conversion, error_records, prefixes
 from glue import partition_query, schema
 
 

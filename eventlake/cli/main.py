@@ -6,10 +6,10 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from eventlake.cli import (
-    catalog_command,
+from eventlake.catalog import catalog_command
+from eventlake.cli.common import CliError, Parser, global_options, locate_stack
+from eventlake.operations import (
     check_command,
-    demo_command,
     query_command,
     replay_command,
     reprocess_command,
@@ -17,7 +17,7 @@ from eventlake.cli import (
     sizing_command,
     smoke_command,
 )
-from eventlake.cli.common import CliError, Parser, global_options, locate_stack
+from eventlake.simulator import demo_command
 
 COMMANDS = (
     demo_command,

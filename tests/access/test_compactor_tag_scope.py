@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pytest
 from compaction_lake import NOW, Lake, open_lake
 
-from eventlake import local_compaction
+from eventlake.simulator import local_compaction
 from glue import schema
 from glue.errors import DIMENSION_FUNCTION, METRIC_NAMESPACE
 from lake_compactor import compaction_handler as handler

@@ -21,12 +21,12 @@ from typing import Any
 import pytest
 from embedded_server import embedded_aws_server
 
-from eventlake import recovery
 from eventlake.checks.access import ApiCall, CallRecorder, audit
 from eventlake.cli.common import Context
 from eventlake.cli.main import main
-from eventlake.embedded.aws import EmbeddedAws, stack_region
-from eventlake.firehose import error_records, prefixes
+from eventlake.firehose_formats import error_records, prefixes
+from eventlake.operations import recovery
+from eventlake.simulator.embedded.aws import EmbeddedAws, stack_region
 from glue import schema
 from glue.errors import ErrorCode, ErrorOutputType
 from infra import iam

@@ -24,10 +24,10 @@ from eventlake.checks.access import (
     allowed,
     audit,
 )
-from eventlake.demo import register_partitions
-from eventlake.embedded.aws import EmbeddedAws, embedded_aws, stack_region
-from eventlake.firehose.model import FirehoseModel, lambda_invoke
-from eventlake.firehose.s3_destination import DATA
+from eventlake.simulator.demo import register_partitions
+from eventlake.simulator.embedded.aws import EmbeddedAws, embedded_aws, stack_region
+from eventlake.simulator.firehose.model import FirehoseModel, lambda_invoke
+from eventlake.simulator.firehose.s3_destination import DATA
 from eventlake.traffic import sample_events
 from eventlake.traffic.producer import send
 from glue import schema

@@ -12,8 +12,8 @@ import pytest
 import sqlglot
 
 from eventlake.athena import engine as athena
-from eventlake.firehose.conversion import convert, to_parquet
-from eventlake.firehose.prefixes import evaluate, object_key, object_name
+from eventlake.firehose_formats.conversion import convert, to_parquet
+from eventlake.firehose_formats.prefixes import evaluate, object_key, object_name
 from glue import schema
 from transform_lambda.events import Event, Lineage, dumps, enrich, partition_keys
 

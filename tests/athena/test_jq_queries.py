@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from eventlake.athena import engine as athena
-from eventlake.firehose.metadata_extraction import QueryPartitioner
-from eventlake.firehose.prefixes import evaluate, object_key, object_name
+from eventlake.firehose_formats.prefixes import evaluate, object_key, object_name
+from eventlake.simulator.firehose.metadata_extraction import QueryPartitioner
 from glue import partition_query
 from infra.athena_spec import JQ_SQL_DIR, SQL_DIR
 

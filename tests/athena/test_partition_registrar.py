@@ -13,9 +13,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from eventlake.athena import engine as athena
-from eventlake.embedded import eventbridge
-from eventlake.embedded.aws import EmbeddedAws, embedded_aws
-from eventlake.firehose.conversion import convert, to_parquet
+from eventlake.firehose_formats.conversion import convert, to_parquet
+from eventlake.simulator.embedded import eventbridge
+from eventlake.simulator.embedded.aws import EmbeddedAws, embedded_aws
 from glue import schema
 from infra.delivery_spec import DeliverySpec
 from infra.settings import Settings

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from eventlake.athena import engine as athena
 from eventlake.athena import result_rows
 from eventlake.checks.invariant import unique_rows
-from eventlake.demo import DemoOptions, run_demo
+from eventlake.simulator.demo import DemoOptions, run_demo
 
 pytestmark = pytest.mark.e2e
 

@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 from catalog.test_event_views import expected, leaves
 
+from eventlake.athena import catalog_reader
 from eventlake.athena import engine as athena
-from eventlake.cli import catalog_reader
 from eventlake.cli.main import main
-from eventlake.demo import DemoOptions, open_demo
+from eventlake.simulator.demo import DemoOptions, open_demo
 from eventlake.traffic.sample_events import Expect
 from glue import event_catalog, schema
 from glue.event_catalog import walk

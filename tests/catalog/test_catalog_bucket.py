@@ -18,10 +18,10 @@ import pytest
 from botocore.client import BaseClient
 from embedded_server import embedded_aws_server
 
-from eventlake import catalog_drift
+from eventlake.catalog import catalog_drift
 from eventlake.cli.main import main
-from eventlake.embedded import eventbridge
-from eventlake.embedded.aws import EmbeddedAws
+from eventlake.simulator.embedded import eventbridge
+from eventlake.simulator.embedded.aws import EmbeddedAws
 from glue import schema
 from infra.delivery_spec import DeliverySpec
 from infra.settings import PROJECT_ROOT, Settings

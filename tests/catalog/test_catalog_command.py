@@ -1,5 +1,6 @@
-"""Drift and inference against the catalog (``eventlake.catalog_drift``, ``eventlake.catalog_inference``), and
-``eventlake catalog check|infer`` and typed-view queries on demo lakes of both processor modes."""
+"""Drift and inference against the catalog (``eventlake.catalog.catalog_drift``,
+``eventlake.catalog.catalog_inference``), and ``eventlake catalog check|infer`` and typed-view queries on demo
+lakes of both processor modes."""
 
 from __future__ import annotations
 
@@ -14,10 +15,10 @@ from catalog import typed_lake
 from hypothesis import given
 from hypothesis import strategies as st
 
-from eventlake import catalog_drift
 from eventlake.athena import engine as athena
-from eventlake.catalog_inference import observe, propose
-from eventlake.cli.catalog_command import in_dates
+from eventlake.catalog import catalog_drift
+from eventlake.catalog.catalog_command import in_dates
+from eventlake.catalog.catalog_inference import observe, propose
 from eventlake.cli.main import main
 from glue import event_catalog
 from glue.event_catalog import CATALOG_DIR, walk

@@ -1,5 +1,5 @@
 """``eventlake demo`` creates the catalog's typed views in the embedded Glue as the program deploys them, and
-prints a question answered through one with the SQL Glue holds (``eventlake.catalog_views``)."""
+prints a question answered through one with the SQL Glue holds (``eventlake.catalog.catalog_views``)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ import pytest
 from catalog import typed_lake
 from moto import mock_aws
 
-from eventlake import catalog_views
+from eventlake.catalog import catalog_views
 from eventlake.cli.main import main
-from eventlake.embedded.aws import catalog_database_input
+from eventlake.simulator.embedded.aws import catalog_database_input
 from infra import event_views_spec, processors
 from infra.athena_spec import VIEW_QUERY
 from infra.catalog_spec import CatalogSpec

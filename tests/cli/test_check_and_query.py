@@ -16,7 +16,7 @@ from embedded_server import embedded_aws_server
 from eventlake.checks import lake_contents
 from eventlake.checks.lake_contents import MIRROR_MARKER
 from eventlake.cli.main import main
-from eventlake.embedded import eventbridge
+from eventlake.simulator.embedded import eventbridge
 from infra.delivery_spec import DeliverySpec
 from infra.settings import Settings
 from partition_registrar.registrar_handler import Registrar, created_objects

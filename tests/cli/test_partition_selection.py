@@ -7,8 +7,8 @@ import duckdb
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from eventlake.athena.catalog_reader import selected_partitions
 from eventlake.athena.engine import CatalogPartition
-from eventlake.cli.catalog_reader import selected_partitions
 from glue import schema
 
 TYPES, DATES, HOURS = ["a", "b", "c"], ["2026-12-06", "2026-12-07"], ["00", "07", "23"]

@@ -21,9 +21,9 @@ from botocore.client import BaseClient
 from eventlake.athena import engine as athena
 from eventlake.checks import lake_contents, run_record
 from eventlake.cli.main import main
-from eventlake.demo import DemoOptions, open_demo
-from eventlake.embedded.aws import EmbeddedAws
-from eventlake.local_lifecycle import apply_expiry
+from eventlake.simulator.demo import DemoOptions, open_demo
+from eventlake.simulator.embedded.aws import EmbeddedAws
+from eventlake.simulator.local_lifecycle import apply_expiry
 from infra.compaction_spec import superseded_expiry_rules
 from infra.settings import Settings
 

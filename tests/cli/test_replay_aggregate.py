@@ -19,9 +19,9 @@ from embedded_server import embedded_aws_server, stream_records
 
 from aws_contract import kpl_aggregation
 from eventlake.cli.main import main
-from eventlake.embedded.aws import EmbeddedAws, stack_region
-from eventlake.firehose.model import FirehoseModel, lambda_invoke
-from eventlake.firehose.s3_destination import BACKUP
+from eventlake.simulator.embedded.aws import EmbeddedAws, stack_region
+from eventlake.simulator.firehose.model import FirehoseModel, lambda_invoke
+from eventlake.simulator.firehose.s3_destination import BACKUP
 from eventlake.traffic import record_framing
 from eventlake.traffic.sample_events import valid_event
 from infra.delivery_spec import DeliverySpec

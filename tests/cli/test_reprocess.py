@@ -18,11 +18,11 @@ import reprocess_fixes
 from embedded_server import embedded_aws_server
 
 from aws_contract import kpl_aggregation
-from eventlake import recovery
 from eventlake.cli.main import main
-from eventlake.embedded.aws import EmbeddedAws, stack_region
-from eventlake.firehose import error_records, prefixes
-from eventlake.firehose.conversion import convert, to_parquet
+from eventlake.firehose_formats import error_records, prefixes
+from eventlake.firehose_formats.conversion import convert, to_parquet
+from eventlake.operations import recovery
+from eventlake.simulator.embedded.aws import EmbeddedAws, stack_region
 from glue import schema
 from glue.errors import ErrorCode, ErrorOutputType
 from infra.delivery_spec import DeliverySpec

@@ -19,7 +19,7 @@ from embedded_server import embedded_aws_server, stream_records
 
 from aws_contract import kpl_aggregation
 from eventlake.cli.main import main
-from eventlake.embedded.aws import EmbeddedAws, stack_region
+from eventlake.simulator.embedded.aws import EmbeddedAws, stack_region
 from eventlake.traffic import producer
 from eventlake.traffic.sample_events import valid_event
 from infra.delivery_spec import DeliverySpec

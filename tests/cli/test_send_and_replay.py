@@ -18,8 +18,8 @@ from embedded_server import embedded_aws_server
 from aws_contract import limits
 from eventlake.cli.common import Context
 from eventlake.cli.main import main
-from eventlake.embedded.aws import EmbeddedAws, stack_region
-from eventlake.firehose import backup, prefixes
+from eventlake.firehose_formats import backup, prefixes
+from eventlake.simulator.embedded.aws import EmbeddedAws, stack_region
 from eventlake.traffic import producer
 from eventlake.traffic.sample_events import valid_event
 from glue import schema

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from eventlake.cli import sizing_command
 from eventlake.cli.main import main
+from eventlake.operations import sizing_command
 from glue import marks
 from infra.capacity import Load, plan
 from infra.settings import Settings

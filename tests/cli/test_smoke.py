@@ -13,8 +13,8 @@ import pytest
 from embedded_server import embedded_aws_server
 
 from eventlake.cli.main import main
-from eventlake.embedded.aws import EmbeddedAws
-from eventlake.firehose.model import FirehoseModel, lambda_invoke
+from eventlake.simulator.embedded.aws import EmbeddedAws
+from eventlake.simulator.firehose.model import FirehoseModel, lambda_invoke
 from infra.delivery_spec import DeliverySpec
 from infra.settings import Settings
 from transform_lambda.claims import DynamoClaims

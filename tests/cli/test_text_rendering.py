@@ -8,7 +8,8 @@ import io
 import pytest
 from rich.console import Console
 
-from eventlake.cli import common, output, report
+from eventlake.cli import common, output
+from eventlake.simulator import report
 
 DATA = ("support:ticket:opened", "[bold]x[/bold]", ":smile: [red]y")
 

@@ -1,9 +1,9 @@
 """Expiry of what compaction superseded, on the embedded AWS (versioned, with the lake's lifecycle rules,
-which ``eventlake.local_lifecycle`` applies as S3 would): after compaction and expiry the whole table is
-unchanged and only the compacted copies are left; nothing expires before its days; a late object is never
-tagged before a copy holds it; a crash between switch and tagging (or half-way through it) leaves the current
-copy's predecessors untagged and the next run tags them; a second compaction tags the first copy, never the
-current one."""
+which ``eventlake.simulator.local_lifecycle`` applies as S3 would): after compaction and expiry the whole
+table is unchanged and only the compacted copies are left; nothing expires before its days; a late object is
+never tagged before a copy holds it; a crash between switch and tagging (or half-way through it) leaves the
+current copy's predecessors untagged and the next run tags them; a second compaction tags the first copy,
+never the current one."""
 
 from __future__ import annotations
 

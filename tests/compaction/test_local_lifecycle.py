@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from moto import mock_aws
 
-from eventlake.local_lifecycle import apply_expiry, due, rule_matches, stored_bytes
+from eventlake.simulator.local_lifecycle import apply_expiry, due, rule_matches, stored_bytes
 from glue import schema
 from infra.compaction_spec import SUPERSEDED_NONCURRENT_DAYS, superseded_expiry_rules
 from lake_compactor.compaction_plan import SUPERSEDED_TAG

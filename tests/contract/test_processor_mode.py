@@ -26,8 +26,8 @@ CARRIERS = {"as_sent", "via_lambda"}  # a local or a parameter holding the mode
 KNOWN = {
     # Owned by another engineer this session: reprocess's lineage readers and raw originals (the Lambda's
     # error records alone need them).
-    "eventlake/recovery.py": 5,
-    "eventlake/cli/reprocess_command.py": 2,
+    "eventlake/operations/recovery.py": 5,
+    "eventlake/operations/reprocess_command.py": 2,
 }
 
 

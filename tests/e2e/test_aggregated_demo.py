@@ -24,7 +24,7 @@ import pytest
 
 from aws_contract import kpl_aggregation
 from eventlake.checks import invariant, run_record
-from eventlake.demo import DemoOptions, Report, run_demo
+from eventlake.simulator.demo import DemoOptions, Report, run_demo
 from eventlake.traffic.producer import kinesis_records
 from glue import schema
 from glue.errors import ErrorOutputType
@@ -143,7 +143,7 @@ def test_the_aggregated_lake_equals_the_lake_of_one_record_per_event(
 
 
 def test_the_demo_summary_says_how_many_kinesis_records_carried_the_events(aggregated: Report) -> None:
-    from eventlake.cli.report import document
+    from eventlake.simulator.report import document
 
     sent = document(aggregated)["sent"]
     assert sent["records"] == EVENTS and sent["kinesis_records"] == aggregated.kinesis_records

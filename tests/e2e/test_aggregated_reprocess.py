@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from eventlake.cli.main import main
-from eventlake.demo import DemoOptions, open_demo
+from eventlake.simulator.demo import DemoOptions, open_demo
 from glue import schema
 from glue.errors import ErrorCode, ErrorOutputType
 from transform_lambda.claims import HOLDER_ATTRIBUTE, KEY_ATTRIBUTE

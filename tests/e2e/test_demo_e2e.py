@@ -30,9 +30,9 @@ from eventlake.checks.invariant import (
 )
 from eventlake.checks.lake_contents import LakeContents, Row
 from eventlake.cli.main import main
-from eventlake.cli.report import TOP_PARTITIONS
-from eventlake.demo import DemoOptions, Report, run_demo
-from eventlake.firehose.s3_destination import BACKUP, DATA
+from eventlake.simulator.demo import DemoOptions, Report, run_demo
+from eventlake.simulator.firehose.s3_destination import BACKUP, DATA
+from eventlake.simulator.report import TOP_PARTITIONS
 from eventlake.traffic.sample_events import Expect
 from glue.errors import (
     DIMENSION_FUNCTION,
@@ -498,7 +498,7 @@ def test_the_lambdas_published_metrics_agree_with_the_lake(tmp_path_factory: pyt
 def test_the_summary_states_the_share_of_records_in_the_table_and_each_error_prefix(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
-    from eventlake.cli.report import where_records_went
+    from eventlake.simulator.report import where_records_went
 
     report = report_for("fail_conversion", tmp_path_factory)
     sent = len(report.ledger.records)

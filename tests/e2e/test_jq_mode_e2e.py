@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from eventlake import recovery
 from eventlake.checks.query_mode import expected_keys
-from eventlake.demo import DemoOptions, open_demo
-from eventlake.firehose.error_records import ErrorRecord
+from eventlake.firehose_formats.error_records import ErrorRecord
+from eventlake.operations import recovery
+from eventlake.simulator.demo import DemoOptions, open_demo
 from eventlake.traffic.sample_events import Expect
 from glue import schema
 from glue.errors import ErrorCode, ErrorOutputType

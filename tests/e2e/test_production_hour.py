@@ -12,9 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from eventlake.cli.main import main
-from eventlake.demo import DemoOptions, run_demo
-from eventlake.firehose import observed
-from eventlake.firehose.s3_destination import DATA, WrittenObject
+from eventlake.simulator.demo import DemoOptions, run_demo
+from eventlake.simulator.firehose import observed
+from eventlake.simulator.firehose.s3_destination import DATA, WrittenObject
 from eventlake.traffic import sample_events
 
 pytestmark = pytest.mark.e2e

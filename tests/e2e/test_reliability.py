@@ -16,7 +16,7 @@ import pytest
 
 from eventlake.athena import engine as athena
 from eventlake.cli.main import main
-from eventlake.demo import DemoOptions, open_demo
+from eventlake.simulator.demo import DemoOptions, open_demo
 from eventlake.traffic.sample_events import Expect
 from glue.errors import ErrorCode, ErrorOutputType
 

@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from eventlake.checks import invariant
 from eventlake.checks import lake_contents as lake
 from eventlake.checks.invariant import EXACTLY_ONCE, PARTITION, InvariantResult, check
-from eventlake.demo import DemoOptions, Report, run_demo
-from eventlake.firehose import conversion
+from eventlake.firehose_formats import conversion
+from eventlake.simulator.demo import DemoOptions, Report, run_demo
 from glue import schema
 
 pytestmark = pytest.mark.e2e

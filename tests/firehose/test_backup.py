@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from eventlake.firehose import backup
+from eventlake.firehose_formats import backup
 from infra.delivery_spec import DeliverySpec
 from infra.settings import Settings
 

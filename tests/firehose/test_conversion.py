@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from eventlake.firehose.conversion import (
+from eventlake.firehose_formats.conversion import (
     ConversionFailure,
     arrow_schema,
     convert,

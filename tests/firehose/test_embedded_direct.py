@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 from moto import mock_aws
 from moto.kinesis.models import Shard
 
-from eventlake.embedded import dynamodb_direct, dynamodb_partiql, kinesis_direct
-from eventlake.embedded.aws import ACCOUNT_ID
+from eventlake.simulator.embedded import dynamodb_direct, dynamodb_partiql, kinesis_direct
+from eventlake.simulator.embedded.aws import ACCOUNT_ID
 
 REGION = "eu-west-1"
 INSERT = "INSERT INTO \"{table}\" VALUE {{'k': ?, 'holder': ?, 'n': ?}}"

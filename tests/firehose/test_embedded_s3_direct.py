@@ -21,8 +21,8 @@ from moto import mock_aws
 from moto.s3.models import s3_backends
 from moto.s3.responses import S3Response
 
-from eventlake.embedded import s3_direct
-from eventlake.embedded.aws import ACCOUNT_ID
+from eventlake.simulator.embedded import s3_direct
+from eventlake.simulator.embedded.aws import ACCOUNT_ID
 
 REGION = "eu-west-1"
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from eventlake.firehose.error_records import (
+from eventlake.firehose_formats.error_records import (
     ErrorRecord,
     format_conversion_failed,
     partitioning_failed,

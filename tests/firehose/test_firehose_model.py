@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from aws_contract import limits
-from eventlake.embedded.aws import embedded_aws
-from eventlake.firehose import error_records
-from eventlake.firehose.kinesis_source import SourceRecord
-from eventlake.firehose.s3_destination import S3Destination
-from eventlake.firehose.transformation import Batcher, LambdaProcessor, Transformed, record_id
+from eventlake.firehose_formats import error_records
+from eventlake.firehose_formats.source_records import SourceRecord
+from eventlake.simulator.embedded.aws import embedded_aws
+from eventlake.simulator.firehose.s3_destination import S3Destination
+from eventlake.simulator.firehose.transformation import Batcher, LambdaProcessor, Transformed, record_id
 from glue import schema
 from glue.errors import ErrorCode, ErrorOutputType
 from infra.delivery_spec import DeliverySpec

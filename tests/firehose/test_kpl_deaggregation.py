@@ -19,13 +19,13 @@ from hypothesis import strategies as st
 
 from aws_contract import kpl_aggregation
 from aws_contract.kpl_aggregation import UserRecord
-from eventlake.embedded.aws import embedded_aws
-from eventlake.firehose import backup, error_records
-from eventlake.firehose.conversion import read_parquet
-from eventlake.firehose.kinesis_source import deaggregated
-from eventlake.firehose.model import FirehoseModel
-from eventlake.firehose.s3_destination import BACKUP, DATA
-from eventlake.firehose.transformation import Transformed
+from eventlake.firehose_formats import backup, error_records
+from eventlake.firehose_formats.conversion import read_parquet
+from eventlake.firehose_formats.source_records import deaggregated
+from eventlake.simulator.embedded.aws import embedded_aws
+from eventlake.simulator.firehose.model import FirehoseModel
+from eventlake.simulator.firehose.s3_destination import BACKUP, DATA
+from eventlake.simulator.firehose.transformation import Transformed
 from eventlake.traffic.sample_events import valid_event
 from glue.errors import ErrorOutputType
 from infra.delivery_spec import DeliverySpec

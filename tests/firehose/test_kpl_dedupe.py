@@ -16,8 +16,8 @@ import pytest
 
 from aws_contract import kpl_aggregation
 from aws_contract.kpl_aggregation import UserRecord
-from eventlake.embedded.aws import embedded_aws
-from eventlake.firehose.model import FirehoseModel, lambda_invoke
+from eventlake.simulator.embedded.aws import embedded_aws
+from eventlake.simulator.firehose.model import FirehoseModel, lambda_invoke
 from eventlake.traffic.sample_events import valid_event
 from infra.delivery_spec import DeliverySpec
 from infra.settings import Settings

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from eventlake.checks.query_mode import expected_keys
-from eventlake.firehose.metadata_extraction import QueryFailure, QueryPartitioner
+from eventlake.simulator.firehose.metadata_extraction import QueryFailure, QueryPartitioner
 from glue import partition_query, schema
 
 PARTITIONER = QueryPartitioner()

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from eventlake.firehose.java_time import format_java
-from eventlake.firehose.prefixes import (
+from eventlake.firehose_formats.java_time import format_java
+from eventlake.firehose_formats.prefixes import (
     PrefixError,
     evaluate,
     object_key,

@@ -13,7 +13,7 @@ import parliament
 import pytest
 from conftest import ACCOUNT_ID, PARTITION, REGION, Deployment
 
-from eventlake.embedded.aws import DNS_SUFFIX
+from eventlake.simulator.embedded.aws import DNS_SUFFIX
 from infra import iam
 from infra.account import Account
 from infra.alarm_spec import MonitoringSpec

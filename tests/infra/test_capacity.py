@@ -573,7 +573,7 @@ def test_partitions_parquet_objects_are_the_size_predicted(
     """One object per event type, written by the local model's Parquet writer (Firehose's serializer
     settings): together within 10 % of the model's overhead + rows x bytes per raw byte. Single types vary
     more (their payloads compress differently); the model predicts the mean over a lake's partitions."""
-    from eventlake.firehose import conversion
+    from eventlake.firehose_formats import conversion
 
     by_type: dict[str, list[tuple[bytes, bytes, str]]] = collections.defaultdict(list)
     for item in sample:

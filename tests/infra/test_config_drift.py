@@ -16,7 +16,7 @@ import pytest
 from conftest import ACCOUNT_ID, PARTITION, REGION, Deployment
 from drift_compare import Fields, canonical, changed, leaves, number
 
-from eventlake.embedded.aws import DNS_SUFFIX, destination_configuration
+from eventlake.simulator.embedded.aws import DNS_SUFFIX, destination_configuration
 from infra.account import Account
 from infra.delivery_spec import DeliverySpec
 

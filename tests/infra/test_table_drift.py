@@ -1,6 +1,6 @@
 """The Glue catalog and the claims table are rendered twice, each from one spec: as pulumi-aws Args by
 ``infra/catalog.py`` and ``infra/claims_table.py`` (seen here as the camelCase inputs the mocks record)
-and as boto3 requests by ``eventlake.embedded.aws`` (``catalog_database_input``,
+and as boto3 requests by ``eventlake.simulator.embedded.aws`` (``catalog_database_input``,
 ``catalog_table_request``, ``claims_table_request``, ``claims_ttl_request``), which the local runner
 creates its catalog and claims table with. They must agree field by field.
 
@@ -21,7 +21,7 @@ import pytest
 from conftest import Deployment
 from drift_compare import Fields, canonical, changed, leaves
 
-from eventlake.embedded.aws import (
+from eventlake.simulator.embedded.aws import (
     catalog_database_input,
     catalog_table_request,
     claims_backups_request,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from eventlake.firehose import backup
+from eventlake.firehose_formats import backup
 from eventlake.traffic.record_framing import (
     HeldBackKind,
     input_lines,

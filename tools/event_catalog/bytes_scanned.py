@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from eventlake.athena import engine as athena
-from eventlake.demo import DemoOptions, run_demo
+from eventlake.simulator.demo import DemoOptions, run_demo
 from glue import schema
 from infra.settings import PROJECT_ROOT
 

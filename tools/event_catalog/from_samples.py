@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from eventlake.catalog_inference import observe, propose
+from eventlake.catalog.catalog_inference import observe, propose
 from eventlake.traffic.sample_events import CATALOGUE
 from glue.event_catalog import CATALOG_DIR, document_of, dumps, parse_document
 
