@@ -223,7 +223,7 @@ KINESIS_ON_DEMAND_BILLING_RECORD_BYTES = 1024
 
 # --- AWS Regions (what --region may name) ------------------------------------------------------------------
 # https://docs.aws.amazon.com/global-infrastructure/latest/regions/aws-regions.html, every partition
-# (commercial, China, GovCloud, the isolated ones); tests/contract/test_regions.py holds it equal to
+# (commercial, China, GovCloud, the isolated ones); tests/aws_contract/test_regions.py holds it equal to
 # botocore's endpoint data.
 AWS_REGIONS = (
     "af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",

@@ -51,7 +51,7 @@ from eventlake.traffic.sample_events import (
     window_start,
 )
 from infra import sizing
-from tests.transform import corpora
+from tests.transform_lambda import corpora
 from transform_lambda import events
 from transform_lambda.claims import Claim, NoClaims
 from transform_lambda.handler import process
@@ -173,7 +173,7 @@ Step = Callable[[dict[str, Any]], Any]
 
 def python_only(step: Step) -> Step:
     """``step`` with the transform's compiled path unloaded: what a Lambda without it (or a machine where
-    set-up could not build it) would run. The same rows (tests/transform/test_hot_path.py)."""
+    set-up could not build it) would run. The same rows (tests/transform_lambda/test_hot_path.py)."""
 
     def without(event: dict[str, Any]) -> Any:
         compiled = events.hot_first_arrival
@@ -255,7 +255,8 @@ SAMPLES = "the project's own samples"
 
 
 def corpus_events(name: str, count: int, seed: int = 7) -> list[dict[str, Any]]:
-    """Firehose events of a producer's corpus (``tests/transform/corpora.py``), or of the demo's samples."""
+    """Firehose events of a producer's corpus (``tests/transform_lambda/corpora.py``), or of the demo's
+    samples."""
     if name == SAMPLES:
         return batches(count, seed)
     return fill([Outgoing(raw, "k", Expect.VALID) for raw in corpora.generate(name, count, seed)])
@@ -421,8 +422,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     compiled = "built" if events.hot_first_arrival is not None else "NOT BUILT (run `pip install -e .`)"
     machine = machine_line(count, f"best CPU time of {args.repeats} rounds, compiled path {compiled}")
     corpus_note = (
-        f"Per producer ({args.corpus_events:,} events each, `tests/transform/corpora.py`; the share counted "
-        "once each name and partition is known, as in a warm container), in the same process:"
+        f"Per producer ({args.corpus_events:,} events each, `tests/transform_lambda/corpora.py`; "
+        "the share counted once each name and partition is known, as in a warm container), "
+        "in the same process:"
     )
     print(text + "\n\n" + imports + "\n\n" + corpus_note + "\n\n" + by_corpus + "\n\n" + machine)
     if args.write:

@@ -5,7 +5,7 @@ so no deadline and no ``too_slow`` health check: only a wrong answer fails a tes
 failing example's blob, so a real failure reproduces with ``@reproduce_failure``.
 
 A test's own ``@settings(suppress_health_check=[...])`` replaces this profile's list, so it must name
-``HealthCheck.too_slow`` too; tests/contract/test_deterministic_tests.py checks that and that no test sets a
+``HealthCheck.too_slow`` too; tests/project/test_deterministic_tests.py checks that and that no test sets a
 deadline. ``pytest --hypothesis-profile NAME`` still picks another profile for one run.
 """
 

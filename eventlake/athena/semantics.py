@@ -2,7 +2,7 @@
 statement is rewritten into DuckDB SQL that gives Trino's answer, or refused with one line naming the
 construct and what Athena does. sqlglot's dialect translation maps names; it does not map meaning.
 
-What differs, and what is done (each case is in tests/athena/test_athena_semantics.py):
+What differs, and what is done (each case is in tests/eventlake/athena/test_athena_semantics.py):
 
 - Types decide integer and DECIMAL division, ``avg`` of a DECIMAL and comparisons, so every node is typed
   first: Trino's rules for literals (``1.5`` is DECIMAL(2,1), ``1e2`` DOUBLE), casts, arithmetic and

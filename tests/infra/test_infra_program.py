@@ -249,7 +249,7 @@ def test_lambda_archive_ships_the_transform_and_its_shared_modules_only(dev: Dep
     # The sources, and the transform's C hot path built for arm64 once it has one (infra.native_build).
     assert all(f.endswith(".py") for f in ours - {"transform_lambda/_hotpath.abi3.so"})
     assert not any("sql" in f or "test" in f or "__pycache__" in f for f in files)
-    # Beside the sources, only orjson's wheel (tests/contract/test_lambda_package.py checks its platform).
+    # Beside the sources, only orjson's wheel (tests/infra/test_lambda_package.py checks its platform).
     assert {f.split("/")[0] for f in files - ours} == {"orjson", "orjson-3.13.0.dist-info"}
     assert "orjson/orjson.cpython-313-aarch64-linux-gnu.so" in files
 

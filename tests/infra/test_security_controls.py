@@ -112,7 +112,7 @@ def _superseded_versions_kept(d: Deployment) -> None:
 def _tagging_only_the_superseded_tag(d: Deployment) -> None:
     """Only the compactor may tag, only under the two table roots, only ``eventlake-compacted=superseded``
     and no other key in the tag set; nobody may delete there (the compactor's TagScope narrows which objects:
-    tests/access/test_compactor_tag_scope.py)."""
+    tests/lake_compactor/test_compactor_tag_scope.py)."""
     key, value = SUPERSEDED_TAG
     tagging = [(n, s) for n, s in statements(d) if any("Tagging" in a or a == "s3:*" for a in s["Action"])]
     ((policy, statement),) = tagging

@@ -1,5 +1,5 @@
 """Coverage-guided fuzzing of the compiled path against the Python paths (atheris, libFuzzer), seeded with
-the producer corpora (``tests/transform/corpora.py``) and the demo's samples.
+the producer corpora (``tests/transform_lambda/corpora.py``) and the demo's samples.
 
 Each input is one record's bytes. Whenever the compiled path writes a row, it must be the Python paths'
 bytes, metadata and dedupe key, and the handler's compiled loop (``first_arrivals``) must answer the record
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "transform"), str(Path(__file__).parent)]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "transform_lambda"), str(Path(__file__).parent)]
 
 import atheris  # noqa: E402
 import sanitized_hotpath  # noqa: E402, F401  (the lane's build as transform_lambda._hotpath)

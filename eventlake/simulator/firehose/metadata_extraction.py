@@ -10,9 +10,9 @@ exactly one object of string keys, goes to the error prefix as ``partitioning-fa
 buffered in its partition exactly as it came and written as JSON Lines, GZIP-compressed (no format
 conversion in this mode): the producer contract ends every record with one newline.
 
-The bindings bundle a newer libjq (1.7) than Firehose's 1.6; ``tests/firehose/test_metadata_extraction.py``
-also runs the query on the jq 1.6 executable when one is installed, and checks both against the Lambda
-mode's ``schema.partition_values``.
+The bindings bundle a newer libjq (1.7) than Firehose's 1.6;
+``tests/eventlake/simulator/firehose/test_metadata_extraction.py`` also runs the query on the jq 1.6
+executable when one is installed, and checks both against the Lambda mode's ``schema.partition_values``.
 """
 
 from __future__ import annotations

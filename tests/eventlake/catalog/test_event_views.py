@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import sqlglot
-from catalog import typed_lake
+import typed_lake
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlglot import exp

@@ -10,7 +10,7 @@ from typing import Any
 
 import boto3
 import pytest
-from catalog import typed_lake
+import typed_lake
 from moto import mock_aws
 
 from eventlake.catalog import catalog_views

@@ -28,7 +28,7 @@ from infra.compaction_spec import superseded_expiry_rules
 from infra.settings import Settings
 
 pytestmark = pytest.mark.e2e
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = Path(__file__).resolve().parents[3] / "README.md"
 
 
 @dataclass(frozen=True)

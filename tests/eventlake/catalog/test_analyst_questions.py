@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from catalog.test_event_views import expected, leaves
+from test_event_views import expected, leaves
 
 from eventlake.athena import catalog_reader
 from eventlake.athena import engine as athena

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from catalog import typed_lake
+import typed_lake
 from hypothesis import given
 from hypothesis import strategies as st
 
