@@ -3,8 +3,9 @@
 As the CDK's ``IDataProcessor.bind()``, each mode owns what differs between modes: its Firehose processor and
 its format conversion (if any), where and how its objects are written, the Glue table's shape, the
 unique_events view's columns and the typed views' envelope, its saved queries, which Lambda it runs, which
-duplicate marks it can make and whether it compacts, what the operators' policy reads, how long a record
-waits in its buffer (the freshness alarm) and its terms in the sizing plan (``infra/capacity/``).
+duplicate marks it can make and whether it compacts, what its error records carry and what of its table
+reprocess and the operators' policy read, how long a record waits in its buffer (the freshness alarm) and its
+terms in the sizing plan (``infra/capacity/``).
 Everything else asks the stack's processor (``Settings.processing``, ``processor_for``) instead of testing the
 mode, so the mode is chosen here, once, and a third mode is one more class in this module. No Pulumi here:
 the Pulumi program, the local runner and sizing all read it.
@@ -19,6 +20,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from glue import marks, partition_query, schema
+from glue.errors import ErrorCode, ErrorOutputType
 from infra.capacity import active_partitions
 from infra.capacity.calibration import (
     AS_SENT_BYTES_PER_RAW_BYTE,
@@ -75,9 +77,14 @@ class Processor:
     file_extension: str
     sql_dir: Path  # the saved queries and the view, as deployed and as run locally
     table: TableShape
-    # The partition folders of the table the operators' policy reads, so a record whose row landed is not
-    # sent again; none when the table has no lineage to compare.
-    table_prefixes: tuple[str, ...]
+    # The roots of the table's objects whose rows carry each record's lineage (shard, sequence and
+    # subsequence numbers): reprocess reads them so a record whose row landed is not sent again; none when
+    # the table holds the records as sent, with no lineage to compare.
+    lineage_roots: tuple[str, ...]
+    # Firehose's error types whose records carry the processor's output row (its lineage, and the dedupe
+    # claim taken for it) rather than the record as sent: reprocess finds their originals in the raw backup
+    # (else rebuilds them from the row) and releases their claims.
+    row_error_types: frozenset[str]
     # unique_events' column holding each event's fields as JSON (what the typed views and catalog read).
     json_column: str
     # The duplicate marks the table carries (the typed views' envelope keeps them).
@@ -89,8 +96,19 @@ class Processor:
     # How ``alarmFreshnessSeconds``' message names the processor's own wait ("" when it has none).
     freshness_note: str
 
+    @property
+    def table_prefixes(self) -> tuple[str, ...]:
+        """The partition folders under ``lineage_roots``: what the operators' policy lets reprocess read."""
+        return tuple(f"{root}{schema.PARTITION_KEY_NAMES[0]}=" for root in self.lineage_roots)
+
     def processor_parameters(self, spec: DeliverySpec, function_arn: str | None) -> list[tuple[str, str]]:
         """The Firehose processor's parameters (``ProcessingConfiguration``)."""
+        raise NotImplementedError
+
+    def invocation_failed(self, error_code: str) -> bool:
+        """Whether a record whose error record carries it as sent failed with its whole invocation, not on
+        its own: such an invocation may have claimed ids, and another delivery of its batch may have landed
+        (reprocess checks both before sending it again)."""
         raise NotImplementedError
 
     def conversion(self, spec: DeliverySpec) -> FormatConversion | None:
@@ -155,6 +173,11 @@ class LambdaTransform(Processor):
             raise ValueError("the Lambda processor needs the transform's ARN")
         return spec.processor_parameters(function_arn)
 
+    def invocation_failed(self, error_code: str) -> bool:
+        # The transform rejected this record itself (it claims only what it stores); any other code is the
+        # invocation's (it raised or timed out, possibly after its claims were written).
+        return error_code != ErrorCode.PROCESSING_FAILED_STATUS
+
     def conversion(self, spec: DeliverySpec) -> FormatConversion | None:
         return FormatConversion(
             database_name=spec.database_name,
@@ -211,6 +234,9 @@ class JqPartitioning(Processor):
 
     def processor_parameters(self, spec: DeliverySpec, function_arn: str | None) -> list[tuple[str, str]]:
         return spec.query_parameters()
+
+    def invocation_failed(self, error_code: str) -> bool:
+        return False  # Firehose's own query, per record: it claims nothing and lands no row of a failed batch
 
     def conversion(self, spec: DeliverySpec) -> FormatConversion | None:
         return None
@@ -276,8 +302,14 @@ LAMBDA = LambdaTransform(
         output_format=schema.PARQUET_OUTPUT_FORMAT,
         serde_library=schema.PARQUET_SERDE,
     ),
-    table_prefixes=tuple(
-        f"{root}{schema.PARTITION_KEY_NAMES[0]}=" for root in (schema.DATA_ROOT, schema.COMPACTED_ROOT)
+    # What Firehose wrote and the compactor's copies (which hold originals that may have expired).
+    lineage_roots=(schema.DATA_ROOT, schema.COMPACTED_ROOT),
+    row_error_types=frozenset(
+        {
+            ErrorOutputType.FORMAT_CONVERSION_FAILED,
+            ErrorOutputType.PARTITIONING_FAILED,
+            ErrorOutputType.ACTIVE_PARTITION_EXCEEDED,
+        }
     ),
     json_column="payload",
     mark_columns=("is_duplicate", "uuid_reused"),
@@ -301,7 +333,8 @@ JQ = JqPartitioning(
         output_format=partition_query.TEXT_OUTPUT_FORMAT,
         serde_library=partition_query.TEXT_SERDE,
     ),
-    table_prefixes=(),
+    lineage_roots=(),
+    row_error_types=frozenset(),  # every error record's rawData is the record as sent
     # The same paths as the Lambda's payload: that is the record without its three envelope fields.
     json_column=partition_query.RECORD_COLUMN.name,
     mark_columns=(),

@@ -92,21 +92,15 @@ from eventlake.traffic.sample_events import Expect, Outgoing
 from glue import schema
 from glue.errors import ErrorCode, ErrorOutputType
 from infra.delivery_spec import DeliverySpec
+from infra.processors import Processor
 from transform_lambda.claims import HOLDER_ATTRIBUTE, KEY_ATTRIBUTE
 
 # A fix function: the record's original bytes and its error record in, the bytes to send out (None: keep it).
 Fix = Callable[[bytes, ErrorRecord], bytes | None]
 
-# Where the original bytes of records that failed after the Lambda come from.
+# Where the original bytes of records that failed after the Lambda come from (the error types whose records
+# carry the processor's row: ``Processor.row_error_types``).
 ORIGINALS = ("backup", "rebuild")
-# Error types whose records passed the Lambda: they carry its transformed row and hold a dedupe claim.
-AFTER_THE_LAMBDA = frozenset(
-    {
-        ErrorOutputType.FORMAT_CONVERSION_FAILED,
-        ErrorOutputType.PARTITIONING_FAILED,
-        ErrorOutputType.ACTIVE_PARTITION_EXCEEDED,
-    }
-)
 NEEDS_FIX = "rejected by the transform: sent unchanged it fails again (pass --fix)"
 ALREADY_STORED = "already in the table (its row landed): archived, not sent"
 # Beside an archived error object: what happened to each of its lines (``reprocessed_key``).
@@ -433,10 +427,11 @@ class StoredRow:
 
 
 class TableRows:
-    """The rows the table holds for a partition: every Parquet object under its original folder (what Firehose
-    wrote) and under its compacted folder (the compactor's copies, which hold originals that may have
-    expired), read once per partition, only the columns recovery compares. A row in any of them was
-    delivered; the union is read because which copy the catalog reads does not matter to that question."""
+    """The rows the table holds for a partition: every Parquet object under the partition's folder of each of
+    the processor's ``lineage_roots`` (what Firehose wrote, and the compactor's copies, which hold originals
+    that may have expired), read once per partition, only the columns recovery compares. A row in any of them
+    was delivered; the union is read because which copy the catalog reads does not matter to that question.
+    Without roots (a table of records as sent) it holds no rows."""
 
     COLUMNS = (
         "event_uuid",
@@ -450,9 +445,10 @@ class TableRows:
         "source_arrival_datetime",
     )
 
-    def __init__(self, s3: Any, bucket: str) -> None:
+    def __init__(self, s3: Any, bucket: str, roots: Sequence[str]) -> None:
         self._s3 = s3
         self._bucket = bucket
+        self._roots = tuple(roots)
         self._by_partition: dict[tuple[str, ...], dict[str, list[StoredRow]]] = {}
 
     def of(self, values: dict[str, str], event_id: str) -> list[StoredRow]:
@@ -467,7 +463,7 @@ class TableRows:
         found: dict[str, list[StoredRow]] = defaultdict(list)
         seen: set[tuple[Any, ...]] = set()
         paginator = self._s3.get_paginator("list_objects_v2")
-        for root in (schema.DATA_ROOT, schema.COMPACTED_ROOT):
+        for root in self._roots:
             for page in paginator.paginate(Bucket=self._bucket, Prefix=root + folder):
                 for item in page.get("Contents", []):
                     if not item["Key"].endswith(".parquet"):
@@ -607,17 +603,17 @@ def _plan_record(
     record: ErrorRecord,
     options: ReprocessOptions,
     originals: RawOriginals | None,
+    processor: Processor,
     *,
-    via_lambda: bool = True,
     table: TableRows | None = None,
     line: int = 0,
 ) -> tuple[Resend | None, str]:
     """What to send for one error record (None: keep it, for the reason given; ``ALREADY_STORED``: its row
-    is in the table, archive it unsent). Without the Lambda (``via_lambda`` False, processor jq) every error
+    is in the table, archive it unsent). The processor says which error records carry its row; every other
     record's ``rawData`` is the original."""
     claim: HeldClaim | None = None
     unheld: tuple[str, dict[str, str]] | None = None
-    if via_lambda and output_type in AFTER_THE_LAMBDA:
+    if output_type in processor.row_error_types:
         try:
             row = transformed_row(record.raw)
         except ValueError as exc:
@@ -638,7 +634,7 @@ def _plan_record(
             return None, NEEDS_FIX
         if record.error_code == ErrorCode.METADATA_EXTRACTION_FAILED and options.fix is None:
             return None, NEEDS_FIX_QUERY
-        if via_lambda and record.error_code != ErrorCode.PROCESSING_FAILED_STATUS:
+        if processor.invocation_failed(record.error_code):
             # Failed in the Lambda (the invocation, not the record): claims it took may be left behind, and
             # its row may have landed from another delivery of its batch (``_send_once`` decides).
             unheld = event_partition(_json(record.raw))
@@ -692,17 +688,14 @@ def _plan(
         planned.append(_Planned(key, output_type, lines, records))
         outcome.records = len(lines)
 
+    processor = target.spec.processing
     originals: RawOriginals | None = None
-    # Only the Lambda's error records need their originals (jq mode's rawData is the record as sent).
-    if (
-        options.originals == "backup"
-        and target.spec.source_backup
-        and not target.spec.processing.records_as_sent
-    ):
+    # Only the error records carrying the processor's row need their originals (the others' rawData is one).
+    if options.originals == "backup" and target.spec.source_backup:
         originals = RawOriginals(target.s3, target.bucket, target.spec)
         wanted: dict[str, set[str]] = defaultdict(set)
         for item in planned:
-            if item.output_type not in AFTER_THE_LAMBDA:
+            if item.output_type not in processor.row_error_types:
                 continue
             for record in item.records:
                 if record is None or record.arrival_ms is None:
@@ -719,7 +712,7 @@ def _plan(
             except Exception as exc:  # no access to raw/, a corrupt object: rebuild instead, and say so
                 originals = None
                 for item in planned:
-                    if item.output_type in AFTER_THE_LAMBDA:
+                    if item.output_type in processor.row_error_types:
                         outcomes[item.key].notes.append(
                             f"raw backup unreadable ({_error_text(exc)}): rebuilt"
                         )
@@ -735,7 +728,7 @@ def _plan(
                     record,
                     options,
                     originals,
-                    via_lambda=not target.spec.processing.records_as_sent,
+                    processor,
                     table=target.table,
                     line=index,
                 )

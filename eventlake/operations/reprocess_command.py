@@ -124,7 +124,6 @@ def run(args: argparse.Namespace) -> int:
         dynamodb = context.client("dynamodb") if settings.uses_claims else None
         bucket = args.bucket or _stack_bucket(context)
     spec = DeliverySpec.from_settings(settings)
-    as_sent = spec.processing.records_as_sent
     target = recovery.ReprocessTarget(
         s3=s3,
         kinesis=kinesis,
@@ -133,11 +132,13 @@ def run(args: argparse.Namespace) -> int:
         stream_name=context.stream_name,
         claims_table=settings.claims_table_name if settings.uses_claims else None,
         spec=spec,
-        # What the table holds, so a record whose row landed is not sent twice (the transform's Parquet rows;
-        # processor jq stores records as sent and has no lineage to compare).
-        table=None if as_sent else recovery.TableRows(s3, bucket),
-        # ...and to tell byte-identical records of one millisecond apart, the stream read back.
-        stream=None if as_sent else recovery.StreamRecords(kinesis, context.stream_name),
+        # What the table holds, so a record whose row landed is not sent twice: the rows under the processor's
+        # lineage roots (none when its table holds the records as sent, with no lineage to compare).
+        table=recovery.TableRows(s3, bucket, spec.processing.lineage_roots),
+        # ...and to tell byte-identical records of one millisecond apart, the stream read back. Both are read
+        # only for the error records the processor says carry its row or failed with an invocation (none of
+        # processor jq's: its operators' policy grants neither).
+        stream=recovery.StreamRecords(kinesis, context.stream_name),
     )
     options = recovery.ReprocessOptions(
         types=tuple(dict.fromkeys(args.types)) if args.types else recovery.ReprocessOptions().types,

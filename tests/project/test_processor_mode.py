@@ -5,7 +5,8 @@ A condition on the mode is an ``if``/``else``/``while`` test, a comprehension's 
 ``not`` or an ``==``/``!=`` that names ``uses_lambda``, ``PROCESSOR_JQ``/``PROCESSOR_LAMBDA``, compares a
 ``processor``, reads one of the processor object's own flags (``records_as_sent``; ``converts_format`` was one
 before the processor owned its conversion) or a local name that carries one (``as_sent``, ``via_lambda``).
-What still tests it is listed in ``KNOWN`` (file -> how many), each with why it is left; the list only
+What still tests it would be listed in ``KNOWN`` (file -> how many), each with why it is left; it is empty
+(reprocess asks the processor which error records carry its row and where its lineage is), and it only
 shrinks (a test fails when an entry is no longer needed, or its count drops)."""
 
 from __future__ import annotations
@@ -23,12 +24,7 @@ CHOOSER = "infra/processors.py"
 MODE_NAMES = {"uses_lambda", "PROCESSOR_JQ", "PROCESSOR_LAMBDA"}
 PROCESSOR_FLAGS = {"records_as_sent", "converts_format"}
 CARRIERS = {"as_sent", "via_lambda"}  # a local or a parameter holding the mode
-KNOWN = {
-    # Owned by another engineer this session: reprocess's lineage readers and raw originals (the Lambda's
-    # error records alone need them).
-    "eventlake/operations/recovery.py": 5,
-    "eventlake/operations/reprocess_command.py": 2,
-}
+KNOWN: dict[str, int] = {}
 
 
 def _names_mode(node: ast.AST) -> bool:

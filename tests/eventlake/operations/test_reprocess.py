@@ -346,7 +346,7 @@ def _target(lake: Lake, stream: StreamAt) -> recovery.ReprocessTarget:
         stream_name=aws.stream_name,
         claims_table=aws.claims_table,
         spec=SPEC,
-        table=recovery.TableRows(aws.s3, aws.bucket),
+        table=recovery.TableRows(aws.s3, aws.bucket, SPEC.processing.lineage_roots),
         stream=stream,
     )
 
