@@ -28,13 +28,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from glue import compactor_contract
 from glue.errors import DIMENSION_FUNCTION, DIMENSION_REASON, METRIC_NAMESPACE, Metric, Reject
 from infra.compaction_spec import CompactionSpec
 from infra.delivery_spec import DeliverySpec
 from infra.processors import processor_for
 from infra.registration_spec import RegistrationSpec
 from infra.settings import RESERVED_MAIL_DOMAINS, Settings, placeholder_email, reads, settings_args
-from lake_compactor import compaction_handler
 
 __all__ = ["RESERVED_MAIL_DOMAINS", "MonitoringSpec", "placeholder_email"]
 
@@ -147,9 +147,9 @@ NOT_CHECKED = _eventlake(Metric.NOT_CHECKED)
 QUEUE_VISIBLE = _queue("ApproximateNumberOfMessagesVisible")
 RULE_FAILED_INVOCATIONS = _rule("FailedInvocations")
 # What a compaction run tagged for expiry.
-COMPACTION_TAGGED = _compactor(compaction_handler.METRIC_TAGGED)
-COMPACTION_TAGS_OUTSIDE_MANIFESTS = _compactor(compaction_handler.METRIC_TAGS_OUTSIDE_MANIFESTS)
-COMPACTION_PARTITION_TAGGED = _compactor(compaction_handler.METRIC_PARTITION_TAGGED_PERCENT)
+COMPACTION_TAGGED = _compactor(compactor_contract.METRIC_TAGGED)
+COMPACTION_TAGS_OUTSIDE_MANIFESTS = _compactor(compactor_contract.METRIC_TAGS_OUTSIDE_MANIFESTS)
+COMPACTION_PARTITION_TAGGED = _compactor(compactor_contract.METRIC_PARTITION_TAGGED_PERCENT)
 
 METRICS: tuple[MetricName, ...] = (
     DATA_FRESHNESS,

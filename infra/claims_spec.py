@@ -16,8 +16,8 @@ import math
 from dataclasses import dataclass
 
 from aws_contract import limits
+from glue.claim_items import EXPIRES_ATTRIBUTE, KEY_ATTRIBUTE
 from infra.settings import SECONDS_PER_HOUR, Settings, reads, settings_args
-from transform_lambda.claims import EXPIRES_ATTRIBUTE, KEY_ATTRIBUTE
 
 SSE_TYPE = "KMS"  # encrypted with the lake's own key, not DynamoDB's AWS-owned one
 PAY_PER_REQUEST = "PAY_PER_REQUEST"

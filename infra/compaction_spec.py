@@ -7,13 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from aws_contract import limits
-from glue import schema
+from glue import compactor_contract, schema
+from glue.compactor_contract import SOURCE_TABLE, SUPERSEDED_TAG
 from infra.athena_spec import RESULTS_ROOT
 from infra.log_groups import lambda_log_group
 from infra.registration_spec import RegistrationSpec
 from infra.settings import Settings, reads, settings_args
-from lake_compactor import compaction_handler
-from lake_compactor.compaction_plan import SOURCE_TABLE, SUPERSEDED_TAG
 
 HANDLER = "lake_compactor.compaction_handler.handler"
 LAMBDA_PACKAGE = "lake_compactor"
@@ -88,16 +87,16 @@ class CompactionSpec:
 
     def environment(self, *, database: str, table: str, bucket: str, workgroup: str) -> dict[str, str]:
         return {
-            compaction_handler.ENV_DATABASE: database,
-            compaction_handler.ENV_TABLE: table,
-            compaction_handler.ENV_SOURCE_TABLE: self.source_table,
-            compaction_handler.ENV_BUCKET: bucket,
-            compaction_handler.ENV_WORKGROUP: workgroup,
-            compaction_handler.ENV_LATE_WINDOW_HOURS: str(self.late_window_hours),
-            compaction_handler.ENV_LOOKBACK_HOURS: str(self.lookback_hours),
-            compaction_handler.ENV_COMPRESSION: self.compression,
-            compaction_handler.ENV_MARK: "true" if self.mark else "false",
-            compaction_handler.ENV_FINGERPRINT_FIELDS: self.fingerprint_fields,
+            compactor_contract.ENV_DATABASE: database,
+            compactor_contract.ENV_TABLE: table,
+            compactor_contract.ENV_SOURCE_TABLE: self.source_table,
+            compactor_contract.ENV_BUCKET: bucket,
+            compactor_contract.ENV_WORKGROUP: workgroup,
+            compactor_contract.ENV_LATE_WINDOW_HOURS: str(self.late_window_hours),
+            compactor_contract.ENV_LOOKBACK_HOURS: str(self.lookback_hours),
+            compactor_contract.ENV_COMPRESSION: self.compression,
+            compactor_contract.ENV_MARK: "true" if self.mark else "false",
+            compactor_contract.ENV_FINGERPRINT_FIELDS: self.fingerprint_fields,
         }
 
 

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from glue.compactor_contract import SUPERSEDED_TAG
 from glue.schema import COMPACTED_ROOT, COMPACTION_STAGING_ROOT, PARTITION_KEY_NAMES
-from lake_compactor.compaction_plan import SUPERSEDED_TAG
 
 Policy = dict[str, Any]
 

@@ -16,8 +16,8 @@ from typing import Any
 
 from aws_contract import limits
 from glue import schema
+from glue.registrar_contract import ENV_DATABASE, ENV_TABLE
 from infra.settings import Settings, reads, settings_args
-from partition_registrar.registrar_handler import ENV_DATABASE, ENV_TABLE
 
 HANDLER = "partition_registrar.registrar_handler.handler"
 LAMBDA_PACKAGE = "partition_registrar"

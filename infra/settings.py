@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from aws_contract import limits
 from glue import marks
-from lake_compactor.compaction_plan import DEFAULT_COMPRESSION as DEFAULT_COMPACTION_COMPRESSION
-from lake_compactor.compaction_plan import SWEEP_GRACE
+from glue.compactor_contract import DEFAULT_COMPRESSION as DEFAULT_COMPACTION_COMPRESSION
+from glue.compactor_contract import SWEEP_GRACE
 
 if TYPE_CHECKING:
     from infra.processors import Processor

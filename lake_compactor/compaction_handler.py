@@ -33,29 +33,30 @@ from datetime import UTC, datetime
 from typing import Any
 
 from glue import schema
+from glue.compactor_contract import (
+    ENV_BUCKET,
+    ENV_COMPRESSION,
+    ENV_DATABASE,
+    ENV_FINGERPRINT_FIELDS,
+    ENV_LATE_WINDOW_HOURS,
+    ENV_LOOKBACK_HOURS,
+    ENV_MARK,
+    ENV_SOURCE_TABLE,
+    ENV_TABLE,
+    ENV_WORKGROUP,
+    METRIC_PARTITION_TAGGED_PERCENT,
+    METRIC_TAGGED,
+    METRIC_TAGS_OUTSIDE_MANIFESTS,
+)
 from glue.errors import DIMENSION_FUNCTION, METRIC_NAMESPACE
 from glue.marks import DEFAULT_FINGERPRINT_FIELDS
 from lake_compactor import compaction_plan as plan
 from lake_compactor.athena_unload import AthenaUnload
 from lake_compactor.compactor import CompactionReport, Compactor, CompactorConfig
 
-ENV_DATABASE = "GLUE_DATABASE"
-ENV_TABLE = "GLUE_TABLE"
-ENV_SOURCE_TABLE = "GLUE_SOURCE_TABLE"
-ENV_BUCKET = "LAKE_BUCKET"
-ENV_WORKGROUP = "ATHENA_WORKGROUP"
-ENV_LATE_WINDOW_HOURS = "LATE_WINDOW_HOURS"
-ENV_LOOKBACK_HOURS = "LOOKBACK_HOURS"
-ENV_COMPRESSION = "COMPRESSION"
-ENV_MARK = "MARK_DUPLICATES"  # "true": recompute the duplicate marks (glue.marks), "false": keep the rows'
-ENV_FINGERPRINT_FIELDS = "FINGERPRINT_FIELDS"  # comma-separated, as the transform's
 # A statement on one partition takes seconds; leave room to finish the wave in flight.
 MIN_SECONDS_LEFT = 180.0
 HOUR_FORMAT = "%Y-%m-%dT%H"
-# The run's embedded metrics (names the stack's alarms read: infra/alarm_spec.py).
-METRIC_TAGGED = "ObjectsTagged"
-METRIC_TAGS_OUTSIDE_MANIFESTS = "TagsOutsideManifests"
-METRIC_PARTITION_TAGGED_PERCENT = "MaxPartitionTaggedPercent"
 # Set by Lambda in every function's environment.
 ENV_FUNCTION_NAME = "AWS_LAMBDA_FUNCTION_NAME"
 _ROOTS = (schema.DATA_ROOT, schema.COMPACTED_ROOT)

@@ -13,9 +13,10 @@ Layout (``glue.schema`` owns the roots):
   written ``partitioned_by`` the partition keys into ``compaction-staging/<batch id>/`` and copied from there
   into each partition's own copy folder, so everything after the write is as for a partition on its own.
 
-The copy reads originals through the compactor's own table (``SOURCE_TABLE``: same columns, partitions at
-the original folders, restricted to the listed objects with Athena's ``"$path"``), so an object Firehose
-writes while a run is under way is not in that run's copy and not in its manifest: the next run adds it.
+The copy reads originals through the compactor's own table (``glue.compactor_contract.SOURCE_TABLE``: same
+columns, partitions at the original folders, restricted to the listed objects with Athena's ``"$path"``), so
+an object Firehose writes while a run is under way is not in that run's copy and not in its manifest: the
+next run adds it.
 """
 
 from __future__ import annotations
@@ -30,27 +31,20 @@ from typing import Any
 
 from aws_contract import limits
 from glue import marks, schema
+from glue.compactor_contract import DEFAULT_COMPRESSION, SWEEP_GRACE
 from glue.marks import DEFAULT_FINGERPRINT_FIELDS
 
-# The compactor's table of the objects as Firehose landed them (not granted to readers; its partitions,
-# registered by the compactor, always point at the original folders).
-SOURCE_TABLE = f"{schema.TABLE_NAME}_landing"
 # Rows sorted so that events of one name (alike payloads) and close times sit together: measured by
 # ``benchmarks.compaction`` to compress best of the orders tried. Every other column follows, so the
 # order is total and the same rows always give the same file, whatever order they were read in.
 SORT_COLUMNS = ("event_name", "created_at", "event_uuid")
 MARK_COLUMNS = ("is_duplicate", "uuid_reused")
-# UNLOAD's Parquet codec and ZSTD level, chosen by ``benchmarks.compaction`` (see BENCHMARKS.md).
-DEFAULT_COMPRESSION = "ZSTD"
-# Level 19 measured ~6 % smaller than 9 at several times the write time; 9 meets the 30 % target with room
-# and is in the range Athena advises (3, or 6-9).
+# UNLOAD's ZSTD level (its codec: ``glue.compactor_contract.DEFAULT_COMPRESSION``), chosen by
+# ``benchmarks.compaction`` (see BENCHMARKS.md). Level 19 measured ~6 % smaller than 9 at several times the
+# write time; 9 meets the 30 % target with room and is in the range Athena advises (3, or 6-9).
 ZSTD_LEVEL = 9
 # The Glue partition parameter naming the run whose copy the partition reads (absent: the originals).
 RUN_PARAMETER = "eventlake.compaction.run"
-# The object tag the compactor puts on what a switch made unread: the originals a copy holds and the copies
-# before it. The lake bucket's lifecycle expires objects carrying it (``infra.compaction_spec``); nothing
-# else in the lake carries a tag, so the compactor sets the whole tag set.
-SUPERSEDED_TAG = ("eventlake-compacted", "superseded")
 SECONDS_PER_HOUR = 3600
 _RUN_ID = r"[0-9]{8}T[0-9]{6}Z-[0-9a-f]{8}"
 _RUN_FOLDER = re.compile(rf"/(?P<run>{_RUN_ID})/$")
@@ -62,14 +56,6 @@ ABANDONED_SUFFIX = ".abandoned"
 _RUN_KEY = re.compile(
     rf"(?P<run>{_RUN_ID})(?:/.*|\.json|{re.escape(RETIRED_SUFFIX)}|{re.escape(ABANDONED_SUFFIX)})", re.DOTALL
 )
-# A run folder no location reads is swept (tagged superseded) only once its run id is this much older than
-# the sweep: a run switches within one Lambda run (at most 15 minutes, ``limits.LAMBDA_MAX_TIMEOUT_S``) of
-# its start, and the UNLOAD it submitted can outlive a crashed Lambda by Athena's DML query timeout (30
-# minutes by default, 240 at most by quota, https://docs.aws.amazon.com/athena/latest/ug/service-limits.html).
-# Six hours is past both with room, so a run that may still write files into its folder or switch to it is
-# never swept. It is short against the lookback (48 hours by default): a crashed copy is swept while its hour
-# is still a candidate, unless it was made in the last six hours of that hour's lookback.
-SWEEP_GRACE = timedelta(hours=6)
 
 
 def new_run_id(now: datetime, token: str | None = None) -> str:
@@ -301,12 +287,6 @@ def fingerprint_expression(field_name: str) -> str:
 
 def statement_fits(statement: CompactionStatement | BatchStatement) -> bool:
     return len(statement.athena_sql()) <= limits.ATHENA_QUERY_MAX_CHARS
-
-
-# A partition whose UNLOAD would read less than Athena bills a query at least joins a batch: one UNLOAD for
-# many such partitions bills their bytes once (at prod, 100 type-hours of ~1 MB each an hour: 100 minimum
-# bills became one). A batch reads this many bytes at most, so one stays a short query.
-BATCH_MAX_BYTES = 1_000_000_000
 
 
 def staging_folder(batch_id: str) -> str:

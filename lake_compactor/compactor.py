@@ -18,7 +18,7 @@ Why every row stays exactly once whatever stops or overlaps:
   switched in; two runs that started from the same location each hold the same rows (plus whatever new
   objects each listed, named in its manifest), so whichever switches last is still exact;
 - nothing is deleted by the compactor. After a switch it **retires** what the switch made unread: it tags
-  (``compaction_plan.SUPERSEDED_TAG``) every original object the partition's manifest names and every object
+  (``SUPERSEDED_TAG``) every original object the partition's manifest names and every object
   of the copies before it, and the lake bucket's lifecycle rule expires tagged objects some days later. It
   tags only what lies *behind* the partition's current location (objects the current copy holds, or copies
   it replaced), never the current copy, never an object no manifest names (a late arrival). The run's
@@ -29,7 +29,7 @@ Why every row stays exactly once whatever stops or overlaps:
   folder, and a later run **sweeps** it. Before planning a partition, a run lists its compacted folder once
   (from the run's one listing of its type: ``_list``) and, after retiring the current copy if needed,
   tags every run there that is not the current copy, started
-  more than ``compaction_plan.SWEEP_GRACE`` ago (longer than a run and its UNLOAD can last, so the run can
+  more than ``SWEEP_GRACE`` ago (longer than a run and its UNLOAD can last, so the run can
   neither write into its folder nor switch to it any more), and has no ``.retired`` marker (the retirement
   of its successor tags it) nor ``.abandoned`` marker (done already). Either way the run's
   ``<run id>.abandoned`` marker, itself tagged, says so. A swept run that had been switched in and then
@@ -51,6 +51,13 @@ from typing import Any, Protocol
 
 from aws_contract import limits
 from glue import schema
+from glue.compactor_contract import (
+    BATCH_MAX_BYTES,
+    DEFAULT_COMPRESSION,
+    DEFAULT_PARALLEL,
+    SOURCE_TABLE,
+    SUPERSEDED_TAG,
+)
 from glue.errors import error_cause
 from glue.marks import DEFAULT_FINGERPRINT_FIELDS
 from lake_compactor import compaction_plan as plan
@@ -59,8 +66,6 @@ from lake_compactor.compaction_plan import CompactionStatement, RunManifest
 ALREADY_EXISTS = "AlreadyExistsException"
 # What S3 answers for a key with no current version (HeadObject has no body, hence the bare status).
 MISSING = frozenset({"NoSuchKey", "404", "NotFound"})
-# Statements in flight at once: Athena queues what exceeds the account's DML quota, but the analysts share it.
-DEFAULT_PARALLEL = 4
 # An object S3 stamped this long before a run started was in that run's listing (S3 lists with strong
 # read-after-write consistency; the margin covers the Lambda's clock against S3's).
 LISTED_BY_THEN = timedelta(minutes=5)
@@ -87,10 +92,10 @@ class CompactorConfig:
     database: str
     table: str
     bucket: str
-    source_table: str = plan.SOURCE_TABLE
+    source_table: str = SOURCE_TABLE
     late_window_hours: int = 3
     lookback_hours: int = 48
-    compression: str = plan.DEFAULT_COMPRESSION
+    compression: str = DEFAULT_COMPRESSION
     parallel: int = DEFAULT_PARALLEL
     # Recompute the duplicate marks of each partition it compacts (``glue.marks``: every dedupe mode but off),
     # telling events apart by these fields (the stack's dedupeFingerprintFields).
@@ -383,7 +388,7 @@ class Compactor:
         ``keys``: the run's objects when a listing already holds them (else one LIST)."""
         keys = self._run_keys(values, run_id) if keys is None else keys
         tagged = self._tag(keys)
-        tag_key, tag_value = plan.SUPERSEDED_TAG
+        tag_key, tag_value = SUPERSEDED_TAG
         self.s3.put_object(
             Bucket=self.config.bucket,
             Key=plan.abandoned_marker_key(values, run_id),
@@ -489,15 +494,13 @@ class Compactor:
 
     def _batches(self, small: Sequence[PartitionJob]) -> list[list[PartitionJob]]:
         """Small jobs (each would read less than Athena bills a query at least) grouped, in order, into
-        batches that read ``compaction_plan.BATCH_MAX_BYTES`` at most and whose UNLOAD fits one query."""
+        batches that read ``BATCH_MAX_BYTES`` at most and whose UNLOAD fits one query."""
         batches: list[list[PartitionJob]] = []
         current: list[PartitionJob] = []
         for job in small:
             candidate = [*current, job]
             size = sum(j.source_bytes for j in candidate)
-            if current and (
-                size > plan.BATCH_MAX_BYTES or not plan.statement_fits(self._batch(candidate, ""))
-            ):
+            if current and (size > BATCH_MAX_BYTES or not plan.statement_fits(self._batch(candidate, ""))):
                 batches.append(current)
                 candidate = [job]
             current = candidate
@@ -661,7 +664,7 @@ class Compactor:
 
     def _tag(self, keys: Iterable[str]) -> int:
         """Tag each key superseded (its current version); a key already expired is skipped."""
-        key, value = plan.SUPERSEDED_TAG
+        key, value = SUPERSEDED_TAG
         count = 0
         for object_key in keys:
             try:

@@ -26,9 +26,8 @@ from urllib.parse import unquote_plus
 from aws_contract import limits
 from glue import schema
 from glue.errors import error_cause
+from glue.registrar_contract import ENV_DATABASE, ENV_TABLE
 
-ENV_DATABASE = "GLUE_DATABASE"
-ENV_TABLE = "GLUE_TABLE"
 ALREADY_EXISTS = "AlreadyExistsException"
 
 

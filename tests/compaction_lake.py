@@ -18,6 +18,7 @@ from eventlake.simulator.embedded import eventbridge
 from eventlake.simulator.embedded.aws import EmbeddedAws, embedded_aws
 from eventlake.traffic import sample_events
 from glue import schema
+from glue.compactor_contract import SUPERSEDED_TAG
 from infra.catalog_spec import CatalogSpec
 from infra.compaction_spec import compaction_lifecycle_rules
 from infra.delivery_spec import DeliverySpec
@@ -142,7 +143,7 @@ class Lake:
 
     def superseded(self, prefix: str = "") -> set[str]:
         """Keys (current versions) carrying the compactor's superseded tag."""
-        key, value = plan.SUPERSEDED_TAG
+        key, value = SUPERSEDED_TAG
         out = set()
         for k in self.keys(prefix):
             tags = self.aws.s3.get_object_tagging(Bucket=self.aws.bucket, Key=k)["TagSet"]

@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 
 from aws_contract import limits
+from glue.claim_items import EXPIRES_ATTRIBUTE, FINGERPRINT_ATTRIBUTE, HOLDER_ATTRIBUTE, KEY_ATTRIBUTE
 
 if TYPE_CHECKING:
     import random
@@ -37,10 +38,6 @@ if TYPE_CHECKING:
 
     from transform_lambda.dynamodb_json import Transport
 
-KEY_ATTRIBUTE = "event_uuid"
-HOLDER_ATTRIBUTE = "holder"
-FINGERPRINT_ATTRIBUTE = "fingerprint"
-EXPIRES_ATTRIBUTE = "expires_at"  # the table's TTL attribute, epoch seconds
 # The Lambda's environment, set by the Pulumi program (infra/transform_function.py).
 ENV_TABLE = "CLAIMS_TABLE"
 ENV_TTL_SECONDS = "CLAIMS_TTL_SECONDS"

@@ -24,6 +24,7 @@ from eventlake.athena import engine as athena
 from eventlake.checks.lake_contents import mirror
 from eventlake.simulator.embedded.aws import catalog_table_request
 from glue import schema
+from glue.compactor_contract import SOURCE_TABLE
 from infra.catalog_spec import CatalogSpec
 from lake_compactor import compaction_plan as plan
 from lake_compactor.compaction_plan import BatchStatement, CompactionStatement
@@ -34,7 +35,7 @@ DUCKDB_CODECS = {"SNAPPY": "snappy", "GZIP": "gzip", "ZSTD": "zstd"}
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
 
-def source_table_request(spec: CatalogSpec, bucket: str, name: str = plan.SOURCE_TABLE) -> dict[str, Any]:
+def source_table_request(spec: CatalogSpec, bucket: str, name: str = SOURCE_TABLE) -> dict[str, Any]:
     """``create_table``'s arguments for the compactor's source table: the events table's columns, partition
     keys and storage, under its own name (no partition indexes: the compactor reads it by exact values)."""
     request = catalog_table_request(spec, bucket)
@@ -46,7 +47,7 @@ def source_table_request(spec: CatalogSpec, bucket: str, name: str = plan.SOURCE
 def ensure_source_table(glue: Any, spec: CatalogSpec, bucket: str) -> None:
     """Create the source table in the embedded Glue, as the Pulumi program does on AWS (once)."""
     try:
-        glue.get_table(DatabaseName=spec.database_name, Name=plan.SOURCE_TABLE)
+        glue.get_table(DatabaseName=spec.database_name, Name=SOURCE_TABLE)
     except glue.exceptions.EntityNotFoundException:
         glue.create_table(**source_table_request(spec, bucket))
 

@@ -6,6 +6,7 @@ import math
 import re
 
 from aws_contract import limits
+from glue.compactor_contract import BATCH_MAX_BYTES, DEFAULT_PARALLEL, SOURCE_TABLE
 from infra.capacity.calibration import (
     ATHENA_BYTES_PER_TB,
     ATHENA_GETS_PER_OBJECT,
@@ -77,8 +78,6 @@ def compaction_flow(load: Load, settings: Settings, parquet_ph: float, objects_p
     """The compactor's work for a steady load: each type-hour holding events is UNLOADed at the first run
     after it closes (``compactionLateWindowHours``), again at each later run within the lookback that finds
     late objects (Poisson: a run finds one when an event of that type-hour arrived since the previous run)."""
-    from lake_compactor.compactor import DEFAULT_PARALLEL
-
     runs_ph = runs_per_hour(settings.compaction_schedule)
     per_type = load.events_per_hour / load.event_types  # events of one type-hour
     partitions_ph = load.event_types * -math.expm1(-per_type)
@@ -145,7 +144,7 @@ def batch_members(partition_bytes: float, objects_each: float) -> float:
         return plan.CompactionStatement(
             "eventlake_prod",
             "events",
-            plan.SOURCE_TABLE,
+            SOURCE_TABLE,
             {**values, "event_hour": f"{i % 24:02d}"},
             True,
             sources,
@@ -155,7 +154,7 @@ def batch_members(partition_bytes: float, objects_each: float) -> float:
     one = len(plan.BatchStatement((member(0),), "s3://bucket/compaction-staging/x/").athena_sql())
     two = len(plan.BatchStatement((member(0), member(1)), "s3://bucket/compaction-staging/x/").athena_sql())
     by_text = 1 + (limits.ATHENA_QUERY_MAX_CHARS - one) // max(1, two - one)
-    by_bytes = plan.BATCH_MAX_BYTES // max(1.0, partition_bytes)
+    by_bytes = BATCH_MAX_BYTES // max(1.0, partition_bytes)
     return float(max(1, min(by_text, by_bytes)))
 
 

@@ -15,14 +15,14 @@ import pytest
 from conftest import ACCOUNT_ID, Deployment
 
 from aws_contract import limits
+from glue import compactor_contract as env
 from glue import schema
+from glue.compactor_contract import SOURCE_TABLE, SUPERSEDED_TAG, SWEEP_GRACE
 from infra import iam
 from infra.athena_spec import RESULTS_ROOT
 from infra.compaction_spec import superseded_expiry_rules
 from infra.pipeline import EventLakeArgs
 from infra.settings import PROJECT_ROOT, Settings, SettingsError
-from lake_compactor import compaction_handler as env
-from lake_compactor.compaction_plan import SOURCE_TABLE, SUPERSEDED_TAG, SWEEP_GRACE
 
 FUNCTION = "aws:lambda/function:Function"
 RULE = "aws:cloudwatch/eventRule:EventRule"

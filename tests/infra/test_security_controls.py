@@ -19,6 +19,7 @@ import pytest
 from conftest import ACCOUNT_ID, Deployment
 
 from glue import schema
+from glue.compactor_contract import SUPERSEDED_TAG
 from infra import iam
 from infra.alarm_spec import (
     COMPACTION_PARTITION_TAGGED,
@@ -30,7 +31,6 @@ from infra.compaction_spec import STAGING_EXPIRY_RULE, CompactionSpec
 from infra.lake_bucket import ACCESS_LOG_ENCRYPTION, access_log_prefix
 from infra.registration_spec import RegistrationSpec
 from infra.settings import PROJECT_ROOT, Settings, SettingsError, placeholder_email, stack_config
-from lake_compactor.compaction_plan import SUPERSEDED_TAG
 
 BUCKET = "aws:s3/bucket:Bucket"
 KEY = "aws:kms/key:Key"

@@ -12,6 +12,7 @@ from botocore.stub import Stubber
 from hypothesis import given
 from hypothesis import strategies as st
 
+from glue.compactor_contract import SOURCE_TABLE
 from lake_compactor import compaction_plan as plan
 from lake_compactor.athena_unload import AthenaUnload, request_token
 from lake_compactor.compaction_handler import hour_bound
@@ -34,7 +35,7 @@ def test_a_copys_location_names_its_run_and_an_original_folder_none(when: dateti
 def test_the_statement_quotes_any_value_and_key_and_parses_as_athena_sql(value: str, key: str) -> None:
     values = {**VALUES, "event_type": value}
     statement = plan.CompactionStatement(
-        "db", "events", plan.SOURCE_TABLE, values, True, (plan.s3_uri("lake", key),), "s3://lake/compacted/x/"
+        "db", "events", SOURCE_TABLE, values, True, (plan.s3_uri("lake", key),), "s3://lake/compacted/x/"
     )
     parsed = sqlglot.parse_one(statement.select_sql(), read="athena")
     literals = {lit.this for lit in parsed.find_all(sqlglot.exp.Literal) if lit.is_string}
@@ -147,7 +148,7 @@ def test_a_batch_unloads_each_partition_as_its_own_statement_would_partitioned_b
         plan.CompactionStatement(
             "db",
             "events",
-            plan.SOURCE_TABLE,
+            SOURCE_TABLE,
             {**VALUES, "event_type": t},
             i % 2 == 0,
             (plan.s3_uri("lake", f"events/{i}.parquet"),),
@@ -169,11 +170,11 @@ def test_a_batch_unloads_each_partition_as_its_own_statement_would_partitioned_b
 
 
 def test_a_batch_refuses_a_partition_twice_or_another_database() -> None:
-    one = plan.CompactionStatement("db", "events", plan.SOURCE_TABLE, VALUES, True, (), "s3://l/c/1/")
+    one = plan.CompactionStatement("db", "events", SOURCE_TABLE, VALUES, True, (), "s3://l/c/1/")
     with pytest.raises(ValueError, match="once"):
         plan.BatchStatement((one, one), "s3://l/s/")
     other = plan.CompactionStatement(
-        "db2", "events", plan.SOURCE_TABLE, {**VALUES, "event_type": "b"}, True, (), "s3://l/c/2/"
+        "db2", "events", SOURCE_TABLE, {**VALUES, "event_type": "b"}, True, (), "s3://l/c/2/"
     )
     with pytest.raises(ValueError, match="share"):
         plan.BatchStatement((one, other), "s3://l/s/")

@@ -19,6 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from glue import schema
+from glue.compactor_contract import SWEEP_GRACE
 from infra.settings import Settings
 from lake_compactor import compaction_plan as plan
 from lake_compactor.compaction_plan import CompactionStatement
@@ -149,7 +150,7 @@ def test_a_crashed_runs_copy_waits_out_the_grace_then_is_swept_and_expires(lake:
     report = lake.compactor().run(later(1))
     assert len(report.switched) == partitions and report.swept == [] and not report.failed
     assert lake.superseded(schema.COMPACTED_ROOT) == set()
-    assert lake.compactor().run(later(plan.SWEEP_GRACE.total_seconds() / 3600)).swept == []
+    assert lake.compactor().run(later(SWEEP_GRACE.total_seconds() / 3600)).swept == []
 
     # A run in flight: it planned half an hour ago (a late object), wrote its copy, and has not switched.
     first = crashed_jobs[0].values
@@ -279,7 +280,7 @@ def test_a_runs_start_reads_back_from_its_id(when: datetime, token: str) -> None
 
 def test_the_sweep_takes_old_runs_no_location_reads_and_nobody_else_tags() -> None:
     now = datetime(2026, 11, 26, 12, tzinfo=UTC)
-    old, young = now - plan.SWEEP_GRACE - timedelta(seconds=1), now - plan.SWEEP_GRACE
+    old, young = now - SWEEP_GRACE - timedelta(seconds=1), now - SWEEP_GRACE
     names = {
         "crashed": plan.new_run_id(old, "0000000a"),
         "manifestless": plan.new_run_id(old, "0000000b"),

@@ -12,7 +12,7 @@ import pytest
 from compaction_lake import NOW, Lake, open_lake
 
 from eventlake.simulator import local_compaction
-from glue import schema
+from glue import compactor_contract, schema
 from glue.errors import DIMENSION_FUNCTION, METRIC_NAMESPACE
 from lake_compactor import compaction_handler as handler
 from lake_compactor.compaction_handler import TagRefused, TagScope
@@ -64,8 +64,8 @@ def test_real_runs_tag_only_what_their_manifests_name_and_nothing_is_refused(com
     assert c.lake.superseded(schema.DATA_ROOT) <= c.originals | c.late
     assert not c.lake.superseded() & c.lake.current_objects()
     line = handler.run_line(second, c.scope, "eventlake-dev-compactor", 1)
-    assert line[handler.METRIC_TAGS_OUTSIDE_MANIFESTS] == 0 and line["level"] == "INFO"
-    assert 0 < line[handler.METRIC_PARTITION_TAGGED_PERCENT] < 100
+    assert line[compactor_contract.METRIC_TAGS_OUTSIDE_MANIFESTS] == 0 and line["level"] == "INFO"
+    assert 0 < line[compactor_contract.METRIC_PARTITION_TAGGED_PERCENT] < 100
 
 
 def test_an_original_no_manifest_names_is_refused_before_s3_sees_it(compacted: Compacted) -> None:
@@ -104,11 +104,11 @@ def test_the_run_line_is_embedded_metric_format_with_the_tag_metrics() -> None:
     assert directive["Namespace"] == METRIC_NAMESPACE and directive["Dimensions"] == [[DIMENSION_FUNCTION]]
     names = {m["Name"] for m in directive["Metrics"]}
     assert names == {
-        handler.METRIC_TAGGED,
-        handler.METRIC_TAGS_OUTSIDE_MANIFESTS,
-        handler.METRIC_PARTITION_TAGGED_PERCENT,
+        compactor_contract.METRIC_TAGGED,
+        compactor_contract.METRIC_TAGS_OUTSIDE_MANIFESTS,
+        compactor_contract.METRIC_PARTITION_TAGGED_PERCENT,
     }
     assert line[DIMENSION_FUNCTION] == "fn" and line["_aws"]["Timestamp"] == 17
     # One refused, and one the report counts that the scope never saw.
-    assert line[handler.METRIC_TAGS_OUTSIDE_MANIFESTS] == 2 and line["level"] == "ERROR"
-    assert line[handler.METRIC_PARTITION_TAGGED_PERCENT] == 75.0
+    assert line[compactor_contract.METRIC_TAGS_OUTSIDE_MANIFESTS] == 2 and line["level"] == "ERROR"
+    assert line[compactor_contract.METRIC_PARTITION_TAGGED_PERCENT] == 75.0

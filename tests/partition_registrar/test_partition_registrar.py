@@ -17,6 +17,7 @@ from eventlake.firehose_formats.conversion import convert, to_parquet
 from eventlake.simulator.embedded import eventbridge
 from eventlake.simulator.embedded.aws import EmbeddedAws, embedded_aws
 from glue import schema
+from glue.registrar_contract import ENV_DATABASE, ENV_TABLE
 from infra.delivery_spec import DeliverySpec
 from infra.settings import Settings
 from partition_registrar import registrar_handler as registrar_module
@@ -130,8 +131,8 @@ def test_a_missing_table_is_an_error_so_eventbridge_retries(aws: EmbeddedAws) ->
 def test_the_lambda_entry_point_reads_its_table_from_the_environment(
     aws: EmbeddedAws, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setenv(registrar_module.ENV_DATABASE, aws.spec.database_name)
-    monkeypatch.setenv(registrar_module.ENV_TABLE, aws.spec.table_name)
+    monkeypatch.setenv(ENV_DATABASE, aws.spec.database_name)
+    monkeypatch.setenv(ENV_TABLE, aws.spec.table_name)
     monkeypatch.setattr(registrar_module, "_REGISTRAR", None)
     assert registrar_module.handler(created(aws, key("viahandler", "2026-11-25", "09")), None) == {
         "registered": 1

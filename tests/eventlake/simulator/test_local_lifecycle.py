@@ -18,8 +18,8 @@ from moto import mock_aws
 
 from eventlake.simulator.local_lifecycle import apply_expiry, due, rule_matches, stored_bytes
 from glue import schema
+from glue.compactor_contract import SUPERSEDED_TAG
 from infra.compaction_spec import SUPERSEDED_NONCURRENT_DAYS, superseded_expiry_rules
-from lake_compactor.compaction_plan import SUPERSEDED_TAG
 
 DAYS = 7
 TAG = {"Key": SUPERSEDED_TAG[0], "Value": SUPERSEDED_TAG[1]}
