@@ -92,11 +92,17 @@ ATHENA_PUTS = 3
 # day, and their versions a day more (infra.compaction_spec.STAGING_EXPIRY_RULE): ~3 days of them stored.
 ATHENA_RESULT_PUTS = 2
 STAGING_STORED_DAYS = 3
-# A member's share of a batch's query string, measured on a statement of this many source objects, so the
-# model and the compactor agree on how many partitions one UNLOAD holds.
-SAMPLE_SOURCE_KEY = (
-    "events/event_type=abcdefghij/event_date=2026-11-25/event_hour=07/" + "x" * 80 + ".parquet"
-)
+# A batched UNLOAD's query text (lake_compactor.compaction_plan.BatchStatement.athena_sql), in characters:
+# a fixed part (the outer SELECT, ORDER BY, target and WITH), plus per member (its marked and ordered SELECT
+# over the current copy and the landing table, its partition's literals), plus per source object each member
+# reads (one quoted URI in its "$path" list). Measured 2026-12-07 on the compactor's own text (the lengths of
+# batches of 1 and 2 members, of 1 and 2 sources each): database eventlake_prod, a 10-character event type,
+# every source s3://bucket/events/<partition>/<80 characters>.parquet. Exact up to 10 members; from the 11th,
+# a member's alias number adds 2 characters a digit past the first, left out (under 0.1 % of a member).
+# tests/infra/test_batch_calibration.py holds the three to the compactor's text.
+BATCH_QUERY_CHARS = 876
+MEMBER_QUERY_CHARS = 2_395
+SOURCE_QUERY_CHARS = 169
 PREVIOUS_COPY_OBJECTS = 3
 STATEMENT_GETS = 2
 ATHENA_GETS_PER_OBJECT = 2

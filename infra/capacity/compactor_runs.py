@@ -6,19 +6,21 @@ import math
 import re
 
 from aws_contract import limits
-from glue.compactor_contract import BATCH_MAX_BYTES, DEFAULT_PARALLEL, SOURCE_TABLE
+from glue.compactor_contract import BATCH_MAX_BYTES, DEFAULT_PARALLEL
 from infra.capacity.calibration import (
     ATHENA_BYTES_PER_TB,
     ATHENA_GETS_PER_OBJECT,
     ATHENA_RESULT_PUTS,
+    BATCH_QUERY_CHARS,
     BILLING_GB,
     COMPACTOR_CALL_SECONDS,
     COPY_OBJECTS,
     DAYS_PER_MONTH,
     HOURS_PER_DAY,
     HOURS_PER_MONTH,
+    MEMBER_QUERY_CHARS,
     PREVIOUS_COPY_OBJECTS,
-    SAMPLE_SOURCE_KEY,
+    SOURCE_QUERY_CHARS,
     STAGING_STORED_DAYS,
     STATEMENT_GETS,
     STATEMENT_GLUE_CALLS,
@@ -131,31 +133,24 @@ def compaction_flow(load: Load, settings: Settings, parquet_ph: float, objects_p
 
 def batch_members(partition_bytes: float, objects_each: float) -> float:
     """How many partitions of ``partition_bytes`` share one UNLOAD: 1 when a partition bills Athena's
-    minimum on its own, else as many as ``BATCH_MAX_BYTES`` and one query string hold (the compactor's own
-    ``BatchStatement`` text, measured on a member reading ``objects_each`` objects)."""
-    from lake_compactor import compaction_plan as plan
-
+    minimum on its own, else as many as ``BATCH_MAX_BYTES`` and one query string hold (the compactor's
+    ``BatchStatement`` text, its length calibrated for members reading ``objects_each`` objects)."""
     if partition_bytes >= limits.ATHENA_MIN_BILLED_BYTES_PER_QUERY:
         return 1.0
-    values = {"event_type": "abcdefghij", "event_date": "2026-11-25", "event_hour": "07"}
-    sources = tuple(f"s3://bucket/{SAMPLE_SOURCE_KEY}" for _ in range(max(1, math.ceil(objects_each))))
-
-    def member(i: int) -> plan.CompactionStatement:
-        return plan.CompactionStatement(
-            "eventlake_prod",
-            "events",
-            SOURCE_TABLE,
-            {**values, "event_hour": f"{i % 24:02d}"},
-            True,
-            sources,
-            f"s3://bucket/{plan.compacted_folder(values, '0' * 24)}",
-        )
-
-    one = len(plan.BatchStatement((member(0),), "s3://bucket/compaction-staging/x/").athena_sql())
-    two = len(plan.BatchStatement((member(0), member(1)), "s3://bucket/compaction-staging/x/").athena_sql())
-    by_text = 1 + (limits.ATHENA_QUERY_MAX_CHARS - one) // max(1, two - one)
+    by_text = (limits.ATHENA_QUERY_MAX_CHARS - BATCH_QUERY_CHARS) // member_query_chars(objects_each)
     by_bytes = BATCH_MAX_BYTES // max(1.0, partition_bytes)
     return float(max(1, min(by_text, by_bytes)))
+
+
+def member_query_chars(objects_each: float) -> int:
+    """Characters one member adds to a batch's query text when it reads ``objects_each`` objects (one at
+    least, a part object as a whole one)."""
+    return MEMBER_QUERY_CHARS + max(1, math.ceil(objects_each)) * SOURCE_QUERY_CHARS
+
+
+def batch_query_chars(members: int, objects_each: float) -> int:
+    """The model's length of a batched UNLOAD's query text (``infra.capacity.calibration``)."""
+    return BATCH_QUERY_CHARS + members * member_query_chars(objects_each)
 
 
 def compaction_costs(flow: CompactionFlow, objects_ph: float, prices: PriceTable) -> list[CostLine]:
