@@ -1,0 +1,82 @@
+"""The Pulumi program (``infra``) imports no Lambda it deploys but the transform (issue 26 item 1).
+
+What the program and the compactor or the registrar must agree on (environment variables, metric names, the
+landing table, the superseded tag, the compactor's defaults) lives in ``glue`` (``glue.compactor_contract``,
+``glue.registrar_contract``), which both import; the capacity model sizes the compactor's batches from
+calibrated constants (``infra.capacity.calibration``), not from its code. So the program's inputs never
+depend on a Lambda's internals, and a Lambda's code can change without the program importing it. Any import
+counts: at the top of a module or inside a function, ``import``, ``from ... import``, ``importlib`` or
+``__import__`` with a literal name."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+import pytest
+from project_sources import python_files
+
+from infra.settings import PROJECT_ROOT
+
+PROGRAM = "infra"
+NOT_IMPORTED = ("lake_compactor", "partition_registrar")
+DYNAMIC_IMPORTS = {"import_module", "__import__"}
+
+
+def imports(source: str) -> Iterator[tuple[int, str]]:
+    """(line, dotted module) for each module ``source`` imports, however and wherever it does."""
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            yield from ((node.lineno, alias.name) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            yield node.lineno, node.module
+            yield from ((node.lineno, f"{node.module}.{alias.name}") for alias in node.names)
+        elif isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+            called = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if called in DYNAMIC_IMPORTS and isinstance(node.args[0].value, str):
+                yield node.lineno, node.args[0].value
+
+
+def forbidden(module: str) -> bool:
+    return any(module == name or module.startswith(f"{name}.") for name in NOT_IMPORTED)
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("import lake_compactor.compactor", {"lake_compactor.compactor"}),
+        (
+            "from partition_registrar import registrar_handler",
+            {"partition_registrar", "partition_registrar.registrar_handler"},
+        ),
+        (
+            "def f():\n    from lake_compactor import compactor",
+            {"lake_compactor", "lake_compactor.compactor"},
+        ),
+        ("import importlib\nimportlib.import_module('lake_compactor')", {"lake_compactor"}),
+        ("__import__('partition_registrar.registrar_handler')", {"partition_registrar.registrar_handler"}),
+        ("from glue import compactor_contract\nimport lake_compactor_notes", set()),
+        ("from . import lake_compactor", set()),  # a module of the program's own, were there one
+    ],
+)
+def test_the_scan_sees_every_way_of_importing(source: str, expected: set[str]) -> None:
+    assert {module for _, module in imports(source) if forbidden(module)} == expected
+
+
+def test_the_program_imports_no_compactor_or_registrar_code() -> None:
+    program = PROJECT_ROOT / PROGRAM
+    offenders = [
+        f"{path.relative_to(PROJECT_ROOT)}:{line} imports {module}"
+        for path in python_files()
+        if path.is_relative_to(program)
+        for line, module in imports(path.read_text(encoding="utf-8"))
+        if forbidden(module)
+    ]
+    assert offenders == [], "read the name from glue (compactor_contract, registrar_contract) instead"
+
+
+def test_the_scan_reads_the_program() -> None:
+    """The program is where the guard looks: it has modules, and they import glue."""
+    modules = [path for path in python_files() if path.is_relative_to(PROJECT_ROOT / PROGRAM)]
+    assert PROJECT_ROOT / PROGRAM / "compaction_spec.py" in modules
+    assert any(m == "glue.compactor_contract" for p in modules for _, m in imports(p.read_text()))
