@@ -44,6 +44,7 @@ from eventlake.firehose_formats.conversion import arrow_schema, to_parquet
 from eventlake.simulator.local_compaction import DUCKDB_CODECS
 from eventlake.traffic import sample_events
 from glue import schema
+from glue.compactor_contract import DEFAULT_COMPRESSION
 from infra.settings import Settings
 from lake_compactor import compaction_plan as plan
 from transform_lambda.events import Lineage, enrich, parse_event
@@ -218,7 +219,7 @@ def settings_grid(root: Path, day: str) -> list[tuple[str, int]]:
         for sort_name, sort in SORTS.items():
             label = f"{codec}{f' level {level}' if level else ''}, sorted by {sort_name}"
             size(label, sort=sort, compression=codec, compression_level=level)
-    best_codec, best_level = plan.DEFAULT_COMPRESSION, plan.ZSTD_LEVEL
+    best_codec, best_level = DEFAULT_COMPRESSION, plan.ZSTD_LEVEL
     common = {"sort": plan.SORT_COLUMNS, "compression": best_codec, "compression_level": best_level}
     size("chosen, but dictionary encoding off (not an UNLOAD option)", use_dictionary=False, **common)
     size(
@@ -231,8 +232,8 @@ def settings_grid(root: Path, day: str) -> list[tuple[str, int]]:
 
 def compact_lake(root: Path, out: Path) -> None:
     """Every partition rewritten with the compactor's settings, one file each (DuckDB, the local writer)."""
-    codec = DUCKDB_CODECS[plan.DEFAULT_COMPRESSION]
-    level = f", COMPRESSION_LEVEL {plan.ZSTD_LEVEL}" if plan.DEFAULT_COMPRESSION == "ZSTD" else ""
+    codec = DUCKDB_CODECS[DEFAULT_COMPRESSION]
+    level = f", COMPRESSION_LEVEL {plan.ZSTD_LEVEL}" if DEFAULT_COMPRESSION == "ZSTD" else ""
     source = (root / schema.DATA_ROOT / "**" / "*.parquet").as_posix()
     columns = ", ".join((*schema.COLUMN_NAMES, *schema.PARTITION_KEY_NAMES))
     keys = ", ".join(schema.PARTITION_KEY_NAMES)
@@ -311,8 +312,8 @@ def measure(root: Path, *, types: int, days: int, per_type_hour: int, stack: str
         f"Lake: {types} types x {days} days x 24 hours = {len(stats.partitions):,} partitions, "
         f"{stats.events:,} events ({per_type_hour:,} per type-hour), Firehose flushing every {interval} s "
         f"(stack `{stack}`); raw JSON "
-        f"{raw / stats.events:.0f} B/event. Compacted with {plan.DEFAULT_COMPRESSION}"
-        f"{f' level {plan.ZSTD_LEVEL}' if plan.DEFAULT_COMPRESSION == 'ZSTD' else ''}, rows sorted by "
+        f"{raw / stats.events:.0f} B/event. Compacted with {DEFAULT_COMPRESSION}"
+        f"{f' level {plan.ZSTD_LEVEL}' if DEFAULT_COMPRESSION == 'ZSTD' else ''}, rows sorted by "
         f"{', '.join(plan.SORT_COLUMNS)}, one file per partition.",
         "",
         "| | objects per type-day (median, max) | bytes | bytes per event | share of raw JSON |",
@@ -320,7 +321,7 @@ def measure(root: Path, *, types: int, days: int, per_type_hour: int, stack: str
         f"| raw JSON (as produced) | - | {raw:,} | {raw / stats.events:.0f} | 100 % |",
         f"| Firehose objects (Parquet SNAPPY) | {statistics.median(before_files):g}, {max(before_files)} | "
         f"{before_bytes:,} | {before_bytes / stats.events:.0f} | {before_bytes / raw:.1%} |",
-        f"| compacted (Parquet {plan.DEFAULT_COMPRESSION}) | {statistics.median(after_files):g}, "
+        f"| compacted (Parquet {DEFAULT_COMPRESSION}) | {statistics.median(after_files):g}, "
         f"{max(after_files)} | {after_bytes:,} | {after_bytes / stats.events:.0f} | "
         f"{after_bytes / raw:.1%} |",
         "",

@@ -33,17 +33,9 @@ from aws_contract.firehose_records import TransformationRecord
 from benchmarks.dynamodb_double import LATENCY_S, DynamoDouble
 from benchmarks.transform import fill, machine_line, write_section
 from eventlake.traffic.sample_events import DEFAULT_HOURS, Expect, Outgoing, generate, window_start
+from glue.claim_items import EXPIRES_ATTRIBUTE, FINGERPRINT_ATTRIBUTE, HOLDER_ATTRIBUTE, KEY_ATTRIBUTE
 from infra import sizing
-from transform_lambda.claims import (
-    EXPIRES_ATTRIBUTE,
-    FINGERPRINT_ATTRIBUTE,
-    HOLDER_ATTRIBUTE,
-    KEY_ATTRIBUTE,
-    Claim,
-    ClaimStore,
-    DynamoClaims,
-    claims_client_config,
-)
+from transform_lambda.claims import Claim, ClaimStore, DynamoClaims, claims_client_config
 from transform_lambda.handler import CLAIM_CONCURRENCY, process
 
 RECORDS = 10_000

@@ -16,7 +16,7 @@ from botocore.credentials import Credentials
 from moto import mock_aws
 
 from eventlake.simulator.embedded import dynamodb_partiql
-from transform_lambda.claims import KEY_ATTRIBUTE
+from glue.claim_items import KEY_ATTRIBUTE
 
 CLAIMS_TABLE = "eventlake-test-claims"
 _ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "eu-west-1"}

@@ -90,10 +90,10 @@ from eventlake.firehose_formats.source_records import deaggregated
 from eventlake.traffic.producer import ProducerError, Sent, send
 from eventlake.traffic.sample_events import Expect, Outgoing
 from glue import schema
+from glue.claim_items import HOLDER_ATTRIBUTE, KEY_ATTRIBUTE
 from glue.errors import ErrorCode, ErrorOutputType
 from infra.delivery_spec import DeliverySpec
 from infra.processors import Processor
-from transform_lambda.claims import HOLDER_ATTRIBUTE, KEY_ATTRIBUTE
 
 # A fix function: the record's original bytes and its error record in, the bytes to send out (None: keep it).
 Fix = Callable[[bytes, ErrorRecord], bytes | None]

@@ -9,7 +9,8 @@ import pytest
 from aws_contract import limits
 from benchmarks import dedupe as bench_dedupe
 from benchmarks.dynamodb_double import DynamoDouble
-from transform_lambda.claims import KEY_ATTRIBUTE, Claim
+from glue.claim_items import KEY_ATTRIBUTE
+from transform_lambda.claims import Claim
 
 pytestmark = pytest.mark.slow
 

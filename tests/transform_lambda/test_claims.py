@@ -17,9 +17,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from moto_claims import CLAIMS_TABLE, CREDENTIALS, ScriptedTransport, claims_table
 
+from glue.claim_items import EXPIRES_ATTRIBUTE, KEY_ATTRIBUTE
 from transform_lambda.claims import (
-    EXPIRES_ATTRIBUTE,
-    KEY_ATTRIBUTE,
     NO_ATTEMPT,
     Backoff,
     Claim,

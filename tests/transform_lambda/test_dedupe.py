@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from moto_claims import CLAIMS_TABLE, claims_table
 
 from glue import schema
-from transform_lambda.claims import KEY_ATTRIBUTE, Backoff, Claim, ClaimStoreError, DynamoClaims
+from glue.claim_items import KEY_ATTRIBUTE
+from transform_lambda.claims import Backoff, Claim, ClaimStoreError, DynamoClaims
 from transform_lambda.events import Event, Lineage, enrich, mark, row_bytes
 from transform_lambda.handler import DedupeConfig, process
 

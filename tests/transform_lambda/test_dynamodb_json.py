@@ -27,9 +27,10 @@ from botocore.stub import ANY, Stubber
 from moto_claims import CLAIMS_TABLE, CREDENTIALS, ScriptedTransport, claims_table
 
 from eventlake.checks.access import CallRecorder
+from glue.claim_items import KEY_ATTRIBUTE
 from infra.account import Account
 from transform_lambda import dynamodb_json
-from transform_lambda.claims import KEY_ATTRIBUTE, Claim, DynamoClaims
+from transform_lambda.claims import Claim, DynamoClaims
 
 ACCESS_KEY, SECRET_KEY = "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 FIXED = datetime(2026, 3, 4, 5, 6, 7)

@@ -24,10 +24,10 @@ from eventlake.firehose_formats.conversion import convert, to_parquet
 from eventlake.operations import recovery
 from eventlake.simulator.embedded.aws import EmbeddedAws, stack_region
 from glue import schema
+from glue.claim_items import EXPIRES_ATTRIBUTE, FINGERPRINT_ATTRIBUTE, HOLDER_ATTRIBUTE, KEY_ATTRIBUTE
 from glue.errors import ErrorCode, ErrorOutputType
 from infra.delivery_spec import DeliverySpec
 from infra.settings import Settings
-from transform_lambda.claims import EXPIRES_ATTRIBUTE, FINGERPRINT_ATTRIBUTE, HOLDER_ATTRIBUTE, KEY_ATTRIBUTE
 from transform_lambda.events import Lineage, enrich, parse_event, row_bytes
 
 SETTINGS = Settings.from_stack_file("dev")

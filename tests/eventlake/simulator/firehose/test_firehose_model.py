@@ -17,10 +17,11 @@ from eventlake.simulator.embedded.aws import embedded_aws
 from eventlake.simulator.firehose.s3_destination import S3Destination
 from eventlake.simulator.firehose.transformation import Batcher, LambdaProcessor, Transformed, record_id
 from glue import schema
+from glue.claim_items import EXPIRES_ATTRIBUTE
 from glue.errors import ErrorCode, ErrorOutputType
 from infra.delivery_spec import DeliverySpec
 from infra.settings import Settings
-from transform_lambda.claims import EXPIRES_ATTRIBUTE, NoClaims
+from transform_lambda.claims import NoClaims
 from transform_lambda.handler import process
 
 pytestmark = pytest.mark.e2e

@@ -19,9 +19,10 @@ from aws_contract.kpl_aggregation import UserRecord
 from eventlake.simulator.embedded.aws import embedded_aws
 from eventlake.simulator.firehose.model import FirehoseModel, lambda_invoke
 from eventlake.traffic.sample_events import valid_event
+from glue.claim_items import HOLDER_ATTRIBUTE, KEY_ATTRIBUTE
 from infra.delivery_spec import DeliverySpec
 from infra.settings import Settings
-from transform_lambda.claims import HOLDER_ATTRIBUTE, KEY_ATTRIBUTE, DynamoClaims
+from transform_lambda.claims import DynamoClaims
 
 pytestmark = pytest.mark.e2e
 
