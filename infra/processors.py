@@ -66,12 +66,10 @@ class FormatConversion:
 
 @dataclass(frozen=True)
 class Processor:
-    """One processor mode. ``records_as_sent``: the table holds the records as sent (one text column), not
-    the transform's rows; the local engine and the checks read it so."""
+    """One processor mode: what it answers is all that differs between modes (no flag says which it is)."""
 
     name: str  # the stack's ``processor`` value
     firehose_processor_type: str
-    records_as_sent: bool
     data_prefix: str
     data_compression: str  # S3-level: none with Parquet (it compresses inside the file)
     file_extension: str
@@ -289,7 +287,6 @@ class JqPartitioning(Processor):
 LAMBDA = LambdaTransform(
     name=PROCESSOR_LAMBDA,
     firehose_processor_type="Lambda",
-    records_as_sent=False,
     data_prefix=schema.DATA_PREFIX,
     data_compression="UNCOMPRESSED",
     file_extension=".parquet",
@@ -320,7 +317,6 @@ LAMBDA = LambdaTransform(
 JQ = JqPartitioning(
     name=PROCESSOR_JQ,
     firehose_processor_type=partition_query.METADATA_EXTRACTION,
-    records_as_sent=True,
     data_prefix=partition_query.DATA_PREFIX,
     data_compression=partition_query.OUTPUT_COMPRESSION,
     file_extension=partition_query.OUTPUT_EXTENSION,
@@ -354,12 +350,6 @@ def processor_for(settings: Settings) -> Processor:
     """The stack's processor; the default one while ``processor`` is misspelled (settings report that, with
     every other problem of the stack, so the other checks still run)."""
     return PROCESSORS.get(settings.processor, LAMBDA)
-
-
-def holding(records_as_sent: bool) -> Processor:
-    """The processor whose table holds the records as sent, or the transform's rows: for the local engine,
-    whose callers say which table a lake has rather than which processor wrote it."""
-    return JQ if records_as_sent else LAMBDA
 
 
 def reading(columns: set[str]) -> Processor:

@@ -354,17 +354,16 @@ def create_view(
     lake_root: Path,
     database: str = LOCAL_DATABASE,
     partitions: Sequence[CatalogPartition] | None = None,
-    as_sent: bool = False,
+    processor: processors.Processor = processors.LAMBDA,
 ) -> None:
-    """(Re)create ``<database>.events`` over the lake's objects, read as the processor's Glue table says
-    (``as_sent``: jq mode's JSON Lines, else the transform's Parquet), and its ``unique_events`` view.
+    """(Re)create ``<database>.events`` over the lake's objects, read as the processor that wrote them says
+    its Glue table is (its input format), and its ``unique_events`` view (its saved queries').
 
     With ``partitions`` (the Glue catalog's), only the files of those partitions are read, as Athena reads a
     Hive table: an object in a partition nobody registered is invisible. Without, every data file under the
     data root is read (what ``MSCK REPAIR TABLE`` would register). An empty lake gets an empty view with the
     same columns; call this again once the first objects exist.
     """
-    processor = processors.holding(as_sent)
     body = _TABLE_READERS[processor.table.input_format](lake_root, partitions)
     conn.execute(f"CREATE SCHEMA IF NOT EXISTS {database}")
     conn.execute(f"CREATE OR REPLACE VIEW {database}.{schema.TABLE_NAME} AS {body}")
@@ -447,16 +446,17 @@ def connect(
     lake_root: Path,
     database: str = LOCAL_DATABASE,
     partitions: Sequence[CatalogPartition] | None = None,
-    as_sent: bool = False,
+    processor: processors.Processor = processors.LAMBDA,
 ) -> duckdb.DuckDBPyConnection:
-    """In-memory DuckDB with Athena's view of the lake: ``<database>.events``, partition columns as strings.
+    """In-memory DuckDB with Athena's view of the lake: ``<database>.events``, partition columns as strings,
+    as the ``processor`` that wrote the lake shapes its table.
 
     The database is the session's default schema, as a query's database context is in Athena, so the
     project's queries name the table unqualified. The session time zone is UTC, as Athena's is.
     """
     conn = duckdb.connect(":memory:")
     conn.execute("SET TimeZone = 'UTC'")
-    create_view(conn, lake_root, database, partitions, as_sent)
+    create_view(conn, lake_root, database, partitions, processor)
     conn.execute(f"USE memory.{database}")
     return conn
 

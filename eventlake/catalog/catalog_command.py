@@ -174,7 +174,7 @@ def _events(
     bounds = [f"event_date >= '{start}'"] if start else []
     bounds += [f"event_date <= '{end}'"] if end else []
     where = f" WHERE {' AND '.join(bounds)}" if bounds else ""
-    conn = athena.connect(root, partitions=partitions, as_sent=processor.records_as_sent)
+    conn = athena.connect(root, partitions=partitions, processor=processor)
     # In a fixed order, so the examples and the files proposed are the same on every run and either source.
     order = " ORDER BY event_name, created_datetime, event_uuid"
     _, rows = athena.run(conn, f"SELECT event_name, {column} FROM unique_events{where}{order}")

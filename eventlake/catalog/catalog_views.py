@@ -94,7 +94,7 @@ def answer(
     holds for the stack's database."""
     database = settings.glue_database
     views = glue_views(glue, database)
-    conn = athena.connect(root, database, partitions, as_sent=settings.processing.records_as_sent)
+    conn = athena.connect(root, database, partitions, processor=settings.processing)
     create_local_views(conn, database, views)
     columns, rows = athena.run(conn, sql)
     return TypedAnswer(sql, columns, rows, sorted(n for n in views if n != VIEW_QUERY))

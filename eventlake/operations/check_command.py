@@ -177,7 +177,7 @@ def _report(
         view: list[tuple[Any, ...]] | None = None
         try:
             catalog = catalog_reader.locations_catalog(record.locations) or None
-            conn = athena.connect(root, partitions=catalog, as_sent=processor.records_as_sent)
+            conn = athena.connect(root, partitions=catalog, processor=processor)
             query = athena.load_queries(processor.sql_dir)[athena.UNIQUE_EVENTS_VIEW]
             names, view = athena.run(conn, query)
         except Exception as exc:  # an unreadable object stops the scan: a violation, not a crash

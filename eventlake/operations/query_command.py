@@ -51,7 +51,6 @@ def run(args: argparse.Namespace) -> int:
     # A local lake is read as its run recorded; --bucket (or no record) as the transform's table.
     recorded = None if args.bucket else run_record.recorded_processor(_local_root(args))
     processor = processors.processor_named(recorded or processors.LAMBDA.name)
-    as_sent = processor.records_as_sent
     saved = athena.load_queries(processor.sql_dir)
     if args.name is not None:
         if args.name not in saved:
@@ -90,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
                 catalog_reader.download_partitions(
                     context.client("s3"), args.bucket, selected, root, console(stderr=True)
                 )
-            return _answer(args, root, sql, title, database, selected, approximate)
+            return _answer(args, root, sql, title, database, selected, approximate, processor)
     root = _local_root(args)
     if not root.is_dir():
         raise CliError(
@@ -102,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
         partitions = catalog_reader.recorded_catalog(root)
     except catalog_reader.NoCatalog as exc:
         raise CliError(str(exc)) from None
-    return _answer(args, root, sql, title, database, partitions, approximate, as_sent)
+    return _answer(args, root, sql, title, database, partitions, approximate, processor)
 
 
 def _local_root(args: argparse.Namespace) -> Path:
@@ -122,10 +121,10 @@ def _answer(
     database: str,
     partitions: list[athena.CatalogPartition],
     approximate: list[str],
-    as_sent: bool = False,
+    processor: processors.Processor,
 ) -> int:
     try:
-        names, rows = athena.run(athena.connect(root, database, partitions, as_sent=as_sent), sql)
+        names, rows = athena.run(athena.connect(root, database, partitions, processor), sql)
     except athena.TranslationError as exc:  # what the local engine cannot answer as Athena would
         raise CliError(str(exc)) from None
     except Exception as exc:  # bad SQL, or what Athena raises too (a failed CAST, a division by zero)

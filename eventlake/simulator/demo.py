@@ -646,7 +646,7 @@ def _run_queries(
     processor: processors.Processor = processors.LAMBDA,
 ) -> list[QueryResult]:
     results: list[QueryResult] = []
-    conn = athena.connect(lake_root, database, partitions, processor.records_as_sent)
+    conn = athena.connect(lake_root, database, partitions, processor)
     try:
         for name, sql in athena.load_queries(processor.sql_dir).items():
             try:

@@ -3,8 +3,8 @@ processor object, and everything else asks that object for what differs instead 
 
 A condition on the mode is an ``if``/``else``/``while`` test, a comprehension's ``if``, an ``and``/``or``/
 ``not`` or an ``==``/``!=`` that names ``uses_lambda``, ``PROCESSOR_JQ``/``PROCESSOR_LAMBDA``, compares a
-``processor``, reads one of the processor object's own flags (``records_as_sent``; ``converts_format`` was one
-before the processor owned its conversion) or a local name that carries one (``as_sent``, ``via_lambda``).
+``processor``, reads a flag the processor object once had (``records_as_sent``, ``converts_format``: it
+answers what they decided now) or a local name that carries one (``as_sent``, ``via_lambda``).
 What still tests it would be listed in ``KNOWN`` (file -> how many), each with why it is left; it is empty
 (reprocess asks the processor which error records carry its row and where its lineage is), and it only
 shrinks (a test fails when an entry is no longer needed, or its count drops)."""

@@ -18,6 +18,7 @@ from eventlake.athena import engine as athena
 from eventlake.firehose_formats.prefixes import evaluate, object_key, object_name
 from eventlake.simulator.firehose.metadata_extraction import QueryPartitioner
 from glue import partition_query
+from infra import processors
 from infra.athena_spec import JQ_SQL_DIR, SQL_DIR
 
 UUID_A = "3f2b8c1e-9a4d-4e6f-8b7a-00000000000a"
@@ -74,7 +75,7 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def run(lake: Path, name: str) -> list[dict[str, Any]]:
-    conn = athena.connect(lake, as_sent=True)
+    conn = athena.connect(lake, processor=processors.JQ)
     columns, rows = athena.run(conn, athena.load_queries(JQ_SQL_DIR)[name])
     return [dict(zip(columns, row, strict=True)) for row in rows]
 

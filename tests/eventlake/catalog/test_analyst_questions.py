@@ -27,6 +27,7 @@ from eventlake.simulator.demo import DemoOptions, open_demo
 from eventlake.traffic.sample_events import Expect
 from glue import event_catalog, schema
 from glue.event_catalog import walk
+from infra import processors
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 Event = dict[str, Any]
@@ -253,7 +254,9 @@ CATALOG = event_catalog.load_catalog()
 
 def test_every_view_reads_what_was_sent_and_what_json_extract_scalar_reads(lake: Lake) -> None:
     conn = athena.connect(
-        lake.root, partitions=catalog_reader.recorded_catalog(lake.root), as_sent=lake.as_sent
+        lake.root,
+        partitions=catalog_reader.recorded_catalog(lake.root),
+        processor=processors.JQ if lake.as_sent else processors.LAMBDA,
     )
     source = "record" if lake.as_sent else "payload"
     for entry in CATALOG:

@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 from eventlake.athena import engine as athena
 from eventlake.traffic.sample_events import CATALOGUE
 from glue import partition_query, schema
+from infra import processors
 
 START = 1_795_000_000  # 2026-11-18T09:46:40Z
 Event = dict[str, Any]  # event_uuid, event_name, created_at and the payload's fields
@@ -111,4 +112,4 @@ def connect(root: Path, *, as_sent: bool, database: str = athena.LOCAL_DATABASE)
                 () if as_sent else schema.COLUMN_NAMES,
             )
         )
-    return athena.connect(root, database, partitions, as_sent=as_sent)
+    return athena.connect(root, database, partitions, processors.JQ if as_sent else processors.LAMBDA)
