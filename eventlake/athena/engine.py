@@ -8,6 +8,7 @@ array, where DuckDB's ``->>`` returns its JSON text.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -91,9 +92,14 @@ def load_queries(sql_dir: Path = SQL_DIR) -> dict[str, str]:
 # --- Athena -> DuckDB -----------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=1024)
 def to_duckdb(sql: str, database: str = LOCAL_DATABASE) -> str:
     """Translate Athena SQL to DuckDB SQL that gives Athena's answer (``eventlake.athena.semantics``),
-    raising :class:`TranslationError` for what cannot be mapped. ``database``: the query's default one."""
+    raising :class:`TranslationError` for what cannot be mapped. ``database``: the query's default one.
+
+    A pure function of its text (the tables' types are fixed at import), kept once per text: every
+    connection translates the same views again (the unique-events view, one typed view per event type),
+    at tens of milliseconds each in sqlglot."""
     return ";\n".join(statement.sql(dialect="duckdb") for statement in _translated(sql, database))
 
 
