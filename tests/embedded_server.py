@@ -9,14 +9,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 from urllib.request import Request, urlopen
 
 from aws_contract import limits
-from eventlake.simulator.embedded import dynamodb_partiql
+from eventlake.simulator.embedded import dynamodb_partiql, eventbridge
 from eventlake.simulator.embedded.aws import EmbeddedAws, create_stack_resources, fake_credentials
 from infra.delivery_spec import DeliverySpec
 from infra.settings import Settings
+from partition_registrar.registrar_handler import Registrar, created_objects
 
 
 @contextmanager
@@ -60,3 +62,23 @@ def stream_records(aws: EmbeddedAws) -> list[dict[str, Any]]:
             out += [{**r, "ShardId": shard["ShardId"]} for r in page["Records"]]
             iterator = page.get("NextShardIterator") if page["Records"] else None
     return out
+
+
+def upload_lake(aws: EmbeddedAws, lake: Path) -> None:
+    """Every object of a demo's mirror into the stack's bucket, each announced to the registrar as S3 ->
+    EventBridge would (as deployed): ``check``/``query --bucket`` read the Glue catalog, not a listing."""
+    registrar = Registrar(aws.glue, aws.spec.database_name, aws.spec.table_name)
+    for sequencer, path in enumerate(sorted(lake.rglob("*"))):
+        if path.is_file() and not path.name.startswith("."):
+            key, body = path.relative_to(lake).as_posix(), path.read_bytes()
+            aws.s3.put_object(Bucket=aws.bucket, Key=key, Body=body)
+            event = eventbridge.object_created(
+                bucket=aws.bucket,
+                key=key,
+                size=len(body),
+                when_ms=0,
+                account=aws.account.account_id,
+                region=aws.region,
+                sequencer=sequencer,
+            )
+            registrar.register(created_objects(event))

@@ -16,16 +16,14 @@ from typing import Any
 
 import pytest
 from botocore.client import BaseClient
-from embedded_server import embedded_aws_server
+from embedded_server import embedded_aws_server, upload_lake
 
 from eventlake.catalog import catalog_drift
 from eventlake.cli.main import main
-from eventlake.simulator.embedded import eventbridge
 from eventlake.simulator.embedded.aws import EmbeddedAws
 from glue import schema
 from infra.delivery_spec import DeliverySpec
 from infra.settings import PROJECT_ROOT, Settings
-from partition_registrar.registrar_handler import Registrar, created_objects
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 REGION = "eu-west-1"
@@ -52,25 +50,6 @@ class Served:
         ]
 
 
-def _upload(aws: EmbeddedAws, lake: Path) -> None:
-    """Every object of the mirror into the bucket, each announced to the registrar as S3 would."""
-    registrar = Registrar(aws.glue, aws.spec.database_name, aws.spec.table_name)
-    for sequencer, path in enumerate(sorted(lake.rglob("*"))):
-        if path.is_file() and not path.name.startswith("."):
-            key, body = path.relative_to(lake).as_posix(), path.read_bytes()
-            aws.s3.put_object(Bucket=aws.bucket, Key=key, Body=body)
-            event = eventbridge.object_created(
-                bucket=aws.bucket,
-                key=key,
-                size=len(body),
-                when_ms=0,
-                account=aws.account.account_id,
-                region=aws.region,
-                sequencer=sequencer,
-            )
-            registrar.register(created_objects(event))
-
-
 @pytest.fixture(scope="module", params=["lambda", "jq"])
 def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     processor = request.param
@@ -84,7 +63,7 @@ def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     stack_file.write_text(text.rstrip("\n") + f"\n  eventlake:processor: {processor}\n", encoding="utf-8")
     settings = dataclasses.replace(Settings.from_stack_file("dev"), processor=processor)
     with embedded_aws_server(settings, DeliverySpec.from_settings(settings), region=REGION) as (aws, url):
-        _upload(aws, lake)
+        upload_lake(aws, lake)
         yield Served(lake, aws, url, stack_file)
 
 

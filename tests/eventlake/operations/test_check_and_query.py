@@ -11,15 +11,13 @@ from typing import Any
 
 import pytest
 from botocore.client import BaseClient
-from embedded_server import embedded_aws_server
+from embedded_server import embedded_aws_server, upload_lake
 
 from eventlake.checks import lake_contents
 from eventlake.checks.lake_contents import MIRROR_MARKER
 from eventlake.cli.main import main
-from eventlake.simulator.embedded import eventbridge
 from infra.delivery_spec import DeliverySpec
 from infra.settings import Settings
-from partition_registrar.registrar_handler import Registrar, created_objects
 
 pytestmark = pytest.mark.e2e
 
@@ -109,22 +107,7 @@ def served_lake(lake: Path) -> Iterator[tuple[str, str]]:
         aws,
         url,
     ):
-        registrar = Registrar(aws.glue, aws.spec.database_name, aws.spec.table_name)
-        for sequencer, path in enumerate(sorted(lake.rglob("*"))):
-            if path.is_file() and not path.name.startswith("."):
-                key, body = path.relative_to(lake).as_posix(), path.read_bytes()
-                aws.s3.put_object(Bucket=aws.bucket, Key=key, Body=body)
-                # S3 -> EventBridge -> the registrar, as deployed: `query --bucket` reads the Glue catalog.
-                event = eventbridge.object_created(
-                    bucket=aws.bucket,
-                    key=key,
-                    size=len(body),
-                    when_ms=0,
-                    account=aws.account.account_id,
-                    region=aws.region,
-                    sequencer=sequencer,
-                )
-                registrar.register(created_objects(event))
+        upload_lake(aws, lake)  # S3 -> EventBridge -> the registrar: `query --bucket` reads Glue
         yield url, aws.bucket
 
 
