@@ -23,8 +23,8 @@ import pytest
 from eventlake.cli.main import main
 from eventlake.simulator.demo import DemoOptions, open_demo
 from glue import schema
+from glue.claim_items import HOLDER_ATTRIBUTE, KEY_ATTRIBUTE
 from glue.errors import ErrorCode, ErrorOutputType
-from transform_lambda.claims import HOLDER_ATTRIBUTE, KEY_ATTRIBUTE
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
