@@ -1,12 +1,19 @@
-"""The Pulumi program (``infra``) imports no Lambda it deploys but the transform (issue 26 item 1).
+"""The rooms keep their direction (issue 26 item 1).
 
-What the program and the compactor or the registrar must agree on (environment variables, metric names, the
-landing table, the superseded tag, the compactor's defaults) lives in ``glue`` (``glue.compactor_contract``,
-``glue.registrar_contract``), which both import; the capacity model sizes the compactor's batches from
-calibrated constants (``infra.capacity.calibration``), not from its code. So the program's inputs never
-depend on a Lambda's internals, and a Lambda's code can change without the program importing it. Any import
-counts: at the top of a module or inside a function, ``import``, ``from ... import``, ``importlib`` or
-``__import__`` with a literal name."""
+- The Pulumi program (``infra``) imports no Lambda it deploys but the transform. What the program and the
+  compactor or the registrar must agree on (environment variables, metric names, the landing table, the
+  superseded tag, the compactor's defaults) lives in ``glue`` (``glue.compactor_contract``,
+  ``glue.registrar_contract``), which both import; the capacity model sizes the compactor's batches from
+  calibrated constants (``infra.capacity.calibration``), not from its code. So the program's inputs never
+  depend on a Lambda's internals, and a Lambda's code can change without the program importing it.
+- What is deployed (``aws_contract``, ``glue``, ``infra``, the three Lambdas) imports nothing of
+  ``eventlake``: a Lambda or the program never pulls in what only runs on a laptop.
+- Outside ``eventlake/simulator`` only the CLI's entry point (which registers every command, the demo's among
+  them) imports the simulator: the operations toolkit (what acts on a deployed stack) cannot come to depend on
+  the embedded AWS or the Firehose model by accident.
+
+Any import counts: at the top of a module or inside a function, ``import``, ``from ... import``,
+``importlib`` or ``__import__`` with a literal name."""
 
 from __future__ import annotations
 
@@ -80,3 +87,45 @@ def test_the_scan_reads_the_program() -> None:
     modules = [path for path in python_files() if path.is_relative_to(PROJECT_ROOT / PROGRAM)]
     assert PROJECT_ROOT / PROGRAM / "compaction_spec.py" in modules
     assert any(m == "glue.compactor_contract" for p in modules for _, m in imports(p.read_text()))
+
+
+SIMULATOR = "eventlake.simulator"
+# The command line registers every command, the demo's among them: the one place that composes the rooms.
+SIMULATOR_USERS = {"eventlake/cli/main.py"}
+DEPLOYED = ("aws_contract", "glue", "infra", "transform_lambda", "lake_compactor", "partition_registrar")
+
+
+def within(module: str, package: str) -> bool:
+    return module == package or module.startswith(f"{package}.")
+
+
+def imports_of(package: str) -> dict[str, set[str]]:
+    """Each module under ``package`` (a project-relative folder) and the modules it imports."""
+    return {
+        path.relative_to(PROJECT_ROOT).as_posix(): {m for _, m in imports(path.read_text(encoding="utf-8"))}
+        for path in python_files()
+        if path.is_relative_to(PROJECT_ROOT / package)
+    }
+
+
+def test_only_the_simulator_and_the_entry_point_import_the_simulator() -> None:
+    offenders = {
+        path: sorted(m for m in modules if within(m, SIMULATOR))
+        for path, modules in imports_of("eventlake").items()
+        if not path.startswith("eventlake/simulator/") and path not in SIMULATOR_USERS
+    }
+    assert not {p: m for p, m in offenders.items() if m}, f"only {sorted(SIMULATOR_USERS)} may import it"
+
+
+def test_the_entry_point_still_needs_its_exemption() -> None:
+    """The exemption list only shrinks: an entry no longer importing the simulator is taken out."""
+    for path in SIMULATOR_USERS:
+        assert any(within(m, SIMULATOR) for m in imports_of(path)[path]), path
+
+
+@pytest.mark.parametrize("package", DEPLOYED)
+def test_what_is_deployed_imports_no_local_tooling(package: str) -> None:
+    modules = imports_of(package)
+    assert modules, f"{package} has no modules: the guard would read nothing"
+    offenders = {path: sorted(m for m in found if within(m, "eventlake")) for path, found in modules.items()}
+    assert not {p: m for p, m in offenders.items() if m}
