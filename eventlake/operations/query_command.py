@@ -48,9 +48,14 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    # A local lake is read as its run recorded; --bucket (or no record) as the transform's table.
-    recorded = None if args.bucket else run_record.recorded_processor(_local_root(args))
-    processor = processors.processor_named(recorded or processors.LAMBDA.name)
+    context = Context.from_args(args)
+    # A bucket is read as its stack's processor wrote it (a jq stack's objects are the records as sent, not
+    # the transform's Parquet); a local lake as its run recorded, or without a record as the transform's.
+    if args.bucket:
+        processor = processors.processor_for(context.settings)
+    else:
+        recorded = run_record.recorded_processor(_local_root(args))
+        processor = processors.processor_named(recorded or processors.LAMBDA.name)
     saved = athena.load_queries(processor.sql_dir)
     if args.name is not None:
         if args.name not in saved:
@@ -62,7 +67,6 @@ def run(args: argparse.Namespace) -> int:
         sql, title = args.file.read_text(encoding="utf-8"), str(args.file)
     else:
         sql, title = args.sql, "query"
-    context = Context.from_args(args)
     catalog = CatalogSpec.from_settings(context.settings)
     database = args.database or catalog.database_name
     try:  # a refusal first, alone on its line: no warning about a statement that will not run

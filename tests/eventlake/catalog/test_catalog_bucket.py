@@ -99,6 +99,19 @@ def test_check_and_infer_over_the_bucket_report_what_they_report_over_the_mirror
         assert served.aws.bucket in err and "partitions from" in err  # said on stderr, maybe wrapped
 
 
+def test_query_over_the_bucket_reads_the_table_its_stacks_processor_wrote(
+    served: Served, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A jq stack's bucket holds the records as sent (GZIP JSON lines, one ``record`` column), not the
+    transform's Parquet: ``query --bucket`` reads it as the stack's processor wrote it, and answers what the
+    same query answers over the mirror the demo recorded."""
+    sql = "SELECT event_type, count(*) AS n FROM unique_events GROUP BY event_type ORDER BY event_type"
+    local_code, local, _ = _json(capsys, "query", "--lake", str(served.lake), sql)
+    code, remote, err = _json(capsys, "query", *served.remote(), sql)
+    assert code == local_code == 0, err
+    assert remote["rows"] == local["rows"] != []
+
+
 def test_a_date_range_fetches_only_its_partitions_objects(
     served: Served, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
