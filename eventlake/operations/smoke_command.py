@@ -70,16 +70,25 @@ def smoke_batch(tag: str, now: float) -> SmokeBatch:
 class Seen:
     rows: list[dict[str, Any]] = field(default_factory=list)
     rejected: list[bytes] = field(default_factory=list)
+    # Valid records of the batch found under errors/processing-failed/ (the Lambda failed or lost them): a
+    # failure, but an answer: the record will not land as a row, so there is nothing left to wait for.
+    failed: list[bytes] = field(default_factory=list)
     objects: set[str] = field(default_factory=set)
     timed_out: bool = False
     waited: float = 0.0  # seconds
 
     def progress(self) -> str:
         error = "found" if self.rejected else "not yet"
+        failed = f", {len(self.failed)} valid under errors/processing-failed/" if self.failed else ""
         return (
-            f"{len(self.rows)} of {VALID_EVENTS + 1} rows with the tag, the malformed record's error record "
-            f"{error} ({len(self.objects)} new objects read)"
+            f"{len(self.rows)} of {VALID_EVENTS + 1} rows with the tag{failed}, the malformed record's error "
+            f"record {error} ({len(self.objects)} new objects read)"
         )
+
+    def accounted_for(self, batch: SmokeBatch) -> bool:
+        """Every record of the batch is somewhere it stays: each valid one (and the re-send) a row or a
+        processing-failed record, the malformed one its error record."""
+        return len(self.rows) + len(self.failed) >= VALID_EVENTS + 1 and batch.malformed.data in self.rejected
 
 
 def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -121,6 +130,7 @@ def run(args: argparse.Namespace) -> int:
         checks,
         timed_out=seen.timed_out,
         waited_seconds=round(seen.waited, 1),
+        failed_records=len(seen.failed),
     )
     return OK if all(ok for _, ok, _ in checks) else CHECK_FAILED
 
@@ -164,14 +174,16 @@ def wait(
     sleep: Callable[[float], None] = time.sleep,
     progress: Callable[[Seen], None] | None = None,
 ) -> Seen:
-    """Look at the new objects of the smoke partitions and of the error prefix until all are found or time
-    runs out (``Seen.timed_out``); each object is read once, and ``progress`` hears after each look."""
+    """Look at the new objects of the smoke partitions and of the error prefix until every record of the
+    batch is accounted for (``Seen.accounted_for``: a valid record under errors/ ends the wait too, a failure
+    reported at once rather than at ``timeout``) or time runs out (``Seen.timed_out``); each object is read
+    once, and ``progress`` hears after each look."""
     seen = Seen()
     begun = clock()
     deadline = begun + timeout
     while True:
         _look(s3, bucket, batch, started, seen)
-        done = len(seen.rows) >= VALID_EVENTS + 1 and batch.malformed.data in seen.rejected
+        done = seen.accounted_for(batch)
         now = clock()
         seen.waited = now - begun
         if progress is not None:
@@ -187,6 +199,7 @@ def wait(
 def _look(s3: Any, bucket: str, batch: SmokeBatch, started: float, seen: Seen) -> None:
     smoke_rows = f"{schema.DATA_ROOT}event_type={SMOKE_TYPE}/"
     errors = f"{schema.ERROR_ROOT}{ErrorOutputType.PROCESSING_FAILED.value}/"
+    valid = {o.data for o in batch.valid}
     for prefix in (smoke_rows, errors):
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
             for item in page.get("Contents", []):
@@ -205,6 +218,8 @@ def _look(s3: Any, bucket: str, batch: SmokeBatch, started: float, seen: Seen) -
                             raw = base64.b64decode(json.loads(line).get("rawData", ""))
                             if raw == batch.malformed.data:
                                 seen.rejected.append(raw)
+                            elif raw in valid:
+                                seen.failed.append(raw)
 
 
 def verdict(batch: SmokeBatch, seen: Seen, *, accepted: int) -> list[tuple[str, bool, str]]:
@@ -228,8 +243,8 @@ def verdict(batch: SmokeBatch, seen: Seen, *, accepted: int) -> list[tuple[str, 
         ),
         (
             "every valid event is a row",
-            all(len(by_uuid.get(o.event_uuid or "", [])) >= 1 for o in batch.valid),
-            f"{len(seen.rows)} rows with the tag",
+            all(len(by_uuid.get(o.event_uuid or "", [])) >= 1 for o in batch.valid) and not seen.failed,
+            f"{len(seen.rows)} rows with the tag, {len(seen.failed)} under errors/processing-failed/",
         ),
         (
             "the re-send is stored and marked duplicate",

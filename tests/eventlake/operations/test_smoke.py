@@ -71,9 +71,14 @@ def test_smoke_passes_on_a_working_pipeline(capsys: pytest.CaptureFixture[str], 
 
 
 def test_smoke_fails_when_records_go_missing(capsys: pytest.CaptureFixture[str], stack: tuple) -> None:
+    """A record the Lambda lost lands under errors/processing-failed/ (a missing record id): the smoke test
+    finds it there, says so, and fails as soon as every record is accounted for, not at --timeout."""
     code, report = smoke(capsys, *stack, break_it=True)
     assert code == 1
     assert not all(row["ok"] for row in report["rows"])
+    assert report["timed_out"] is False and report["failed_records"] >= 1
+    row = next(row for row in report["rows"] if row["check"] == "every valid event is a row")
+    assert not row["ok"] and f"{report['failed_records']} under errors/processing-failed/" in row["detail"]
 
 
 def test_smoke_at_its_timeout_says_so_shows_what_it_waited_for_and_exits_1(
