@@ -43,6 +43,7 @@ bench: $(STAMP) $(NATIVE)
 	$(PY) -m benchmarks $(if $(WRITE),--write)
 	$(PY) -m benchmarks --dedupe $(if $(WRITE),--write)
 	$(PY) -m benchmarks --pruning $(if $(WRITE),--write)
+	$(PY) -m benchmarks --conversion $(if $(WRITE),--write)
 
 # The compiled transform under AddressSanitizer and UndefinedBehaviorSanitizer: a planted read must be caught,
 # then the differential tests, 100,000 Hypothesis examples and a fuzz run (tools/sanitize/run; CI runs it).

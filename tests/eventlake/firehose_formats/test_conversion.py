@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -234,16 +233,14 @@ def lambda_row(index: int) -> bytes:
     return (dumps(enrich(event, lineage, is_duplicate=index % 7 == 0)) + "\n").encode()
 
 
-def test_fast_enough_for_10k_records_a_second() -> None:
-    """Of this process's CPU (every thread's), not the wall clock: a loaded machine stretches the wall 2-5x
-    without making the converter any slower (measured: ~0.7 s of CPU for 20,000 records, under load too)."""
+def test_twenty_thousand_lambda_rows_convert_and_read_back() -> None:
+    """The converter's speed is measured by ``python -m benchmarks --conversion`` (a ratio to a floor, in
+    BENCHMARKS.md), not bounded here: this holds what it converts."""
     records = [lambda_row(i) for i in range(20_000)]
-    start = time.process_time()
     table, _, failures = convert(records)
-    to_parquet(table, compression="SNAPPY")
-    elapsed = time.process_time() - start
     assert not failures and table.num_rows == 20_000
-    assert elapsed < 2.0, f"{20_000 / elapsed:.0f} records/s"
+    back = pq.read_table(io.BytesIO(to_parquet(table, compression="SNAPPY")))
+    assert back.num_rows == 20_000 and back.column("event_uuid").to_pylist()[-1].endswith("000000019999")
 
 
 # --- property: anything the Lambda emits survives convert + to_parquet + read back ------------------------
