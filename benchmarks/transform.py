@@ -65,7 +65,7 @@ BENCHES = {
     "dedupe": ("benchmarks.dedupe", "three claim stores through the handler, on an in-process DynamoDB"),
     "pruning": ("benchmarks.pruning", "what a one-type, one-day query reads of a generated lake"),
     "compaction": ("benchmarks.compaction", "a generated lake's objects and bytes, then compacted"),
-    "conversion": ("benchmarks.conversion", "the local Firehose's JSON -> Parquet, against a floor"),
+    "conversion": ("benchmarks.format_conversion", "the local Firehose's JSON -> Parquet, against a floor"),
 }
 
 

@@ -2,7 +2,7 @@
 
 Produce seeded events onto Kinesis, let the Firehose model run the deployed transform and write the
 lake to S3, mirror the bucket to a directory, query it the way Athena would, and prove that every
-record sent is in the lake exactly once (see ``eventlake.invariant``). ``run_demo`` returns a
+record sent is in the lake exactly once (see ``eventlake.checks.invariant``). ``run_demo`` returns a
 ``Report`` and prints nothing unless asked, so tests call it directly.
 """
 

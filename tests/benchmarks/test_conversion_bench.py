@@ -8,7 +8,7 @@ import io
 import pyarrow.parquet as pq
 import pytest
 
-from benchmarks import conversion as bench_conversion
+from benchmarks import format_conversion as bench_conversion
 from eventlake.firehose_formats.conversion import convert
 
 

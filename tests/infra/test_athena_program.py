@@ -544,7 +544,7 @@ def test_the_analyst_policy_grants_querying_through_the_workgroup_only(deploymen
                 arn(d, DATABASE),
                 arn(d, TABLE, "catalog-table"),
                 arn(d, TABLE, "unique_events"),
-                # the catalog's typed views (tests/catalog/test_event_views_program.py)
+                # the catalog's typed views (tests/infra/test_event_views_program.py)
                 *(arn(d, TABLE, f"-typed-{entry.view_name}") for entry in load_catalog()),
             ],
         ),

@@ -1,7 +1,8 @@
 """The Firehose configuration is rendered twice from one ``DeliverySpec``: as pulumi-aws Args by
 ``infra/delivery.py`` (seen here as the camelCase inputs the mocks record) and as the
-``ExtendedS3DestinationConfiguration`` API dict by ``eventlake.aws.destination_configuration``, which the
-local runner creates its delivery stream with. They must agree field by field.
+``ExtendedS3DestinationConfiguration`` API dict by
+``eventlake.simulator.embedded.aws.destination_configuration``, which the local runner creates its delivery
+stream with. They must agree field by field.
 
 ``pulumi_as_api`` translates the Pulumi inputs into the API's shape one field at a time and fails on a
 field it does not know, and the comparison is of the whole API dict, so a field added to, dropped from

@@ -96,3 +96,18 @@ def test_the_scan_sees_each_kind_of_condition(source: str, count: int) -> None:
 
 def test_the_chooser_exists() -> None:
     assert (PROJECT_ROOT / CHOOSER).is_file() and Path(CHOOSER).stem == "processors"
+
+
+def test_every_table_keyed_by_mode_names_exactly_the_chosen_processors() -> None:
+    """What the chooser cannot own (the simulator's model of each mode, the invariant each mode's lake is held
+    to, the setting's valid values) is looked up by the processor's name: a mode added to the chooser and
+    missing from one of them fails here, not in a run."""
+    from eventlake.checks.mode_invariants import INVARIANTS
+    from eventlake.simulator.firehose.model import LOCAL_MODELS
+    from infra import processors
+    from infra.settings import PROCESSORS
+
+    chosen = set(processors.PROCESSORS)
+    assert set(LOCAL_MODELS) == chosen
+    assert set(INVARIANTS) == chosen
+    assert set(PROCESSORS) == chosen

@@ -15,9 +15,10 @@ from eventlake.athena import engine as athena
 from eventlake.firehose_formats.conversion import convert, to_parquet
 from eventlake.firehose_formats.prefixes import evaluate, object_key, object_name
 from glue import schema
+from infra.settings import PROJECT_ROOT
 from transform_lambda.events import Event, Lineage, dumps, enrich, partition_keys
 
-SQL_DIR = Path(__file__).resolve().parents[3] / "glue" / "sql"
+SQL_DIR = PROJECT_ROOT / "glue" / "sql"
 UUID_A = "3f2b8c1e-9a4d-4e6f-8b7a-00000000000a"
 UUID_B = "3f2b8c1e-9a4d-4e6f-8b7a-00000000000b"
 UUID_C = "3f2b8c1e-9a4d-4e6f-8b7a-00000000000c"

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from benchmarks.format_conversion import lambda_row  # the bench's rows: one shape for both
 from eventlake.firehose_formats.conversion import (
     ConversionFailure,
     arrow_schema,
@@ -216,21 +217,6 @@ def test_to_parquet_rejects_what_firehose_does_not_offer() -> None:
         to_parquet(table, compression="ZSTD")
     with pytest.raises(ValueError):
         to_parquet(table, compression="SNAPPY", writer_version="V3")
-
-
-def lambda_row(index: int) -> bytes:
-    event = Event(
-        event_uuid=f"3f2b8c1e-9a4d-4e6f-8b7a-{index:012d}",
-        event_name="payment:order:completed",
-        event_type="payment",
-        event_subtype="order",
-        created_at=1_764_072_000.123 + index,
-        payload={"amount": index / 4, "currency": "EUR", "lines": [{"sku": "x"}]},
-    )
-    lineage = Lineage(
-        "shardId-000000000000", f"4954698668313554428650745793632162567570019247{index:010d}", None
-    )
-    return (dumps(enrich(event, lineage, is_duplicate=index % 7 == 0)) + "\n").encode()
 
 
 def test_twenty_thousand_lambda_rows_convert_and_read_back() -> None:

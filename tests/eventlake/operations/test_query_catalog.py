@@ -25,10 +25,10 @@ from eventlake.simulator.demo import DemoOptions, open_demo
 from eventlake.simulator.embedded.aws import EmbeddedAws
 from eventlake.simulator.local_lifecycle import apply_expiry
 from infra.compaction_spec import superseded_expiry_rules
-from infra.settings import Settings
+from infra.settings import PROJECT_ROOT, Settings
 
 pytestmark = pytest.mark.e2e
-README = Path(__file__).resolve().parents[3] / "README.md"
+README = PROJECT_ROOT / "README.md"
 
 
 @dataclass(frozen=True)
