@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from botocore.client import BaseClient
+from client_calls import object_reads
 from embedded_server import embedded_aws_server, upload_lake
 
 from eventlake.catalog import catalog_drift
@@ -73,20 +73,6 @@ def _json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, Any, str
     return code, json.loads(captured.out) if captured.out.strip() else None, captured.err
 
 
-def _gets(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The keys of every GetObject any client sends from now on."""
-    read: list[str] = []
-    real = BaseClient._make_api_call
-
-    def counted(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
-        if operation == "GetObject":
-            read.append(params["Key"])
-        return real(client, operation, params)
-
-    monkeypatch.setattr(BaseClient, "_make_api_call", counted)
-    return read
-
-
 def test_check_and_infer_over_the_bucket_report_what_they_report_over_the_mirror(
     served: Served, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -126,7 +112,7 @@ def test_a_date_range_fetches_only_its_partitions_objects(
         for p in f.iterdir()
         if p.is_file()
     }
-    read = _gets(monkeypatch)
+    read = object_reads(monkeypatch)
     code, remote, err = _json(capsys, "catalog", "infer", *served.remote(), "--from", day, "--to", day)
     assert code == 0, err
     assert set(read) == mine and len(read) == len(mine)  # each object of that day once, nothing else

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from botocore.client import BaseClient
+from client_calls import object_reads
 from embedded_server import embedded_aws_server, upload_lake
 
 from eventlake.checks import lake_contents
@@ -250,15 +250,7 @@ def test_check_bucket_reads_each_object_once_in_place_and_equals_the_mirrors_che
         _damaged_bucket(aws.s3, aws.bucket, lake)
         mirror = tmp_path / "mirror"  # what check --bucket did before: the whole bucket copied first
         objects = lake_contents.mirror(aws.s3, aws.bucket, mirror)
-        read: Counter[str] = Counter()
-        real = BaseClient._make_api_call
-
-        def counted(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
-            if operation == "GetObject":
-                read[params["Key"]] += 1
-            return real(client, operation, params)
-
-        monkeypatch.setattr(BaseClient, "_make_api_call", counted)
+        reads = object_reads(monkeypatch)
         remote = ["--endpoint-url", url, "--region", "eu-west-1", "--bucket", aws.bucket, "--output", "json"]
         with monkeypatch.context() as local_disk:  # no copy of an object on a disk, temporary or not
             local_disk.setattr(Path, "write_bytes", _no_copies)
@@ -272,6 +264,7 @@ def test_check_bucket_reads_each_object_once_in_place_and_equals_the_mirrors_che
         skipped = {"notes.txt", "events/stray.txt"} | {
             o.key for o in objects if o.key.startswith("compacted/")
         }
+        read = Counter(reads)
         assert max(read.values()) == 1 and set(read) == {o.key for o in objects} - skipped
         assert f"reading {len(read):,} objects" in err
 
@@ -281,8 +274,9 @@ def test_check_bucket_reads_each_object_once_in_place_and_equals_the_mirrors_che
         hour = next(h for k in data if (h := lake_contents.object_hour(k)) not in arrival)
         mine = {k for k in data if lake_contents.object_hour(k) == hour}
         text = f"{hour:%Y-%m-%dT%H}"
-        read.clear()
+        reads.clear()
         code, out, err = run(capsys, "check", *remote, "--from", text, "--to", text)
+        read = Counter(reads)
         assert set(read) == mine and max(read.values()) == 1, (set(read) ^ mine, err)
         assert len(mine) < len(data) and f"reading {len(mine):,} objects" in err
         local = run(capsys, "check", "--lake", str(mirror), "--from", text, "--to", text, "--output", "json")

@@ -12,11 +12,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 import sqlglot
-from botocore.client import BaseClient
+from client_calls import object_reads
 
 from eventlake.athena import engine as athena
 from eventlake.checks import lake_contents, run_record
@@ -178,15 +177,7 @@ def test_the_bucket_is_read_only_where_the_partition_filters_select(
         for prefix in mine
         for o in aws.s3.list_objects_v2(Bucket=lake.bucket, Prefix=prefix, Delimiter="/").get("Contents", [])
     }
-    read: list[str] = []
-    real = BaseClient._make_api_call
-
-    def counted(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
-        if operation == "GetObject":
-            read.append(params["Key"])
-        return real(client, operation, params)
-
-    monkeypatch.setattr(BaseClient, "_make_api_call", counted)
+    read = object_reads(monkeypatch)
     sql = f"SELECT count(*) AS n FROM events WHERE event_type = '{chosen}'"
     region = aws.s3.meta.region_name
     code, out, err = run(
