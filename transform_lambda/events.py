@@ -131,7 +131,7 @@ def parse_event(obj: dict[str, Any]) -> Event:
 
     if not isinstance(event_name, str):
         raise RecordError(Reject.WRONG_TYPE, f"event_name must be a string, got {_kind(event_name)}")
-    name_parts = _NAME_PARTS.get(event_name) or _name_parts(event_name)
+    name_parts = NAME_PARTS.get(event_name) or _name_parts(event_name)
 
     if type(created_at) is not int and type(created_at) is not float:  # bool is neither
         raise RecordError(Reject.WRONG_TYPE, f"created_at must be a number, got {_kind(created_at)}")
@@ -162,14 +162,14 @@ def _name_parts(event_name: str) -> tuple[str, str | None]:
             "starting with a letter, digit or _ "
             "(it becomes an S3 path segment)",
         )
-    if len(_NAME_PARTS) >= _NAMES_KEPT:
-        _NAME_PARTS.clear()
-    found = _NAME_PARTS[event_name] = (parts[0], parts[1] if len(parts) > 1 else None)
+    if len(NAME_PARTS) >= _NAMES_KEPT:
+        NAME_PARTS.clear()
+    found = NAME_PARTS[event_name] = (parts[0], parts[1] if len(parts) > 1 else None)
     return found
 
 
 # Valid event names seen: a stream has ~100 of them, so each is checked once.
-_NAME_PARTS: dict[str, tuple[str, str | None]] = {}
+NAME_PARTS: dict[str, tuple[str, str | None]] = {}
 _NAMES_KEPT = 10_000
 
 
@@ -306,7 +306,7 @@ def first_arrival(
     else, and anything this path would have to judge, goes the general way (``decode`` -> ``parse_event`` ->
     ``stored_row``), which decides and names the reason; a property test holds the two to the same bytes."""
     if hot_first_arrival is not None:  # the same, compiled (``_hotpath.c``); None: the paths below decide
-        hot = hot_first_arrival(record, _NAME_PARTS, _METADATA, common_fields | (unmarked << 1))
+        hot = hot_first_arrival(record, NAME_PARTS, PARTITION_METADATA, common_fields | (unmarked << 1))
         if hot is not None:
             return hot
     return python_first_arrival(record, unmarked)
@@ -334,7 +334,7 @@ def compiled_call() -> Compiled | None:
     if one is None:
         return None
     own = _HOT is not None and one is _HOT.first_arrival
-    return Compiled(one, _HOT.first_arrivals if own else None, _NAME_PARTS, _METADATA)  # type: ignore[union-attr]
+    return Compiled(one, _HOT.first_arrivals if own else None, NAME_PARTS, PARTITION_METADATA)  # type: ignore[union-attr]
 
 
 def python_first_arrival(
@@ -360,7 +360,7 @@ def python_first_arrival(
                 event_uuid = obj.get("event_uuid")
                 event_name = obj.get("event_name")
                 created_at = obj.get("created_at")
-                parts = _NAME_PARTS.get(event_name) if type(event_name) is str else None
+                parts = NAME_PARTS.get(event_name) if type(event_name) is str else None
                 shard = meta.get("shardId")
                 sequence = meta.get("sequenceNumber")
                 arrival = meta.get("approximateArrivalTimestamp")
@@ -411,9 +411,11 @@ def python_first_arrival(
                     except TypeError:  # beyond orjson: the general path decides
                         line = None
                     if line is not None:
-                        metadata = _METADATA.get((parts[0], seconds // 3600)) or _metadata(parts[0], seconds)
+                        metadata = PARTITION_METADATA.get((parts[0], seconds // 3600)) or _metadata(
+                            parts[0], seconds
+                        )
                         return _b2a(line, newline=False).decode("ascii"), metadata, event_uuid.lower(), obj
-    return _first_arrival_in_general(record, unmarked, decoded)
+    return first_arrival_in_general(record, unmarked, decoded)
 
 
 def compiled_answer(record: dict[str, Any], flags: int = 0) -> tuple[str, dict[str, Any], str, Any] | None:
@@ -422,7 +424,7 @@ def compiled_answer(record: dict[str, Any], flags: int = 0) -> tuple[str, dict[s
     common fields, 2: unmarked). For the sanitizer lane's fuzzer, which holds it to the Python paths."""
     if hot_first_arrival is None:
         return None
-    return hot_first_arrival(record, _NAME_PARTS, _METADATA, flags)
+    return hot_first_arrival(record, NAME_PARTS, PARTITION_METADATA, flags)
 
 
 def compiled_path() -> bool:
@@ -431,7 +433,7 @@ def compiled_path() -> bool:
     return hot_first_arrival is not None
 
 
-def _first_arrival_in_general(
+def first_arrival_in_general(
     record: dict[str, Any], unmarked: bool = False, decoded: dict[str, Any] | bytes | None = None
 ) -> tuple[str, dict[str, Any], str, Mapping[str, Any]]:
     """``decoded``: ``decode(record["data"])`` when the inline path has it (a dict), or the base64-decoded
@@ -451,21 +453,25 @@ def _first_arrival_in_general(
     # partition's records once it is known, whichever path saw its first (a 19-digit number sends it here).
     created_at = event.created_at
     seconds = created_at if type(created_at) is int else schema.split_seconds(created_at)[0]
-    metadata = _METADATA.get((event.event_type, seconds // 3600)) or _metadata(event.event_type, seconds)
+    metadata = PARTITION_METADATA.get((event.event_type, seconds // 3600)) or _metadata(
+        event.event_type, seconds
+    )
     return data, metadata, event.event_uuid.lower(), fields
 
 
 def _metadata(event_type: str, seconds: int) -> dict[str, Any]:
     """The response metadata of a partition, shared by its records (the response is only serialised)."""
-    if len(_METADATA) >= _NAMES_KEPT:
-        _METADATA.clear()
-    found = _METADATA[(event_type, seconds // 3600)] = {
+    if len(PARTITION_METADATA) >= _NAMES_KEPT:
+        PARTITION_METADATA.clear()
+    found = PARTITION_METADATA[(event_type, seconds // 3600)] = {
         "partitionKeys": schema.partition_values(event_type, seconds)
     }
     return found
 
 
-_METADATA: dict[tuple[str, int], dict[str, Any]] = {}  # (event type, hour since the epoch) -> metadata
+PARTITION_METADATA: dict[
+    tuple[str, int], dict[str, Any]
+] = {}  # (event type, hour since the epoch) -> metadata
 
 
 def refusal(module: Any) -> str | None:

@@ -509,7 +509,7 @@ def _unprocessable(exc: BaseException) -> RecordError:
 
 
 def holder_of(record: Mapping[str, Any]) -> str:
-    """``_holder`` of a record, read straight from Firehose's ``kinesisRecordMetadata`` when it is as
+    """``claim_holder`` of a record, read straight from Firehose's ``kinesisRecordMetadata`` when it is as
     Firehose sends it (once per record with a remembering store), else through ``lineage_of``."""
     meta = record.get("kinesisRecordMetadata")
     if type(meta) is dict:
@@ -523,10 +523,10 @@ def holder_of(record: Mapping[str, Any]) -> str:
             and (subsequence is None or type(subsequence) is int)
         ):
             return f"{shard}:{sequence}:{subsequence or 0}"
-    return _holder(record, lineage_of(record))
+    return claim_holder(record, lineage_of(record))
 
 
-def _holder(record: Mapping[str, Any], lineage: Lineage) -> str:
+def claim_holder(record: Mapping[str, Any], lineage: Lineage) -> str:
     """Identity of the source record, stable across Firehose's retries: shard + sequence number +
     subsequence number (the user records of one KPL aggregate share a sequence number)."""
     if lineage.shard_id and lineage.sequence_number:

@@ -518,7 +518,7 @@ def _row_findings(s: Sent, row: Row, label: str) -> tuple[tuple[str, str], ...]:
         )
     remainder = {k: v for k, v in sent_event.items() if k not in schema.INPUT_FIELDS}
     payload: Any = values.get("payload")
-    if not isinstance(payload, str) or not _same_json(_json_or_none(payload), remainder):
+    if not isinstance(payload, str) or not same_json(_json_or_none(payload), remainder):
         problems.append("payload differs from the type-specific fields sent")
     if row.partition != expected_partition:
         findings.append((PARTITION, f"{label}: in partition {row.partition}, expected {expected_partition}"))
@@ -527,21 +527,21 @@ def _row_findings(s: Sent, row: Row, label: str) -> tuple[tuple[str, str], ...]:
     return tuple(findings)
 
 
-def _same_json(a: Any, b: Any) -> bool:
-    """``_canonical(a) == _canonical(b)``, by orjson's sorted-key encoding where it is as strict: it tells
-    ``1``, ``1.0`` and ``true`` apart too, but writes NaN and infinities as ``null`` (so any ``null`` is
+def same_json(a: Any, b: Any) -> bool:
+    """``canonical_json(a) == canonical_json(b)``, by orjson's sorted-key encoding where it is as strict: it
+    tells ``1``, ``1.0`` and ``true`` apart too, but writes NaN and infinities as ``null`` (so any ``null`` is
     decided by ``json``) and refuses integers beyond 64 bits and lone surrogates (decided by ``json`` too)."""
     try:
         encoded_a = orjson.dumps(a, option=orjson.OPT_SORT_KEYS)
         encoded_b = orjson.dumps(b, option=orjson.OPT_SORT_KEYS)
     except TypeError:  # orjson.JSONEncodeError is one
-        return _canonical(a) == _canonical(b)
+        return canonical_json(a) == canonical_json(b)
     if b"null" in encoded_a or b"null" in encoded_b:
-        return _canonical(a) == _canonical(b)
+        return canonical_json(a) == canonical_json(b)
     return encoded_a == encoded_b
 
 
-def _canonical(value: Any) -> str:
+def canonical_json(value: Any) -> str:
     """Type-strict JSON: ``1``, ``1.0`` and ``true`` differ here (Python's ``==`` calls them equal)."""
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 

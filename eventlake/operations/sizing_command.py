@@ -86,7 +86,7 @@ def register(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        type=_price,
+        type=list_price,
         help="override a price (USD per unit), e.g. dynamodb_write_request_unit=1.4e-6; repeatable",
     )
 
@@ -108,7 +108,7 @@ def _whole(text: str) -> int:
     return int(value)
 
 
-def _price(text: str) -> tuple[str, float]:
+def list_price(text: str) -> tuple[str, float]:
     key, sep, value = text.partition("=")
     key = key.strip()
     if not sep or not key:

@@ -36,7 +36,7 @@ class _TextTable(NumbersTable):
         super().add_row(*(Text(c) if isinstance(c, str) else c for c in cells), **options)
 
 
-def _table(title: str, *columns: str) -> Table:
+def report_table(title: str, *columns: str) -> Table:
     """A label column, then values: a column of numbers is never cut (``NumbersTable``), text wraps."""
     table = _TextTable(title=Text(title), title_justify="left", title_style="bold")
     for i, name in enumerate(columns):
@@ -71,7 +71,7 @@ def render(report: Report, console: Console) -> None:
         f"{report.stream_name} ({report.shards} shards) -> {spec.delivery_stream_name} -> s3://{report.bucket}"
     )
 
-    sent = _table("Sent to Kinesis", "", "records")
+    sent = report_table("Sent to Kinesis", "", "records")
     by = report.sent_by_expectation
     sent.add_row("events sent (PutRecords)", f"{len(report.ledger.records):,}")
     if opts.aggregate:
@@ -86,14 +86,14 @@ def render(report: Report, console: Console) -> None:
     )
     console.print(sent)
 
-    published = _table("Lambda metrics (embedded metric format, summed)", "metric", "value")
+    published = report_table("Lambda metrics (embedded metric format, summed)", "metric", "value")
     for (namespace, name, dims), value in sorted(report.metrics.items()):
         labels = ", ".join(f"{k}={v}" for k, v in dims if k != DIMENSION_FUNCTION)
         published.add_row(f"{namespace}/{name}" + (f" [{labels}]" if labels else ""), f"{value:,.0f}")
     console.print(published)
 
     stats = report.stats
-    flow = _table("Firehose model", "", "")
+    flow = report_table("Firehose model", "", "")
     flow.add_row("records read from shards", f"{stats.records_read:,}")
     flow.add_row(
         "Lambda invocations (attempts, failed)",
@@ -164,7 +164,7 @@ def render(report: Report, console: Console) -> None:
         )
 
     result = report.invariant
-    verdict = _table(
+    verdict = report_table(
         f"THE INVARIANT: {result.records:,} records sent, {result.rows:,} rows + "
         f"{result.error_records:,} error records read back",
         "check",
@@ -196,7 +196,7 @@ def _render_observations(report: Report, console: Console) -> None:
     seen = report.observations
     if seen is None:
         return
-    table = _table(f"Delivery observed over {seen.hours:.2f} h of arrivals", "", "observed")
+    table = report_table(f"Delivery observed over {seen.hours:.2f} h of arrivals", "", "observed")
     table.add_row("data objects (per hour)", f"{seen.data_objects:,} ({seen.objects_per_hour:,.0f})")
     table.add_row(
         "partitions; objects per partition mean / max",
@@ -220,7 +220,9 @@ def _render_observations(report: Report, console: Console) -> None:
     if isinstance(report.sizing, str):
         console.print(f"Sizing: {report.sizing}")
     elif report.sizing:
-        compared = _table("Observed vs sizing model (same load)", "", "observed", "predicted", "difference")
+        compared = report_table(
+            "Observed vs sizing model (same load)", "", "observed", "predicted", "difference"
+        )
         for c in report.sizing:
             compared.add_row(
                 c.name, f"{c.observed:,.1f}", f"{c.predicted:,.1f}", f"{c.relative_difference:+.1%}"

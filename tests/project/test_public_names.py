@@ -66,10 +66,16 @@ def _own_accelerator(path: Path, module: str, name: str) -> bool:
     return folder is not None and path.parent == folder and (folder / f"{name}.c").is_file()
 
 
+def project_and_test_files() -> list[Path]:
+    """Every source file and every test file: botocore's private names are used nowhere, tests included."""
+    return [*python_files(), *sorted((PROJECT_ROOT / "tests").rglob("*.py"))]
+
+
 def found() -> set[tuple[str, str, str]]:
+    """Every private name reached from another module, in the project's code and in its tests."""
     return {
         (path.relative_to(PROJECT_ROOT).as_posix(), module, name)
-        for path in python_files()
+        for path in project_and_test_files()
         for module, name in private_uses(path)
     }
 
@@ -108,11 +114,6 @@ def test_a_package_may_import_its_own_accelerator() -> None:
         "from . import _hotpath",
     ):
         assert set(private_uses(events, source)) == set()
-
-
-def project_and_test_files() -> list[Path]:
-    """Every source file and every test file: botocore's private names are used nowhere, tests included."""
-    return [*python_files(), *sorted((PROJECT_ROOT / "tests").rglob("*.py"))]
 
 
 def test_no_private_botocore_name_is_used() -> None:

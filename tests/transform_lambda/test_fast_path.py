@@ -359,7 +359,7 @@ def test_a_plain_record_takes_the_inline_path(monkeypatch: Any, created_at: floa
     }
     expected = _general(record)
     monkeypatch.setattr(events_module, "hot_first_arrival", None)  # test_hot_path.py: the compiled one
-    monkeypatch.setattr(events_module, "_first_arrival_in_general", lambda _: pytest.fail("general path"))
+    monkeypatch.setattr(events_module, "first_arrival_in_general", lambda _: pytest.fail("general path"))
     assert first_arrival(record)[:3] == expected
 
 
@@ -378,8 +378,8 @@ def test_both_python_paths_write_the_one_row(monkeypatch: Any) -> None:
     first_arrival(record)  # the name learned: the next one takes the inline path
     one_row = events_module.row
     monkeypatch.setattr(events_module, "row", lambda *values: {**one_row(*values), "region": "eu"})
-    general = events_module._first_arrival_in_general(record)
-    monkeypatch.setattr(events_module, "_first_arrival_in_general", lambda _: pytest.fail("general path"))
+    general = events_module.first_arrival_in_general(record)
+    monkeypatch.setattr(events_module, "first_arrival_in_general", lambda _: pytest.fail("general path"))
     inline = first_arrival(record)
     assert inline[0] == general[0]
     assert json.loads(base64.b64decode(inline[0])) == {
@@ -393,7 +393,7 @@ def test_the_holder_read_inline_is_the_holder_of_the_lineage(meta: Any, record_i
     record: dict[str, Any] = {"recordId": record_id}
     if meta is not None:
         record["kinesisRecordMetadata"] = meta
-    assert holder_of(record) == handler_module._holder(record, lineage_of(record))
+    assert holder_of(record) == handler_module.claim_holder(record, lineage_of(record))
 
 
 @pytest.mark.slow

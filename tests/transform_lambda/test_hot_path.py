@@ -54,7 +54,7 @@ def _compiled(record: dict[str, Any], monkeypatch: pytest.MonkeyPatch, unmarked:
             with contextlib.suppress(RecordError, UnicodeEncodeError, ValueError, OverflowError):
                 first_arrival(record)
     assert hot is not None
-    return hot(record, events_module._NAME_PARTS, events_module._METADATA, unmarked << 1)
+    return hot(record, events_module.NAME_PARTS, events_module.PARTITION_METADATA, unmarked << 1)
 
 
 # ---- JSON as producers write it -------------------------------------------------------------------------
@@ -207,7 +207,7 @@ def _assert_fields_as_sent(record: dict[str, Any]) -> None:
     """Asked for them, the compiled path hands over the event's three common fields as the Python path
     parses them, types included (``1`` and ``1.0`` fingerprint differently), and the same row."""
     assert hot is not None
-    known = events_module._NAME_PARTS, events_module._METADATA
+    known = events_module.NAME_PARTS, events_module.PARTITION_METADATA
     answer, with_fields = hot(record, *known, False), hot(record, *known, True)
     assert with_fields[:3] == answer[:3]
     event = parse_event(decode(record["data"]))
@@ -364,7 +364,7 @@ def test_lineage_it_cannot_write_goes_back_to_python(meta: Any, monkeypatch: pyt
     record = _record(text.replace(b"%s", UUID.encode()), meta)
     _compiled(_record(text.replace(b"%s", UUID.encode())), monkeypatch)  # name and partition known
     assert hot is not None
-    known = events_module._NAME_PARTS, events_module._METADATA, False
+    known = events_module.NAME_PARTS, events_module.PARTITION_METADATA, False
     assert hot(record, *known) is None
     assert hot({**record, "data": record["data"][:-1]}, *known) is None
 
@@ -467,7 +467,7 @@ def test_the_compiled_batch_stops_where_it_hands_back() -> None:
     for record in records:  # names and partitions learned
         with contextlib.suppress(Exception):
             first_arrival(record)
-    names, metadatas = events_module._NAME_PARTS, events_module._METADATA
+    names, metadatas = events_module.NAME_PARTS, events_module.PARTITION_METADATA
     records[10] = {**records[10], "data": "not base64"}
     records[20] = dict(records[3])
     out: list[Any] = [None] * len(records)
@@ -548,7 +548,7 @@ def test_every_number_notation_is_written_as_the_python_paths_write_it(
     sent = b'{"event_uuid":"%s","event_name":"order:placed","created_at":1764072000,"x":%s}'
     _compiled(_record(sent % (UUID.encode(), b"1")), monkeypatch)  # name and partition known
     assert hot is not None
-    known = events_module._NAME_PARTS, events_module._METADATA, False
+    known = events_module.NAME_PARTS, events_module.PARTITION_METADATA, False
     handed_back = []
     texts = _decimals() + _exponents() + _integers()
     for text in texts:
@@ -595,13 +595,15 @@ def test_the_compiled_row_takes_its_column_order_from_configure(monkeypatch: pyt
     reordered = tuple(reversed(schema.COLUMN_NAMES))
     module.configure(schema.MIN_CREATED_AT, schema.MAX_CREATED_AT, reordered)
     try:
-        again = module.first_arrival(record, events_module._NAME_PARTS, events_module._METADATA, 0)
+        again = module.first_arrival(record, events_module.NAME_PARTS, events_module.PARTITION_METADATA, 0)
     finally:
         module.configure(schema.MIN_CREATED_AT, schema.MAX_CREATED_AT, schema.COLUMN_NAMES)
     assert again is not None
     text = base64.b64decode(again[0])
     assert text == orjson.dumps({name: row[name] for name in reordered}, option=orjson.OPT_APPEND_NEWLINE)
-    assert module.first_arrival(record, events_module._NAME_PARTS, events_module._METADATA, 0) == answer
+    assert (
+        module.first_arrival(record, events_module.NAME_PARTS, events_module.PARTITION_METADATA, 0) == answer
+    )
 
 
 @pytest.mark.parametrize(
@@ -621,7 +623,7 @@ def test_configure_refuses_columns_it_cannot_write(columns: Any, why: str) -> No
     with pytest.raises(ValueError, match=why):
         module.configure(schema.MIN_CREATED_AT, schema.MAX_CREATED_AT, columns)
     record = _record(ACCEPTED[0] % UUID.encode())
-    answer = module.first_arrival(record, events_module._NAME_PARTS, events_module._METADATA, 0)
+    answer = module.first_arrival(record, events_module.NAME_PARTS, events_module.PARTITION_METADATA, 0)
     assert answer is None or list(json.loads(base64.b64decode(answer[0]))) == list(schema.COLUMN_NAMES)
 
 
@@ -735,6 +737,6 @@ def test_the_lane_holds_the_compiled_path_to_the_python_paths(plan: bytes, unmar
     if LANE_LAST_INPUT:
         Path(LANE_LAST_INPUT).write_bytes(raw)
     assert hot is not None
-    answer = hot(record, events_module._NAME_PARTS, events_module._METADATA, unmarked << 1)
+    answer = hot(record, events_module.NAME_PARTS, events_module.PARTITION_METADATA, unmarked << 1)
     if answer is not None:
         assert answer[:3] == _general(record, unmarked), raw

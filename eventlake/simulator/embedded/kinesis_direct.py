@@ -10,8 +10,8 @@ serialisation cost another ~190 µs per record. While ``installed`` is active:
 - a client ``attach``-ed here has ``PutRecords`` and ``GetRecords`` answered at botocore's ``before-call``
   (``direct_calls``) by the same backend objects: records go into moto's shards, in moto's numbering, and
   anything else (``ListShards``, ``GetShardIterator``, another client, moto's server) sees them;
-- records are stored as slotted ``_Stored`` objects with the raw bytes (moto keeps a tracked model object per
-  record and its base64 text), with the attributes and ``to_json`` moto's code reads.
+- records are stored as slotted ``StoredRecord`` objects with the raw bytes (moto keeps a tracked model object
+  per record and its base64 text), with the attributes and ``to_json`` moto's code reads.
 
 ``ArrivalClock`` stamps ``ApproximateArrivalTimestamp``: the wall clock by default, or a simulated clock the
 local runner sets to spread a production hour of records over an hour of arrival times.
@@ -63,7 +63,7 @@ class ArrivalClock:
 CLOCK = ArrivalClock()
 
 
-class _Stored:
+class StoredRecord:
     """One record in a moto shard: what moto's ``Record`` offers its readers, without its weight."""
 
     __slots__ = ("created_at", "explicit_hash_key", "partition_key", "raw", "sequence_number")
@@ -100,14 +100,14 @@ def _last_key(shard: Shard) -> int:
     return next(reversed(shard.records), 0)
 
 
-def _records_after(shard: Shard, last_sequence_id: str, limit: int | None) -> tuple[list[Any], int, int]:
+def records_after(shard: Shard, last_sequence_id: str, limit: int | None) -> tuple[list[Any], int, int]:
     """moto's ``Shard.get_records`` (records after the position, the new position, ms behind the newest),
     reading by key where the shard is numbered densely, as moto numbers it; moto's scan otherwise."""
     position = int(last_sequence_id)
     records = shard.records
     first, last = _first_key(shard), _last_key(shard)
     if records and last - first + 1 != len(records):
-        return _ORIGINAL_GET_RECORDS(shard, last_sequence_id, limit)
+        return ORIGINAL_GET_RECORDS(shard, last_sequence_id, limit)
     start = max(position + 1, first) if records else position + 1
     stop = last if limit is None else min(last, start + limit - 1)
     out = [records[key] for key in range(start, stop + 1)]
@@ -117,12 +117,12 @@ def _records_after(shard: Shard, last_sequence_id: str, limit: int | None) -> tu
     return out, out[-1].sequence_number, int(behind * 1000)
 
 
-_ORIGINAL_GET_RECORDS = Shard.get_records
+ORIGINAL_GET_RECORDS = Shard.get_records
 _LOCAL = tzlocal()
 _LOCAL_OFFSET = _LOCAL.utcoffset(datetime(2000, 1, 1))
 
 
-def _arrival(seconds: float) -> datetime:
+def arrival_datetime(seconds: float) -> datetime:
     """What botocore's parser makes of an epoch timestamp (local time in a new dateutil ``tzlocal``), cheaper:
     one ``tzlocal`` for every record and, where local time has no daylight saving, its fixed offset added."""
     if _LOCAL._hasdst:
@@ -159,7 +159,7 @@ def put_records(backend: Any, params: Mapping[str, Any]) -> dict[str, Any] | Non
         if shard is None:
             return None  # cannot happen for a key below 2**128; moto's own answer if it does
         sequence = _last_key(shard) + 1
-        shard.records[sequence] = _Stored(entry["PartitionKey"], entry["Data"], sequence, CLOCK.now())
+        shard.records[sequence] = StoredRecord(entry["PartitionKey"], entry["Data"], sequence, CLOCK.now())
         placed.append({"SequenceNumber": str(sequence), "ShardId": shard.shard_id})
     return {"FailedRecordCount": 0, "Records": placed}
 
@@ -177,14 +177,14 @@ def get_records(backend: Any, params: Mapping[str, Any]) -> dict[str, Any] | Non
     if stream is None or shard_id not in stream.shards:
         return None
     shard = stream.shards[shard_id]
-    records, position, behind = _records_after(shard, position, limit)
+    records, position, behind = records_after(shard, position, limit)
     return {
         "Records": [
             {
-                "Data": r.raw if isinstance(r, _Stored) else base64.b64decode(r.data),
+                "Data": r.raw if isinstance(r, StoredRecord) else base64.b64decode(r.data),
                 "PartitionKey": r.partition_key,
                 "SequenceNumber": str(r.sequence_number),
-                "ApproximateArrivalTimestamp": _arrival(r.created_at),
+                "ApproximateArrivalTimestamp": arrival_datetime(r.created_at),
             }
             for r in records
         ],
@@ -209,7 +209,7 @@ def installed() -> Iterator[None]:
     with ExitStack() as stack:
         stack.enter_context(mock.patch.object(Shard, "get_min_sequence_number", _first_key))
         stack.enter_context(mock.patch.object(Shard, "get_max_sequence_number", _last_key))
-        stack.enter_context(mock.patch.object(Shard, "get_records", _records_after))
+        stack.enter_context(mock.patch.object(Shard, "get_records", records_after))
         yield
 
 

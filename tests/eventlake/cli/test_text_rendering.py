@@ -41,7 +41,7 @@ def test_the_older_emit_prints_text(
 
 @pytest.mark.parametrize("value", DATA)
 def test_the_demo_summarys_tables_print_text(value: str) -> None:
-    table = report._table(f"Sent {value}", value, "records")
+    table = report.report_table(f"Sent {value}", value, "records")
     table.add_row(value, "1")
     out = io.StringIO()
     Console(file=out, width=200).print(table)

@@ -179,7 +179,7 @@ def test_bad_input_is_a_usage_error_naming_it(
 @given(st.text(max_size=30))
 def test_price_flags_parse_or_refuse_any_text(text: str) -> None:
     try:
-        key, value = sizing_command._price(text)
+        key, value = sizing_command.list_price(text)
     except Exception as exc:
         assert type(exc).__name__ == "ArgumentTypeError"
     else:

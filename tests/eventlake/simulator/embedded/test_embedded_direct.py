@@ -181,9 +181,9 @@ def test_an_unknown_stream_is_moto_s_resource_not_found(clients: Any) -> None:
 def test_reading_a_shard_by_key_equals_moto_s_scan(count: int, position: int, limit: Any) -> None:
     shard = Shard(0, 0, 2**128)
     for i in range(count):
-        shard.records[i + 1] = kinesis_direct._Stored("k", bytes([i]), i + 1, 1000.0 + i)
-    fast = kinesis_direct._records_after(shard, str(position), limit)
-    slow = kinesis_direct._ORIGINAL_GET_RECORDS(shard, str(position), limit)
+        shard.records[i + 1] = kinesis_direct.StoredRecord("k", bytes([i]), i + 1, 1000.0 + i)
+    fast = kinesis_direct.records_after(shard, str(position), limit)
+    slow = kinesis_direct.ORIGINAL_GET_RECORDS(shard, str(position), limit)
     assert (fast[0], fast[1]) == (slow[0], slow[1])
     assert fast[2] == slow[2] or not fast[0]  # moto reports 0 ms behind when nothing is read
 
@@ -278,6 +278,6 @@ def test_statements_it_does_not_model_are_moto_s(clients: Any) -> None:
 @given(seconds=st.floats(0, 4e9) | st.integers(0, 4 * 10**9).map(lambda ms: ms / 1000))
 def test_arrival_timestamps_are_botocore_s_own(seconds: float) -> None:
     """``GetRecords``' ApproximateArrivalTimestamp as botocore's parser gives it: same instant, fields, tz."""
-    ours, botocore_s = kinesis_direct._arrival(seconds), DEFAULT_TIMESTAMP_PARSER(seconds)
+    ours, botocore_s = kinesis_direct.arrival_datetime(seconds), DEFAULT_TIMESTAMP_PARSER(seconds)
     assert ours == botocore_s and ours.isoformat() == botocore_s.isoformat()
     assert type(ours.tzinfo) is type(botocore_s.tzinfo) and ours.utcoffset() == botocore_s.utcoffset()
