@@ -15,6 +15,13 @@ from pathlib import Path
 import pulumi
 import pulumi_aws as aws
 
+from glue.transform_contract import (
+    ENV_DEDUPE_MODE,
+    ENV_FINGERPRINT_FIELDS,
+    ENV_ON_STORE_FAILURE,
+    ENV_TABLE,
+    ENV_TTL_SECONDS,
+)
 from infra import iam, lambda_bundle, native_build
 from infra.account import Account
 from infra.claims_table import ClaimsTable
@@ -22,13 +29,6 @@ from infra.log_groups import lambda_log_group
 from infra.processors import processor_for
 from infra.protection import renamed_from
 from infra.settings import LAMBDA_ARCHITECTURE, PROJECT_ROOT, Settings, reads, settings_args
-from transform_lambda.claims import (
-    ENV_DEDUPE_MODE,
-    ENV_FINGERPRINT_FIELDS,
-    ENV_ON_STORE_FAILURE,
-    ENV_TABLE,
-    ENV_TTL_SECONDS,
-)
 
 HANDLER = "transform_lambda.handler.handler"
 LAMBDA_SERVICE = "lambda.amazonaws.com"

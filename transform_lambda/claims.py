@@ -38,12 +38,6 @@ if TYPE_CHECKING:
 
     from transform_lambda.dynamodb_json import Transport
 
-# The Lambda's environment, set by the Pulumi program (infra/transform_function.py).
-ENV_TABLE = "CLAIMS_TABLE"
-ENV_TTL_SECONDS = "CLAIMS_TTL_SECONDS"
-ENV_FINGERPRINT_FIELDS = "CLAIMS_FINGERPRINT_FIELDS"
-ENV_ON_STORE_FAILURE = "CLAIMS_ON_STORE_FAILURE"
-ENV_DEDUPE_MODE = "DEDUPE_MODE"  # glue.marks: claims, compaction or off
 # Request errors not worth retrying: the same call gets the same answer until someone changes the policy or
 # the table (AccessDenied, a missing table); retrying them only spends the invocation's time in backoff.
 NON_RETRYABLE_ERRORS = frozenset({"AccessDeniedException", "ResourceNotFoundException"})

@@ -44,12 +44,14 @@ from glue import marks as dedupe_modes
 from glue.errors import DIMENSION_FUNCTION, DIMENSION_REASON, LogMessage, Metric, Reject
 from glue.marks import DEFAULT_FINGERPRINT_FIELDS, UNCHECKED, DedupeMode, Marks
 from glue.schema import INPUT_FIELDS
-from transform_lambda.claims import (
+from glue.transform_contract import (
     ENV_DEDUPE_MODE,
     ENV_FINGERPRINT_FIELDS,
     ENV_ON_STORE_FAILURE,
     ENV_TABLE,
     ENV_TTL_SECONDS,
+)
+from transform_lambda.claims import (
     Claim,
     ClaimStore,
     ClaimStoreError,

@@ -17,9 +17,9 @@ from conftest import PROJECT, Deployment, RecordingMocks, RecordingMonitor, cli_
 from drift_compare import canonical
 from pulumi.runtime import settings as pulumi_settings
 
+from glue.transform_contract import ENV_DEDUPE_MODE, ENV_TABLE
 from infra.claims_spec import ClaimsCapacity, ClaimsTableSpec
 from infra.settings import PROJECT_ROOT, Settings, stack_config
-from transform_lambda.claims import ENV_DEDUPE_MODE, ENV_TABLE
 
 TABLE = "aws:dynamodb/table:Table"
 TARGET = "aws:appautoscaling/target:Target"

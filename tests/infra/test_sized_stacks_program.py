@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from conftest import Deployment
 
+from glue.transform_contract import ENV_TABLE
 from infra.capacity import Load, plan
 from infra.rules import check_firehose, check_lambda
 from infra.settings import stack_config
-from transform_lambda.claims import ENV_TABLE
 
 STREAM = "aws:kinesis/stream:Stream"
 CLAIMS = "aws:dynamodb/table:Table"

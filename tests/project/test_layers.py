@@ -129,3 +129,17 @@ def test_what_is_deployed_imports_no_local_tooling(package: str) -> None:
     assert modules, f"{package} has no modules: the guard would read nothing"
     offenders = {path: sorted(m for m in found if within(m, "eventlake")) for path, found in modules.items()}
     assert not {p: m for p, m in offenders.items() if m}
+
+
+# The one module of the program that runs the transform: to measure the processor buffer's worst case with the
+# real code (infra/sizing.py). Every name the program and the transform share is in glue.transform_contract.
+MEASURES_THE_TRANSFORM = {"infra/sizing.py"}
+
+
+def test_the_program_runs_the_transform_only_to_measure_it() -> None:
+    users = {
+        path
+        for path, modules in imports_of(PROGRAM).items()
+        if any(within(m, "transform_lambda") for m in modules)
+    }
+    assert users == MEASURES_THE_TRANSFORM

@@ -12,7 +12,8 @@ from firehose_records import firehose_event, raw_event
 
 import transform_lambda.events as events_module
 from glue import marks
-from transform_lambda.claims import ENV_DEDUPE_MODE, Claim, NoClaims
+from glue.transform_contract import ENV_DEDUPE_MODE
+from transform_lambda.claims import Claim, NoClaims
 from transform_lambda.handler import DedupeConfig, process
 
 U1 = "11111111-1111-4111-8111-111111111111"
